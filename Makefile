@@ -1,0 +1,118 @@
+# sinkpipe — build, test, bench.  See README.md.
+#
+#   make                 library + CLI (build/sinkpipe)
+#   make test            the whole test suite (what .ci/run runs)
+#   make unit            unit tests only;  make unit T=test_buf  one of them
+#   make asan            unit + e2e tests under AddressSanitizer/UBSan
+#   make bench           benchmarks (see bench/README.md)
+#
+# BUILD=dir puts every output under dir (default build/).
+
+BUILD     ?= build
+CC        ?= gcc
+OPT       ?= -O2
+SAN       ?=
+WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+             -Wmissing-prototypes -Wno-missing-field-initializers
+CSTD      := -std=c17 -D_GNU_SOURCE
+
+# DuckDB: a system-wide libduckdb wins; else the copy scripts/setup.sh puts
+# in third_party/duckdb (kept out of git).
+ifneq ($(wildcard /usr/include/duckdb.h),)
+DUCKDB_CFLAGS :=
+DUCKDB_LIBS   := -lduckdb
+else
+DUCKDB_DIR    ?= $(CURDIR)/third_party/duckdb
+DUCKDB_CFLAGS := -I$(DUCKDB_DIR)
+DUCKDB_LIBS   := -L$(DUCKDB_DIR) -Wl,-rpath,$(DUCKDB_DIR) -lduckdb
+endif
+
+CFLAGS    ?= $(OPT) -g
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(SAN) -fPIC -Iinclude -Isrc/lib $(DUCKDB_CFLAGS) -MMD -MP
+LIBS      := $(DUCKDB_LIBS) -ldeflate -lsnappy -lz -ljansson -lm -lpthread
+LDFLAGS   ?=
+ALL_LDFLAGS = $(LDFLAGS) $(SAN)
+
+LIB_SRC   := $(sort $(wildcard src/lib/*.c))
+LIB_OBJ   := $(LIB_SRC:src/lib/%.c=$(BUILD)/obj/lib/%.o)
+CLI_SRC   := $(sort $(wildcard src/cli/*.c))
+CLI_OBJ   := $(CLI_SRC:src/cli/%.c=$(BUILD)/obj/cli/%.o)
+TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC  := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+
+.PHONY: all lib cli tests tools test unit e2e asan bench clean setup lint
+all: lib cli
+
+lib: $(BUILD)/libsinkpipe.a $(BUILD)/libsinkpipe.so
+cli: $(BUILD)/sinkpipe
+tests: $(TEST_BIN) $(TOOL_BIN) $(BUILD)/examples/seed_c
+tools: $(TOOL_BIN)
+
+$(BUILD)/obj/lib/%.o: src/lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/cli/%.o: src/cli/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libsinkpipe.a: $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libsinkpipe.so: $(LIB_OBJ)
+	$(CC) -shared -o $@ $^ $(ALL_LDFLAGS) $(LIBS)
+
+$(BUILD)/sinkpipe: $(CLI_OBJ) $(BUILD)/libsinkpipe.a
+	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libsinkpipe.a $(ALL_LDFLAGS) $(LIBS)
+
+# A unit test names the library modules it needs on a line
+#   // sp-deps: sp_buf sp_error
+# so that it builds while other modules are still in progress; "all" links
+# the whole library.
+define test_deps
+$(if $(filter all,$(shell sed -n 's|^// sp-deps:||p' $(1))),$(LIB_OBJ),$(patsubst %,$(BUILD)/obj/lib/%.o,$(shell sed -n 's|^// sp-deps:||p' $(1))))
+endef
+
+.SECONDEXPANSION:
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/sp_test.h $$(call test_deps,tests/unit/$$*.c)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(call test_deps,$<) $(ALL_LDFLAGS) $(LIBS)
+
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libsinkpipe.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libsinkpipe.a $(ALL_LDFLAGS) $(LIBS)
+
+$(BUILD)/examples/seed_c: examples/c/seed.c $(BUILD)/libsinkpipe.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libsinkpipe.a $(ALL_LDFLAGS) $(LIBS)
+
+setup:
+	bash scripts/setup.sh
+
+# make unit [T=test_name]
+unit: $(if $(T),$(BUILD)/tests/$(T),$(TEST_BIN))
+	@BUILD=$(BUILD) bash tests/run.sh --unit $(T)
+
+e2e: all tests
+	@BUILD=$(BUILD) bash tests/run.sh --e2e
+
+# the whole suite: unit + e2e, then unit + e2e again under ASan/UBSan
+test: all tests
+	@BUILD=$(BUILD) bash tests/run.sh --all
+
+asan:
+	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all tests
+
+lint:
+	@bash tests/lint.sh
+
+bench: all tools
+	@BUILD=$(BUILD) bash bench/run.sh
+
+clean:
+	rm -rf $(BUILD) build-asan
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

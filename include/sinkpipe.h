@@ -1,0 +1,315 @@
+/* sinkpipe.h — the public API of libsinkpipe.
+ *
+ * libsinkpipe loads sink-pipe definitions (Tinybird datafiles, or C code that
+ * reads like the TypeScript SDK), holds data in an embedded engine, runs a
+ * pipe's SQL (ClickHouse dialect) and delivers every row to a sink.
+ *
+ * Conventions, for every function here:
+ *  - Fallible functions return 0 on success or a negative sp_code, and fill
+ *    the caller-owned `sp_error *err` (which may be NULL).  The first failure
+ *    fills it; later ones do not overwrite it.  Call sp_error_clear() before
+ *    reusing a record.
+ *  - The library never prints, never exits, and keeps no hidden global state.
+ *  - Strings passed in are copied unless a comment says otherwise; strings
+ *    returned as `const char *` belong to the object they came from and live
+ *    as long as it does.
+ *  - Secret values never appear in error messages or results.
+ */
+#ifndef SINKPIPE_H
+#define SINKPIPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SINKPIPE_VERSION "0.1.0"
+
+/* ---------------------------------------------------------------- errors */
+
+/* X(symbol, value, text): the numbers never change once released. */
+#define SP_CODES(X)                                              \
+    X(SP_OK, 0, "ok")                                            \
+    X(SP_EINVAL, -1, "invalid argument")                         \
+    X(SP_EDEF, -2, "invalid definition")                         \
+    X(SP_ENOMEM, -3, "out of memory")                            \
+    X(SP_EIO, -4, "input/output error")                          \
+    X(SP_ENOTFOUND, -5, "not found")                             \
+    X(SP_EEXIST, -6, "already exists")                           \
+    X(SP_ESECRET, -7, "missing secret")                          \
+    X(SP_EPARAM, -8, "bad parameter")                            \
+    X(SP_ESQL, -9, "query failed")                               \
+    X(SP_EENGINE, -10, "engine error")                           \
+    X(SP_EFORMAT, -11, "format error")                           \
+    X(SP_ECODEC, -12, "compression error")                       \
+    X(SP_ESINK, -13, "delivery failed")                          \
+    X(SP_ECANCELLED, -14, "cancelled")                           \
+    X(SP_ETOOBIG, -15, "limit exceeded")                         \
+    X(SP_EDATA, -16, "bad data")                                 \
+    X(SP_EAUTH, -17, "authentication failed")                    \
+    X(SP_ENET, -18, "network error")                             \
+    X(SP_EUNSUPPORTED, -19, "unsupported")                       \
+    X(SP_EINTERNAL, -20, "internal error")
+
+#define SP_CODE_ENUM(sym, val, text) sym = val,
+typedef enum sp_code { SP_CODES(SP_CODE_ENUM) } sp_code;
+#undef SP_CODE_ENUM
+
+typedef struct sp_error {
+    int code;      /* 0 or a negative sp_code */
+    int retriable; /* 1 when the same call may succeed later */
+    char msg[1024];
+} sp_error;
+
+#define SP_ERROR_INIT { 0, 0, { 0 } }
+
+const char *sp_strerror(int code); /* static text for a code */
+void sp_error_clear(sp_error *err);
+
+/* ----------------------------------------------------- definitions (SDK) */
+
+/* Opaque definition objects.  Created by the constructors below (or by the
+ * datafile loader, through the same constructors), then handed to a project
+ * with sp_project_add_*(), which validates them and takes ownership. */
+typedef struct sp_connection sp_connection;
+typedef struct sp_datasource sp_datasource;
+typedef struct sp_pipe sp_pipe;
+typedef struct sp_project sp_project;
+
+/* Secrets: the datafile form, so definitions round-trip.  Resolved at run
+ * time from the environment, then <project>/.env.local, then .env. */
+#define SP_SECRET(name) "{{ tb_secret(\"" name "\") }}"
+#define SP_SECRET_OR(name, dflt) "{{ tb_secret(\"" name "\", \"" dflt "\") }}"
+
+/* Extra keys: a NULL-terminated list of "KEY", "value" pairs, written to the
+ * datafile after the known keys (e.g. "KAFKA_PRODUCER_CONFIG", "acks=all"). */
+#define SP_SETTINGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+struct sp_kafka_opts {
+    const char *bootstrap_servers;   /* KAFKA_BOOTSTRAP_SERVERS (required) */
+    const char *security_protocol;   /* KAFKA_SECURITY_PROTOCOL */
+    const char *sasl_mechanism;      /* KAFKA_SASL_MECHANISM */
+    const char *key;                 /* KAFKA_KEY (SASL user) */
+    const char *secret;              /* KAFKA_SECRET (SASL password) */
+    const char *ssl_ca_pem;          /* KAFKA_SSL_CA_PEM */
+    const char *schema_registry_url; /* KAFKA_SCHEMA_REGISTRY_URL */
+    const char *const *settings;     /* SP_SETTINGS(...) or NULL */
+};
+
+struct sp_s3_opts {
+    const char *region;          /* S3_REGION (required) */
+    const char *arn;             /* S3_ARN: IAM role to assume */
+    const char *access_key;      /* S3_ACCESS_KEY */
+    const char *secret;          /* S3_SECRET */
+    const char *endpoint;        /* S3_ENDPOINT (extension) */
+    const char *const *settings; /* SP_SETTINGS(...) or NULL */
+};
+
+struct sp_node_opts {
+    const char *name; /* required */
+    const char *description;
+    const char *sql; /* required; may hold {{ }} / {% %} templates */
+};
+
+/* One list terminator-appending helper: .nodes = SP_NODES({...}, {...}) */
+#define SP_NODES(...) ((const struct sp_node_opts[]){ __VA_ARGS__, { 0 } })
+
+struct sp_token_opts {
+    const char *name;  /* token name */
+    const char *scope; /* READ (pipes) or APPEND (datasources) */
+};
+#define SP_TOKENS(...) ((const struct sp_token_opts[]){ __VA_ARGS__, { 0 } })
+
+struct sp_sink_opts {
+    const sp_connection *connection; /* required; its name is copied */
+    /* Kafka sinks */
+    const char *topic; /* EXPORT_KAFKA_TOPIC */
+    /* S3 / file sinks */
+    const char *bucket_uri;    /* EXPORT_BUCKET_URI */
+    const char *file_template; /* EXPORT_FILE_TEMPLATE */
+    const char *format;        /* EXPORT_FORMAT: csv (default), ndjson */
+    const char *strategy;      /* EXPORT_STRATEGY: create_new, replace */
+    const char *compression;   /* EXPORT_COMPRESSION: none, gzip, snappy */
+    /* both */
+    const char *schedule;        /* EXPORT_SCHEDULE: cron, @once, @on-demand */
+    const char *const *settings; /* extension EXPORT_* keys, SP_SETTINGS() */
+};
+
+struct sp_sink_pipe_opts {
+    const char *description;
+    const struct sp_sink_opts *sink;    /* required */
+    const struct sp_node_opts *nodes;   /* SP_NODES(...): at least one */
+    const struct sp_token_opts *tokens; /* SP_TOKENS(...) or NULL */
+};
+
+struct sp_column_opts {
+    const char *name;     /* required */
+    const char *type;     /* ClickHouse type, required: "DateTime", ... */
+    const char *jsonpath; /* "$.a.b" or NULL */
+    const char *default_expr;
+    const char *codec;
+};
+#define SP_COLUMNS(...) ((const struct sp_column_opts[]){ __VA_ARGS__, { 0 } })
+
+struct sp_datasource_opts {
+    const char *description;
+    const struct sp_column_opts *schema; /* SP_COLUMNS(...): at least one */
+    const char *engine;                  /* ENGINE, default MergeTree */
+    const char *partition_key;           /* ENGINE_PARTITION_KEY */
+    const char *sorting_key;             /* ENGINE_SORTING_KEY */
+    const char *primary_key;             /* ENGINE_PRIMARY_KEY */
+    const char *ttl;                     /* ENGINE_TTL */
+    const char *ver;                     /* ENGINE_VER */
+    const char *engine_settings;         /* ENGINE_SETTINGS */
+    const struct sp_token_opts *tokens;
+    const char *const *settings; /* other ENGINE_* keys, SP_SETTINGS() */
+};
+
+/* Constructors: copy everything they are given; return NULL only when out of
+ * memory.  Validation happens in sp_project_add_*(), with the same rules and
+ * messages as datafiles.  Free with sp_*_free() only if never added. */
+sp_connection *sp_kafka_connection(const char *name, const struct sp_kafka_opts *o);
+sp_connection *sp_s3_connection(const char *name, const struct sp_s3_opts *o);
+sp_pipe *sp_sink_pipe(const char *name, const struct sp_sink_pipe_opts *o);
+sp_datasource *sp_datasource_new(const char *name, const struct sp_datasource_opts *o);
+void sp_connection_free(sp_connection *c);
+void sp_pipe_free(sp_pipe *p);
+void sp_datasource_free(sp_datasource *d);
+
+/* ---------------------------------------------------------------- project */
+
+/* sp_project_new: an empty project whose folder is `dir` (NULL: the current
+ * directory).  The folder holds .env / .env.local and the engine's data
+ * under <dir>/.sinkpipe/.  NULL on out of memory. */
+sp_project *sp_project_new(const char *dir);
+
+/* sp_project_load: a project from the datafiles in `dir` (folders
+ * datasources/, pipes/, connections/, or flat).  On definition errors it
+ * returns SP_EDEF with the first one in err, and *out still receives the
+ * project so that every diagnostic can be listed with sp_project_diag().
+ * The caller frees *out. */
+int sp_project_load(const char *dir, sp_project **out, sp_error *err);
+void sp_project_free(sp_project *p);
+
+/* Add a definition: validate it, then take ownership (also on failure, when
+ * the object is freed).  Errors read `path:line: KEY: reason` (datafiles) or
+ * `name: KEY: reason` (C definitions) and are also kept as diagnostics. */
+int sp_project_add_connection(sp_project *p, sp_connection *c, sp_error *err);
+int sp_project_add_datasource(sp_project *p, sp_datasource *d, sp_error *err);
+int sp_project_add_pipe(sp_project *p, sp_pipe *pipe, sp_error *err);
+
+/* sp_project_check: cross-definition checks (a sink's connection exists and
+ * fits, secrets resolve, schedules parse) for every pipe.  Appends
+ * diagnostics; returns SP_EDEF if there is any. */
+int sp_project_check(sp_project *p, sp_error *err);
+size_t sp_project_ndiag(const sp_project *p);
+const char *sp_project_diag(const sp_project *p, size_t i); /* one line */
+
+/* sp_project_write: write every definition as `tinybird generate` does
+ * (datasources/, pipes/, connections/ under outdir). */
+int sp_project_write(const sp_project *p, const char *outdir, sp_error *err);
+
+const char *sp_project_dir(const sp_project *p);
+size_t sp_project_npipes(const sp_project *p);
+const sp_pipe *sp_project_pipe(const sp_project *p, size_t i);
+const sp_pipe *sp_project_find_pipe(const sp_project *p, const char *name);
+size_t sp_project_ndatasources(const sp_project *p);
+const sp_datasource *sp_project_datasource(const sp_project *p, size_t i);
+size_t sp_project_nconnections(const sp_project *p);
+const sp_connection *sp_project_connection(const sp_project *p, size_t i);
+
+const char *sp_pipe_name(const sp_pipe *p);
+const char *sp_pipe_schedule(const sp_pipe *p); /* NULL when not a sink */
+const char *sp_pipe_service(const sp_pipe *p);  /* "kafka", "s3", NULL */
+const char *sp_datasource_name(const sp_datasource *d);
+const char *sp_connection_name(const sp_connection *c);
+
+/* ------------------------------------------------------------------- data */
+
+typedef struct sp_append_result {
+    uint64_t rows_in;          /* rows read from the input */
+    uint64_t rows_loaded;      /* rows stored in the datasource */
+    uint64_t rows_quarantined; /* rows stored in <ds>_quarantine */
+} sp_append_result;
+
+/* sp_append_file: load NDJSON or CSV (chosen by extension: .ndjson, .jsonl,
+ * .json, .csv, each optionally .gz; `format` overrides: "ndjson"|"csv") into
+ * datasource `ds`.  Rows that do not fit go to `<ds>_quarantine` with the
+ * reason; nothing is dropped silently.  Counts accumulate into *res. */
+int sp_append_file(sp_project *p, const char *ds, const char *path,
+                   const char *format, sp_append_result *res, sp_error *err);
+/* sp_append_mem: the same from memory (NDJSON or CSV text). */
+int sp_append_mem(sp_project *p, const char *ds, const char *data, size_t len,
+                  const char *format, sp_append_result *res, sp_error *err);
+
+/* Output callback for streamed bytes: return 0, or a negative sp_code to
+ * stop (the run then fails with that code). */
+typedef int (*sp_write_fn)(void *ud, const void *data, size_t len);
+
+typedef struct sp_param {
+    const char *name;
+    const char *value;
+} sp_param;
+
+/* sp_query: run a ClickHouse-dialect SQL statement and stream the result in
+ * `format` ("csv" or "ndjson", exactly what a sink writes) to `out`.
+ * now_unix: the logical time in seconds (UTC) for now()/today(); 0 = current
+ * time.  *rows (may be NULL) receives the row count. */
+int sp_query(sp_project *p, const char *sql, const char *format, int64_t now_unix,
+             sp_write_fn out, void *ud, uint64_t *rows, sp_error *err);
+
+/* ------------------------------------------------------------------- runs */
+
+struct sp_run_opts {
+    int64_t now_unix;      /* logical time (UTC seconds); 0 = current time */
+    const sp_param *params; /* pipe parameters */
+    size_t nparams;
+    int dry_run;            /* resolve keys and preview rows, write nothing */
+    size_t preview_rows;    /* rows kept for the dry-run preview (default 10) */
+    /* per-run overrides of the sink (NULL: as defined) */
+    const char *format;
+    const char *file_template;
+    const char *compression;
+    const char *strategy;
+    const char *job_id;       /* NULL: a new UUID */
+    volatile int *cancel;     /* set to non-zero to cancel; may be NULL */
+};
+
+typedef struct sp_object_info {
+    char *uri;      /* full destination, e.g. s3://bucket/key or file:///x */
+    uint64_t size;  /* bytes as stored (after compression) */
+    uint64_t rows;  /* rows in the object */
+} sp_object_info;
+
+typedef struct sp_run_result {
+    char job_id[40];
+    char *pipe;    /* pipe name */
+    char *service; /* "s3", "kafka", "file" */
+    char *sql;     /* the rendered SQL that ran (ClickHouse dialect) */
+    uint64_t read_rows;
+    uint64_t read_bytes;
+    uint64_t written_rows;  /* rows delivered */
+    uint64_t written_bytes; /* bytes delivered (objects: stored size) */
+    uint64_t messages_acked;
+    double elapsed_s;
+    sp_object_info *objects; /* objects written (dry run: would be) */
+    size_t nobjects;
+    char *preview;           /* dry run: first rows as the sink would write */
+} sp_run_result;
+
+/* sp_run: run one sink pipe.  *res is filled even when the run fails (with
+ * what was delivered); release it with sp_run_result_release(). */
+int sp_run(sp_project *p, const char *pipe, const struct sp_run_opts *opts,
+           sp_run_result *res, sp_error *err);
+void sp_run_result_release(sp_run_result *res);
+
+/* sp_parse_time: ISO 8601 ("2026-11-25T02:00:00Z", "2026-11-25 02:00:00",
+ * "2026-11-25") as UTC seconds. */
+int sp_parse_time(const char *s, int64_t *out, sp_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,81 @@
+/* sp_engine: query engines behind a small function table.  The embedded
+ * engine (DuckDB, sp_engine_duckdb.c) is the default; the ClickHouse engine
+ * (sp_engine_clickhouse.c, a later issue) implements the same table.
+ *
+ * Engines take SQL in the ClickHouse dialect (already rendered from its
+ * template and composed from the pipe's nodes) and translate it themselves
+ * if they need to.  Results stream: on_schema once, then on_batch for each
+ * batch of rows; memory does not grow with the result size. */
+#ifndef SP_ENGINE_H
+#define SP_ENGINE_H
+
+#include <stdint.h>
+
+#include "sp_batch.h"
+#include "sp_model.h"
+
+typedef struct sp_engine sp_engine;
+
+typedef struct sp_query_opts {
+    int64_t now_unix;      /* logical time: now(), today(), yesterday() */
+    volatile int *cancel;  /* polled between batches; may be NULL */
+    const char *query_id;  /* job id, for engines that can kill by id */
+    uint64_t max_memory;   /* bytes, 0 = engine default */
+    uint64_t timeout_ms;   /* 0 = none */
+} sp_query_opts;
+
+typedef struct sp_query_stats {
+    uint64_t read_rows;
+    uint64_t read_bytes;
+    uint64_t result_rows;
+} sp_query_stats;
+
+typedef int (*sp_schema_fn)(void *ud, const sp_schema *s, sp_error *err);
+typedef int (*sp_batch_fn)(void *ud, const sp_batch *b, sp_error *err);
+
+/* A rejected input row, for <ds>_quarantine. */
+typedef struct sp_qrow {
+    const char *raw;    /* the input line/record as read */
+    size_t rawlen;
+    const char *error;  /* why it was rejected: "column 'x': ..." */
+    const char *column; /* offending column or NULL */
+    uint64_t lineno;    /* 1-based line number in the input */
+} sp_qrow;
+
+typedef struct sp_engine_vt {
+    const char *name; /* "duckdb", "clickhouse" */
+    /* ensure_datasource: create the table (and <ds>_quarantine) if missing;
+     * SP_EDEF with a clear message when an existing table's columns differ */
+    int (*ensure_datasource)(sp_engine *e, const sp_datasource *ds, sp_error *err);
+    /* append: store validated rows (schema = the datasource's columns, in
+     * order); all-or-nothing per call */
+    int (*append)(sp_engine *e, const sp_datasource *ds, const sp_schema *s,
+                  const sp_batch *b, sp_error *err);
+    /* quarantine: store rejected rows in <ds>_quarantine */
+    int (*quarantine)(sp_engine *e, const sp_datasource *ds, const sp_qrow *rows,
+                      size_t n, int64_t now_unix, sp_error *err);
+    /* eval_scalar: evaluate a constant ClickHouse expression (a column's
+     * DEFAULT) to its text form; *out is heap (caller frees); NULL for NULL */
+    int (*eval_scalar)(sp_engine *e, const char *expr, int64_t now_unix, char **out,
+                       sp_error *err);
+    int (*query)(sp_engine *e, const char *sql, const sp_query_opts *o,
+                 sp_schema_fn on_schema, sp_batch_fn on_batch, void *ud,
+                 sp_query_stats *stats, sp_error *err);
+    /* interrupt: from another thread, stop the running query */
+    void (*interrupt)(sp_engine *e);
+    void (*close)(sp_engine *e);
+} sp_engine_vt;
+
+struct sp_engine {
+    const sp_engine_vt *vt;
+};
+
+/* sp_engine_duckdb_open: a DuckDB database at `path` (":memory:" or NULL for
+ * an in-memory one). */
+int sp_engine_duckdb_open(const char *path, sp_engine **out, sp_error *err);
+
+/* sp_project_engine: the project's engine (opened on first use at
+ * <dir>/.sinkpipe/sinkpipe.duckdb, every datasource ensured). */
+int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err);
+
+#endif

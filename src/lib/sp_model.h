@@ -1,0 +1,191 @@
+/* sp_model: the definition objects (connections, datasources, pipes) behind
+ * the opaque public types, and the project that owns them.
+ *
+ * One model: the datafile loader (sp_datafile.c) and the C SDK constructors
+ * (sp_sdk.c) both build these through the same constructors, and the same
+ * validators (sp_model.c) check them.  Every definition keeps its keys as an
+ * ordered list of raw KEY/value pairs (unresolved: secrets stay as
+ * {{ tb_secret(...) }}), each with the line it came from (0 for C), so that
+ * errors point at the source and writing a project back out round-trips.
+ * Typed fields are derived from the keys by validation. */
+#ifndef SP_MODEL_H
+#define SP_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sinkpipe.h"
+#include "sp_buf.h"
+#include "sp_env.h"
+
+typedef struct sp_kv {
+    char *key;
+    char *value; /* raw text; a '>' block's body joined with '\n' */
+    int line;    /* 1-based line in `path`, 0 when defined in C */
+} sp_kv;
+
+typedef struct sp_kvlist {
+    sp_kv *v;
+    size_t n, cap;
+} sp_kvlist;
+
+int sp_kvlist_add(sp_kvlist *l, const char *key, const char *value, int line);
+/* sp_kvlist_set: replace the value of key (keeps its position), or add. */
+int sp_kvlist_set(sp_kvlist *l, const char *key, const char *value, int line);
+const sp_kv *sp_kvlist_find(const sp_kvlist *l, const char *key);
+const char *sp_kvlist_get(const sp_kvlist *l, const char *key); /* value/NULL */
+void sp_kvlist_remove(sp_kvlist *l, const char *key);
+void sp_kvlist_release(sp_kvlist *l);
+
+typedef enum sp_conn_type { SP_CONN_KAFKA, SP_CONN_S3, SP_CONN_GCS } sp_conn_type;
+
+struct sp_connection {
+    char *name;
+    char *path; /* source file, or NULL when defined in C */
+    sp_conn_type type;
+    int type_line;
+    sp_kvlist keys; /* every key but TYPE, file order */
+};
+
+typedef struct sp_token {
+    char *name;
+    char *scope; /* READ, APPEND */
+    int line;
+} sp_token;
+
+typedef struct sp_column_def {
+    char *name;
+    char *type; /* ClickHouse type text as written */
+    char *jsonpath;
+    char *default_expr;
+    char *codec;
+    int line;
+} sp_column_def;
+
+struct sp_datasource {
+    char *name;
+    char *path;
+    char *description;
+    sp_column_def *cols;
+    size_t ncols;
+    sp_kvlist keys; /* ENGINE, ENGINE_* and any other keys, file order */
+    sp_token *tokens;
+    size_t ntokens;
+    int schema_line;
+};
+
+typedef struct sp_node {
+    char *name;
+    char *description;
+    char *sql; /* as written (template markers included, no leading '%' line) */
+    int templated; /* the SQL block started with a lone '%' line */
+    int line;      /* NODE line */
+    int sql_line;  /* first line of the SQL body */
+} sp_node;
+
+typedef enum sp_pipe_type {
+    SP_PIPE_DEFAULT = 0, /* no TYPE: endpoint-less pipe */
+    SP_PIPE_ENDPOINT,
+    SP_PIPE_SINK,
+    SP_PIPE_COPY,
+    SP_PIPE_MATERIALIZED
+} sp_pipe_type;
+
+typedef enum sp_strategy { SP_STRATEGY_CREATE_NEW = 0, SP_STRATEGY_REPLACE } sp_strategy;
+
+struct sp_pipe {
+    char *name;
+    char *path;
+    char *description;
+    sp_node *nodes;
+    size_t nnodes;
+    sp_pipe_type type;
+    int type_line;
+    sp_kvlist keys; /* EXPORT_* and other pipe-level keys, file order */
+    sp_token *tokens;
+    size_t ntokens;
+};
+
+/* The sink of a pipe, validated and with defaults applied (not resolved
+ * against secrets or overrides: that is sp_sinkcfg, at run time). */
+typedef struct sp_sink_def {
+    const char *connection;    /* EXPORT_CONNECTION_NAME */
+    const char *service;       /* EXPORT_SERVICE if given: kafka, s3, s3_iamrole */
+    const char *topic;         /* EXPORT_KAFKA_TOPIC */
+    const char *bucket_uri;    /* EXPORT_BUCKET_URI */
+    const char *file_template; /* EXPORT_FILE_TEMPLATE */
+    const char *schedule;      /* EXPORT_SCHEDULE, default @on-demand */
+    const char *format;        /* csv | ndjson (default csv) */
+    const char *compression;   /* none | gzip | snappy (default none) */
+    sp_strategy strategy;      /* default create_new */
+} sp_sink_def;
+
+/* sp_pipe_sink: the sink definition of a TYPE sink pipe (pointers into the
+ * pipe's keys).  SP_EDEF when the pipe is not a sink. */
+int sp_pipe_sink(const sp_pipe *p, sp_sink_def *out, sp_error *err);
+
+/* sp_pipe_validate / sp_connection_validate / sp_datasource_validate: the
+ * checks of one definition on its own, errors `path:line: KEY: reason` (or
+ * `name: KEY: reason` for C definitions) naming the accepted values. */
+int sp_pipe_validate(const sp_pipe *p, sp_error *err);
+int sp_connection_validate(const sp_connection *c, sp_error *err);
+int sp_datasource_validate(const sp_datasource *d, sp_error *err);
+
+/* sp_model_where: "path:line: KEY" or "name: KEY" into buf. */
+void sp_model_where(char *buf, size_t n, const char *path, const char *name,
+                    int line, const char *key);
+
+/* Resolved connection settings: overrides applied, secrets resolved. */
+typedef struct sp_setting {
+    char *key;
+    char *value;
+    int secret; /* value came from a secret: never print it */
+} sp_setting;
+
+typedef struct sp_settings {
+    sp_setting *v;
+    size_t n;
+} sp_settings;
+
+int sp_connection_resolve(const sp_connection *c, const sp_env *env,
+                          sp_settings *out, sp_error *err);
+const char *sp_settings_get(const sp_settings *s, const char *key);
+void sp_settings_release(sp_settings *s);
+
+struct sp_project {
+    char *dir;
+    sp_connection **conns;
+    size_t nconns;
+    sp_datasource **dss;
+    size_t ndss;
+    sp_pipe **pipes;
+    size_t npipes;
+    char **diags;
+    size_t ndiags;
+    sp_env *env;            /* opened lazily by sp_project_env() */
+    struct sp_engine *engine; /* opened lazily by sp_project_engine() */
+};
+
+const sp_connection *sp_project_find_connection(const sp_project *p, const char *name);
+const sp_datasource *sp_project_find_datasource(const sp_project *p, const char *name);
+int sp_project_add_diag(sp_project *p, const char *line);
+/* sp_project_env: the project's environment snapshot (opened on first use). */
+int sp_project_env(sp_project *p, const sp_env **out, sp_error *err);
+
+/* Datafile writing (sp_dfwrite.c): one definition as `tinybird generate`
+ * writes it (no trailing newline). */
+int sp_connection_write(const sp_connection *c, sp_buf *out, sp_error *err);
+int sp_datasource_write(const sp_datasource *d, sp_buf *out, sp_error *err);
+int sp_pipe_write(const sp_pipe *p, sp_buf *out, sp_error *err);
+
+/* Datafile parsing (sp_datafile.c): one file's text into a definition.
+ * kind by extension: .connection, .datasource, .pipe; the name is the file
+ * name without extension.  Errors `path:line: KEY: reason`. */
+int sp_datafile_parse_connection(const char *path, const char *text, size_t len,
+                                 sp_connection **out, sp_error *err);
+int sp_datafile_parse_datasource(const char *path, const char *text, size_t len,
+                                 sp_datasource **out, sp_error *err);
+int sp_datafile_parse_pipe(const char *path, const char *text, size_t len,
+                           sp_pipe **out, sp_error *err);
+
+#endif

@@ -1,0 +1,58 @@
+/* sp_store: object stores behind a small function table — where the objects
+ * of file-like sinks land.  Implementations: the local folder (file:// URIs
+ * and S3 connections whose S3_ENDPOINT is file:///path) in sp_store_file.c;
+ * real S3 comes with the S3 delivery issue as sp_store_s3.c.
+ *
+ * An object is written through a writer: begin() starts it (invisible under
+ * its final name), write() streams bytes, commit() makes it visible
+ * atomically, abort() discards it.  A run that fails aborts every writer it
+ * began, so no partial object is ever visible. */
+#ifndef SP_STORE_H
+#define SP_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sinkpipe.h"
+
+typedef struct sp_store sp_store;
+typedef struct sp_objw sp_objw;
+
+typedef struct sp_obj_meta {
+    const char *job_id;
+    const char *pipe;
+    const char *content_type;     /* "text/csv", "application/x-ndjson" */
+    const char *content_encoding; /* "gzip" or NULL */
+} sp_obj_meta;
+
+typedef struct sp_store_vt {
+    const char *name; /* "file", "s3" */
+    /* exists: *out = 1 when `key` exists */
+    int (*exists)(sp_store *s, const char *key, int *out, sp_error *err);
+    int (*begin)(sp_store *s, const char *key, const sp_obj_meta *meta,
+                 sp_objw **w, sp_error *err);
+    int (*write)(sp_objw *w, const void *data, size_t n, sp_error *err);
+    /* commit: overwrite = 0 fails with SP_EEXIST (and keeps the writer open,
+     * so the caller can retry under another key with commit_as) when the
+     * key exists; *size receives the stored size.  Frees w on success. */
+    int (*commit)(sp_objw *w, int overwrite, uint64_t *size, sp_error *err);
+    /* commit_as: as commit, under a different key (create_new siblings) */
+    int (*commit_as)(sp_objw *w, const char *key, int overwrite, uint64_t *size,
+                     sp_error *err);
+    void (*abort)(sp_objw *w); /* discard and free w */
+    /* uri: append the full URI of `key` (e.g. s3://bucket/key) */
+    int (*uri)(sp_store *s, const char *key, char *buf, size_t bufsz);
+    void (*free)(sp_store *s);
+} sp_store_vt;
+
+struct sp_store {
+    const sp_store_vt *vt;
+};
+
+/* sp_store_file_open: objects under `root` (a folder; created if missing):
+ * key "a/b.csv" is the file root/a/b.csv.  uri_prefix is what uri() puts
+ * before the key (e.g. "s3://bucket/" or "file:///root/"). */
+int sp_store_file_open(const char *root, const char *uri_prefix, sp_store **out,
+                       sp_error *err);
+
+#endif

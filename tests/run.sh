@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# tests/run.sh — run unit tests and/or end-to-end tests and print one
+# summary line "N passed, N failed".
+#   tests/run.sh --unit [test_name]   unit test programs in $BUILD/tests
+#   tests/run.sh --e2e [name]         tests/e2e/*.sh against $BUILD/sinkpipe
+#   tests/run.sh --all                unit + e2e, then both again under ASan
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+mode=${1:---all}
+only=${2:-}
+passed=0 failed=0 failed_names=()
+logdir=$(mktemp -d "${TMPDIR:-/tmp}/sinkpipe-tests.XXXXXX")
+
+count() { # name status logfile
+  local p f
+  p=$(grep -cE '^ok( |$)' "$3" || true)
+  f=$(grep -cE '^not ok' "$3" || true)
+  [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && { [ "$2" -eq 0 ] && p=1 || f=1; }
+  [ "$2" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+  passed=$((passed + p)); failed=$((failed + f))
+  if [ "$f" -ne 0 ]; then
+    failed_names+=("$1")
+    echo "FAIL $1 (log: $3)"; sed -n '1,200p' "$3" | grep -vE '^ok( |$)' | head -60
+  else
+    echo "ok   $1 ($p)"
+  fi
+}
+
+run_unit() { # build dir
+  local b=$1 t
+  for t in "$b"/tests/test_*; do
+    [ -x "$t" ] || continue
+    [ -n "$only" ] && [ "$(basename "$t")" != "$only" ] && continue
+    local log="$logdir/$(basename "$b")-$(basename "$t").log"
+    ( cd "$PWD" && timeout 600 "$t" ) >"$log" 2>&1
+    count "unit/$(basename "$b")/$(basename "$t")" $? "$log"
+  done
+}
+
+run_e2e() { # build dir
+  local b=$1 t
+  for t in tests/e2e/*.sh; do
+    [ -f "$t" ] || continue
+    [ -n "$only" ] && [ "$(basename "$t" .sh)" != "$only" ] && continue
+    local log="$logdir/$(basename "$b")-e2e-$(basename "$t" .sh).log"
+    SINKPIPE_BUILD="$b" SINKPIPE="$PWD/$b/sinkpipe" timeout 900 bash "$t" >"$log" 2>&1
+    count "e2e/$(basename "$b")/$(basename "$t" .sh)" $? "$log"
+  done
+}
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+case "$mode" in
+  --unit) run_unit "$BUILD" ;;
+  --e2e) run_e2e "$BUILD" ;;
+  --all)
+    run_unit "$BUILD"
+    run_e2e "$BUILD"
+    echo "building the sanitizer build (build-asan)"
+    if make -s asan >"$logdir/asan-build.log" 2>&1; then
+      run_unit build-asan
+      SINKPIPE_ASAN=1 run_e2e build-asan
+    else
+      failed=$((failed + 1)); failed_names+=("asan-build")
+      tail -40 "$logdir/asan-build.log"
+    fi
+    ;;
+  *) echo "usage: tests/run.sh --unit|--e2e|--all [name]" >&2; exit 2 ;;
+esac
+
+[ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
