@@ -204,6 +204,10 @@ int sp_project_add_pipe(sp_project *p, sp_pipe *pipe, sp_error *err);
  * fits, secrets resolve, schedules parse) for every pipe.  Appends
  * diagnostics; returns SP_EDEF if there is any. */
 int sp_project_check(sp_project *p, sp_error *err);
+/* sp_project_check_secrets: every secret the connections reference
+ * resolves (a missing one without default is a diagnostic naming it).
+ * Separate from loading, so that dry runs need no secrets. */
+int sp_project_check_secrets(sp_project *p, sp_error *err);
 size_t sp_project_ndiag(const sp_project *p);
 const char *sp_project_diag(const sp_project *p, size_t i); /* one line */
 
@@ -304,6 +308,11 @@ typedef struct sp_run_result {
 int sp_run(sp_project *p, const char *pipe, const struct sp_run_opts *opts,
            sp_run_result *res, sp_error *err);
 void sp_run_result_release(sp_run_result *res);
+
+/* sp_schedule_next_times: up to n fire times (UTC seconds) of an
+ * EXPORT_SCHEDULE expression strictly after `from`; returns how many (0 for
+ * @on-demand and @once) or a negative sp_code for a bad expression. */
+long sp_schedule_next_times(const char *schedule, int64_t from, int64_t *out, size_t n);
 
 /* sp_parse_time: ISO 8601 ("2026-11-25T02:00:00Z", "2026-11-25 02:00:00",
  * "2026-11-25") as UTC seconds. */

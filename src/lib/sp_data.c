@@ -1,0 +1,242 @@
+/* sp_data: the project's engine, loading data and ad-hoc queries.
+ *
+ * The engine is opened on first use at <project>/.sinkpipe/sinkpipe.duckdb
+ * and every datasource of the project is ensured (table + quarantine). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "sp_buf.h"
+#include "sp_engine.h"
+#include "sp_error.h"
+#include "sp_format.h"
+#include "sp_ingest.h"
+#include "sp_model.h"
+
+#define SP_DATA_CHUNK (1u << 20)
+
+static int ensure_dir(const char *path, sp_error *err)
+{
+    if (mkdir(path, 0755) == 0 || errno == EEXIST)
+        return 0;
+    return sp_error_set(err, SP_EIO, 0, "cannot create folder '%s': %s", path,
+                        strerror(errno));
+}
+
+int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err)
+{
+    if (p->engine) {
+        *out = p->engine;
+        return 0;
+    }
+    sp_buf path = SP_BUF_INIT(4096);
+    int rc = sp_buf_addf(&path, err, "%s/.sinkpipe", p->dir ? p->dir : ".");
+    if (!rc)
+        rc = ensure_dir(path.data, err);
+    if (!rc)
+        rc = sp_buf_adds(&path, "/sinkpipe.duckdb", err);
+    sp_engine *e = NULL;
+    if (!rc)
+        rc = sp_engine_duckdb_open(path.data, &e, err);
+    sp_buf_release(&path);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < p->ndss; i++) {
+        rc = e->vt->ensure_datasource(e, p->dss[i], err);
+        if (rc) {
+            e->vt->close(e);
+            return rc;
+        }
+    }
+    p->engine = e;
+    *out = e;
+    return 0;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int pick_format(const char *name, const char *format, sp_ingest_format *out,
+                       sp_error *err)
+{
+    if (format && *format) {
+        if (!strcmp(format, "ndjson") || !strcmp(format, "json") || !strcmp(format, "jsonl")) {
+            *out = SP_INGEST_NDJSON;
+            return 0;
+        }
+        if (!strcmp(format, "csv")) {
+            *out = SP_INGEST_CSV;
+            return 0;
+        }
+        return sp_error_set(err, SP_EINVAL, 0,
+                            "unknown input format '%s' (expected ndjson, csv)", format);
+    }
+    char base[4096];
+    snprintf(base, sizeof base, "%s", name);
+    if (ends_with(base, ".gz"))
+        base[strlen(base) - 3] = '\0';
+    if (ends_with(base, ".ndjson") || ends_with(base, ".jsonl") || ends_with(base, ".json")) {
+        *out = SP_INGEST_NDJSON;
+        return 0;
+    }
+    if (ends_with(base, ".csv")) {
+        *out = SP_INGEST_CSV;
+        return 0;
+    }
+    return sp_error_set(err, SP_EINVAL, 0,
+                        "'%s': cannot tell the format from the name (expected .ndjson, "
+                        ".jsonl, .json or .csv, optionally .gz; or give the format)",
+                        name);
+}
+
+static int start_ingest(sp_project *p, const char *dsname, sp_ingest_format fmt,
+                        sp_ingest **in, sp_error *err)
+{
+    const sp_datasource *ds = sp_project_find_datasource(p, dsname);
+    if (!ds)
+        return sp_error_set(err, SP_ENOTFOUND, 0, "unknown datasource '%s'", dsname);
+    sp_engine *e;
+    int rc = sp_project_engine(p, &e, err);
+    if (rc)
+        return rc;
+    return sp_ingest_new(e, ds, fmt, (int64_t)time(NULL), in, err);
+}
+
+static void add_result(sp_append_result *res, const sp_append_result *r)
+{
+    if (!res)
+        return;
+    res->rows_in += r->rows_in;
+    res->rows_loaded += r->rows_loaded;
+    res->rows_quarantined += r->rows_quarantined;
+}
+
+int sp_append_file(sp_project *p, const char *ds, const char *path, const char *format,
+                   sp_append_result *res, sp_error *err)
+{
+    sp_ingest_format fmt;
+    int rc = pick_format(path, format, &fmt, err);
+    if (rc)
+        return rc;
+    /* gzopen reads gzip and plain files alike */
+    gzFile f = gzopen(path, "rb");
+    if (!f)
+        return sp_error_set(err, SP_EIO, 0, "cannot open '%s': %s", path,
+                            errno ? strerror(errno) : "out of memory");
+    gzbuffer(f, 256 * 1024);
+    sp_ingest *in = NULL;
+    rc = start_ingest(p, ds, fmt, &in, err);
+    char *chunk = rc ? NULL : malloc(SP_DATA_CHUNK);
+    if (!rc && !chunk)
+        rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+    while (!rc) {
+        int n = gzread(f, chunk, SP_DATA_CHUNK);
+        if (n < 0) {
+            int zerr;
+            const char *msg = gzerror(f, &zerr);
+            rc = sp_error_set(err, SP_EIO, 0, "cannot read '%s': %s", path,
+                              zerr == Z_ERRNO ? strerror(errno) : msg);
+            break;
+        }
+        if (n == 0)
+            break;
+        rc = sp_ingest_feed(in, chunk, (size_t)n, err);
+    }
+    sp_append_result r = { 0, 0, 0 };
+    if (!rc)
+        rc = sp_ingest_finish(in, &r, err);
+    if (rc)
+        sp_error_prefix(err, "%s", path);
+    add_result(res, &r);
+    sp_ingest_free(in);
+    free(chunk);
+    gzclose(f);
+    return rc;
+}
+
+int sp_append_mem(sp_project *p, const char *ds, const char *data, size_t len,
+                  const char *format, sp_append_result *res, sp_error *err)
+{
+    sp_ingest_format fmt;
+    int rc = pick_format("(memory)", format ? format : "ndjson", &fmt, err);
+    sp_ingest *in = NULL;
+    if (!rc)
+        rc = start_ingest(p, ds, fmt, &in, err);
+    if (!rc)
+        rc = sp_ingest_feed(in, data, len, err);
+    sp_append_result r = { 0, 0, 0 };
+    if (!rc)
+        rc = sp_ingest_finish(in, &r, err);
+    add_result(res, &r);
+    sp_ingest_free(in);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- sp_query */
+
+typedef struct query_ctx {
+    const sp_format *fmt;
+    const sp_schema *schema;
+    sp_buf out;
+    sp_write_fn write;
+    void *ud;
+    uint64_t rows;
+} query_ctx;
+
+static int q_flush(query_ctx *q, sp_error *err)
+{
+    if (q->out.len == 0)
+        return 0;
+    int rc = q->write(q->ud, q->out.data, q->out.len);
+    sp_buf_reset(&q->out);
+    if (rc)
+        return sp_error_set(err, rc, 0, "output write failed");
+    return 0;
+}
+
+static int q_schema(void *ud, const sp_schema *s, sp_error *err)
+{
+    query_ctx *q = ud;
+    q->schema = s;
+    return q->fmt->header(&q->out, s, err);
+}
+
+static int q_batch(void *ud, const sp_batch *b, sp_error *err)
+{
+    query_ctx *q = ud;
+    int rc = q->fmt->rows(&q->out, q->schema, b, 0, b->nrows, err);
+    q->rows += b->nrows;
+    if (!rc && q->out.len >= SP_DATA_CHUNK)
+        rc = q_flush(q, err);
+    return rc;
+}
+
+int sp_query(sp_project *p, const char *sql, const char *format, int64_t now_unix,
+             sp_write_fn out, void *ud, uint64_t *rows, sp_error *err)
+{
+    const sp_format *fmt = sp_format_find(format ? format : "csv");
+    if (!fmt)
+        return sp_error_set(err, SP_EINVAL, 0, "unknown format '%s' (expected %s)", format,
+                            sp_format_names());
+    sp_engine *e;
+    int rc = sp_project_engine(p, &e, err);
+    if (rc)
+        return rc;
+    query_ctx q = { fmt, NULL, SP_BUF_INIT(64u << 20), out, ud, 0 };
+    sp_query_opts o = { now_unix ? now_unix : (int64_t)time(NULL), NULL, NULL, 0, 0 };
+    sp_query_stats st = { 0, 0, 0 };
+    rc = e->vt->query(e, sql, &o, q_schema, q_batch, &q, &st, err);
+    if (!rc)
+        rc = q_flush(&q, err);
+    sp_buf_release(&q.out);
+    if (rows)
+        *rows = q.rows;
+    return rc;
+}

@@ -1,0 +1,378 @@
+/* sp_run: one run of a sink pipe, start to end.
+ *
+ *   definition -> sinkcfg (overrides, connection, secrets)
+ *   nodes -> templates rendered with the params -> composed SQL
+ *   engine query --(schema, batches)--> sink open/write -> finish | abort
+ *
+ * Whatever happens, the run result says what was delivered. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "sp_buf.h"
+#include "sp_engine.h"
+#include "sp_error.h"
+#include "sp_format.h"
+#include "sp_model.h"
+#include "sp_sink.h"
+#include "sp_sql.h"
+#include "sp_template.h"
+
+/* ------------------------------------------------------------- utilities */
+
+static void make_uuid(char out[40])
+{
+    unsigned char r[16];
+    size_t got = 0;
+    while (got < sizeof r) {
+        ssize_t n = getrandom(r + got, sizeof r - got, 0);
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR)
+                continue;
+            /* no entropy source: fall back to time and address bits */
+            uint64_t t = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)out;
+            for (size_t i = got; i < sizeof r; i++, t = t * 6364136223846793005ull + 1)
+                r[i] = (unsigned char)(t >> 33);
+            break;
+        }
+        got += (size_t)n;
+    }
+    r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+    r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+    static const char hex[] = "0123456789abcdef";
+    size_t k = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[k++] = '-';
+        out[k++] = hex[r[i] >> 4];
+        out[k++] = hex[r[i] & 15];
+    }
+    out[k] = '\0';
+}
+
+static int digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int sp_parse_time(const char *s, int64_t *out, sp_error *err)
+{
+    int y, mo, d, h = 0, mi = 0, sec = 0;
+    size_t n = s ? strlen(s) : 0;
+    const char *p = s;
+    if (n < 10 || digits(p, 4, &y) || p[4] != '-' || digits(p + 5, 2, &mo) || p[7] != '-' ||
+        digits(p + 8, 2, &d))
+        goto bad;
+    p += 10;
+    if (*p == 'T' || *p == 't' || *p == ' ') {
+        p++;
+        if (digits(p, 2, &h) || p[2] != ':' || digits(p + 3, 2, &mi))
+            goto bad;
+        p += 5;
+        if (*p == ':') {
+            if (digits(p + 1, 2, &sec))
+                goto bad;
+            p += 3;
+            if (*p == '.') { /* fractions are dropped: runs have second precision */
+                p++;
+                while (*p >= '0' && *p <= '9')
+                    p++;
+            }
+        }
+        int off = 0;
+        if (*p == 'Z' || *p == 'z') {
+            p++;
+        } else if (*p == '+' || *p == '-') {
+            int oh, om;
+            int sign = *p == '-' ? -1 : 1;
+            if (digits(p + 1, 2, &oh))
+                goto bad;
+            p += 3;
+            if (*p == ':')
+                p++;
+            if (digits(p, 2, &om))
+                goto bad;
+            p += 2;
+            off = sign * (oh * 3600 + om * 60);
+        }
+        if (*p)
+            goto bad;
+        if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+            goto bad;
+        *out = sp_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+        return 0;
+    }
+    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31)
+        goto bad;
+    *out = sp_days_from_civil(y, mo, d) * 86400;
+    return 0;
+bad:
+    return sp_error_set(err, SP_EINVAL, 0,
+                        "'%s' is not a time (expected ISO 8601 such as "
+                        "2026-11-25T02:00:00Z or 2026-11-25)",
+                        s ? s : "");
+}
+
+/* ------------------------------------------------- the Kafka dry-run sink */
+
+/* Until Kafka delivery lands, Kafka pipes can be previewed: the messages a
+ * run would produce (the NDJSON line of each row, without the newline). */
+typedef struct preview_sink {
+    sp_sink base;
+    const sp_sink_ctx *ctx;
+    const sp_schema *schema;
+    sp_buf text;
+    size_t kept;
+    uint64_t rows;
+    uint64_t bytes;
+} preview_sink;
+
+static int pv_open(sp_sink **out, const sp_sink_ctx *ctx, const sp_schema *s, sp_error *err);
+static int pv_write(sp_sink *k, const sp_batch *b, sp_error *err);
+static int pv_finish(sp_sink *k, sp_run_result *res, sp_error *err);
+static void pv_abort(sp_sink *k, sp_run_result *res);
+static void pv_free(sp_sink *k);
+
+static const sp_sink_vt preview_vt = { "kafka-preview", pv_open, pv_write, pv_finish,
+                                       pv_abort, pv_free };
+
+static int pv_open(sp_sink **out, const sp_sink_ctx *ctx, const sp_schema *s, sp_error *err)
+{
+    preview_sink *k = calloc(1, sizeof *k);
+    if (!k)
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+    k->base.vt = &preview_vt;
+    k->ctx = ctx;
+    k->schema = s;
+    sp_buf_init(&k->text, 64u << 20);
+    *out = &k->base;
+    return 0;
+}
+
+static int pv_write(sp_sink *base, const sp_batch *b, sp_error *err)
+{
+    preview_sink *k = (preview_sink *)base;
+    if (k->ctx->cancel && *k->ctx->cancel)
+        return sp_error_set(err, SP_ECANCELLED, 0, "cancelled");
+    sp_buf line = SP_BUF_INIT(64u << 20);
+    for (size_t i = 0; i < b->nrows; i++) {
+        sp_buf_reset(&line);
+        int rc = sp_format_ndjson.row(&line, k->schema, b, i, err);
+        if (rc) {
+            sp_buf_release(&line);
+            return rc;
+        }
+        k->bytes += line.len ? line.len - 1 : 0;
+        if (k->kept < k->ctx->preview_rows) {
+            rc = sp_buf_add(&k->text, line.data, line.len, err);
+            if (rc) {
+                sp_buf_release(&line);
+                return rc;
+            }
+            k->kept++;
+        }
+    }
+    sp_buf_release(&line);
+    k->rows += b->nrows;
+    return 0;
+}
+
+static int pv_finish(sp_sink *base, sp_run_result *res, sp_error *err)
+{
+    preview_sink *k = (preview_sink *)base;
+    char uri[1024];
+    snprintf(uri, sizeof uri, "kafka://%s/%s", k->ctx->cfg->connection_name,
+             k->ctx->cfg->topic ? k->ctx->cfg->topic : "");
+    if (sp_run_result_add_object(res, uri, k->bytes, k->rows))
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+    free(res->preview);
+    res->preview = sp_buf_detach(&k->text);
+    return 0;
+}
+
+static void pv_abort(sp_sink *k, sp_run_result *res)
+{
+    (void)k;
+    (void)res;
+}
+
+static void pv_free(sp_sink *base)
+{
+    preview_sink *k = (preview_sink *)base;
+    sp_buf_release(&k->text);
+    free(k);
+}
+
+int sp_sink_for(const sp_sinkcfg *cfg, const sp_sink_vt **out, sp_error *err)
+{
+    if (cfg->conn_type == SP_CONN_KAFKA) {
+        return sp_error_set(err, SP_EUNSUPPORTED, 0,
+                            "pipe '%s': this build has no Kafka delivery yet (it arrives "
+                            "with the Kafka delivery issue); preview with --dry-run",
+                            cfg->pipe->name);
+    }
+    if (cfg->conn_type == SP_CONN_GCS)
+        return sp_error_set(err, SP_EUNSUPPORTED, 0,
+                            "pipe '%s': connection '%s': GCS sinks are not supported "
+                            "(expected an s3 or kafka connection)",
+                            cfg->pipe->name, cfg->connection_name);
+    *out = &sp_sink_objects;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ a run */
+
+typedef struct run_ctx {
+    const sp_sink_vt *vt;
+    sp_sink_ctx sctx;
+    sp_sink *sink;
+    sp_error *err;
+    uint64_t rows;
+} run_ctx;
+
+static int on_schema(void *ud, const sp_schema *s, sp_error *err)
+{
+    run_ctx *r = ud;
+    return r->vt->open(&r->sink, &r->sctx, s, err);
+}
+
+static int on_batch(void *ud, const sp_batch *b, sp_error *err)
+{
+    run_ctx *r = ud;
+    r->rows += b->nrows;
+    return r->vt->write(r->sink, b, err);
+}
+
+/* render every node and compose them into one statement */
+static int pipe_sql(const sp_pipe *pipe, const struct sp_run_opts *o, sp_buf *sql,
+                    sp_error *err)
+{
+    int rc = 0;
+    char **rendered = calloc(pipe->nnodes ? pipe->nnodes : 1, sizeof *rendered);
+    const char **names = calloc(pipe->nnodes ? pipe->nnodes : 1, sizeof *names);
+    if (!rendered || !names) {
+        rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < pipe->nnodes && !rc; i++) {
+        const sp_node *n = &pipe->nodes[i];
+        names[i] = n->name;
+        sp_buf b = SP_BUF_INIT(64u << 20);
+        if (n->templated || sp_template_is_templated(n->sql)) {
+            char where[1200];
+            sp_model_where(where, sizeof where, pipe->path, pipe->name, n->sql_line,
+                           "SQL");
+            rc = sp_template_render(n->sql, o->params, o->nparams, where, &b, err);
+        } else {
+            rc = sp_buf_adds(&b, n->sql, err);
+        }
+        rendered[i] = rc ? NULL : sp_buf_detach(&b);
+        sp_buf_release(&b);
+        if (!rc && !rendered[i])
+            rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+    }
+    if (!rc)
+        rc = sp_sql_compose(names, (const char *const *)rendered, pipe->nnodes, sql, err);
+out:
+    if (rendered)
+        for (size_t i = 0; i < pipe->nnodes; i++)
+            free(rendered[i]);
+    free(rendered);
+    free(names);
+    return rc;
+}
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int sp_run(sp_project *p, const char *pipe_name, const struct sp_run_opts *opts,
+           sp_run_result *res, sp_error *err)
+{
+    static const struct sp_run_opts defaults;
+    const struct sp_run_opts *o = opts ? opts : &defaults;
+    double t0 = mono_now();
+    memset(res, 0, sizeof *res);
+    if (o->job_id && *o->job_id)
+        snprintf(res->job_id, sizeof res->job_id, "%s", o->job_id);
+    else
+        make_uuid(res->job_id);
+    res->pipe = strdup(pipe_name ? pipe_name : "");
+
+    const sp_pipe *pipe = sp_project_find_pipe(p, pipe_name);
+    if (!pipe)
+        return sp_error_set(err, SP_ENOTFOUND, 0, "unknown pipe '%s'", pipe_name);
+    if (pipe->type != SP_PIPE_SINK)
+        return sp_error_set(err, SP_EDEF, 0, "pipe '%s' is not a sink pipe (TYPE sink)",
+                            pipe_name);
+    if (pipe->nnodes == 0)
+        return sp_error_set(err, SP_EDEF, 0, "pipe '%s' has no node", pipe_name);
+
+    sp_sinkcfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    int rc = sp_sinkcfg_build(p, pipe, o, &cfg, err);
+    if (rc)
+        return rc;
+    res->service = strdup(cfg.conn_type == SP_CONN_KAFKA ? "kafka"
+                          : cfg.conn_type == SP_CONN_GCS ? "gcs"
+                          : (cfg.bucket_uri && !strncmp(cfg.bucket_uri, "file://", 7)) ? "file"
+                          : "s3");
+
+    sp_buf sql = SP_BUF_INIT(64u << 20);
+    run_ctx r;
+    memset(&r, 0, sizeof r);
+    rc = pipe_sql(pipe, o, &sql, err);
+    if (!rc)
+        res->sql = strdup(sql.data ? sql.data : "");
+    if (!rc && o->dry_run && cfg.conn_type == SP_CONN_KAFKA)
+        r.vt = &preview_vt;
+    else if (!rc)
+        rc = sp_sink_for(&cfg, &r.vt, err);
+
+    sp_engine *e = NULL;
+    if (!rc)
+        rc = sp_project_engine(p, &e, err);
+    if (!rc) {
+        r.sctx.cfg = &cfg;
+        r.sctx.job_id = res->job_id;
+        r.sctx.now_unix = o->now_unix ? o->now_unix : (int64_t)time(NULL);
+        r.sctx.params = o->params;
+        r.sctx.nparams = o->nparams;
+        r.sctx.dry_run = o->dry_run;
+        r.sctx.preview_rows = o->preview_rows ? o->preview_rows : 10;
+        r.sctx.cancel = o->cancel;
+        r.err = err;
+        sp_query_opts qo = { r.sctx.now_unix, o->cancel, res->job_id, 0, 0 };
+        sp_query_stats st = { 0, 0, 0 };
+        rc = e->vt->query(e, sql.data, &qo, on_schema, on_batch, &r, &st, err);
+        res->read_rows = st.read_rows;
+        res->read_bytes = st.read_bytes;
+        if (!rc && !r.sink) /* the engine gave no schema: nothing to deliver */
+            rc = sp_error_set(err, SP_EINTERNAL, 0, "query returned no result description");
+        if (!rc)
+            rc = r.vt->finish(r.sink, res, err);
+        else if (r.sink)
+            r.vt->abort(r.sink, res);
+        if (r.sink)
+            r.vt->free(r.sink);
+    }
+    if (rc && err && strncmp(err->msg, "pipe '", 6) != 0)
+        sp_error_prefix(err, "pipe '%s'", pipe_name);
+    sp_buf_release(&sql);
+    sp_sinkcfg_release(&cfg);
+    res->elapsed_s = mono_now() - t0;
+    return rc;
+}
