@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# lint.sh — project rules that the compiler does not check.
+set -u
+cd "$(dirname "$0")/.."
+status=0
+# banned functions (git's banned.h list)
+if grep -nE '\b(sprintf|vsprintf|strcpy|strcat|strncpy|strtok|atoi|atol|gmtime|localtime)\s*\(' \
+     src/lib/*.c src/lib/*.h src/cli/*.c | grep -vE '^\S+:\s*(/\*|\*|//)' ; then
+  echo "not ok - banned functions used (see above)"; status=1
+else
+  echo "ok - no banned functions"
+fi
+# the library never prints or exits
+if grep -nE '\b(printf|fprintf|puts|fputs|exit|abort)\s*\(' src/lib/*.c | grep -vE 'snprintf|vsnprintf|->abort|\.abort|_abort|abort\)\(' ; then
+  echo "not ok - the library prints or exits (see above)"; status=1
+else
+  echo "ok - the library neither prints nor exits"
+fi
+# only sp_env.c reads the environment
+if grep -nE '\bgetenv\s*\(|\benviron\b' src/lib/*.c | grep -v '^src/lib/sp_env.c:'; then
+  echo "not ok - getenv outside sp_env.c"; status=1
+else
+  echo "ok - the environment is read in one place"
+fi
+exit $status
