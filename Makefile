@@ -41,6 +41,8 @@ TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC  := $(sort $(wildcard tests/tools/*.c))
 TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all lib cli tests tools test unit e2e asan bench clean setup lint
 all: lib cli
@@ -85,6 +87,10 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libsinkpipe.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libsinkpipe.a $(ALL_LDFLAGS) $(LIBS)
 
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libsinkpipe.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libsinkpipe.a $(ALL_LDFLAGS) $(LIBS)
+
 $(BUILD)/examples/seed_c: examples/c/seed.c $(BUILD)/libsinkpipe.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libsinkpipe.a $(ALL_LDFLAGS) $(LIBS)
@@ -109,7 +115,7 @@ asan:
 lint:
 	@bash tests/lint.sh
 
-bench: all tools
+bench: all tools $(BENCH_BIN)
 	@BUILD=$(BUILD) bash bench/run.sh
 
 clean:
