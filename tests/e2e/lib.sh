@@ -1,0 +1,30 @@
+# tests/e2e/lib.sh — helpers for end-to-end tests (sourced).
+#   ok/not_ok/check … print TAP-like lines; finish exits with the status.
+#   SINKPIPE: the CLI under test (default build/sinkpipe).
+set -u
+E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SINKPIPE=${SINKPIPE:-$E2E_ROOT/build/sinkpipe}
+SINKPIPE_BUILD=${SINKPIPE_BUILD:-build}
+case "$SINKPIPE_BUILD" in /*) ;; *) SINKPIPE_BUILD="$E2E_ROOT/$SINKPIPE_BUILD" ;; esac
+E2E_FAILED=0
+E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sinkpipe-e2e.XXXXXX")
+trap 'rm -rf "$E2E_TMP"' EXIT
+
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; E2E_FAILED=1; }
+
+# expect_eq WHAT GOT WANT
+expect_eq() {
+  if [ "$2" == "$3" ]; then ok "$1"; else
+    not_ok "$1"; printf '#   got:  %s\n#   want: %s\n' "$2" "$3" | head -40; fi
+}
+# expect_file_eq WHAT FILE WANTFILE
+expect_file_eq() {
+  if cmp -s "$2" "$3"; then ok "$1"; else
+    not_ok "$1"; diff -u "$3" "$2" | head -40 | sed 's/^/#   /'; fi
+}
+# expect_contains WHAT HAYSTACK NEEDLE
+expect_contains() {
+  case "$2" in *"$3"*) ok "$1" ;; *) not_ok "$1"; printf '#   %s\n#   does not contain: %s\n' "$2" "$3" ;; esac
+}
+finish() { exit $E2E_FAILED; }
