@@ -1,0 +1,491 @@
+// sp-deps: sp_buf sp_error sp_crc32c sp_codec sp_codec_none sp_codec_gzip sp_codec_snappy
+#include <snappy-c.h>
+#include <stdint.h>
+#include <zlib.h>
+
+#include "sp_test.h"
+#include "sp_buf.h"
+#include "sp_codec.h"
+#include "sp_codec_int.h"
+#include "sp_crc32c.h"
+#include "sp_error.h"
+
+/* ---- test data ---------------------------------------------------------- */
+
+static uint64_t rng_state;
+
+static uint64_t rng(void)
+{
+    uint64_t x = rng_state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return rng_state = x;
+}
+
+/* text: CSV-like rows, compressible */
+static unsigned char *make_text(size_t n)
+{
+    unsigned char *p = malloc(n ? n : 1);
+    size_t i = 0;
+    rng_state = 0x9e3779b97f4a7c15ull;
+    while (i < n) {
+        char row[96];
+        int k = snprintf(row, sizeof row, "%llu,\"user_%llu\",2024-01-%02llu,%llu.%02llu\n",
+                         (unsigned long long)(i / 40),
+                         (unsigned long long)(rng() % 1000),
+                         (unsigned long long)(rng() % 28 + 1),
+                         (unsigned long long)(rng() % 100000),
+                         (unsigned long long)(rng() % 100));
+        for (int j = 0; j < k && i < n; j++)
+            p[i++] = (unsigned char)row[j];
+    }
+    return p;
+}
+
+/* noise: random bytes, incompressible */
+static unsigned char *make_noise(size_t n)
+{
+    unsigned char *p = malloc(n ? n : 1);
+    rng_state = 0x1234567887654321ull;
+    for (size_t i = 0; i < n; i++)
+        p[i] = (unsigned char)(rng() >> 24);
+    return p;
+}
+
+/* compress `in` with codec c; writes of random sizes in [1, maxw] (maxw 0:
+ * one write of everything).  Returns 0 or the failing code. */
+static int compress_with(sp_codec_state *st, const sp_codec *c,
+                         const unsigned char *in, size_t n, size_t maxw,
+                         sp_buf *out, sp_error *err)
+{
+    size_t off = 0;
+    int rc;
+    rng_state = 0xabcdef0123456789ull ^ n;
+    while (off < n) {
+        size_t w = maxw ? 1 + (size_t)(rng() % maxw) : n - off;
+        if (w > n - off)
+            w = n - off;
+        if ((rc = c->write(st, in + off, w, out, err)))
+            return rc;
+        off += w;
+    }
+    return c->finish(st, out, err);
+}
+
+/* ---- gzip reader: zlib over every member -------------------------------- */
+
+/* gunzip: inflate all members of (p, n) into out; *members gets the count.
+ * Returns 0, or -1 on a malformed stream. */
+static int gunzip(const unsigned char *p, size_t n, sp_buf *out, int *members)
+{
+    z_stream z;
+    unsigned char tmp[65536];
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+        return -1;
+    z.next_in = (unsigned char *)p;
+    z.avail_in = (uInt)n;
+    *members = 0;
+    int rc = -1;
+    for (;;) {
+        z.next_out = tmp;
+        z.avail_out = sizeof tmp;
+        int zr = inflate(&z, Z_NO_FLUSH);
+        if (zr != Z_OK && zr != Z_STREAM_END)
+            break;
+        if (sp_buf_add(out, tmp, sizeof tmp - z.avail_out, NULL))
+            break;
+        if (zr == Z_STREAM_END) {
+            (*members)++;
+            if (z.avail_in == 0) {
+                rc = 0;
+                break;
+            }
+            inflateReset(&z);
+        } else if (z.avail_in == 0 && z.avail_out != 0) {
+            break; /* truncated */
+        }
+    }
+    inflateEnd(&z);
+    return rc;
+}
+
+static void gzip_round_trip(const unsigned char *in, size_t n, size_t chunk,
+                            size_t maxw, int level, int want_members)
+{
+    sp_codec_state *st = NULL;
+    sp_error err = SP_ERROR_INIT;
+    sp_buf out = SP_BUF_INIT(0), back = SP_BUF_INIT(0);
+    int members = -1;
+    CHECK_OK(sp__gzip_open_chunk(&st, level, chunk, &err), &err);
+    if (!st)
+        return;
+    CHECK_OK(compress_with(st, &sp_codec_gzip, in, n, maxw, &out, &err), &err);
+    sp_codec_gzip.free(st);
+    CHECK(out.len >= 18);
+    CHECK_INT(gunzip((unsigned char *)out.data, out.len, &back, &members), 0);
+    CHECK_MEM(back.data ? back.data : "", back.len, (const char *)in, n);
+    if (want_members >= 0)
+        CHECK_INT(members, want_members);
+    sp_buf_release(&out);
+    sp_buf_release(&back);
+}
+
+TEST(gzip_round_trip_small_chunks)
+{
+    size_t n = 300000;
+    unsigned char *in = make_text(n);
+    gzip_round_trip(in, n, 4096, 10000, 0, (int)((n + 4095) / 4096));
+    gzip_round_trip(in, n, 4096, 4096, 6, (int)((n + 4095) / 4096));
+    gzip_round_trip(in, n, 1000, 0, 12, (int)((n + 999) / 1000));
+    free(in);
+}
+
+TEST(gzip_round_trip_default_chunk)
+{
+    size_t n = 3 * SP_GZIP_CHUNK_DEFAULT + 12345;
+    unsigned char *in = make_text(n);
+    gzip_round_trip(in, n, 0, 200000, 0, 4);
+    gzip_round_trip(in, n, 0, 0, 1, 4); /* straight from the caller's memory */
+    free(in);
+}
+
+TEST(gzip_exact_chunk_multiple)
+{
+    unsigned char *in = make_text(8192);
+    gzip_round_trip(in, 8192, 4096, 0, 0, 2);
+    gzip_round_trip(in, 8192, 4096, 4096, 0, 2);
+    free(in);
+}
+
+TEST(gzip_empty_input_is_valid)
+{
+    sp_codec_state *st = NULL;
+    sp_error err = SP_ERROR_INIT;
+    sp_buf out = SP_BUF_INIT(0), back = SP_BUF_INIT(0);
+    int members = 0;
+    CHECK_OK(sp_codec_gzip.open(&st, 0, &err), &err);
+    CHECK_OK(sp_codec_gzip.write(st, "", 0, &out, &err), &err);
+    CHECK_OK(sp_codec_gzip.finish(st, &out, &err), &err);
+    sp_codec_gzip.free(st);
+    CHECK(out.len >= 18);
+    CHECK_INT((unsigned char)out.data[0], 0x1f);
+    CHECK_INT((unsigned char)out.data[1], 0x8b);
+    CHECK_INT(gunzip((unsigned char *)out.data, out.len, &back, &members), 0);
+    CHECK_INT(back.len, 0);
+    CHECK_INT(members, 1);
+    sp_buf_release(&out);
+    sp_buf_release(&back);
+}
+
+TEST(gzip_one_byte_writes)
+{
+    unsigned char *in = make_text(20000);
+    gzip_round_trip(in, 20000, 3000, 1, 0, 7);
+    free(in);
+}
+
+TEST(gzip_incompressible)
+{
+    size_t n = 2 * SP_GZIP_CHUNK_DEFAULT + 77;
+    unsigned char *in = make_noise(n);
+    gzip_round_trip(in, n, 0, 100000, 0, 3);
+    gzip_round_trip(in, 5000, 1024, 700, 9, 5);
+    free(in);
+}
+
+TEST(gzip_bad_level)
+{
+    sp_codec_state *st = NULL;
+    sp_error err = SP_ERROR_INIT;
+    CHECK_INT(sp_codec_gzip.open(&st, 13, &err), SP_EINVAL);
+    CHECK(st == NULL);
+    CHECK(strstr(err.msg, "13") != NULL);
+    sp_error_clear(&err);
+    CHECK_INT(sp_codec_gzip.open(&st, -1, &err), SP_EINVAL);
+}
+
+TEST(gzip_output_ceiling_fails_cleanly)
+{
+    sp_codec_state *st = NULL;
+    sp_error err = SP_ERROR_INIT;
+    sp_buf out = SP_BUF_INIT(100);
+    unsigned char *in = make_noise(10000);
+    CHECK_OK(sp__gzip_open_chunk(&st, 0, 1000, &err), &err);
+    CHECK_INT(compress_with(st, &sp_codec_gzip, in, 10000, 0, &out, &err),
+              SP_ETOOBIG);
+    CHECK_INT(err.code, SP_ETOOBIG);
+    sp_codec_gzip.free(st);
+    sp_buf_release(&out);
+    free(in);
+}
+
+/* ---- snappy reader: a framing-format decoder ----------------------------- */
+
+typedef struct frame_stats {
+    int compressed, uncompressed;
+    size_t max_chunk_in;
+} frame_stats;
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+/* unframe: decode a framed snappy stream into out; returns 0, or a negative
+ * line-ish code telling which check failed */
+static int unframe(const unsigned char *p, size_t n, sp_buf *out,
+                   frame_stats *fs)
+{
+    static const unsigned char id[10] = {0xff, 0x06, 0x00, 0x00, 0x73,
+                                         0x4e, 0x61, 0x50, 0x70, 0x59};
+    char tmp[SP_SNAPPY_CHUNK];
+    memset(fs, 0, sizeof *fs);
+    if (n < 10 || memcmp(p, id, 10) != 0)
+        return -1;
+    size_t off = 10;
+    while (off < n) {
+        if (n - off < 4)
+            return -2;
+        unsigned type = p[off];
+        size_t len = p[off + 1] | (size_t)p[off + 2] << 8 | (size_t)p[off + 3] << 16;
+        off += 4;
+        if (len > n - off)
+            return -3;
+        const unsigned char *d = p + off;
+        off += len;
+        if (type == 0xff) {
+            if (len != 6 || memcmp(d, id + 4, 6) != 0)
+                return -4;
+            continue;
+        }
+        if (type >= 0x80)
+            continue; /* skippable chunk (padding and such) */
+        if (type != 0x00 && type != 0x01)
+            return -5; /* reserved unskippable chunk */
+        if (len < 4)
+            return -6;
+        uint32_t want = le32(d);
+        size_t ulen;
+        const char *data;
+        if (type == 0x00) {
+            if (snappy_uncompressed_length((const char *)d + 4, len - 4, &ulen) != SNAPPY_OK ||
+                ulen > SP_SNAPPY_CHUNK)
+                return -7;
+            if (snappy_uncompress((const char *)d + 4, len - 4, tmp, &ulen) != SNAPPY_OK)
+                return -8;
+            data = tmp;
+            fs->compressed++;
+        } else {
+            ulen = len - 4;
+            if (ulen > SP_SNAPPY_CHUNK)
+                return -9;
+            data = (const char *)d + 4;
+            fs->uncompressed++;
+        }
+        if (ulen > fs->max_chunk_in)
+            fs->max_chunk_in = ulen;
+        if (sp__snappy_mask_crc(sp_crc32c(0, data, ulen)) != want)
+            return -10;
+        if (sp_buf_add(out, data, ulen, NULL))
+            return -11;
+    }
+    return 0;
+}
+
+static void snappy_round_trip(const unsigned char *in, size_t n, size_t maxw,
+                              frame_stats *fs)
+{
+    sp_codec_state *st = NULL;
+    sp_error err = SP_ERROR_INIT;
+    sp_buf out = SP_BUF_INIT(0), back = SP_BUF_INIT(0);
+    CHECK_OK(sp_codec_snappy.open(&st, 0, &err), &err);
+    if (!st)
+        return;
+    CHECK_OK(compress_with(st, &sp_codec_snappy, in, n, maxw, &out, &err), &err);
+    sp_codec_snappy.free(st);
+    CHECK_INT(unframe((unsigned char *)out.data, out.len, &back, fs), 0);
+    CHECK_MEM(back.data ? back.data : "", back.len, (const char *)in, n);
+    CHECK(fs->max_chunk_in <= SP_SNAPPY_CHUNK);
+    sp_buf_release(&out);
+    sp_buf_release(&back);
+}
+
+TEST(crc32c_known_vectors)
+{
+    unsigned char b[32];
+    CHECK_INT(sp_crc32c(0, "123456789", 9), 0xE3069283u);
+    CHECK_INT(sp_crc32c_sw(0, "123456789", 9), 0xE3069283u);
+    CHECK_INT(sp_crc32c(0, NULL, 0), 0);
+    memset(b, 0, sizeof b); /* RFC 3720 B.4 */
+    CHECK_INT(sp_crc32c(0, b, 32), 0x8A9136AAu);
+    CHECK_INT(sp_crc32c_sw(0, b, 32), 0x8A9136AAu);
+    memset(b, 0xff, sizeof b);
+    CHECK_INT(sp_crc32c(0, b, 32), 0x62A8AB43u);
+    for (int i = 0; i < 32; i++)
+        b[i] = (unsigned char)i;
+    CHECK_INT(sp_crc32c(0, b, 32), 0x46DD794Eu);
+    CHECK_INT(sp_crc32c_sw(0, b, 32), 0x46DD794Eu);
+    /* pieces: crc(a + b) == crc(crc(a), b) */
+    CHECK_INT(sp_crc32c(sp_crc32c(0, "12345", 5), "6789", 4), 0xE3069283u);
+}
+
+TEST(crc32c_hw_matches_table)
+{
+    unsigned char *buf = make_noise(5000);
+    for (size_t off = 0; off < 9; off++)
+        for (size_t n = 0; n < 300; n += 7) {
+            uint32_t a = sp_crc32c(0, buf + off, n), b = sp_crc32c_sw(0, buf + off, n);
+            if (a != b) {
+                CHECK_INT(a, b);
+                free(buf);
+                return;
+            }
+        }
+    CHECK_INT(sp_crc32c(0, buf, 5000), sp_crc32c_sw(0, buf, 5000));
+    free(buf);
+}
+
+TEST(snappy_round_trip_text)
+{
+    frame_stats fs;
+    size_t n = 1000000;
+    unsigned char *in = make_text(n);
+    snappy_round_trip(in, n, 30000, &fs);
+    CHECK_INT(fs.compressed + fs.uncompressed, (n + 65535) / 65536);
+    CHECK(fs.compressed > 0);
+    CHECK_INT(fs.max_chunk_in, 65536);
+    snappy_round_trip(in, n, 0, &fs); /* straight from the caller's memory */
+    CHECK_INT(fs.compressed + fs.uncompressed, (n + 65535) / 65536);
+    snappy_round_trip(in, 65536 * 3, 65536, &fs);
+    CHECK_INT(fs.compressed + fs.uncompressed, 3);
+    free(in);
+}
+
+TEST(snappy_incompressible_uses_raw_chunks)
+{
+    frame_stats fs;
+    size_t n = 200000;
+    unsigned char *in = make_noise(n);
+    snappy_round_trip(in, n, 50000, &fs);
+    CHECK_INT(fs.compressed, 0);
+    CHECK_INT(fs.uncompressed, 4);
+    free(in);
+}
+
+TEST(snappy_one_byte_writes)
+{
+    frame_stats fs;
+    unsigned char *in = make_text(70000);
+    snappy_round_trip(in, 70000, 1, &fs);
+    CHECK_INT(fs.compressed + fs.uncompressed, 2);
+    free(in);
+}
+
+TEST(snappy_empty_input_is_stream_identifier)
+{
+    sp_codec_state *st = NULL;
+    sp_error err = SP_ERROR_INIT;
+    sp_buf out = SP_BUF_INIT(0);
+    CHECK_OK(sp_codec_snappy.open(&st, 0, &err), &err);
+    CHECK_OK(sp_codec_snappy.write(st, "", 0, &out, &err), &err);
+    CHECK_OK(sp_codec_snappy.finish(st, &out, &err), &err);
+    sp_codec_snappy.free(st);
+    CHECK_MEM(out.data, out.len, "\xff\x06\x00\x00sNaPpY", 10);
+    sp_buf_release(&out);
+}
+
+TEST(snappy_known_small_frame)
+{
+    /* "aaaa...": 100 'a' -> one compressed chunk, CRC over the raw bytes */
+    sp_codec_state *st = NULL;
+    sp_error err = SP_ERROR_INIT;
+    sp_buf out = SP_BUF_INIT(0);
+    char a[100];
+    memset(a, 'a', sizeof a);
+    CHECK_OK(sp_codec_snappy.open(&st, 0, &err), &err);
+    CHECK_OK(sp_codec_snappy.write(st, a, sizeof a, &out, &err), &err);
+    CHECK_OK(sp_codec_snappy.finish(st, &out, &err), &err);
+    sp_codec_snappy.free(st);
+    CHECK(out.len > 18);
+    if (out.len > 18) {
+        const unsigned char *c = (const unsigned char *)out.data + 10;
+        CHECK_INT(c[0], 0x00);
+        CHECK_INT(c[1] | c[2] << 8 | c[3] << 16, out.len - 14);
+        CHECK_INT(le32(c + 4), sp__snappy_mask_crc(sp_crc32c(0, a, sizeof a)));
+    }
+    sp_buf_release(&out);
+}
+
+TEST(none_passes_through)
+{
+    sp_codec_state *st = NULL;
+    sp_error err = SP_ERROR_INIT;
+    sp_buf out = SP_BUF_INIT(0);
+    CHECK_OK(sp_codec_none.open(&st, 0, &err), &err);
+    CHECK_OK(sp_codec_none.write(st, "ab", 2, &out, &err), &err);
+    CHECK_OK(sp_codec_none.write(st, "", 0, &out, &err), &err);
+    CHECK_OK(sp_codec_none.write(st, "c", 1, &out, &err), &err);
+    CHECK_OK(sp_codec_none.finish(st, &out, &err), &err);
+    CHECK_INT(sp_codec_none.write(st, "d", 1, &out, &err), SP_EINTERNAL);
+    sp_codec_none.free(st);
+    CHECK_MEM(out.data, out.len, "abc", 3);
+    sp_buf_release(&out);
+}
+
+TEST(write_after_finish_fails)
+{
+    const sp_codec *cs[] = {&sp_codec_gzip, &sp_codec_snappy};
+    for (int i = 0; i < 2; i++) {
+        sp_codec_state *st = NULL;
+        sp_error err = SP_ERROR_INIT;
+        sp_buf out = SP_BUF_INIT(0);
+        CHECK_OK(cs[i]->open(&st, 0, &err), &err);
+        CHECK_OK(cs[i]->finish(st, &out, &err), &err);
+        size_t len = out.len;
+        CHECK_OK(cs[i]->finish(st, &out, &err), &err); /* idempotent */
+        CHECK_INT(out.len, len);
+        CHECK_INT(cs[i]->write(st, "x", 1, &out, &err), SP_EINTERNAL);
+        cs[i]->free(st);
+        sp_buf_release(&out);
+    }
+}
+
+TEST(find_and_names)
+{
+    CHECK(sp_codec_find("none") == &sp_codec_none);
+    CHECK(sp_codec_find("gzip") == &sp_codec_gzip);
+    CHECK(sp_codec_find("snappy") == &sp_codec_snappy);
+    CHECK(sp_codec_find("zstd") == NULL);
+    CHECK(sp_codec_find("") == NULL);
+    CHECK(sp_codec_find(NULL) == NULL);
+    CHECK_STR(sp_codec_names(), "none, gzip, snappy");
+    CHECK_STR(sp_codec_gzip.ext, "gz");
+    CHECK_STR(sp_codec_snappy.ext, "snappy");
+    CHECK_STR(sp_codec_none.ext, "");
+}
+
+int main(void)
+{
+    RUN(crc32c_known_vectors);
+    RUN(crc32c_hw_matches_table);
+    RUN(gzip_round_trip_small_chunks);
+    RUN(gzip_round_trip_default_chunk);
+    RUN(gzip_exact_chunk_multiple);
+    RUN(gzip_empty_input_is_valid);
+    RUN(gzip_one_byte_writes);
+    RUN(gzip_incompressible);
+    RUN(gzip_bad_level);
+    RUN(gzip_output_ceiling_fails_cleanly);
+    RUN(snappy_round_trip_text);
+    RUN(snappy_incompressible_uses_raw_chunks);
+    RUN(snappy_one_byte_writes);
+    RUN(snappy_empty_input_is_stream_identifier);
+    RUN(snappy_known_small_frame);
+    RUN(none_passes_through);
+    RUN(write_after_finish_fails);
+    RUN(find_and_names);
+    return sp_test_done();
+}
