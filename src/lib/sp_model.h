@@ -169,6 +169,11 @@ struct sp_project {
 const sp_connection *sp_project_find_connection(const sp_project *p, const char *name);
 const sp_datasource *sp_project_find_datasource(const sp_project *p, const char *name);
 int sp_project_add_diag(sp_project *p, const char *line);
+/* sp_project_check_secrets: every tb_secret() of every connection (after
+ * environment overrides) resolves; each missing one is a diagnostic naming
+ * the secret (never a value).  SP_ESECRET if any is missing.  Separate from
+ * sp_project_check so that loading works without secrets (dry runs). */
+int sp_project_check_secrets(sp_project *p, sp_error *err);
 /* sp_project_env: the project's environment snapshot (opened on first use). */
 int sp_project_env(sp_project *p, const sp_env **out, sp_error *err);
 

@@ -1,0 +1,591 @@
+/* sp_datafile: parse .connection / .datasource / .pipe text into the model.
+ *
+ * Lines are `KEY value` (value optionally quoted), `# comments`, blank lines,
+ * and `KEY >` blocks whose body is the following lines indented deeper than
+ * the key (common indentation removed, trailing blank lines dropped). */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sp_error.h"
+#include "sp_keys.h"
+#include "sp_model.h"
+
+typedef struct line {
+    const char *s; /* start of the line */
+    size_t len;    /* without \r\n */
+} line;
+
+typedef struct lines {
+    line *v;
+    size_t n;
+} lines;
+
+typedef struct stmt {
+    char key[64];
+    char *value; /* heap: stripped value or block body */
+    int lineno;
+    int block;
+    int indent;
+} stmt;
+
+static int split_lines(const char *text, size_t len, lines *out)
+{
+    size_t n = 1;
+    for (size_t i = 0; i < len; i++)
+        n += text[i] == '\n';
+    out->v = calloc(n, sizeof *out->v);
+    if (!out->v)
+        return SP_ENOMEM;
+    out->n = 0;
+    size_t start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i == len || text[i] == '\n') {
+            size_t l = i - start;
+            if (l && text[start + l - 1] == '\r')
+                l--;
+            if (i < len || l)
+                out->v[out->n++] = (line){ text + start, l };
+            start = i + 1;
+        }
+    }
+    return 0;
+}
+
+static int indent_of(const line *l)
+{
+    int i = 0;
+    while ((size_t)i < l->len && (l->s[i] == ' ' || l->s[i] == '\t'))
+        i++;
+    return i;
+}
+
+static int is_blank(const line *l)
+{
+    return (size_t)indent_of(l) == l->len;
+}
+
+static char *strip_value(const char *s, size_t n)
+{
+    while (n && (*s == ' ' || *s == '\t')) {
+        s++;
+        n--;
+    }
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    if (n >= 2 && (s[0] == '"' || s[0] == '\'') && s[n - 1] == s[0]) {
+        s++;
+        n -= 2;
+    }
+    return strndup(s, n);
+}
+
+/* next_stmt: the statement at *i (skipping blanks and comments); 1 when one
+ * was read, 0 at the end, <0 on error */
+static int next_stmt(const char *path, const lines *L, size_t *i, stmt *st, sp_error *err)
+{
+    while (*i < L->n) {
+        const line *l = &L->v[*i];
+        int ind = indent_of(l);
+        if ((size_t)ind == l->len || l->s[ind] == '#') {
+            (*i)++;
+            continue;
+        }
+        size_t k = (size_t)ind;
+        while (k < l->len && l->s[k] != ' ' && l->s[k] != '\t')
+            k++;
+        size_t klen = k - (size_t)ind;
+        st->lineno = (int)*i + 1;
+        st->indent = ind;
+        st->block = 0;
+        if (klen >= sizeof st->key)
+            return sp_error_set(err, SP_EDEF, 0, "%s:%d: key too long: '%.20s...'", path,
+                                st->lineno, l->s + ind);
+        for (size_t j = 0; j < klen; j++)
+            st->key[j] = (char)toupper((unsigned char)l->s[ind + j]);
+        st->key[klen] = '\0';
+        const char *v = l->s + k;
+        size_t vlen = l->len - k;
+        while (vlen && (*v == ' ' || *v == '\t')) {
+            v++;
+            vlen--;
+        }
+        while (vlen && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+            vlen--;
+        (*i)++;
+        if (vlen == 1 && *v == '>') {
+            st->block = 1;
+            size_t b = *i, e = *i;
+            while (e < L->n && (is_blank(&L->v[e]) || indent_of(&L->v[e]) > ind))
+                e++;
+            *i = e;
+            while (e > b && is_blank(&L->v[e - 1]))
+                e--;
+            int common = -1;
+            size_t total = 1;
+            for (size_t j = b; j < e; j++) {
+                total += L->v[j].len + 1;
+                if (!is_blank(&L->v[j]) && (common < 0 || indent_of(&L->v[j]) < common))
+                    common = indent_of(&L->v[j]);
+            }
+            char *body = malloc(total), *o = body;
+            if (!body)
+                return sp_error_set(err, SP_ENOMEM, 0, "%s: out of memory", path);
+            for (size_t j = b; j < e; j++) {
+                const line *bl = &L->v[j];
+                if (j > b)
+                    *o++ = '\n';
+                if (!is_blank(bl)) {
+                    memcpy(o, bl->s + common, bl->len - (size_t)common);
+                    o += bl->len - (size_t)common;
+                }
+            }
+            *o = '\0';
+            st->value = body;
+        } else {
+            st->value = strip_value(v, vlen);
+            if (!st->value)
+                return sp_error_set(err, SP_ENOMEM, 0, "%s: out of memory", path);
+        }
+        return 1;
+    }
+    return 0;
+}
+
+static char *name_from_path(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    const char *dot = strrchr(b, '.');
+    return strndup(b, dot ? (size_t)(dot - b) : strlen(b));
+}
+
+static int oom(const char *path, sp_error *err)
+{
+    return sp_error_set(err, SP_ENOMEM, 0, "%s: out of memory", path);
+}
+
+/* parse_token: "name SCOPE" */
+static int parse_token(const char *path, stmt *st, const char *dflt_scope, sp_token **tv,
+                       size_t *tn, sp_error *err)
+{
+    const char *s = st->value;
+    size_t n = strcspn(s, " \t");
+    if (n == 0)
+        return sp_error_set(err, SP_EDEF, 0, "%s:%d: TOKEN: expected 'TOKEN name %s'", path,
+                            st->lineno, dflt_scope);
+    const char *sc = s + n;
+    while (*sc == ' ' || *sc == '\t')
+        sc++;
+    sp_token *v = realloc(*tv, (*tn + 1) * sizeof *v);
+    if (!v)
+        return oom(path, err);
+    *tv = v;
+    sp_token *t = &v[*tn];
+    char *nm = strip_value(s, n);
+    char *scope = strip_value(*sc ? sc : dflt_scope, strlen(*sc ? sc : dflt_scope));
+    if (!nm || !scope) {
+        free(nm);
+        free(scope);
+        return oom(path, err);
+    }
+    for (char *p = scope; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    *t = (sp_token){ nm, scope, st->lineno };
+    (*tn)++;
+    return 0;
+}
+
+/* --------------------------------------------------------- connection */
+
+int sp_datafile_parse_connection(const char *path, const char *text, size_t len,
+                                 sp_connection **out, sp_error *err)
+{
+    *out = NULL;
+    lines L;
+    if (split_lines(text, len, &L))
+        return oom(path, err);
+    sp_connection *c = calloc(1, sizeof *c);
+    int rc = c ? 0 : oom(path, err);
+    if (!rc && (!(c->name = name_from_path(path)) || !(c->path = strdup(path))))
+        rc = oom(path, err);
+    int have_type = 0;
+    size_t i = 0;
+    stmt st;
+    while (!rc && (rc = next_stmt(path, &L, &i, &st, err)) == 1) {
+        rc = 0;
+        if (strcmp(st.key, "TYPE") == 0) {
+            if (have_type)
+                rc = sp_error_set(err, SP_EDEF, 0, "%s:%d: TYPE: duplicate key", path,
+                                  st.lineno);
+            else if (strcasecmp(st.value, "kafka") == 0)
+                c->type = SP_CONN_KAFKA;
+            else if (strcasecmp(st.value, "s3") == 0 || strcasecmp(st.value, "s3_iamrole") == 0)
+                c->type = SP_CONN_S3;
+            else if (strcasecmp(st.value, "gcs") == 0)
+                c->type = SP_CONN_GCS;
+            else
+                rc = sp_error_set(err, SP_EDEF, 0,
+                                  "%s:%d: TYPE: unknown connection type '%s' (expected kafka, "
+                                  "s3, gcs)",
+                                  path, st.lineno, st.value);
+            have_type = 1;
+            c->type_line = st.lineno;
+        } else if (sp_kvlist_add(&c->keys, st.key, st.value, st.lineno)) {
+            rc = oom(path, err);
+        }
+        free(st.value);
+    }
+    free(L.v);
+    if (!rc && !have_type)
+        rc = sp_error_set(err, SP_EDEF, 0,
+                          "%s: TYPE: required key is missing (expected kafka, s3, gcs)", path);
+    if (!rc)
+        rc = sp_connection_validate(c, err);
+    if (rc) {
+        sp_connection_free(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+/* --------------------------------------------------------- datasource */
+
+/* parse_column: one column definition `name Type [`json:$.p`] [DEFAULT x]
+ * [CODEC(...)]` */
+static int parse_column(const char *path, const char *s, size_t n, int lineno,
+                        sp_column_def *c, sp_error *err)
+{
+    const char *e = s + n;
+    while (s < e && isspace((unsigned char)*s))
+        s++;
+    while (e > s && isspace((unsigned char)e[-1]))
+        e--;
+    c->line = lineno;
+    const char *p = s;
+    if (*p == '`') {
+        const char *q = memchr(p + 1, '`', (size_t)(e - p - 1));
+        if (!q)
+            return sp_error_set(err, SP_EDEF, 0, "%s:%d: SCHEMA: unclosed ` in column name",
+                                path, lineno);
+        c->name = strndup(p + 1, (size_t)(q - p - 1));
+        p = q + 1;
+    } else {
+        while (p < e && !isspace((unsigned char)*p))
+            p++;
+        c->name = strndup(s, (size_t)(p - s));
+    }
+    if (!c->name)
+        return oom(path, err);
+    while (p < e && isspace((unsigned char)*p))
+        p++;
+    const char *ts = p;
+    int depth = 0;
+    char q = 0;
+    for (; p < e; p++) {
+        if (q) {
+            if (*p == q)
+                q = 0;
+        } else if (*p == '\'' || *p == '"') {
+            q = *p;
+        } else if (*p == '(') {
+            depth++;
+        } else if (*p == ')') {
+            depth--;
+        } else if (depth == 0 && isspace((unsigned char)*p)) {
+            break;
+        }
+    }
+    if (p == ts)
+        return sp_error_set(err, SP_EDEF, 0, "%s:%d: SCHEMA: column '%s' has no type", path,
+                            lineno, c->name);
+    if (!(c->type = strndup(ts, (size_t)(p - ts))))
+        return oom(path, err);
+    while (p < e) {
+        while (p < e && isspace((unsigned char)*p))
+            p++;
+        if (p == e)
+            break;
+        if (*p == '`') {
+            const char *qe = memchr(p + 1, '`', (size_t)(e - p - 1));
+            if (!qe)
+                return sp_error_set(err, SP_EDEF, 0, "%s:%d: SCHEMA: column '%s': unclosed `",
+                                    path, lineno, c->name);
+            const char *js = p + 1;
+            if (qe - js >= 5 && strncmp(js, "json:", 5) == 0)
+                js += 5;
+            free(c->jsonpath);
+            if (!(c->jsonpath = strndup(js, (size_t)(qe - js))))
+                return oom(path, err);
+            p = qe + 1;
+        } else if (e - p > 7 && strncasecmp(p, "DEFAULT", 7) == 0 && isspace((unsigned char)p[7])) {
+            p += 8;
+            const char *ds = p;
+            depth = 0;
+            q = 0;
+            for (; p < e; p++) {
+                if (q) {
+                    if (*p == '\\' && p + 1 < e)
+                        p++;
+                    else if (*p == q)
+                        q = 0;
+                } else if (*p == '\'' || *p == '"') {
+                    q = *p;
+                } else if (*p == '(') {
+                    depth++;
+                } else if (*p == ')') {
+                    depth--;
+                } else if (depth == 0 && isspace((unsigned char)*p) && e - p > 6 &&
+                           strncasecmp(p + 1, "CODEC(", 6) == 0) {
+                    break;
+                }
+            }
+            const char *de = p;
+            while (de > ds && isspace((unsigned char)de[-1]))
+                de--;
+            free(c->default_expr);
+            if (!(c->default_expr = strndup(ds, (size_t)(de - ds))))
+                return oom(path, err);
+        } else if (e - p > 6 && strncasecmp(p, "CODEC(", 6) == 0) {
+            const char *cs = p + 6;
+            depth = 1;
+            for (p = cs; p < e && depth; p++)
+                depth += *p == '(' ? 1 : *p == ')' ? -1 : 0;
+            if (depth)
+                return sp_error_set(err, SP_EDEF, 0,
+                                    "%s:%d: SCHEMA: column '%s': unbalanced CODEC(", path,
+                                    lineno, c->name);
+            free(c->codec);
+            if (!(c->codec = strndup(cs, (size_t)(p - 1 - cs))))
+                return oom(path, err);
+        } else {
+            return sp_error_set(err, SP_EDEF, 0,
+                                "%s:%d: SCHEMA: column '%s': unexpected '%.*s' (expected "
+                                "`json:$.path`, DEFAULT expr or CODEC(...))",
+                                path, lineno, c->name, (int)(e - p > 40 ? 40 : e - p), p);
+        }
+    }
+    return 0;
+}
+
+/* parse_schema: split the SCHEMA body on commas at depth 0 outside quotes
+ * and backticks; `#` comment lines are ignored */
+static int parse_schema(const char *path, const char *text, int line0, sp_datasource *d,
+                        sp_error *err)
+{
+    char *body = strdup(text);
+    if (!body)
+        return oom(path, err);
+    for (char *l = body; *l;) { /* blank comment lines, keep the newlines */
+        char *nl = strchr(l, '\n');
+        char *f = l + strspn(l, " \t");
+        if (*f == '#')
+            memset(l, ' ', (size_t)((nl ? nl : l + strlen(l)) - l));
+        if (!nl)
+            break;
+        l = nl + 1;
+    }
+    const char *s = body, *start = body;
+    int depth = 0, lineno = line0, col_line = -1, rc = 0;
+    char q = 0;
+    for (;; s++) {
+        if (*s == '\0' || (!q && depth == 0 && *s == ',')) {
+            const char *a = start;
+            while (a < s && isspace((unsigned char)*a))
+                a++;
+            if (a < s) {
+                sp_column_def *v = realloc(d->cols, (d->ncols + 1) * sizeof *v);
+                if (!v) {
+                    rc = oom(path, err);
+                    break;
+                }
+                d->cols = v;
+                memset(&v[d->ncols], 0, sizeof v[0]);
+                d->ncols++;
+                rc = parse_column(path, a, (size_t)(s - a), col_line > 0 ? col_line : lineno,
+                                  &v[d->ncols - 1], err);
+                if (rc)
+                    break;
+            } else if (*s == ',') {
+                rc = sp_error_set(err, SP_EDEF, 0, "%s:%d: SCHEMA: empty column definition",
+                                  path, lineno);
+                break;
+            }
+            if (*s == '\0')
+                break;
+            start = s + 1;
+            col_line = -1;
+            continue;
+        }
+        if (*s == '\n') {
+            lineno++;
+            continue;
+        }
+        if (col_line < 0 && !isspace((unsigned char)*s))
+            col_line = lineno;
+        if (q) {
+            if (*s == q)
+                q = 0;
+        } else if (*s == '\'' || *s == '"' || *s == '`') {
+            q = *s;
+        } else if (*s == '(') {
+            depth++;
+        } else if (*s == ')') {
+            depth--;
+        }
+    }
+    free(body);
+    return rc;
+}
+
+int sp_datafile_parse_datasource(const char *path, const char *text, size_t len,
+                                 sp_datasource **out, sp_error *err)
+{
+    *out = NULL;
+    lines L;
+    if (split_lines(text, len, &L))
+        return oom(path, err);
+    sp_datasource *d = calloc(1, sizeof *d);
+    int rc = d ? 0 : oom(path, err);
+    if (!rc && (!(d->name = name_from_path(path)) || !(d->path = strdup(path))))
+        rc = oom(path, err);
+    size_t i = 0;
+    stmt st;
+    while (!rc && (rc = next_stmt(path, &L, &i, &st, err)) == 1) {
+        rc = 0;
+        if (strcmp(st.key, "DESCRIPTION") == 0) {
+            free(d->description);
+            d->description = st.value;
+            st.value = NULL;
+        } else if (strcmp(st.key, "SCHEMA") == 0) {
+            if (d->schema_line)
+                rc = sp_error_set(err, SP_EDEF, 0, "%s:%d: SCHEMA: duplicate key", path,
+                                  st.lineno);
+            d->schema_line = st.lineno;
+            if (!rc)
+                rc = parse_schema(path, st.value, st.block ? st.lineno + 1 : st.lineno, d, err);
+        } else if (strcmp(st.key, "TOKEN") == 0) {
+            rc = parse_token(path, &st, "APPEND", &d->tokens, &d->ntokens, err);
+        } else if (sp_kvlist_add(&d->keys, st.key, st.value, st.lineno)) {
+            rc = oom(path, err);
+        }
+        free(st.value);
+    }
+    free(L.v);
+    if (!rc)
+        rc = sp_datasource_validate(d, err);
+    if (rc) {
+        sp_datasource_free(d);
+        return rc;
+    }
+    *out = d;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- pipe */
+
+static int pipe_type(const char *v, sp_pipe_type *t)
+{
+    static const struct {
+        const char *name;
+        sp_pipe_type t;
+    } types[] = { { "sink", SP_PIPE_SINK },       { "endpoint", SP_PIPE_ENDPOINT },
+                  { "copy", SP_PIPE_COPY },       { "materialized", SP_PIPE_MATERIALIZED },
+                  { "default", SP_PIPE_DEFAULT } };
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strcasecmp(v, types[i].name) == 0) {
+            *t = types[i].t;
+            return 0;
+        }
+    return SP_EDEF;
+}
+
+int sp_datafile_parse_pipe(const char *path, const char *text, size_t len, sp_pipe **out,
+                           sp_error *err)
+{
+    *out = NULL;
+    lines L;
+    if (split_lines(text, len, &L))
+        return oom(path, err);
+    sp_pipe *p = calloc(1, sizeof *p);
+    int rc = p ? 0 : oom(path, err);
+    if (!rc && (!(p->name = name_from_path(path)) || !(p->path = strdup(path))))
+        rc = oom(path, err);
+    sp_node *cur = NULL;
+    int have_type = 0;
+    size_t i = 0;
+    stmt st;
+    while (!rc && (rc = next_stmt(path, &L, &i, &st, err)) == 1) {
+        rc = 0;
+        if (strcmp(st.key, "NODE") == 0) {
+            sp_node *v = realloc(p->nodes, (p->nnodes + 1) * sizeof *v);
+            if (!v) {
+                rc = oom(path, err);
+            } else {
+                p->nodes = v;
+                cur = &v[p->nnodes++];
+                memset(cur, 0, sizeof *cur);
+                cur->name = st.value;
+                cur->line = st.lineno;
+                st.value = NULL;
+            }
+        } else if (strcmp(st.key, "DESCRIPTION") == 0) {
+            char **dst = cur ? &cur->description : &p->description;
+            free(*dst);
+            *dst = st.value;
+            st.value = NULL;
+        } else if (strcmp(st.key, "SQL") == 0) {
+            if (!cur) {
+                rc = sp_error_set(err, SP_EDEF, 0, "%s:%d: SQL: SQL outside a NODE", path,
+                                  st.lineno);
+            } else if (cur->sql) {
+                rc = sp_error_set(err, SP_EDEF, 0, "%s:%d: SQL: node '%s' already has SQL",
+                                  path, st.lineno, cur->name);
+            } else {
+                char *s = st.value;
+                cur->sql_line = st.block ? st.lineno + 1 : st.lineno;
+                size_t n = strcspn(s, "\n");
+                size_t a = 0;
+                while (a < n && (s[a] == ' ' || s[a] == '\t'))
+                    a++;
+                size_t b = n;
+                while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t'))
+                    b--;
+                if (b == a + 1 && s[a] == '%') {
+                    cur->templated = 1;
+                    cur->sql_line++;
+                    memmove(s, s + n + (s[n] ? 1 : 0), strlen(s + n + (s[n] ? 1 : 0)) + 1);
+                }
+                cur->sql = s;
+                st.value = NULL;
+            }
+        } else if (strcmp(st.key, "TYPE") == 0) {
+            if (have_type)
+                rc = sp_error_set(err, SP_EDEF, 0, "%s:%d: TYPE: duplicate key", path,
+                                  st.lineno);
+            else if (pipe_type(st.value, &p->type))
+                rc = sp_error_set(err, SP_EDEF, 0,
+                                  "%s:%d: TYPE: unknown pipe type '%s' (expected sink, "
+                                  "endpoint, copy, materialized)",
+                                  path, st.lineno, st.value);
+            have_type = 1;
+            p->type_line = st.lineno;
+        } else if (strcmp(st.key, "TOKEN") == 0) {
+            rc = parse_token(path, &st, "READ", &p->tokens, &p->ntokens, err);
+        } else if (sp_kvlist_add(&p->keys, st.key, st.value, st.lineno)) {
+            rc = oom(path, err);
+        }
+        free(st.value);
+    }
+    free(L.v);
+    if (!rc)
+        rc = sp_pipe_validate(p, err);
+    if (rc) {
+        sp_pipe_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}

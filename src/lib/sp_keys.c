@@ -1,0 +1,332 @@
+/* sp_keys: the key tables of every datafile kind (see sp_keys.h). */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sp_error.h"
+#include "sp_keys.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define VALS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+const char *const sp_formats[] = { "csv", "ndjson", NULL };
+const char *const sp_compressions[] = { "none", "gzip", "snappy", NULL };
+const char *const sp_strategies[] = { "create_new", "replace", "truncate", NULL };
+
+static const sp_keydef kafka_keys[] = {
+    { "KAFKA_BOOTSTRAP_SERVERS", SP_K_REQUIRED, NULL, NULL, NULL, 0, "host:port[,host:port...]" },
+    { "KAFKA_SECURITY_PROTOCOL", SP_K_CI, VALS("PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL"),
+      "SASL_SSL", NULL, 0, "transport security" },
+    { "KAFKA_SASL_MECHANISM", SP_K_CI,
+      VALS("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"), "PLAIN", NULL, 0,
+      "SASL mechanism" },
+    { "KAFKA_SASL_OAUTHBEARER_METHOD", SP_K_CI, VALS("AWS"), NULL, NULL, 0, "OAUTHBEARER token source" },
+    { "KAFKA_SASL_OAUTHBEARER_AWS_REGION", 0, NULL, NULL, NULL, 0, "AWS region for MSK IAM" },
+    { "KAFKA_SASL_OAUTHBEARER_AWS_ROLE_ARN", 0, NULL, NULL, NULL, 0, "IAM role for MSK IAM" },
+    { "KAFKA_SASL_OAUTHBEARER_AWS_EXTERNAL_ID", 0, NULL, NULL, NULL, 0, "external id for the role" },
+    { "KAFKA_KEY", SP_K_SECRET, NULL, NULL, NULL, 0, "SASL user name / API key" },
+    { "KAFKA_SECRET", SP_K_SECRET, NULL, NULL, NULL, 0, "SASL password / API secret" },
+    { "KAFKA_SCHEMA_REGISTRY_URL", 0, NULL, NULL, NULL, 0, "schema registry URL" },
+    { "KAFKA_SSL_CA_PEM", 0, NULL, NULL, NULL, 0, "CA certificate (PEM, line or block)" },
+    { "KAFKA_PRODUCER_CONFIG", SP_K_BLOCK, NULL, NULL, NULL, 0,
+      "extension: librdkafka key=value lines" },
+};
+
+static const sp_keydef s3_keys[] = {
+    { "S3_REGION", SP_K_REQUIRED, NULL, NULL, NULL, 0, "bucket region" },
+    { "S3_ARN", 0, NULL, NULL, NULL, 0, "IAM role to assume" },
+    { "S3_ACCESS_KEY", 0, NULL, NULL, NULL, 0, "access key id" },
+    { "S3_SECRET", SP_K_SECRET, NULL, NULL, NULL, 0, "secret access key" },
+    { "S3_ENDPOINT", 0, NULL, NULL, NULL, 0, "extension: endpoint URL (MinIO, local)" },
+    { "S3_PATH_STYLE", SP_K_CI, VALS("true", "false"), NULL, NULL, 0,
+      "extension: path-style addressing" },
+    { "S3_EXTERNAL_ID", 0, NULL, NULL, NULL, 0, "extension: external id for S3_ARN" },
+};
+
+static const sp_keydef gcs_keys[] = {
+    { "GCS_SERVICE_ACCOUNT_CREDENTIALS_JSON", SP_K_SECRET, NULL, NULL, NULL, 0,
+      "service account JSON" },
+    { "GCS_HMAC_ACCESS_ID", 0, NULL, NULL, NULL, 0, "HMAC access id" },
+    { "GCS_HMAC_SECRET", SP_K_SECRET, NULL, NULL, NULL, 0, "HMAC secret" },
+};
+
+/* group: 1 engine, 2 indexes, 3 backfill, 4 kafka, 5 import, 6 forward query,
+ * 8 shared_with (tokens are written between 6 and 8) */
+static const sp_keydef ds_keys[] = {
+    { "ENGINE", SP_K_QUOTE, NULL, "MergeTree", NULL, 1, "table engine" },
+    { "ENGINE_PARTITION_KEY", SP_K_QUOTE, NULL, NULL, NULL, 1, "PARTITION BY" },
+    { "ENGINE_SORTING_KEY", SP_K_QUOTE, NULL, NULL, NULL, 1, "ORDER BY" },
+    { "ENGINE_PRIMARY_KEY", SP_K_QUOTE, NULL, NULL, NULL, 1, "PRIMARY KEY" },
+    { "ENGINE_SAMPLING_KEY", SP_K_QUOTE, NULL, NULL, NULL, 1, "SAMPLE BY" },
+    { "ENGINE_TTL", SP_K_QUOTE, NULL, NULL, NULL, 1, "TTL" },
+    { "ENGINE_VER", SP_K_QUOTE, NULL, NULL, NULL, 1, "ReplacingMergeTree version" },
+    { "ENGINE_IS_DELETED", SP_K_QUOTE, NULL, NULL, NULL, 1, "ReplacingMergeTree is_deleted" },
+    { "ENGINE_SIGN", SP_K_QUOTE, NULL, NULL, NULL, 1, "Collapsing sign column" },
+    { "ENGINE_VERSION", SP_K_QUOTE, NULL, NULL, NULL, 1, "VersionedCollapsing version" },
+    { "ENGINE_SUMMING_COLUMNS", SP_K_QUOTE, NULL, NULL, NULL, 1, "SummingMergeTree columns" },
+    { "ENGINE_SETTINGS", SP_K_QUOTE, NULL, NULL, NULL, 1, "SETTINGS" },
+    { "INDEXES", SP_K_BLOCK, NULL, NULL, NULL, 2, "skipping indexes" },
+    { "BACKFILL", 0, NULL, NULL, NULL, 3, "backfill mode" },
+    { "KAFKA_CONNECTION_NAME", 0, NULL, NULL, NULL, 4, "Kafka ingestion connection" },
+    { "KAFKA_TOPIC", 0, NULL, NULL, NULL, 4, "Kafka ingestion topic" },
+    { "KAFKA_GROUP_ID", 0, NULL, NULL, NULL, 4, "consumer group" },
+    { "KAFKA_AUTO_OFFSET_RESET", 0, NULL, NULL, NULL, 4, "earliest | latest" },
+    { "KAFKA_STORE_RAW_VALUE", 0, NULL, NULL, NULL, 4, "True | False" },
+    { "KAFKA_STORE_HEADERS", 0, NULL, NULL, NULL, 4, "True | False" },
+    { "KAFKA_TARGET_PARTITIONS", 0, NULL, NULL, NULL, 4, "partitions" },
+    { "IMPORT_CONNECTION_NAME", 0, NULL, NULL, NULL, 5, "S3/GCS import connection" },
+    { "IMPORT_BUCKET_URI", 0, NULL, NULL, NULL, 5, "import bucket URI" },
+    { "IMPORT_SCHEDULE", 0, NULL, NULL, NULL, 5, "import schedule" },
+    { "IMPORT_FROM_TIMESTAMP", 0, NULL, NULL, NULL, 5, "import start" },
+    { "IMPORT_STRATEGY", 0, NULL, NULL, NULL, 5, "import strategy" },
+    { "IMPORT_TABLE_ARN", 0, NULL, NULL, NULL, 5, "DynamoDB table" },
+    { "IMPORT_EXPORT_BUCKET", 0, NULL, NULL, NULL, 5, "DynamoDB export bucket" },
+    { "FORWARD_QUERY", SP_K_BLOCK, NULL, NULL, NULL, 6, "migration query" },
+    { "SHARED_WITH", SP_K_BLOCK, NULL, NULL, NULL, 8, "workspaces" },
+};
+
+static const sp_keydef pipe_keys[] = {
+    { "EXPORT_CONNECTION_NAME", 0, NULL, NULL, NULL, 0, "sink connection" },
+    { "EXPORT_KAFKA_TOPIC", 0, NULL, NULL, NULL, 0, "Kafka sink topic" },
+    { "EXPORT_BUCKET_URI", 0, NULL, NULL, NULL, 0, "s3://bucket/prefix/ or file:///dir/" },
+    { "EXPORT_FILE_TEMPLATE", 0, NULL, NULL, NULL, 0, "object name template" },
+    { "EXPORT_SCHEDULE", 0, NULL, "@on-demand", NULL, 0, "cron, @once, @on-demand" },
+    { "EXPORT_FORMAT", SP_K_CI, sp_formats, "csv", NULL, 0, "file format" },
+    { "EXPORT_STRATEGY", SP_K_CI, sp_strategies, "create_new", NULL, 0, "write strategy" },
+    { "EXPORT_WRITE_STRATEGY", SP_K_CI, sp_strategies, NULL, "EXPORT_STRATEGY", 0, "alias" },
+    { "EXPORT_COMPRESSION", SP_K_CI, sp_compressions, "none", NULL, 0, "compression" },
+    { "EXPORT_SERVICE", SP_K_CI, VALS("kafka", "s3", "s3_iamrole"), NULL, NULL, 0, "service" },
+    { "EXPORT_KAFKA_KEY", 0, NULL, NULL, NULL, 0, "extension: message key column" },
+    { "EXPORT_KAFKA_TRANSACTIONAL", SP_K_CI, VALS("true", "false"), NULL, NULL, 0,
+      "extension: transactional producer" },
+    { "TARGET_DATASOURCE", 0, NULL, NULL, NULL, 0, "copy target" },
+    { "COPY_SCHEDULE", 0, NULL, NULL, NULL, 0, "copy schedule" },
+    { "COPY_MODE", 0, NULL, NULL, NULL, 0, "append | replace" },
+    { "DATASOURCE", 0, NULL, NULL, NULL, 0, "materialized target" },
+    { "DEPLOYMENT_METHOD", 0, NULL, NULL, NULL, 0, "materialized deployment" },
+    { "CACHE", 0, NULL, NULL, NULL, 0, "endpoint cache ttl" },
+    { "TAGS", 0, NULL, NULL, NULL, 0, "tags" },
+};
+
+const sp_keytable sp_keys_kafka = { "kafka connection", kafka_keys, NELEM(kafka_keys) };
+const sp_keytable sp_keys_s3 = { "s3 connection", s3_keys, NELEM(s3_keys) };
+const sp_keytable sp_keys_gcs = { "gcs connection", gcs_keys, NELEM(gcs_keys) };
+const sp_keytable sp_keys_datasource = { "datasource", ds_keys, NELEM(ds_keys) };
+const sp_keytable sp_keys_pipe = { "pipe", pipe_keys, NELEM(pipe_keys) };
+
+const sp_keytable *sp_keys_for_conn(sp_conn_type t)
+{
+    switch (t) {
+    case SP_CONN_KAFKA: return &sp_keys_kafka;
+    case SP_CONN_S3: return &sp_keys_s3;
+    case SP_CONN_GCS: return &sp_keys_gcs;
+    }
+    return &sp_keys_kafka;
+}
+
+const sp_keydef *sp_keys_find(const sp_keytable *t, const char *key)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(t->keys[i].key, key) == 0)
+            return &t->keys[i];
+    return NULL;
+}
+
+const char *sp_keys_canonical(const sp_keytable *t, const char *key)
+{
+    const sp_keydef *d = sp_keys_find(t, key);
+    return d && d->alias_of ? d->alias_of : key;
+}
+
+const sp_kv *sp_kvlist_find_canon(const sp_keytable *t, const sp_kvlist *l,
+                                  const char *canon)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(sp_keys_canonical(t, l->v[i].key), canon) == 0)
+            return &l->v[i];
+    return NULL;
+}
+
+static void list_add(char *out, size_t n, size_t *len, const char *s)
+{
+    if (*len >= n)
+        return;
+    int w = snprintf(out + *len, n - *len, "%s%s", *len ? ", " : "", s);
+    if (w > 0)
+        *len += (size_t)w;
+    if (*len >= n)
+        *len = n - 1;
+}
+
+void sp_keys_list(const sp_keytable *t, char *out, size_t n)
+{
+    size_t len = 0;
+    if (n)
+        out[0] = '\0';
+    for (size_t i = 0; i < t->n; i++)
+        if (!t->keys[i].alias_of)
+            list_add(out, n, &len, t->keys[i].key);
+}
+
+void sp_keys_values(const char *const *values, char *out, size_t n)
+{
+    size_t len = 0;
+    if (n)
+        out[0] = '\0';
+    for (size_t i = 0; values && values[i]; i++)
+        list_add(out, n, &len, values[i]);
+}
+
+int sp_keys_value_ok(const sp_keydef *d, const char *value)
+{
+    if (!d->values || strstr(value, "{{"))
+        return 1;
+    for (size_t i = 0; d->values[i]; i++) {
+        if ((d->flags & SP_K_CI) ? strcasecmp(d->values[i], value) == 0
+                                 : strcmp(d->values[i], value) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int sp_keys_check(const sp_keytable *t, const sp_kvlist *l, const char *path,
+                  const char *name, int line0, sp_error *err)
+{
+    char where[512], list[700];
+    for (size_t i = 0; i < l->n; i++) {
+        const sp_kv *kv = &l->v[i];
+        const sp_keydef *d = sp_keys_find(t, kv->key);
+        sp_model_where(where, sizeof where, path, name, kv->line, kv->key);
+        if (!d) {
+            sp_keys_list(t, list, sizeof list);
+            return sp_error_set(err, SP_EDEF, 0, "%s: unknown key (expected one of %s)", where,
+                                list);
+        }
+        const char *canon = d->alias_of ? d->alias_of : d->key;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(sp_keys_canonical(t, l->v[j].key), canon) == 0)
+                return sp_error_set(err, SP_EDEF, 0, "%s: duplicate key", where);
+        if (!sp_keys_value_ok(d, kv->value)) {
+            sp_keys_values(d->values, list, sizeof list);
+            if (d->flags & SP_K_SECRET)
+                return sp_error_set(err, SP_EDEF, 0, "%s: invalid value (expected %s)", where,
+                                    list);
+            return sp_error_set(err, SP_EDEF, 0, "%s: invalid value '%s' (expected %s)", where,
+                                kv->value, list);
+        }
+    }
+    for (size_t i = 0; i < t->n; i++) {
+        if ((t->keys[i].flags & SP_K_REQUIRED) && !sp_kvlist_find(l, t->keys[i].key)) {
+            sp_model_where(where, sizeof where, path, name, line0, t->keys[i].key);
+            return sp_error_set(err, SP_EDEF, 0, "%s: required key is missing (%s)", where,
+                                t->keys[i].doc);
+        }
+    }
+    return 0;
+}
+
+int sp_name_ok(const char *s)
+{
+    if (!s || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
+        return 0;
+    for (s++; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_' ||
+              (*s >= '0' && *s <= '9')))
+            return 0;
+    return 1;
+}
+
+static const char *const chtypes[] = {
+    "Int8", "Int16", "Int32", "Int64", "Int128", "Int256", "UInt8", "UInt16", "UInt32",
+    "UInt64", "UInt128", "UInt256", "Float32", "Float64", "BFloat16", "Decimal", "Decimal32",
+    "Decimal64", "Decimal128", "Decimal256", "String", "FixedString", "UUID", "Date", "Date32",
+    "DateTime", "DateTime32", "DateTime64", "Time", "Time64", "Bool", "Boolean", "Enum",
+    "Enum8", "Enum16", "LowCardinality", "Nullable", "Array", "Map", "Tuple", "Nested", "JSON",
+    "Object", "IPv4", "IPv6", "SimpleAggregateFunction", "AggregateFunction", "Point", "Ring",
+    "Polygon", "MultiPolygon", "LineString", "MultiLineString", "Variant", "Dynamic",
+    "Nothing", "IntervalSecond", "IntervalMinute", "IntervalHour", "IntervalDay",
+    "IntervalWeek", "IntervalMonth", "IntervalYear", NULL
+};
+
+int sp_chtype_ok(const char *type)
+{
+    size_t n = 0;
+    while ((type[n] >= 'a' && type[n] <= 'z') || (type[n] >= 'A' && type[n] <= 'Z') ||
+           (type[n] >= '0' && type[n] <= '9') || type[n] == '_')
+        n++;
+    int known = 0;
+    for (size_t i = 0; chtypes[i]; i++)
+        if (strlen(chtypes[i]) == n && memcmp(chtypes[i], type, n) == 0)
+            known = 1;
+    if (!known)
+        return 0;
+    const char *s = type + n;
+    if (*s == '\0')
+        return 1;
+    if (*s != '(')
+        return 0;
+    int depth = 0;
+    char q = 0;
+    for (; *s; s++) {
+        if (q) {
+            if (*s == '\\' && s[1])
+                s++;
+            else if (*s == q)
+                q = 0;
+            continue;
+        }
+        if (*s == '\'' || *s == '"' || *s == '`')
+            q = *s;
+        else if (*s == '(')
+            depth++;
+        else if (*s == ')' && --depth == 0)
+            return s[1] == '\0';
+        else if (depth < 0)
+            return 0;
+    }
+    return 0;
+}
+
+int sp_strategy_parse(const char *s, sp_strategy *out)
+{
+    if (strcasecmp(s, "create_new") == 0)
+        *out = SP_STRATEGY_CREATE_NEW;
+    else if (strcasecmp(s, "replace") == 0 || strcasecmp(s, "truncate") == 0)
+        *out = SP_STRATEGY_REPLACE;
+    else
+        return SP_EDEF;
+    return 0;
+}
+
+int sp_template_balanced(const char *s, size_t *pos)
+{
+    int open = 0;
+    for (size_t i = 0; s[i]; i++) {
+        if (s[i] == '{') {
+            if (open) {
+                *pos = i + 1;
+                return 0;
+            }
+            open = 1;
+            *pos = i + 1;
+        } else if (s[i] == '}') {
+            if (!open) {
+                *pos = i + 1;
+                return 0;
+            }
+            open = 0;
+        }
+    }
+    return !open;
+}
+
+int sp_secret_key(const char *key)
+{
+    static const char *const keys[] = { "KAFKA_KEY", "KAFKA_SECRET", "S3_SECRET",
+                                        "GCS_SERVICE_ACCOUNT_CREDENTIALS_JSON",
+                                        "GCS_HMAC_SECRET", NULL };
+    for (size_t i = 0; keys[i]; i++)
+        if (strcmp(keys[i], key) == 0)
+            return 1;
+    return 0;
+}

@@ -1,0 +1,76 @@
+/* sp_keys: the tables of datafile keys (one place: key, flags, accepted
+ * values, default, one-line doc), shared by the datafile parser, the
+ * validators, the writer and the resolver.  Table order is the order in which
+ * sp_dfwrite writes the keys (the order of `tinybird generate`). */
+#ifndef SP_KEYS_H
+#define SP_KEYS_H
+
+#include <stddef.h>
+
+#include "sp_buf.h"
+#include "sp_model.h"
+
+#define SP_K_REQUIRED 1u /* must be present */
+#define SP_K_SECRET 2u   /* sensitive value: never printed */
+#define SP_K_QUOTE 4u    /* written as KEY "value" (ENGINE keys) */
+#define SP_K_BLOCK 8u    /* always written as a `KEY >` block */
+#define SP_K_CI 16u      /* accepted values compare case-insensitively */
+
+typedef struct sp_keydef {
+    const char *key;
+    unsigned flags;
+    const char *const *values; /* NULL-terminated accepted values, or NULL */
+    const char *dflt;          /* default value or NULL */
+    const char *alias_of;      /* canonical key when this is an alias */
+    int group;                 /* writer: a blank line between groups */
+    const char *doc;
+} sp_keydef;
+
+typedef struct sp_keytable {
+    const char *what; /* "kafka connection", "pipe", ... */
+    const sp_keydef *keys;
+    size_t n;
+} sp_keytable;
+
+extern const sp_keytable sp_keys_kafka, sp_keys_s3, sp_keys_gcs, sp_keys_datasource,
+    sp_keys_pipe;
+
+/* sp_keys_for_conn: the table of a connection type. */
+const sp_keytable *sp_keys_for_conn(sp_conn_type t);
+/* sp_keys_find: the entry for key (exact, upper case), or NULL. */
+const sp_keydef *sp_keys_find(const sp_keytable *t, const char *key);
+/* sp_keys_canonical: the key itself, or the key it is an alias of. */
+const char *sp_keys_canonical(const sp_keytable *t, const char *key);
+/* sp_keys_list: "A, B, C" of the table's keys (or of a NULL-terminated value
+ * list) into out (bounded). */
+void sp_keys_list(const sp_keytable *t, char *out, size_t n);
+void sp_keys_values(const char *const *values, char *out, size_t n);
+/* sp_keys_value_ok: 1 when value is accepted by d (templated values that
+ * hold {{ }} are accepted here and checked after resolution). */
+int sp_keys_value_ok(const sp_keydef *d, const char *value);
+/* sp_keys_check: every key of l is known to t, accepted values, no
+ * duplicates, required keys present.  Errors `where: KEY: reason`. */
+int sp_keys_check(const sp_keytable *t, const sp_kvlist *l, const char *path,
+                  const char *name, int line0, sp_error *err);
+/* sp_kvlist_get_canon: value of key or of any alias of it. */
+const sp_kv *sp_kvlist_find_canon(const sp_keytable *t, const sp_kvlist *l,
+                                  const char *canon);
+
+/* sp_name_ok: ^[a-zA-Z_][a-zA-Z0-9_]*$ */
+int sp_name_ok(const char *s);
+/* sp_chtype_ok: the outermost name of a ClickHouse type is known and its
+ * parentheses balance. */
+int sp_chtype_ok(const char *type);
+
+/* Validators used by sp_sinkcfg for overrides (NULL-terminated lists). */
+extern const char *const sp_formats[], *const sp_compressions[], *const sp_strategies[];
+
+/* sp_strategy_parse: create_new | replace | truncate (= replace). */
+int sp_strategy_parse(const char *s, sp_strategy *out);
+/* sp_template_balanced: braces in a file template balance (no nesting). */
+int sp_template_balanced(const char *s, size_t *pos);
+
+/* sp_secret_key: key whose value is always sensitive */
+int sp_secret_key(const char *key);
+
+#endif

@@ -1,0 +1,457 @@
+/* sp_model: key lists, validators of single definitions, the sink view of a
+ * pipe and the resolution of connection settings (secrets + overrides). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sp_cron.h"
+#include "sp_error.h"
+#include "sp_keys.h"
+#include "sp_model.h"
+
+/* ------------------------------------------------------------- kvlist */
+
+int sp_kvlist_add(sp_kvlist *l, const char *key, const char *value, int line)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        sp_kv *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return SP_ENOMEM;
+        l->v = v;
+        l->cap = cap;
+    }
+    char *k = strdup(key), *val = strdup(value ? value : "");
+    if (!k || !val) {
+        free(k);
+        free(val);
+        return SP_ENOMEM;
+    }
+    l->v[l->n++] = (sp_kv){ k, val, line };
+    return 0;
+}
+
+int sp_kvlist_set(sp_kvlist *l, const char *key, const char *value, int line)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        if (strcmp(l->v[i].key, key) == 0) {
+            char *val = strdup(value ? value : "");
+            if (!val)
+                return SP_ENOMEM;
+            free(l->v[i].value);
+            l->v[i].value = val;
+            l->v[i].line = line;
+            return 0;
+        }
+    }
+    return sp_kvlist_add(l, key, value, line);
+}
+
+const sp_kv *sp_kvlist_find(const sp_kvlist *l, const char *key)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i].key, key) == 0)
+            return &l->v[i];
+    return NULL;
+}
+
+const char *sp_kvlist_get(const sp_kvlist *l, const char *key)
+{
+    const sp_kv *kv = sp_kvlist_find(l, key);
+    return kv ? kv->value : NULL;
+}
+
+void sp_kvlist_remove(sp_kvlist *l, const char *key)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        if (strcmp(l->v[i].key, key) == 0) {
+            free(l->v[i].key);
+            free(l->v[i].value);
+            memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof l->v[0]);
+            l->n--;
+            return;
+        }
+    }
+}
+
+void sp_kvlist_release(sp_kvlist *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i].key);
+        free(l->v[i].value);
+    }
+    free(l->v);
+    l->v = NULL;
+    l->n = l->cap = 0;
+}
+
+void sp_model_where(char *buf, size_t n, const char *path, const char *name, int line,
+                    const char *key)
+{
+    const char *sep = key && *key ? ": " : "";
+    if (!key)
+        key = "";
+    if (path && line > 0)
+        snprintf(buf, n, "%s:%d%s%s", path, line, sep, key);
+    else if (path)
+        snprintf(buf, n, "%s%s%s", path, sep, key);
+    else
+        snprintf(buf, n, "%s%s%s", name ? name : "?", sep, key);
+}
+
+/* ---------------------------------------------------------- validators */
+
+static int check_name(const char *path, const char *name, sp_error *err)
+{
+    if (sp_name_ok(name))
+        return 0;
+    if (path)
+        return sp_error_set(err, SP_EDEF, 0,
+                            "%s: invalid name '%s' (expected letters, digits and _, not "
+                            "starting with a digit)",
+                            path, name ? name : "");
+    return sp_error_set(err, SP_EDEF, 0,
+                        "%s: invalid name (expected letters, digits and _, not starting "
+                        "with a digit)",
+                        name ? name : "(null)");
+}
+
+static int check_tokens(const sp_token *t, size_t n, const char *path, const char *name,
+                        const char *scope1, const char *scope2, sp_error *err)
+{
+    char where[512];
+    for (size_t i = 0; i < n; i++) {
+        sp_model_where(where, sizeof where, path, name, t[i].line, "TOKEN");
+        if (!sp_name_ok(t[i].name))
+            return sp_error_set(err, SP_EDEF, 0, "%s: invalid token name '%s'", where,
+                                t[i].name ? t[i].name : "");
+        if (!t[i].scope || (strcasecmp(t[i].scope, scope1) != 0 &&
+                            (!scope2 || strcasecmp(t[i].scope, scope2) != 0)))
+            return sp_error_set(err, SP_EDEF, 0, "%s: unknown scope '%s' (expected %s%s%s)",
+                                where, t[i].scope ? t[i].scope : "", scope1,
+                                scope2 ? ", " : "", scope2 ? scope2 : "");
+    }
+    return 0;
+}
+
+int sp_connection_validate(const sp_connection *c, sp_error *err)
+{
+    int rc = check_name(c->path, c->name, err);
+    if (rc)
+        return rc;
+    return sp_keys_check(sp_keys_for_conn(c->type), &c->keys, c->path, c->name, c->type_line,
+                         err);
+}
+
+int sp_datasource_validate(const sp_datasource *d, sp_error *err)
+{
+    char where[512];
+    int rc = check_name(d->path, d->name, err);
+    if (rc)
+        return rc;
+    if (d->ncols == 0) {
+        sp_model_where(where, sizeof where, d->path, d->name, d->schema_line, "SCHEMA");
+        return sp_error_set(err, SP_EDEF, 0, "%s: at least one column is required", where);
+    }
+    for (size_t i = 0; i < d->ncols; i++) {
+        const sp_column_def *c = &d->cols[i];
+        sp_model_where(where, sizeof where, d->path, d->name, c->line, "SCHEMA");
+        if (!sp_name_ok(c->name))
+            return sp_error_set(err, SP_EDEF, 0,
+                                "%s: invalid column name '%s' (expected letters, digits and _)",
+                                where, c->name ? c->name : "");
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(d->cols[j].name, c->name) == 0)
+                return sp_error_set(err, SP_EDEF, 0, "%s: duplicate column '%s'", where,
+                                    c->name);
+        if (!c->type || !sp_chtype_ok(c->type))
+            return sp_error_set(err, SP_EDEF, 0,
+                                "%s: column '%s': unknown type '%s' (expected a ClickHouse "
+                                "type such as String, Int64, DateTime, Nullable(T))",
+                                where, c->name, c->type ? c->type : "");
+    }
+    rc = sp_keys_check(&sp_keys_datasource, &d->keys, d->path, d->name, 0, err);
+    if (rc)
+        return rc;
+    return check_tokens(d->tokens, d->ntokens, d->path, d->name, "APPEND", "READ", err);
+}
+
+static const char *sink_get(const sp_pipe *p, const char *canon, int *line)
+{
+    const sp_kv *kv = sp_kvlist_find_canon(&sp_keys_pipe, &p->keys, canon);
+    if (line)
+        *line = kv ? kv->line : p->type_line;
+    return kv ? kv->value : NULL;
+}
+
+static int bad_value(const sp_pipe *p, const char *key, int line, const char *what,
+                     const char *value, const char *const *vals, sp_error *err)
+{
+    char where[512], list[256];
+    sp_model_where(where, sizeof where, p->path, p->name, line, key);
+    sp_keys_values(vals, list, sizeof list);
+    return sp_error_set(err, SP_EDEF, 0, "%s: unknown %s '%s' (expected %s)", where, what,
+                        value, list);
+}
+
+static const char *canon_value(const char *v, const char *const *vals)
+{
+    for (size_t i = 0; vals[i]; i++)
+        if (strcasecmp(vals[i], v) == 0)
+            return vals[i];
+    return NULL;
+}
+
+int sp_pipe_sink(const sp_pipe *p, sp_sink_def *out, sp_error *err)
+{
+    char where[512];
+    int line;
+    memset(out, 0, sizeof *out);
+    if (p->type != SP_PIPE_SINK) {
+        sp_model_where(where, sizeof where, p->path, p->name, p->type_line, "TYPE");
+        return sp_error_set(err, SP_EDEF, 0, "%s: pipe '%s' is not a sink (TYPE sink)", where,
+                            p->name);
+    }
+    out->connection = sink_get(p, "EXPORT_CONNECTION_NAME", NULL);
+    out->service = sink_get(p, "EXPORT_SERVICE", NULL);
+    out->topic = sink_get(p, "EXPORT_KAFKA_TOPIC", NULL);
+    out->bucket_uri = sink_get(p, "EXPORT_BUCKET_URI", NULL);
+    out->file_template = sink_get(p, "EXPORT_FILE_TEMPLATE", NULL);
+    out->schedule = sink_get(p, "EXPORT_SCHEDULE", NULL);
+    if (!out->schedule || !*out->schedule)
+        out->schedule = "@on-demand";
+    const char *v = sink_get(p, "EXPORT_FORMAT", &line);
+    out->format = "csv";
+    if (v && !(out->format = canon_value(v, sp_formats)))
+        return bad_value(p, "EXPORT_FORMAT", line, "format", v, sp_formats, err);
+    v = sink_get(p, "EXPORT_COMPRESSION", &line);
+    out->compression = "none";
+    if (v && !(out->compression = canon_value(v, sp_compressions)))
+        return bad_value(p, "EXPORT_COMPRESSION", line, "compression", v, sp_compressions,
+                         err);
+    out->strategy = SP_STRATEGY_CREATE_NEW;
+    const sp_kv *kv = sp_kvlist_find_canon(&sp_keys_pipe, &p->keys, "EXPORT_STRATEGY");
+    if (kv && sp_strategy_parse(kv->value, &out->strategy))
+        return bad_value(p, kv->key, kv->line, "strategy", kv->value, sp_strategies, err);
+    if (out->topic && out->bucket_uri) {
+        sp_model_where(where, sizeof where, p->path, p->name, p->type_line,
+                       "EXPORT_KAFKA_TOPIC");
+        return sp_error_set(err, SP_EDEF, 0,
+                            "%s: a sink has either EXPORT_KAFKA_TOPIC (kafka) or "
+                            "EXPORT_BUCKET_URI (s3), not both",
+                            where);
+    }
+    if (!out->topic && !out->bucket_uri) {
+        sp_model_where(where, sizeof where, p->path, p->name, p->type_line, "TYPE");
+        return sp_error_set(err, SP_EDEF, 0,
+                            "%s: a sink needs EXPORT_KAFKA_TOPIC (kafka) or EXPORT_BUCKET_URI "
+                            "(s3)",
+                            where);
+    }
+    return 0;
+}
+
+int sp_pipe_validate(const sp_pipe *p, sp_error *err)
+{
+    char where[512];
+    int rc = check_name(p->path, p->name, err);
+    if (rc)
+        return rc;
+    if (p->nnodes == 0) {
+        sp_model_where(where, sizeof where, p->path, p->name, 0, "NODE");
+        return sp_error_set(err, SP_EDEF, 0, "%s: at least one node is required", where);
+    }
+    for (size_t i = 0; i < p->nnodes; i++) {
+        const sp_node *n = &p->nodes[i];
+        sp_model_where(where, sizeof where, p->path, p->name, n->line, "NODE");
+        if (!sp_name_ok(n->name))
+            return sp_error_set(err, SP_EDEF, 0,
+                                "%s: invalid node name '%s' (expected letters, digits and _)",
+                                where, n->name ? n->name : "");
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(p->nodes[j].name, n->name) == 0)
+                return sp_error_set(err, SP_EDEF, 0, "%s: duplicate node '%s'", where,
+                                    n->name);
+        if (!n->sql || !*n->sql) {
+            sp_model_where(where, sizeof where, p->path, p->name, n->line, "SQL");
+            return sp_error_set(err, SP_EDEF, 0, "%s: node '%s' has no SQL", where, n->name);
+        }
+    }
+    rc = sp_keys_check(&sp_keys_pipe, &p->keys, p->path, p->name, p->type_line, err);
+    if (rc)
+        return rc;
+    rc = check_tokens(p->tokens, p->ntokens, p->path, p->name, "READ", NULL, err);
+    if (rc || p->type != SP_PIPE_SINK)
+        return rc;
+    sp_sink_def s;
+    rc = sp_pipe_sink(p, &s, err);
+    if (rc)
+        return rc;
+    int line;
+    const char *raw = sink_get(p, "EXPORT_SCHEDULE", &line);
+    sp_cron cron;
+    sp_error cerr = SP_ERROR_INIT;
+    if (sp_cron_parse(s.schedule, &cron, &cerr) != 0) {
+        sp_model_where(where, sizeof where, p->path, p->name, line, "EXPORT_SCHEDULE");
+        return sp_error_set(err, SP_EDEF, 0, "%s: invalid schedule '%s': %s", where,
+                            raw ? raw : s.schedule, cerr.msg);
+    }
+    const char *tpl[2] = { s.file_template, s.bucket_uri };
+    const char *tkey[2] = { "EXPORT_FILE_TEMPLATE", "EXPORT_BUCKET_URI" };
+    for (int i = 0; i < 2; i++) {
+        size_t pos = 0;
+        if (tpl[i] && !sp_template_balanced(tpl[i], &pos)) {
+            sink_get(p, tkey[i], &line);
+            sp_model_where(where, sizeof where, p->path, p->name, line, tkey[i]);
+            return sp_error_set(err, SP_EDEF, 0,
+                                "%s: unbalanced braces at position %zu in '%s'", where, pos,
+                                tpl[i]);
+        }
+    }
+    if (s.bucket_uri && strncmp(s.bucket_uri, "s3://", 5) != 0 &&
+        strncmp(s.bucket_uri, "file://", 7) != 0 && strncmp(s.bucket_uri, "gs://", 5) != 0) {
+        sink_get(p, "EXPORT_BUCKET_URI", &line);
+        sp_model_where(where, sizeof where, p->path, p->name, line, "EXPORT_BUCKET_URI");
+        return sp_error_set(err, SP_EDEF, 0,
+                            "%s: unsupported URI '%s' (expected s3://bucket/prefix/, "
+                            "gs://bucket/prefix/ or file:///dir/)",
+                            where, s.bucket_uri);
+    }
+    if (!s.connection && !(s.bucket_uri && strncmp(s.bucket_uri, "file://", 7) == 0)) {
+        sp_model_where(where, sizeof where, p->path, p->name, p->type_line,
+                       "EXPORT_CONNECTION_NAME");
+        return sp_error_set(err, SP_EDEF, 0,
+                            "%s: required key is missing (the sink's connection)", where);
+    }
+    return 0;
+}
+
+/* -------------------------------------------------------- resolution */
+
+static const char *conn_default(sp_conn_type t, const char *key)
+{
+    const sp_keydef *d = sp_keys_find(sp_keys_for_conn(t), key);
+    return d ? d->dflt : NULL;
+}
+
+static int settings_put(sp_settings *s, const char *key, char *value, int secret)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        if (strcmp(s->v[i].key, key) == 0) {
+            free(s->v[i].value);
+            s->v[i].value = value;
+            s->v[i].secret = secret;
+            return 0;
+        }
+    }
+    sp_setting *v = realloc(s->v, (s->n + 1) * sizeof *v);
+    if (!v)
+        goto oom;
+    s->v = v;
+    char *k = strdup(key);
+    if (!k)
+        goto oom;
+    s->v[s->n++] = (sp_setting){ k, value, secret };
+    return 0;
+oom:
+    free(value);
+    return SP_ENOMEM;
+}
+
+struct ovr_ctx {
+    const sp_connection *c;
+    const sp_env *env;
+    sp_settings *out;
+    sp_error *err;
+    int rc;
+};
+
+static int resolve_one(const sp_connection *c, const sp_env *env, const char *key,
+                       const char *raw, int line, const char *origin, sp_settings *out,
+                       sp_error *err)
+{
+    char where[512];
+    char *val = NULL;
+    int used = 0;
+    if (origin)
+        snprintf(where, sizeof where, "%s: %s", origin, key);
+    else
+        sp_model_where(where, sizeof where, c->path, c->name, line, key);
+    int rc = sp_env_resolve(env, raw, where, &val, &used, err);
+    if (rc)
+        return rc;
+    return settings_put(out, key, val, used || sp_secret_key(key));
+}
+
+static void add_override(void *ud, const char *key, const char *value)
+{
+    struct ovr_ctx *x = ud;
+    if (x->rc || sp_kvlist_find(&x->c->keys, key) || !*value)
+        return;
+    char origin[300];
+    snprintf(origin, sizeof origin, "SINKPIPE_CONNECTION__%s__%s", x->c->name, key);
+    x->rc = resolve_one(x->c, x->env, key, value, 0, origin, x->out, x->err);
+}
+
+int sp_connection_resolve(const sp_connection *c, const sp_env *env, sp_settings *out,
+                          sp_error *err)
+{
+    memset(out, 0, sizeof *out);
+    int rc = 0;
+    for (size_t i = 0; i < c->keys.n && !rc; i++) {
+        const sp_kv *kv = &c->keys.v[i];
+        const char *ov = NULL;
+        if (env && sp_env_conn_override(env, c->name, kv->key, &ov)) {
+            if (!*ov)
+                continue; /* removed */
+            char origin[300];
+            snprintf(origin, sizeof origin, "SINKPIPE_CONNECTION__%s__%s", c->name, kv->key);
+            rc = resolve_one(c, env, kv->key, ov, kv->line, origin, out, err);
+        } else {
+            rc = resolve_one(c, env, kv->key, kv->value, kv->line, NULL, out, err);
+        }
+    }
+    if (!rc && env) {
+        struct ovr_ctx x = { c, env, out, err, 0 };
+        sp_env_each_override(env, c->name, add_override, &x);
+        rc = x.rc;
+    }
+    /* defaults of keys nobody set */
+    const sp_keytable *t = sp_keys_for_conn(c->type);
+    for (size_t i = 0; i < t->n && !rc; i++) {
+        if (!t->keys[i].dflt || sp_settings_get(out, t->keys[i].key))
+            continue;
+        char *v = strdup(conn_default(c->type, t->keys[i].key));
+        rc = v ? settings_put(out, t->keys[i].key, v, 0) : SP_ENOMEM;
+    }
+    if (rc) {
+        if (rc == SP_ENOMEM)
+            sp_error_set(err, SP_ENOMEM, 0, "connection '%s': out of memory", c->name);
+        sp_settings_release(out);
+    }
+    return rc;
+}
+
+const char *sp_settings_get(const sp_settings *s, const char *key)
+{
+    for (size_t i = 0; s && i < s->n; i++)
+        if (strcmp(s->v[i].key, key) == 0)
+            return s->v[i].value;
+    return NULL;
+}
+
+void sp_settings_release(sp_settings *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->v[i].key);
+        if (s->v[i].value) {
+            if (s->v[i].secret) /* do not leave secrets in freed memory */
+                memset(s->v[i].value, 0, strlen(s->v[i].value));
+            free(s->v[i].value);
+        }
+    }
+    free(s->v);
+    s->v = NULL;
+    s->n = 0;
+}

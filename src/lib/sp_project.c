@@ -1,0 +1,615 @@
+/* sp_project: a set of definitions loaded from a folder or added from C,
+ * its diagnostics, cross-definition checks and writing it back out. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sp_engine.h"
+#include "sp_error.h"
+#include "sp_keys.h"
+#include "sp_model.h"
+
+#define DATAFILE_MAX ((size_t)16 << 20)
+#define SCAN_DEPTH 3
+
+sp_project *sp_project_new(const char *dir)
+{
+    sp_project *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->dir = strdup(dir ? dir : ".");
+    if (!p->dir) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void sp_project_free(sp_project *p)
+{
+    if (!p)
+        return;
+    if (p->engine)
+        p->engine->vt->close(p->engine);
+    for (size_t i = 0; i < p->nconns; i++)
+        sp_connection_free(p->conns[i]);
+    for (size_t i = 0; i < p->ndss; i++)
+        sp_datasource_free(p->dss[i]);
+    for (size_t i = 0; i < p->npipes; i++)
+        sp_pipe_free(p->pipes[i]);
+    for (size_t i = 0; i < p->ndiags; i++)
+        free(p->diags[i]);
+    free(p->conns);
+    free(p->dss);
+    free(p->pipes);
+    free(p->diags);
+    sp_env_free(p->env);
+    free(p->dir);
+    free(p);
+}
+
+int sp_project_add_diag(sp_project *p, const char *line)
+{
+    char **v = realloc(p->diags, (p->ndiags + 1) * sizeof *v);
+    if (!v)
+        return SP_ENOMEM;
+    p->diags = v;
+    if (!(v[p->ndiags] = strdup(line)))
+        return SP_ENOMEM;
+    p->ndiags++;
+    return 0;
+}
+
+/* fail: record err's message as a diagnostic and return rc */
+static int fail(sp_project *p, int rc, const sp_error *e, sp_error *err)
+{
+    sp_project_add_diag(p, e->msg);
+    if (err && !err->code) {
+        err->code = e->code;
+        err->retriable = e->retriable;
+        memcpy(err->msg, e->msg, sizeof err->msg);
+    }
+    return rc;
+}
+
+/* name_taken: datasource and pipe names share one namespace (both are
+ * tables for the SQL); connections have their own */
+static const char *name_taken(const sp_project *p, const char *name)
+{
+    for (size_t i = 0; i < p->ndss; i++)
+        if (strcmp(p->dss[i]->name, name) == 0)
+            return p->dss[i]->path ? p->dss[i]->path : "a datasource";
+    for (size_t i = 0; i < p->npipes; i++)
+        if (strcmp(p->pipes[i]->name, name) == 0)
+            return p->pipes[i]->path ? p->pipes[i]->path : "a pipe";
+    return NULL;
+}
+
+static int dup_error(sp_project *p, const char *path, const char *name, const char *other,
+                     sp_error *err)
+{
+    sp_error e = SP_ERROR_INIT;
+    sp_error_set(&e, SP_EEXIST, 0, "%s: name '%s' is already used by %s", path ? path : name,
+                 name, other);
+    return fail(p, SP_EEXIST, &e, err);
+}
+
+static int push(void ***v, size_t *n, void *x)
+{
+    void **nv = realloc(*v, (*n + 1) * sizeof *nv);
+    if (!nv)
+        return SP_ENOMEM;
+    nv[(*n)++] = x;
+    *v = nv;
+    return 0;
+}
+
+int sp_project_add_connection(sp_project *p, sp_connection *c, sp_error *err)
+{
+    if (!p || !c) {
+        sp_connection_free(c);
+        return sp_error_set(err, SP_EINVAL, 0, "add connection: NULL argument");
+    }
+    sp_error e = SP_ERROR_INIT;
+    int rc = sp_connection_validate(c, &e);
+    if (!rc)
+        for (size_t i = 0; i < p->nconns; i++)
+            if (strcmp(p->conns[i]->name, c->name) == 0) {
+                rc = dup_error(p, c->path, c->name,
+                               p->conns[i]->path ? p->conns[i]->path : "a connection", err);
+                sp_connection_free(c);
+                return rc;
+            }
+    if (!rc && push((void ***)&p->conns, &p->nconns, c))
+        rc = sp_error_set(&e, SP_ENOMEM, 0, "connection '%s': out of memory", c->name);
+    if (rc) {
+        sp_connection_free(c);
+        return fail(p, rc, &e, err);
+    }
+    return 0;
+}
+
+int sp_project_add_datasource(sp_project *p, sp_datasource *d, sp_error *err)
+{
+    if (!p || !d) {
+        sp_datasource_free(d);
+        return sp_error_set(err, SP_EINVAL, 0, "add datasource: NULL argument");
+    }
+    sp_error e = SP_ERROR_INIT;
+    int rc = sp_datasource_validate(d, &e);
+    const char *other = rc ? NULL : name_taken(p, d->name);
+    if (other) {
+        rc = dup_error(p, d->path, d->name, other, err);
+        sp_datasource_free(d);
+        return rc;
+    }
+    if (!rc && push((void ***)&p->dss, &p->ndss, d))
+        rc = sp_error_set(&e, SP_ENOMEM, 0, "datasource '%s': out of memory", d->name);
+    if (rc) {
+        sp_datasource_free(d);
+        return fail(p, rc, &e, err);
+    }
+    return 0;
+}
+
+int sp_project_add_pipe(sp_project *p, sp_pipe *pipe, sp_error *err)
+{
+    if (!p || !pipe) {
+        sp_pipe_free(pipe);
+        return sp_error_set(err, SP_EINVAL, 0, "add pipe: NULL argument");
+    }
+    sp_error e = SP_ERROR_INIT;
+    int rc = sp_pipe_validate(pipe, &e);
+    const char *other = rc ? NULL : name_taken(p, pipe->name);
+    if (other) {
+        rc = dup_error(p, pipe->path, pipe->name, other, err);
+        sp_pipe_free(pipe);
+        return rc;
+    }
+    if (!rc && push((void ***)&p->pipes, &p->npipes, pipe))
+        rc = sp_error_set(&e, SP_ENOMEM, 0, "pipe '%s': out of memory", pipe->name);
+    if (rc) {
+        sp_pipe_free(pipe);
+        return fail(p, rc, &e, err);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ loading */
+
+typedef struct found {
+    char *rel; /* path relative to the project folder */
+    int kind;  /* 0 connection, 1 datasource, 2 pipe */
+} found;
+
+typedef struct foundlist {
+    found *v;
+    size_t n;
+} foundlist;
+
+static int kind_of(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    if (!dot)
+        return -1;
+    if (strcmp(dot, ".connection") == 0)
+        return 0;
+    if (strcmp(dot, ".datasource") == 0)
+        return 1;
+    if (strcmp(dot, ".pipe") == 0)
+        return 2;
+    return -1;
+}
+
+static int cmp_found(const void *a, const void *b)
+{
+    const found *x = a, *y = b;
+    if (x->kind != y->kind)
+        return x->kind - y->kind;
+    return strcmp(x->rel, y->rel);
+}
+
+static int scan(const char *root, const char *rel, int depth, foundlist *out, sp_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s%s%s", root, *rel ? "/" : "", rel);
+    DIR *d = opendir(path);
+    if (!d) {
+        if (depth == 0)
+            return sp_error_set(err, errno == ENOENT ? SP_ENOTFOUND : SP_EIO, 0,
+                                "%s: cannot open project folder: %s", root, strerror(errno));
+        return 0;
+    }
+    int rc = 0;
+    struct dirent *de;
+    while (!rc && (de = readdir(d)) != NULL) {
+        const char *n = de->d_name;
+        if (n[0] == '.' || strcmp(n, "node_modules") == 0)
+            continue;
+        char sub[4096];
+        int w = snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", n);
+        if (w < 0 || (size_t)w >= sizeof sub)
+            continue;
+        char full[8192];
+        snprintf(full, sizeof full, "%s/%s", root, sub);
+        struct stat st;
+        if (stat(full, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            if (depth + 1 < SCAN_DEPTH)
+                rc = scan(root, sub, depth + 1, out, err);
+            continue;
+        }
+        int k = kind_of(n);
+        if (k < 0 || !S_ISREG(st.st_mode))
+            continue;
+        found *v = realloc(out->v, (out->n + 1) * sizeof *v);
+        if (!v || !(v[out->n].rel = strdup(sub))) {
+            if (v)
+                out->v = v;
+            rc = sp_error_set(err, SP_ENOMEM, 0, "%s: out of memory", root);
+            break;
+        }
+        v[out->n].kind = k;
+        out->v = v;
+        out->n++;
+    }
+    closedir(d);
+    return rc;
+}
+
+static int read_file(const char *path, const char *rel, sp_buf *b, sp_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return sp_error_set(err, SP_EIO, 0, "%s: cannot open: %s", rel, strerror(errno));
+    char chunk[8192];
+    size_t n;
+    int rc = 0;
+    while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = sp_buf_add(b, chunk, n, err);
+    if (!rc && ferror(f))
+        rc = sp_error_set(err, SP_EIO, 0, "%s: read error", rel);
+    fclose(f);
+    if (rc == SP_ETOOBIG)
+        sp_error_prefix(err, "%s", rel);
+    return rc;
+}
+
+int sp_project_load(const char *dir, sp_project **out, sp_error *err)
+{
+    *out = NULL;
+    sp_project *p = sp_project_new(dir);
+    if (!p)
+        return sp_error_set(err, SP_ENOMEM, 0, "project: out of memory");
+    foundlist fl = { NULL, 0 };
+    int rc = scan(p->dir, "", 0, &fl, err);
+    if (rc) {
+        for (size_t i = 0; i < fl.n; i++)
+            free(fl.v[i].rel);
+        free(fl.v);
+        sp_project_free(p);
+        return rc;
+    }
+    qsort(fl.v, fl.n, sizeof *fl.v, cmp_found);
+    int first = 0;
+    for (size_t i = 0; i < fl.n; i++) {
+        char full[8192];
+        snprintf(full, sizeof full, "%s/%s", p->dir, fl.v[i].rel);
+        sp_buf b = SP_BUF_INIT(DATAFILE_MAX);
+        sp_error e = SP_ERROR_INIT;
+        int r = read_file(full, fl.v[i].rel, &b, &e);
+        const char *text = b.data ? b.data : "";
+        if (!r) {
+            if (fl.v[i].kind == 0) {
+                sp_connection *c;
+                r = sp_datafile_parse_connection(fl.v[i].rel, text, b.len, &c, &e);
+                if (!r)
+                    r = sp_project_add_connection(p, c, err);
+            } else if (fl.v[i].kind == 1) {
+                sp_datasource *d;
+                r = sp_datafile_parse_datasource(fl.v[i].rel, text, b.len, &d, &e);
+                if (!r)
+                    r = sp_project_add_datasource(p, d, err);
+            } else {
+                sp_pipe *pp;
+                r = sp_datafile_parse_pipe(fl.v[i].rel, text, b.len, &pp, &e);
+                if (!r)
+                    r = sp_project_add_pipe(p, pp, err);
+            }
+        }
+        if (r && e.code) /* parse/read failure: not yet recorded */
+            fail(p, r, &e, err);
+        if (r && !first)
+            first = r;
+        sp_buf_release(&b);
+        free(fl.v[i].rel);
+    }
+    free(fl.v);
+    *out = p;
+    int crc = sp_project_check(p, err);
+    if (first)
+        return first == SP_ENOMEM ? SP_ENOMEM : SP_EDEF;
+    return crc;
+}
+
+/* ------------------------------------------------------------- checks */
+
+int sp_project_check(sp_project *p, sp_error *err)
+{
+    int bad = 0;
+    char where[512];
+    for (size_t i = 0; i < p->npipes; i++) {
+        const sp_pipe *pi = p->pipes[i];
+        if (pi->type != SP_PIPE_SINK)
+            continue;
+        sp_sink_def s;
+        sp_error e = SP_ERROR_INIT;
+        if (sp_pipe_sink(pi, &s, &e)) {
+            bad = fail(p, SP_EDEF, &e, err);
+            continue;
+        }
+        const sp_kv *kv = sp_kvlist_find(&pi->keys, "EXPORT_CONNECTION_NAME");
+        int line = kv ? kv->line : pi->type_line;
+        sp_model_where(where, sizeof where, pi->path, pi->name, line, "EXPORT_CONNECTION_NAME");
+        if (!s.connection)
+            continue; /* file:// bucket: validated by sp_pipe_validate */
+        const sp_connection *c = sp_project_find_connection(p, s.connection);
+        if (!c) {
+            char list[512] = "";
+            size_t len = 0;
+            for (size_t j = 0; j < p->nconns && len < sizeof list; j++) {
+                int w = snprintf(list + len, sizeof list - len, "%s%s", len ? ", " : "",
+                                 p->conns[j]->name);
+                if (w > 0)
+                    len += (size_t)w;
+            }
+            sp_error_set(&e, SP_EDEF, 0, "%s: unknown connection '%s' (defined: %s)", where,
+                         s.connection, p->nconns ? list : "none");
+            bad = fail(p, SP_EDEF, &e, err);
+            continue;
+        }
+        if (s.topic && c->type != SP_CONN_KAFKA) {
+            sp_error_set(&e, SP_EDEF, 0,
+                         "%s: connection '%s' is not a kafka connection (a kafka sink with "
+                         "EXPORT_KAFKA_TOPIC needs TYPE kafka)",
+                         where, c->name);
+            bad = fail(p, SP_EDEF, &e, err);
+        } else if (s.bucket_uri && c->type == SP_CONN_KAFKA) {
+            sp_error_set(&e, SP_EDEF, 0,
+                         "%s: connection '%s' is a kafka connection (a sink with "
+                         "EXPORT_BUCKET_URI needs TYPE s3 or gcs)",
+                         where, c->name);
+            bad = fail(p, SP_EDEF, &e, err);
+        }
+    }
+    /* connections used by datasources for ingestion */
+    for (size_t i = 0; i < p->ndss; i++) {
+        const char *keys[2] = { "KAFKA_CONNECTION_NAME", "IMPORT_CONNECTION_NAME" };
+        for (int k = 0; k < 2; k++) {
+            const sp_kv *kv = sp_kvlist_find(&p->dss[i]->keys, keys[k]);
+            if (kv && !sp_project_find_connection(p, kv->value)) {
+                sp_error e = SP_ERROR_INIT;
+                sp_model_where(where, sizeof where, p->dss[i]->path, p->dss[i]->name, kv->line,
+                               keys[k]);
+                sp_error_set(&e, SP_EDEF, 0, "%s: unknown connection '%s'", where, kv->value);
+                bad = fail(p, SP_EDEF, &e, err);
+            }
+        }
+    }
+    return bad ? SP_EDEF : 0;
+}
+
+int sp_project_check_secrets(sp_project *p, sp_error *err)
+{
+    const sp_env *env;
+    int rc = sp_project_env(p, &env, err);
+    if (rc)
+        return rc;
+    int bad = 0;
+    for (size_t i = 0; i < p->nconns; i++) {
+        const sp_connection *c = p->conns[i];
+        for (size_t k = 0; k < c->keys.n; k++) {
+            const sp_kv *kv = &c->keys.v[k];
+            const char *raw = kv->value, *ov;
+            if (sp_env_conn_override(env, c->name, kv->key, &ov))
+                raw = ov;
+            char where[512], *val = NULL;
+            sp_model_where(where, sizeof where, c->path, c->name, kv->line, kv->key);
+            sp_error e = SP_ERROR_INIT;
+            if (sp_env_resolve(env, raw, where, &val, NULL, &e))
+                bad = fail(p, e.code, &e, err);
+            if (val) {
+                memset(val, 0, strlen(val));
+                free(val);
+            }
+        }
+    }
+    return bad ? SP_ESECRET : 0;
+}
+
+size_t sp_project_ndiag(const sp_project *p)
+{
+    return p ? p->ndiags : 0;
+}
+
+const char *sp_project_diag(const sp_project *p, size_t i)
+{
+    return p && i < p->ndiags ? p->diags[i] : NULL;
+}
+
+int sp_project_env(sp_project *p, const sp_env **out, sp_error *err)
+{
+    if (!p->env) {
+        int rc = sp_env_open(p->dir, &p->env, err);
+        if (rc)
+            return rc;
+    }
+    *out = p->env;
+    return 0;
+}
+
+/* -------------------------------------------------------------- write */
+
+static int mkdirs(const char *path, sp_error *err)
+{
+    char tmp[4096];
+    int w = snprintf(tmp, sizeof tmp, "%s", path);
+    if (w < 0 || (size_t)w >= sizeof tmp)
+        return sp_error_set(err, SP_EINVAL, 0, "path too long: '%s'", path);
+    for (char *s = tmp + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return sp_error_set(err, SP_EIO, 0, "cannot create folder '%s': %s", tmp,
+                                strerror(errno));
+        *s = '/';
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return sp_error_set(err, SP_EIO, 0, "cannot create folder '%s': %s", tmp,
+                            strerror(errno));
+    return 0;
+}
+
+static int write_one(const char *outdir, const char *sub, const char *name, const char *ext,
+                     const sp_buf *b, sp_error *err)
+{
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s/%s%s", outdir, sub, name, ext);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return sp_error_set(err, SP_EIO, 0, "%s: cannot create: %s", path, strerror(errno));
+    size_t n = b->len ? fwrite(b->data, 1, b->len, f) : 0;
+    int bad = n != b->len;
+    if (fclose(f) != 0)
+        bad = 1;
+    if (bad)
+        return sp_error_set(err, SP_EIO, 0, "%s: write error", path);
+    return 0;
+}
+
+int sp_project_write(const sp_project *p, const char *outdir, sp_error *err)
+{
+    static const char *const subs[3] = { "datasources", "pipes", "connections" };
+    for (int i = 0; i < 3; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", outdir, subs[i]);
+        int rc = mkdirs(path, err);
+        if (rc)
+            return rc;
+    }
+    int rc = 0;
+    sp_buf b = SP_BUF_INIT(SP_BUF_DEFAULT_MAX);
+    for (size_t i = 0; i < p->ndss && !rc; i++) {
+        sp_buf_reset(&b);
+        rc = sp_datasource_write(p->dss[i], &b, err);
+        rc = rc ? rc : write_one(outdir, "datasources", p->dss[i]->name, ".datasource", &b, err);
+    }
+    for (size_t i = 0; i < p->npipes && !rc; i++) {
+        sp_buf_reset(&b);
+        rc = sp_pipe_write(p->pipes[i], &b, err);
+        rc = rc ? rc : write_one(outdir, "pipes", p->pipes[i]->name, ".pipe", &b, err);
+    }
+    for (size_t i = 0; i < p->nconns && !rc; i++) {
+        sp_buf_reset(&b);
+        rc = sp_connection_write(p->conns[i], &b, err);
+        rc = rc ? rc : write_one(outdir, "connections", p->conns[i]->name, ".connection", &b,
+                                 err);
+    }
+    sp_buf_release(&b);
+    return rc;
+}
+
+/* ---------------------------------------------------------- accessors */
+
+const char *sp_project_dir(const sp_project *p)
+{
+    return p->dir;
+}
+size_t sp_project_npipes(const sp_project *p)
+{
+    return p->npipes;
+}
+const sp_pipe *sp_project_pipe(const sp_project *p, size_t i)
+{
+    return i < p->npipes ? p->pipes[i] : NULL;
+}
+size_t sp_project_ndatasources(const sp_project *p)
+{
+    return p->ndss;
+}
+const sp_datasource *sp_project_datasource(const sp_project *p, size_t i)
+{
+    return i < p->ndss ? p->dss[i] : NULL;
+}
+size_t sp_project_nconnections(const sp_project *p)
+{
+    return p->nconns;
+}
+const sp_connection *sp_project_connection(const sp_project *p, size_t i)
+{
+    return i < p->nconns ? p->conns[i] : NULL;
+}
+
+const sp_pipe *sp_project_find_pipe(const sp_project *p, const char *name)
+{
+    for (size_t i = 0; name && i < p->npipes; i++)
+        if (strcmp(p->pipes[i]->name, name) == 0)
+            return p->pipes[i];
+    return NULL;
+}
+
+const sp_datasource *sp_project_find_datasource(const sp_project *p, const char *name)
+{
+    for (size_t i = 0; name && i < p->ndss; i++)
+        if (strcmp(p->dss[i]->name, name) == 0)
+            return p->dss[i];
+    return NULL;
+}
+
+const sp_connection *sp_project_find_connection(const sp_project *p, const char *name)
+{
+    for (size_t i = 0; name && i < p->nconns; i++)
+        if (strcmp(p->conns[i]->name, name) == 0)
+            return p->conns[i];
+    return NULL;
+}
+
+const char *sp_pipe_name(const sp_pipe *p)
+{
+    return p->name;
+}
+
+const char *sp_pipe_schedule(const sp_pipe *p)
+{
+    sp_sink_def s;
+    if (p->type != SP_PIPE_SINK || sp_pipe_sink(p, &s, NULL))
+        return NULL;
+    return s.schedule;
+}
+
+const char *sp_pipe_service(const sp_pipe *p)
+{
+    sp_sink_def s;
+    if (p->type != SP_PIPE_SINK || sp_pipe_sink(p, &s, NULL))
+        return NULL;
+    if (s.topic)
+        return "kafka";
+    if (s.bucket_uri && strncmp(s.bucket_uri, "file://", 7) == 0)
+        return "file";
+    return "s3";
+}
+
+const char *sp_datasource_name(const sp_datasource *d)
+{
+    return d->name;
+}
+
+const char *sp_connection_name(const sp_connection *c)
+{
+    return c->name;
+}
