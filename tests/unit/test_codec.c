@@ -330,6 +330,8 @@ TEST(crc32c_known_vectors)
     CHECK_INT(sp_crc32c_sw(0, b, 32), 0x46DD794Eu);
     /* pieces: crc(a + b) == crc(crc(a), b) */
     CHECK_INT(sp_crc32c(sp_crc32c(0, "12345", 5), "6789", 4), 0xE3069283u);
+    /* framing-format mask (computed with python-snappy's formula) */
+    CHECK_INT(sp__snappy_mask_crc(0xE3069283u), 0xC78AB0E5u);
 }
 
 TEST(crc32c_hw_matches_table)
