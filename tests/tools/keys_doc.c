@@ -1,0 +1,49 @@
+/* keys_doc: print docs/configuration.md from the key tables (sp_keys.c), so
+ * the documentation of every datafile key is generated from the one table
+ * the parser and validators use.  tests/e2e/docs.sh checks that the
+ * committed page matches.  Usage: keys_doc > docs/configuration.md */
+#include <stdio.h>
+#include <string.h>
+
+#include "sp_keys.h"
+
+static void table(const sp_keytable *t, const char *title)
+{
+    printf("\n## %s\n\n", title);
+    printf("| key | required | accepted values | default | description |\n");
+    printf("|---|---|---|---|---|\n");
+    for (size_t i = 0; i < t->n; i++) {
+        const sp_keydef *d = &t->keys[i];
+        char vals[1024] = "";
+        if (d->values)
+            sp_keys_values(d->values, vals, sizeof vals);
+        printf("| `%s` | %s | %s | %s | ", d->key, (d->flags & SP_K_REQUIRED) ? "yes" : "",
+               vals, d->dflt ? d->dflt : "");
+        if (d->alias_of)
+            printf("alias of `%s`. ", d->alias_of);
+        if (d->flags & SP_K_SECRET)
+            printf("(secret: never printed) ");
+        /* keep the table intact: no '|' or newline in the doc text */
+        for (const char *p = d->doc ? d->doc : ""; *p; p++)
+            putchar(*p == '|' ? '/' : *p == '\n' ? ' ' : *p);
+        printf(" |\n");
+    }
+}
+
+int main(void)
+{
+    printf("# Configuration keys\n\n");
+    printf("Generated from the key tables in `src/lib/sp_keys.c` by "
+           "`build/tools/keys_doc` (a test checks this page matches). Unknown keys "
+           "are errors. Any connection key can be overridden per environment with "
+           "`SINKPIPE_CONNECTION__<connection>__<KEY>=value` (an empty value removes "
+           "the key); values may use `{{ tb_secret(\"NAME\"[, \"default\"]) }}`, "
+           "resolved from the environment, then `.env.local`, then `.env` of the "
+           "project folder.\n");
+    table(&sp_keys_pipe, "Pipes (`.pipe`, TYPE sink)");
+    table(&sp_keys_kafka, "Kafka connections (`.connection`, TYPE kafka)");
+    table(&sp_keys_s3, "S3 connections (`.connection`, TYPE s3)");
+    table(&sp_keys_gcs, "GCS connections (`.connection`, TYPE gcs)");
+    table(&sp_keys_datasource, "Datasources (`.datasource`)");
+    return 0;
+}
