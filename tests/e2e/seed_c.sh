@@ -67,8 +67,10 @@ expect_eq "daily_partition_export exported yesterday's 4 rows" "$(rows_of daily_
 # every object listed exists at DIR/s3/<bucket>/<key> with the listed size
 missing=0
 while IFS=$'\t' read -r pipe uri rows size; do
-  key=${uri#s3://}
-  f=$R/s3/$key
+  case $uri in
+    file://*) f=${uri#file://} ;;
+    *) f=$R/s3/${uri#s3://} ;;
+  esac
   if [ ! -f "$f" ] || [ "$(stat -c %s "$f")" != "$size" ]; then
     missing=1; echo "#   $pipe: $uri -> $f missing or not $size bytes"
   fi
