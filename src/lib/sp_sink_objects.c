@@ -1,0 +1,641 @@
+/* sp_sink_objects: the file-like sink (file:// bucket URIs and S3
+ * connections) — see docs/objects.md for the user-facing rules.
+ *
+ * Rows are routed to partitions, one per distinct rendered object name,
+ * kept in a hash map.  A partition holds its formatted text (it starts with
+ * the format's header); past FLUSH_AT bytes the text goes through the codec
+ * into a store writer that stays invisible until finish() commits it.
+ *
+ * Bounds: at most MAX_PARTS partitions; at most MEM_MAX bytes of text across
+ * them (over it the largest are flushed); at most MAX_WRITERS writers open
+ * before finish (each may hold a file descriptor) and MAX_CODECS codec states
+ * (a gzip state holds ~2 MiB): when a partition needs a codec and all are
+ * taken, the least recently used one is finished — concatenated gzip members
+ * and Snappy framed streams are valid streams — and reopened on demand. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sp_codec.h"
+#include "sp_error.h"
+#include "sp_format.h"
+#include "sp_objname.h"
+#include "sp_sink.h"
+#include "sp_store_for.h"
+
+#define FLUSH_AT ((size_t)256 << 10)
+#define MEM_MAX ((size_t)64 << 20)
+#define MEM_LOW ((size_t)48 << 20)
+#define PART_TEXT_MAX ((size_t)256 << 20)
+#define MAX_PARTS 10000
+#define MAX_WRITERS 256
+#define MAX_CODECS 8
+#define MAX_SIBLINGS 100000
+#define KEY_MAX 4096
+
+typedef struct opart {
+    char *name; /* rendered key without extensions */
+    size_t nlen;
+    uint64_t hash;
+    sp_buf text;        /* formatted text not yet streamed */
+    sp_codec_state *cs; /* live codec state, or NULL */
+    sp_objw *w;         /* writer once streaming began, or NULL */
+    uint64_t rows;
+    uint64_t raw;       /* uncompressed bytes (header included) */
+    uint64_t last_use;  /* codec LRU clock */
+    int coded;          /* a codec stream was started for it */
+} opart;
+
+typedef struct objects_sink {
+    sp_sink base;
+    sp_sink_ctx ctx;
+    char job_id[64];
+    const sp_schema *schema;
+    const sp_format *fmt;
+    const sp_codec *codec; /* NULL: no compression */
+    char ext[32];          /* ".csv", ".ndjson.gz", ... */
+    char fext[16];         /* ".csv" */
+    sp_store_dest dest;
+    sp_objname *name;
+    int is_static;
+    unsigned split;
+    sp_obj_meta meta;
+    sp_buf header;
+    opart **parts; /* creation order */
+    size_t nparts, capparts;
+    size_t *slots; /* hash map: index + 1, 0 = empty; nslots a power of two */
+    size_t nslots;
+    opart **by_no; /* static names with {N}: partition of each index */
+    size_t buffered;
+    size_t nwriters, ncodecs;
+    uint64_t row_no, tick;
+    sp_buf key;
+    sp_buf out;
+    sp_buf preview;
+    size_t preview_kept;
+} objects_sink;
+
+/* ---- partitions ---------------------------------------------------------- */
+
+static uint64_t fnv1a(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)p[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static int map_grow(objects_sink *s, sp_error *err)
+{
+    size_t n = s->nslots ? s->nslots * 2 : 64;
+    size_t *sl = calloc(n, sizeof *sl);
+    if (!sl)
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory (partition map)");
+    for (size_t i = 0; i < s->nparts; i++) {
+        size_t j = (size_t)s->parts[i]->hash & (n - 1);
+        while (sl[j])
+            j = (j + 1) & (n - 1);
+        sl[j] = i + 1;
+    }
+    free(s->slots);
+    s->slots = sl;
+    s->nslots = n;
+    return 0;
+}
+
+static void part_free(opart *p)
+{
+    if (!p)
+        return;
+    free(p->name);
+    sp_buf_release(&p->text);
+    free(p);
+}
+
+/* get_part: the partition named key[0..n), created (with the header) if new */
+static int get_part(objects_sink *s, const char *key, size_t n, opart **out,
+                    sp_error *err)
+{
+    uint64_t h = fnv1a(key, n);
+    if (s->nslots) {
+        for (size_t j = (size_t)h & (s->nslots - 1); s->slots[j];
+             j = (j + 1) & (s->nslots - 1)) {
+            opart *p = s->parts[s->slots[j] - 1];
+            if (p->hash == h && p->nlen == n && !memcmp(p->name, key, n)) {
+                *out = p;
+                return 0;
+            }
+        }
+    }
+    if (s->nparts >= MAX_PARTS)
+        return sp_error_set(err, SP_ETOOBIG, 0,
+                            "file template '%s' makes more than %d objects in one run; "
+                            "partition by a coarser value (e.g. {ts, '%%Y-%%m-%%d'} "
+                            "instead of a timestamp)",
+                            s->ctx.cfg->file_template, MAX_PARTS);
+    int rc;
+    if ((s->nparts + 1) * 2 > s->nslots && (rc = map_grow(s, err)))
+        return rc;
+    if (s->nparts == s->capparts) {
+        size_t nc = s->capparts ? s->capparts * 2 : 16;
+        opart **np = realloc(s->parts, nc * sizeof *np);
+        if (!np)
+            return sp_error_set(err, SP_ENOMEM, 0, "out of memory (partitions)");
+        s->parts = np;
+        s->capparts = nc;
+    }
+    opart *p = calloc(1, sizeof *p);
+    if (!p || !(p->name = malloc(n + 1))) {
+        free(p);
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory (partition)");
+    }
+    memcpy(p->name, key, n);
+    p->name[n] = '\0';
+    p->nlen = n;
+    p->hash = h;
+    sp_buf_init(&p->text, PART_TEXT_MAX);
+    if (s->header.len && (rc = sp_buf_add(&p->text, s->header.data, s->header.len, err))) {
+        part_free(p);
+        return rc;
+    }
+    p->raw = s->header.len;
+    s->buffered += s->header.len;
+    size_t j = (size_t)h & (s->nslots - 1);
+    while (s->slots[j])
+        j = (j + 1) & (s->nslots - 1);
+    s->parts[s->nparts++] = p;
+    s->slots[j] = s->nparts;
+    *out = p;
+    return 0;
+}
+
+/* full_key: name [+ ".k"] + ext into s->key */
+static int full_key(objects_sink *s, const opart *p, unsigned k, sp_error *err)
+{
+    sp_buf_reset(&s->key);
+    if (k)
+        return sp_buf_addf(&s->key, err, "%s.%u%s", p->name, k, s->ext);
+    return sp_buf_addf(&s->key, err, "%s%s", p->name, s->ext);
+}
+
+/* ---- streaming ----------------------------------------------------------- */
+
+static int put_out(objects_sink *s, opart *p, sp_error *err)
+{
+    int rc = 0;
+    if (s->out.len)
+        rc = s->dest.store->vt->write(p->w, s->out.data, s->out.len, err);
+    sp_buf_reset(&s->out);
+    return rc;
+}
+
+static int codec_close(objects_sink *s, opart *p, sp_error *err)
+{
+    if (!p->cs)
+        return 0;
+    sp_buf_reset(&s->out);
+    int rc = s->codec->finish(p->cs, &s->out, err);
+    if (!rc)
+        rc = put_out(s, p, err);
+    s->codec->free(p->cs);
+    p->cs = NULL;
+    s->ncodecs--;
+    return rc;
+}
+
+static int codec_open(objects_sink *s, opart *p, sp_error *err)
+{
+    if (s->ncodecs >= MAX_CODECS) {
+        opart *lru = NULL;
+        for (size_t i = 0; i < s->nparts; i++) {
+            opart *q = s->parts[i];
+            if (q->cs && q != p && (!lru || q->last_use < lru->last_use))
+                lru = q;
+        }
+        int rc = lru ? codec_close(s, lru, err) : 0;
+        if (rc)
+            return rc;
+    }
+    int rc = s->codec->open(&p->cs, 0, err);
+    if (rc)
+        return rc;
+    s->ncodecs++;
+    p->coded = 1;
+    return 0;
+}
+
+/* begin: start p's writer under its first-choice key */
+static int begin(objects_sink *s, opart *p, sp_error *err)
+{
+    int rc = full_key(s, p, 0, err);
+    if (!rc)
+        rc = s->dest.store->vt->begin(s->dest.store, s->key.data, &s->meta, &p->w, err);
+    if (!rc)
+        s->nwriters++;
+    return rc;
+}
+
+/* stream: push p's pending text through the codec into its writer */
+static int stream(objects_sink *s, opart *p, sp_error *err)
+{
+    int rc = 0;
+    if (!p->text.len)
+        return 0;
+    if (!s->codec) {
+        rc = s->dest.store->vt->write(p->w, p->text.data, p->text.len, err);
+    } else {
+        if (!p->cs)
+            rc = codec_open(s, p, err);
+        p->last_use = ++s->tick;
+        sp_buf_reset(&s->out);
+        if (!rc)
+            rc = s->codec->write(p->cs, p->text.data, p->text.len, &s->out, err);
+        if (!rc)
+            rc = put_out(s, p, err);
+    }
+    s->buffered -= p->text.len;
+    sp_buf_reset(&p->text);
+    return rc;
+}
+
+/* try_flush: stream p if it has (or may get) a writer; *done says so */
+static int try_flush(objects_sink *s, opart *p, int *done, sp_error *err)
+{
+    *done = 0;
+    if (!p->w) {
+        if (s->nwriters >= MAX_WRITERS)
+            return 0;
+        int rc = begin(s, p, err);
+        if (rc)
+            return rc;
+    }
+    *done = 1;
+    return stream(s, p, err);
+}
+
+/* relieve: flush the largest partitions until under MEM_LOW */
+static int relieve(objects_sink *s, sp_error *err)
+{
+    while (s->buffered > MEM_LOW) {
+        opart *big = NULL;
+        for (size_t i = 0; i < s->nparts; i++) {
+            opart *q = s->parts[i];
+            if (q->text.len && (q->w || s->nwriters < MAX_WRITERS) &&
+                (!big || q->text.len > big->text.len))
+                big = q;
+        }
+        if (!big)
+            return sp_error_set(err, SP_ETOOBIG, 0,
+                                "file template '%s': more than %zu MiB buffered across "
+                                "%zu objects while %d are already being written; "
+                                "partition by a coarser value",
+                                s->ctx.cfg->file_template, MEM_MAX >> 20, s->nparts,
+                                MAX_WRITERS);
+        int done, rc = try_flush(s, big, &done, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* added: account for text just appended to p */
+static int added(objects_sink *s, opart *p, size_t before, sp_error *err)
+{
+    size_t n = p->text.len - before;
+    p->raw += n;
+    s->buffered += n;
+    if (s->ctx.dry_run) { /* only the sizes matter */
+        s->buffered -= p->text.len;
+        sp_buf_reset(&p->text);
+        return 0;
+    }
+    int done, rc = 0;
+    if (p->text.len >= FLUSH_AT)
+        rc = try_flush(s, p, &done, err);
+    if (!rc && s->buffered > MEM_MAX)
+        rc = relieve(s, err);
+    return rc;
+}
+
+/* ---- the vtable ---------------------------------------------------------- */
+
+static void release_all(objects_sink *s)
+{
+    for (size_t i = 0; i < s->nparts; i++) {
+        opart *p = s->parts[i];
+        if (p->cs) {
+            s->codec->free(p->cs);
+            p->cs = NULL;
+        }
+        if (p->w) {
+            s->dest.store->vt->abort(p->w);
+            p->w = NULL;
+        }
+        s->buffered -= p->text.len;
+        sp_buf_release(&p->text);
+    }
+    s->ncodecs = s->nwriters = 0;
+}
+
+static void ob_free(sp_sink *k)
+{
+    objects_sink *s = (objects_sink *)k;
+    if (!s)
+        return;
+    release_all(s);
+    for (size_t i = 0; i < s->nparts; i++)
+        part_free(s->parts[i]);
+    free(s->parts);
+    free(s->slots);
+    free(s->by_no);
+    sp_objname_free(s->name);
+    sp_store_dest_release(&s->dest);
+    sp_buf_release(&s->header);
+    sp_buf_release(&s->key);
+    sp_buf_release(&s->out);
+    sp_buf_release(&s->preview);
+    free(s);
+}
+
+static int ends_with(const char *s, size_t n, const char *suf)
+{
+    size_t m = strlen(suf);
+    return n >= m && !memcmp(s + n - m, suf, m);
+}
+
+/* setup_name: key template = bucket prefix + file template without a
+ * trailing ".<format>[.<codec>]" */
+static int setup_name(objects_sink *s, const sp_schema *schema, sp_error *err)
+{
+    const sp_sinkcfg *cfg = s->ctx.cfg;
+    const char *ft = cfg->file_template ? cfg->file_template : "";
+    while (*ft == '/')
+        ft++;
+    size_t n = strlen(ft);
+    if (n == 0)
+        return sp_error_set(err, SP_EDEF, 0,
+                            "pipe '%s': EXPORT_FILE_TEMPLATE is empty (expected a file "
+                            "name template such as events_{date})",
+                            cfg->pipe ? cfg->pipe->name : "");
+    if (ends_with(ft, n, s->ext))
+        n -= strlen(s->ext);
+    else if (ends_with(ft, n, s->fext))
+        n -= strlen(s->fext);
+    if (n == 0 || ft[n - 1] == '/')
+        return sp_error_set(err, SP_EDEF, 0,
+                            "pipe '%s': EXPORT_FILE_TEMPLATE '%s' does not name a file",
+                            cfg->pipe ? cfg->pipe->name : "", ft);
+    sp_buf t = SP_BUF_INIT(KEY_MAX);
+    int rc = sp_buf_adds(&t, s->dest.key_prefix, err);
+    if (!rc)
+        rc = sp_buf_add(&t, ft, n, err);
+    sp_objname_ctx oc = { s->ctx.params, s->ctx.nparams, s->ctx.now_unix, s->job_id,
+                          schema };
+    if (!rc)
+        rc = sp_objname_compile(t.data, "EXPORT_FILE_TEMPLATE", &oc, &s->name, err);
+    sp_buf_release(&t);
+    if (rc)
+        return rc;
+    s->is_static = sp_objname_is_static(s->name);
+    s->split = sp_objname_split(s->name);
+    if (s->split > MAX_PARTS)
+        return sp_error_set(err, SP_ETOOBIG, 0,
+                            "EXPORT_FILE_TEMPLATE: {%u} asks for more than %d objects",
+                            s->split, MAX_PARTS);
+    if (s->is_static && s->split &&
+        !(s->by_no = calloc(s->split, sizeof *s->by_no)))
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory (partitions)");
+    return 0;
+}
+
+static int ob_open(sp_sink **out, const sp_sink_ctx *ctx, const sp_schema *schema,
+                   sp_error *err);
+static int ob_write(sp_sink *k, const sp_batch *b, sp_error *err);
+static int ob_finish(sp_sink *k, sp_run_result *res, sp_error *err);
+static void ob_abort(sp_sink *k, sp_run_result *res);
+
+const sp_sink_vt sp_sink_objects = { "objects", ob_open, ob_write, ob_finish, ob_abort,
+                                     ob_free };
+
+static int ob_open(sp_sink **out, const sp_sink_ctx *ctx, const sp_schema *schema,
+                   sp_error *err)
+{
+    *out = NULL;
+    const sp_sinkcfg *cfg = ctx->cfg;
+    const char *fname = cfg->format && *cfg->format ? cfg->format : "csv";
+    const char *cname = cfg->compression && *cfg->compression ? cfg->compression : "none";
+    const sp_format *fmt = sp_format_find(fname);
+    const sp_codec *codec = sp_codec_find(cname);
+    if (!fmt)
+        return sp_error_set(err, SP_EDEF, 0, "EXPORT_FORMAT: unknown format '%s' "
+                            "(expected %s)", fname, sp_format_names());
+    if (!codec)
+        return sp_error_set(err, SP_EDEF, 0, "EXPORT_COMPRESSION: unknown compression "
+                            "'%s' (expected %s)", cname, sp_codec_names());
+    objects_sink *s = calloc(1, sizeof *s);
+    if (!s)
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory (objects sink)");
+    s->base.vt = &sp_sink_objects;
+    s->ctx = *ctx;
+    if (!s->ctx.preview_rows)
+        s->ctx.preview_rows = 10;
+    snprintf(s->job_id, sizeof s->job_id, "%s", ctx->job_id ? ctx->job_id : "");
+    s->schema = schema;
+    s->fmt = fmt;
+    s->codec = codec->ext && *codec->ext ? codec : NULL;
+    snprintf(s->fext, sizeof s->fext, ".%s", fmt->ext);
+    snprintf(s->ext, sizeof s->ext, ".%s%s%s", fmt->ext, s->codec ? "." : "",
+             s->codec ? s->codec->ext : "");
+    s->meta.job_id = s->job_id;
+    s->meta.pipe = cfg->pipe ? cfg->pipe->name : NULL;
+    s->meta.content_type = !strcmp(fmt->name, "csv") ? "text/csv" : "application/x-ndjson";
+    s->meta.content_encoding = s->codec == &sp_codec_gzip ? "gzip" : NULL;
+    if (s->codec == &sp_codec_snappy)
+        s->meta.content_type = "application/x-snappy-framed";
+    sp_buf_init(&s->header, MEM_MAX);
+    sp_buf_init(&s->key, KEY_MAX);
+    sp_buf_init(&s->out, PART_TEXT_MAX);
+    sp_buf_init(&s->preview, PART_TEXT_MAX);
+    int rc = sp_store_open_for(cfg, ctx->dry_run, &s->dest, err);
+    if (!rc)
+        rc = setup_name(s, schema, err);
+    if (!rc)
+        rc = fmt->header(&s->header, schema, err);
+    if (!rc && ctx->dry_run)
+        rc = sp_buf_add(&s->preview, s->header.data ? s->header.data : "",
+                        s->header.len, err);
+    if (rc) {
+        ob_free(&s->base);
+        return rc;
+    }
+    *out = &s->base;
+    return 0;
+}
+
+static int keep_preview(objects_sink *s, const sp_batch *b, sp_error *err)
+{
+    size_t want = s->ctx.preview_rows - s->preview_kept;
+    size_t n = b->nrows < want ? b->nrows : want;
+    if (!n)
+        return 0;
+    s->preview_kept += n;
+    return s->fmt->rows(&s->preview, s->schema, b, 0, n, err);
+}
+
+static int ob_write(sp_sink *k, const sp_batch *b, sp_error *err)
+{
+    objects_sink *s = (objects_sink *)k;
+    int rc = 0;
+    if (s->ctx.cancel && *s->ctx.cancel)
+        return sp_error_set(err, SP_ECANCELLED, 0, "cancelled");
+    if (s->ctx.dry_run && (rc = keep_preview(s, b, err)))
+        return rc;
+    if (!b->nrows)
+        return 0;
+    opart *p = NULL;
+    if (s->is_static && !s->split) { /* fast path: one object, whole batch */
+        sp_buf_reset(&s->key);
+        rc = sp_objname_render(s->name, NULL, 0, 0, &s->key, err);
+        if (!rc)
+            rc = get_part(s, s->key.data, s->key.len, &p, err);
+        size_t before = p ? p->text.len : 0;
+        if (!rc)
+            rc = s->fmt->rows(&p->text, s->schema, b, 0, b->nrows, err);
+        if (!rc) {
+            p->rows += b->nrows;
+            rc = added(s, p, before, err);
+        }
+        s->row_no += b->nrows;
+        return rc;
+    }
+    for (size_t i = 0; i < b->nrows && !rc; i++) {
+        unsigned no = s->split ? (unsigned)(s->row_no % s->split) : 0;
+        s->row_no++;
+        p = s->by_no ? s->by_no[no] : NULL;
+        if (!p) {
+            sp_buf_reset(&s->key);
+            rc = sp_objname_render(s->name, b, i, no, &s->key, err);
+            if (!rc)
+                rc = get_part(s, s->key.data, s->key.len, &p, err);
+            if (rc)
+                break;
+            if (s->by_no)
+                s->by_no[no] = p;
+        }
+        size_t before = p->text.len;
+        rc = s->fmt->row(&p->text, s->schema, b, i, err);
+        if (!rc) {
+            p->rows++;
+            rc = added(s, p, before, err);
+        }
+    }
+    return rc;
+}
+
+/* commit: finish p's stream and publish it; on success add it to res */
+static int commit(objects_sink *s, opart *p, sp_run_result *res, sp_error *err)
+{
+    const sp_store_vt *vt = s->dest.store->vt;
+    int rc = p->w ? 0 : begin(s, p, err);
+    if (!rc)
+        rc = stream(s, p, err);
+    if (!rc && s->codec && !p->coded)
+        rc = codec_open(s, p, err); /* an empty stream is still a valid one */
+    if (!rc)
+        rc = codec_close(s, p, err);
+    if (rc)
+        return rc;
+    uint64_t size = 0;
+    sp_error e = SP_ERROR_INIT;
+    int overwrite = s->ctx.cfg->strategy == SP_STRATEGY_REPLACE;
+    unsigned k = 0;
+    rc = vt->commit(p->w, overwrite, &size, &e);
+    while (rc == SP_EEXIST && !overwrite && ++k < MAX_SIBLINGS) {
+        sp_error_clear(&e);
+        rc = full_key(s, p, k, err);
+        if (!rc)
+            rc = vt->commit_as(p->w, s->key.data, 0, &size, &e);
+    }
+    if (rc) {
+        if (e.code)
+            sp_error_set(err, e.code, e.retriable, "%s", e.msg);
+        return rc;
+    }
+    p->w = NULL; /* freed by the store */
+    s->nwriters--;
+    if (!k)
+        rc = full_key(s, p, 0, err);
+    size_t ul = strlen(s->dest.uri_prefix) + s->key.len + 256;
+    char *uri = rc ? NULL : malloc(ul);
+    if (!rc && (!uri || vt->uri(s->dest.store, s->key.data, uri, ul) ||
+                sp_run_result_add_object(res, uri, size, p->rows)))
+        rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (run result)");
+    free(uri);
+    if (!rc) {
+        res->written_rows += p->rows;
+        res->written_bytes += size;
+    }
+    return rc;
+}
+
+/* dry_object: the object p would be, listed in res */
+static int dry_object(objects_sink *s, opart *p, sp_run_result *res, sp_error *err)
+{
+    int rc = full_key(s, p, 0, err);
+    sp_store *st = s->dest.store;
+    int create_new = s->ctx.cfg->strategy != SP_STRATEGY_REPLACE;
+    for (unsigned k = 1; !rc && st && create_new; k++) {
+        int ex = 0;
+        if ((rc = st->vt->exists(st, s->key.data, &ex, err)) || !ex)
+            break;
+        if (k >= MAX_SIBLINGS)
+            return sp_error_set(err, SP_EEXIST, 0, "object '%s' and %d siblings exist",
+                                p->name, MAX_SIBLINGS);
+        rc = full_key(s, p, k, err);
+    }
+    if (rc)
+        return rc;
+    sp_buf uri = SP_BUF_INIT(KEY_MAX * 2);
+    rc = sp_buf_addf(&uri, err, "%s%s", s->dest.uri_prefix, s->key.data);
+    if (!rc && sp_run_result_add_object(res, uri.data, p->raw, p->rows))
+        rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (run result)");
+    sp_buf_release(&uri);
+    return rc;
+}
+
+static int ob_finish(sp_sink *k, sp_run_result *res, sp_error *err)
+{
+    objects_sink *s = (objects_sink *)k;
+    int rc = 0;
+    opart *p;
+    if (s->ctx.cancel && *s->ctx.cancel)
+        rc = sp_error_set(err, SP_ECANCELLED, 0, "cancelled");
+    /* a static name always makes its object, even with no rows */
+    if (!rc && s->nparts == 0 && s->is_static) {
+        sp_buf_reset(&s->key);
+        rc = sp_objname_render(s->name, NULL, 0, 0, &s->key, err);
+        if (!rc)
+            rc = get_part(s, s->key.data, s->key.len, &p, err);
+        if (!rc && s->ctx.dry_run)
+            rc = added(s, p, p->text.len, err);
+    }
+    for (size_t i = 0; i < s->nparts && !rc; i++)
+        rc = s->ctx.dry_run ? dry_object(s, s->parts[i], res, err)
+                            : commit(s, s->parts[i], res, err);
+    if (!rc && s->ctx.dry_run) {
+        free(res->preview);
+        res->preview = sp_buf_detach(&s->preview);
+        if (!res->preview)
+            rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (preview)");
+    }
+    release_all(s); /* on failure: abort whatever is left */
+    return rc;
+}
+
+static void ob_abort(sp_sink *k, sp_run_result *res)
+{
+    (void)res;
+    release_all((objects_sink *)k);
+}

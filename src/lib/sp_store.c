@@ -1,0 +1,225 @@
+/* sp_store: the factory that picks the object store of a file-like sink
+ * (see sp_store_for.h).  Adding a store touches this file once: a branch
+ * in sp_store_open_for that calls the store's open function. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sp_error.h"
+#include "sp_store_for.h"
+
+static char *dupn(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+/* join: malloc'd a + b, NULL on ENOMEM */
+static char *join(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *s = malloc(la + lb + 1);
+    if (s) {
+        memcpy(s, a, la);
+        memcpy(s + la, b, lb + 1);
+    }
+    return s;
+}
+
+/* prefix_of: the key prefix text s[0..n): "" or ending in '/' */
+static char *prefix_of(const char *s, size_t n)
+{
+    while (n && s[0] == '/') { /* no leading '/' in keys */
+        s++;
+        n--;
+    }
+    if (n == 0)
+        return dupn("", 0);
+    char *p = malloc(n + 2);
+    if (!p)
+        return NULL;
+    memcpy(p, s, n);
+    if (s[n - 1] != '/')
+        p[n++] = '/';
+    p[n] = '\0';
+    return p;
+}
+
+void sp_bucket_uri_release(sp_bucket_uri *u)
+{
+    if (!u)
+        return;
+    free(u->root);
+    free(u->key_prefix);
+    u->root = u->key_prefix = NULL;
+}
+
+int sp_bucket_uri_parse(const char *uri, sp_bucket_uri *out, sp_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!uri || !*uri)
+        return sp_error_set(err, SP_EDEF, 0, "EXPORT_BUCKET_URI is empty (expected "
+                            "s3://bucket/prefix/ or file:///abs/path/)");
+    if (!strncmp(uri, "s3://", 5)) {
+        const char *b = uri + 5;
+        size_t bl = strcspn(b, "/");
+        if (bl == 0)
+            return sp_error_set(err, SP_EDEF, 0, "EXPORT_BUCKET_URI '%s': no bucket name",
+                                uri);
+        if (memchr(b, '{', bl) || memchr(b, '}', bl))
+            return sp_error_set(err, SP_EDEF, 0,
+                                "EXPORT_BUCKET_URI '%s': the bucket name cannot hold a "
+                                "placeholder (only the prefix can)", uri);
+        out->scheme = SP_BUCKET_S3;
+        out->root = dupn(b, bl);
+        out->key_prefix = prefix_of(b + bl, strlen(b + bl));
+    } else if (!strncmp(uri, "file://", 7)) {
+        const char *path = uri + 7;
+        if (path[0] != '/')
+            return sp_error_set(err, SP_EDEF, 0,
+                                "EXPORT_BUCKET_URI '%s': relative file:// paths are not "
+                                "supported (expected file:///abs/path/)", uri);
+        /* root: up to the last '/' before the first placeholder */
+        const char *brace = strchr(path, '{');
+        size_t rl;
+        if (brace) {
+            rl = 0;
+            for (const char *q = path; q < brace; q++)
+                if (*q == '/')
+                    rl = (size_t)(q - path);
+        } else {
+            rl = strlen(path);
+        }
+        size_t rest = rl;
+        while (rl > 1 && path[rl - 1] == '/')
+            rl--;
+        out->scheme = SP_BUCKET_FILE;
+        out->root = rl ? dupn(path, rl) : dupn("/", 1);
+        out->key_prefix = prefix_of(path + rest, strlen(path + rest));
+        if (out->root) {
+            for (char *q = out->root; *q; q++) {
+                if (!strncmp(q, "/..", 3) && (q[3] == '/' || q[3] == '\0')) {
+                    sp_bucket_uri_release(out);
+                    return sp_error_set(err, SP_EDEF, 0,
+                                        "EXPORT_BUCKET_URI '%s': '..' is not allowed in "
+                                        "the path", uri);
+                }
+            }
+        }
+    } else {
+        return sp_error_set(err, SP_EDEF, 0,
+                            "EXPORT_BUCKET_URI '%s': expected s3://bucket/prefix/ or "
+                            "file:///abs/path/", uri);
+    }
+    if (!out->root || !out->key_prefix) {
+        sp_bucket_uri_release(out);
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory (bucket uri)");
+    }
+    return 0;
+}
+
+void sp_store_dest_release(sp_store_dest *d)
+{
+    if (!d)
+        return;
+    if (d->store)
+        d->store->vt->free(d->store);
+    free(d->uri_prefix);
+    free(d->key_prefix);
+    memset(d, 0, sizeof *d);
+}
+
+/* open_folder: the local folder store, or none for a dry run when the
+ * folder is missing (nothing to check for existence, nothing to create) */
+static int open_folder(const char *root, const char *uri_prefix, int dry_run,
+                       sp_store **out, sp_error *err)
+{
+    struct stat sb;
+    *out = NULL;
+    if (dry_run && stat(root, &sb) != 0 && errno == ENOENT)
+        return 0;
+    return sp_store_file_open(root, uri_prefix, out, err);
+}
+
+/* open_s3: a real S3 endpoint.  The S3 delivery issue replaces this body
+ * with sp_store_s3_open(cfg, bucket, out, err). */
+static int open_s3(const sp_sinkcfg *cfg, const char *bucket, sp_store **out,
+                   sp_error *err)
+{
+    (void)bucket;
+    *out = NULL;
+    return sp_error_set(err, SP_EUNSUPPORTED, 0,
+                        "connection '%s': uploading to S3 arrives with the S3 delivery "
+                        "issue; set S3_ENDPOINT file:///dir to write to a local folder",
+                        cfg->connection_name ? cfg->connection_name : "");
+}
+
+int sp_store_open_for(const sp_sinkcfg *cfg, int dry_run, sp_store_dest *out,
+                      sp_error *err)
+{
+    memset(out, 0, sizeof *out);
+    sp_bucket_uri u;
+    int rc = sp_bucket_uri_parse(cfg->bucket_uri, &u, err);
+    if (rc)
+        return rc;
+    char *root = NULL;
+    if (u.scheme == SP_BUCKET_FILE) {
+        root = join(u.root, "");
+        out->uri_prefix = !strcmp(u.root, "/") ? join("file://", "/")
+                                                : join("file://", u.root);
+        if (out->uri_prefix && strcmp(u.root, "/")) {
+            char *p = join(out->uri_prefix, "/");
+            free(out->uri_prefix);
+            out->uri_prefix = p;
+        }
+    } else {
+        const char *ep = sp_settings_get(&cfg->conn, "S3_ENDPOINT");
+        char *pre = join("s3://", u.root);
+        out->uri_prefix = pre ? join(pre, "/") : NULL;
+        free(pre);
+        if (ep && !strncmp(ep, "file://", 7)) {
+            const char *dir = ep + 7;
+            if (dir[0] != '/') {
+                rc = sp_error_set(err, SP_EDEF, 0,
+                                  "connection '%s': S3_ENDPOINT '%s': relative file:// "
+                                  "paths are not supported (expected file:///abs/dir)",
+                                  cfg->connection_name ? cfg->connection_name : "", ep);
+                goto out;
+            }
+            size_t dl = strlen(dir);
+            while (dl > 1 && dir[dl - 1] == '/')
+                dl--;
+            char *d = dupn(dir, dl);
+            root = d ? join(d, dl == 1 ? "" : "/") : NULL;
+            free(d);
+            if (root) {
+                char *r = join(root, u.root);
+                free(root);
+                root = r;
+            }
+        } else if (out->uri_prefix) {
+            rc = open_s3(cfg, u.root, &out->store, err);
+            goto out;
+        }
+    }
+    if (!root || !out->uri_prefix) {
+        rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (store)");
+        goto out;
+    }
+    rc = open_folder(root, out->uri_prefix, dry_run, &out->store, err);
+out:
+    if (!rc) {
+        out->key_prefix = u.key_prefix;
+        u.key_prefix = NULL;
+    }
+    free(root);
+    sp_bucket_uri_release(&u);
+    if (rc)
+        sp_store_dest_release(out);
+    return rc;
+}
