@@ -1,0 +1,214 @@
+/* sp_sql_lex: tokenizer for ClickHouse-dialect SQL (see sp_sql_lex.h). */
+#include "sp_sql_lex.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sp_buf.h"
+#include "sp_error.h"
+
+static int is_ident_start(unsigned char c)
+{
+    return isalpha(c) || c == '_' || c >= 0x80;
+}
+
+static int is_ident_char(unsigned char c)
+{
+    return isalnum(c) || c == '_' || c == '$' || c >= 0x80;
+}
+
+/* three-, two-character operators, longest first */
+static const char *const ops3[] = { "<=>", NULL };
+static const char *const ops2[] = { "<=", ">=", "!=", "<>", "==", "||", "::", "->", "=>",
+                                    "<<", ">>", NULL };
+
+/* end of a quoted token starting at i (src[i] is the quote); 0 if unterminated */
+static size_t quoted_end(const char *s, size_t n, size_t i, char q)
+{
+    size_t j = i + 1;
+    while (j < n) {
+        if (s[j] == '\\' && j + 1 < n) {
+            j += 2;
+            continue;
+        }
+        if (s[j] == q) {
+            if (j + 1 < n && s[j + 1] == q) { /* doubled quote */
+                j += 2;
+                continue;
+            }
+            return j + 1;
+        }
+        j++;
+    }
+    return 0;
+}
+
+int sp_sql_lex(const char *s, size_t n, sp_tok **out, size_t *ntok, sp_error *err)
+{
+    size_t cap = 64, cnt = 0, i = 0;
+    sp_tok *v = malloc(cap * sizeof *v);
+    *out = NULL;
+    *ntok = 0;
+    if (!v)
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        sp_tok t = { SP_TOK_OP, i, 1 };
+        if (isspace(c)) {
+            size_t j = i;
+            while (j < n && isspace((unsigned char)s[j]))
+                j++;
+            t.kind = SP_TOK_WS;
+            t.len = j - i;
+        } else if (c == '-' && i + 1 < n && s[i + 1] == '-') {
+            size_t j = i;
+            while (j < n && s[j] != '\n')
+                j++;
+            t.kind = SP_TOK_COMMENT;
+            t.len = j - i;
+        } else if (c == '/' && i + 1 < n && s[i + 1] == '*') {
+            const char *e = NULL;
+            for (size_t j = i + 2; j + 1 < n; j++)
+                if (s[j] == '*' && s[j + 1] == '/') {
+                    e = s + j + 2;
+                    break;
+                }
+            if (!e) {
+                free(v);
+                return sp_error_set(err, SP_EDEF, 0,
+                                    "sql: unterminated comment at offset %zu", i);
+            }
+            t.kind = SP_TOK_COMMENT;
+            t.len = (size_t)(e - s) - i;
+        } else if (c == '\'' || c == '"' || c == '`') {
+            size_t e = quoted_end(s, n, i, (char)c);
+            if (!e) {
+                free(v);
+                return sp_error_set(err, SP_EDEF, 0, "sql: unterminated %s at offset %zu",
+                                    c == '\'' ? "string" : "quoted identifier", i);
+            }
+            t.kind = c == '\'' ? SP_TOK_STRING : SP_TOK_QIDENT;
+            t.len = e - i;
+        } else if (isdigit(c) || (c == '.' && i + 1 < n && isdigit((unsigned char)s[i + 1]))) {
+            size_t j = i;
+            if (c == '0' && i + 1 < n && (s[i + 1] == 'x' || s[i + 1] == 'X')) {
+                j = i + 2;
+                while (j < n && isxdigit((unsigned char)s[j]))
+                    j++;
+            } else {
+                while (j < n && (isdigit((unsigned char)s[j]) || s[j] == '.'))
+                    j++;
+                if (j < n && (s[j] == 'e' || s[j] == 'E')) {
+                    size_t k = j + 1;
+                    if (k < n && (s[k] == '+' || s[k] == '-'))
+                        k++;
+                    if (k < n && isdigit((unsigned char)s[k])) {
+                        while (k < n && isdigit((unsigned char)s[k]))
+                            k++;
+                        j = k;
+                    }
+                }
+            }
+            t.kind = SP_TOK_NUMBER;
+            t.len = j - i;
+        } else if (is_ident_start(c)) {
+            size_t j = i;
+            while (j < n && is_ident_char((unsigned char)s[j]))
+                j++;
+            t.kind = SP_TOK_IDENT;
+            t.len = j - i;
+        } else if (c == '{' && i + 1 < n && is_ident_start((unsigned char)s[i + 1])) {
+            /* {name:Type} query parameter, else a plain brace */
+            size_t j = i + 1;
+            while (j < n && is_ident_char((unsigned char)s[j]))
+                j++;
+            if (j < n && s[j] == ':') {
+                const char *e = memchr(s + j, '}', n - j);
+                if (e) {
+                    t.kind = SP_TOK_PARAM;
+                    t.len = (size_t)(e - s) + 1 - i;
+                }
+            }
+        } else {
+            for (int k = 0; ops3[k]; k++)
+                if (i + 3 <= n && memcmp(s + i, ops3[k], 3) == 0)
+                    t.len = 3;
+            if (t.len == 1)
+                for (int k = 0; ops2[k]; k++)
+                    if (i + 2 <= n && memcmp(s + i, ops2[k], 2) == 0)
+                        t.len = 2;
+        }
+        if (cnt == cap) {
+            sp_tok *nv = realloc(v, 2 * cap * sizeof *v);
+            if (!nv) {
+                free(v);
+                return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+            }
+            v = nv;
+            cap *= 2;
+        }
+        v[cnt++] = t;
+        i += t.len;
+    }
+    *out = v;
+    *ntok = cnt;
+    return 0;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int sp_sql_unescape_string(const char *src, const sp_tok *tok, sp_buf *out, sp_error *err)
+{
+    const char *p = src + tok->off + 1, *e = src + tok->off + tok->len - 1;
+    int rc = 0;
+    while (p < e && !rc) {
+        char c = *p++;
+        if (c == '\'' && p < e && *p == '\'') {
+            p++;
+            rc = sp_buf_addch(out, '\'', err);
+        } else if (c == '\\' && p < e) {
+            char d = *p++;
+            switch (d) {
+            case 'n': c = '\n'; break;
+            case 't': c = '\t'; break;
+            case 'r': c = '\r'; break;
+            case 'b': c = '\b'; break;
+            case 'f': c = '\f'; break;
+            case 'a': c = '\a'; break;
+            case 'v': c = '\v'; break;
+            case 'e': c = 27; break;
+            case '0': c = '\0'; break;
+            case 'x':
+                if (e - p >= 2 && hexval(p[0]) >= 0 && hexval(p[1]) >= 0) {
+                    c = (char)(hexval(p[0]) * 16 + hexval(p[1]));
+                    p += 2;
+                } else {
+                    c = 'x';
+                }
+                break;
+            default: c = d; break; /* \' \\ \" and unknown: the character */
+            }
+            rc = sp_buf_addch(out, c, err);
+        } else {
+            rc = sp_buf_addch(out, c, err);
+        }
+    }
+    return rc;
+}
+
+int sp_tok_is(const char *src, const sp_tok *t, const char *word)
+{
+    size_t n = strlen(word);
+    return t->kind == SP_TOK_IDENT && t->len == n && strncasecmp(src + t->off, word, n) == 0;
+}
