@@ -328,29 +328,41 @@ static const char *make_metadata(size_t *len)
 
 static const char hexd[] = "0123456789abcdef";
 
+/* bytes that JSON needs escaped: controls, '"' and '\\' */
+static inline int json_special(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
+
 static void put_json_str(const char *s, size_t n)
 {
     char *p = reserve(n * 6 + 2);
     char *o = p;
     *o++ = '"';
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i;
+        while (run < n && !json_special((unsigned char)s[run]))
+            run++;
+        memcpy(o, s + i, run - i); /* the common case: a plain run */
+        o += run - i;
+        if (run == n)
+            break;
+        unsigned char c = (unsigned char)s[run];
+        *o++ = '\\';
         switch (c) {
-        case '"': *o++ = '\\'; *o++ = '"'; break;
-        case '\\': *o++ = '\\'; *o++ = '\\'; break;
-        case '\n': *o++ = '\\'; *o++ = 'n'; break;
-        case '\r': *o++ = '\\'; *o++ = 'r'; break;
-        case '\t': *o++ = '\\'; *o++ = 't'; break;
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
         default:
-            if (c < 0x20) {
-                memcpy(o, "\\u00", 4);
-                o[4] = hexd[c >> 4];
-                o[5] = hexd[c & 15];
-                o += 6;
-            } else {
-                *o++ = (char)c;
-            }
+            memcpy(o, "u00", 3);
+            o[3] = hexd[c >> 4];
+            o[4] = hexd[c & 15];
+            o += 5;
         }
+        i = run + 1;
     }
     *o++ = '"';
     olen += (size_t)(o - p);
