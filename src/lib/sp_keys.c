@@ -207,12 +207,21 @@ int sp_keys_check(const sp_keytable *t, const sp_kvlist *l, const char *path,
             if (strcmp(sp_keys_canonical(t, l->v[j].key), canon) == 0)
                 return sp_error_set(err, SP_EDEF, 0, "%s: duplicate key", where);
         if (!sp_keys_value_ok(d, kv->value)) {
+            /* the noun: last word of the key (EXPORT_FORMAT: format) */
+            char noun[32] = "value";
+            const char *us = strrchr(canon, '_');
+            if (us && strcmp(d->values[0], "true") != 0 && strlen(us + 1) < sizeof noun) {
+                size_t j = 0;
+                for (const char *c = us + 1; *c; c++)
+                    noun[j++] = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+                noun[j] = '\0';
+            }
             sp_keys_values(d->values, list, sizeof list);
             if (d->flags & SP_K_SECRET)
-                return sp_error_set(err, SP_EDEF, 0, "%s: invalid value (expected %s)", where,
+                return sp_error_set(err, SP_EDEF, 0, "%s: unknown %s (expected %s)", where, noun,
                                     list);
-            return sp_error_set(err, SP_EDEF, 0, "%s: invalid value '%s' (expected %s)", where,
-                                kv->value, list);
+            return sp_error_set(err, SP_EDEF, 0, "%s: unknown %s '%s' (expected %s)", where,
+                                noun, kv->value, list);
         }
     }
     for (size_t i = 0; i < t->n; i++) {

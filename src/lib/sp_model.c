@@ -375,7 +375,7 @@ static int resolve_one(const sp_connection *c, const sp_env *env, const char *ke
     char *val = NULL;
     int used = 0;
     if (origin)
-        snprintf(where, sizeof where, "%s: %s", origin, key);
+        snprintf(where, sizeof where, "%s", origin);
     else
         sp_model_where(where, sizeof where, c->path, c->name, line, key);
     int rc = sp_env_resolve(env, raw, where, &val, &used, err);
