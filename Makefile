@@ -23,7 +23,7 @@ DUCKDB_CFLAGS :=
 DUCKDB_LIBS   := -lduckdb
 else
 DUCKDB_DIR    ?= $(CURDIR)/third_party/duckdb
-DUCKDB_CFLAGS := -I$(DUCKDB_DIR)
+DUCKDB_CFLAGS := -isystem $(DUCKDB_DIR)
 DUCKDB_LIBS   := -L$(DUCKDB_DIR) -Wl,-rpath,$(DUCKDB_DIR) -lduckdb
 endif
 
