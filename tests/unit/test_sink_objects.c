@@ -525,7 +525,14 @@ TEST(empty_results)
     CHECK_OK(run(&t2, &b, 1, 0, &res, &e), &e);
     CHECK_INT(res.nobjects, 0);
     sp_run_result_release(&res);
-    CHECK_STR(list_files(), "out/static.csv");
+    /* an empty compressed object is still a valid (empty) gzip stream */
+    tcfg t3 = { .tmpl = "nd", .format = "ndjson", .compression = "gzip" };
+    CHECK_OK(run(&t3, &b, 1, 0, &res, &e), &e);
+    sp_run_result_release(&res);
+    CHECK(file_size("out/nd.ndjson.gz") >= 18);
+    read_rel("out/nd.ndjson.gz", 0);
+    CHECK_MEM(filebuf, 2, "\x1f\x8b", 2);
+    CHECK_STR(list_files(), "out/nd.ndjson.gz\nout/static.csv");
     CHECK_STR(read_rel("out/static.csv", 0), HDR);
     rm_tmpdir();
 }
