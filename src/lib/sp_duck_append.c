@@ -121,6 +121,79 @@ int sp__duck_type_text(const sp_type *t, int json_ok, const char *col, sp_buf *o
     return type_text(t, json_ok, col, 0, out, err);
 }
 
+/* ------------------------------------------------------------ parsing */
+
+int sp__duck_parse_decimal(const char *p, size_t n, int scale, __int128 *out)
+{
+    size_t i = 0;
+    int neg = 0;
+    if (i < n && (p[i] == '-' || p[i] == '+'))
+        neg = p[i++] == '-';
+    const __int128 lim = (__int128)1e19 * (__int128)1e19; /* 10^38 */
+    __int128 v = 0;
+    int nd = 0, fd = 0, seen_dot = 0;
+    for (; i < n; i++) {
+        char c = p[i];
+        if (c == '.' && !seen_dot) {
+            seen_dot = 1;
+            continue;
+        }
+        if (c < '0' || c > '9')
+            return -1;
+        nd++;
+        if (seen_dot) {
+            if (fd >= scale)
+                continue; /* truncate extra fraction digits */
+            fd++;
+        }
+        v = v * 10 + (c - '0');
+        if (v >= lim)
+            return -1;
+    }
+    if (nd == 0)
+        return -1;
+    for (; fd < scale; fd++) {
+        v *= 10;
+        if (v >= lim)
+            return -1;
+    }
+    *out = neg ? -v : v;
+    return 0;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int sp__duck_parse_uuid(const char *p, size_t n, unsigned __int128 *out)
+{
+    unsigned __int128 v = 0;
+    int nd = 0;
+    size_t i = 0;
+    if (n >= 2 && p[0] == '{' && p[n - 1] == '}')
+        i = 1, n--;
+    for (; i < n; i++) {
+        if (p[i] == '-')
+            continue;
+        int h = hexval(p[i]);
+        if (h < 0 || nd == 32)
+            return -1;
+        v = (v << 4) | (unsigned)h;
+        nd++;
+    }
+    if (nd != 32)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 /* ------------------------------------------------------------ values */
 
 enum { ST_I64, ST_U64, ST_F64, ST_STR };

@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_duck_conv sp_duck_append sp_engine_duckdb sp_sql sp_sql_lex sp_sql_macros
+// sp-deps: sp_buf sp_error sp_duck_conv sp_duck_append sp_engine_duckdb sp_sql sp_sql_lex sp_sql_compose sp_sql_macros
 #include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
@@ -630,6 +630,28 @@ TEST(cancel_from_callback)
     e->vt->close(e);
 }
 
+static int interrupt_batch(void *ud, const sp_batch *b, sp_error *err)
+{
+    (void)b;
+    (void)err;
+    sp_engine *e = ud;
+    e->vt->interrupt(e);
+    return 0;
+}
+
+TEST(interrupt_stops_the_query)
+{
+    sp_engine *e = open_mem();
+    sp_error err = SP_ERROR_INIT;
+    sp_query_opts o = { 0, NULL, NULL, 0, 0 };
+    int rc = e->vt->query(e, "SELECT range FROM range(3000000)", &o, NULL, interrupt_batch, e,
+                          NULL, &err);
+    CHECK_INT(rc, SP_ECANCELLED);
+    CHECK_STR(err.msg, "query cancelled");
+    CHECK_Q(e, "SELECT 2", "2\n");
+    e->vt->close(e);
+}
+
 TEST(bad_query_errors)
 {
     sp_engine *e = open_mem();
@@ -929,6 +951,7 @@ int main(void)
     RUN(empty_result_still_has_schema);
     RUN(streams_large_result);
     RUN(cancel_from_callback);
+    RUN(interrupt_stops_the_query);
     RUN(bad_query_errors);
     RUN(append_and_read_back_every_kind);
     RUN(bad_values_are_rejected_with_the_column);
