@@ -1,6 +1,6 @@
-/* sp_sql: node composition, quoting and the ClickHouse -> DuckDB token pass.
- * docs/sql-dialect.md lists every rewrite rule; the macros live in
- * sp_sql_macros.c. */
+/* sp_sql: the ClickHouse -> DuckDB token pass (docs/sql-dialect.md lists
+ * every rule).  The tokenizer is sp_sql_lex.c, the macros sp_sql_macros.c,
+ * node composition sp_sql_compose.c. */
 #include "sp_sql.h"
 
 #include <stdio.h>
@@ -9,126 +9,8 @@
 #include <strings.h>
 
 #include "sp_error.h"
-#include "sp_sql_lex.h"
+#include "sp_sql_int.h"
 
-#define MAX_DEPTH 200
-#define MAX_SUBST 64
-
-typedef struct subst {
-    const char *name;
-    size_t nlen;
-    size_t a, b; /* expression tokens */
-    int active;
-} subst;
-
-typedef struct rw {
-    const char *s;
-    sp_tok *t;
-    size_t n;
-    size_t *mate; /* matching bracket index, or SIZE_MAX */
-    sp_buf *out;
-    sp_error *err;
-    int rc;
-    int depth;
-    subst sub[MAX_SUBST];
-    size_t nsub;
-} rw;
-
-static void emit_range(rw *c, size_t a, size_t b);
-static void emit_arg(rw *c, size_t o, const size_t *commas, size_t ncomma, size_t k);
-
-/* ---- helpers ---- */
-
-static int is_sig(const sp_tok *t)
-{
-    return t->kind != SP_TOK_WS && t->kind != SP_TOK_COMMENT;
-}
-
-/* next significant token at or after i, below b (b if none) */
-static size_t nx(const rw *c, size_t i, size_t b)
-{
-    while (i < b && !is_sig(&c->t[i]))
-        i++;
-    return i;
-}
-
-/* previous significant token before i, at or after a (SIZE_MAX if none) */
-static size_t pv(const rw *c, size_t i, size_t a)
-{
-    while (i > a) {
-        i--;
-        if (is_sig(&c->t[i]))
-            return i;
-    }
-    return SIZE_MAX;
-}
-
-static int op_is(const rw *c, size_t i, const char *op)
-{
-    size_t n = strlen(op);
-    return i < c->n && c->t[i].kind == SP_TOK_OP && c->t[i].len == n &&
-           memcmp(c->s + c->t[i].off, op, n) == 0;
-}
-
-static int kw(const rw *c, size_t i, const char *w)
-{
-    return i < c->n && sp_tok_is(c->s, &c->t[i], w);
-}
-
-static int kw_any(const rw *c, size_t i, const char *const *words)
-{
-    for (; *words; words++)
-        if (kw(c, i, *words))
-            return 1;
-    return 0;
-}
-
-static void put(rw *c, const char *p, size_t n)
-{
-    if (!c->rc)
-        c->rc = sp_buf_add(c->out, p, n, c->err);
-}
-
-static void puts_(rw *c, const char *p)
-{
-    put(c, p, strlen(p));
-}
-
-static void put_tok(rw *c, size_t i)
-{
-    put(c, c->s + c->t[i].off, c->t[i].len);
-}
-
-static int fail(rw *c, int code, const char *what, size_t i)
-{
-    if (!c->rc)
-        c->rc = sp_error_set(c->err, code, 0, "sql: %s at offset %zu", what,
-                             i < c->n ? c->t[i].off : 0);
-    return c->rc;
-}
-
-static int is_open(const rw *c, size_t i)
-{
-    return op_is(c, i, "(") || op_is(c, i, "[") || op_is(c, i, "{");
-}
-
-/* skip a bracketed group starting at i: index after its close, else i + 1 */
-static size_t skip(const rw *c, size_t i)
-{
-    if (is_open(c, i) && c->mate[i] != SIZE_MAX)
-        return c->mate[i] + 1;
-    return i + 1;
-}
-
-/* depth-0 positions of commas in [a, b): fills pos, returns count */
-static size_t split_commas(const rw *c, size_t a, size_t b, size_t *pos, size_t max)
-{
-    size_t k = 0;
-    for (size_t i = a; i < b; i = skip(c, i))
-        if (op_is(c, i, ",") && k < max)
-            pos[k++] = i;
-    return k;
-}
 
 /* ---- literals ---- */
 
@@ -211,6 +93,10 @@ static void emit_qident(rw *c, size_t i)
 }
 
 /* ClickHouse formatDateTime specifier -> strftime, NULL if unsupported */
+/* ---- function calls and type names ---- */
+
+static void emit_arg(rw *c, size_t o, const size_t *commas, size_t ncomma, size_t k);
+
 static const char *ch_fmt(char f)
 {
     switch (f) {
@@ -250,7 +136,7 @@ static int emit_format_datetime(rw *c, size_t o, const size_t *commas, size_t nc
 {
     size_t f = nx(c, commas[0] + 1, nc >= 2 ? commas[1] : c->mate[o]);
     if (c->t[f].kind != SP_TOK_STRING) {
-        fail(c, SP_EUNSUPPORTED, "formatDateTime needs a constant format string", f);
+        sp__sql_fail(c, SP_EUNSUPPORTED, "formatDateTime needs a constant format string", f);
         return 1;
     }
     sp_buf raw = SP_BUF_INIT(1 << 16), fmt = SP_BUF_INIT(1 << 16);
@@ -297,17 +183,17 @@ static const struct {
 };
 
 /* emit a type at [a, b); returns the index after it */
-static size_t emit_type(rw *c, size_t a, size_t b)
+size_t sp__sql_emit_type(rw *c, size_t a, size_t b)
 {
     size_t i = nx(c, a, b);
     if (i >= b || c->t[i].kind != SP_TOK_IDENT) {
-        emit_range(c, a, b);
+        sp__sql_emit_range(c, a, b);
         return b;
     }
     size_t o = nx(c, i + 1, b);
     int has_args = o < b && op_is(c, o, "(") && c->mate[o] != SIZE_MAX && c->mate[o] < b;
     if (has_args && (kw(c, i, "Nullable") || kw(c, i, "LowCardinality"))) {
-        emit_type(c, o + 1, c->mate[o]);
+        sp__sql_emit_type(c, o + 1, c->mate[o]);
         return c->mate[o] + 1;
     }
     if (kw(c, i, "DateTime64")) {
@@ -322,7 +208,7 @@ static size_t emit_type(rw *c, size_t a, size_t b)
         return has_args ? c->mate[o] + 1 : i + 1;
     }
     if (has_args && kw(c, i, "Array")) {
-        emit_type(c, o + 1, c->mate[o]);
+        sp__sql_emit_type(c, o + 1, c->mate[o]);
         puts_(c, "[]");
         return c->mate[o] + 1;
     }
@@ -344,7 +230,7 @@ static size_t emit_type(rw *c, size_t a, size_t b)
         puts_(c, p);
         puts_(c, ", ");
         if (has_args)
-            emit_range(c, o + 1, c->mate[o]);
+            sp__sql_emit_range(c, o + 1, c->mate[o]);
         puts_(c, ")");
         return has_args ? c->mate[o] + 1 : i + 1;
     }
@@ -358,7 +244,7 @@ static void emit_arg(rw *c, size_t o, const size_t *commas, size_t ncomma, size_
 {
     size_t a = k == 0 ? o + 1 : commas[k - 1] + 1;
     size_t b = k == ncomma ? c->mate[o] : commas[k];
-    emit_range(c, a, b);
+    sp__sql_emit_range(c, a, b);
 }
 
 static int name_is(const rw *c, size_t i, const char *name)
@@ -370,7 +256,7 @@ static int name_is(const rw *c, size_t i, const char *name)
 
 /* the function at i with its argument group at o (and, for parametric
  * aggregates, a second group at o2 or SIZE_MAX); returns 1 if rewritten */
-static int rewrite_call(rw *c, size_t i, size_t o, size_t o2, size_t *next)
+int sp__sql_rewrite_call(rw *c, size_t i, size_t o, size_t o2, size_t *next)
 {
     size_t commas[256];
     size_t nc = split_commas(c, o + 1, c->mate[o], commas, 256);
@@ -401,7 +287,7 @@ static int rewrite_call(rw *c, size_t i, size_t o, size_t o2, size_t *next)
         puts_(c, "(");
         emit_arg(c, o2, c2, n2, 0);
         puts_(c, list ? ", [" : ", ");
-        emit_range(c, o + 1, c->mate[o]);
+        sp__sql_emit_range(c, o + 1, c->mate[o]);
         puts_(c, list ? "])" : ")");
         *next = c->mate[o2] + 1;
         return 1;
@@ -414,21 +300,21 @@ static int rewrite_call(rw *c, size_t i, size_t o, size_t o2, size_t *next)
                                       op_is(c, prev, "<") || op_is(c, prev, ">") ||
                                       op_is(c, prev, "<=") || op_is(c, prev, ">=")))) {
         puts_(c, "any_value(");
-        emit_range(c, o + 1, c->mate[o]);
+        sp__sql_emit_range(c, o + 1, c->mate[o]);
         puts_(c, ")");
     } else if ((name_is(c, i, "quantile") || name_is(c, i, "quantileExact") ||
                 name_is(c, i, "quantileTiming") || name_is(c, i, "median")) && nc == 0 &&
                !empty) {
         puts_(c, name_is(c, i, "quantileExact") ? "quantile_disc(" : "quantile_cont(");
-        emit_range(c, o + 1, c->mate[o]);
+        sp__sql_emit_range(c, o + 1, c->mate[o]);
         puts_(c, ", 0.5)");
     } else if ((kw(c, i, "isNull") || kw(c, i, "isNotNull")) && nc == 0 && !empty) {
         puts_(c, "((");
-        emit_range(c, o + 1, c->mate[o]);
+        sp__sql_emit_range(c, o + 1, c->mate[o]);
         puts_(c, kw(c, i, "isNull") ? ") IS NULL)" : ") IS NOT NULL)");
     } else if (name_is(c, i, "topK") && nc == 0 && !empty) {
         puts_(c, "approx_top_k(");
-        emit_range(c, o + 1, c->mate[o]);
+        sp__sql_emit_range(c, o + 1, c->mate[o]);
         puts_(c, ", 10)");
     } else if (name_is(c, i, "multiIf") && nc >= 2) {
         puts_(c, "CASE");
@@ -502,10 +388,10 @@ static int rewrite_call(rw *c, size_t i, size_t o, size_t o2, size_t *next)
         if (as == SIZE_MAX)
             return 0;
         puts_(c, "CAST(");
-        emit_range(c, o + 1, as);
+        sp__sql_emit_range(c, o + 1, as);
         puts_(c, "AS ");
-        size_t r = emit_type(c, as + 1, c->mate[o]);
-        emit_range(c, r, c->mate[o]);
+        size_t r = sp__sql_emit_type(c, as + 1, c->mate[o]);
+        sp__sql_emit_range(c, r, c->mate[o]);
         puts_(c, ")");
     } else {
         return 0;
@@ -558,7 +444,7 @@ static int do_with(rw *c, size_t a, size_t b)
         if (f < ib && f2 < ib && kw(c, f2, "AS") && f3 < ib && op_is(c, f3, "(") &&
             (c->t[f].kind == SP_TOK_IDENT || c->t[f].kind == SP_TOK_QIDENT)) {
             if (nctes == 64)
-                return fail(c, SP_ETOOBIG, "too many WITH items", ia), 1;
+                return sp__sql_fail(c, SP_ETOOBIG, "too many WITH items", ia), 1;
             cte_a[nctes] = ia;
             cte_b[nctes++] = ib;
             continue;
@@ -569,7 +455,7 @@ static int do_with(rw *c, size_t a, size_t b)
                 as = k;
         size_t nm = as == SIZE_MAX ? ib : nx(c, as + 1, ib);
         if (nm >= ib || c->t[nm].kind != SP_TOK_IDENT || c->nsub >= MAX_SUBST)
-            return fail(c, SP_EDEF, "unsupported WITH item", ia), 1;
+            return sp__sql_fail(c, SP_EDEF, "unsupported WITH item", ia), 1;
         subst *s = &c->sub[c->nsub++];
         s->name = c->s + c->t[nm].off;
         s->nlen = c->t[nm].len;
@@ -577,17 +463,17 @@ static int do_with(rw *c, size_t a, size_t b)
         s->b = as;
         s->active = 0;
     }
-    emit_range(c, a, w);
+    sp__sql_emit_range(c, a, w);
     if (nctes) {
         puts_(c, "WITH ");
         for (size_t k = 0; k < nctes; k++) {
             if (k)
                 puts_(c, ",");
-            emit_range(c, cte_a[k], cte_b[k]);
+            sp__sql_emit_range(c, cte_a[k], cte_b[k]);
         }
         puts_(c, " ");
     }
-    emit_range(c, sel, b);
+    sp__sql_emit_range(c, sel, b);
     c->nsub = saved;
     return 1;
 }
@@ -636,27 +522,27 @@ static int do_limit_by(rw *c, size_t a, size_t b)
         if (kw(c, k, "OFFSET"))
             offk = k;
     }
-    emit_range(c, a, sel);
+    sp__sql_emit_range(c, a, sel);
     puts_(c, "SELECT * EXCLUDE (__sp_rn");
     if (order != SIZE_MAX)
         puts_(c, ", __sp_ord");
     puts_(c, ") FROM (");
-    emit_range(c, sel, ins);
+    sp__sql_emit_range(c, sel, ins);
     puts_(c, ", row_number() OVER (PARTITION BY ");
-    emit_range(c, by + 1, ce);
+    sp__sql_emit_range(c, by + 1, ce);
     if (order != SIZE_MAX) {
         puts_(c, " ORDER BY ");
-        emit_range(c, nx(c, order + 1, b) + 1, lim);
+        sp__sql_emit_range(c, nx(c, order + 1, b) + 1, lim);
     }
     puts_(c, ") AS __sp_rn");
     if (order != SIZE_MAX) {
         puts_(c, ", row_number() OVER (ORDER BY ");
-        emit_range(c, nx(c, order + 1, b) + 1, lim);
+        sp__sql_emit_range(c, nx(c, order + 1, b) + 1, lim);
         puts_(c, ") AS __sp_ord");
     }
     puts_(c, " ");
     if (ins < body_end)
-        emit_range(c, ins, body_end);
+        sp__sql_emit_range(c, ins, body_end);
     puts_(c, ") WHERE ");
     if (comma != SIZE_MAX || offk != SIZE_MAX) {
         size_t na = comma != SIZE_MAX ? comma + 1 : lim + 1;
@@ -664,20 +550,20 @@ static int do_limit_by(rw *c, size_t a, size_t b)
         size_t oa = comma != SIZE_MAX ? lim + 1 : offk + 1;
         size_t ob = comma != SIZE_MAX ? comma : by;
         puts_(c, "__sp_rn > (");
-        emit_range(c, oa, ob);
+        sp__sql_emit_range(c, oa, ob);
         puts_(c, ") AND __sp_rn <= (");
-        emit_range(c, oa, ob);
+        sp__sql_emit_range(c, oa, ob);
         puts_(c, ") + (");
-        emit_range(c, na, nb);
+        sp__sql_emit_range(c, na, nb);
         puts_(c, ")");
     } else {
         puts_(c, "__sp_rn <= ");
-        emit_range(c, lim + 1, by);
+        sp__sql_emit_range(c, lim + 1, by);
     }
     if (order != SIZE_MAX)
         puts_(c, " ORDER BY __sp_ord");
     puts_(c, " ");
-    emit_range(c, ce, b);
+    sp__sql_emit_range(c, ce, b);
     return 1;
 }
 
@@ -717,22 +603,22 @@ static int do_ternary(rw *c, size_t a, size_t b)
         }
     }
     if (colon == SIZE_MAX)
-        return fail(c, SP_EDEF, "'?' without ':'", q), 1;
+        return sp__sql_fail(c, SP_EDEF, "'?' without ':'", q), 1;
     size_t ee = b;
     for (size_t i = colon + 1; i < b; i = skip(c, i))
         if (op_is(c, i, ",") || op_is(c, i, ";") || kw_any(c, i, tern_fwd)) {
             ee = i;
             break;
         }
-    emit_range(c, a, cs);
+    sp__sql_emit_range(c, a, cs);
     puts_(c, " CASE WHEN ");
-    emit_range(c, cs, q);
+    sp__sql_emit_range(c, cs, q);
     puts_(c, " THEN ");
-    emit_range(c, q + 1, colon);
+    sp__sql_emit_range(c, q + 1, colon);
     puts_(c, " ELSE ");
-    emit_range(c, colon + 1, ee);
+    sp__sql_emit_range(c, colon + 1, ee);
     puts_(c, " END ");
-    emit_range(c, ee, b);
+    sp__sql_emit_range(c, ee, b);
     return 1;
 }
 
@@ -751,12 +637,12 @@ static const char *const final_next[] = {
     "USING", "HAVING", "WINDOW", "GLOBAL", "ASOF", "SEMI", "ANTI", NULL,
 };
 
-static void emit_range(rw *c, size_t a, size_t b)
+void sp__sql_emit_range(rw *c, size_t a, size_t b)
 {
     if (c->rc || a >= b)
         return;
     if (++c->depth > MAX_DEPTH) {
-        fail(c, SP_ETOOBIG, "query nested too deeply", a);
+        sp__sql_fail(c, SP_ETOOBIG, "query nested too deeply", a);
         c->depth--;
         return;
     }
@@ -785,7 +671,7 @@ static void emit_range(rw *c, size_t a, size_t b)
             i++;
             continue;
         case SP_TOK_PARAM:
-            fail(c, SP_EUNSUPPORTED, "{name:Type} query parameters are not supported", i);
+            sp__sql_fail(c, SP_EUNSUPPORTED, "{name:Type} query parameters are not supported", i);
             return;
         case SP_TOK_NUMBER:
             put_tok(c, i);
@@ -794,14 +680,14 @@ static void emit_range(rw *c, size_t a, size_t b)
         case SP_TOK_OP:
             if (is_open(c, i)) {
                 put_tok(c, i);
-                emit_range(c, i + 1, c->mate[i]);
+                sp__sql_emit_range(c, i + 1, c->mate[i]);
                 put_tok(c, c->mate[i]);
                 i = c->mate[i] + 1;
                 continue;
             }
             if (op_is(c, i, "::")) {
                 put_tok(c, i);
-                size_t r = emit_type(c, i + 1, b);
+                size_t r = sp__sql_emit_type(c, i + 1, b);
                 i = r > i + 1 ? r : i + 1;
                 continue;
             }
@@ -851,11 +737,11 @@ static void emit_range(rw *c, size_t a, size_t b)
         if (nxt < b && op_is(c, nxt, "(") && !(p != SIZE_MAX && op_is(c, p, "."))) {
             size_t o2 = nx(c, c->mate[nxt] + 1, b);
             size_t next = 0;
-            if (o2 < b && op_is(c, o2, "(") && rewrite_call(c, i, nxt, o2, &next)) {
+            if (o2 < b && op_is(c, o2, "(") && sp__sql_rewrite_call(c, i, nxt, o2, &next)) {
                 i = next;
                 continue;
             }
-            if (rewrite_call(c, i, nxt, SIZE_MAX, &next)) {
+            if (sp__sql_rewrite_call(c, i, nxt, SIZE_MAX, &next)) {
                 i = next;
                 continue;
             }
@@ -865,7 +751,7 @@ static void emit_range(rw *c, size_t a, size_t b)
             !(nxt < b && (op_is(c, nxt, "(") || op_is(c, nxt, ".")))) {
             s->active = 1;
             puts_(c, "(");
-            emit_range(c, s->a, s->b);
+            sp__sql_emit_range(c, s->a, s->b);
             puts_(c, ")");
             s->active = 0;
             i++;
@@ -930,89 +816,11 @@ int sp_sql_to_duckdb(const char *sql, sp_buf *out, sp_error *err)
         size_t last = pv(&c, end, 0);
         if (last != SIZE_MAX && op_is(&c, last, ";"))
             end = last;
-        emit_range(&c, 0, end);
+        sp__sql_emit_range(&c, 0, end);
         rc = c.rc;
     }
     free(c.t);
     free(c.mate);
-    return rc;
-}
-
-/* ---- composition ---- */
-
-static int tok_equals(const char *s, const sp_tok *t, const char *name)
-{
-    size_t n = strlen(name);
-    if (t->kind == SP_TOK_IDENT)
-        return t->len == n && memcmp(s + t->off, name, n) == 0;
-    if (t->kind == SP_TOK_QIDENT && t->len == n + 2)
-        return memcmp(s + t->off + 1, name, n) == 0;
-    return 0;
-}
-
-int sp_sql_compose(const char *const *names, const char *const *sqls, size_t n, sp_buf *out,
-                   sp_error *err)
-{
-    if (n == 0)
-        return sp_error_set(err, SP_EINVAL, 0, "pipe has no node");
-    char **exp = calloc(n, sizeof *exp);
-    if (!exp)
-        return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
-    int rc = 0;
-    for (size_t i = 0; i < n && !rc; i++) {
-        sp_tok *t = NULL;
-        size_t nt = 0;
-        sp_buf b = SP_BUF_INIT(out->max);
-        const char *s = sqls[i] ? sqls[i] : "";
-        rc = sp_sql_lex(s, strlen(s), &t, &nt, err);
-        size_t prev = SIZE_MAX;
-        for (size_t k = 0; k < nt && !rc; k++) {
-            size_t j = SIZE_MAX;
-            if (prev != SIZE_MAX && (sp_tok_is(s, &t[prev], "FROM") || sp_tok_is(s, &t[prev], "JOIN")))
-                for (size_t m = 0; m < i; m++)
-                    if (names[m] && tok_equals(s, &t[k], names[m]))
-                        j = m;
-            if (j == SIZE_MAX) {
-                rc = sp_buf_add(&b, s + t[k].off, t[k].len, err);
-            } else {
-                size_t q = k + 1;
-                while (q < nt && (t[q].kind == SP_TOK_WS || t[q].kind == SP_TOK_COMMENT))
-                    q++;
-                int aliased = q < nt && (sp_tok_is(s, &t[q], "AS") ||
-                                         (t[q].kind == SP_TOK_IDENT &&
-                                          !sp__sql_is_clause_kw(s, &t[q])) ||
-                                         t[q].kind == SP_TOK_QIDENT);
-                rc = sp_buf_adds(&b, "(\n", err);
-                if (!rc)
-                    rc = sp_buf_adds(&b, exp[j], err);
-                if (!rc)
-                    rc = sp_buf_adds(&b, "\n)", err);
-                if (!rc && !aliased) {
-                    rc = sp_buf_adds(&b, " AS ", err);
-                    if (!rc)
-                        rc = sp_buf_add(&b, s + t[k].off, t[k].len, err);
-                }
-            }
-            if (t[k].kind != SP_TOK_WS && t[k].kind != SP_TOK_COMMENT)
-                prev = k;
-        }
-        free(t);
-        /* drop a trailing ';' so the node can be inlined */
-        while (!rc && b.len && (b.data[b.len - 1] == ';' || b.data[b.len - 1] == ' ' ||
-                                b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\t'))
-            b.data[--b.len] = '\0';
-        if (!rc) {
-            exp[i] = sp_buf_detach(&b);
-            if (!exp[i])
-                rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory");
-        }
-        sp_buf_release(&b);
-    }
-    if (!rc)
-        rc = sp_buf_adds(out, exp[n - 1], err);
-    for (size_t i = 0; i < n; i++)
-        free(exp[i]);
-    free(exp);
     return rc;
 }
 

@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_sql sp_sql_lex sp_sql_macros
+// sp-deps: sp_buf sp_error sp_sql sp_sql_lex sp_sql_compose sp_sql_macros
 /* sp_sql: tokenizer, composition, quoting and each rewrite rule as text. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_sql sp_sql_lex sp_sql_macros
+// sp-deps: sp_buf sp_error sp_sql sp_sql_lex sp_sql_compose sp_sql_macros
 /* The ClickHouse -> DuckDB pass executed on a real in-memory DuckDB: the
  * seed's queries (copied from the sink pipes spec) and every macro family
  * against a small fixed data set, with the values checked. */
