@@ -354,11 +354,18 @@ int sp__sql_rewrite_call(rw *c, size_t i, size_t o, size_t o2, size_t *next)
         else
             puts_(c, ")");
     } else if (name_is(c, i, "toStartOfInterval") && nc >= 1) {
+        /* ClickHouse aligns buckets to the Unix epoch (weeks to Monday,
+         * DuckDB's default origin, 2000-01-03) */
+        int week = 0;
+        for (size_t k = commas[0] + 1; k < (nc >= 2 ? commas[1] : c->mate[o]); k++)
+            if (kw(c, k, "week") || kw(c, k, "weeks") || name_is(c, k, "toIntervalWeek"))
+                week = 1;
         puts_(c, "CAST(time_bucket(");
         emit_arg(c, o, commas, nc, 1);
-        puts_(c, ", ");
+        puts_(c, ", CAST(");
         emit_arg(c, o, commas, nc, 0);
-        puts_(c, ") AS TIMESTAMP_S)");
+        puts_(c, week ? " AS TIMESTAMP)) AS TIMESTAMP_S)"
+                      : " AS TIMESTAMP), TIMESTAMP '1970-01-01 00:00:00') AS TIMESTAMP_S)");
     } else if (name_is(c, i, "formatDateTime") && nc >= 1) {
         emit_format_datetime(c, o, commas, nc);
     } else if (name_is(c, i, "toDateTime64") && nc >= 1) {
@@ -483,6 +490,10 @@ static int do_limit_by(rw *c, size_t a, size_t b)
 {
     size_t sel = SIZE_MAX, from = SIZE_MAX, order = SIZE_MAX, lim = SIZE_MAX, by = SIZE_MAX;
     for (size_t i = a; i < b; i = skip(c, i)) {
+        if (kw(c, i, "UNION") || kw(c, i, "INTERSECT") || kw(c, i, "EXCEPT")) {
+            sel = from = order = SIZE_MAX; /* LIMIT BY belongs to the last SELECT */
+            continue;
+        }
         if (sel == SIZE_MAX && kw(c, i, "SELECT"))
             sel = i;
         else if (sel != SIZE_MAX && from == SIZE_MAX && kw(c, i, "FROM"))

@@ -645,6 +645,19 @@ static int call(ectx *c, const char *fn, arg *a, size_t na, val *out)
         a[0].v.str = NULL;
         return 0;
     }
+    if (strcmp(fn, "split_to_array") == 0) {
+        /* split_to_array(String(x[, 'a,b'])[, 'default']) -> ['a','b'] */
+        char nb[64];
+        const char *raw = na ? val_text(&a[0].v, nb, sizeof nb) : NULL;
+        if (!raw && na > 1)
+            raw = val_text(&a[1].v, nb, sizeof nb);
+        if (c->col) {
+            out->kind = V_NULL;
+            return 0;
+        }
+        return array_value(c, na && a[0].ident ? a[0].ident : "split_to_array", "String",
+                           raw ? raw : "", out);
+    }
     if (strcmp(fn, "error") == 0 || strcmp(fn, "custom_error") == 0) {
         if (c->col) {
             out->kind = V_NULL;

@@ -86,7 +86,10 @@ TEST(rewrite_functions)
     CHECK_RW("SELECT arrayMap(x -> x + 1, arr)", "SELECT list_transform( arr, x -> x + 1)");
     CHECK_RW("SELECT arrayFilter(x -> x > 1, arr)", "SELECT list_filter( arr, x -> x > 1)");
     CHECK_RW("SELECT toStartOfInterval(t, INTERVAL 5 minute)",
-             "SELECT CAST(time_bucket( INTERVAL 5 minute, t) AS TIMESTAMP_S)");
+             "SELECT CAST(time_bucket( INTERVAL 5 minute, CAST(t AS TIMESTAMP), "
+             "TIMESTAMP '1970-01-01 00:00:00') AS TIMESTAMP_S)");
+    CHECK_RW("SELECT toStartOfInterval(t, INTERVAL 1 week)",
+             "SELECT CAST(time_bucket( INTERVAL 1 week, CAST(t AS TIMESTAMP)) AS TIMESTAMP_S)");
     CHECK_RW("SELECT toDateTime64(x, 3)", "SELECT CAST(x AS TIMESTAMP_MS)");
     CHECK_RW("SELECT toDecimal64(x, 4)", "SELECT CAST(x AS DECIMAL(18,  4))");
     CHECK_RW("SELECT CAST(x AS Nullable(UInt32)), y::DateTime, CAST(z AS DateTime64(6))",
@@ -116,6 +119,9 @@ TEST(rewrite_clauses)
              "SELECT * EXCLUDE (__sp_rn, __sp_ord) FROM (SELECT a, b , row_number() OVER "
              "(PARTITION BY  a ORDER BY  b DESC ) AS __sp_rn, row_number() OVER (ORDER BY  b DESC ) "
              "AS __sp_ord FROM t ) WHERE __sp_rn <=  2  ORDER BY __sp_ord ");
+    CHECK_RW("SELECT 1 UNION ALL SELECT a FROM t LIMIT 1 BY a",
+             "SELECT 1 UNION ALL SELECT * EXCLUDE (__sp_rn) FROM (SELECT a , row_number() OVER "
+             "(PARTITION BY  a) AS __sp_rn FROM t ) WHERE __sp_rn <=  1  ");
     CHECK_RW("SELECT a FROM t LIMIT 1 BY a LIMIT 10",
              "SELECT * EXCLUDE (__sp_rn) FROM (SELECT a , row_number() OVER (PARTITION BY  a ) AS "
              "__sp_rn FROM t ) WHERE __sp_rn <=  1  LIMIT 10");

@@ -198,6 +198,11 @@ TEST(time_functions_values)
     CHECK_Q("SELECT toStartOfInterval(toDateTime('2024-05-02 10:34:45'), INTERVAL 5 minute),"
             " toStartOfInterval(toDateTime('2024-05-02 10:34:45'), INTERVAL 1 hour)",
             0, "2024-05-02 10:30:00|2024-05-02 10:00:00\n");
+    /* epoch-aligned like ClickHouse: 2-day buckets start on even days since 1970 */
+    CHECK_Q("SELECT toStartOfInterval(toDateTime('2024-05-02 10:34:45'), INTERVAL 2 day),"
+            " toStartOfInterval(toDateTime('2024-05-02 10:34:45'), INTERVAL 1 week),"
+            " toStartOfInterval(toDateTime('2024-05-02 10:34:45'), INTERVAL 3 month)",
+            0, "2024-05-01 00:00:00|2024-04-29 00:00:00|2024-04-01 00:00:00\n");
 }
 
 /* ---- aggregates ---- */

@@ -100,6 +100,9 @@ TEST(identifiers)
     CHECK_R("SELECT {{ column(evil) }}",
             "ERR -8: pipes/x.pipe:3: param 'evil': 'x; DROP TABLE t' is not a valid column name");
     CHECK_R("{{ sql_unescape(String(pct), '%') }}", "'50%'");
+    CHECK_R("{{ split_to_array(String(sarr)) }} {{ split_to_array(String(zz, 'x,y')) }}",
+            "['a','b\\'c'] ['x','y']");
+    CHECK_R("{{ split_to_array(zz, '') }}", "[]");
 }
 
 TEST(conditions)
