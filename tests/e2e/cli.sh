@@ -109,19 +109,19 @@ expect_eq "sql ndjson output" "$got" $'{"user_id":"u\\/3","amount":0.1,"timestam
 # run with a file:// bucket, node composition, templates, --now
 "$SINKPIPE" -p "$P" run by_type --now $NOW >"$E2E_TMP/run1.out" 2>"$E2E_TMP/run1.err"; rc=$?
 expect_eq "run by_type exits 0" "$rc" 0
-expect_file_eq "run by_type writes the expected file" "$OUT/by_type/types_2026-11-24.csv" <(printf '"event_type","c","total"\n"click",2,4\n"view",1,2\n')
-expect_contains "run prints the object" "$(cat "$E2E_TMP/run1.out")" "file://$OUT/by_type/types_2026-11-24.csv"
+expect_file_eq "run by_type writes the expected file" "$OUT/by_type/types_2026-11-25.csv" <(printf '"event_type","c","total"\n"click",2,4\n"view",1,2\n')
+expect_contains "run prints the object" "$(cat "$E2E_TMP/run1.out")" "file://$OUT/by_type/types_2026-11-25.csv"
 
 # create_new: a second run gets a numbered sibling, the first is untouched
 "$SINKPIPE" -p "$P" run by_type --now $NOW --param kind=view >/dev/null 2>&1
-expect_file_eq "create_new keeps the first object" "$OUT/by_type/types_2026-11-24.csv" <(printf '"event_type","c","total"\n"click",2,4\n"view",1,2\n')
-expect_file_eq "create_new writes a sibling; params filter" "$OUT/by_type/types_2026-11-24.1.csv" <(printf '"event_type","c","total"\n"view",1,2\n')
+expect_file_eq "create_new keeps the first object" "$OUT/by_type/types_2026-11-25.csv" <(printf '"event_type","c","total"\n"click",2,4\n"view",1,2\n')
+expect_file_eq "create_new writes a sibling; params filter" "$OUT/by_type/types_2026-11-25.1.csv" <(printf '"event_type","c","total"\n"view",1,2\n')
 # replace overwrites
 "$SINKPIPE" -p "$P" run by_type --now $NOW --param kind=click --strategy replace >/dev/null 2>&1
-expect_file_eq "replace overwrites" "$OUT/by_type/types_2026-11-24.csv" <(printf '"event_type","c","total"\n"click",2,4\n')
+expect_file_eq "replace overwrites" "$OUT/by_type/types_2026-11-25.csv" <(printf '"event_type","c","total"\n"click",2,4\n')
 # a param cannot inject SQL
 "$SINKPIPE" -p "$P" run by_type --now $NOW --param "kind=x' OR 1=1 --" --strategy replace >/dev/null 2>&1
-expect_file_eq "params are quoted, not injected" "$OUT/by_type/types_2026-11-24.csv" <(printf '"event_type","c","total"\n')
+expect_file_eq "params are quoted, not injected" "$OUT/by_type/types_2026-11-25.csv" <(printf '"event_type","c","total"\n')
 
 # partitioned S3 pipe into a local folder, gzip NDJSON
 json=$("$SINKPIPE" -p "$P" --json run partitioned --now $NOW 2>"$E2E_TMP/p.err"); rc=$?
@@ -132,7 +132,7 @@ if [ -f "$f" ]; then
   expect_eq "partition click/20261124 content" "$(zcat "$f")" $'{"timestamp":"2026-11-24 10:00:00","event_type":"click","user_id":"u1","n":1}\n{"timestamp":"2026-11-24 23:59:59","event_type":"click","user_id":"u\\/3","n":3}'
 else not_ok "partition object $f exists"; ls -R "$OUT/s3" | sed 's/^/#   /'; fi
 expect_eq "hostile partition value stays inside the prefix" \
-  "$(ls "$OUT/s3/bucket-a/events/" | sort | tr '\n' ' ')" "type=a%2F..%2Fb type=click type=view "
+  "$(ls "$OUT/s3/bucket-a/events/" | sort | tr '\n' ' ')" "type=a%2F%2E%2E%2Fb type=click type=view "
 expect_eq "four partition objects" "$(find "$OUT/s3" -type f | wc -l)" 4
 
 # dry run writes nothing
