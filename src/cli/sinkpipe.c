@@ -425,12 +425,20 @@ static int cmd_run(const char *dir, int json, int argc, char **argv)
                 fprintf(stderr, "first rows:\n");
                 fputs(r.preview, stdout);
             }
+            /* a dry run delivers nothing: its numbers are what it would write */
+            unsigned long long rows = r.written_rows, bytes = r.written_bytes;
+            if (o.dry_run) {
+                rows = bytes = 0;
+                for (size_t i = 0; i < r.nobjects; i++) {
+                    rows += r.objects[i].rows;
+                    bytes += r.objects[i].size;
+                }
+            }
             if (run_rc == 0)
                 fprintf(stderr, "%s: %s%llu rows, %zu %s, %llu bytes in %.2f s (job %s)\n",
-                        pipe, o.dry_run ? "dry run, would write " : "",
-                        (unsigned long long)r.written_rows, r.nobjects,
-                        r.nobjects == 1 ? "object" : "objects",
-                        (unsigned long long)r.written_bytes, r.elapsed_s, r.job_id);
+                        pipe, o.dry_run ? "dry run, would write " : "", rows, r.nobjects,
+                        r.nobjects == 1 ? "object" : "objects", bytes, r.elapsed_s,
+                        r.job_id);
         }
         if (run_rc) {
             if (!json)
