@@ -121,4 +121,8 @@ bench: all tools $(BENCH_BIN)
 clean:
 	rm -rf $(BUILD) build-asan
 
+# fuzz targets and their replay programs (tests/fuzz/fuzz.mk)
+-include tests/fuzz/fuzz.mk
+tests: $(FUZZ_REPLAY_BIN)
+
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
