@@ -1,0 +1,349 @@
+/* sp_format: the format registry and value renderers shared by the CSV and
+ * NDJSON writers and by file-name templates (see sp_format.h). */
+#include "sp_format.h"
+
+#include <string.h>
+
+#include "sp_dtoa.h"
+#include "sp_error.h"
+#include "sp_format_int.h"
+
+const char sp__digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+static const sp_format *const formats[] = {&sp_format_csv, &sp_format_ndjson};
+
+const sp_format *sp_format_find(const char *name)
+{
+    if (!name)
+        return NULL;
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+        if (strcmp(formats[i]->name, name) == 0)
+            return formats[i];
+    return NULL;
+}
+
+const char *sp_format_names(void)
+{
+    return "csv, ndjson";
+}
+
+/* ------------------------------------------------------------ calendar */
+
+/* Howard Hinnant's days_from_civil / civil_from_days (public domain
+ * algorithms, proleptic Gregorian, any year) */
+void sp_civil_from_days(int64_t days, int *y, int *m, int *d)
+{
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t yy = yoe + era * 400;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t dd = doy - (153 * mp + 2) / 5 + 1;
+    int64_t mm = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int)(yy + (mm <= 2));
+    *m = (int)mm;
+    *d = (int)dd;
+}
+
+int64_t sp_days_from_civil(int y, int m, int d)
+{
+    int64_t yy = (int64_t)y - (m <= 2);
+    int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+    int64_t yoe = yy - era * 400;
+    int64_t doy = (153 * (int64_t)(m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* years outside 0000..9999 are clamped so the text keeps its width */
+#define DAYS_MIN (-719528)  /* 0000-01-01 */
+#define DAYS_MAX 2932896    /* 9999-12-31 */
+
+static inline char *put2(char *p, int v)
+{
+    memcpy(p, sp__digit_pairs + 2 * v, 2);
+    return p + 2;
+}
+
+static char *put_date(char *p, int64_t days)
+{
+    if (days < DAYS_MIN)
+        days = DAYS_MIN;
+    if (days > DAYS_MAX)
+        days = DAYS_MAX;
+    int y, m, d;
+    sp_civil_from_days(days, &y, &m, &d);
+    p = put2(p, y / 100);
+    p = put2(p, y % 100);
+    *p++ = '-';
+    p = put2(p, m);
+    *p++ = '-';
+    return put2(p, d);
+}
+
+static inline int64_t floordiv(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+static char *put_datetime(char *p, int64_t secs)
+{
+    int64_t days = floordiv(secs, 86400);
+    int64_t rem = secs - days * 86400;
+    if (days < DAYS_MIN) {
+        days = DAYS_MIN;
+        rem = 0;
+    } else if (days > DAYS_MAX) {
+        days = DAYS_MAX;
+        rem = 86399;
+    }
+    p = put_date(p, days);
+    *p++ = ' ';
+    p = put2(p, (int)(rem / 3600));
+    *p++ = ':';
+    p = put2(p, (int)(rem / 60 % 60));
+    *p++ = ':';
+    return put2(p, (int)(rem % 60));
+}
+
+size_t sp_fmt_date(char *buf, int64_t days)
+{
+    char *e = put_date(buf, days);
+    *e = '\0';
+    return (size_t)(e - buf);
+}
+
+size_t sp_fmt_datetime(char *buf, int64_t secs)
+{
+    char *e = put_datetime(buf, secs);
+    *e = '\0';
+    return (size_t)(e - buf);
+}
+
+static const int64_t pow10_i64[10] = {1,      10,      100,      1000,      10000,
+                                      100000, 1000000, 10000000, 100000000, 1000000000};
+
+char *sp__fmt_datetime64(char *p, int64_t ticks, int scale)
+{
+    if (scale <= 0 || scale > 9)
+        return put_datetime(p, ticks);
+    int64_t div = pow10_i64[scale];
+    int64_t secs = floordiv(ticks, div);
+    int64_t frac = ticks - secs * div;
+    p = put_datetime(p, secs);
+    *p++ = '.';
+    for (int s = scale - 1; s >= 0; s--) {
+        p[s] = (char)('0' + frac % 10);
+        frac /= 10;
+    }
+    return p + scale;
+}
+
+/* ------------------------------------------------------------ values */
+
+int sp__fmt_is_text_kind(sp_kind k)
+{
+    switch (k) {
+    case SP_T_STRING:
+    case SP_T_FIXEDSTRING:
+    case SP_T_UUID:
+    case SP_T_IPV4:
+    case SP_T_IPV6:
+    case SP_T_ENUM8:
+    case SP_T_ENUM16:
+    case SP_T_JSON:
+    case SP_T_INT128:
+    case SP_T_INT256:
+    case SP_T_UINT128:
+    case SP_T_UINT256:
+    case SP_T_DECIMAL:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+char *sp__fmt_scalar(char *p, const sp_column *c, size_t i)
+{
+    switch (c->type->kind) {
+    case SP_T_BOOL:
+        if (c->v.u64[i]) {
+            memcpy(p, "true", 4);
+            return p + 4;
+        }
+        memcpy(p, "false", 5);
+        return p + 5;
+    case SP_T_UINT8:
+    case SP_T_UINT16:
+    case SP_T_UINT32:
+    case SP_T_UINT64:
+        return sp__fmt_u64(p, c->v.u64[i]);
+    case SP_T_INT8:
+    case SP_T_INT16:
+    case SP_T_INT32:
+    case SP_T_INT64:
+        return sp__fmt_i64(p, c->v.i64[i]);
+    case SP_T_FLOAT32:
+        return p + sp_ftoa((float)c->v.f64[i], p);
+    case SP_T_FLOAT64:
+        return p + sp_dtoa(c->v.f64[i], p);
+    case SP_T_DATE:
+    case SP_T_DATE32:
+        return put_date(p, c->v.i64[i]);
+    case SP_T_DATETIME:
+        return put_datetime(p, c->v.i64[i]);
+    case SP_T_DATETIME64:
+        return sp__fmt_datetime64(p, c->v.i64[i], c->type->scale);
+    default:
+        return p;
+    }
+}
+
+static inline int is_null(const sp_column *c, size_t i)
+{
+    return c->nulls && c->nulls[i];
+}
+
+size_t sp__fmt_bound(const sp_column *c, size_t i, sp__fmt_mode mode)
+{
+    if (is_null(c, i))
+        return 4;
+    sp_kind k = c->type->kind;
+    if (sp__fmt_is_text_kind(k)) {
+        size_t n = c->v.str[i].n;
+        return mode == SP__FMT_JSON ? 6 * n + 4 : 2 * n + 4;
+    }
+    size_t b = 2, from, to;
+    switch (k) {
+    case SP_T_ARRAY:
+    case SP_T_MAP:
+        from = (size_t)c->offsets[i];
+        to = (size_t)c->offsets[i + 1];
+        for (size_t j = from; j < to; j++) {
+            b += sp__fmt_bound(&c->child[0], j, mode) + 1;
+            if (k == SP_T_MAP)
+                b += sp__fmt_bound(&c->child[1], j, mode) + SP__FMT_SCALAR_MAX;
+        }
+        return b;
+    case SP_T_TUPLE:
+        for (size_t j = 0; j < c->nchild; j++) {
+            b += sp__fmt_bound(&c->child[j], i, mode) + 1;
+            const char *nm = c->type->names ? c->type->names[j] : NULL;
+            if (nm && mode == SP__FMT_JSON)
+                b += 6 * strlen(nm) + 3;
+        }
+        return b;
+    default:
+        return SP__FMT_SCALAR_MAX;
+    }
+}
+
+/* 'text' with ClickHouse's escapes; csv doubles '"' */
+static char *quote_text(char *p, const char *s, size_t n, int csv)
+{
+    *p++ = '\'';
+    for (size_t j = 0; j < n; j++) {
+        char ch = s[j];
+        switch (ch) {
+        case '\b': *p++ = '\\'; *p++ = 'b'; break;
+        case '\f': *p++ = '\\'; *p++ = 'f'; break;
+        case '\n': *p++ = '\\'; *p++ = 'n'; break;
+        case '\r': *p++ = '\\'; *p++ = 'r'; break;
+        case '\t': *p++ = '\\'; *p++ = 't'; break;
+        case '\0': *p++ = '\\'; *p++ = '0'; break;
+        case '\\': *p++ = '\\'; *p++ = '\\'; break;
+        case '\'': *p++ = '\\'; *p++ = '\''; break;
+        case '"':
+            *p++ = '"';
+            if (csv)
+                *p++ = '"';
+            break;
+        default: *p++ = ch; break;
+        }
+    }
+    *p++ = '\'';
+    return p;
+}
+
+char *sp__fmt_quoted_text(char *p, const sp_column *c, size_t i, int csv)
+{
+    if (is_null(c, i)) {
+        memcpy(p, "NULL", 4);
+        return p + 4;
+    }
+    sp_kind k = c->type->kind;
+    switch (k) {
+    case SP_T_NOTHING:
+        memcpy(p, "NULL", 4);
+        return p + 4;
+    case SP_T_INT128:
+    case SP_T_INT256:
+    case SP_T_UINT128:
+    case SP_T_UINT256:
+    case SP_T_DECIMAL:
+        memcpy(p, c->v.str[i].p, c->v.str[i].n);
+        return p + c->v.str[i].n;
+    case SP_T_DATE:
+    case SP_T_DATE32:
+    case SP_T_DATETIME:
+    case SP_T_DATETIME64:
+        *p++ = '\'';
+        p = sp__fmt_scalar(p, c, i);
+        *p++ = '\'';
+        return p;
+    case SP_T_ARRAY:
+    case SP_T_MAP: {
+        size_t from = (size_t)c->offsets[i], to = (size_t)c->offsets[i + 1];
+        *p++ = k == SP_T_MAP ? '{' : '[';
+        for (size_t j = from; j < to; j++) {
+            if (j > from)
+                *p++ = ',';
+            p = sp__fmt_quoted_text(p, &c->child[0], j, csv);
+            if (k == SP_T_MAP) {
+                *p++ = ':';
+                p = sp__fmt_quoted_text(p, &c->child[1], j, csv);
+            }
+        }
+        *p++ = k == SP_T_MAP ? '}' : ']';
+        return p;
+    }
+    case SP_T_TUPLE:
+        *p++ = '(';
+        for (size_t j = 0; j < c->nchild; j++) {
+            if (j)
+                *p++ = ',';
+            p = sp__fmt_quoted_text(p, &c->child[j], i, csv);
+        }
+        *p++ = ')';
+        return p;
+    default:
+        if (sp__fmt_is_text_kind(k))
+            return quote_text(p, c->v.str[i].p, c->v.str[i].n, csv);
+        return sp__fmt_scalar(p, c, i);
+    }
+}
+
+int sp_fmt_value_text(sp_buf *out, const sp_column *c, size_t i, sp_error *err)
+{
+    if (is_null(c, i) || c->type->kind == SP_T_NOTHING)
+        return sp_buf_add(out, "null", 4, err);
+    sp_kind k = c->type->kind;
+    if (sp__fmt_is_text_kind(k))
+        return sp_buf_add(out, c->v.str[i].p, c->v.str[i].n, err);
+    int rc;
+    char *p = sp__fmt_begin(out, sp__fmt_bound(c, i, SP__FMT_TEXT), err, &rc);
+    if (!p)
+        return rc;
+    if (k == SP_T_ARRAY || k == SP_T_MAP || k == SP_T_TUPLE)
+        p = sp__fmt_quoted_text(p, c, i, 0);
+    else
+        p = sp__fmt_scalar(p, c, i);
+    sp__fmt_end(out, p);
+    return 0;
+}

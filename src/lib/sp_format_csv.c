@@ -1,0 +1,142 @@
+/* sp_format_csv: ClickHouse CSVWithNames.
+ *
+ * Header: every column name double-quoted.  Cells: numbers, Bool
+ * (true/false), Decimal and 128/256-bit integers bare; String, FixedString,
+ * UUID, IPv4/6, Enum, JSON, Date and DateTime double-quoted with '"' doubled
+ * and nothing else escaped; NULL as \N; Array and Map as one quoted cell
+ * holding ClickHouse's text form (['a','b\'c'], {'k':1}); a Tuple spread
+ * over one cell per element (as ClickHouse writes it, with one name in the
+ * header); rows end with "\n".  See docs/formats.md. */
+#include <string.h>
+
+#include "sp_error.h"
+#include "sp_format.h"
+#include "sp_format_int.h"
+
+static char *csv_string(char *p, const char *s, size_t n)
+{
+    *p++ = '"';
+    const char *end = s + n;
+    while (s < end) {
+        const char *q = memchr(s, '"', (size_t)(end - s));
+        size_t run = q ? (size_t)(q - s) : (size_t)(end - s);
+        memcpy(p, s, run);
+        p += run;
+        s += run;
+        if (q) {
+            *p++ = '"';
+            *p++ = '"';
+            s++;
+        }
+    }
+    *p++ = '"';
+    return p;
+}
+
+static char *csv_cell(char *p, const sp_column *c, size_t i)
+{
+    if (c->nulls && c->nulls[i]) {
+        memcpy(p, "\\N", 2);
+        return p + 2;
+    }
+    switch (c->type->kind) {
+    case SP_T_NOTHING:
+        memcpy(p, "\\N", 2);
+        return p + 2;
+    case SP_T_BOOL:
+    case SP_T_INT8:
+    case SP_T_INT16:
+    case SP_T_INT32:
+    case SP_T_INT64:
+    case SP_T_UINT8:
+    case SP_T_UINT16:
+    case SP_T_UINT32:
+    case SP_T_UINT64:
+    case SP_T_FLOAT32:
+    case SP_T_FLOAT64:
+        return sp__fmt_scalar(p, c, i);
+    case SP_T_INT128:
+    case SP_T_INT256:
+    case SP_T_UINT128:
+    case SP_T_UINT256:
+    case SP_T_DECIMAL:
+        memcpy(p, c->v.str[i].p, c->v.str[i].n);
+        return p + c->v.str[i].n;
+    case SP_T_DATE:
+    case SP_T_DATE32:
+    case SP_T_DATETIME:
+    case SP_T_DATETIME64:
+        *p++ = '"';
+        p = sp__fmt_scalar(p, c, i);
+        *p++ = '"';
+        return p;
+    case SP_T_ARRAY:
+    case SP_T_MAP:
+        *p++ = '"';
+        p = sp__fmt_quoted_text(p, c, i, 1);
+        *p++ = '"';
+        return p;
+    case SP_T_TUPLE:
+        for (size_t j = 0; j < c->nchild; j++) {
+            if (j)
+                *p++ = ',';
+            p = csv_cell(p, &c->child[j], i);
+        }
+        return p;
+    default: /* String, FixedString, UUID, IPv4/6, Enum, JSON */
+        return csv_string(p, c->v.str[i].p, c->v.str[i].n);
+    }
+}
+
+static int csv_header(sp_buf *out, const sp_schema *s, sp_error *err)
+{
+    size_t need = 1;
+    for (size_t j = 0; j < s->ncols; j++)
+        need += 2 * strlen(s->names[j] ? s->names[j] : "") + 3;
+    int rc;
+    char *p = sp__fmt_begin(out, need, err, &rc);
+    if (!p)
+        return rc;
+    for (size_t j = 0; j < s->ncols; j++) {
+        if (j)
+            *p++ = ',';
+        const char *nm = s->names[j] ? s->names[j] : "";
+        p = csv_string(p, nm, strlen(nm));
+    }
+    *p++ = '\n';
+    sp__fmt_end(out, p);
+    return 0;
+}
+
+static int csv_rows(sp_buf *out, const sp_schema *s, const sp_batch *b, size_t from, size_t to,
+                    sp_error *err)
+{
+    (void)s;
+    const sp_column *cols = b->cols;
+    size_t ncols = b->ncols;
+    for (size_t i = from; i < to; i++) {
+        size_t need = ncols + 1;
+        for (size_t j = 0; j < ncols; j++)
+            need += sp__fmt_bound(&cols[j], i, SP__FMT_CSV);
+        int rc;
+        char *p = sp__fmt_begin(out, need, err, &rc);
+        if (!p)
+            return sp_error_set(err, rc, 0, "csv: row %zu does not fit in the output buffer",
+                                i);
+        for (size_t j = 0; j < ncols; j++) {
+            if (j)
+                *p++ = ',';
+            p = csv_cell(p, &cols[j], i);
+        }
+        *p++ = '\n';
+        sp__fmt_end(out, p);
+    }
+    return 0;
+}
+
+static int csv_row(sp_buf *out, const sp_schema *s, const sp_batch *b, size_t i, sp_error *err)
+{
+    return csv_rows(out, s, b, i, i + 1, err);
+}
+
+const sp_format sp_format_csv = {"csv", "csv", csv_header, csv_row, csv_rows};
