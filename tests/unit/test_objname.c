@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_objname sp_format sp_type
+// sp-deps: sp_buf sp_error sp_objname sp_format sp_format_csv sp_format_ndjson sp_dtoa sp_type
 #include "sp_test.h"
 
 #include "sp_objname.h"
@@ -112,6 +112,11 @@ TEST(column_values)
     CHECK_STR(render("org={org}/n={n}", NULL, 0, 0, 0, &e), "org=acme/n=7");
     CHECK_STR(render("{n}", NULL, 0, 1, 0, &e), "-1");
     CHECK_STR(render("{ts}", NULL, 0, 0, 0, &e), "2026-11-24 03:04:05");
+    /* Date and DateTime64 as ClickHouse prints them */
+    CHECK_STR(render("{dd}", NULL, 0, 0, 0, &e), "2025-11-24");
+    CHECK_STR(render("{dd}", NULL, 0, 2, 0, &e), "1969-12-31");
+    CHECK_STR(render("{ts3}", NULL, 0, 0, 0, &e), "2026-11-24 03:04:05.007");
+    CHECK_STR(render("{ts3}", NULL, 0, 1, 0, &e), "1969-12-31 23:59:59.999");
     CHECK_STR(e.msg, "");
 }
 

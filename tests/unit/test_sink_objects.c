@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_objname sp_format sp_type sp_codec sp_codec_none sp_codec_gzip sp_codec_snappy sp_crc32c sp_store sp_store_file sp_result sp_sink_objects
+// sp-deps: sp_buf sp_error sp_objname sp_format sp_format_csv sp_format_ndjson sp_dtoa sp_type sp_codec sp_codec_none sp_codec_gzip sp_codec_snappy sp_crc32c sp_store sp_store_file sp_result sp_sink_objects
 #include "sp_test.h"
 
 #include <ftw.h>
@@ -313,7 +313,8 @@ TEST(partition_by_datetime_format)
     CHECK_STR(list_files(), "lake/year=2026/day=2026-11-24/ev_1.ndjson.gz\n"
                             "lake/year=2026/day=2026-11-25/ev_2.ndjson.gz\n"
                             "lake/year=2026/day=2026-11-26/ev_3.ndjson.gz");
-    CHECK(strstr(read_rel("lake/year=2026/day=2026-11-25/ev_2.ndjson.gz", 1), "beta") != NULL);
+    CHECK_STR(read_rel("lake/year=2026/day=2026-11-25/ev_2.ndjson.gz", 1),
+              "{\"org\":\"beta\",\"ts\":\"2026-11-25 03:04:05\",\"n\":2}\n");
     CHECK_INT(res.nobjects, 3);
     if (res.nobjects == 3) {
         char want[512];
