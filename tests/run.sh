@@ -42,6 +42,7 @@ run_e2e() { # build dir
   local b=$1 t
   for t in tests/e2e/*.sh; do
     [ -f "$t" ] || continue
+    [ "$(basename "$t")" = lib.sh ] && continue   # helpers, sourced by the tests
     [ -n "$only" ] && [ "$(basename "$t" .sh)" != "$only" ] && continue
     local log="$logdir/$(basename "$b")-e2e-$(basename "$t" .sh).log"
     SINKPIPE_BUILD="$b" SINKPIPE="$PWD/$b/sinkpipe" timeout 900 bash "$t" >"$log" 2>&1
