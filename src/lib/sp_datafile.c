@@ -53,6 +53,19 @@ static int split_lines(const char *text, size_t len, lines *out)
     return 0;
 }
 
+/* no_nul: a NUL byte would silently cut the value holding it (values are C
+ * strings), so a datafile with one is rejected, pointing at its line */
+static int no_nul(const char *path, const char *text, size_t len, sp_error *err)
+{
+    const char *z = len ? memchr(text, '\0', len) : NULL;
+    if (!z)
+        return 0;
+    int lineno = 1;
+    for (const char *p = text; p < z; p++)
+        lineno += *p == '\n';
+    return sp_error_set(err, SP_EDEF, 0, "%s:%d: NUL byte in the file", path, lineno);
+}
+
 static int indent_of(const line *l)
 {
     int i = 0;
@@ -204,6 +217,8 @@ int sp_datafile_parse_connection(const char *path, const char *text, size_t len,
 {
     *out = NULL;
     lines L;
+    if (no_nul(path, text, len, err))
+        return SP_EDEF;
     if (split_lines(text, len, &L))
         return oom(path, err);
     sp_connection *c = calloc(1, sizeof *c);
@@ -445,6 +460,8 @@ int sp_datafile_parse_datasource(const char *path, const char *text, size_t len,
 {
     *out = NULL;
     lines L;
+    if (no_nul(path, text, len, err))
+        return SP_EDEF;
     if (split_lines(text, len, &L))
         return oom(path, err);
     sp_datasource *d = calloc(1, sizeof *d);
@@ -507,6 +524,8 @@ int sp_datafile_parse_pipe(const char *path, const char *text, size_t len, sp_pi
 {
     *out = NULL;
     lines L;
+    if (no_nul(path, text, len, err))
+        return SP_EDEF;
     if (split_lines(text, len, &L))
         return oom(path, err);
     sp_pipe *p = calloc(1, sizeof *p);

@@ -791,8 +791,11 @@ static int compare(ectx *c, val *out)
         if (!ops[k])
             break;
         val r;
-        if ((rc = primary(c, &r)))
+        memset(&r, 0, sizeof r);
+        if ((rc = primary(c, &r))) {
+            val_free(&r); /* a failed operand may hold a partial value */
             break;
+        }
         int res;
         double x, y;
         if (out->kind == V_NULL || r.kind == V_NULL) {
@@ -834,9 +837,12 @@ static int bool_chain(ectx *c, val *out, int is_or)
     int rc = is_or ? bool_chain(c, out, 0) : not_expr(c, out);
     while (!rc && accept_word(c, is_or ? "or" : "and")) {
         val r;
+        memset(&r, 0, sizeof r);
         rc = is_or ? bool_chain(c, &r, 0) : not_expr(c, &r);
-        if (rc)
+        if (rc) {
+            val_free(&r); /* a failed operand may hold a partial value */
             break;
+        }
         int t = is_or ? (truthy(out) || truthy(&r)) : (truthy(out) && truthy(&r));
         val_free(&r);
         val_free(out);
