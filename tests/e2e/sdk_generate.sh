@@ -144,7 +144,7 @@ fi
 f=$(find "$A/my-bucket/exports" -type f -name '*.csv' | head -1)
 expect_eq "s3_events_sink: header + yesterday's rows" \
   "$( [ -n "$f" ] && wc -l <"$f" | tr -d ' ')" "$((yesterday_rows + 1))"
-[ -n "$f" ] && expect_eq "s3_events_sink: CSV header" "$(head -1 "$f")" "timestamp,session_id,event_type"
+[ -n "$f" ] && expect_eq "s3_events_sink: CSV header, quoted as ClickHouse writes it" "$(head -1 "$f")" '"timestamp","session_id","event_type"'
 f=$(find "$A/data-lake/events" -type f -name '*.ndjson.gz' | head -1)
 expect_eq "daily_partition_export: yesterday's rows as gzip NDJSON" \
   "$( [ -n "$f" ] && gzip -dc "$f" | wc -l | tr -d ' ')" "$yesterday_rows"
@@ -170,6 +170,12 @@ j=json.load(open(sys.argv[1])); j.pop("elapsed_time",None); print(json.dumps(j,s
   expect_eq "dry run $pipe: same result from both projects" \
     "$(strip "$E2E_TMP/$pipe.gen.json")" "$(strip "$E2E_TMP/$pipe.hand.json")"
 done
+# kafka_events_sink takes the last hour: a twentieth of the generated rows
+rows_out() { python3 -c 'import json,sys
+print(sum(o["rows"] for o in json.load(open(sys.argv[1]))["output"]))' "$1" 2>&1; }
+expect_eq "kafka_events_sink would publish the last hour's rows" \
+  "$(rows_out "$E2E_TMP/kafka_events_sink.gen.json")" \
+  "$(grep -c '"timestamp":"2026-11-25 01:' "$E2E_TMP/events.ndjson")"
 # the last generated row is a purchase above 1000 seconds before NOW
 expect_contains "realtime_event_stream previews the high-value purchase" \
   "$(cat "$E2E_TMP/realtime_event_stream.gen.json")" "purchase"
