@@ -210,7 +210,7 @@ static inline int is_null(const sp_column *c, size_t i)
     return c->nulls && c->nulls[i];
 }
 
-size_t sp__fmt_bound(const sp_column *c, size_t i, sp__fmt_mode mode)
+size_t sp__fmt_bound_slow(const sp_column *c, size_t i, sp__fmt_mode mode)
 {
     if (is_null(c, i))
         return 4;

@@ -24,26 +24,35 @@ typedef enum sp__fmt_mode {
 
 extern const char sp__digit_pairs[201];
 
-/* unsigned decimal; returns the end of the text */
+static inline int sp__fmt_u64_len(uint64_t v)
+{
+    int n = 1;
+    while (v >= 10000) {
+        v /= 10000;
+        n += 4;
+    }
+    return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
+/* unsigned decimal written in place, back to front; returns the end */
 static inline char *sp__fmt_u64(char *p, uint64_t v)
 {
-    char tmp[24];
-    char *t = tmp + sizeof tmp;
+    char *end = p + sp__fmt_u64_len(v);
+    char *t = end;
     while (v >= 100) {
         unsigned r = (unsigned)(v % 100);
         v /= 100;
         t -= 2;
-        memcpy(t, sp__digit_pairs + 2 * r, 2);
+        t[0] = sp__digit_pairs[2 * r];
+        t[1] = sp__digit_pairs[2 * r + 1];
     }
     if (v >= 10) {
-        t -= 2;
-        memcpy(t, sp__digit_pairs + 2 * v, 2);
+        t[-2] = sp__digit_pairs[2 * v];
+        t[-1] = sp__digit_pairs[2 * v + 1];
     } else {
-        *--t = (char)('0' + v);
+        t[-1] = (char)('0' + v);
     }
-    size_t n = (size_t)(tmp + sizeof tmp - t);
-    memcpy(p, t, n);
-    return p + n;
+    return end;
 }
 
 static inline char *sp__fmt_i64(char *p, int64_t v)
@@ -64,7 +73,18 @@ char *sp__fmt_datetime64(char *p, int64_t ticks, int scale);
 int sp__fmt_is_text_kind(sp_kind k);
 /* an upper bound of the bytes value (c, i) takes in the given mode
  * (including quotes, escapes, separators of nested values) */
-size_t sp__fmt_bound(const sp_column *c, size_t i, sp__fmt_mode mode);
+size_t sp__fmt_bound_slow(const sp_column *c, size_t i, sp__fmt_mode mode);
+static inline size_t sp__fmt_bound(const sp_column *c, size_t i, sp__fmt_mode mode)
+{
+    if (c->nulls && c->nulls[i])
+        return 4;
+    sp_kind k = c->type->kind;
+    if ((k <= SP_T_FLOAT64 && k != SP_T_INT128 && k != SP_T_INT256 && k != SP_T_UINT128 &&
+         k != SP_T_UINT256) ||
+        (k >= SP_T_DATE && k <= SP_T_DATETIME64))
+        return SP__FMT_SCALAR_MAX;
+    return sp__fmt_bound_slow(c, i, mode);
+}
 /* ClickHouse's quoted text form of a value (Array/Map/Tuple elements):
  * 'str' with \-escapes, numbers bare, NULL; with csv != 0 every '"' is
  * doubled (the value sits inside a CSV-quoted cell).  Returns the end. */

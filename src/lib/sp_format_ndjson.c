@@ -10,6 +10,7 @@
  * keys always JSON strings); JSON columns embedded raw; NULL null.  See
  * docs/formats.md. */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "sp_error.h"
@@ -221,6 +222,10 @@ static int ndjson_header(sp_buf *out, const sp_schema *s, sp_error *err)
     return 0;
 }
 
+/* the escaped "name": keys of a row, made once per call when they fit */
+#define KEYS_MAX 4096
+#define KEYS_COLS 256
+
 static int ndjson_rows(sp_buf *out, const sp_schema *s, const sp_batch *b, size_t from,
                        size_t to, sp_error *err)
 {
@@ -232,6 +237,20 @@ static int ndjson_rows(sp_buf *out, const sp_schema *s, const sp_batch *b, size_
     size_t names_bound = 3 + ncols;
     for (size_t j = 0; j < ncols; j++)
         names_bound += 6 * strlen(s->names[j] ? s->names[j] : "") + 3;
+    char keys[KEYS_MAX];
+    uint16_t key_end[KEYS_COLS + 1];
+    int cached = names_bound <= KEYS_MAX && ncols <= KEYS_COLS;
+    if (cached) {
+        char *k = keys;
+        key_end[0] = 0;
+        for (size_t j = 0; j < ncols; j++) {
+            const char *nm = s->names[j] ? s->names[j] : "";
+            *k++ = j ? ',' : '{';
+            k = json_string(k, nm, strlen(nm));
+            *k++ = ':';
+            key_end[j + 1] = (uint16_t)(k - keys);
+        }
+    }
     for (size_t i = from; i < to; i++) {
         size_t need = names_bound;
         for (size_t j = 0; j < ncols; j++)
@@ -241,13 +260,19 @@ static int ndjson_rows(sp_buf *out, const sp_schema *s, const sp_batch *b, size_
         if (!p)
             return sp_error_set(err, rc, 0,
                                 "ndjson: row %zu does not fit in the output buffer", i);
-        *p++ = '{';
+        if (!ncols)
+            *p++ = '{';
         for (size_t j = 0; j < ncols; j++) {
-            if (j)
-                *p++ = ',';
-            const char *nm = s->names[j] ? s->names[j] : "";
-            p = json_string(p, nm, strlen(nm));
-            *p++ = ':';
+            if (cached) {
+                size_t kn = (size_t)(key_end[j + 1] - key_end[j]);
+                memcpy(p, keys + key_end[j], kn);
+                p += kn;
+            } else {
+                const char *nm = s->names[j] ? s->names[j] : "";
+                *p++ = j ? ',' : '{';
+                p = json_string(p, nm, strlen(nm));
+                *p++ = ':';
+            }
             p = json_value(p, &cols[j], i);
         }
         *p++ = '}';
