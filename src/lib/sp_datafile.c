@@ -337,6 +337,8 @@ static int parse_column(const char *path, const char *s, size_t n, int lineno,
             p = qe + 1;
         } else if (e - p > 7 && strncasecmp(p, "DEFAULT", 7) == 0 && isspace((unsigned char)p[7])) {
             p += 8;
+            while (p < e && isspace((unsigned char)*p))
+                p++;
             const char *ds = p;
             depth = 0;
             q = 0;
@@ -360,6 +362,10 @@ static int parse_column(const char *path, const char *s, size_t n, int lineno,
             const char *de = p;
             while (de > ds && isspace((unsigned char)de[-1]))
                 de--;
+            if (de == ds)
+                return sp_error_set(err, SP_EDEF, 0,
+                                    "%s:%d: SCHEMA: column '%s': DEFAULT without an expression",
+                                    path, lineno, c->name);
             free(c->default_expr);
             if (!(c->default_expr = strndup(ds, (size_t)(de - ds))))
                 return oom(path, err);

@@ -30,6 +30,37 @@ static int block(sp_buf *o, const char *key, const char *body, sp_error *err)
     return rc;
 }
 
+/* indented: append s with every line after the first indented by 4 spaces,
+ * so that a value spanning lines stays inside its block */
+static int indented(sp_buf *o, const char *s, sp_error *err)
+{
+    int rc = 0;
+    for (;;) {
+        size_t n = strcspn(s, "\n");
+        rc = sp_buf_add(o, s, n, err);
+        if (rc || !s[n])
+            return rc;
+        if ((rc = sp_buf_adds(o, "\n    ", err)))
+            return rc;
+        s += n + 1;
+    }
+}
+
+/* column_name: bare when it is a plain identifier, else in backticks (the
+ * parser reads a backticked name up to the next backtick) */
+static int column_name(sp_buf *o, const char *name, sp_error *err)
+{
+    int plain = *name != '\0';
+    for (const char *p = name; *p && plain; p++)
+        plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                (*p >= '0' && *p <= '9') || *p == '_' || (*p & 0x80) || *p == '`';
+    if (plain)
+        return sp_buf_adds(o, name, err);
+    int rc = sp_buf_addch(o, '`', err);
+    rc = rc ? rc : indented(o, name, err);
+    return rc ? rc : sp_buf_addch(o, '`', err);
+}
+
 static int kv_line(sp_buf *o, const sp_keydef *d, const char *key, const char *value,
                    sp_error *err)
 {
@@ -111,15 +142,24 @@ int sp_datasource_write(const sp_datasource *d, sp_buf *out, sp_error *err)
     rc = rc ? rc : sp_buf_adds(out, "SCHEMA >", err);
     for (size_t i = 0; i < d->ncols && !rc; i++) {
         const sp_column_def *c = &d->cols[i];
-        rc = sp_buf_addf(out, err, "\n    %s %s", c->name, c->type);
-        if (!rc && c->jsonpath)
-            rc = sp_buf_addf(out, err, " `json:%s`", c->jsonpath);
-        else if (!rc)
-            rc = sp_buf_addf(out, err, " `json:$.%s`", c->name);
-        if (!rc && c->default_expr)
-            rc = sp_buf_addf(out, err, " DEFAULT %s", c->default_expr);
-        if (!rc && c->codec)
-            rc = sp_buf_addf(out, err, " CODEC(%s)", c->codec);
+        /* a field may span lines (a type or expression written over
+         * several): continuation lines stay indented inside the block */
+        rc = sp_buf_adds(out, "\n    ", err);
+        rc = rc ? rc : column_name(out, c->name, err);
+        rc = rc ? rc : sp_buf_addch(out, ' ', err);
+        rc = rc ? rc : indented(out, c->type, err);
+        rc = rc ? rc : sp_buf_adds(out, c->jsonpath ? " `json:" : " `json:$.", err);
+        rc = rc ? rc : indented(out, c->jsonpath ? c->jsonpath : c->name, err);
+        rc = rc ? rc : sp_buf_addch(out, '`', err);
+        if (!rc && c->default_expr) {
+            rc = sp_buf_adds(out, " DEFAULT ", err);
+            rc = rc ? rc : indented(out, c->default_expr, err);
+        }
+        if (!rc && c->codec) {
+            rc = sp_buf_adds(out, " CODEC(", err);
+            rc = rc ? rc : indented(out, c->codec, err);
+            rc = rc ? rc : sp_buf_addch(out, ')', err);
+        }
         if (!rc && i + 1 < d->ncols)
             rc = sp_buf_addch(out, ',', err);
     }
