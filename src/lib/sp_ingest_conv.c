@@ -573,8 +573,10 @@ int sp__conv_text(sp__conv *cv, sp__colbuf *cb, const char *s, size_t n, sp_erro
         return conv_jsontext(cv, cb, s, n, err);
     case SP_T_ARRAY: case SP_T_MAP: case SP_T_TUPLE: {
         json_t *v = sp__literal_parse(s, n);
-        if (!v)
+        if (!v || json_is_string(v)) { /* a bare scalar would recurse forever */
+            json_decref(v);
             return bad(cv, cb, s, n, NOT_VALID);
+        }
         int rc = sp__conv_json(cv, cb, v, 1, err);
         json_decref(v);
         return rc;

@@ -188,6 +188,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&d, 0, sizeof d);
     d.ds.name = (char *)"fuzz";
     d.ds.cols = d.cols;
+    /* the data's length (before the schema lines are cut up in place) */
+    size_t len = np == 2 ? (size - 1) - (strlen(parts[0]) + 1) : size - 1;
     if (np == 2) {
         for (char *line = parts[0]; line && *line;) {
             char *nl = strchr(line, '\n');
@@ -202,7 +204,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* the data, exact-size (no terminator) so reads past the end trip ASan */
     const char *src = parts[np - 1];
-    size_t len = np == 2 ? (size - 1) - (strlen(parts[0]) + 1) : size - 1;
     char *buf = malloc(len ? len : 1);
     if (!buf)
         abort();
