@@ -45,7 +45,9 @@ run_e2e() { # build dir
     [ "$(basename "$t")" = lib.sh ] && continue   # helpers, sourced by the tests
     [ -n "$only" ] && [ "$(basename "$t" .sh)" != "$only" ] && continue
     local log="$logdir/$(basename "$b")-e2e-$(basename "$t" .sh).log"
-    SINKPIPE_BUILD="$b" SINKPIPE="$PWD/$b/sinkpipe" timeout 900 bash "$t" >"$log" 2>&1
+    local abs=$b
+    case "$abs" in /*) ;; *) abs="$PWD/$b" ;; esac
+    SINKPIPE_BUILD="$abs" SINKPIPE="$abs/sinkpipe" timeout 900 bash "$t" >"$log" 2>&1
     count "e2e/$(basename "$b")/$(basename "$t" .sh)" $? "$log"
   done
 }
