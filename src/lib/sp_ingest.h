@@ -4,9 +4,10 @@
  * (`json:$.a.b`, default `$.<column name>`); CSV fields by position (a header
  * row naming the columns is recognised and skipped).  Missing values take
  * the column's DEFAULT (evaluated once per load through the engine), else
- * the type's zero value for non-Nullable columns, NULL for Nullable ones
- * (as Tinybird does).  A value that does not convert to its column type
- * rejects the whole row to the quarantine with the reason.  Rows are handed
+ * NULL for Nullable columns; a non-Nullable column without DEFAULT sends the
+ * row to the quarantine (as Tinybird does; docs/ingest.md).  A value that
+ * does not convert to its column type rejects the whole row to the
+ * quarantine with the reason.  Rows are handed
  * to the engine in batches; memory is bounded by the batch size. */
 #ifndef SP_INGEST_H
 #define SP_INGEST_H
