@@ -393,8 +393,16 @@ static int setup_name(objects_sink *s, const sp_schema *schema, sp_error *err)
         rc = sp_buf_add(&t, ft, n, err);
     sp_objname_ctx oc = { s->ctx.params, s->ctx.nparams, s->ctx.now_unix, s->job_id,
                           schema };
+    /* errors point at the datafile line, or at the run's override */
+    char where[1200] = "EXPORT_FILE_TEMPLATE";
+    const sp_kv *kv = cfg->keys ? sp_kvlist_find(cfg->keys, "EXPORT_FILE_TEMPLATE") : NULL;
+    if (kv && cfg->pipe && cfg->file_template && !strcmp(kv->value, cfg->file_template))
+        sp_model_where(where, sizeof where, cfg->pipe->path, cfg->pipe->name, kv->line,
+                       "EXPORT_FILE_TEMPLATE");
+    else if (kv)
+        snprintf(where, sizeof where, "file_template override");
     if (!rc)
-        rc = sp_objname_compile(t.data, "EXPORT_FILE_TEMPLATE", &oc, &s->name, err);
+        rc = sp_objname_compile(t.data, where, &oc, &s->name, err);
     sp_buf_release(&t);
     if (rc)
         return rc;

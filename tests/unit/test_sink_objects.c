@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_objname sp_format sp_format_csv sp_format_ndjson sp_dtoa sp_type sp_codec sp_codec_none sp_codec_gzip sp_codec_snappy sp_crc32c sp_store sp_store_file sp_result sp_sink_objects
+// sp-deps: sp_buf sp_error sp_objname sp_format sp_format_csv sp_format_ndjson sp_dtoa sp_type sp_codec sp_codec_none sp_codec_gzip sp_codec_snappy sp_crc32c sp_store sp_store_file sp_result sp_sink_objects sp_model sp_keys sp_env sp_cron
 #include "sp_test.h"
 
 #include <ftw.h>
@@ -8,14 +8,6 @@
 
 #include "sp_sink.h"
 
-/* sp_model.c pulls in the whole definition layer; the sink only needs this */
-const char *sp_settings_get(const sp_settings *s, const char *key)
-{
-    for (size_t i = 0; i < s->n; i++)
-        if (!strcmp(s->v[i].key, key))
-            return s->v[i].value;
-    return NULL;
-}
 
 #define NOW 1795489445LL /* 2026-11-24 03:04:05 UTC */
 
