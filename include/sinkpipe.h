@@ -208,6 +208,11 @@ int sp_project_check(sp_project *p, sp_error *err);
  * resolves (a missing one without default is a diagnostic naming it).
  * Separate from loading, so that dry runs need no secrets. */
 int sp_project_check_secrets(sp_project *p, sp_error *err);
+/* sp_project_check_queries: run every sink pipe's SQL (with its template
+ * defaults) against empty tables of the project's datasources, in memory:
+ * unknown tables, columns or functions become diagnostics `path:line: SQL:
+ * reason`.  Touches no data. */
+int sp_project_check_queries(sp_project *p, sp_error *err);
 size_t sp_project_ndiag(const sp_project *p);
 const char *sp_project_diag(const sp_project *p, size_t i); /* one line */
 

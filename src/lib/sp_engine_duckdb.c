@@ -41,6 +41,11 @@ static int duck_err(sp_error *err, int code, const char *what, const char *msg)
 {
     char line[900];
     snprintf(line, sizeof line, "%s", msg ? msg : "unknown error");
+    /* DuckDB's "LINE n: <excerpt> ^" points into the translated statement,
+     * which the user never wrote: drop it */
+    char *excerpt = strstr(line, "\nLINE ");
+    if (excerpt)
+        *excerpt = '\0';
     for (char *p = line; *p; p++)
         if (*p == '\n' || *p == '\r' || *p == '\t')
             *p = ' ';

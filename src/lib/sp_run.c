@@ -19,6 +19,7 @@
 #include "sp_model.h"
 #include "sp_sink.h"
 #include "sp_sql.h"
+#include "sp_run.h"
 #include "sp_template.h"
 
 /* ------------------------------------------------------------- utilities */
@@ -254,8 +255,8 @@ static int on_batch(void *ud, const sp_batch *b, sp_error *err)
 }
 
 /* render every node and compose them into one statement */
-static int pipe_sql(const sp_pipe *pipe, const struct sp_run_opts *o, sp_buf *sql,
-                    sp_error *err)
+int sp_pipe_render_sql(const sp_pipe *pipe, const sp_param *params, size_t nparams,
+                       sp_buf *sql, sp_error *err)
 {
     int rc = 0;
     char **rendered = calloc(pipe->nnodes ? pipe->nnodes : 1, sizeof *rendered);
@@ -272,7 +273,7 @@ static int pipe_sql(const sp_pipe *pipe, const struct sp_run_opts *o, sp_buf *sq
             char where[1200];
             sp_model_where(where, sizeof where, pipe->path, pipe->name, n->sql_line,
                            "SQL");
-            rc = sp_template_render(n->sql, o->params, o->nparams, where, &b, err);
+            rc = sp_template_render(n->sql, params, nparams, where, &b, err);
         } else {
             rc = sp_buf_adds(&b, n->sql, err);
         }
@@ -334,7 +335,7 @@ int sp_run(sp_project *p, const char *pipe_name, const struct sp_run_opts *opts,
     sp_buf sql = SP_BUF_INIT(64u << 20);
     run_ctx r;
     memset(&r, 0, sizeof r);
-    rc = pipe_sql(pipe, o, &sql, err);
+    rc = sp_pipe_render_sql(pipe, o->params, o->nparams, &sql, err);
     if (!rc)
         res->sql = strdup(sql.data ? sql.data : "");
     if (!rc && o->dry_run && cfg.conn_type == SP_CONN_KAFKA)

@@ -161,6 +161,15 @@ printf 'NODE n\nSQL >\n    SELECT 1\n\nTYPE sink\nEXPORT_BUCKET_URI file:///tmp/
 out=$("$SINKPIPE" -p "$B" check 2>&1)
 expect_contains "unknown key is an error with its line" "$out" "typo.pipe:9: EXPORT_FROMAT: unknown key"
 
+# check runs every pipe's SQL against empty tables: typos are found before a run
+sed 's/SELECT timestamp, event_type, user_id, amount, n FROM events/SELECT timestamp, event_typo FROM events/' "$P/pipes/by_type.pipe" > "$B/pipes/by_type.pipe"
+rm -f "$B/pipes/typo.pipe"
+out=$("$SINKPIPE" -p "$B" check 2>&1); rc=$?
+expect_eq "check fails on an unknown column" "$([ $rc -ne 0 ] && echo yes)" yes
+expect_contains "unknown column is located and named" "$out" "by_type.pipe:"
+expect_contains "unknown column is named" "$out" "event_typo"
+expect_eq "check leaves no engine state behind" "$([ -e "$B/.sinkpipe" ] && echo yes || echo no)" no
+
 # missing secret: named, value never printed
 S=$E2E_TMP/sec; mkdir -p "$S"
 printf 'TYPE kafka\nKAFKA_BOOTSTRAP_SERVERS localhost:9092\nKAFKA_KEY {{ tb_secret("MY_KEY") }}\nKAFKA_SECRET {{ tb_secret("MY_SECRET") }}\n' > "$S/k.connection"

@@ -1,0 +1,86 @@
+/* sp_check: check every sink pipe's SQL before it runs for real.
+ *
+ * An in-memory engine gets the project's datasources (empty tables of the
+ * same columns), and each pipe's SQL — rendered with its template defaults —
+ * is run as `SELECT * FROM (<sql>) LIMIT 0`: unknown tables, columns and
+ * functions are found at `check` time, not at 3 AM.  Nothing is written and
+ * the project's own database is not touched.  A pipe whose templates need a
+ * parameter without default is skipped (its SQL depends on the request). */
+#include <stdio.h>
+#include <string.h>
+
+#include "sp_engine.h"
+#include "sp_error.h"
+#include "sp_run.h"
+
+static int no_schema(void *ud, const sp_schema *s, sp_error *err)
+{
+    (void)ud;
+    (void)s;
+    (void)err;
+    return 0;
+}
+
+static int no_batch(void *ud, const sp_batch *b, sp_error *err)
+{
+    (void)ud;
+    (void)b;
+    (void)err;
+    return 0;
+}
+
+int sp_project_check_queries(sp_project *p, sp_error *err)
+{
+    sp_engine *e = NULL;
+    int rc = sp_engine_duckdb_open(":memory:", &e, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < p->ndss && !rc; i++)
+        rc = e->vt->ensure_datasource(e, p->dss[i], err);
+    if (rc) {
+        e->vt->close(e);
+        return rc;
+    }
+    int bad = 0;
+    for (size_t i = 0; i < p->npipes; i++) {
+        const sp_pipe *pipe = p->pipes[i];
+        if (pipe->type != SP_PIPE_SINK || pipe->nnodes == 0)
+            continue;
+        sp_error perr = SP_ERROR_INIT;
+        sp_buf sql = SP_BUF_INIT(64u << 20);
+        if (sp_pipe_render_sql(pipe, NULL, 0, &sql, &perr) != 0) {
+            /* a required parameter: the SQL depends on the request */
+            if (perr.code != SP_EPARAM) {
+                sp_project_add_diag(p, perr.msg);
+                bad++;
+            }
+            sp_buf_release(&sql);
+            continue;
+        }
+        sp_buf q = SP_BUF_INIT(64u << 20);
+        int qrc = sp_buf_addf(&q, &perr, "SELECT * FROM (\n%s\n) AS __sp_check LIMIT 0",
+                              sql.data ? sql.data : "");
+        sp_query_opts o = { 0 };
+        o.now_unix = 1;
+        sp_query_stats st = { 0, 0, 0 };
+        if (!qrc)
+            qrc = e->vt->query(e, q.data, &o, no_schema, no_batch, NULL, &st, &perr);
+        if (qrc) {
+            const sp_node *last = &pipe->nodes[pipe->nnodes - 1];
+            char where[1200];
+            sp_model_where(where, sizeof where, pipe->path, pipe->name, last->sql_line,
+                           "SQL");
+            char line[sizeof where + sizeof perr.msg + 4];
+            snprintf(line, sizeof line, "%s: %s", where, perr.msg);
+            sp_project_add_diag(p, line);
+            bad++;
+        }
+        sp_buf_release(&q);
+        sp_buf_release(&sql);
+    }
+    e->vt->close(e);
+    if (bad)
+        return sp_error_set(err, SP_EDEF, 0, "%d pipe%s with SQL errors", bad,
+                            bad == 1 ? "" : "s");
+    return 0;
+}
