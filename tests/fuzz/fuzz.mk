@@ -38,7 +38,7 @@ $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c tests/fuzz/
 # (clang warns differently from gcc: warnings are shown, not fatal, here)
 $(FUZZ_DIR)/obj/%.o: src/lib/%.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ_DIR)/libsinkpipe.a: $(FUZZ_LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -67,3 +67,5 @@ fuzz: fuzz-build
 
 fuzz-clean:
 	rm -rf $(FUZZ_DIR)
+
+-include $(FUZZ_LIB_OBJ:.o=.d)
