@@ -12,8 +12,8 @@ only=${2:-}
 passed=0 failed=0 failed_names=()
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/sinkpipe-tests.XXXXXX")
 
-count() { # name status logfile
-  local p f
+count() { # name status logfile [seconds]
+  local p f t=${4:+ ${4}s}
   p=$(grep -cE '^ok( |$)' "$3" || true)
   f=$(grep -cE '^not ok' "$3" || true)
   [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && { [ "$2" -eq 0 ] && p=1 || f=1; }
@@ -21,9 +21,9 @@ count() { # name status logfile
   passed=$((passed + p)); failed=$((failed + f))
   if [ "$f" -ne 0 ]; then
     failed_names+=("$1")
-    echo "FAIL $1 (log: $3)"; sed -n '1,200p' "$3" | grep -vE '^ok( |$)' | head -60
+    echo "FAIL $1$t (log: $3)"; sed -n '1,200p' "$3" | grep -vE '^ok( |$)' | head -60
   else
-    echo "ok   $1 ($p)"
+    echo "ok   $1 ($p)$t"
   fi
 }
 
@@ -33,8 +33,9 @@ run_unit() { # build dir
     [ -x "$t" ] || continue
     [ -n "$only" ] && [ "$(basename "$t")" != "$only" ] && continue
     local log="$logdir/$(basename "$b")-$(basename "$t").log"
+    local t0=$SECONDS
     ( cd "$PWD" && timeout 600 "$t" ) >"$log" 2>&1
-    count "unit/$(basename "$b")/$(basename "$t")" $? "$log"
+    count "unit/$(basename "$b")/$(basename "$t")" $? "$log" $((SECONDS - t0))
   done
 }
 
@@ -47,8 +48,9 @@ run_e2e() { # build dir
     local log="$logdir/$(basename "$b")-e2e-$(basename "$t" .sh).log"
     local abs=$b
     case "$abs" in /*) ;; *) abs="$PWD/$b" ;; esac
+    local t0=$SECONDS
     SINKPIPE_BUILD="$abs" SINKPIPE="$abs/sinkpipe" timeout 900 bash "$t" >"$log" 2>&1
-    count "e2e/$(basename "$b")/$(basename "$t" .sh)" $? "$log"
+    count "e2e/$(basename "$b")/$(basename "$t" .sh)" $? "$log" $((SECONDS - t0))
   done
 }
 
@@ -75,5 +77,6 @@ case "$mode" in
 esac
 
 [ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"
+echo "suite time: ${SECONDS}s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
