@@ -12,11 +12,29 @@
 #define SP_GZIP_LEVEL_MAX 12                    /* libdeflate's maximum */
 #define SP_SNAPPY_CHUNK 65536 /* framing format: input bytes per chunk */
 
+#define SP_GZIP_SLOTS_DEFAULT 4 /* chunks in flight per threaded state */
+#define SP_GZIP_SLOTS_MAX 64
+
 /* sp__gzip_open_chunk: as sp_codec_gzip.open with `chunk` bytes of input per
  * gzip member (chunk >= 1; 0 means the default).  *st is freed with
  * sp_codec_gzip.free. */
 int sp__gzip_open_chunk(sp_codec_state **st, int level, size_t chunk,
                         sp_error *err);
+
+/* sp__gzip_open_opts: as sp__gzip_open_chunk with `slots` chunks in the ring
+ * (1..SP_GZIP_SLOTS_MAX; 0 means SP_GZIP_SLOTS_DEFAULT) and `threaded` 0 for
+ * the inline mode (compress in the caller's thread, one slot; `slots` is then
+ * ignored).  Output is byte-identical across modes for one chunk size. */
+int sp__gzip_open_opts(sp_codec_state **st, int level, size_t chunk,
+                       int slots, int threaded, sp_error *err);
+
+/* sp__gzip_fail_member: test hook, call before the first write: member
+ * number `member` (0-based) is reported as a compression failure
+ * (SP_ECODEC) by whichever thread compresses it; -1 turns it off */
+void sp__gzip_fail_member(sp_codec_state *st, long member);
+
+/* sp__gzip_worker_started: test hook, 1 once st has started its worker */
+int sp__gzip_worker_started(const sp_codec_state *st);
 
 /* sp__snappy_mask_crc: the framing format's masked CRC-32C */
 static inline uint32_t sp__snappy_mask_crc(uint32_t crc)

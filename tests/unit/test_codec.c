@@ -1,4 +1,5 @@
 // sp-deps: sp_buf sp_error sp_crc32c sp_codec sp_codec_none sp_codec_gzip sp_codec_snappy
+#include <libdeflate.h>
 #include <snappy-c.h>
 #include <stdint.h>
 #include <zlib.h>
@@ -219,6 +220,276 @@ TEST(gzip_output_ceiling_fails_cleanly)
     sp_codec_gzip.free(st);
     sp_buf_release(&out);
     free(in);
+}
+
+/* ---- gzip on the worker thread ------------------------------------------ */
+
+/* gz_run: compress in[0..n) with the given options, writing pieces whose
+ * sizes cycle through sizes[0..nsizes) (0 entries: one write of everything);
+ * the output goes to out.  Returns 0 or the failing code. */
+static int gz_run(const unsigned char *in, size_t n, size_t chunk, int slots,
+                  int threaded, const size_t *sizes, size_t nsizes,
+                  sp_buf *out, sp_error *err)
+{
+    sp_codec_state *st = NULL;
+    int rc = sp__gzip_open_opts(&st, 0, chunk, slots, threaded, err);
+    size_t off = 0, k = 0;
+    while (!rc && off < n) {
+        size_t w = nsizes ? sizes[k++ % nsizes] : n - off;
+        if (w > n - off)
+            w = n - off;
+        rc = sp_codec_gzip.write(st, in + off, w, out, err);
+        off += w;
+    }
+    if (!rc)
+        rc = sp_codec_gzip.finish(st, out, err);
+    sp_codec_gzip.free(st);
+    return rc;
+}
+
+/* reference: the single-threaded codec's output, built straight with
+ * libdeflate (level 1): one member per chunk, one empty member for n = 0 */
+static void reference(const unsigned char *in, size_t n, size_t chunk,
+                      sp_buf *out)
+{
+    struct libdeflate_compressor *c = libdeflate_alloc_compressor(1);
+    size_t bound = libdeflate_gzip_compress_bound(c, chunk);
+    unsigned char *tmp = malloc(bound);
+    size_t off = 0;
+    do {
+        size_t k = n - off < chunk ? n - off : chunk;
+        size_t z = libdeflate_gzip_compress(c, n ? in + off : (const unsigned char *)"",
+                                            k, tmp, bound);
+        if (!z || sp_buf_add(out, tmp, z, NULL))
+            SP_T_FAIL("reference: compressing %zu bytes failed", k);
+        off += k;
+    } while (off < n);
+    free(tmp);
+    libdeflate_free_compressor(c);
+}
+
+/* same_as_inline: threaded output equals inline output (and both equal the
+ * single-threaded reference) and round-trips */
+static void same_as_inline(const unsigned char *in, size_t n, size_t chunk,
+                           int slots, const size_t *sizes, size_t nsizes)
+{
+    sp_error err = SP_ERROR_INIT;
+    sp_buf a = SP_BUF_INIT(0), b = SP_BUF_INIT(0), back = SP_BUF_INIT(0);
+    sp_buf r = SP_BUF_INIT(0);
+    int members = -1;
+    CHECK_OK(gz_run(in, n, chunk, 0, 0, sizes, nsizes, &a, &err), &err);
+    CHECK_OK(gz_run(in, n, chunk, slots, 1, sizes, nsizes, &b, &err), &err);
+    reference(in, n, chunk, &r);
+    if (a.len != r.len || memcmp(a.data, r.data, a.len) != 0)
+        SP_T_FAIL("n=%zu chunk=%zu nsizes=%zu: inline %zu bytes differ from "
+                  "the reference's %zu", n, chunk, nsizes, a.len, r.len);
+    if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0)
+        SP_T_FAIL("n=%zu chunk=%zu slots=%d nsizes=%zu: inline %zu bytes, "
+                  "threaded %zu bytes, not identical", n, chunk, slots,
+                  nsizes, a.len, b.len);
+    CHECK_INT(gunzip((unsigned char *)b.data, b.len, &back, &members), 0);
+    CHECK_MEM(back.data ? back.data : "", back.len, (const char *)in, n);
+    CHECK_INT(members, n ? (int)((n + chunk - 1) / chunk) : 1);
+    sp_buf_release(&a);
+    sp_buf_release(&b);
+    sp_buf_release(&r);
+    sp_buf_release(&back);
+}
+
+TEST(gzip_threaded_identical_to_inline)
+{
+    size_t n = 200000, c = 4096;
+    unsigned char *in = make_text(n);
+    const size_t one[] = {1}, around[] = {c - 1, c, c + 1, 1, 2 * c, 3 * c + 7},
+                 odd[] = {4095, 17, 12289, 3, 8192, 0, 5000};
+    const int slots[] = {1, 2, 4, 7};
+    for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
+        same_as_inline(in, n, c, slots[i], NULL, 0);
+        same_as_inline(in, n, c, slots[i], around, 6);
+        same_as_inline(in, n, c, slots[i], odd, 7);
+    }
+    same_as_inline(in, 30000, 1000, 4, one, 1);
+    same_as_inline(in, 3 * c, c, 4, NULL, 0); /* exact multiple */
+    same_as_inline(in, c, c, 4, NULL, 0);     /* exactly one chunk */
+    same_as_inline(in, c - 1, c, 4, NULL, 0); /* below one chunk */
+    same_as_inline(in, 0, c, 4, NULL, 0);     /* empty */
+    same_as_inline(in, 100, 1, 3, NULL, 0);   /* 100 one-byte members */
+    free(in);
+}
+
+TEST(gzip_threaded_identical_default_chunk)
+{
+    size_t n = 5 * SP_GZIP_CHUNK_DEFAULT + 999;
+    unsigned char *in = make_text(n);
+    const size_t sizes[] = {65536, 100000, 1};
+    same_as_inline(in, n, SP_GZIP_CHUNK_DEFAULT, 4, NULL, 0);
+    same_as_inline(in, n, SP_GZIP_CHUNK_DEFAULT, 4, sizes, 3);
+    free(in);
+}
+
+TEST(gzip_threaded_many_members)
+{
+    size_t n = 1500000;
+    unsigned char *in = make_text(n);
+    gzip_round_trip(in, n, 512, 3000, 0, (int)((n + 511) / 512));
+    gzip_round_trip(in, n, 512, 0, 0, (int)((n + 511) / 512));
+    free(in);
+}
+
+TEST(gzip_small_object_starts_no_thread)
+{
+    sp_codec_state *st = NULL;
+    sp_error err = SP_ERROR_INIT;
+    sp_buf out = SP_BUF_INIT(0);
+    unsigned char *in = make_text(5000);
+    CHECK_OK(sp__gzip_open_chunk(&st, 0, 4096, &err), &err);
+    CHECK_OK(sp_codec_gzip.write(st, in, 4095, &out, &err), &err);
+    CHECK_INT(sp__gzip_worker_started(st), 0);
+    CHECK_OK(sp_codec_gzip.finish(st, &out, &err), &err);
+    CHECK_INT(sp__gzip_worker_started(st), 0);
+    sp_codec_gzip.free(st);
+    CHECK_OK(sp__gzip_open_chunk(&st, 0, 4096, &err), &err);
+    CHECK_OK(sp_codec_gzip.write(st, in, 4096, &out, &err), &err);
+    CHECK_INT(sp__gzip_worker_started(st), 1); /* the first full chunk */
+    sp_codec_gzip.free(st);
+    CHECK_OK(sp__gzip_open_opts(&st, 0, 1000, 4, 0, &err), &err);
+    CHECK_OK(sp_codec_gzip.write(st, in, 5000, &out, &err), &err);
+    CHECK_INT(sp__gzip_worker_started(st), 0); /* inline mode */
+    sp_codec_gzip.free(st);
+    sp_buf_release(&out);
+    free(in);
+}
+
+TEST(gzip_free_without_finish)
+{
+    size_t n = 100000;
+    unsigned char *in = make_text(n);
+    const int slots[] = {1, 2, 4};
+    for (size_t i = 0; i < 3; i++) {
+        /* after 0, part of 1, several and a ring's worth of chunks */
+        const size_t lens[] = {0, 100, 1000, 3500, 40000, n};
+        for (size_t j = 0; j < sizeof lens / sizeof lens[0]; j++) {
+            sp_codec_state *st = NULL;
+            sp_error err = SP_ERROR_INIT;
+            sp_buf out = SP_BUF_INIT(0);
+            CHECK_OK(sp__gzip_open_opts(&st, 0, 1000, slots[i], 1, &err), &err);
+            CHECK_OK(sp_codec_gzip.write(st, in, lens[j], &out, &err), &err);
+            sp_codec_gzip.free(st); /* must stop and join the worker */
+            sp_buf_release(&out);
+        }
+    }
+    free(in);
+}
+
+TEST(gzip_threaded_finish_twice_and_write_after)
+{
+    sp_codec_state *st = NULL;
+    sp_error err = SP_ERROR_INIT;
+    sp_buf out = SP_BUF_INIT(0), back = SP_BUF_INIT(0);
+    int members = 0;
+    unsigned char *in = make_text(10500);
+    CHECK_OK(sp__gzip_open_chunk(&st, 0, 1000, &err), &err);
+    CHECK_OK(sp_codec_gzip.write(st, in, 10500, &out, &err), &err);
+    CHECK_OK(sp_codec_gzip.finish(st, &out, &err), &err);
+    size_t len = out.len;
+    CHECK_OK(sp_codec_gzip.finish(st, &out, &err), &err);
+    CHECK_INT(out.len, len);
+    CHECK_INT(sp_codec_gzip.write(st, "x", 1, &out, &err), SP_EINTERNAL);
+    sp_codec_gzip.free(st);
+    CHECK_INT(gunzip((unsigned char *)out.data, out.len, &back, &members), 0);
+    CHECK_MEM(back.data, back.len, (const char *)in, 10500);
+    CHECK_INT(members, 11);
+    sp_buf_release(&out);
+    sp_buf_release(&back);
+    free(in);
+}
+
+TEST(gzip_threaded_empty_input)
+{
+    for (int threaded = 0; threaded < 2; threaded++) {
+        sp_codec_state *st = NULL;
+        sp_error err = SP_ERROR_INIT;
+        sp_buf out = SP_BUF_INIT(0), back = SP_BUF_INIT(0);
+        int members = 0;
+        CHECK_OK(sp__gzip_open_opts(&st, 0, 64, 4, threaded, &err), &err);
+        CHECK_OK(sp_codec_gzip.write(st, "", 0, &out, &err), &err);
+        CHECK_OK(sp_codec_gzip.finish(st, &out, &err), &err);
+        sp_codec_gzip.free(st);
+        CHECK_INT(gunzip((unsigned char *)out.data, out.len, &back, &members), 0);
+        CHECK_INT(back.len, 0);
+        CHECK_INT(members, 1);
+        sp_buf_release(&out);
+        sp_buf_release(&back);
+    }
+}
+
+/* a member failing to compress surfaces on a later write or on finish, in
+ * order: the members before it are in out, none after it */
+TEST(gzip_worker_error_surfaces)
+{
+    unsigned char *in = make_text(20000);
+    for (int threaded = 0; threaded < 2; threaded++) {
+        const long fail[] = {0, 2, 19};
+        for (size_t f = 0; f < 3; f++) {
+            sp_codec_state *st = NULL;
+            sp_error err = SP_ERROR_INIT;
+            sp_buf out = SP_BUF_INIT(0), back = SP_BUF_INIT(0);
+            int members = 0, rc = 0;
+            size_t off = 0;
+            CHECK_OK(sp__gzip_open_opts(&st, 0, 1000, 4, threaded, &err), &err);
+            sp__gzip_fail_member(st, fail[f]);
+            while (!rc && off < 20000) {
+                size_t w = 20000 - off < 700 ? 20000 - off : 700;
+                rc = sp_codec_gzip.write(st, in + off, w, &out, &err);
+                off += w;
+            }
+            if (!rc)
+                rc = sp_codec_gzip.finish(st, &out, &err);
+            CHECK_INT(rc, SP_ECODEC);
+            CHECK(strstr(err.msg, "1000 bytes") != NULL);
+            sp_error_clear(&err);
+            CHECK(sp_codec_gzip.write(st, "x", 1, &out, &err) < 0);
+            CHECK(sp_codec_gzip.finish(st, &out, &err) < 0);
+            sp_codec_gzip.free(st);
+            if (out.len)
+                CHECK_INT(gunzip((unsigned char *)out.data, out.len, &back,
+                                 &members), 0);
+            CHECK_INT(members, (int)fail[f]);
+            CHECK_MEM(back.data ? back.data : "", back.len, (const char *)in,
+                      1000 * (size_t)fail[f]);
+            sp_buf_release(&out);
+            sp_buf_release(&back);
+        }
+    }
+    free(in);
+}
+
+TEST(gzip_threaded_output_ceiling)
+{
+    unsigned char *in = make_noise(50000);
+    for (int threaded = 0; threaded < 2; threaded++) {
+        sp_error err = SP_ERROR_INIT;
+        sp_buf out = SP_BUF_INIT(5000); /* room for 4 members of ~1018 bytes */
+        const size_t sizes[] = {333};
+        CHECK_INT(gz_run(in, 50000, 1000, 3, threaded, sizes, 1, &out, &err),
+                  SP_ETOOBIG);
+        CHECK_INT(err.code, SP_ETOOBIG);
+        CHECK(out.len <= 5000);
+        sp_buf_release(&out);
+    }
+    free(in);
+}
+
+TEST(gzip_bad_slots)
+{
+    sp_codec_state *st = NULL;
+    sp_error err = SP_ERROR_INIT;
+    CHECK_INT(sp__gzip_open_opts(&st, 0, 0, -1, 1, &err), SP_EINVAL);
+    CHECK(st == NULL);
+    sp_error_clear(&err);
+    CHECK_INT(sp__gzip_open_opts(&st, 0, 0, SP_GZIP_SLOTS_MAX + 1, 1, &err),
+              SP_EINVAL);
+    CHECK(strstr(err.msg, "slots") != NULL);
 }
 
 /* ---- snappy reader: a framing-format decoder ----------------------------- */
@@ -481,6 +752,16 @@ int main(void)
     RUN(gzip_incompressible);
     RUN(gzip_bad_level);
     RUN(gzip_output_ceiling_fails_cleanly);
+    RUN(gzip_threaded_identical_to_inline);
+    RUN(gzip_threaded_identical_default_chunk);
+    RUN(gzip_threaded_many_members);
+    RUN(gzip_small_object_starts_no_thread);
+    RUN(gzip_free_without_finish);
+    RUN(gzip_threaded_finish_twice_and_write_after);
+    RUN(gzip_threaded_empty_input);
+    RUN(gzip_worker_error_surfaces);
+    RUN(gzip_threaded_output_ceiling);
+    RUN(gzip_bad_slots);
     RUN(snappy_round_trip_text);
     RUN(snappy_incompressible_uses_raw_chunks);
     RUN(snappy_one_byte_writes);
