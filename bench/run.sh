@@ -14,9 +14,10 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 ROWS=${BENCH_ROWS:-10000000}
 root=$PWD
-sp="$root/$BUILD/sinkpipe"
-measure="$root/$BUILD/bench/measure"
-duck="$root/$BUILD/bench/duck"
+case "$BUILD" in /*) bdir=$BUILD ;; *) bdir=$root/$BUILD ;; esac
+sp="$bdir/sinkpipe"
+measure="$bdir/bench/measure"
+duck="$bdir/bench/duck"
 work=$(mktemp -d "${TMPDIR:-/tmp}/sinkpipe-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 

@@ -35,7 +35,8 @@ run_unit() { # build dir
     local log="$logdir/$(basename "$b")-$(basename "$t").log"
     local t0=$SECONDS
     ( cd "$PWD" && timeout 600 "$t" ) >"$log" 2>&1
-    count "unit/$(basename "$b")/$(basename "$t")" $? "$log" $((SECONDS - t0))
+    local st=$?   # before any $(…) below resets it
+    count "unit/$(basename "$b")/$(basename "$t")" $st "$log" $((SECONDS - t0))
   done
 }
 
@@ -50,7 +51,8 @@ run_e2e() { # build dir
     case "$abs" in /*) ;; *) abs="$PWD/$b" ;; esac
     local t0=$SECONDS
     SINKPIPE_BUILD="$abs" SINKPIPE="$abs/sinkpipe" timeout 900 bash "$t" >"$log" 2>&1
-    count "e2e/$(basename "$b")/$(basename "$t" .sh)" $? "$log" $((SECONDS - t0))
+    local st=$?
+    count "e2e/$(basename "$b")/$(basename "$t" .sh)" $st "$log" $((SECONDS - t0))
   done
 }
 
