@@ -399,15 +399,23 @@ static int parse_schema(const char *path, const char *text, int line0, sp_dataso
     char *body = strdup(text);
     if (!body)
         return oom(path, err);
-    for (char *l = body; *l;) { /* blank comment lines, keep the newlines */
-        char *nl = strchr(l, '\n');
-        char *f = l + strspn(l, " \t");
-        if (*f == '#')
-            memset(l, ' ', (size_t)((nl ? nl : l + strlen(l)) - l));
+    /* drop comment lines' text, keep their newlines (for line numbers);
+     * blanking them to spaces would leave whitespace the writer cannot
+     * reproduce inside a field spanning lines */
+    char *w = body;
+    for (const char *l = body; *l;) {
+        const char *nl = strchr(l, '\n');
+        size_t n = nl ? (size_t)(nl - l) : strlen(l);
+        if (l[strspn(l, " \t")] != '#') {
+            memmove(w, l, n);
+            w += n;
+        }
         if (!nl)
             break;
+        *w++ = '\n';
         l = nl + 1;
     }
+    *w = '\0';
     const char *s = body, *start = body;
     int depth = 0, lineno = line0, col_line = -1, rc = 0;
     char q = 0;
