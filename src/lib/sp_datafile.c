@@ -299,11 +299,11 @@ static int parse_column(const char *path, const char *s, size_t n, int lineno,
     const char *ts = p;
     int depth = 0;
     char q = 0;
-    for (; p < e; p++) {
+    for (; p < e; p++) { /* quotes as parse_schema sees them: ' " ` */
         if (q) {
             if (*p == q)
                 q = 0;
-        } else if (*p == '\'' || *p == '"') {
+        } else if (*p == '\'' || *p == '"' || *p == '`') {
             q = *p;
         } else if (*p == '(') {
             depth++;
