@@ -71,6 +71,13 @@ static int kv_line(sp_buf *o, const sp_keydef *d, const char *key, const char *v
         return rc;
     if (d && (d->flags & SP_K_QUOTE) && !(strcmp(key, "ENGINE") == 0 && strcmp(value, "Null") == 0))
         return sp_buf_addf(o, err, "%s \"%s\"", key, value);
+    /* the parser strips surrounding blanks and one pair of matching quotes:
+     * quote a value that would lose either */
+    size_t n = strlen(value);
+    if (n && (value[0] == ' ' || value[0] == '\t' || value[n - 1] == ' ' ||
+              value[n - 1] == '\t' ||
+              (n >= 2 && (value[0] == '"' || value[0] == '\'') && value[n - 1] == value[0])))
+        return sp_buf_addf(o, err, "%s \"%s\"", key, value);
     return sp_buf_addf(o, err, "%s %s", key, value);
 }
 
