@@ -359,6 +359,10 @@ static int parse_column(const char *path, const char *s, size_t n, int lineno,
                     break;
                 }
             }
+            if (q)
+                return sp_error_set(err, SP_EDEF, 0,
+                                    "%s:%d: SCHEMA: column '%s': unterminated string in DEFAULT",
+                                    path, lineno, c->name);
             const char *de = p;
             while (de > ds && isspace((unsigned char)de[-1]))
                 de--;
@@ -372,9 +376,16 @@ static int parse_column(const char *path, const char *s, size_t n, int lineno,
         } else if (e - p > 6 && strncasecmp(p, "CODEC(", 6) == 0) {
             const char *cs = p + 6;
             depth = 1;
-            for (p = cs; p < e && depth; p++)
-                depth += *p == '(' ? 1 : *p == ')' ? -1 : 0;
-            if (depth)
+            q = 0;
+            for (p = cs; p < e && depth; p++) {
+                if (q)
+                    q = *p == q ? 0 : q;
+                else if (*p == '\'' || *p == '"' || *p == '`')
+                    q = *p;
+                else
+                    depth += *p == '(' ? 1 : *p == ')' ? -1 : 0;
+            }
+            if (depth || q)
                 return sp_error_set(err, SP_EDEF, 0,
                                     "%s:%d: SCHEMA: column '%s': unbalanced CODEC(", path,
                                     lineno, c->name);
