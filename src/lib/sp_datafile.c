@@ -43,7 +43,7 @@ static int split_lines(const char *text, size_t len, lines *out)
     for (size_t i = 0; i <= len; i++) {
         if (i == len || text[i] == '\n') {
             size_t l = i - start;
-            if (l && text[start + l - 1] == '\r')
+            while (l && text[start + l - 1] == '\r') /* CRLF, and stray CRs */
                 l--;
             if (i < len || l)
                 out->v[out->n++] = (line){ text + start, l };
@@ -81,11 +81,11 @@ static int is_blank(const line *l)
 
 static char *strip_value(const char *s, size_t n)
 {
-    while (n && (*s == ' ' || *s == '\t')) {
+    while (n && (*s == ' ' || *s == '\t' || *s == '\r')) {
         s++;
         n--;
     }
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
         n--;
     if (n >= 2 && (s[0] == '"' || s[0] == '\'') && s[n - 1] == s[0]) {
         s++;

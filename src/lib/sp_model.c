@@ -273,7 +273,7 @@ int sp_pipe_validate(const sp_pipe *p, sp_error *err)
             if (strcmp(p->nodes[j].name, n->name) == 0)
                 return sp_error_set(err, SP_EDEF, 0, "%s: duplicate node '%s'", where,
                                     n->name);
-        if (!n->sql || !*n->sql) {
+        if (!n->sql || !n->sql[strspn(n->sql, " \t\r\n\f\v")]) { /* blank is none */
             sp_model_where(where, sizeof where, p->path, p->name, n->line, "SQL");
             return sp_error_set(err, SP_EDEF, 0, "%s: node '%s' has no SQL", where, n->name);
         }
