@@ -40,8 +40,14 @@ int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err)
     if (!rc)
         rc = sp_buf_adds(&path, "/sinkpipe.duckdb", err);
     sp_engine *e = NULL;
+    const sp_env *env = NULL;
     if (!rc)
-        rc = sp_engine_duckdb_open(path.data, &e, err);
+        rc = sp_project_env(p, &env, err);
+    if (!rc) {
+        sp_duckdb_opts o = { sp_env_get(env, "SINKPIPE_DUCKDB_MEMORY_LIMIT"),
+                             sp_env_get(env, "SINKPIPE_DUCKDB_THREADS") };
+        rc = sp_engine_duckdb_open_opts(path.data, &o, &e, err);
+    }
     sp_buf_release(&path);
     if (rc)
         return rc;

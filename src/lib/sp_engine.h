@@ -74,6 +74,18 @@ struct sp_engine {
  * an in-memory one). */
 int sp_engine_duckdb_open(const char *path, sp_engine **out, sp_error *err);
 
+/* Settings of the embedded engine (NULL or "" = DuckDB's default).  The
+ * project reads them from SINKPIPE_DUCKDB_MEMORY_LIMIT ("2GB": a ceiling on
+ * DuckDB's buffer pool, which otherwise caches table blocks up to 80% of
+ * RAM) and SINKPIPE_DUCKDB_THREADS. */
+typedef struct sp_duckdb_opts {
+    const char *memory_limit;
+    const char *threads;
+} sp_duckdb_opts;
+
+int sp_engine_duckdb_open_opts(const char *path, const sp_duckdb_opts *o, sp_engine **out,
+                               sp_error *err);
+
 /* sp_project_engine: the project's engine (opened on first use at
  * <dir>/.sinkpipe/sinkpipe.duckdb, every datasource ensured). */
 int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err);

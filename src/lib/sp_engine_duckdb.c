@@ -132,6 +132,12 @@ static int make_parent(const char *path, sp_error *err)
 
 int sp_engine_duckdb_open(const char *path, sp_engine **out, sp_error *err)
 {
+    return sp_engine_duckdb_open_opts(path, NULL, out, err);
+}
+
+int sp_engine_duckdb_open_opts(const char *path, const sp_duckdb_opts *o, sp_engine **out,
+                               sp_error *err)
+{
     *out = NULL;
     int mem = !path || !*path || !strcmp(path, ":memory:");
     if (!mem) {
@@ -152,6 +158,21 @@ int sp_engine_duckdb_open(const char *path, sp_engine **out, sp_error *err)
     }
     /* never reach the network for extensions */
     duckdb_set_config(cfg, "autoinstall_known_extensions", "false");
+    if (o && o->memory_limit && *o->memory_limit &&
+        duckdb_set_config(cfg, "memory_limit", o->memory_limit) != DuckDBSuccess) {
+        duckdb_destroy_config(&cfg);
+        free(e);
+        return sp_error_set(err, SP_EINVAL, 0,
+                            "SINKPIPE_DUCKDB_MEMORY_LIMIT: '%s' is not a size (e.g. 2GB)",
+                            o->memory_limit);
+    }
+    if (o && o->threads && *o->threads &&
+        duckdb_set_config(cfg, "threads", o->threads) != DuckDBSuccess) {
+        duckdb_destroy_config(&cfg);
+        free(e);
+        return sp_error_set(err, SP_EINVAL, 0,
+                            "SINKPIPE_DUCKDB_THREADS: '%s' is not a thread count", o->threads);
+    }
     if (duckdb_open_ext(mem ? NULL : path, &e->db, cfg, &oerr) != DuckDBSuccess) {
         rc = duck_err(err, SP_EENGINE, mem ? "cannot open the in-memory database" : NULL, oerr);
         if (!mem)
