@@ -199,6 +199,11 @@ int sp_engine_duckdb_open_opts(const char *path, const sp_duckdb_opts *o, sp_eng
     const char *prelude = sp_sql_duckdb_prelude();
     if (!rc && prelude && *prelude)
         rc = exec(e, prelude, SP_EENGINE, "sql prelude", err);
+    /* queries are pipes' and users' SQL: no reading or writing of other
+     * files (read_csv('/etc/…'), COPY, ATTACH); one-way */
+    if (!rc)
+        rc = exec(e, "SET enable_external_access = false", SP_EENGINE,
+                  "cannot restrict file access", err);
     if (rc) {
         duckdb_disconnect(&e->con);
         duckdb_close(&e->db);
@@ -785,6 +790,14 @@ static int duck_query(sp_engine *base, const char *sql, const sp_query_opts *o,
     duckdb_prepared_statement st = NULL;
     if (!rc && duckdb_prepare(e->con, dsql.data, &st) != DuckDBSuccess)
         rc = duck_err(err, SP_ESQL, NULL, duckdb_prepare_error(st));
+    /* a query reads: DROP, INSERT, SET, ... never run through here */
+    if (!rc) {
+        duckdb_statement_type t = duckdb_prepared_statement_type(st);
+        if (t != DUCKDB_STATEMENT_TYPE_SELECT && t != DUCKDB_STATEMENT_TYPE_EXPLAIN)
+            rc = sp_error_set(err, SP_ESQL, 0,
+                              "only SELECT queries can run here (the statement changes "
+                              "data or settings)");
+    }
     duckdb_result res;
     if (!rc)
         rc = run_pending(&q, st, &res, err);

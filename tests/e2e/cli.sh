@@ -106,6 +106,14 @@ expect_eq "sql csv output" "$got" $'"event_type","c"\n"click",2\n"view",1'
 got=$("$SINKPIPE" -p "$P" sql --format ndjson "SELECT user_id, amount, timestamp FROM events WHERE n IN (3, 5) ORDER BY n")
 expect_eq "sql ndjson output" "$got" $'{"user_id":"u\\/3","amount":0.1,"timestamp":"2026-11-24 23:59:59"}\n{"user_id":"u5","amount":-3.25,"timestamp":"2026-11-25 00:00:00"}'
 
+# queries only read: no DDL/DML, no access to other files
+out=$("$SINKPIPE" -p "$P" sql "DROP TABLE events" 2>&1); rc=$?
+expect_eq "sql refuses a statement that changes data" "$([ $rc -ne 0 ] && echo yes)" yes
+expect_contains "sql says why" "$out" "only SELECT queries"
+out=$("$SINKPIPE" -p "$P" sql "SELECT * FROM read_csv('/etc/passwd')" 2>&1); rc=$?
+expect_eq "sql cannot read other files" "$([ $rc -ne 0 ] && echo yes)" yes
+expect_eq "data survives the attempts" "$("$SINKPIPE" -p "$P" sql "SELECT count() AS c FROM events")" $'"c"\n5'
+
 # run with a file:// bucket, node composition, templates, --now
 "$SINKPIPE" -p "$P" run by_type --now $NOW >"$E2E_TMP/run1.out" 2>"$E2E_TMP/run1.err"; rc=$?
 expect_eq "run by_type exits 0" "$rc" 0
