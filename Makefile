@@ -44,13 +44,14 @@ TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all lib cli tests tools test unit e2e asan bench clean setup lint
+.PHONY: all lib cli tests tools examples test unit e2e asan bench clean setup lint
 all: lib cli
 
 lib: $(BUILD)/libsinkpipe.a $(BUILD)/libsinkpipe.so
 cli: $(BUILD)/sinkpipe
 tests: $(TEST_BIN) $(TOOL_BIN) $(BUILD)/examples/seed_c
 tools: $(TOOL_BIN)
+examples: $(BUILD)/examples/seed_c
 
 $(BUILD)/obj/lib/%.o: src/lib/%.c
 	@mkdir -p $(@D)
