@@ -8,6 +8,7 @@
  * (sp_duck_append.c) inside one transaction per call.  docs/engine.md has
  * the type mapping and the table layout. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -720,6 +721,91 @@ static int build_schema(duckdb_result *res, sp_schema **out, duckdb_logical_type
     return 0;
 }
 
+/* Streaming with prefetch: a producer thread fetches DuckDB's chunks (a
+ * streaming result executes the scan in the fetching thread) and converts
+ * them into batches, while the caller's thread runs on_batch (formatting,
+ * compressing, writing) on the previous ones.  PF_SLOTS chunks at most are
+ * alive at once, each with its own reader scratch, so memory stays bounded;
+ * batches reach on_batch in result order. */
+#define PF_SLOTS 3
+
+typedef struct pf_slot {
+    duckdb_data_chunk ch;
+    sp_batch b;
+    int full;
+} pf_slot;
+
+typedef struct prefetch {
+    qrun *q;
+    duckdb_result *res;
+    sp_query_stats *stats;
+    sp__dreader rd[PF_SLOTS];
+    pf_slot slot[PF_SLOTS];
+    size_t head; /* producer's next slot */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done; /* producer finished: end of result or error */
+    int stop; /* consumer asks the producer to stop */
+    int rc;
+    sp_error err;
+} prefetch;
+
+static void *pf_produce(void *arg)
+{
+    prefetch *pf = arg;
+    int rc = 0;
+    for (;;) {
+        pthread_mutex_lock(&pf->mu);
+        while (!pf->stop && pf->slot[pf->head].full)
+            pthread_cond_wait(&pf->cv, &pf->mu);
+        int stop = pf->stop;
+        pthread_mutex_unlock(&pf->mu);
+        if (stop)
+            break;
+        /* the caller's cancel flag is the consumer's to read (it is not
+         * atomic); the producer stops on interrupt, timeout or pf->stop */
+        if (atomic_load(&pf->q->e->interrupted)) {
+            rc = sp_error_set(&pf->err, SP_ECANCELLED, 0, "query cancelled");
+            break;
+        }
+        if (pf->q->deadline && now_ms() > pf->q->deadline) {
+            rc = sp_error_set(&pf->err, SP_ESQL, 1, "query exceeded its timeout of %llu ms",
+                              (unsigned long long)pf->q->o->timeout_ms);
+            break;
+        }
+        duckdb_data_chunk ch = duckdb_fetch_chunk(*pf->res);
+        if (!ch) {
+            const char *m = duckdb_result_error(pf->res);
+            if (m)
+                rc = query_err(pf->q, m, &pf->err);
+            break;
+        }
+        progress(pf->q, pf->stats);
+        pf_slot *sl = &pf->slot[pf->head];
+        rc = sp__dreader_convert(&pf->rd[pf->head], ch, &sl->b, &pf->err);
+        if (rc || sl->b.nrows == 0) {
+            duckdb_destroy_data_chunk(&ch);
+            if (rc)
+                break;
+            continue;
+        }
+        if (pf->stats)
+            pf->stats->result_rows += sl->b.nrows;
+        pthread_mutex_lock(&pf->mu);
+        sl->ch = ch;
+        sl->full = 1;
+        pf->head = (pf->head + 1) % PF_SLOTS;
+        pthread_cond_broadcast(&pf->cv);
+        pthread_mutex_unlock(&pf->mu);
+    }
+    pthread_mutex_lock(&pf->mu);
+    pf->rc = rc;
+    pf->done = 1;
+    pthread_cond_broadcast(&pf->cv);
+    pthread_mutex_unlock(&pf->mu);
+    return NULL;
+}
+
 static int stream(qrun *q, duckdb_result *res, sp_schema_fn on_schema, sp_batch_fn on_batch,
                   void *ud, sp_query_stats *stats, sp_error *err)
 {
@@ -729,40 +815,76 @@ static int stream(qrun *q, duckdb_result *res, sp_schema_fn on_schema, sp_batch_
     if (rc)
         return rc;
     size_t nc = s->ncols;
-    sp__dreader rd;
-    rc = sp__dreader_init(&rd, types, s, err);
+    prefetch *pf = calloc(1, sizeof *pf);
+    size_t ninit = 0;
+    if (!pf)
+        rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+    for (; !rc && ninit < PF_SLOTS; ninit++)
+        rc = sp__dreader_init(&pf->rd[ninit], types, s, err);
     for (size_t i = 0; i < nc; i++)
         duckdb_destroy_logical_type(&types[i]);
     free(types);
-    if (rc) {
-        sp_schema_free(s);
-        return rc;
-    }
-    if (on_schema)
+    if (!rc && on_schema)
         rc = on_schema(ud, s, err);
-    while (!rc) {
-        rc = check_stop(q, err);
-        if (rc)
-            break;
-        duckdb_data_chunk ch = duckdb_fetch_chunk(*res);
-        if (!ch) {
-            const char *m = duckdb_result_error(res);
-            if (m)
-                rc = query_err(q, m, err);
-            break;
+    pthread_t th;
+    int started = 0;
+    if (!rc) {
+        pf->q = q;
+        pf->res = res;
+        pf->stats = stats;
+        pthread_mutex_init(&pf->mu, NULL);
+        pthread_cond_init(&pf->cv, NULL);
+        if (pthread_create(&th, NULL, pf_produce, pf) != 0) {
+            /* no thread: produce inline (same code, one slot at a time) */
+            pthread_mutex_destroy(&pf->mu);
+            pthread_cond_destroy(&pf->cv);
+            rc = sp_error_set(err, SP_ENOMEM, 1, "cannot start the result reader thread");
+        } else {
+            started = 1;
         }
-        progress(q, stats);
-        sp_batch b;
-        rc = sp__dreader_convert(&rd, ch, &b, err);
-        if (!rc && b.nrows) {
-            if (stats)
-                stats->result_rows += b.nrows;
-            if (on_batch)
-                rc = on_batch(ud, &b, err);
-        }
-        duckdb_destroy_data_chunk(&ch);
     }
-    sp__dreader_release(&rd);
+    size_t tail = 0;
+    while (started && !rc) {
+        pthread_mutex_lock(&pf->mu);
+        while (!pf->slot[tail].full && !pf->done)
+            pthread_cond_wait(&pf->cv, &pf->mu);
+        int have = pf->slot[tail].full;
+        pthread_mutex_unlock(&pf->mu);
+        if (!have)
+            break; /* producer done and nothing left */
+        pf_slot *sl = &pf->slot[tail];
+        rc = check_stop(q, err);
+        if (!rc && on_batch)
+            rc = on_batch(ud, &sl->b, err);
+        duckdb_destroy_data_chunk(&sl->ch);
+        pthread_mutex_lock(&pf->mu);
+        sl->full = 0;
+        pthread_cond_broadcast(&pf->cv);
+        pthread_mutex_unlock(&pf->mu);
+        tail = (tail + 1) % PF_SLOTS;
+    }
+    if (started) {
+        pthread_mutex_lock(&pf->mu);
+        int done = pf->done;
+        pf->stop = 1;
+        pthread_cond_broadcast(&pf->cv);
+        pthread_mutex_unlock(&pf->mu);
+        if (!done && rc)
+            duckdb_interrupt(q->e->con); /* the producer may be deep in a fetch */
+        pthread_join(th, NULL);
+        for (size_t i = 0; i < PF_SLOTS; i++)
+            if (pf->slot[i].full)
+                duckdb_destroy_data_chunk(&pf->slot[i].ch);
+        if (!rc && pf->rc)
+            rc = sp_error_set(err, pf->err.code, pf->err.retriable, "%s", pf->err.msg);
+        pthread_mutex_destroy(&pf->mu);
+        pthread_cond_destroy(&pf->cv);
+    }
+    if (pf) {
+        for (size_t i = 0; i < ninit; i++)
+            sp__dreader_release(&pf->rd[i]);
+        free(pf);
+    }
     sp_schema_free(s);
     return rc;
 }
