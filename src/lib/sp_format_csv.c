@@ -16,6 +16,16 @@
 static char *csv_string(char *p, const char *s, size_t n)
 {
     *p++ = '"';
+    if (n <= 32) { /* short strings: a plain loop beats memchr + memcpy calls */
+        for (size_t j = 0; j < n; j++) {
+            char ch = s[j];
+            *p++ = ch;
+            if (ch == '"')
+                *p++ = '"';
+        }
+        *p++ = '"';
+        return p;
+    }
     const char *end = s + n;
     while (s < end) {
         const char *q = memchr(s, '"', (size_t)(end - s));

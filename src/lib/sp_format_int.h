@@ -83,6 +83,8 @@ static inline size_t sp__fmt_bound(const sp_column *c, size_t i, sp__fmt_mode mo
          k != SP_T_UINT256) ||
         (k >= SP_T_DATE && k <= SP_T_DATETIME64))
         return SP__FMT_SCALAR_MAX;
+    if (k == SP_T_STRING) /* the common case, inline: see sp__fmt_bound_slow */
+        return mode == SP__FMT_JSON ? 6 * c->v.str[i].n + 4 : 2 * c->v.str[i].n + 4;
     return sp__fmt_bound_slow(c, i, mode);
 }
 /* ClickHouse's quoted text form of a value (Array/Map/Tuple elements):
