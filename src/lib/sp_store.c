@@ -203,7 +203,10 @@ int sp_store_open_for(const sp_sinkcfg *cfg, int dry_run, sp_store_dest *out,
                 root = r;
             }
         } else if (out->uri_prefix) {
-            rc = open_s3(cfg, u.root, &out->store, err);
+            /* a dry run needs no S3 access (nor credentials): keys are
+             * resolved without existence checks */
+            if (!dry_run)
+                rc = open_s3(cfg, u.root, &out->store, err);
             goto out;
         }
     }

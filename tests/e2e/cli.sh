@@ -150,6 +150,11 @@ expect_eq "dry run exits 0" "$rc" 0
 expect_contains "dry run shows a key" "$out" "type=view"
 expect_eq "dry run wrote nothing" "$(find "$OUT" -type f | wc -l)" "$before"
 
+# a dry run needs no S3 access: keys resolve without the local endpoint
+out=$(env -u SINKPIPE_CONNECTION__local_s3__S3_ENDPOINT "$SINKPIPE" -p "$P" run partitioned --dry-run --now $NOW 2>&1); rc=$?
+expect_eq "dry run against real S3 settings exits 0" "$rc" 0
+expect_contains "dry run shows the s3:// key" "$out" "s3://bucket-a/events/type=click/part_20261124.ndjson.gz"
+
 # a failure in the middle of the stream leaves no object (and no temp file)
 out=$("$SINKPIPE" -p "$P" run boom 2>&1); rc=$?
 expect_eq "failing run exits non-zero" "$([ $rc -ne 0 ] && echo yes)" yes
