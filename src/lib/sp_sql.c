@@ -811,7 +811,10 @@ static int pair_brackets(rw *c)
     return rc;
 }
 
-int sp_sql_to_duckdb(const char *sql, sp_buf *out, sp_error *err)
+/* the token pass over sql; names: first add ClickHouse's result column
+ * names (sp_sql_names.c), falling back to the plain pass if that text
+ * fails, so that the error (and its offset) is the original's */
+static int to_duckdb(const char *sql, sp_buf *out, sp_error *err, int names)
 {
     rw c;
     memset(&c, 0, sizeof c);
@@ -827,12 +830,31 @@ int sp_sql_to_duckdb(const char *sql, sp_buf *out, sp_error *err)
         size_t last = pv(&c, end, 0);
         if (last != SIZE_MAX && op_is(&c, last, ";"))
             end = last;
+        sp_buf named = SP_BUF_INIT(out->max);
+        if (names && sp__sql_add_names(&c, end, &named) == 0 && named.len) {
+            size_t len0 = out->len;
+            if (to_duckdb(named.data, out, NULL, 0) == 0) {
+                sp_buf_release(&named);
+                free(c.t);
+                free(c.mate);
+                return 0;
+            }
+            out->len = len0;
+            if (out->data)
+                out->data[len0] = '\0';
+        }
+        sp_buf_release(&named);
         sp__sql_emit_range(&c, 0, end);
         rc = c.rc;
     }
     free(c.t);
     free(c.mate);
     return rc;
+}
+
+int sp_sql_to_duckdb(const char *sql, sp_buf *out, sp_error *err)
+{
+    return to_duckdb(sql, out, err, 1);
 }
 
 /* ---- quoting ---- */

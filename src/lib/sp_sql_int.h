@@ -41,6 +41,11 @@ int sp__sql_rewrite_call(rw *c, size_t i, size_t o, size_t o2, size_t *next);
 /* a ClickHouse type at [a, b) as a DuckDB type; the index after it, or a
  * when not a known ClickHouse type (sp_sql.c) */
 size_t sp__sql_emit_type(rw *c, size_t a, size_t b);
+/* the ClickHouse text [0, end) with ` AS "name"` added after every item of
+ * the outermost select list that has no alias and is not a bare column,
+ * name being ClickHouse's column name for it (sp_sql_names.c).  out is
+ * left empty when nothing is added; 0 or SP_ENOMEM / SP_ETOOBIG. */
+int sp__sql_add_names(const rw *c, size_t end, sp_buf *out);
 
 /* ---- helpers ---- */
 
