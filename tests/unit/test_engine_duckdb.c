@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_duck_conv sp_duck_append sp_engine_duckdb sp_sql sp_sql_lex sp_sql_compose sp_sql_macros sp_type sp_batch
+// sp-deps: sp_buf sp_error sp_duck_conv sp_duck_append sp_engine_duckdb sp_sql sp_sql_names sp_sql_nameexpr sp_sql_lex sp_sql_compose sp_sql_macros sp_type sp_batch
 #include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
