@@ -80,6 +80,41 @@ TEST(strings_escaped_like_clickhouse)
               "{\"c\":\"\xff" "A\"}\n{\"c\":\"x\\u2028y\\u2029\"}\n{\"c\":\"ab\\u0000\\u0000\"}\n");
 }
 
+/* CSV quoting at every length and every position of one or two '"' (the
+ * word-at-a-time path for short strings and the memchr path for long ones),
+ * against a byte-by-byte reference */
+TEST(csv_quotes_at_every_position)
+{
+    char in[160], want[400];
+    for (size_t n = 0; n <= 150; n++) {
+        for (size_t q = 0; q <= n; q++) {
+            for (size_t i = 0; i < n; i++)
+                in[i] = (char)('a' + (i % 26));
+            if (q < n)
+                in[q] = '"';
+            if (n > 2 && q + 2 < n)
+                in[n - 1] = '"';
+            size_t w = 0;
+            want[w++] = '"';
+            for (size_t i = 0; i < n; i++) {
+                want[w++] = in[i];
+                if (in[i] == '"')
+                    want[w++] = '"';
+            }
+            want[w++] = '"';
+            want[w++] = '\n';
+            sp_str v = { in, n };
+            sp_column c = {0};
+            c.v.str = &v;
+            const char *got = one("csv", "String", &c, 1) + 4; /* after "c"\n */
+            if (strlen(got) != w || memcmp(got, want, w) != 0) {
+                SP_T_FAIL("n=%zu q=%zu: got %s want %.*s", n, q, got, (int)w, want);
+                return;
+            }
+        }
+    }
+}
+
 TEST(integers_bools_nulls)
 {
     int64_t i[] = {0, -1, INT64_MIN, INT64_MAX, 42};
@@ -330,6 +365,7 @@ int main(void)
 {
     RUN(registry);
     RUN(strings_escaped_like_clickhouse);
+    RUN(csv_quotes_at_every_position);
     RUN(integers_bools_nulls);
     RUN(floats);
     RUN(dates_and_times);
