@@ -1,11 +1,13 @@
 /* sp_ingest_path: the small pieces under ingest: a block arena, the
  * jsonpath subset Tinybird uses, compact JSON text and ClickHouse composite
  * literals (`[1,'a']`, `{'k':1}`) read into JSON trees. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sp_error.h"
+#include "sp_dtoa.h"
 #include "sp_ingest_int.h"
 
 /* ------------------------------------------------------------------ arena */
@@ -231,17 +233,35 @@ json_t *sp__jpath_eval(const sp__jpath *p, json_t *root)
 
 /* ------------------------------------------------------------ JSON text */
 
+/* shortest round-trip text (sp_dtoa: the formatters' hot-path code, far
+ * cheaper than a printf/strtod search); 0 when buf is too small */
 size_t sp__fmt_double(double v, char *buf, size_t size)
 {
-    int n = 0;
-    for (int prec = 15; prec <= 17; prec++) {
-        n = snprintf(buf, size, "%.*g", prec, v);
-        if (n < 0 || (size_t)n >= size)
-            return 0;
-        if (strtod(buf, NULL) == v)
-            break;
-    }
-    return (size_t)n;
+    char tmp[SP_DTOA_BUFSIZE];
+    size_t n = sp_dtoa(v, tmp);
+    if (n >= size)
+        return 0;
+    memcpy(buf, tmp, n);
+    buf[n] = '\0';
+    return n;
+}
+
+/* decimal text of a JSON integer without printf */
+static size_t fmt_i64(json_int_t v, char *buf)
+{
+    char tmp[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t k = 0;
+    if (v < 0)
+        buf[k++] = '-';
+    while (n)
+        buf[k++] = tmp[--n];
+    return k;
 }
 
 static int json_str(const char *s, size_t n, sp_buf *out, sp_error *err)
@@ -310,7 +330,7 @@ int sp__json_compact(json_t *v, sp_buf *out, sp_error *err)
     case JSON_STRING:
         return json_str(json_string_value(v), json_string_length(v), out, err);
     case JSON_INTEGER:
-        return sp_buf_addf(out, err, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return sp_buf_add(out, num, fmt_i64(json_integer_value(v), num), err);
     case JSON_REAL: {
         size_t n = sp__fmt_double(json_real_value(v), num, sizeof(num));
         return sp_buf_add(out, num, n, err);
