@@ -213,6 +213,12 @@ int sp_project_check_secrets(sp_project *p, sp_error *err);
  * unknown tables, columns or functions become diagnostics `path:line: SQL:
  * reason`.  Touches no data. */
 int sp_project_check_queries(sp_project *p, sp_error *err);
+/* sp_project_check_kafka: build the librdkafka producer configuration of
+ * every Kafka connection (secrets resolved through the project's
+ * environment) without connecting: each rejected key is a diagnostic
+ * `path:line: KEY: reason` (librdkafka's reason, never a secret value).
+ * Connections whose secrets are missing are left to check_secrets. */
+int sp_project_check_kafka(sp_project *p, sp_error *err);
 size_t sp_project_ndiag(const sp_project *p);
 const char *sp_project_diag(const sp_project *p, size_t i); /* one line */
 

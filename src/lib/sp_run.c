@@ -217,10 +217,8 @@ static void pv_free(sp_sink *base)
 int sp_sink_for(const sp_sinkcfg *cfg, const sp_sink_vt **out, sp_error *err)
 {
     if (cfg->conn_type == SP_CONN_KAFKA) {
-        return sp_error_set(err, SP_EUNSUPPORTED, 0,
-                            "pipe '%s': this build has no Kafka delivery yet (it arrives "
-                            "with the Kafka delivery issue); preview with --dry-run",
-                            cfg->pipe->name);
+        *out = &sp_sink_kafka;
+        return 0;
     }
     if (cfg->conn_type == SP_CONN_GCS)
         return sp_error_set(err, SP_EUNSUPPORTED, 0,

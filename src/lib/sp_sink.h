@@ -70,6 +70,7 @@ struct sp_sink {
 };
 
 extern const sp_sink_vt sp_sink_objects;
+extern const sp_sink_vt sp_sink_kafka; /* sp_sink_kafka.c */
 
 /* sp_sink_for: the sink implementation for a resolved config, or SP_EDEF /
  * SP_EUNSUPPORTED naming the connection type. */

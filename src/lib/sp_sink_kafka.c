@@ -1,0 +1,381 @@
+/* sp_sink_kafka: one Kafka message per result row.
+ *
+ * value   = the row's NDJSON line without the newline (sp_format_ndjson)
+ * key     = none, or the text of column EXPORT_KAFKA_KEY (sp_fmt_value_text)
+ * headers = job_id, pipe
+ *
+ * An idempotent producer (sp_kafka_conf defaults).  Messages are produced
+ * with RD_KAFKA_MSG_F_COPY (a batch lives only during the write call) into
+ * librdkafka's bounded queue; a full queue is waited out with poll(100 ms).
+ * Delivery reports are counted (acked / failed, first error kept); finish
+ * flushes until every report arrived, and succeeds only if every message was
+ * acknowledged.  EXPORT_KAFKA_TRANSACTIONAL true makes each run one
+ * transaction (transactional.id `sinkpipe-<pipe>`): committed at finish,
+ * aborted on failure. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "sp_format.h"
+#include "sp_kafka_conf.h"
+#include "sp_sink.h"
+
+#define META_TIMEOUT_MS 10000
+#define TXN_TIMEOUT_MS 30000
+#define ABORT_DRAIN_MS 5000
+
+typedef struct kafka_sink {
+    sp_sink base;
+    const sp_sink_ctx *ctx;
+    const sp_schema *schema;
+    rd_kafka_t *rk;
+    const char *topic;
+    const char *pipe;
+    int key_col; /* -1: no key */
+    int txn;     /* transactional run */
+    int txn_open;
+    int64_t msg_timeout_ms;
+    sp_buf vals; /* one batch's values, back to back */
+    sp_buf key;
+    size_t *ends; /* end offset of each row's value in vals */
+    size_t ends_cap;
+    uint64_t produced, acked, failed, acked_bytes;
+    rd_kafka_resp_err_t first_err;
+    int done; /* finish or abort ran */
+} kafka_sink;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* delivery reports: served by rd_kafka_poll/flush on the caller's thread */
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    kafka_sink *k = opaque;
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        k->acked++;
+        k->acked_bytes += m->len;
+    } else {
+        if (!k->failed)
+            k->first_err = m->err;
+        k->failed++;
+    }
+}
+
+static int txn_error(kafka_sink *k, const char *what, rd_kafka_error_t *e, sp_error *err)
+{
+    int retriable = rd_kafka_error_is_retriable(e);
+    int rc = sp_error_set(err, SP_ESINK, retriable, "pipe '%s': topic '%s': %s: %s", k->pipe,
+                          k->topic, what, rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+    return rc;
+}
+
+/* the topic exists (or the broker created it on request) */
+static int check_topic(kafka_sink *k, sp_error *err)
+{
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(k->rk, k->topic, NULL);
+    if (!rkt)
+        return sp_error_set(err, SP_EDEF, 0, "pipe '%s': topic '%s': %s", k->pipe, k->topic,
+                            rd_kafka_err2str(rd_kafka_last_error()));
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(k->rk, 0, rkt, &md, META_TIMEOUT_MS);
+    int rc = 0;
+    if (e)
+        rc = sp_error_set(err, SP_ENET, 1,
+                          "pipe '%s': connection '%s': cannot read metadata of topic '%s': %s",
+                          k->pipe, k->ctx->cfg->connection_name, k->topic,
+                          rd_kafka_err2str(e));
+    else if (md->topic_cnt < 1 || md->topics[0].err)
+        rc = sp_error_set(err, SP_EDEF, 0,
+                          "pipe '%s': topic '%s' does not exist on connection '%s' (%s)",
+                          k->pipe, k->topic, k->ctx->cfg->connection_name,
+                          rd_kafka_err2str(md->topic_cnt ? md->topics[0].err
+                                                         : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART));
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+    return rc;
+}
+
+static int find_key(kafka_sink *k, const char *col, sp_error *err)
+{
+    for (size_t i = 0; i < k->schema->ncols; i++) {
+        if (!strcmp(k->schema->names[i], col)) {
+            k->key_col = (int)i;
+            return 0;
+        }
+    }
+    char list[512];
+    size_t n = 0;
+    list[0] = '\0';
+    for (size_t i = 0; i < k->schema->ncols && n < sizeof list; i++)
+        n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "",
+                              k->schema->names[i]);
+    return sp_error_set(err, SP_EDEF, 0,
+                        "pipe '%s': EXPORT_KAFKA_KEY: unknown column '%s' (columns: %s)",
+                        k->pipe, col, list);
+}
+
+static void kf_free(sp_sink *base);
+
+static int open_producer(kafka_sink *k, sp_error *err)
+{
+    const sp_sinkcfg *cfg = k->ctx->cfg;
+    int rc = 0;
+    if (!*k->topic)
+        return sp_error_set(err, SP_EDEF, 0, "pipe '%s': EXPORT_KAFKA_TOPIC: empty topic",
+                            k->pipe);
+    const char *kc = sp_kvlist_get(cfg->keys, "EXPORT_KAFKA_KEY");
+    if (kc && *kc && (rc = find_key(k, kc, err)) != 0)
+        return rc;
+    const char *tx = sp_kvlist_get(cfg->keys, "EXPORT_KAFKA_TRANSACTIONAL");
+    k->txn = tx && !strcasecmp(tx, "true");
+
+    rd_kafka_conf_t *conf = NULL;
+    rc = sp_kafka_conf_build(cfg->connection_name, &cfg->conn, 1, &conf, NULL, err);
+    if (rc)
+        return rc;
+    char es[512];
+    if (k->txn) {
+        char tid[300];
+        snprintf(tid, sizeof tid, "sinkpipe-%s", k->pipe);
+        if (rd_kafka_conf_set(conf, "transactional.id", tid, es, sizeof es)) {
+            rd_kafka_conf_destroy(conf);
+            return sp_error_set(err, SP_EDEF, 0, "pipe '%s': EXPORT_KAFKA_TRANSACTIONAL: %s",
+                                k->pipe, es);
+        }
+    }
+    char v[32];
+    size_t vn = sizeof v;
+    k->msg_timeout_ms = 300000;
+    if (rd_kafka_conf_get(conf, "message.timeout.ms", v, &vn) == RD_KAFKA_CONF_OK)
+        k->msg_timeout_ms = strtoll(v, NULL, 10);
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_opaque(conf, k);
+    k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, es, sizeof es);
+    if (!k->rk) {
+        rd_kafka_conf_destroy(conf);
+        for (size_t i = 0; i < cfg->conn.n; i++)
+            if (cfg->conn.v[i].secret)
+                sp_kafka_scrub(es, sizeof es, cfg->conn.v[i].value);
+        return sp_error_set(err, SP_EDEF, 0, "pipe '%s': connection '%s': %s", k->pipe,
+                            cfg->connection_name, es);
+    }
+    rc = check_topic(k, err);
+    if (!rc && k->txn) {
+        rd_kafka_error_t *e = rd_kafka_init_transactions(k->rk, TXN_TIMEOUT_MS);
+        if (e)
+            return txn_error(k, "init_transactions", e, err);
+        e = rd_kafka_begin_transaction(k->rk);
+        if (e)
+            return txn_error(k, "begin_transaction", e, err);
+        k->txn_open = 1;
+    }
+    return rc;
+}
+
+static int kf_open(sp_sink **out, const sp_sink_ctx *ctx, const sp_schema *s, sp_error *err)
+{
+    *out = NULL;
+    kafka_sink *k = calloc(1, sizeof *k);
+    if (!k)
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+    k->base.vt = &sp_sink_kafka;
+    k->ctx = ctx;
+    k->schema = s;
+    k->pipe = ctx->cfg->pipe->name;
+    k->topic = ctx->cfg->topic ? ctx->cfg->topic : "";
+    k->key_col = -1;
+    sp_buf_init(&k->vals, 256u << 20);
+    sp_buf_init(&k->key, 1u << 20);
+    int rc = open_producer(k, err);
+    if (rc) {
+        kf_free(&k->base);
+        return rc;
+    }
+    *out = &k->base;
+    return 0;
+}
+
+static int produce_one(kafka_sink *k, const char *val, size_t vlen, const char *key,
+                       size_t klen, sp_error *err)
+{
+    for (;;) {
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            k->rk, RD_KAFKA_V_TOPIC(k->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_VALUE((void *)val, vlen), RD_KAFKA_V_KEY((void *)key, klen),
+            RD_KAFKA_V_HEADER("job_id", k->ctx->job_id, -1),
+            RD_KAFKA_V_HEADER("pipe", k->pipe, -1), RD_KAFKA_V_END);
+        if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            k->produced++;
+            return 0;
+        }
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            return sp_error_set(err, SP_ESINK, 0, "pipe '%s': topic '%s': produce: %s",
+                                k->pipe, k->topic, rd_kafka_err2str(e));
+        /* backpressure: serve delivery reports until the queue has room */
+        rd_kafka_poll(k->rk, 100);
+        if (k->ctx->cancel && *k->ctx->cancel)
+            return sp_error_set(err, SP_ECANCELLED, 0, "cancelled");
+    }
+}
+
+static int kf_write(sp_sink *base, const sp_batch *b, sp_error *err)
+{
+    kafka_sink *k = (kafka_sink *)base;
+    if (k->ctx->cancel && *k->ctx->cancel)
+        return sp_error_set(err, SP_ECANCELLED, 0, "cancelled");
+    if (b->nrows > k->ends_cap) {
+        size_t *n = realloc(k->ends, b->nrows * sizeof *n);
+        if (!n)
+            return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+        k->ends = n;
+        k->ends_cap = b->nrows;
+    }
+    sp_buf_reset(&k->vals);
+    for (size_t i = 0; i < b->nrows; i++) {
+        int rc = sp_format_ndjson.row(&k->vals, k->schema, b, i, err);
+        if (rc)
+            return rc;
+        k->ends[i] = k->vals.len - 1; /* without the newline */
+    }
+    size_t start = 0;
+    for (size_t i = 0; i < b->nrows; i++) {
+        const char *key = NULL;
+        size_t klen = 0;
+        if (k->key_col >= 0) {
+            const sp_column *c = &b->cols[k->key_col];
+            if (!(c->nulls && c->nulls[i])) { /* a NULL key: no key */
+                sp_buf_reset(&k->key);
+                int rc = sp_fmt_value_text(&k->key, c, i, err);
+                if (rc)
+                    return rc;
+                key = k->key.data ? k->key.data : "";
+                klen = k->key.len;
+            }
+        }
+        int rc = produce_one(k, k->vals.data + start, k->ends[i] - start, key, klen, err);
+        if (rc)
+            return rc;
+        start = k->ends[i] + 1;
+    }
+    rd_kafka_poll(k->rk, 0);
+    return 0;
+}
+
+/* wait for every delivery report (deadline: message.timeout.ms + margin) */
+static void drain(kafka_sink *k, int64_t budget_ms)
+{
+    int64_t deadline = now_ms() + budget_ms;
+    while (k->acked + k->failed < k->produced && now_ms() < deadline) {
+        if (k->ctx->cancel && *k->ctx->cancel)
+            break;
+        rd_kafka_flush(k->rk, 200);
+    }
+    rd_kafka_poll(k->rk, 0);
+}
+
+static void fill_result(kafka_sink *k, sp_run_result *res, uint64_t rows, uint64_t bytes)
+{
+    res->messages_acked = rows;
+    res->written_rows = rows;
+    res->written_bytes = bytes;
+    char uri[1024];
+    snprintf(uri, sizeof uri, "kafka://%s/%s", k->ctx->cfg->connection_name, k->topic);
+    sp_run_result_add_object(res, uri, bytes, rows);
+}
+
+static void txn_abort(kafka_sink *k)
+{
+    if (!k->txn_open)
+        return;
+    k->txn_open = 0;
+    rd_kafka_error_t *e = rd_kafka_abort_transaction(k->rk, TXN_TIMEOUT_MS);
+    if (e)
+        rd_kafka_error_destroy(e);
+}
+
+static int kf_finish(sp_sink *base, sp_run_result *res, sp_error *err)
+{
+    kafka_sink *k = (kafka_sink *)base;
+    k->done = 1;
+    drain(k, k->msg_timeout_ms + 5000);
+    int rc = 0;
+    if (k->ctx->cancel && *k->ctx->cancel && k->acked < k->produced)
+        rc = sp_error_set(err, SP_ECANCELLED, 0, "cancelled");
+    else if (k->acked < k->produced)
+        rc = sp_error_set(err, SP_ESINK, 1,
+                          "pipe '%s': topic '%s': %llu of %llu messages acknowledged; first "
+                          "error: %s",
+                          k->pipe, k->topic, (unsigned long long)k->acked,
+                          (unsigned long long)k->produced,
+                          k->failed ? rd_kafka_err2str(k->first_err)
+                                    : "delivery reports did not arrive in time");
+    if (k->txn) {
+        if (!rc) {
+            rd_kafka_error_t *e = rd_kafka_commit_transaction(k->rk, TXN_TIMEOUT_MS);
+            k->txn_open = 0;
+            if (e) {
+                rc = txn_error(k, "commit_transaction", e, err);
+                k->txn_open = 1;
+            }
+        }
+        if (rc) {
+            txn_abort(k);
+            fill_result(k, res, 0, 0); /* an aborted transaction delivers nothing */
+            return rc;
+        }
+    } else if (rc) {
+        rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE);
+        rd_kafka_poll(k->rk, 0);
+    }
+    fill_result(k, res, k->acked, k->acked_bytes);
+    return rc;
+}
+
+static void kf_abort(sp_sink *base, sp_run_result *res)
+{
+    kafka_sink *k = (kafka_sink *)base;
+    if (k->done)
+        return;
+    k->done = 1;
+    if (k->txn) {
+        txn_abort(k);
+        fill_result(k, res, 0, 0);
+        return;
+    }
+    /* at-least-once: what is queued is dropped, what is in flight may still
+     * be acknowledged; what was acknowledged stays */
+    rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE);
+    drain(k, ABORT_DRAIN_MS);
+    fill_result(k, res, k->acked, k->acked_bytes);
+}
+
+static void kf_free(sp_sink *base)
+{
+    kafka_sink *k = (kafka_sink *)base;
+    if (!k)
+        return;
+    if (k->rk) {
+        if (k->txn_open)
+            txn_abort(k);
+        rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_poll(k->rk, 0);
+        rd_kafka_destroy(k->rk);
+    }
+    sp_buf_release(&k->vals);
+    sp_buf_release(&k->key);
+    free(k->ends);
+    free(k);
+}
+
+const sp_sink_vt sp_sink_kafka = { "kafka", kf_open, kf_write, kf_finish, kf_abort, kf_free };
