@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# bench/kafka.sh — Kafka sink throughput (called at the end of bench/run.sh;
+# runs alone too: BUILD=build bash bench/kafka.sh).
+#
+#   kafka-produce   sinkpipe run of a pipe `SELECT * FROM events LIMIT N`
+#                   (query + ndjson + produce, every message acknowledged)
+#                   vs  kcat -P producing the same pre-rendered lines
+#                   (`sinkpipe sql --format ndjson` output, read from a file)
+#
+# Both produce to the same mock broker (tests/tools/kafka_mock, librdkafka's
+# mock cluster, 3 brokers on loopback), each to its own topic of
+# BENCH_KAFKA_PARTITIONS (default 16) partitions, with the same producer
+# settings (enable.idempotence=true, acks=all).  The mock keeps only ~5 MiB
+# per partition (older data is dropped silently, acknowledged all the same),
+# so the delivered count is checked from the partitions' end offsets, not
+# by reading the messages back.  BENCH_KAFKA_ROWS (default 1000000) sets
+# the size.  Informative only: nothing fails because a machine is slow.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+ROWS=${BENCH_KAFKA_ROWS:-1000000}
+PARTS=${BENCH_KAFKA_PARTITIONS:-16}
+root=$PWD
+case "$BUILD" in /*) bdir=$BUILD ;; *) bdir=$root/$BUILD ;; esac
+sp="$bdir/sinkpipe"
+measure="$bdir/bench/measure"
+duck="$bdir/bench/duck"
+SINKPIPE_BUILD=$bdir
+. "$root/tests/harness/kafka.sh"
+if ! kafka_available; then
+  echo "bench kafka: skipped (needs $(kafka_mock_bin) and kcat)" >&2
+  exit 0
+fi
+work=$(mktemp -d "${TMPDIR:-/tmp}/sinkpipe-bench-kafka.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+kafka_start --brokers 3 --topic "bench_sp:$PARTS" --topic "bench_kcat:$PARTS" || exit 1
+
+proj="$work/project"
+mkdir -p "$proj/datasources" "$proj/pipes" "$proj/connections"
+cp examples/seed/datasources/events.datasource "$proj/datasources/"
+printf 'TYPE kafka\nKAFKA_BOOTSTRAP_SERVERS %s\nKAFKA_SECURITY_PROTOCOL PLAINTEXT\n' \
+  "$KAFKA_BOOTSTRAP" >"$proj/connections/bench_kafka.connection"
+cat >"$proj/pipes/bench_kafka.pipe" <<PIPE
+NODE publish
+SQL >
+    SELECT * FROM events LIMIT $ROWS
+
+TYPE sink
+EXPORT_CONNECTION_NAME bench_kafka
+EXPORT_KAFKA_TOPIC bench_sp
+EXPORT_SCHEDULE @on-demand
+PIPE
+
+echo "bench kafka: generating $ROWS rows in the embedded engine" >&2
+"$sp" -p "$proj" sql "SELECT 1" >/dev/null
+db="$proj/.sinkpipe/sinkpipe.duckdb"
+"$duck" "$db" "INSERT INTO events BY NAME SELECT
+    CAST(TIMESTAMP '2026-11-22 00:00:00' + to_seconds(i % 259200) AS TIMESTAMP_S) AS timestamp,
+    ['click','view','purchase','signup'][1 + (i % 4)::INTEGER] AS event_type,
+    'user_' || (i % 100000) AS user_id,
+    'session_' || (i % 1000000) AS session_id,
+    '{\"page\":\"/p/' || (i % 977) || '\",\"q\":\"a,b\"}' AS payload,
+    (i % 500000) / 7.0 AS amount,
+    (i % 1000) * 0.25 AS duration,
+    'meta ' || i AS metadata
+  FROM range($ROWS) t(i)"
+"$sp" -p "$proj" sql --format ndjson "SELECT * FROM events LIMIT $ROWS" >"$work/lines.ndjson"
+
+# end offsets of every partition of TOPIC, summed: the acknowledged count
+delivered() {
+  local t=$1 p sum=0 off
+  for ((p = 0; p < PARTS; p++)); do
+    off=$(kcat -Q -b "$KAFKA_BOOTSTRAP" -t "$t:$p:-1" 2>/dev/null | sed -n 's/.* offset \([0-9-]*\)$/\1/p')
+    sum=$((sum + ${off:-0}))
+  done
+  echo "$sum"
+}
+
+measure_run() { # → SECS RSS; stdin is passed on
+  local log="$work/measure.log"
+  "$measure" "$@" >/dev/null 2>"$log" || { tail -5 "$log" >&2; return 1; }
+  read -r SECS RSS < <(grep '^measure:' "$log" | tail -1 | cut -d' ' -f2-)
+}
+
+if ! measure_run "$sp" -p "$proj" run bench_kafka; then
+  echo "bench kafka: sinkpipe run failed" >&2; exit 0
+fi
+s1=$SECS m1=$RSS
+measure_run kcat -P -b "$KAFKA_BOOTSTRAP" -t bench_kcat -X enable.idempotence=true \
+  -X acks=all <"$work/lines.ndjson" || { echo "bench kafka: kcat -P failed" >&2; exit 0; }
+s2=$SECS m2=$RSS
+d1=$(delivered bench_sp) d2=$(delivered bench_kcat)
+
+printf '\n%-16s %12s %10s %9s | %12s %10s %9s | %7s\n' benchmark "rows/s" "secs" "RSS MiB" \
+  "kcat rows/s" "kcat secs" "kcat MiB" "ratio"
+printf '%-16s %12s %10s %9s | %12s %10s %9s | %6sx\n' kafka-produce \
+  "$(awk -v n="$ROWS" -v s="$s1" 'BEGIN{printf "%.0f", n/s}')" "$s1" "$((m1 / 1024))" \
+  "$(awk -v n="$ROWS" -v s="$s2" 'BEGIN{printf "%.0f", n/s}')" "$s2" "$((m2 / 1024))" \
+  "$(awk -v a="$s1" -v b="$s2" 'BEGIN{printf "%.2f", b/a}')"
+echo
+echo "acknowledged in the broker: sinkpipe $d1 of $ROWS, kcat $d2 of $ROWS ($PARTS partitions each)"
+echo "ratio = kcat produce time / sinkpipe query+format+produce time (aim >= 0.5); RSS = peak resident memory"
+[ "$d1" = "$ROWS" ] || echo "bench kafka: WARNING: sinkpipe delivered $d1 of $ROWS" >&2
