@@ -85,3 +85,4 @@ ours_csv=$(stat -c %s "$work/out/events_export.csv")
 echo
 echo "sizes: sinkpipe csv.gz $ours_gz bytes, DuckDB csv.gz $peer_gz bytes, csv $ours_csv bytes"
 echo "ratio = peer time / sinkpipe time (higher is better for sinkpipe); RSS = peak resident memory"
+BUILD="$BUILD" bash bench/kafka.sh
