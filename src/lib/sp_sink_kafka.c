@@ -294,14 +294,44 @@ static void fill_result(kafka_sink *k, sp_run_result *res, uint64_t rows, uint64
     sp_run_result_add_object(res, uri, bytes, rows);
 }
 
+static void fence(kafka_sink *k)
+{
+    const sp_sinkcfg *cfg = k->ctx->cfg;
+    rd_kafka_conf_t *conf = NULL;
+    if (sp_kafka_conf_build(cfg->connection_name, &cfg->conn, 1, &conf, NULL, NULL))
+        return;
+    char tid[300], es[256];
+    snprintf(tid, sizeof tid, "sinkpipe-%s", k->pipe);
+    rd_kafka_t *rk = NULL;
+    if (rd_kafka_conf_set(conf, "transactional.id", tid, es, sizeof es) == RD_KAFKA_CONF_OK)
+        rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, es, sizeof es);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        return;
+    }
+    rd_kafka_error_t *e = rd_kafka_init_transactions(rk, TXN_TIMEOUT_MS);
+    if (e)
+        rd_kafka_error_destroy(e);
+    rd_kafka_destroy(rk);
+}
+
 static void txn_abort(kafka_sink *k)
 {
     if (!k->txn_open)
         return;
     k->txn_open = 0;
     rd_kafka_error_t *e = rd_kafka_abort_transaction(k->rk, TXN_TIMEOUT_MS);
-    if (e)
+    for (int i = 0; e && rd_kafka_error_is_retriable(e) && i < 5; i++) {
         rd_kafka_error_destroy(e);
+        e = rd_kafka_abort_transaction(k->rk, TXN_TIMEOUT_MS);
+    }
+    if (e) {
+        /* the producer is fenced or in a fatal state: a new producer with
+         * the same transactional.id makes the coordinator abort the open
+         * transaction (Kafka's fencing) */
+        rd_kafka_error_destroy(e);
+        fence(k);
+    }
 }
 
 static int kf_finish(sp_sink *base, sp_run_result *res, sp_error *err)
