@@ -115,10 +115,10 @@ k=$(consume events_export -f '%k\n' 2>&1 | sort -u)
 expect_eq "no message key by default" "$k" ""
 
 # ------------------------------------------- SDK-generated datafiles
-# (only when the SDK is already installed by sdk_generate.sh: no npm here)
 TS=$E2E_ROOT/examples/ts
-hash=$(cat "$TS/package.json" "$TS/package-lock.json" 2>/dev/null | sha256sum | cut -c1-16)
-sdk=${SINKPIPE_SDK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sinkpipe/sdk}/$hash
+. "$E2E_ROOT/tests/harness/sdk.sh"
+sdk_install "$E2E_TMP/npm.log" || { not_ok "npm ci installs the pinned SDK"; show "$E2E_TMP/npm.log"; }
+sdk=${SDK_DIR:-/nonexistent}
 if [ -f "$sdk/.complete" ] && command -v node >/dev/null 2>&1; then
   W=$E2E_TMP/ts GEN=$E2E_TMP/gen
   mkdir -p "$W"
@@ -146,7 +146,7 @@ if [ -f "$sdk/.complete" ] && command -v node >/dev/null 2>&1; then
     not_ok "tinybird generate + append (SDK-generated project)"; show "$E2E_TMP/gen.log"
   fi
 else
-  ok "skipped: SDK-generated project (run tests/e2e/sdk_generate.sh first to install the SDK)"
+  not_ok "the SDK is installed for the SDK-generated project"
 fi
 
 # ------------------------------------------------------------ faults

@@ -18,28 +18,12 @@ export KAFKA_KEY=e2e-key KAFKA_SECRET=e2e-secret
 export STREAMING_KAFKA_KEY=e2e-skey STREAMING_KAFKA_SECRET=e2e-ssecret
 
 # ------------------------------------------------------------ install SDK
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  not_ok "node and npm are installed (scripts/setup.sh installs them)"
+. "$E2E_ROOT/tests/harness/sdk.sh"
+if ! sdk_install "$E2E_TMP/npm.log"; then
+  not_ok "npm ci installs the pinned SDK"; sed 's/^/#   /' "$E2E_TMP/npm.log" | tail -20
   finish
 fi
-hash=$(cat "$TS/package.json" "$TS/package-lock.json" | sha256sum | cut -c1-16)
-cache_root=${SINKPIPE_SDK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sinkpipe/sdk}
-sdk=$cache_root/$hash
-if [ ! -f "$sdk/.complete" ]; then
-  mkdir -p "$cache_root"
-  stage=$(mktemp -d "$cache_root/.install.XXXXXX")
-  cp "$TS/package.json" "$TS/package-lock.json" "$stage/"
-  if (cd "$stage" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) \
-       >"$E2E_TMP/npm.log" 2>&1; then
-    touch "$stage/.complete"
-    # another run may have won the race: keep theirs
-    mv -T "$stage" "$sdk" 2>/dev/null || rm -rf "$stage"
-  else
-    rm -rf "$stage"
-    not_ok "npm ci installs the pinned SDK"; sed 's/^/#   /' "$E2E_TMP/npm.log" | tail -20
-    finish
-  fi
-fi
+sdk=$SDK_DIR
 pinned=$(node -p 'require(process.argv[1]).version' "$sdk/node_modules/@tinybirdco/sdk/package.json")
 want=$(node -p 'require(process.argv[1]).dependencies["@tinybirdco/sdk"]' "$TS/package.json")
 expect_eq "the installed SDK is the pinned version" "$pinned" "$want"
