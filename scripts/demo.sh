@@ -4,8 +4,10 @@
 #
 # The seed's S3 connections point at AWS; here each is redirected to a local
 # folder (demo/s3/<bucket>/…) with SINKPIPE_CONNECTION__<name>__S3_ENDPOINT,
-# the same mechanism a user has for staging environments.  Kafka pipes are
-# shown with --dry-run (the messages they would publish).
+# the same mechanism a user has for staging environments.  The Kafka
+# connections are pointed at a local broker (librdkafka's mock cluster,
+# tests/tools/kafka_mock: the real protocol, no SASL/SSL, so PLAINTEXT), and
+# what each Kafka pipe published is read back with kcat.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -39,9 +41,22 @@ for p in s3_events_sink daily_export daily_partition_export; do
   echo "== sinkpipe run $p --now $now"
   "$sp" run "$p" --now "$now"
 done
+echo "== starting a local Kafka broker"
+export SINKPIPE_BUILD="$root/build"
+. "$root/tests/harness/kafka.sh"
+kafka_start --brokers 1 --topic events_export:1 --topic hourly_events:1 --topic high_value_events:1
+for c in events_kafka streaming_kafka; do
+  export "SINKPIPE_CONNECTION__${c}__KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP"
+  export "SINKPIPE_CONNECTION__${c}__KAFKA_SECURITY_PROTOCOL=PLAINTEXT"
+done
 for p in kafka_events_sink hourly_events_to_kafka realtime_event_stream; do
-  echo "== sinkpipe run $p --dry-run --now $now   (Kafka: messages it would publish)"
-  "$sp" run "$p" --dry-run --preview-rows 3 --now "$now"
+  echo "== sinkpipe run $p --now $now   (Kafka)"
+  "$sp" run "$p" --now "$now"
+done
+for t in events_export hourly_events high_value_events; do
+  n=$(kcat -C -b "$KAFKA_BOOTSTRAP" -t "$t" -e -q | wc -l)
+  echo "== kcat: topic $t holds $n messages; the first two:"
+  kcat -C -b "$KAFKA_BOOTSTRAP" -t "$t" -e -q -c 2 | cut -c1-200
 done
 
 echo "== files written under demo/s3"

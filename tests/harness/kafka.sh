@@ -100,8 +100,8 @@ kafka_stop() {
   if [ -n "${KAFKA_PID:-}" ]; then
     local i=0
     while kill -0 "$KAFKA_PID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    kill -9 "$KAFKA_PID" 2>/dev/null
-    wait "$KAFKA_PID" 2>/dev/null
+    kill -9 "$KAFKA_PID" 2>/dev/null || true
+    wait "$KAFKA_PID" 2>/dev/null || true
     KAFKA_PID=
   fi
   if [ -n "${KAFKA_DIR:-}" ]; then rm -rf "$KAFKA_DIR"; KAFKA_DIR=; fi
