@@ -4,9 +4,12 @@
  * key     = none, or the text of column EXPORT_KAFKA_KEY (sp_fmt_value_text)
  * headers = job_id, pipe
  *
- * An idempotent producer (sp_kafka_conf defaults).  Messages are produced
- * with RD_KAFKA_MSG_F_COPY (a batch lives only during the write call) into
- * librdkafka's bounded queue; a full queue is waited out with poll(100 ms).
+ * An idempotent producer (sp_kafka_conf defaults).  A batch's values are
+ * formatted back to back into one buffer that lives until the last of its
+ * messages has its delivery report (a reference count per buffer): messages
+ * are produced without copying.  librdkafka's queue is bounded (messages
+ * and bytes), and so is the memory of the live buffers; a full queue is
+ * waited out with poll(100 ms).
  * Delivery reports are counted (acked / failed, first error kept); finish
  * flushes until every report arrived, and succeeds only if every message was
  * acknowledged.  EXPORT_KAFKA_TRANSACTIONAL true makes each run one
@@ -28,8 +31,16 @@
 #define TXN_TIMEOUT_MS 30000
 #define ABORT_DRAIN_MS 5000
 
+/* one batch's values, alive until each of its messages was reported */
+typedef struct vbatch {
+    struct vbatch *prev, *next;
+    size_t refs; /* messages produced from it and not yet reported */
+    char data[];
+} vbatch;
+
 typedef struct kafka_sink {
     sp_sink base;
+    vbatch *live; /* buffers still referenced by queued messages */
     const sp_sink_ctx *ctx;
     const sp_schema *schema;
     rd_kafka_t *rk;
@@ -60,6 +71,16 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 {
     (void)rk;
     kafka_sink *k = opaque;
+    vbatch *vb = m->_private;
+    if (vb && --vb->refs == 0) {
+        if (vb->prev)
+            vb->prev->next = vb->next;
+        else
+            k->live = vb->next;
+        if (vb->next)
+            vb->next->prev = vb->prev;
+        free(vb);
+    }
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         k->acked++;
         k->acked_bytes += m->len;
@@ -206,17 +227,21 @@ static int kf_open(sp_sink **out, const sp_sink_ctx *ctx, const sp_schema *s, sp
     return 0;
 }
 
-static int produce_one(kafka_sink *k, const char *val, size_t vlen, const char *key,
-                       size_t klen, sp_error *err)
+static int produce_one(kafka_sink *k, vbatch *vb, const char *val, size_t vlen,
+                       const char *key, size_t klen, sp_error *err)
 {
     for (;;) {
+        /* no copy of the value: it lives in vb until its delivery report
+         * (the key is small and copied by librdkafka in any case) */
         rd_kafka_resp_err_t e = rd_kafka_producev(
-            k->rk, RD_KAFKA_V_TOPIC(k->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            k->rk, RD_KAFKA_V_TOPIC(k->topic), RD_KAFKA_V_MSGFLAGS(0),
             RD_KAFKA_V_VALUE((void *)val, vlen), RD_KAFKA_V_KEY((void *)key, klen),
+            RD_KAFKA_V_OPAQUE(vb),
             RD_KAFKA_V_HEADER("job_id", k->ctx->job_id, -1),
             RD_KAFKA_V_HEADER("pipe", k->pipe, -1), RD_KAFKA_V_END);
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
             k->produced++;
+            vb->refs++;
             return 0;
         }
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
@@ -248,26 +273,49 @@ static int kf_write(sp_sink *base, const sp_batch *b, sp_error *err)
             return rc;
         k->ends[i] = k->vals.len - 1; /* without the newline */
     }
+    if (b->nrows == 0)
+        return 0;
+    vbatch *vb = malloc(sizeof *vb + k->vals.len);
+    if (!vb)
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+    memcpy(vb->data, k->vals.data, k->vals.len);
+    vb->refs = 1; /* held by this loop until it ends */
+    vb->prev = NULL;
+    vb->next = k->live;
+    if (k->live)
+        k->live->prev = vb;
+    k->live = vb;
+    int prc = 0;
     size_t start = 0;
-    for (size_t i = 0; i < b->nrows; i++) {
+    for (size_t i = 0; i < b->nrows && !prc; i++) {
         const char *key = NULL;
         size_t klen = 0;
         if (k->key_col >= 0) {
             const sp_column *c = &b->cols[k->key_col];
             if (!(c->nulls && c->nulls[i])) { /* a NULL key: no key */
                 sp_buf_reset(&k->key);
-                int rc = sp_fmt_value_text(&k->key, c, i, err);
-                if (rc)
-                    return rc;
+                prc = sp_fmt_value_text(&k->key, c, i, err);
+                if (prc)
+                    break;
                 key = k->key.data ? k->key.data : "";
                 klen = k->key.len;
             }
         }
-        int rc = produce_one(k, k->vals.data + start, k->ends[i] - start, key, klen, err);
-        if (rc)
-            return rc;
+        prc = produce_one(k, vb, vb->data + start, k->ends[i] - start, key, klen, err);
         start = k->ends[i] + 1;
     }
+    /* drop this loop's reference: freed here if nothing was produced */
+    if (--vb->refs == 0) {
+        if (vb->prev)
+            vb->prev->next = vb->next;
+        else
+            k->live = vb->next;
+        if (vb->next)
+            vb->next->prev = vb->prev;
+        free(vb);
+    }
+    if (prc)
+        return prc;
     rd_kafka_poll(k->rk, 0);
     return 0;
 }
@@ -401,6 +449,13 @@ static void kf_free(sp_sink *base)
         rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         rd_kafka_poll(k->rk, 0);
         rd_kafka_destroy(k->rk);
+    }
+    /* librdkafka holds no message any more: what is still live was never
+     * reported (destroyed with the handle) */
+    while (k->live) {
+        vbatch *n = k->live->next;
+        free(k->live);
+        k->live = n;
     }
     sp_buf_release(&k->vals);
     sp_buf_release(&k->key);
