@@ -233,10 +233,13 @@ expect_contains "the failure says how many rows were acknowledged" "$msg" "$acke
 kafka_cmd "up ${dead:-1}" || not_ok "broker back up for reading"
 got=$(consume fault_dead 2>/dev/null | wc -l | tr -d ' ')
 expect_eq "kcat reads exactly the acknowledged rows" "$got" "$acked"
-if [ -n "$acked" ] && [ "$acked" -gt 0 ] && [ "$acked" -lt "$ROWS" ] 2>/dev/null; then
-  ok "some but not all rows were acknowledged ($acked of $ROWS)"
+# How many reach the live partitions before message.timeout.ms depends on
+# timing (a slow or sanitized build may get none through): what must hold is
+# that not all were acknowledged and that the count is exact (checked above).
+if [ -n "$acked" ] && [ "$acked" -ge 0 ] && [ "$acked" -lt "$ROWS" ] 2>/dev/null; then
+  ok "not all rows were acknowledged ($acked of $ROWS)"
 else
-  not_ok "some but not all rows were acknowledged (got '$acked' of $ROWS)"
+  not_ok "not all rows were acknowledged (got '$acked' of $ROWS)"
 fi
 expect_eq "partition 0 (its leader down) holds nothing" \
   "$(consume fault_dead -p 0 2>/dev/null | wc -l | tr -d ' ')" 0
