@@ -66,21 +66,26 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* vb_release: drop one reference to a value buffer; the last frees it */
+static void vb_release(kafka_sink *k, vbatch *vb)
+{
+    if (!vb || --vb->refs != 0)
+        return;
+    if (vb->prev)
+        vb->prev->next = vb->next;
+    else
+        k->live = vb->next;
+    if (vb->next)
+        vb->next->prev = vb->prev;
+    free(vb);
+}
+
 /* delivery reports: served by rd_kafka_poll/flush on the caller's thread */
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
     kafka_sink *k = opaque;
-    vbatch *vb = m->_private;
-    if (vb && --vb->refs == 0) {
-        if (vb->prev)
-            vb->prev->next = vb->next;
-        else
-            k->live = vb->next;
-        if (vb->next)
-            vb->next->prev = vb->prev;
-        free(vb);
-    }
+    vb_release(k, m->_private);
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         k->acked++;
         k->acked_bytes += m->len;
@@ -304,16 +309,7 @@ static int kf_write(sp_sink *base, const sp_batch *b, sp_error *err)
         prc = produce_one(k, vb, vb->data + start, k->ends[i] - start, key, klen, err);
         start = k->ends[i] + 1;
     }
-    /* drop this loop's reference: freed here if nothing was produced */
-    if (--vb->refs == 0) {
-        if (vb->prev)
-            vb->prev->next = vb->next;
-        else
-            k->live = vb->next;
-        if (vb->next)
-            vb->next->prev = vb->prev;
-        free(vb);
-    }
+    vb_release(k, vb); /* this loop's reference: frees vb if nothing was produced */
     if (prc)
         return prc;
     rd_kafka_poll(k->rk, 0);
