@@ -171,6 +171,16 @@ static int cmd_pipes(const char *dir, int json)
     return 0;
 }
 
+/* "2026-11-25T01:00:00Z" for UTC seconds, into buf */
+static const char *iso_utc(int64_t secs, char *buf, size_t n)
+{
+    time_t tt = (time_t)secs;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
 static int cmd_schedule(const char *dir, int json, int argc, char **argv)
 {
     int64_t from = (int64_t)time(NULL);
@@ -208,11 +218,7 @@ static int cmd_schedule(const char *dir, int json, int argc, char **argv)
             json_object_set_new(o, "schedule", json_string(sch));
             for (long j = 0; j < k; j++) {
                 char t[32];
-                time_t tt = (time_t)next[j];
-                struct tm tm;
-                gmtime_r(&tt, &tm);
-                strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%SZ", &tm);
-                json_array_append_new(times, json_string(t));
+                json_array_append_new(times, json_string(iso_utc(next[j], t, sizeof t)));
             }
             json_object_set_new(o, "next", times);
             json_array_append_new(arr, o);
@@ -220,11 +226,7 @@ static int cmd_schedule(const char *dir, int json, int argc, char **argv)
             printf("%s\t%s", sp_pipe_name(pi), sch);
             for (long j = 0; j < k; j++) {
                 char t[32];
-                time_t tt = (time_t)next[j];
-                struct tm tm;
-                gmtime_r(&tt, &tm);
-                strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%SZ", &tm);
-                printf("\t%s", t);
+                printf("\t%s", iso_utc(next[j], t, sizeof t));
             }
             printf("\n");
         }

@@ -7,18 +7,9 @@
 
 #include "sp_duck_conv.h"
 #include "sp_error.h"
+#include "sp_sql.h"
 
 /* ------------------------------------------------------------ type text */
-
-static int quote_ident(sp_buf *out, const char *s, sp_error *err)
-{
-    int rc = sp_buf_addch(out, '"', err);
-    for (const char *p = s; !rc && *p; p++)
-        rc = *p == '"' ? sp_buf_add(out, "\"\"", 2, err) : sp_buf_addch(out, *p, err);
-    if (!rc)
-        rc = sp_buf_addch(out, '"', err);
-    return rc;
-}
 
 static int type_text(const sp_type *t, int json_ok, const char *col, int depth, sp_buf *out,
                      sp_error *err)
@@ -94,11 +85,11 @@ static int type_text(const sp_type *t, int json_ok, const char *col, int depth, 
             if (i)
                 rc = sp_buf_adds(out, ", ", err);
             if (!rc && t->names && t->names[i]) {
-                rc = quote_ident(out, t->names[i], err);
+                rc = sp_sql_quote_ident(out, t->names[i], err);
             } else if (!rc) {
                 char nm[24];
                 snprintf(nm, sizeof nm, "%zu", i + 1);
-                rc = quote_ident(out, nm, err);
+                rc = sp_sql_quote_ident(out, nm, err);
             }
             if (!rc)
                 rc = sp_buf_addch(out, ' ', err);

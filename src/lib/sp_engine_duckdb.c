@@ -68,26 +68,6 @@ static int exec(duck_engine *e, const char *sql, int code, const char *what, sp_
     return rc;
 }
 
-static int quote_ident(sp_buf *out, const char *s, sp_error *err)
-{
-    int rc = sp_buf_addch(out, '"', err);
-    for (const char *p = s; !rc && *p; p++)
-        rc = *p == '"' ? sp_buf_add(out, "\"\"", 2, err) : sp_buf_addch(out, *p, err);
-    if (!rc)
-        rc = sp_buf_addch(out, '"', err);
-    return rc;
-}
-
-static int quote_string(sp_buf *out, const char *s, sp_error *err)
-{
-    int rc = sp_buf_addch(out, '\'', err);
-    for (const char *p = s; !rc && *p; p++)
-        rc = *p == '\'' ? sp_buf_add(out, "''", 2, err) : sp_buf_addch(out, *p, err);
-    if (!rc)
-        rc = sp_buf_addch(out, '\'', err);
-    return rc;
-}
-
 static int set_now(duck_engine *e, int64_t now_unix, sp_error *err)
 {
     time_t t = now_unix ? (time_t)now_unix : time(NULL);
@@ -259,11 +239,11 @@ static int table_columns(duck_engine *e, const char *database, const char *table
                          "'' ELSE ' NOT NULL' END FROM duckdb_columns() WHERE database_name = ",
                          err);
     if (!rc)
-        rc = quote_string(&q, database, err);
+        rc = sp_sql_quote_string(&q, database, strlen(database), err);
     if (!rc)
         rc = sp_buf_adds(&q, " AND schema_name = 'main' AND table_name = ", err);
     if (!rc)
-        rc = quote_string(&q, table, err);
+        rc = sp_sql_quote_string(&q, table, strlen(table), err);
     if (!rc)
         rc = sp_buf_adds(&q, " ORDER BY column_index", err);
     duckdb_result r;
@@ -313,7 +293,7 @@ static int table_body(duck_engine *e, const sp_datasource *ds, sp_buf *q, sp_err
         if (i)
             rc = sp_buf_adds(q, ", ", err);
         if (!rc)
-            rc = quote_ident(q, c->name, err);
+            rc = sp_sql_quote_ident(q, c->name, err);
         if (!rc)
             rc = sp_buf_addch(q, ' ', err);
         if (!rc) {
@@ -374,7 +354,7 @@ static int duck_ensure(sp_engine *base, const sp_datasource *ds, sp_error *err)
     if (!rc && have.n == 0) {
         rc = sp_buf_adds(&q, "CREATE TABLE IF NOT EXISTS ", err);
         if (!rc)
-            rc = quote_ident(&q, ds->name, err);
+            rc = sp_sql_quote_ident(&q, ds->name, err);
         if (!rc)
             rc = sp_buf_add(&q, body.data, body.len, err);
         if (!rc)
@@ -402,7 +382,7 @@ static int duck_ensure(sp_engine *base, const sp_datasource *ds, sp_error *err)
         snprintf(qname, sizeof qname, "%s_quarantine", ds->name);
         rc = sp_buf_adds(&q, "CREATE TABLE IF NOT EXISTS ", err);
         if (!rc)
-            rc = quote_ident(&q, qname, err);
+            rc = sp_sql_quote_ident(&q, qname, err);
         if (!rc)
             rc = sp_buf_adds(&q,
                              " (insertion_date TIMESTAMP_S, c__error VARCHAR, "
