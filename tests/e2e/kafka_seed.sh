@@ -165,7 +165,12 @@ for e in NOT_LEADER_FOR_PARTITION REQUEST_TIMED_OUT; do
   t=fault_$(echo "$e" | tr 'A-Z' 'a-z')
   fault_pipe "$t" "$t"
   kafka_cmd "err Produce $e 4" || not_ok "push $e errors"
-  if run_pipe "$P" "$t" "$E2E_TMP/$t.json"; then ok "run through $e"; else
+  # one request in flight: librdkafka 2.0's mock does not check an idempotent
+  # producer's sequence numbers, so it could append seq 1 after refusing seq 0
+  # (a real broker refuses it); see test_kafka.c
+  if run_pipe "$P" "$t" "$E2E_TMP/$t.json" \
+       SINKPIPE_CONNECTION__events_kafka__KAFKA_PRODUCER_CONFIG=max.in.flight.requests.per.connection=1; then
+    ok "run through $e"; else
     not_ok "run through $e"; show "$E2E_TMP/$t.json" "$E2E_TMP/$t.json.err"; fi
   kafka_cmd "clear Produce"
   check_topic "$e x4" "$t" "$E2E_TMP/want.all" ordered
