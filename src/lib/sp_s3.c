@@ -858,6 +858,7 @@ static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int
     int rc = 0, refreshed = 0;
     CURLcode cc = CURLE_OK;
     r->code[0] = '\0';
+    r->attempts = 0;
     for (int attempt = 0;; attempt++) {
         creds c;
         memset(&c, 0, sizeof c);
@@ -865,6 +866,7 @@ static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int
         if (rc)
             break;
         xfer x = { .resp = resp };
+        r->attempts++;
         sp_buf_reset(resp);
         r->code[0] = msg[0] = '\0';
         int erc = 0;

@@ -78,6 +78,8 @@ typedef struct sp_s3_req {
     char etag[128];             /* ETag response header, quotes kept */
     uint64_t content_length;    /* Content-Length response header */
     char code[64];              /* S3 error code of a failure ("NoSuchKey") */
+    int attempts;               /* requests sent (> 1: retried; an earlier
+                                 * attempt may have taken effect) */
 } sp_s3_req;
 
 /* sp_s3_do: send r (with retries: timeouts, resets, 500, 502, 503, 504,

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "sp_error.h"
 
 #define DEFAULT_PART ((size_t)8 << 20)
@@ -413,6 +415,56 @@ static int complete_xml(sp_objw *w, sp_buf *b, sp_error *err)
     return rc ? rc : sp_buf_adds(b, "</CompleteMultipartUpload>", err);
 }
 
+/* expected_etag: the ETag S3 gives w's object: the hex MD5 of a single
+ * PUT, or for a multipart upload the MD5 of the parts' binary MD5s, "-N" */
+static int expected_etag(const sp_objw *w, char *out, size_t outsz)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int ml = 0;
+    char hex[33];
+    if (!w->multipart) {
+        if (!EVP_Digest(w->buf ? w->buf : "", w->len, md, &ml, EVP_md5(), NULL))
+            return -1;
+        sp_hex(md, 16, hex);
+        snprintf(out, outsz, "\"%s\"", hex);
+        return 0;
+    }
+    unsigned char *all = malloc((size_t)w->nparts * 16 + 1);
+    if (!all)
+        return -1;
+    for (unsigned i = 0; i < w->nparts; i++) {
+        const char *e = w->etags[i];
+        if (*e == '"')
+            e++;
+        for (int j = 0; j < 16; j++) {
+            unsigned v = 0;
+            if (sscanf(e + 2 * j, "%2x", &v) != 1) {
+                free(all);
+                return -1;
+            }
+            all[16 * i + (unsigned)j] = (unsigned char)v;
+        }
+    }
+    int ok = EVP_Digest(all, (size_t)w->nparts * 16, md, &ml, EVP_md5(), NULL);
+    free(all);
+    if (!ok)
+        return -1;
+    sp_hex(md, 16, hex);
+    snprintf(out, outsz, "\"%s-%u\"", hex, w->nparts);
+    return 0;
+}
+
+/* landed: key holds w's object (HEAD, same ETag) */
+static int landed(const sp_objw *w, const char *key)
+{
+    char want[80];
+    if (expected_etag(w, want, sizeof want))
+        return 0;
+    sp_error e = SP_ERROR_INIT;
+    sp_s3_req r = { .method = "HEAD", .key = key };
+    return call(w->st, &r, &e) == 0 && !strcmp(r.etag, want);
+}
+
 static int s3_commit_as(sp_objw *w, const char *key, int overwrite, uint64_t *size,
                         sp_error *err)
 {
@@ -448,6 +500,7 @@ static int s3_commit_as(sp_objw *w, const char *key, int overwrite, uint64_t *si
     }
     sp_sigv4_kv h[8];
     size_t nh = 0;
+    char code[64] = "";
     if (!overwrite)
         h[nh++] = (sp_sigv4_kv){ "if-none-match", "*" };
     if (!w->multipart) {
@@ -455,6 +508,7 @@ static int s3_commit_as(sp_objw *w, const char *key, int overwrite, uint64_t *si
         sp_s3_req r = { .method = "PUT", .key = key, .headers = h, .nheaders = nh,
                         .body = w->buf ? w->buf : "", .len = w->len, .content_md5 = 1 };
         rc = call(st, &r, err);
+        snprintf(code, sizeof code, "%s", r.code);
     } else {
         sp_buf xml = SP_BUF_INIT(XML_MAX), resp = SP_BUF_INIT(XML_MAX);
         sp_sigv4_kv q[] = { { "uploadId", w->upload_id } };
@@ -463,10 +517,19 @@ static int s3_commit_as(sp_objw *w, const char *key, int overwrite, uint64_t *si
         sp_s3_req r = { .method = "POST", .key = key, .query = q, .nquery = 1,
                         .headers = h, .nheaders = nh, .body = xml.data, .len = xml.len,
                         .resp = &resp };
-        if (!rc)
+        if (!rc) {
             rc = call(st, &r, err);
+            snprintf(code, sizeof code, "%s", r.code);
+        }
         sp_buf_release(&xml);
         sp_buf_release(&resp);
+    }
+    if (rc && (rc == SP_EEXIST || !strcmp(code, "NoSuchUpload")) && landed(w, key)) {
+        /* an earlier attempt took effect and its answer was lost (ours, or
+         * libcurl's own resend on a connection that died): the object under
+         * the key is ours — same ETag, the MD5 of our bytes */
+        sp_error_clear(err);
+        rc = 0;
     }
     if (rc == SP_EEXIST && err && err->code == SP_EEXIST) {
         /* keep the message short and uniform: the caller may retry */
