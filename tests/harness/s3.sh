@@ -54,7 +54,8 @@
 # s3_aws runs $S3_AWS (default /usr/bin/aws, Debian's awscli 2.9) with no
 # user configuration (AWS_CONFIG_FILE=/dev/null, ...), the credentials
 # S3_AWS_KEY / S3_AWS_SECRET / S3_AWS_TOKEN (default: the read-write test
-# ones) and --endpoint-url.  Add --only-show-errors to `aws s3 cp` (its
+# ones), --endpoint-url, and no retries (S3_AWS_MAX_ATTEMPTS, default 1);
+# S3_AWS_WRAP is a command put before it (e.g. `faketime -f -20m`).  Add --only-show-errors to `aws s3 cp` (its
 # progress goes to stdout).
 #
 # Python: $S3_PYTHON, default /usr/bin/python3 (Debian's), else python3.
@@ -194,8 +195,8 @@ s3_aws() {
     AWS_SECRET_ACCESS_KEY="${S3_AWS_SECRET:-$S3_TEST_SECRET}" \
     ${S3_AWS_TOKEN:+AWS_SESSION_TOKEN="$S3_AWS_TOKEN"} \
     AWS_DEFAULT_REGION="$S3_TEST_REGION" AWS_PAGER= AWS_EC2_METADATA_DISABLED=true \
-    AWS_CLI_AUTO_PROMPT=off AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=1 NO_PROXY='*' \
-    "$(s3__aws)" --endpoint-url "$ep" "$@"
+    AWS_CLI_AUTO_PROMPT=off AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS="${S3_AWS_MAX_ATTEMPTS:-1}" NO_PROXY='*' \
+    ${S3_AWS_WRAP:-} "$(s3__aws)" --endpoint-url "$ep" "$@"
 }
 
 # s3_mb BUCKET [REGION]
