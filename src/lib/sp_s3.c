@@ -490,7 +490,7 @@ static int resolve_base(sp_s3 *s, sp_error *err)
         if (f < 0)
             return f;
         if (f) {
-            snprintf(s->source, sizeof s->source, "shared file '%s' profile '%s'", path,
+            snprintf(s->source, sizeof s->source, "shared file '%.400s' profile '%.64s'", path,
                      profile);
             s->have_base = 1;
             return 0;
