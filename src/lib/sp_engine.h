@@ -81,6 +81,9 @@ int sp_engine_duckdb_open(const char *path, sp_engine **out, sp_error *err);
 typedef struct sp_duckdb_opts {
     const char *memory_limit;
     const char *threads;
+    /* the jobs' journal (sp_oplog), exposed read-only to queries as the
+     * view tinybird.sinks_ops_log; NULL: no such view */
+    const char *ops_log;
 } sp_duckdb_opts;
 
 int sp_engine_duckdb_open_opts(const char *path, const sp_duckdb_opts *o, sp_engine **out,
