@@ -329,6 +329,45 @@ long sp_schedule_next_times(const char *schedule, int64_t from, int64_t *out, si
  * "2026-11-25") as UTC seconds. */
 int sp_parse_time(const char *s, int64_t *out, sp_error *err);
 
+/* ------------------------------------------------------------------ serve */
+
+/* The daemon (docs/serve.md): the project's pipes on their schedules, jobs,
+ * the ops log and a Tinybird-compatible HTTP API. */
+typedef struct sp_server sp_server;
+
+/* A log sink: one line per event (no newline), from any thread.  Lines
+ * never hold a token or a secret. */
+typedef void (*sp_log_fn)(void *ud, const char *line);
+
+struct sp_serve_opts {
+    const char *listen; /* "127.0.0.1:7181"; port 0 picks a free port */
+    int log_json;       /* each line a JSON object */
+    sp_log_fn log;      /* NULL: no logging */
+    void *log_ud;
+};
+
+/* sp_server_start: load the project in `dir`, record jobs a crash
+ * interrupted, start the scheduler, the job workers and the HTTP API.
+ * Settings come from the project's environment (docs/serve.md).
+ * *created_tokens (may be NULL) receives "name value" lines of the tokens
+ * created by this start, to be shown once (heap, caller frees; NULL when
+ * none).  Free with sp_server_free(). */
+int sp_server_start(const char *dir, const struct sp_serve_opts *o, sp_server **out,
+                    char **created_tokens, sp_error *err);
+/* "host:port" the API listens on (owned by the server) */
+const char *sp_server_address(const sp_server *s);
+/* sp_server_reload: re-read the datafiles (and tokens); when they are
+ * invalid the running definitions stay and err says why. */
+int sp_server_reload(sp_server *s, sp_error *err);
+/* sp_server_stop: stop accepting requests and fires, let running jobs
+ * finish for the grace period, then cancel them cleanly.  Idempotent. */
+void sp_server_stop(sp_server *s);
+void sp_server_free(sp_server *s); /* stops first */
+
+/* sp_jobs_recent_json: the project's last `limit` jobs (0: all kept),
+ * newest first, as a JSON array (heap text, caller frees; NULL on error). */
+char *sp_jobs_recent_json(const char *dir, size_t limit, sp_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -77,6 +77,14 @@ int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err)
     return 0;
 }
 
+void sp_project_engine_close(sp_project *p)
+{
+    if (p && p->engine) {
+        p->engine->vt->close(p->engine);
+        p->engine = NULL;
+    }
+}
+
 static int ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
