@@ -319,6 +319,13 @@ typedef struct sp_run_result {
 int sp_run(sp_project *p, const char *pipe, const struct sp_run_opts *opts,
            sp_run_result *res, sp_error *err);
 void sp_run_result_release(sp_run_result *res);
+/* sp_run_job: sp_run recorded as a job (trigger "cli") in the project's
+ * ops log (docs/serve.md), so that runs made outside the daemon show in
+ * `sinkpipe jobs` and tinybird.sinks_ops_log.  Dry runs are not recorded.
+ * A failure to write the log is returned after the run (the run's own
+ * error wins). */
+int sp_run_job(sp_project *p, const char *pipe, const struct sp_run_opts *opts,
+               sp_run_result *res, sp_error *err);
 
 /* sp_schedule_next_times: up to n fire times (UTC seconds) of an
  * EXPORT_SCHEDULE expression strictly after `from`; returns how many (0 for

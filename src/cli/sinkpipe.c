@@ -424,7 +424,7 @@ static int cmd_run(const char *dir, int json, int argc, char **argv)
         o.cancel = &g_cancel;
         sp_run_result r;
         sp_error err = SP_ERROR_INIT;
-        int run_rc = sp_run(p, pipe, &o, &r, &err);
+        int run_rc = sp_run_job(p, pipe, &o, &r, &err);
         if (json) {
             json_print(result_json(&r, run_rc, &err, o.dry_run));
         } else {

@@ -643,7 +643,7 @@ int sp_jobs_open(const struct sp_jobs_opts *o, sp_jobs **out, sp_error *err)
     pthread_cond_init(&j->cv, NULL);
     read_boot_id(j->boot_id, sizeof j->boot_id);
     int rc = j->dir ? 0 : sp_error_set(err, SP_ENOMEM, 0, "out of memory");
-    if (!rc && (o->run || o->recover))
+    if (!rc && (o->run || o->recover || o->record))
         rc = sp_oplog_open(j->dir, &j->log, err);
     char path[4096];
     sp_oplog_path(j->dir ? j->dir : ".", path, sizeof path);
@@ -653,7 +653,7 @@ int sp_jobs_open(const struct sp_jobs_opts *o, sp_jobs **out, sp_error *err)
     if (!rc)
         rc = recover(j, r.open, err);
     json_decref(r.open);
-    j->accepting = o->run != NULL;
+    j->accepting = o->run != NULL || o->record;
     for (unsigned i = 0; !rc && o->run && i < j->o.workers; i++) {
         if (pthread_create(&j->th[i], NULL, worker, j) != 0) {
             rc = sp_error_set(err, SP_EINTERNAL, 0, "cannot start a job worker");
@@ -669,15 +669,62 @@ int sp_jobs_open(const struct sp_jobs_opts *o, sp_jobs **out, sp_error *err)
     return 0;
 }
 
+static int submit(sp_jobs *j, const sp_job_spec *spec, int skip_if_busy, const char *given,
+                  char id[40], sp_error *err);
+
 int sp_jobs_submit(sp_jobs *j, const sp_job_spec *spec, int skip_if_busy, char id[40],
                    sp_error *err)
 {
+    return submit(j, spec, skip_if_busy, NULL, id, err);
+}
+
+int sp_jobs_begin(sp_jobs *j, const sp_job_spec *spec, const char *given_id, char id[40],
+                  sp_error *err)
+{
+    int rc = submit(j, spec, 0, given_id, id, err);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&j->mu);
+    job *w = find(j, id);
+    if (w) {
+        w->st = SP_JOB_WORKING;
+        w->started = w->updated = wall();
+    }
+    pthread_mutex_unlock(&j->mu);
+    return 0;
+}
+
+void sp_jobs_end(sp_jobs *j, const char *id, int rc, const sp_run_result *res,
+                 const sp_error *err, double cpu)
+{
+    pthread_mutex_lock(&j->mu);
+    job *w = find(j, id);
+    json_t *api = NULL;
+    if (w && !finished(w)) {
+        sp_job_status st = rc == 0 ? SP_JOB_DONE : rc == SP_ECANCELLED ? SP_JOB_CANCELLED
+                                                                       : SP_JOB_ERROR;
+        const char *msg = rc == 0 ? NULL : st == SP_JOB_CANCELLED ? "cancelled"
+                                         : err && err->msg[0] ? err->msg : sp_strerror(rc);
+        api = finalize(j, w, st, res, msg, rc, cpu);
+    }
+    pthread_mutex_unlock(&j->mu);
+    json_decref(api);
+}
+
+static int submit(sp_jobs *j, const sp_job_spec *spec, int skip_if_busy, const char *given,
+                  char id[40], sp_error *err)
+{
     if (!spec || !spec->pipe)
         return sp_error_set(err, SP_EINVAL, 0, "a job needs a pipe");
+    if (given && (!*given || strlen(given) >= 40))
+        return sp_error_set(err, SP_EINVAL, 0, "job id '%s': 1 to 39 characters", given);
     job *w = job_new(spec);
     if (!w)
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
-    sp_uuid4(w->id);
+    if (given)
+        memcpy(w->id, given, strlen(given) + 1);
+    else
+        sp_uuid4(w->id);
     w->created = w->updated = wall();
     w->st = SP_JOB_WAITING;
     pthread_mutex_lock(&j->mu);

@@ -66,6 +66,7 @@ struct sp_jobs_opts {
     sp_jobs_interrupt_fn interrupt;
     sp_jobs_event_fn event;
     void *ud;
+    int record;               /* no workers, but sp_jobs_begin/_end record runs */
 };
 
 /* sp_jobs_open: read the journal (and recover, if asked), start the
@@ -77,6 +78,15 @@ int sp_jobs_open(const struct sp_jobs_opts *o, sp_jobs **out, sp_error *err);
  * queued again: SP_EEXIST.  SP_ECANCELLED once shutting down. */
 int sp_jobs_submit(sp_jobs *j, const sp_job_spec *spec, int skip_if_busy, char id[40],
                    sp_error *err);
+
+/* sp_jobs_begin / sp_jobs_end: a run made by the caller itself (the CLI's
+ * `run`), recorded as a job: begin journals it as working (id: spec's
+ * given id, or a new UUID, into id[40]); end finishes it with the run's
+ * outcome (rc, *res, err borrowed). */
+int sp_jobs_begin(sp_jobs *j, const sp_job_spec *spec, const char *given_id, char id[40],
+                  sp_error *err);
+void sp_jobs_end(sp_jobs *j, const char *id, int rc, const sp_run_result *res,
+                 const sp_error *err, double cpu);
 
 /* sp_jobs_cancel: a waiting job is dropped (cancelled), a working one is
  * asked to stop (cancelling).  SP_ENOTFOUND for an unknown id, SP_EINVAL

@@ -468,3 +468,37 @@ char *sp_jobs_recent_json(const char *dir, size_t limit, sp_error *err)
         sp_error_set(err, SP_ENOMEM, 0, "out of memory");
     return txt;
 }
+
+int sp_run_job(sp_project *p, const char *pipe, const struct sp_run_opts *opts,
+               sp_run_result *res, sp_error *err)
+{
+    if (opts && opts->dry_run)
+        return sp_run(p, pipe, opts, res, err);
+    static const struct sp_run_opts none;
+    const struct sp_run_opts *o = opts ? opts : &none;
+    struct sp_jobs_opts jo = { sp_project_dir(p), 0, 1, 0, NULL, NULL, NULL, NULL };
+    jo.record = 1;
+    sp_jobs *j = NULL;
+    sp_error lerr = SP_ERROR_INIT;
+    char id[40];
+    sp_job_spec spec = { pipe ? pipe : "", o->now_unix, o->params, o->nparams, o->format,
+                         o->file_template, o->compression, o->strategy, "", "cli" };
+    int lrc = sp_jobs_open(&jo, &j, &lerr);
+    if (!lrc)
+        lrc = sp_jobs_begin(j, &spec, o->job_id, id, &lerr);
+    struct sp_run_opts ro = *o;
+    if (!lrc)
+        ro.job_id = id;
+    struct timespec c0, c1;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+    int rc = sp_run(p, pipe, &ro, res, err);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+    if (!lrc)
+        sp_jobs_end(j, id, rc, res, err, (double)(c1.tv_sec - c0.tv_sec) +
+                                             (double)(c1.tv_nsec - c0.tv_nsec) / 1e9);
+    sp_jobs_free(j);
+    if (!rc && lrc)
+        return sp_error_set(err, lrc, 0, "the run succeeded but was not recorded: %s",
+                            lerr.msg);
+    return rc;
+}

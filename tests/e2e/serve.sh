@@ -247,9 +247,15 @@ sleep_until_idle
 http GET "/v0/jobs?pipe_name=first" -H "$A"
 expect_eq "@once ran once across restarts" "$(jget "$BODY" 'len(d["jobs"])')" "1"
 
+# --- a CLI run is a job too (the daemon holds the database only while it uses it)
+"$SINKPIPE" -p "$P" run by_type --param kind=view --job-id cli-run-1 >/dev/null 2>"$E2E_TMP/run.err"
+expect_eq "CLI run beside the daemon" "$?" 0
+expect_contains "CLI run in sinkpipe jobs" "$("$SINKPIPE" -p "$P" jobs -n 100)" "cli-run-1	done	by_type"
+
 # --- ops log through sinkpipe sql (the daemon does not hold the database while idle)
-OPS=$("$SINKPIPE" -p "$P" sql --format csv "SELECT pipe_name, result, error FROM tinybird.sinks_ops_log WHERE job_id IN ('$ID', '$S1', '$S3') ORDER BY pipe_name, result" 2>&1)
+OPS=$("$SINKPIPE" -p "$P" sql --format csv "SELECT pipe_name, result, error FROM tinybird.sinks_ops_log WHERE job_id IN ('$ID', '$S1', '$S3', 'cli-run-1') ORDER BY pipe_name, result" 2>&1)
 expect_eq "ops log rows" "$OPS" '"pipe_name","result","error"
+"by_type","ok",""
 "by_type","ok",""
 "slow","cancelled","cancelled"
 "slow","error","interrupted"'
