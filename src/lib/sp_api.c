@@ -257,16 +257,21 @@ static void h_sink(call *c, const char *pipe)
     if (!strategy)
         strategy = sp_http_query(c->req, "strategy");
     const char *tmpl = sp_http_query(c->req, "file_template");
+    /* Tinybird's spellings */
+    if (compression && !strcmp(compression, "gz"))
+        compression = "gzip";
+    if (strategy && !strcmp(strategy, "new"))
+        strategy = "create_new";
     if (format && !one_of(format, formats)) {
         fail(c, 400, "format: '%s' is not one of csv, ndjson", format);
         return;
     }
     if (compression && !one_of(compression, codecs)) {
-        fail(c, 400, "compression: '%s' is not one of none, gzip, snappy", compression);
+        fail(c, 400, "compression: '%s' is not one of none, gzip (gz), snappy", compression);
         return;
     }
     if (strategy && !one_of(strategy, strategies)) {
-        fail(c, 400, "write_strategy: '%s' is not one of create_new, replace, truncate",
+        fail(c, 400, "write_strategy: '%s' is not one of create_new (new), replace, truncate",
              strategy);
         return;
     }

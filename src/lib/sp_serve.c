@@ -10,6 +10,7 @@
 #include "sp_buf.h"
 #include "sp_env.h"
 #include "sp_error.h"
+#include "sp_keys.h"
 #include "sp_model.h"
 #include "sp_serve_int.h"
 
@@ -257,11 +258,18 @@ static int load_project(const char *dir, sp_project **out, sp_error *err)
     return 0;
 }
 
-static int setting_num(const sp_env *env, const char *name, double dflt, double lo, double hi,
-                       double *out, sp_error *err)
+/* a setting's default, from the key table (docs/configuration.md) */
+static double dflt_num(const char *name)
+{
+    const sp_keydef *d = sp_keys_find(&sp_keys_serve, name);
+    return d && d->dflt ? strtod(d->dflt, NULL) : 0;
+}
+
+static int setting_num(const sp_env *env, const char *name, double lo, double hi, double *out,
+                       sp_error *err)
 {
     const char *v = sp_env_get(env, name);
-    *out = dflt;
+    *out = dflt_num(name);
     if (!v || !*v)
         return 0;
     char *end;
@@ -274,10 +282,11 @@ static int setting_num(const sp_env *env, const char *name, double dflt, double 
     return 0;
 }
 
-static int setting_bool(const sp_env *env, const char *name, int dflt, int *out, sp_error *err)
+static int setting_bool(const sp_env *env, const char *name, int *out, sp_error *err)
 {
     const char *v = sp_env_get(env, name);
-    *out = dflt;
+    const sp_keydef *d = sp_keys_find(&sp_keys_serve, name);
+    *out = d && d->dflt && !strcmp(d->dflt, "true");
     if (!v || !*v)
         return 0;
     if (!strcasecmp(v, "true") || !strcmp(v, "1"))
@@ -314,17 +323,17 @@ int sp_server_start(const char *dir, const struct sp_serve_opts *o, sp_server **
     if (!rc)
         rc = sp_project_env(s->p, &env, err);
     if (!rc)
-        rc = setting_num(env, "SINKPIPE_SERVE_MAX_JOBS", 2, 1, 64, &workers, err);
+        rc = setting_num(env, "SINKPIPE_SERVE_MAX_JOBS", 1, 64, &workers, err);
     if (!rc)
-        rc = setting_num(env, "SINKPIPE_SERVE_KEEP_JOBS", 1000, 1, 1e7, &keep, err);
+        rc = setting_num(env, "SINKPIPE_SERVE_KEEP_JOBS", 1, 1e7, &keep, err);
     if (!rc)
-        rc = setting_num(env, "SINKPIPE_SERVE_MAX_BODY", 10 << 20, 1, 1e10, &max_body, err);
+        rc = setting_num(env, "SINKPIPE_SERVE_MAX_BODY", 1, 1e10, &max_body, err);
     if (!rc)
-        rc = setting_num(env, "SINKPIPE_SERVE_GRACE", 30, 0, 86400, &s->grace, err);
+        rc = setting_num(env, "SINKPIPE_SERVE_GRACE", 0, 86400, &s->grace, err);
     if (!rc)
-        rc = setting_bool(env, "SINKPIPE_SERVE_CATCH_UP", 1, &catch_up, err);
+        rc = setting_bool(env, "SINKPIPE_SERVE_CATCH_UP", &catch_up, err);
     if (!rc)
-        rc = setting_num(env, "SINKPIPE_SERVE_CLOCK_SPEED", 1, 0.001, 1e6, &speed, err);
+        rc = setting_num(env, "SINKPIPE_SERVE_CLOCK_SPEED", 0.001, 1e6, &speed, err);
     const char *fk = env ? sp_env_get(env, "SINKPIPE_SERVE_FAKE_NOW") : NULL;
     if (!rc && fk && *fk)
         rc = sp_parse_time(fk, &fake_now, err);

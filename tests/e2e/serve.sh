@@ -98,10 +98,15 @@ start() {
   [ -n "$ADDR" ] || { not_ok "daemon started"; cat "$LOG"; finish; }
   URL="http://$ADDR"
 }
-stop() { # signal
+stop() { # signal; a graceful stop must exit 0 with no sanitizer report
   kill -"${1:-TERM}" $PID 2>/dev/null
   wait $PID 2>/dev/null
   STOP_STATUS=$?
+  if [ "${1:-TERM}" != KILL ]; then
+    if [ "$STOP_STATUS" -ne 0 ] || grep -qE 'Sanitizer|runtime error' "$LOG"; then
+      not_ok "daemon stopped cleanly (status $STOP_STATUS)"; grep -A30 -E 'Sanitizer|runtime error' "$LOG" | head -60
+    fi
+  fi
 }
 trap 'kill -9 $PID 2>/dev/null; rm -rf "$E2E_TMP"' EXIT
 # http METHOD PATH [curl args...] -> $CODE, $BODY
