@@ -364,8 +364,10 @@ int sp_server_start(const char *dir, const struct sp_serve_opts *o, sp_server **
 /* "host:port" the API listens on (owned by the server) */
 const char *sp_server_address(const sp_server *s);
 /* sp_server_reload: re-read the datafiles (and tokens); when they are
- * invalid the running definitions stay and err says why. */
-int sp_server_reload(sp_server *s, sp_error *err);
+ * invalid the running definitions stay and err says why.  Tokens of new
+ * TOKEN lines are created as at start: *created_tokens (may be NULL) as in
+ * sp_server_start. */
+int sp_server_reload(sp_server *s, char **created_tokens, sp_error *err);
 /* sp_server_stop: stop accepting requests and fires, let running jobs
  * finish for the grace period, then cancel them cleanly.  Idempotent. */
 void sp_server_stop(sp_server *s);

@@ -536,7 +536,13 @@ static int cmd_serve(const char *dir, int argc, char **argv)
             continue;
         if (sig == SIGHUP) {
             sp_error rerr = SP_ERROR_INIT;
-            sp_server_reload(s, &rerr); /* logged by the server */
+            char *made = NULL;
+            sp_server_reload(s, &made, &rerr); /* logged by the server */
+            if (made) {
+                printf("tokens created (shown once, stored hashed):\n%s", made);
+                fflush(stdout);
+                free(made);
+            }
             continue;
         }
         break;

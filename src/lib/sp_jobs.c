@@ -574,11 +574,16 @@ static int recover(sp_jobs *j, json_t *open, sp_error *err)
         job *w = api ? job_from_api(api) : NULL;
         if (!w)
             continue;
-        if (!j->o.recover || !process_gone(j, rec)) {
-            /* another process is running it: listed as it was last seen */
-            w->st = SP_JOB_WORKING;
+        int gone = process_gone(j, rec);
+        if (!j->o.recover || !gone) {
+            /* another process runs it: listed as last seen; or its process
+             * is gone and the next `serve` will record it */
+            w->st = gone ? SP_JOB_ERROR : SP_JOB_WORKING;
             w->foreign = 1;
-            json_object_set_new(w->done, "status", json_string("working"));
+            json_object_set_new(w->done, "status", json_string(gone ? "error" : "working"));
+            if (gone)
+                json_object_set_new(w->done, "error",
+                                    json_string("interrupted (recorded at the next serve)"));
             if (push(j, w))
                 job_free(w);
             continue;

@@ -388,13 +388,15 @@ const char *sp_server_address(const sp_server *s)
     return s->http ? sp_http_address(s->http) : "";
 }
 
-int sp_server_reload(sp_server *s, sp_error *err)
+int sp_server_reload(sp_server *s, char **created_tokens, sp_error *err)
 {
     sp_project *np = NULL;
     sp_tokens *nt = NULL;
+    if (created_tokens)
+        *created_tokens = NULL;
     int rc = load_project(s->dir, &np, err);
     if (!rc)
-        rc = sp_tokens_load(np, &nt, NULL, err);
+        rc = sp_tokens_load(np, &nt, created_tokens, err);
     if (rc) {
         sp_project_free(np);
         sp_serve_log(s, "reload_failed", json_pack("{s:s}", "error", err ? err->msg : ""));
@@ -403,6 +405,7 @@ int sp_server_reload(sp_server *s, sp_error *err)
     /* schedules first: a bad one keeps everything as it was */
     rc = schedule_pipes(s, np, err);
     if (rc) {
+        /* the new tokens' hashes are stored: their values must still be shown */
         sp_tokens_free(nt);
         sp_project_free(np);
         sp_serve_log(s, "reload_failed", json_pack("{s:s}", "error", err ? err->msg : ""));

@@ -171,6 +171,12 @@ http POST /v0/sql -H "$A" --data-binary 'SELECT count() AS c FROM events'
 expect_eq "POST sql" "$(jget "$BODY" 'd["data"][0]["c"]')" "3"
 http POST /v0/sql -H "$A" --data-binary 'SELEC nonsense'
 expect_eq "bad sql: 400" "$CODE" 400
+http POST /v0/sql -H "$A"
+expect_eq "empty sql body: 400" "$CODE" 400
+http POST "/v0/events" -H "$A" --data-binary '{}'
+expect_eq "events without a datasource name: 400" "$CODE" 400
+http GET "/v0/jobs?created_after=yesterday" -H "$A"
+expect_eq "malformed filter: 400" "$CODE" 400
 
 # --- scheduled fire on the test clock (01:00 of 2026-11-25) and @once
 for _ in $(seq 1 300); do
@@ -194,6 +200,11 @@ http GET "/v0/jobs/$ID" -H "$A"
 expect_eq "job statistics and output" "$(jget "$BODY" 'd["statistics"]["written_rows"], d["output"][0]["path"].endswith("types_click.ndjson.gz"), d["parameters"], d["options"], d["token_name"]')" "(1, True, {'kind': 'click'}, {'format': 'ndjson', 'compression': 'gzip'}, 'reader')"
 http POST "/v0/pipes/by_type/sink?format=xml" -H "$A"
 expect_eq "bad override: 400" "$CODE" 400
+http POST "/v0/pipes/by_type/sink?kind=view&compression=gz&write_strategy=new" -H "$A"
+ID2=$(jget "$BODY" 'd["id"]')
+wait_job "$ID2" done && ok "Tinybird's gz/new spellings" || not_ok "Tinybird's gz/new spellings"
+expect_eq "gz override written" "$(zcat "$OUT/by_type/types_view.csv.gz" 2>/dev/null)" '"event_type","c","total"
+"view",1,2'
 http POST "/v0/pipes/nope/sink" -H "$A"
 expect_eq "unknown pipe: 404" "$CODE" 404
 http GET "/v0/pipes/by_type/sink" -H "$A"
@@ -221,11 +232,15 @@ http POST "/v0/jobs/$S1/cancel" -H "$A"
 expect_eq "cancel a finished job: 400" "$CODE" 400
 http GET "/v0/jobs?status=cancelled&pipe_name=slow" -H "$A"
 expect_eq "jobs filter by status" "$(jget "$BODY" 'len(d["jobs"])')" "2"
+http GET "/v0/jobs?pipe_name=slow" -H "Authorization: Bearer $SINKPIPE_TOKEN_reader"
+expect_eq "READ token does not see other pipes' jobs" "$(jget "$BODY" 'len(d["jobs"])')" "0"
+http POST "/v0/jobs/$S1/cancel" -H "Authorization: Bearer $SINKPIPE_TOKEN_reader"
+expect_eq "READ token cannot cancel other pipes' jobs: 403" "$CODE" 403
 
 # --- metrics
 http GET /metrics -H "$A"
-expect_contains "metrics: jobs by pipe and result" "$BODY" 'sinkpipe_jobs_total{pipe="by_type",result="ok"} 1'
-expect_contains "metrics: duration histogram" "$BODY" 'sinkpipe_run_duration_seconds_bucket{pipe="by_type",le="+Inf"} 1'
+expect_contains "metrics: jobs by pipe and result" "$BODY" 'sinkpipe_jobs_total{pipe="by_type",result="ok"} 2'
+expect_contains "metrics: duration histogram" "$BODY" 'sinkpipe_run_duration_seconds_bucket{pipe="by_type",le="+Inf"} 2'
 
 # --- SIGHUP: an invalid definition is refused, the old ones stay
 cp "$P/pipes/first.pipe" "$E2E_TMP/first.pipe"
