@@ -193,8 +193,9 @@ static int fire(void *ud, const char *pipe, int64_t logical, const char *why)
         json_object_set_new(rec, "reason", json_string("the previous run is still going"));
         if (s->log)
             sp_oplog_append(s->log, rec, NULL);
-        json_object_del(rec, "event");
-        sp_serve_log(s, "skipped", rec);
+        json_decref(rec);
+        sp_serve_log(s, "skipped", json_pack("{s:s,s:s,s:s}", "pipe", pipe, "logical_time", t,
+                                             "reason", "the previous run is still going"));
     } else if (rc) {
         sp_serve_log(s, "fire_failed", json_pack("{s:s,s:s,s:s}", "pipe", pipe, "logical_time",
                                                  t, "error", err.msg));

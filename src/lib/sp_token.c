@@ -188,7 +188,7 @@ int sp_tokens_load(sp_project *p, sp_tokens **out, char **created, sp_error *err
         sp_tokens_free(t);
         return rc;
     }
-    if (created)
+    if (created && made.len)
         *created = sp_buf_detach(&made);
     else if (made.data)
         OPENSSL_cleanse(made.data, made.len);

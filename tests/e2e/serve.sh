@@ -86,7 +86,7 @@ LOG=$E2E_TMP/serve.log
 PID=
 start() {
   : > "$LOG"
-  "$SINKPIPE" -p "$P" serve --listen 127.0.0.1:0 >"$E2E_TMP/serve.out" 2>>"$LOG" &
+  "$SINKPIPE" -p "${PROJ:-$P}" serve --listen 127.0.0.1:0 >"$E2E_TMP/serve.out" 2>>"$LOG" &
   PID=$!
   ADDR=
   for _ in $(seq 1 300); do
@@ -299,6 +299,30 @@ if grep -q -e "$SINKPIPE_ADMIN_TOKEN" -e "$SINKPIPE_TOKEN_reader" -e "$SINKPIPE_
 else
   ok "tokens never logged or stored"
 fi
+
+# a fire while the pipe is still running is skipped (a minute per second)
+P2=$E2E_TMP/proj2
+mkdir -p "$P2"
+cat > "$P2/busy.pipe" <<X
+NODE n
+SQL >
+    SELECT sum(i % 7) AS s FROM range(100000000000) t(i)
+
+TYPE sink
+EXPORT_BUCKET_URI file://$OUT/busy/
+EXPORT_FILE_TEMPLATE busy
+EXPORT_SCHEDULE * * * * *
+X
+PROJ=$P2 SINKPIPE_SERVE_FAKE_NOW=2026-11-25T00:59:59Z SINKPIPE_SERVE_CLOCK_SPEED=60 start
+for _ in $(seq 1 300); do grep -q ' skipped ' "$LOG" && break; sleep 0.1; done
+expect_contains "busy fire skipped and logged" "$(grep ' skipped ' "$LOG" | head -1)" "pipe=busy"
+expect_contains "skipped fire in the journal" "$(grep '"skipped"' "$P2/.sinkpipe/ops_log.ndjson" | head -1)" '"pipe_name":"busy"'
+http GET /metrics -H "$A"
+case "$BODY" in *"sinkpipe_schedule_skipped_total 0"*) not_ok "skips counted" ;; *sinkpipe_schedule_skipped_total*) ok "skips counted" ;; *) not_ok "skips counted" ;; esac
+http GET "/v0/jobs?pipe_name=busy" -H "$A"
+expect_eq "one job for the busy pipe" "$(jget "$BODY" '[(j["status"], j["logical_time"]) for j in d["jobs"]]')" "[('working', '2026-11-25 01:00:00')]"
+stop TERM
+expect_contains "busy job cancelled at shutdown" "$("$SINKPIPE" -p "$P2" jobs -n 1)" "cancelled	busy"
 
 # a generated admin token: printed once, works, stored hashed
 unset SINKPIPE_ADMIN_TOKEN
