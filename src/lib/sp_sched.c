@@ -203,8 +203,10 @@ static int64_t tick_cron(sp_sched *s, entry *e, int64_t now)
     if (e->fresh) {
         e->fresh = 0;
         if (e->last < 0) {
-            /* never ran: start now (a slot at exactly `now` is due) */
-            e->last = now - 1;
+            /* never ran: due from the start (a slot at exactly the start
+             * is due), however long the start-up took */
+            int64_t from = s->o.start && s->o.start <= now ? s->o.start : now;
+            e->last = from - 1;
         } else if (e->last < now) {
             /* slots missed while down: the latest of them, once, or none */
             int64_t latest = -1, t = e->last;

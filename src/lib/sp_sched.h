@@ -38,6 +38,8 @@ struct sp_sched_opts {
     sp_clock *clock;        /* borrowed; required */
     const char *state_path; /* NULL: nothing remembered */
     int catch_up;           /* run the latest missed slot at start-up */
+    int64_t start;          /* when the daemon started (0: at the first tick):
+                             * a pipe never seen before is due from then */
     sp_sched_fire_fn fire;
     void *ud;
 };

@@ -320,7 +320,7 @@ int sp_server_start(const char *dir, const struct sp_serve_opts *o, sp_server **
     const sp_env *env = NULL;
     double workers = 2, keep = 1000, max_body = 10 << 20, speed = 1;
     int catch_up = 1;
-    int64_t fake_now = 0;
+    int64_t fake_now = 0, clock_start = 0;
     if (!rc)
         rc = sp_project_env(s->p, &env, err);
     if (!rc)
@@ -343,6 +343,8 @@ int sp_server_start(const char *dir, const struct sp_serve_opts *o, sp_server **
         s->clock = sp_clock_real(fake_now, fake_now ? speed : 1);
         if (!s->clock)
             rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+        else
+            clock_start = s->clock->now(s->clock);
     }
     if (!rc)
         rc = sp_tokens_load(s->p, &s->tokens, created_tokens, err);
@@ -356,7 +358,7 @@ int sp_server_start(const char *dir, const struct sp_serve_opts *o, sp_server **
     if (!rc) {
         char state[4200];
         snprintf(state, sizeof state, "%s/.sinkpipe/schedule.json", s->dir);
-        struct sp_sched_opts so = { s->clock, state, catch_up, fire, s };
+        struct sp_sched_opts so = { s->clock, state, catch_up, clock_start, fire, s };
         rc = sp_sched_new(&so, &s->sched, err);
     }
     if (!rc)

@@ -148,7 +148,7 @@ static void expect_fires(const char *schedule, int64_t from, int64_t to, const i
     fires_init(&f);
     sp_error err = SP_ERROR_INIT;
     sp_sched *s = NULL;
-    struct sp_sched_opts o = { &c.base, NULL, 0, on_fire, &f };
+    struct sp_sched_opts o = { &c.base, NULL, 0, 0, on_fire, &f };
     CHECK_OK(sp_sched_new(&o, &s, &err), &err);
     sp_sched_pipe p = { "p", schedule, "h1" };
     CHECK_OK(sp_sched_set(s, &p, 1, &err), &err);
@@ -231,7 +231,7 @@ TEST(never_fires)
     fires_init(&f);
     sp_error err = SP_ERROR_INIT;
     sp_sched *s = NULL;
-    struct sp_sched_opts o = { &c.base, NULL, 0, on_fire, &f };
+    struct sp_sched_opts o = { &c.base, NULL, 0, 0, on_fire, &f };
     CHECK_OK(sp_sched_new(&o, &s, &err), &err);
     sp_sched_pipe p[] = { { "feb30", "0 0 30 2 *", "h" }, { "od", "@on-demand", "h" } };
     CHECK_OK(sp_sched_set(s, p, 2, &err), &err);
@@ -256,7 +256,7 @@ TEST(logical_time_is_the_slot)
     fires_init(&f);
     sp_error err = SP_ERROR_INIT;
     sp_sched *s = NULL;
-    struct sp_sched_opts o = { &c.base, NULL, 0, on_fire, &f };
+    struct sp_sched_opts o = { &c.base, NULL, 0, 0, on_fire, &f };
     CHECK_OK(sp_sched_new(&o, &s, &err), &err);
     sp_sched_pipe p = { "daily", "0 1 * * *", "h" };
     CHECK_OK(sp_sched_set(s, &p, 1, &err), &err);
@@ -272,6 +272,29 @@ TEST(logical_time_is_the_slot)
     fc_destroy(&c);
 }
 
+TEST(due_from_the_start)
+{
+    /* the daemon started at 00:59:50 but its first tick comes at 01:03:10
+     * (a slow start-up): the slots since the start are due */
+    fake_clock c;
+    int64_t t0 = T(2026, 11, 30, 0, 59) + 50;
+    fc_init(&c, t0);
+    fires f;
+    fires_init(&f);
+    sp_error err = SP_ERROR_INIT;
+    sp_sched *s = NULL;
+    struct sp_sched_opts o = { &c.base, NULL, 0, t0, on_fire, &f };
+    CHECK_OK(sp_sched_new(&o, &s, &err), &err);
+    sp_sched_pipe p = { "h", "0 1 * * *", "x" };
+    CHECK_OK(sp_sched_set(s, &p, 1, &err), &err);
+    sp_sched_tick(s, t0 + 200);
+    CHECK_INT(f.n, 1);
+    CHECK_INT(f.t[0], T(2026, 11, 30, 1, 0));
+    sp_sched_free(s);
+    fires_destroy(&f);
+    fc_destroy(&c);
+}
+
 TEST(busy_fires_are_skipped)
 {
     fake_clock c;
@@ -280,7 +303,7 @@ TEST(busy_fires_are_skipped)
     fires_init(&f);
     sp_error err = SP_ERROR_INIT;
     sp_sched *s = NULL;
-    struct sp_sched_opts o = { &c.base, NULL, 0, on_fire, &f };
+    struct sp_sched_opts o = { &c.base, NULL, 0, 0, on_fire, &f };
     CHECK_OK(sp_sched_new(&o, &s, &err), &err);
     sp_sched_pipe p = { "m", "* * * * *", "h" };
     CHECK_OK(sp_sched_set(s, &p, 1, &err), &err);
@@ -318,7 +341,7 @@ TEST(once_per_definition)
     fires f;
     fires_init(&f);
     sp_error err = SP_ERROR_INIT;
-    struct sp_sched_opts o = { &c.base, path, 0, on_fire, &f };
+    struct sp_sched_opts o = { &c.base, path, 0, 0, on_fire, &f };
     sp_sched_pipe p = { "o", "@once", "hash-A" };
     for (int round = 0; round < 2; round++) { /* a restart in between */
         sp_sched *s = NULL;
@@ -358,7 +381,7 @@ static void catch_up_case(int catch_up)
     fires f;
     fires_init(&f);
     sp_error err = SP_ERROR_INIT;
-    struct sp_sched_opts o = { &c.base, path, catch_up, on_fire, &f };
+    struct sp_sched_opts o = { &c.base, path, catch_up, 0, on_fire, &f };
     sp_sched_pipe p = { "h", "@hourly", "x" };
     sp_sched *s = NULL;
     CHECK_OK(sp_sched_new(&o, &s, &err), &err);
@@ -404,7 +427,7 @@ TEST(reload_keeps_state)
     fires f;
     fires_init(&f);
     sp_error err = SP_ERROR_INIT;
-    struct sp_sched_opts o = { &c.base, NULL, 1, on_fire, &f };
+    struct sp_sched_opts o = { &c.base, NULL, 1, 0, on_fire, &f };
     sp_sched *s = NULL;
     CHECK_OK(sp_sched_new(&o, &s, &err), &err);
     sp_sched_pipe p = { "a", "*/10 * * * *", "x" };
@@ -446,7 +469,7 @@ TEST(thread_on_fake_clock)
     fires f;
     fires_init(&f);
     sp_error err = SP_ERROR_INIT;
-    struct sp_sched_opts o = { &c.base, NULL, 0, on_fire, &f };
+    struct sp_sched_opts o = { &c.base, NULL, 0, 0, on_fire, &f };
     sp_sched *s = NULL;
     CHECK_OK(sp_sched_new(&o, &s, &err), &err);
     sp_sched_pipe p[] = { { "every", "* * * * *", "x" }, { "leap", "0 0 29 2 *", "y" } };
@@ -488,6 +511,7 @@ int main(void)
     RUN(month_ends_and_leap_days);
     RUN(never_fires);
     RUN(logical_time_is_the_slot);
+    RUN(due_from_the_start);
     RUN(busy_fires_are_skipped);
     RUN(once_per_definition);
     RUN(missed_fires_run_once_with_catch_up);
