@@ -261,11 +261,12 @@ http GET "/v0/jobs/$S3" -H "$A"
 expect_eq "interrupted job recorded" "$(jget "$BODY" 'd["status"], d["error"]')" "('error', 'interrupted')"
 http GET "/v0/jobs/$ID" -H "$A"
 expect_eq "history survives a restart" "$(jget "$BODY" 'd["status"]')" "done"
-sleep_until_idle() { for _ in $(seq 1 100); do grep -q '"listening"\|listening' "$LOG" && break; sleep 0.05; done; }
-sleep_until_idle
-# @once is remembered: no second run of "first"
+# @once is remembered: no second run of "first" (its state says done, so
+# no tick will fire it)
+http GET /v0/pipes -H "$A"
+expect_eq "@once done across restarts" "$(jget "$BODY" '[p["next_fire"] for p in d["pipes"] if p["name"] == "first"]')" "[None]"
 http GET "/v0/jobs?pipe_name=first" -H "$A"
-expect_eq "@once ran once across restarts" "$(jget "$BODY" 'len(d["jobs"])')" "1"
+expect_eq "@once ran once" "$(jget "$BODY" 'len(d["jobs"])')" "1"
 
 # --- a CLI run is a job too (the daemon holds the database only while it uses it)
 "$SINKPIPE" -p "$P" run by_type --param kind=view --job-id cli-run-1 >/dev/null 2>"$E2E_TMP/run.err"
