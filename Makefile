@@ -29,7 +29,7 @@ endif
 
 CFLAGS    ?= $(OPT) -g
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(SAN) -fPIC -Iinclude -Isrc/lib $(DUCKDB_CFLAGS) -MMD -MP
-LIBS      := $(DUCKDB_LIBS) -lrdkafka -lcurl -lcrypto -lexpat -ldeflate -lsnappy -lz -ljansson -lm -lpthread
+LIBS      := $(DUCKDB_LIBS) -lrdkafka -lcurl -lmicrohttpd -lcrypto -lexpat -ldeflate -lsnappy -lz -ljansson -lm -lpthread
 LDFLAGS   ?=
 ALL_LDFLAGS = $(LDFLAGS) $(SAN)
 
@@ -44,7 +44,7 @@ TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all lib cli tests tools examples test unit e2e asan bench clean setup lint
+.PHONY: all lib cli tests tools examples test unit e2e asan tsan bench clean setup lint
 all: lib cli
 
 lib: $(BUILD)/libsinkpipe.a $(BUILD)/libsinkpipe.so
@@ -113,6 +113,12 @@ test: all tests
 asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all tests
 
+# the threaded modules' unit tests (scheduler, job table) under
+# ThreadSanitizer, in build-tsan/ (tests/run.sh --all runs them)
+TSAN_TESTS := test_sched test_jobs
+tsan:
+	$(MAKE) BUILD=build-tsan OPT=-O1 SAN="-fsanitize=thread" $(TSAN_TESTS:%=build-tsan/tests/%)
+
 lint:
 	@bash tests/lint.sh
 
@@ -120,7 +126,7 @@ bench: all tools $(BENCH_BIN)
 	@BUILD=$(BUILD) bash bench/run.sh
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-tsan
 
 # fuzz targets and their replay programs (tests/fuzz/fuzz.mk)
 -include tests/fuzz/fuzz.mk

@@ -319,6 +319,13 @@ typedef struct sp_run_result {
 int sp_run(sp_project *p, const char *pipe, const struct sp_run_opts *opts,
            sp_run_result *res, sp_error *err);
 void sp_run_result_release(sp_run_result *res);
+/* sp_run_job: sp_run recorded as a job (trigger "cli") in the project's
+ * ops log (docs/serve.md), so that runs made outside the daemon show in
+ * `sinkpipe jobs` and tinybird.sinks_ops_log.  Dry runs are not recorded.
+ * A failure to write the log is returned after the run (the run's own
+ * error wins). */
+int sp_run_job(sp_project *p, const char *pipe, const struct sp_run_opts *opts,
+               sp_run_result *res, sp_error *err);
 
 /* sp_schedule_next_times: up to n fire times (UTC seconds) of an
  * EXPORT_SCHEDULE expression strictly after `from`; returns how many (0 for
@@ -328,6 +335,47 @@ long sp_schedule_next_times(const char *schedule, int64_t from, int64_t *out, si
 /* sp_parse_time: ISO 8601 ("2026-11-25T02:00:00Z", "2026-11-25 02:00:00",
  * "2026-11-25") as UTC seconds. */
 int sp_parse_time(const char *s, int64_t *out, sp_error *err);
+
+/* ------------------------------------------------------------------ serve */
+
+/* The daemon (docs/serve.md): the project's pipes on their schedules, jobs,
+ * the ops log and a Tinybird-compatible HTTP API. */
+typedef struct sp_server sp_server;
+
+/* A log sink: one line per event (no newline), from any thread.  Lines
+ * never hold a token or a secret. */
+typedef void (*sp_log_fn)(void *ud, const char *line);
+
+struct sp_serve_opts {
+    const char *listen; /* "127.0.0.1:7181"; port 0 picks a free port */
+    int log_json;       /* each line a JSON object */
+    sp_log_fn log;      /* NULL: no logging */
+    void *log_ud;
+};
+
+/* sp_server_start: load the project in `dir`, record jobs a crash
+ * interrupted, start the scheduler, the job workers and the HTTP API.
+ * Settings come from the project's environment (docs/serve.md).
+ * *created_tokens (may be NULL) receives "name value" lines of the tokens
+ * created by this start, to be shown once (heap, caller frees; NULL when
+ * none).  Free with sp_server_free(). */
+int sp_server_start(const char *dir, const struct sp_serve_opts *o, sp_server **out,
+                    char **created_tokens, sp_error *err);
+/* "host:port" the API listens on (owned by the server) */
+const char *sp_server_address(const sp_server *s);
+/* sp_server_reload: re-read the datafiles (and tokens); when they are
+ * invalid the running definitions stay and err says why.  Tokens of new
+ * TOKEN lines are created as at start: *created_tokens (may be NULL) as in
+ * sp_server_start. */
+int sp_server_reload(sp_server *s, char **created_tokens, sp_error *err);
+/* sp_server_stop: stop accepting requests and fires, let running jobs
+ * finish for the grace period, then cancel them cleanly.  Idempotent. */
+void sp_server_stop(sp_server *s);
+void sp_server_free(sp_server *s); /* stops first */
+
+/* sp_jobs_recent_json: the project's last `limit` jobs (0: all kept),
+ * newest first, as a JSON array (heap text, caller frees; NULL on error). */
+char *sp_jobs_recent_json(const char *dir, size_t limit, sp_error *err);
 
 #ifdef __cplusplus
 }

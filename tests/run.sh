@@ -3,7 +3,8 @@
 # summary line "N passed, N failed".
 #   tests/run.sh --unit [test_name]   unit test programs in $BUILD/tests
 #   tests/run.sh --e2e [name]         tests/e2e/*.sh against $BUILD/sinkpipe
-#   tests/run.sh --all                unit + e2e, then both again under ASan
+#   tests/run.sh --all                unit + e2e, the threaded unit tests under
+#                                     TSan, then unit + e2e again under ASan
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -66,6 +67,13 @@ case "$mode" in
   --all)
     run_unit "$BUILD"
     run_e2e "$BUILD"
+    echo "building the ThreadSanitizer tests (build-tsan)"
+    if make -s tsan >"$logdir/tsan-build.log" 2>&1; then
+      TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} run_unit build-tsan
+    else
+      failed=$((failed + 1)); failed_names+=("tsan-build")
+      tail -40 "$logdir/tsan-build.log"
+    fi
     echo "building the sanitizer build (build-asan)"
     if make -s asan >"$logdir/asan-build.log" 2>&1; then
       run_unit build-asan

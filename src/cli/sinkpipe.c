@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,11 @@ static const char usage_text[] =
     "      --job-id ID            use this job id instead of a new UUID\n"
     "  write OUTDIR               write the project's datafiles as `tinybird\n"
     "                             generate` does\n"
+    "  serve [--listen HOST:PORT] [--log-format text|json]\n"
+    "                             run the pipes on their schedules and serve the\n"
+    "                             HTTP API (default 127.0.0.1:7181; port 0: any);\n"
+    "                             SIGTERM/SIGINT stop gracefully, SIGHUP reloads\n"
+    "  jobs [-n N]                the last N jobs (default 20) from the ops log\n"
     "\n"
     "options:\n"
     "  -p, --project DIR          the project folder (default: .)\n"
@@ -418,7 +424,7 @@ static int cmd_run(const char *dir, int json, int argc, char **argv)
         o.cancel = &g_cancel;
         sp_run_result r;
         sp_error err = SP_ERROR_INIT;
-        int run_rc = sp_run(p, pipe, &o, &r, &err);
+        int run_rc = sp_run_job(p, pipe, &o, &r, &err);
         if (json) {
             json_print(result_json(&r, run_rc, &err, o.dry_run));
         } else {
@@ -479,6 +485,112 @@ static int cmd_write(const char *dir, int argc, char **argv)
         fail(&err);
     sp_project_free(p);
     return rc ? 1 : 0;
+}
+
+static void log_stderr(void *ud, const char *line)
+{
+    (void)ud;
+    fprintf(stderr, "%s\n", line);
+}
+
+static int cmd_serve(const char *dir, int argc, char **argv)
+{
+    struct sp_serve_opts o = { "127.0.0.1:7181", 0, log_stderr, NULL };
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--listen") && i + 1 < argc) {
+            o.listen = argv[++i];
+        } else if (!strcmp(argv[i], "--log-format") && i + 1 < argc) {
+            const char *f = argv[++i];
+            if (strcmp(f, "text") != 0 && strcmp(f, "json") != 0) {
+                fprintf(stderr, "sinkpipe: --log-format: '%s' is not text or json\n", f);
+                return 2;
+            }
+            o.log_json = !strcmp(f, "json");
+        } else {
+            return usage(2);
+        }
+    }
+    /* signals are taken by this thread with sigwait; every thread the
+     * server starts inherits the mask */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    sp_server *s = NULL;
+    char *created = NULL;
+    sp_error err = SP_ERROR_INIT;
+    if (sp_server_start(dir, &o, &s, &created, &err))
+        return fail(&err);
+    if (created) {
+        /* shown once: only their hashes are kept */
+        printf("tokens created (shown once, stored hashed):\n%s", created);
+        fflush(stdout);
+        free(created);
+    }
+    fprintf(stderr, "listening on %s\n", sp_server_address(s));
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            sp_error rerr = SP_ERROR_INIT;
+            char *made = NULL;
+            sp_server_reload(s, &made, &rerr); /* logged by the server */
+            if (made) {
+                printf("tokens created (shown once, stored hashed):\n%s", made);
+                fflush(stdout);
+                free(made);
+            }
+            continue;
+        }
+        break;
+    }
+    sp_server_free(s);
+    return 0;
+}
+
+static int cmd_jobs(const char *dir, int json, int argc, char **argv)
+{
+    long n = 20;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "-n") && i + 1 < argc) {
+            char *end;
+            n = strtol(argv[++i], &end, 10);
+            if (*end || n < 1 || n > 1000000) {
+                fprintf(stderr, "sinkpipe: -n: '%s' is not a count\n", argv[i]);
+                return 2;
+            }
+        } else {
+            return usage(2);
+        }
+    }
+    sp_error err = SP_ERROR_INIT;
+    char *txt = sp_jobs_recent_json(dir, (size_t)n, &err);
+    if (!txt)
+        return fail(&err);
+    if (json) {
+        printf("%s\n", txt);
+        free(txt);
+        return 0;
+    }
+    json_t *arr = json_loads(txt, 0, NULL);
+    free(txt);
+    size_t i;
+    json_t *j;
+    json_array_foreach(arr, i, j) {
+        const char *e = json_string_value(json_object_get(j, "error"));
+        printf("%s\t%s\t%s\t%s\t%s%s%s\n", json_string_value(json_object_get(j, "id")),
+               json_string_value(json_object_get(j, "status")),
+               json_string_value(json_object_get(j, "pipe_name")),
+               json_string_value(json_object_get(j, "created_at")),
+               json_string_value(json_object_get(j, "trigger")) ?
+                   json_string_value(json_object_get(j, "trigger")) : "-",
+               e && *e ? "\t" : "", e && *e ? e : "");
+    }
+    json_decref(arr);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -546,6 +658,10 @@ int main(int argc, char **argv)
         return cmd_run(dir, json, cargc, cargv);
     if (!strcmp(cmd, "write"))
         return cmd_write(dir, cargc, cargv);
+    if (!strcmp(cmd, "serve"))
+        return cmd_serve(dir, cargc, cargv);
+    if (!strcmp(cmd, "jobs"))
+        return cmd_jobs(dir, json, cargc, cargv);
     if (!strcmp(cmd, "help"))
         return usage(0);
     fprintf(stderr, "sinkpipe: unknown command '%s' (see sinkpipe --help)\n", cmd);

@@ -3,11 +3,14 @@
  * The engine is opened on first use at <project>/.sinkpipe/sinkpipe.duckdb
  * and every datasource of the project is ensured (table + quarantine). */
 #include <errno.h>
+#include <limits.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "sp_buf.h"
@@ -16,6 +19,7 @@
 #include "sp_format.h"
 #include "sp_ingest.h"
 #include "sp_model.h"
+#include "sp_oplog.h"
 
 #define SP_DATA_CHUNK (1u << 20)
 
@@ -44,8 +48,18 @@ int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err)
     if (!rc)
         rc = sp_project_env(p, &env, err);
     if (!rc) {
+        /* the jobs' journal, created empty so that its view always reads */
+        char log[4096];
+        sp_oplog_path(p->dir, log, sizeof log);
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        char abs[PATH_MAX];
+        if (fd >= 0) {
+            close(fd);
+            if (realpath(log, abs))
+                snprintf(log, sizeof log, "%s", abs);
+        }
         sp_duckdb_opts o = { sp_env_get(env, "SINKPIPE_DUCKDB_MEMORY_LIMIT"),
-                             sp_env_get(env, "SINKPIPE_DUCKDB_THREADS") };
+                             sp_env_get(env, "SINKPIPE_DUCKDB_THREADS"), fd >= 0 ? log : NULL };
         rc = sp_engine_duckdb_open_opts(path.data, &o, &e, err);
     }
     sp_buf_release(&path);
@@ -61,6 +75,14 @@ int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err)
     p->engine = e;
     *out = e;
     return 0;
+}
+
+void sp_project_engine_close(sp_project *p)
+{
+    if (p && p->engine) {
+        p->engine->vt->close(p->engine);
+        p->engine = NULL;
+    }
 }
 
 static int ends_with(const char *s, const char *suffix)

@@ -81,6 +81,9 @@ int sp_engine_duckdb_open(const char *path, sp_engine **out, sp_error *err);
 typedef struct sp_duckdb_opts {
     const char *memory_limit;
     const char *threads;
+    /* the jobs' journal (sp_oplog), exposed read-only to queries as the
+     * view tinybird.sinks_ops_log; NULL: no such view */
+    const char *ops_log;
 } sp_duckdb_opts;
 
 int sp_engine_duckdb_open_opts(const char *path, const sp_duckdb_opts *o, sp_engine **out,
@@ -89,5 +92,8 @@ int sp_engine_duckdb_open_opts(const char *path, const sp_duckdb_opts *o, sp_eng
 /* sp_project_engine: the project's engine (opened on first use at
  * <dir>/.sinkpipe/sinkpipe.duckdb, every datasource ensured). */
 int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err);
+/* sp_project_engine_close: close the project's engine if open (the next
+ * sp_project_engine opens it again); no query may be running. */
+void sp_project_engine_close(sp_project *p);
 
 #endif

@@ -86,6 +86,44 @@ static int set_now(duck_engine *e, int64_t now_unix, sp_error *err)
 
 static const sp_engine_vt duck_vt;
 
+/* tinybird.sinks_ops_log: the "finished" records of the jobs' journal
+ * (sp_oplog.h), read on every query, so it shows what other processes
+ * recorded too; the one file the restricted engine may still read */
+static int ops_log_view(duck_engine *e, const char *path, sp_error *err)
+{
+    sp_buf q = SP_BUF_INIT(1u << 16);
+    int rc = sp_buf_adds(&q, "ATTACH ':memory:' AS tinybird;"
+                             "CREATE VIEW tinybird.sinks_ops_log AS SELECT "
+                             "CAST(\"timestamp\" AS TIMESTAMP_S) AS \"timestamp\", "
+                             "service, pipe_id, pipe_name, result, error, elapsed_time, "
+                             "job_id, read_rows, read_bytes, written_rows, written_bytes, "
+                             "output, parameters, options, token_name, cpu_time "
+                             "FROM read_json(", err);
+    if (!rc)
+        rc = sp_sql_quote_string(&q, path, strlen(path), err);
+    if (!rc)
+        rc = sp_buf_adds(&q, ", format = 'newline_delimited', ignore_errors = true, "
+                             "columns = {'event': 'VARCHAR', 'timestamp': 'TIMESTAMP', "
+                             "'service': 'VARCHAR', 'pipe_id': 'VARCHAR', "
+                             "'pipe_name': 'VARCHAR', 'result': 'VARCHAR', "
+                             "'error': 'VARCHAR', 'elapsed_time': 'DOUBLE', "
+                             "'job_id': 'VARCHAR', 'read_rows': 'UBIGINT', "
+                             "'read_bytes': 'UBIGINT', 'written_rows': 'UBIGINT', "
+                             "'written_bytes': 'UBIGINT', 'output': 'VARCHAR[]', "
+                             "'parameters': 'MAP(VARCHAR, VARCHAR)', "
+                             "'options': 'MAP(VARCHAR, VARCHAR)', 'token_name': 'VARCHAR', "
+                             "'cpu_time': 'DOUBLE'}) WHERE event = 'finished';"
+                             "SET allowed_paths = [", err);
+    if (!rc)
+        rc = sp_sql_quote_string(&q, path, strlen(path), err);
+    if (!rc)
+        rc = sp_buf_adds(&q, "]", err);
+    if (!rc)
+        rc = exec(e, q.data, SP_EENGINE, "cannot create tinybird.sinks_ops_log", err);
+    sp_buf_release(&q);
+    return rc;
+}
+
 static int make_parent(const char *path, sp_error *err)
 {
     char dir[4096];
@@ -180,6 +218,8 @@ int sp_engine_duckdb_open_opts(const char *path, const sp_duckdb_opts *o, sp_eng
     const char *prelude = sp_sql_duckdb_prelude();
     if (!rc && prelude && *prelude)
         rc = exec(e, prelude, SP_EENGINE, "sql prelude", err);
+    if (!rc && o && o->ops_log && *o->ops_log)
+        rc = ops_log_view(e, o->ops_log, err);
     /* queries are pipes' and users' SQL: no reading or writing of other
      * files (read_csv('/etc/…'), COPY, ATTACH); one-way */
     if (!rc)

@@ -110,6 +110,31 @@ static const sp_keydef pipe_keys[] = {
     { "TAGS", 0, NULL, NULL, NULL, 0, "tags" },
 };
 
+/* environment settings of `sinkpipe serve` (sp_serve.c reads its defaults
+ * here; docs/serve.md) */
+static const sp_keydef serve_keys[] = {
+    { "SINKPIPE_ADMIN_TOKEN", SP_K_SECRET, NULL, NULL, NULL, 0,
+      "the admin token; unset: created at the first start, printed once, stored hashed" },
+    { "SINKPIPE_TOKEN_<name>", SP_K_SECRET, NULL, NULL, NULL, 0,
+      "the value of datafile token <name> (TOKEN name READ|APPEND); unset: created like the "
+      "admin token" },
+    { "SINKPIPE_SERVE_MAX_JOBS", 0, NULL, "2", NULL, 0, "jobs in flight at once (1 to 64)" },
+    { "SINKPIPE_SERVE_CATCH_UP", SP_K_CI, VALS("true", "false"), "true", NULL, 0,
+      "run the latest schedule slot missed while the daemon was down, once, at start-up" },
+    { "SINKPIPE_SERVE_GRACE", 0, NULL, "30", NULL, 0,
+      "seconds running jobs get at SIGTERM/SIGINT before they are cancelled" },
+    { "SINKPIPE_SERVE_MAX_BODY", 0, NULL, "10485760", NULL, 0,
+      "largest request body in bytes (larger: 413)" },
+    { "SINKPIPE_SERVE_KEEP_JOBS", 0, NULL, "1000", NULL, 0,
+      "finished jobs kept in memory and read back from the ops log at start" },
+    { "SINKPIPE_SERVE_FAKE_NOW", 0, NULL, NULL, NULL, 0,
+      "test hook: the scheduler's clock starts at this ISO 8601 time" },
+    { "SINKPIPE_SERVE_CLOCK_SPEED", 0, NULL, "1", NULL, 0,
+      "test hook: with SINKPIPE_SERVE_FAKE_NOW, the scheduler's clock runs this many times "
+      "faster" },
+};
+
+const sp_keytable sp_keys_serve = { "serve setting", serve_keys, NELEM(serve_keys) };
 const sp_keytable sp_keys_kafka = { "kafka connection", kafka_keys, NELEM(kafka_keys) };
 const sp_keytable sp_keys_s3 = { "s3 connection", s3_keys, NELEM(s3_keys) };
 const sp_keytable sp_keys_gcs = { "gcs connection", gcs_keys, NELEM(gcs_keys) };

@@ -34,6 +34,8 @@ typedef struct sp_keytable {
 
 extern const sp_keytable sp_keys_kafka, sp_keys_s3, sp_keys_gcs, sp_keys_datasource,
     sp_keys_pipe;
+/* environment settings of the daemon (not datafile keys) */
+extern const sp_keytable sp_keys_serve;
 
 /* sp_keys_for_conn: the table of a connection type. */
 const sp_keytable *sp_keys_for_conn(sp_conn_type t);

@@ -45,5 +45,6 @@ int main(void)
     table(&sp_keys_s3, "S3 connections (`.connection`, TYPE s3)");
     table(&sp_keys_gcs, "GCS connections (`.connection`, TYPE gcs)");
     table(&sp_keys_datasource, "Datasources (`.datasource`)");
+    table(&sp_keys_serve, "Daemon settings (environment of `sinkpipe serve`, docs/serve.md)");
     return 0;
 }

@@ -1,0 +1,651 @@
+/* sp_api: the Tinybird-compatible HTTP API of the daemon (docs/serve.md).
+ *
+ *   GET  /health                      GET  /metrics
+ *   GET  /v0/pipes                    POST /v0/pipes/{pipe}/sink
+ *   GET  /v0/jobs                     GET  /v0/jobs/{id}
+ *   POST /v0/jobs/{id}/cancel         POST /v0/events?name={ds}
+ *   GET  /v0/sql?q=…                  POST /v0/sql
+ *
+ * Errors are {"error": "…"} with the status.  Tokens: Authorization:
+ * Bearer or ?token=; never logged. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sp_batch.h"
+#include "sp_buf.h"
+#include "sp_error.h"
+#include "sp_format.h"
+#include "sp_model.h"
+#include "sp_serve_int.h"
+#include "sp_type.h"
+
+#define SQL_RESULT_MAX (64u << 20)
+
+typedef struct call {
+    struct sp_server *s;
+    const sp_http_req *req;
+    sp_http_resp *resp;
+    const char *token;    /* the token's name once authenticated (tokbuf) */
+    int admin;
+    char tokbuf[256];
+} call;
+
+static void set_json(sp_http_resp *r, int status, json_t *j)
+{
+    r->status = status;
+    r->content_type = "application/json";
+    r->body = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    r->len = r->body ? strlen(r->body) : 0;
+    json_decref(j);
+}
+
+static void fail(call *c, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail(call *c, int status, const char *fmt, ...)
+{
+    char msg[1200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    set_json(c->resp, status, json_pack("{s:s}", "error", msg));
+}
+
+static int code_status(int code)
+{
+    switch (code) {
+    case SP_ENOTFOUND: return 404;
+    case SP_EINVAL: case SP_EPARAM: case SP_ESQL: case SP_EDATA: case SP_EDEF: return 400;
+    case SP_ETOOBIG: return 413;
+    case SP_EAUTH: return 403;
+    default: return 500;
+    }
+}
+
+/* who is calling: 0 when a valid token was presented, else answers 401 */
+static int authenticate(call *c)
+{
+    const char *v = NULL;
+    const char *h = sp_http_header(c->req, "Authorization");
+    if (h && !strncasecmp(h, "Bearer ", 7))
+        v = h + 7;
+    if (!v)
+        v = sp_http_query(c->req, "token");
+    if (!v || !*v) {
+        fail(c, 401, "a token is required (Authorization: Bearer TOKEN or ?token=TOKEN)");
+        return -1;
+    }
+    const char *name = sp_tokens_check(c->s->tokens, v);
+    if (!name) {
+        fail(c, 401, "invalid token");
+        return -1;
+    }
+    /* a copy: the token table may be swapped by a reload meanwhile */
+    snprintf(c->tokbuf, sizeof c->tokbuf, "%s", name);
+    c->token = c->tokbuf;
+    c->admin = sp_tokens_is_admin(c->s->tokens, c->token);
+    return 0;
+}
+
+static int allowed(call *c, const char *scope, const char *resource)
+{
+    return c->admin || sp_tokens_allows(c->s->tokens, c->token, scope, resource);
+}
+
+static void forbid(call *c, const char *what)
+{
+    fail(c, 403, "token '%s' has no access to %s", c->token, what);
+}
+
+static const char *host_of(call *c)
+{
+    const char *h = sp_http_header(c->req, "Host");
+    return h && *h && strlen(h) < 200 && !strpbrk(h, "\"\\ /") ? h : sp_http_address(c->s->http);
+}
+
+static void add_job_url(call *c, json_t *job)
+{
+    char url[600];
+    snprintf(url, sizeof url, "http://%s/v0/jobs/%s", host_of(c),
+             json_string_value(json_object_get(job, "id")));
+    json_object_set_new(job, "job_url", json_string(url));
+}
+
+/* ------------------------------------------------------------- /health */
+
+static void h_health(call *c)
+{
+    set_json(c->resp, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static void h_metrics(call *c)
+{
+    if (!c->admin) {
+        forbid(c, "metrics");
+        return;
+    }
+    sp_buf b = SP_BUF_INIT(16u << 20);
+    int rc = sp_jobs_metrics(c->s->jobs, &b, NULL);
+    if (!rc)
+        rc = sp_buf_addf(&b, NULL,
+                         "# HELP sinkpipe_schedule_fires_total Scheduled fires submitted.\n"
+                         "# TYPE sinkpipe_schedule_fires_total counter\n"
+                         "sinkpipe_schedule_fires_total %llu\n"
+                         "# HELP sinkpipe_schedule_skipped_total Fires skipped: the pipe was "
+                         "still running.\n"
+                         "# TYPE sinkpipe_schedule_skipped_total counter\n"
+                         "sinkpipe_schedule_skipped_total %llu\n",
+                         (unsigned long long)sp_sched_fired(c->s->sched),
+                         (unsigned long long)sp_sched_skipped(c->s->sched));
+    if (rc) {
+        sp_buf_release(&b);
+        fail(c, 500, "metrics too large");
+        return;
+    }
+    c->resp->status = 200;
+    c->resp->content_type = "text/plain; version=0.0.4";
+    c->resp->len = b.len;
+    c->resp->body = sp_buf_detach(&b);
+}
+
+/* ------------------------------------------------------------- pipes */
+
+static void h_pipes(call *c)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < sp_project_npipes(c->s->p); i++) {
+        const sp_pipe *pi = sp_project_pipe(c->s->p, i);
+        const char *name = sp_pipe_name(pi);
+        if (!allowed(c, "READ", name))
+            continue;
+        const char *sch = sp_pipe_schedule(pi);
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_string(name));
+        json_object_set_new(o, "name", json_string(name));
+        json_object_set_new(o, "type", json_string(sch ? "sink" : "default"));
+        json_object_set_new(o, "service", sp_pipe_service(pi) ? json_string(sp_pipe_service(pi))
+                                                              : json_null());
+        json_object_set_new(o, "schedule", sch ? json_string(sch) : json_null());
+        int64_t next = sch ? sp_sched_next(c->s->sched, name) : -1;
+        char t[32];
+        json_object_set_new(o, "next_fire",
+                            next > 0 ? json_string(sp_time_text(next, t, sizeof t))
+                            : next == 0 ? json_string("now") : json_null());
+        sp_jobs_filter f = { NULL, name, 0, 0, 1 };
+        json_t *last = sp_jobs_list(c->s->jobs, &f);
+        json_t *lj = json_array_get(last, 0);
+        if (lj) {
+            json_t *l = json_object();
+            json_object_set(l, "id", json_object_get(lj, "id"));
+            json_object_set(l, "status", json_object_get(lj, "status"));
+            json_object_set(l, "created_at", json_object_get(lj, "created_at"));
+            json_object_set_new(o, "last_job", l);
+        } else {
+            json_object_set_new(o, "last_job", json_null());
+        }
+        json_decref(last);
+        json_array_append_new(arr, o);
+    }
+    set_json(c->resp, 200, json_pack("{s:o}", "pipes", arr));
+}
+
+typedef struct params_ctx {
+    sp_param *v;
+    size_t n, cap;
+    int bad;
+} params_ctx;
+
+static int is_option(const char *name)
+{
+    static const char *const opts[] = { "token", "format", "file_template", "compression",
+                                        "write_strategy", "strategy", NULL };
+    for (int i = 0; opts[i]; i++)
+        if (!strcmp(name, opts[i]))
+            return 1;
+    return 0;
+}
+
+static void collect_param(void *ud, const char *name, const char *value)
+{
+    params_ctx *p = ud;
+    if (is_option(name) || p->bad)
+        return;
+    if (p->n == p->cap) {
+        size_t nc = p->cap ? p->cap * 2 : 8;
+        sp_param *nv = realloc(p->v, nc * sizeof *nv);
+        if (!nv) {
+            p->bad = 1;
+            return;
+        }
+        p->v = nv;
+        p->cap = nc;
+    }
+    p->v[p->n].name = name;
+    p->v[p->n++].value = value;
+}
+
+static int one_of(const char *v, const char *const *ok)
+{
+    for (int i = 0; ok[i]; i++)
+        if (!strcmp(v, ok[i]))
+            return 1;
+    return 0;
+}
+
+static void h_sink(call *c, const char *pipe)
+{
+    const sp_pipe *pi = sp_project_find_pipe(c->s->p, pipe);
+    if (!allowed(c, "READ", pipe)) {
+        forbid(c, "this pipe");
+        return;
+    }
+    if (!pi) {
+        fail(c, 404, "pipe '%s' not found", pipe);
+        return;
+    }
+    if (!sp_pipe_schedule(pi)) {
+        fail(c, 400, "pipe '%s' is not a sink pipe", pipe);
+        return;
+    }
+    static const char *const formats[] = { "csv", "ndjson", NULL };
+    static const char *const codecs[] = { "none", "gzip", "snappy", NULL };
+    static const char *const strategies[] = { "create_new", "replace", "truncate", NULL };
+    const char *format = sp_http_query(c->req, "format");
+    const char *compression = sp_http_query(c->req, "compression");
+    const char *strategy = sp_http_query(c->req, "write_strategy");
+    if (!strategy)
+        strategy = sp_http_query(c->req, "strategy");
+    const char *tmpl = sp_http_query(c->req, "file_template");
+    /* Tinybird's spellings */
+    if (compression && !strcmp(compression, "gz"))
+        compression = "gzip";
+    if (strategy && !strcmp(strategy, "new"))
+        strategy = "create_new";
+    if (format && !one_of(format, formats)) {
+        fail(c, 400, "format: '%s' is not one of csv, ndjson", format);
+        return;
+    }
+    if (compression && !one_of(compression, codecs)) {
+        fail(c, 400, "compression: '%s' is not one of none, gzip (gz), snappy", compression);
+        return;
+    }
+    if (strategy && !one_of(strategy, strategies)) {
+        fail(c, 400, "write_strategy: '%s' is not one of create_new (new), replace, truncate",
+             strategy);
+        return;
+    }
+    if (tmpl && !*tmpl) {
+        fail(c, 400, "file_template: empty");
+        return;
+    }
+    params_ctx pc = { NULL, 0, 0, 0 };
+    sp_http_each_query(c->req, collect_param, &pc);
+    if (pc.bad) {
+        free(pc.v);
+        fail(c, 500, "out of memory");
+        return;
+    }
+    sp_job_spec spec = { pipe, 0, pc.v, pc.n, format, tmpl, compression, strategy, c->token,
+                         "api" };
+    char id[40];
+    sp_error err = SP_ERROR_INIT;
+    int rc = sp_jobs_submit(c->s->jobs, &spec, 0, id, &err);
+    free(pc.v);
+    if (rc) {
+        fail(c, rc == SP_ECANCELLED ? 503 : code_status(rc), "%s", err.msg);
+        return;
+    }
+    json_t *job = sp_jobs_get(c->s->jobs, id);
+    if (!job) {
+        fail(c, 500, "job '%s' vanished", id);
+        return;
+    }
+    add_job_url(c, job);
+    json_t *top = json_deep_copy(job);
+    json_object_set_new(top, "job", job);
+    set_json(c->resp, 200, top);
+}
+
+/* -------------------------------------------------------------- jobs */
+
+static int time_arg(call *c, const char *name, int64_t *out)
+{
+    const char *v = sp_http_query(c->req, name);
+    *out = 0;
+    if (!v)
+        return 0;
+    sp_error err = SP_ERROR_INIT;
+    if (sp_parse_time(v, out, &err)) {
+        fail(c, 400, "%s: %s", name, err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static void h_jobs(call *c)
+{
+    sp_jobs_filter f = { sp_http_query(c->req, "status"), sp_http_query(c->req, "pipe_name"), 0,
+                         0, 0 };
+    if (!f.pipe_name)
+        f.pipe_name = sp_http_query(c->req, "pipe_id");
+    if (time_arg(c, "created_after", &f.created_after) ||
+        time_arg(c, "created_before", &f.created_before))
+        return;
+    const char *lim = sp_http_query(c->req, "limit");
+    long limit = 100;
+    if (lim) {
+        char *end;
+        limit = strtol(lim, &end, 10);
+        if (*end || limit < 1 || limit > 100000) {
+            fail(c, 400, "limit: '%s' is not a count", lim);
+            return;
+        }
+    }
+    const char *kind = sp_http_query(c->req, "kind");
+    json_t *all = kind && strcmp(kind, "sink") != 0 ? json_array() : sp_jobs_list(c->s->jobs, &f);
+    json_t *out = json_array();
+    size_t i;
+    json_t *j;
+    json_array_foreach(all, i, j) {
+        if ((long)json_array_size(out) >= limit)
+            break;
+        if (!allowed(c, "READ", json_string_value(json_object_get(j, "pipe_name"))))
+            continue;
+        add_job_url(c, j);
+        json_array_append(out, j);
+    }
+    json_decref(all);
+    set_json(c->resp, 200, json_pack("{s:o}", "jobs", out));
+}
+
+static json_t *job_for(call *c, const char *id)
+{
+    json_t *job = sp_jobs_get(c->s->jobs, id);
+    if (!job) {
+        fail(c, 404, "job '%s' not found", id);
+        return NULL;
+    }
+    if (!allowed(c, "READ", json_string_value(json_object_get(job, "pipe_name")))) {
+        json_decref(job);
+        forbid(c, "this job");
+        return NULL;
+    }
+    return job;
+}
+
+static void h_job(call *c, const char *id)
+{
+    json_t *job = job_for(c, id);
+    if (!job)
+        return;
+    add_job_url(c, job);
+    set_json(c->resp, 200, job);
+}
+
+static void h_cancel(call *c, const char *id)
+{
+    json_t *job = job_for(c, id);
+    if (!job)
+        return;
+    json_decref(job);
+    sp_error err = SP_ERROR_INIT;
+    int rc = sp_jobs_cancel(c->s->jobs, id, &err);
+    if (rc) {
+        fail(c, rc == SP_EINVAL ? 400 : code_status(rc), "%s", err.msg);
+        return;
+    }
+    job = sp_jobs_get(c->s->jobs, id);
+    add_job_url(c, job);
+    set_json(c->resp, 200, job);
+}
+
+/* ------------------------------------------------------------ events */
+
+static void h_events(call *c)
+{
+    const char *ds = sp_http_query(c->req, "name");
+    if (!ds || !*ds) {
+        fail(c, 400, "name: the datasource is required (?name=DATASOURCE)");
+        return;
+    }
+    if (!allowed(c, "APPEND", ds)) {
+        forbid(c, "this datasource");
+        return;
+    }
+    if (!sp_project_find_datasource(c->s->p, ds)) {
+        fail(c, 404, "datasource '%s' not found", ds);
+        return;
+    }
+    size_t len;
+    const char *body = sp_http_body(c->req, &len);
+    sp_error err = SP_ERROR_INIT;
+    sp_engine *e = NULL;
+    sp_append_result res = { 0, 0, 0 };
+    /* the daemon holds the definitions steady while the engine is held */
+    pthread_rwlock_unlock(&c->s->defs);
+    int rc = sp_serve_engine_acquire(c->s, "", &e, &err);
+    if (!rc) {
+        rc = sp_append_mem(c->s->p, ds, body, len, "ndjson", &res, &err);
+        sp_serve_engine_release(c->s);
+    }
+    pthread_rwlock_rdlock(&c->s->defs);
+    if (rc) {
+        fail(c, code_status(rc) == 500 && rc != SP_EIO ? 400 : code_status(rc), "%s", err.msg);
+        return;
+    }
+    set_json(c->resp, 200,
+             json_pack("{s:I,s:I}", "successful_rows", (json_int_t)res.rows_loaded,
+                       "quarantined_rows", (json_int_t)res.rows_quarantined));
+}
+
+/* --------------------------------------------------------------- sql */
+
+typedef struct sqlq {
+    sp_buf data;
+    json_t *meta;
+    const sp_schema *schema;
+    uint64_t rows;
+} sqlq;
+
+static int q_schema(void *ud, const sp_schema *s, sp_error *err)
+{
+    sqlq *q = ud;
+    q->schema = s;
+    for (size_t i = 0; i < s->ncols; i++) {
+        sp_buf t = SP_BUF_INIT(1u << 16);
+        int rc = sp_type_format(s->types[i], &t, err);
+        if (rc) {
+            sp_buf_release(&t);
+            return rc;
+        }
+        json_array_append_new(q->meta, json_pack("{s:s,s:s}", "name", s->names[i], "type",
+                                                 t.data ? t.data : ""));
+        sp_buf_release(&t);
+    }
+    return 0;
+}
+
+static int q_batch(void *ud, const sp_batch *b, sp_error *err)
+{
+    sqlq *q = ud;
+    for (size_t i = 0; i < b->nrows; i++) {
+        if (q->rows && sp_buf_addch(&q->data, ',', err))
+            return SP_ETOOBIG;
+        int rc = sp_format_ndjson.row(&q->data, q->schema, b, i, err);
+        if (rc)
+            return rc;
+        if (q->data.len && q->data.data[q->data.len - 1] == '\n')
+            q->data.data[--q->data.len] = '\0';
+        q->rows++;
+    }
+    return 0;
+}
+
+static void h_sql(call *c)
+{
+    if (!c->admin) {
+        forbid(c, "SQL queries");
+        return;
+    }
+    const char *sql = NULL;
+    if (!strcmp(sp_http_method(c->req), "GET")) {
+        sql = sp_http_query(c->req, "q");
+    } else {
+        size_t len;
+        sql = sp_http_body(c->req, &len);
+        if (!strncmp(sql, "q=", 2)) /* a form post of the query */
+            sql = sp_http_query(c->req, "q") ? sp_http_query(c->req, "q") : sql + 2;
+    }
+    if (!sql || !*sql) {
+        fail(c, 400, "q: the query is required");
+        return;
+    }
+    sqlq q = { SP_BUF_INIT(SQL_RESULT_MAX), json_array(), NULL, 0 };
+    sp_error err = SP_ERROR_INIT;
+    sp_engine *e = NULL;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pthread_rwlock_unlock(&c->s->defs);
+    int rc = sp_serve_engine_acquire(c->s, "", &e, &err);
+    sp_query_stats st = { 0, 0, 0 };
+    if (!rc) {
+        sp_query_opts qo = { 0, NULL, NULL, 0, 0 };
+        rc = e->vt->query(e, sql, &qo, q_schema, q_batch, &q, &st, &err);
+        sp_serve_engine_release(c->s);
+    }
+    pthread_rwlock_rdlock(&c->s->defs);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (rc) {
+        sp_buf_release(&q.data);
+        json_decref(q.meta);
+        fail(c, rc == SP_ETOOBIG ? 413 : rc == SP_EENGINE || rc == SP_ESQL ? 400 : code_status(rc),
+             "%s", err.msg);
+        return;
+    }
+    double elapsed = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    char *meta = json_dumps(q.meta, JSON_COMPACT);
+    json_decref(q.meta);
+    sp_buf out = SP_BUF_INIT(SQL_RESULT_MAX + (1u << 20));
+    rc = sp_buf_addf(&out, NULL, "{\"meta\":%s,\"data\":[", meta ? meta : "[]");
+    free(meta);
+    if (!rc && q.data.len)
+        rc = sp_buf_add(&out, q.data.data, q.data.len, NULL);
+    if (!rc)
+        rc = sp_buf_addf(&out, NULL,
+                         "],\"rows\":%llu,\"statistics\":{\"elapsed\":%.6f,\"rows_read\":%llu,"
+                         "\"bytes_read\":%llu}}",
+                         (unsigned long long)q.rows, elapsed, (unsigned long long)st.read_rows,
+                         (unsigned long long)st.read_bytes);
+    sp_buf_release(&q.data);
+    if (rc) {
+        sp_buf_release(&out);
+        fail(c, 413, "result too large");
+        return;
+    }
+    c->resp->status = 200;
+    c->resp->content_type = "application/json";
+    c->resp->len = out.len;
+    c->resp->body = sp_buf_detach(&out);
+}
+
+/* ------------------------------------------------------------ routing */
+
+/* path segments after a prefix: "/v0/jobs/ID/cancel" -> "ID", "cancel" */
+static int split(const char *path, const char *prefix, char *a, size_t na, char *b, size_t nb)
+{
+    size_t pl = strlen(prefix);
+    if (strncmp(path, prefix, pl) != 0)
+        return -1;
+    const char *p = path + pl;
+    const char *slash = strchr(p, '/');
+    size_t la = slash ? (size_t)(slash - p) : strlen(p);
+    if (la == 0 || la >= na)
+        return -1;
+    memcpy(a, p, la);
+    a[la] = '\0';
+    b[0] = '\0';
+    if (slash) {
+        size_t lb = strlen(slash + 1);
+        if (lb >= nb)
+            return -1;
+        memcpy(b, slash + 1, lb + 1);
+    }
+    return 0;
+}
+
+static void route(call *c)
+{
+    const char *m = sp_http_method(c->req);
+    const char *path = sp_http_path(c->req);
+    int get = !strcmp(m, "GET"), post = !strcmp(m, "POST");
+    char a[256], b[64];
+    if (!strcmp(path, "/health") || !strcmp(path, "/v0/health")) {
+        if (get)
+            h_health(c);
+        else
+            fail(c, 405, "method %s not allowed on %s", m, path);
+        return;
+    }
+    if (authenticate(c))
+        return;
+#define ONLY(cond)                                                                     \
+    do {                                                                               \
+        if (!(cond)) {                                                                 \
+            fail(c, 405, "method %s not allowed on this path", m);                    \
+            return;                                                                    \
+        }                                                                              \
+    } while (0)
+    if (!strcmp(path, "/metrics")) {
+        ONLY(get);
+        h_metrics(c);
+    } else if (!strcmp(path, "/v0/pipes") || !strcmp(path, "/v0/pipes/")) {
+        ONLY(get);
+        h_pipes(c);
+    } else if (!split(path, "/v0/pipes/", a, sizeof a, b, sizeof b) && !strcmp(b, "sink")) {
+        ONLY(post);
+        h_sink(c, a);
+    } else if (!strcmp(path, "/v0/jobs") || !strcmp(path, "/v0/jobs/")) {
+        ONLY(get);
+        h_jobs(c);
+    } else if (!split(path, "/v0/jobs/", a, sizeof a, b, sizeof b) && !b[0]) {
+        ONLY(get);
+        h_job(c, a);
+    } else if (!split(path, "/v0/jobs/", a, sizeof a, b, sizeof b) && !strcmp(b, "cancel")) {
+        ONLY(post);
+        h_cancel(c, a);
+    } else if (!strcmp(path, "/v0/events")) {
+        ONLY(post);
+        h_events(c);
+    } else if (!strcmp(path, "/v0/sql")) {
+        ONLY(get || post);
+        h_sql(c);
+    } else {
+        fail(c, 404, "no such endpoint: %s", path);
+    }
+#undef ONLY
+}
+
+void sp_api_handle(void *ud, const sp_http_req *req, sp_http_resp *resp)
+{
+    struct sp_server *s = ud;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    call c;
+    memset(&c, 0, sizeof c);
+    c.s = s;
+    c.req = req;
+    c.resp = resp;
+    pthread_rwlock_rdlock(&s->defs);
+    route(&c);
+    const char *who = c.token;
+    json_t *f = json_pack("{s:s,s:s,s:i}", "method", sp_http_method(req), "path",
+                          sp_http_path(req), "status", resp->status);
+    if (who)
+        json_object_set_new(f, "token_name", json_string(who));
+    pthread_rwlock_unlock(&s->defs);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    json_object_set_new(f, "ms", json_integer((json_int_t)((t1.tv_sec - t0.tv_sec) * 1000 +
+                                                           (t1.tv_nsec - t0.tv_nsec) / 1000000)));
+    sp_serve_log(s, "http", f);
+}

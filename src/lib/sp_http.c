@@ -1,0 +1,231 @@
+/* sp_http: libmicrohttpd glue. */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sp_buf.h"
+#include "sp_error.h"
+#include "sp_http.h"
+
+struct sp_http {
+    struct MHD_Daemon *d;
+    sp_http_handler h;
+    void *ud;
+    size_t max_body;
+    char addr[96];
+    int quiesced;
+};
+
+struct sp_http_req {
+    struct MHD_Connection *c;
+    const char *method;
+    const char *path;
+    sp_buf body;
+    int too_big;
+};
+
+const char *sp_http_method(const sp_http_req *r)
+{
+    return r->method;
+}
+
+const char *sp_http_path(const sp_http_req *r)
+{
+    return r->path;
+}
+
+const char *sp_http_body(const sp_http_req *r, size_t *len)
+{
+    if (len)
+        *len = r->body.len;
+    return r->body.data ? r->body.data : "";
+}
+
+const char *sp_http_query(const sp_http_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *sp_http_header(const sp_http_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, name);
+}
+
+typedef struct each_ctx {
+    void (*fn)(void *ud, const char *name, const char *value);
+    void *ud;
+} each_ctx;
+
+static enum MHD_Result each_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    (void)kind;
+    each_ctx *e = cls;
+    e->fn(e->ud, key, value ? value : "");
+    return MHD_YES;
+}
+
+void sp_http_each_query(const sp_http_req *r,
+                        void (*fn)(void *ud, const char *name, const char *value), void *ud)
+{
+    each_ctx e = { fn, ud };
+    MHD_get_connection_values(r->c, MHD_GET_ARGUMENT_KIND, each_arg, &e);
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, int status, const char *type, char *body,
+                            size_t len)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, body ? body : (char *)"", body ? MHD_RESPMEM_MUST_FREE
+                                                                              : MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", type ? type : "application/json");
+    enum MHD_Result r = MHD_queue_response(c, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+static enum MHD_Result too_big(struct MHD_Connection *c, size_t max)
+{
+    char *b = malloc(128);
+    if (!b)
+        return MHD_NO;
+    int n = snprintf(b, 128, "{\"error\":\"request body larger than %zu bytes\"}", max);
+    return reply(c, 413, NULL, b, (size_t)n);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload, size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    sp_http *s = cls;
+    sp_http_req *r = *con_cls;
+    if (!r) {
+        r = calloc(1, sizeof *r);
+        if (!r)
+            return MHD_NO;
+        r->c = c;
+        r->method = method;
+        r->path = url;
+        sp_buf_init(&r->body, s->max_body);
+        *con_cls = r;
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl) {
+            char *end;
+            unsigned long long n = strtoull(cl, &end, 10);
+            if (*end == '\0' && n > s->max_body) {
+                r->too_big = 1;
+                return too_big(c, s->max_body); /* answered before the body is read */
+            }
+        }
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!r->too_big && sp_buf_add(&r->body, upload, *upload_size, NULL) != 0)
+            r->too_big = 1; /* over the limit: the rest is read and dropped */
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (r->too_big) {
+        sp_buf_release(&r->body);
+        return too_big(c, s->max_body);
+    }
+    sp_http_resp resp = { 200, NULL, NULL, 0 };
+    s->h(s->ud, r, &resp);
+    return reply(c, resp.status, resp.content_type, resp.body, resp.body ? resp.len : 0);
+}
+
+static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
+                    enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    sp_http_req *r = *con_cls;
+    if (!r)
+        return;
+    sp_buf_release(&r->body);
+    free(r);
+    *con_cls = NULL;
+}
+
+int sp_http_start(const char *listen, size_t max_body, sp_http_handler h, void *ud,
+                  sp_http **out, sp_error *err)
+{
+    *out = NULL;
+    const char *colon = listen ? strrchr(listen, ':') : NULL;
+    if (!colon || colon == listen)
+        return sp_error_set(err, SP_EINVAL, 0, "--listen: '%s' is not HOST:PORT",
+                            listen ? listen : "");
+    char host[64];
+    size_t hl = (size_t)(colon - listen);
+    if (hl >= sizeof host)
+        return sp_error_set(err, SP_EINVAL, 0, "--listen: host too long");
+    memcpy(host, listen, hl);
+    host[hl] = '\0';
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 0 || port > 65535 || colon[1] == '\0')
+        return sp_error_set(err, SP_EINVAL, 0, "--listen: '%s' is not a port", colon + 1);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    if (!strcmp(host, "localhost"))
+        snprintf(host, sizeof host, "127.0.0.1");
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+        return sp_error_set(err, SP_EINVAL, 0, "--listen: '%s' is not an IPv4 address", host);
+    sp_http *s = calloc(1, sizeof *s);
+    if (!s)
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+    s->h = h;
+    s->ud = ud;
+    s->max_body = max_body;
+    s->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                                MHD_USE_ITC,
+                            0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+                            (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
+    if (!s->d) {
+        free(s);
+        return sp_error_set(err, SP_EIO, 0, "cannot listen on %s", listen);
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    unsigned bound = info ? info->port : (unsigned)port;
+    snprintf(s->addr, sizeof s->addr, "%s:%u", host, bound);
+    *out = s;
+    return 0;
+}
+
+const char *sp_http_address(const sp_http *s)
+{
+    return s->addr;
+}
+
+void sp_http_quiesce(sp_http *s)
+{
+    if (!s || s->quiesced)
+        return;
+    MHD_socket fd = MHD_quiesce_daemon(s->d);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    s->quiesced = 1;
+}
+
+void sp_http_stop(sp_http *s)
+{
+    if (!s)
+        return;
+    MHD_stop_daemon(s->d);
+    free(s);
+}

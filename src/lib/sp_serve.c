@@ -1,0 +1,519 @@
+/* sp_serve: the daemon — project, scheduler, jobs, HTTP API, reload,
+ * shutdown and the event log. */
+#include <errno.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sp_buf.h"
+#include "sp_env.h"
+#include "sp_error.h"
+#include "sp_keys.h"
+#include "sp_model.h"
+#include "sp_serve_int.h"
+
+/* ------------------------------------------------------------ logging */
+
+void sp_serve_log(struct sp_server *s, const char *event, json_t *fields)
+{
+    if (!s->o.log) {
+        json_decref(fields);
+        return;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    char t[40];
+    time_t secs = ts.tv_sec;
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(t + n, sizeof t - n, ".%03ldZ", ts.tv_nsec / 1000000);
+    sp_buf line = SP_BUF_INIT(1u << 20);
+    if (s->o.log_json) {
+        json_t *j = json_object();
+        json_object_set_new(j, "time", json_string(t));
+        json_object_set_new(j, "event", json_string(event));
+        if (fields)
+            json_object_update(j, fields);
+        char *txt = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (txt)
+            sp_buf_adds(&line, txt, NULL);
+        free(txt);
+        json_decref(j);
+    } else {
+        sp_buf_addf(&line, NULL, "%s %s", t, event);
+        const char *k;
+        json_t *v;
+        json_object_foreach(fields, k, v) {
+            if (json_is_string(v)) {
+                const char *sv = json_string_value(v);
+                int quote = !*sv || strpbrk(sv, " \"=") != NULL;
+                if (quote) {
+                    char *q = json_dumps(v, JSON_ENCODE_ANY);
+                    sp_buf_addf(&line, NULL, " %s=%s", k, q ? q : "\"\"");
+                    free(q);
+                } else {
+                    sp_buf_addf(&line, NULL, " %s=%s", k, sv);
+                }
+            } else if (!json_is_null(v)) {
+                char *q = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+                sp_buf_addf(&line, NULL, " %s=%s", k, q ? q : "");
+                free(q);
+            }
+        }
+    }
+    json_decref(fields);
+    if (line.data) {
+        pthread_mutex_lock(&s->log_mu);
+        s->o.log(s->o.log_ud, line.data);
+        pthread_mutex_unlock(&s->log_mu);
+    }
+    sp_buf_release(&line);
+}
+
+/* ------------------------------------------------------------- engine */
+
+int sp_serve_engine_acquire(struct sp_server *s, const char *who, sp_engine **out,
+                            sp_error *err)
+{
+    pthread_mutex_lock(&s->engine_mu);
+    pthread_rwlock_rdlock(&s->defs);
+    sp_engine *e = NULL;
+    int rc = sp_project_engine(s->p, &e, err);
+    pthread_rwlock_unlock(&s->defs);
+    if (rc) {
+        pthread_mutex_unlock(&s->engine_mu);
+        return rc;
+    }
+    pthread_mutex_lock(&s->owner_mu);
+    s->engine = e;
+    snprintf(s->owner, sizeof s->owner, "%s", who ? who : "");
+    pthread_mutex_unlock(&s->owner_mu);
+    *out = e;
+    return 0;
+}
+
+void sp_serve_engine_release(struct sp_server *s)
+{
+    pthread_mutex_lock(&s->owner_mu);
+    s->engine = NULL;
+    s->owner[0] = '\0';
+    pthread_mutex_unlock(&s->owner_mu);
+    pthread_rwlock_rdlock(&s->defs);
+    sp_project_engine_close(s->p);
+    pthread_rwlock_unlock(&s->defs);
+    pthread_mutex_unlock(&s->engine_mu);
+}
+
+/* ---------------------------------------------------------- job hooks */
+
+static int run_job(void *ud, const char *job_id, const sp_job_spec *spec, volatile int *cancel,
+                   sp_run_result *res, sp_error *err)
+{
+    struct sp_server *s = ud;
+    sp_engine *e = NULL;
+    int rc = sp_serve_engine_acquire(s, job_id, &e, err);
+    if (rc) {
+        memset(res, 0, sizeof *res);
+        snprintf(res->job_id, sizeof res->job_id, "%s", job_id);
+        return rc;
+    }
+    if (__atomic_load_n(cancel, __ATOMIC_SEQ_CST)) {
+        sp_serve_engine_release(s);
+        memset(res, 0, sizeof *res);
+        snprintf(res->job_id, sizeof res->job_id, "%s", job_id);
+        return sp_error_set(err, SP_ECANCELLED, 0, "cancelled");
+    }
+    struct sp_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.now_unix = spec->now_unix;
+    o.params = spec->params;
+    o.nparams = spec->nparams;
+    o.format = spec->format;
+    o.file_template = spec->file_template;
+    o.compression = spec->compression;
+    o.strategy = spec->strategy;
+    o.job_id = job_id;
+    o.cancel = cancel;
+    /* the definitions are not swapped while the engine is held */
+    rc = sp_run(s->p, spec->pipe, &o, res, err);
+    sp_serve_engine_release(s);
+    return rc;
+}
+
+static void interrupt_job(void *ud, const char *job_id)
+{
+    struct sp_server *s = ud;
+    pthread_mutex_lock(&s->owner_mu);
+    if (s->engine && !strcmp(s->owner, job_id))
+        s->engine->vt->interrupt(s->engine);
+    pthread_mutex_unlock(&s->owner_mu);
+}
+
+static void job_event(void *ud, const char *event, json_t *job)
+{
+    struct sp_server *s = ud;
+    json_t *f = json_object();
+    json_object_set(f, "job_id", json_object_get(job, "id"));
+    json_object_set(f, "pipe", json_object_get(job, "pipe_name"));
+    json_object_set(f, "status", json_object_get(job, "status"));
+    json_object_set(f, "trigger", json_object_get(job, "trigger"));
+    json_t *lt = json_object_get(job, "logical_time");
+    if (json_is_string(lt))
+        json_object_set(f, "logical_time", lt);
+    json_t *st = json_object_get(job, "statistics");
+    if (st) {
+        json_object_set(f, "written_rows", json_object_get(st, "written_rows"));
+        json_object_set(f, "written_bytes", json_object_get(st, "written_bytes"));
+        json_object_set(f, "elapsed", json_object_get(st, "elapsed_time"));
+    }
+    json_t *e = json_object_get(job, "error");
+    if (json_is_string(e))
+        json_object_set(f, "error", e);
+    (void)event;
+    sp_serve_log(s, "job", f);
+}
+
+static int fire(void *ud, const char *pipe, int64_t logical, const char *why)
+{
+    struct sp_server *s = ud;
+    sp_job_spec spec = { pipe, logical, NULL, 0, NULL, NULL, NULL, NULL, "", "schedule" };
+    char id[40];
+    sp_error err = SP_ERROR_INIT;
+    int rc = sp_jobs_submit(s->jobs, &spec, 1, id, &err);
+    char t[32];
+    sp_time_text(logical, t, sizeof t);
+    if (rc == SP_EEXIST) {
+        json_t *rec = json_object();
+        json_object_set_new(rec, "event", json_string("skipped"));
+        json_object_set_new(rec, "pipe_name", json_string(pipe));
+        json_object_set_new(rec, "logical_time", json_string(t));
+        json_object_set_new(rec, "reason", json_string("the previous run is still going"));
+        if (s->log)
+            sp_oplog_append(s->log, rec, NULL);
+        json_decref(rec);
+        sp_serve_log(s, "skipped", json_pack("{s:s,s:s,s:s}", "pipe", pipe, "logical_time", t,
+                                             "reason", "the previous run is still going"));
+    } else if (rc) {
+        sp_serve_log(s, "fire_failed", json_pack("{s:s,s:s,s:s}", "pipe", pipe, "logical_time",
+                                                 t, "error", err.msg));
+    } else {
+        sp_serve_log(s, "fire", json_pack("{s:s,s:s,s:s,s:s}", "pipe", pipe, "why", why,
+                                          "logical_time", t, "job_id", id));
+    }
+    return rc;
+}
+
+/* --------------------------------------------------------- definitions */
+
+static int schedule_pipes(struct sp_server *s, sp_project *p, sp_error *err)
+{
+    size_t n = sp_project_npipes(p);
+    sp_sched_pipe *v = calloc(n ? n : 1, sizeof *v);
+    char (*hashes)[2 * SHA256_DIGEST_LENGTH + 1] = calloc(n ? n : 1, sizeof *hashes);
+    if (!v || !hashes) {
+        free(v);
+        free(hashes);
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+    }
+    size_t k = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        const sp_pipe *pi = sp_project_pipe(p, i);
+        const char *sch = sp_pipe_schedule(pi);
+        if (!sch)
+            continue;
+        /* the definition as written out: @once runs again when it changes */
+        sp_buf text = SP_BUF_INIT(64u << 20);
+        rc = sp_pipe_write(pi, &text, err);
+        if (!rc) {
+            unsigned char h[SHA256_DIGEST_LENGTH];
+            SHA256((const unsigned char *)(text.data ? text.data : ""), text.len, h);
+            for (size_t b = 0; b < sizeof h; b++)
+                snprintf(hashes[k] + 2 * b, 3, "%02x", h[b]);
+            v[k].name = sp_pipe_name(pi);
+            v[k].schedule = sch;
+            v[k].def_hash = hashes[k];
+            k++;
+        }
+        sp_buf_release(&text);
+    }
+    if (!rc)
+        rc = sp_sched_set(s->sched, v, k, err);
+    free(v);
+    free(hashes);
+    return rc;
+}
+
+static int load_project(const char *dir, sp_project **out, sp_error *err)
+{
+    sp_project *p = NULL;
+    int rc = sp_project_load(dir, &p, err);
+    if (rc) {
+        sp_project_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+/* a setting's default, from the key table (docs/configuration.md) */
+static double dflt_num(const char *name)
+{
+    const sp_keydef *d = sp_keys_find(&sp_keys_serve, name);
+    return d && d->dflt ? strtod(d->dflt, NULL) : 0;
+}
+
+static int setting_num(const sp_env *env, const char *name, double lo, double hi, double *out,
+                       sp_error *err)
+{
+    const char *v = sp_env_get(env, name);
+    *out = dflt_num(name);
+    if (!v || !*v)
+        return 0;
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (errno || *end || d < lo || d > hi)
+        return sp_error_set(err, SP_EINVAL, 0, "%s: '%s' is not a number from %g to %g", name,
+                            v, lo, hi);
+    *out = d;
+    return 0;
+}
+
+static int setting_bool(const sp_env *env, const char *name, int *out, sp_error *err)
+{
+    const char *v = sp_env_get(env, name);
+    const sp_keydef *d = sp_keys_find(&sp_keys_serve, name);
+    *out = d && d->dflt && !strcmp(d->dflt, "true");
+    if (!v || !*v)
+        return 0;
+    if (!strcasecmp(v, "true") || !strcmp(v, "1"))
+        *out = 1;
+    else if (!strcasecmp(v, "false") || !strcmp(v, "0"))
+        *out = 0;
+    else
+        return sp_error_set(err, SP_EINVAL, 0, "%s: '%s' is not true or false", name, v);
+    return 0;
+}
+
+int sp_server_start(const char *dir, const struct sp_serve_opts *o, sp_server **out,
+                    char **created_tokens, sp_error *err)
+{
+    *out = NULL;
+    if (created_tokens)
+        *created_tokens = NULL;
+    struct sp_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+    s->o = *o;
+    s->dir = strdup(dir ? dir : ".");
+    pthread_rwlock_init(&s->defs, NULL);
+    pthread_mutex_init(&s->engine_mu, NULL);
+    pthread_mutex_init(&s->owner_mu, NULL);
+    pthread_mutex_init(&s->log_mu, NULL);
+    int rc = s->dir ? load_project(s->dir, &s->p, err)
+                    : sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+
+    const sp_env *env = NULL;
+    double workers = 2, keep = 1000, max_body = 10 << 20, speed = 1;
+    int catch_up = 1;
+    int64_t fake_now = 0, clock_start = 0;
+    if (!rc)
+        rc = sp_project_env(s->p, &env, err);
+    if (!rc)
+        rc = setting_num(env, "SINKPIPE_SERVE_MAX_JOBS", 1, 64, &workers, err);
+    if (!rc)
+        rc = setting_num(env, "SINKPIPE_SERVE_KEEP_JOBS", 1, 1e7, &keep, err);
+    if (!rc)
+        rc = setting_num(env, "SINKPIPE_SERVE_MAX_BODY", 1, 1e10, &max_body, err);
+    if (!rc)
+        rc = setting_num(env, "SINKPIPE_SERVE_GRACE", 0, 86400, &s->grace, err);
+    if (!rc)
+        rc = setting_bool(env, "SINKPIPE_SERVE_CATCH_UP", &catch_up, err);
+    if (!rc)
+        rc = setting_num(env, "SINKPIPE_SERVE_CLOCK_SPEED", 0.001, 1e6, &speed, err);
+    const char *fk = env ? sp_env_get(env, "SINKPIPE_SERVE_FAKE_NOW") : NULL;
+    if (!rc && fk && *fk)
+        rc = sp_parse_time(fk, &fake_now, err);
+    s->max_body = (size_t)max_body;
+    if (!rc) {
+        s->clock = sp_clock_real(fake_now, fake_now ? speed : 1);
+        if (!s->clock)
+            rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+        else
+            clock_start = s->clock->now(s->clock);
+    }
+    if (!rc)
+        rc = sp_tokens_load(s->p, &s->tokens, created_tokens, err);
+    if (!rc)
+        rc = sp_oplog_open(s->dir, &s->log, err);
+    if (!rc) {
+        struct sp_jobs_opts jo = { s->dir, (unsigned)workers, (size_t)keep, 1, run_job,
+                                   interrupt_job, job_event, s };
+        rc = sp_jobs_open(&jo, &s->jobs, err);
+    }
+    if (!rc) {
+        char state[4200];
+        snprintf(state, sizeof state, "%s/.sinkpipe/schedule.json", s->dir);
+        struct sp_sched_opts so = { s->clock, state, catch_up, clock_start, fire, s };
+        rc = sp_sched_new(&so, &s->sched, err);
+    }
+    if (!rc)
+        rc = schedule_pipes(s, s->p, err);
+    if (!rc)
+        rc = sp_http_start(o->listen ? o->listen : "127.0.0.1:7181", s->max_body, sp_api_handle,
+                           s, &s->http, err);
+    if (!rc)
+        rc = sp_sched_start(s->sched, err);
+    if (rc) {
+        if (created_tokens && *created_tokens) {
+            free(*created_tokens);
+            *created_tokens = NULL;
+        }
+        sp_server_free(s);
+        return rc;
+    }
+    char t[32];
+    sp_serve_log(s, "listening",
+                 json_pack("{s:s,s:i,s:i,s:s,s:b}", "address", sp_http_address(s->http),
+                           "pipes", (int)sp_project_npipes(s->p), "workers", (int)workers,
+                           "clock", sp_time_text(s->clock->now(s->clock), t, sizeof t),
+                           "catch_up", catch_up));
+    *out = s;
+    return 0;
+}
+
+const char *sp_server_address(const sp_server *s)
+{
+    return s->http ? sp_http_address(s->http) : "";
+}
+
+int sp_server_reload(sp_server *s, char **created_tokens, sp_error *err)
+{
+    sp_project *np = NULL;
+    sp_tokens *nt = NULL;
+    if (created_tokens)
+        *created_tokens = NULL;
+    int rc = load_project(s->dir, &np, err);
+    if (!rc)
+        rc = sp_tokens_load(np, &nt, created_tokens, err);
+    if (rc) {
+        sp_project_free(np);
+        sp_serve_log(s, "reload_failed", json_pack("{s:s}", "error", err ? err->msg : ""));
+        return rc;
+    }
+    /* schedules first: a bad one keeps everything as it was */
+    rc = schedule_pipes(s, np, err);
+    if (rc) {
+        /* the new tokens' hashes are stored: their values must still be shown */
+        sp_tokens_free(nt);
+        sp_project_free(np);
+        sp_serve_log(s, "reload_failed", json_pack("{s:s}", "error", err ? err->msg : ""));
+        return rc;
+    }
+    /* no job is using the old definitions while they are swapped */
+    pthread_mutex_lock(&s->engine_mu);
+    pthread_rwlock_wrlock(&s->defs);
+    sp_project *old = s->p;
+    sp_tokens *oldt = s->tokens;
+    s->p = np;
+    s->tokens = nt;
+    pthread_rwlock_unlock(&s->defs);
+    pthread_mutex_unlock(&s->engine_mu);
+    sp_project_free(old);
+    sp_tokens_free(oldt);
+    sp_serve_log(s, "reloaded", json_pack("{s:i}", "pipes", (int)sp_project_npipes(np)));
+    return 0;
+}
+
+void sp_server_stop(sp_server *s)
+{
+    if (!s || s->stopped)
+        return;
+    s->stopped = 1;
+    sp_serve_log(s, "stopping", json_pack("{s:f}", "grace", s->grace));
+    if (s->http)
+        sp_http_quiesce(s->http);
+    if (s->sched)
+        sp_sched_stop(s->sched);
+    if (s->jobs)
+        sp_jobs_shutdown(s->jobs, s->grace);
+    if (s->http) {
+        sp_http_stop(s->http);
+        s->http = NULL;
+    }
+    sp_serve_log(s, "stopped", NULL);
+}
+
+void sp_server_free(sp_server *s)
+{
+    if (!s)
+        return;
+    sp_server_stop(s);
+    sp_sched_free(s->sched);
+    sp_jobs_free(s->jobs);
+    sp_oplog_close(s->log);
+    sp_tokens_free(s->tokens);
+    if (s->clock)
+        s->clock->free(s->clock);
+    sp_project_free(s->p);
+    pthread_rwlock_destroy(&s->defs);
+    pthread_mutex_destroy(&s->engine_mu);
+    pthread_mutex_destroy(&s->owner_mu);
+    pthread_mutex_destroy(&s->log_mu);
+    free(s->dir);
+    free(s);
+}
+
+char *sp_jobs_recent_json(const char *dir, size_t limit, sp_error *err)
+{
+    struct sp_jobs_opts o = { dir, 0, limit ? limit : 1000, 0, NULL, NULL, NULL, NULL };
+    sp_jobs *j = NULL;
+    if (sp_jobs_open(&o, &j, err))
+        return NULL;
+    sp_jobs_filter f = { NULL, NULL, 0, 0, limit };
+    json_t *arr = sp_jobs_list(j, &f);
+    char *txt = json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(arr);
+    sp_jobs_free(j);
+    if (!txt)
+        sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+    return txt;
+}
+
+int sp_run_job(sp_project *p, const char *pipe, const struct sp_run_opts *opts,
+               sp_run_result *res, sp_error *err)
+{
+    if (opts && opts->dry_run)
+        return sp_run(p, pipe, opts, res, err);
+    static const struct sp_run_opts none;
+    const struct sp_run_opts *o = opts ? opts : &none;
+    struct sp_jobs_opts jo = { sp_project_dir(p), 0, 1, 0, NULL, NULL, NULL, NULL };
+    jo.record = 1;
+    sp_jobs *j = NULL;
+    sp_error lerr = SP_ERROR_INIT;
+    char id[40];
+    sp_job_spec spec = { pipe ? pipe : "", o->now_unix, o->params, o->nparams, o->format,
+                         o->file_template, o->compression, o->strategy, "", "cli" };
+    int lrc = sp_jobs_open(&jo, &j, &lerr);
+    if (!lrc)
+        lrc = sp_jobs_begin(j, &spec, o->job_id, id, &lerr);
+    struct sp_run_opts ro = *o;
+    if (!lrc)
+        ro.job_id = id;
+    struct timespec c0, c1;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+    int rc = sp_run(p, pipe, &ro, res, err);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+    if (!lrc)
+        sp_jobs_end(j, id, rc, res, err, (double)(c1.tv_sec - c0.tv_sec) +
+                                             (double)(c1.tv_nsec - c0.tv_nsec) / 1e9);
+    sp_jobs_free(j);
+    if (!rc && lrc)
+        return sp_error_set(err, lrc, 0, "the run succeeded but was not recorded: %s",
+                            lerr.msg);
+    return rc;
+}

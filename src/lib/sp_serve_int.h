@@ -1,0 +1,57 @@
+/* sp_serve: the daemon's state, shared by sp_serve.c (lifecycle, runs,
+ * reload, logging) and sp_api.c (the HTTP API).  Internal. */
+#ifndef SP_SERVE_INT_H
+#define SP_SERVE_INT_H
+
+#include <jansson.h>
+#include <pthread.h>
+
+#include "sinkpipe.h"
+#include "sp_clock.h"
+#include "sp_engine.h"
+#include "sp_http.h"
+#include "sp_jobs.h"
+#include "sp_oplog.h"
+#include "sp_sched.h"
+#include "sp_token.h"
+
+struct sp_server {
+    char *dir;
+    struct sp_serve_opts o;
+    /* definitions and tokens: read by API handlers, swapped by reload */
+    pthread_rwlock_t defs;
+    sp_project *p;
+    sp_tokens *tokens;
+    /* the embedded engine runs one statement at a time: every use of the
+     * project's engine (runs, events, sql) holds `engine_mu`; the engine
+     * is closed when released, so `sinkpipe sql` can open the database
+     * while the daemon is idle */
+    pthread_mutex_t engine_mu;
+    pthread_mutex_t owner_mu; /* guards engine and owner, for interrupts */
+    sp_engine *engine;
+    char owner[40];           /* job id using the engine, "" if none */
+    sp_clock *clock;
+    sp_sched *sched;
+    sp_jobs *jobs;
+    sp_oplog *log;            /* "skipped" records */
+    sp_http *http;
+    pthread_mutex_t log_mu;
+    size_t max_body;
+    double grace;
+    int stopped;
+    uint64_t http_requests;
+};
+
+/* sp_serve_log: one log line: event name and fields (stolen) */
+void sp_serve_log(struct sp_server *s, const char *event, json_t *fields);
+
+/* engine use: acquire returns the project's engine opened (or an error);
+ * `who` is a job id or "" */
+int sp_serve_engine_acquire(struct sp_server *s, const char *who, sp_engine **out,
+                            sp_error *err);
+void sp_serve_engine_release(struct sp_server *s);
+
+/* the HTTP handler (sp_api.c) */
+void sp_api_handle(void *ud, const sp_http_req *req, sp_http_resp *resp);
+
+#endif
