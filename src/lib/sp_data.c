@@ -33,22 +33,37 @@ int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err)
         *out = p->engine;
         return 0;
     }
-    sp_buf path = SP_BUF_INIT(4096);
-    int rc = sp_buf_addf(&path, err, "%s/.sinkpipe", p->dir ? p->dir : ".");
-    if (!rc)
-        rc = ensure_dir(path.data, err);
-    if (!rc)
-        rc = sp_buf_adds(&path, "/sinkpipe.duckdb", err);
     sp_engine *e = NULL;
     const sp_env *env = NULL;
-    if (!rc)
-        rc = sp_project_env(p, &env, err);
-    if (!rc) {
-        sp_duckdb_opts o = { sp_env_get(env, "SINKPIPE_DUCKDB_MEMORY_LIMIT"),
-                             sp_env_get(env, "SINKPIPE_DUCKDB_THREADS") };
-        rc = sp_engine_duckdb_open_opts(path.data, &o, &e, err);
+    int rc = sp_project_env(p, &env, err);
+    if (rc)
+        return rc;
+    const char *which = sp_env_get(env, "SINKPIPE_ENGINE");
+    if (which && *which && strcmp(which, "duckdb") != 0) {
+        if (strcmp(which, "clickhouse") != 0)
+            return sp_error_set(err, SP_EINVAL, 0,
+                                "SINKPIPE_ENGINE: unknown engine '%.64s' (expected duckdb, "
+                                "clickhouse)",
+                                which);
+        sp_clickhouse_opts co = { sp_env_get(env, "SINKPIPE_CLICKHOUSE_URL"),
+                                  sp_env_get(env, "SINKPIPE_CLICKHOUSE_USER"),
+                                  sp_env_get(env, "SINKPIPE_CLICKHOUSE_PASSWORD"),
+                                  sp_env_get(env, "SINKPIPE_CLICKHOUSE_DATABASE") };
+        rc = sp_engine_clickhouse_open(&co, &e, err);
+    } else {
+        sp_buf path = SP_BUF_INIT(4096);
+        rc = sp_buf_addf(&path, err, "%s/.sinkpipe", p->dir ? p->dir : ".");
+        if (!rc)
+            rc = ensure_dir(path.data, err);
+        if (!rc)
+            rc = sp_buf_adds(&path, "/sinkpipe.duckdb", err);
+        if (!rc) {
+            sp_duckdb_opts o = { sp_env_get(env, "SINKPIPE_DUCKDB_MEMORY_LIMIT"),
+                                 sp_env_get(env, "SINKPIPE_DUCKDB_THREADS") };
+            rc = sp_engine_duckdb_open_opts(path.data, &o, &e, err);
+        }
+        sp_buf_release(&path);
     }
-    sp_buf_release(&path);
     if (rc)
         return rc;
     for (size_t i = 0; i < p->ndss; i++) {
