@@ -203,11 +203,22 @@ int sp_ch_exception(const char *text, size_t n, char *out, size_t outsz)
     const char *nl = memchr(m, '\n', (size_t)(stop - m));
     if (nl)
         stop = nl;
+    /* a syntax error lists every token the parser expected: the start is enough */
+    const char *exp = find_mem(m, (size_t)(stop - m), ". Expected one of: ");
+    int cut_list = 0;
+    if (exp && stop - exp > 160) {
+        cut_list = 1;
+        const char *cut = exp + 160;
+        while (cut > exp && *cut != ',')
+            cut--;
+        stop = cut;
+    }
     while (stop > m && (stop[-1] == ' ' || stop[-1] == '\r' || stop[-1] == '.'))
         stop--;
     size_t k = (size_t)(stop - m);
     if (outsz) {
-        int w = snprintf(out, outsz, "%.*s (code %d)", (int)(k > 700 ? 700 : k), m, code);
+        int w = snprintf(out, outsz, "%.*s%s (code %d)", (int)(k > 700 ? 700 : k), m,
+                         cut_list ? ", …" : "", code);
         (void)w;
         for (char *c = out; *c; c++)
             if (*c == '\t' || *c == '\r' || *c == '\n')

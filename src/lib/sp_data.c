@@ -1,7 +1,9 @@
 /* sp_data: the project's engine, loading data and ad-hoc queries.
  *
- * The engine is opened on first use at <project>/.sinkpipe/sinkpipe.duckdb
- * and every datasource of the project is ensured (table + quarantine). */
+ * The engine is opened on first use — DuckDB at
+ * <project>/.sinkpipe/sinkpipe.duckdb, or ClickHouse when SINKPIPE_ENGINE
+ * says so — and every datasource of the project is ensured (table +
+ * quarantine). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +50,8 @@ int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err)
         sp_clickhouse_opts co = { sp_env_get(env, "SINKPIPE_CLICKHOUSE_URL"),
                                   sp_env_get(env, "SINKPIPE_CLICKHOUSE_USER"),
                                   sp_env_get(env, "SINKPIPE_CLICKHOUSE_PASSWORD"),
-                                  sp_env_get(env, "SINKPIPE_CLICKHOUSE_DATABASE") };
+                                  sp_env_get(env, "SINKPIPE_CLICKHOUSE_DATABASE"),
+                                  sp_env_get(env, "SINKPIPE_CLICKHOUSE_SETTINGS") };
         rc = sp_engine_clickhouse_open(&co, &e, err);
     } else {
         sp_buf path = SP_BUF_INIT(4096);

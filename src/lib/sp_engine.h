@@ -96,6 +96,9 @@ typedef struct sp_clickhouse_opts {
     const char *user;
     const char *password;
     const char *database;
+    /* extra settings for every query, "name=value&name=value" (e.g.
+     * "max_threads=4&distributed_product_mode=global"), or NULL */
+    const char *settings;
 } sp_clickhouse_opts;
 
 int sp_engine_clickhouse_open(const sp_clickhouse_opts *o, sp_engine **out, sp_error *err);

@@ -40,6 +40,8 @@ typedef struct ch_engine {
     char *url;  /* as configured */
     char *shown; /* scheme://host:port/path: no user, password or query */
     char *user, *password, *database;
+    char **settings; /* "name=value" each, NULL-ended */
+    size_t nsettings;
     CURL *curl;
     pthread_mutex_t mu;
     char qid[160]; /* the running query's id, "" when none */
@@ -155,6 +157,10 @@ static int ch_request(ch_engine *e, CURL *c, const char *body, size_t bodylen,
     if (!u || curl_url_set(u, CURLUPART_URL, e->url, 0) != CURLUE_OK)
         rc = sp_error_set(err, SP_EINVAL, 0, "SINKPIPE_CLICKHOUSE_URL: '%s' is not a URL",
                           e->shown);
+    for (size_t i = 0; !rc && i < e->nsettings; i++)
+        if (curl_url_set(u, CURLUPART_QUERY, e->settings[i],
+                         CURLU_APPENDQUERY | CURLU_URLENCODE) != CURLUE_OK)
+            rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory");
     for (size_t i = 0; !rc && params && params[i]; i++)
         if (curl_url_set(u, CURLUPART_QUERY, params[i], CURLU_APPENDQUERY | CURLU_URLENCODE) !=
             CURLUE_OK)
@@ -209,8 +215,8 @@ static int ch_request(ch_engine *e, CURL *c, const char *body, size_t bodylen,
         rc = transfer_error(r, cc, ebuf, err);
     else if (r->status != 200)
         rc = http_error(r, err);
-    else if (r->rd)
-        rc = sp_ch_tsv_finish(r->rd, err);
+    else if (r->rd && (rc = sp_ch_tsv_finish(r->rd, err)) == SP_ESQL)
+        sp_error_prefix(err, "clickhouse");
     sp_buf_release(&r->errbody);
     return rc;
 }
@@ -367,6 +373,9 @@ static void ch_free(ch_engine *e)
         free(e->password);
     }
     free(e->database);
+    for (size_t i = 0; i < e->nsettings; i++)
+        free(e->settings[i]);
+    free(e->settings);
     pthread_mutex_destroy(&e->mu);
     free(e);
 }
@@ -407,6 +416,31 @@ int sp_engine_clickhouse_open(const sp_clickhouse_opts *o, sp_engine **out, sp_e
         (o->database && *o->database && !e->database)) {
         ch_free(e);
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+    }
+    /* SINKPIPE_CLICKHOUSE_SETTINGS: name=value pairs joined by '&' */
+    for (const char *p = o->settings; p && *p;) {
+        const char *amp = strchr(p, '&');
+        size_t n = amp ? (size_t)(amp - p) : strlen(p);
+        const char *eq = memchr(p, '=', n);
+        if (n && (!eq || eq == p)) {
+            int k = (int)(n > 64 ? 64 : n);
+            ch_free(e);
+            return sp_error_set(err, SP_EINVAL, 0,
+                                "SINKPIPE_CLICKHOUSE_SETTINGS: '%.*s' is not name=value", k, p);
+        }
+        if (n) {
+            char **v = realloc(e->settings, (e->nsettings + 2) * sizeof *v);
+            char *one = v ? strndup(p, n) : NULL;
+            if (v)
+                e->settings = v;
+            if (!one) {
+                ch_free(e);
+                return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+            }
+            v[e->nsettings++] = one;
+            v[e->nsettings] = NULL;
+        }
+        p = amp ? amp + 1 : p + n;
     }
     /* one round trip: the server answers, and its time zone is UTC (DateTime
      * results come as the server's local time) */
