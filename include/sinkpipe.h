@@ -211,7 +211,8 @@ int sp_project_check_secrets(sp_project *p, sp_error *err);
 /* sp_project_check_queries: run every sink pipe's SQL (with its template
  * defaults) against empty tables of the project's datasources, in memory:
  * unknown tables, columns or functions become diagnostics `path:line: SQL:
- * reason`.  Touches no data. */
+ * reason`.  Touches no data.  With SINKPIPE_ENGINE=clickhouse the SQL runs
+ * (LIMIT 0) on the project's server, whose missing tables are created. */
 int sp_project_check_queries(sp_project *p, sp_error *err);
 /* sp_project_check_kafka: build the librdkafka producer configuration of
  * every Kafka connection (secrets resolved through the project's

@@ -1,7 +1,8 @@
 /* sp_check: check every sink pipe's SQL before it runs for real.
  *
  * An in-memory engine gets the project's datasources (empty tables of the
- * same columns), and each pipe's SQL — rendered with its template defaults —
+ * same columns; with SINKPIPE_ENGINE=clickhouse, the project's server and
+ * its tables, created when missing), and each pipe's SQL — rendered with its template defaults —
  * is run as `SELECT * FROM (<sql>) LIMIT 0`: unknown tables, columns and
  * functions are found at `check` time, not at 3 AM.  Nothing is written and
  * the project's own database is not touched.  A pipe whose templates need a
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "sp_engine.h"
+#include "sp_env.h"
 #include "sp_error.h"
 #include "sp_run.h"
 
@@ -32,14 +34,28 @@ static int no_batch(void *ud, const sp_batch *b, sp_error *err)
 int sp_project_check_queries(sp_project *p, sp_error *err)
 {
     sp_engine *e = NULL;
-    int rc = sp_engine_duckdb_open(":memory:", &e, err);
+    const sp_env *env = NULL;
+    int rc = sp_project_env(p, &env, err);
     if (rc)
         return rc;
-    for (size_t i = 0; i < p->ndss && !rc; i++)
-        rc = e->vt->ensure_datasource(e, p->dss[i], err);
-    if (rc) {
-        e->vt->close(e);
-        return rc;
+    /* on ClickHouse the SQL runs where it will run for real: the project's
+     * server, whose missing tables this creates (deploy) */
+    const char *which = sp_env_get(env, "SINKPIPE_ENGINE");
+    int shared = which && !strcmp(which, "clickhouse");
+    if (shared) {
+        rc = sp_project_engine(p, &e, err);
+        if (rc)
+            return rc;
+    } else {
+        rc = sp_engine_duckdb_open(":memory:", &e, err);
+        if (rc)
+            return rc;
+        for (size_t i = 0; i < p->ndss && !rc; i++)
+            rc = e->vt->ensure_datasource(e, p->dss[i], err);
+        if (rc) {
+            e->vt->close(e);
+            return rc;
+        }
     }
     int bad = 0;
     for (size_t i = 0; i < p->npipes; i++) {
@@ -78,7 +94,8 @@ int sp_project_check_queries(sp_project *p, sp_error *err)
         sp_buf_release(&q);
         sp_buf_release(&sql);
     }
-    e->vt->close(e);
+    if (!shared)
+        e->vt->close(e);
     if (bad)
         return sp_error_set(err, SP_EDEF, 0, "%d pipe%s with SQL errors", bad,
                             bad == 1 ? "" : "s");

@@ -1,7 +1,9 @@
 /* sp_data: the project's engine, loading data and ad-hoc queries.
  *
- * The engine is opened on first use at <project>/.sinkpipe/sinkpipe.duckdb
- * and every datasource of the project is ensured (table + quarantine). */
+ * The engine is opened on first use — DuckDB at
+ * <project>/.sinkpipe/sinkpipe.duckdb, or ClickHouse when SINKPIPE_ENGINE
+ * says so — and every datasource of the project is ensured (table +
+ * quarantine). */
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
@@ -37,32 +39,49 @@ int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err)
         *out = p->engine;
         return 0;
     }
-    sp_buf path = SP_BUF_INIT(4096);
-    int rc = sp_buf_addf(&path, err, "%s/.sinkpipe", p->dir ? p->dir : ".");
-    if (!rc)
-        rc = ensure_dir(path.data, err);
-    if (!rc)
-        rc = sp_buf_adds(&path, "/sinkpipe.duckdb", err);
     sp_engine *e = NULL;
     const sp_env *env = NULL;
-    if (!rc)
-        rc = sp_project_env(p, &env, err);
-    if (!rc) {
-        /* the jobs' journal, created empty so that its view always reads */
-        char log[4096];
-        sp_oplog_path(p->dir, log, sizeof log);
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        char abs[PATH_MAX];
-        if (fd >= 0) {
-            close(fd);
-            if (realpath(log, abs))
-                snprintf(log, sizeof log, "%s", abs);
+    int rc = sp_project_env(p, &env, err);
+    if (rc)
+        return rc;
+    const char *which = sp_env_get(env, "SINKPIPE_ENGINE");
+    if (which && *which && strcmp(which, "duckdb") != 0) {
+        if (strcmp(which, "clickhouse") != 0)
+            return sp_error_set(err, SP_EINVAL, 0,
+                                "SINKPIPE_ENGINE: unknown engine '%.64s' (expected duckdb, "
+                                "clickhouse)",
+                                which);
+        sp_clickhouse_opts co = { sp_env_get(env, "SINKPIPE_CLICKHOUSE_URL"),
+                                  sp_env_get(env, "SINKPIPE_CLICKHOUSE_USER"),
+                                  sp_env_get(env, "SINKPIPE_CLICKHOUSE_PASSWORD"),
+                                  sp_env_get(env, "SINKPIPE_CLICKHOUSE_DATABASE"),
+                                  sp_env_get(env, "SINKPIPE_CLICKHOUSE_SETTINGS") };
+        rc = sp_engine_clickhouse_open(&co, &e, err);
+    } else {
+        sp_buf path = SP_BUF_INIT(4096);
+        rc = sp_buf_addf(&path, err, "%s/.sinkpipe", p->dir ? p->dir : ".");
+        if (!rc)
+            rc = ensure_dir(path.data, err);
+        if (!rc)
+            rc = sp_buf_adds(&path, "/sinkpipe.duckdb", err);
+        if (!rc) {
+            /* the jobs' journal, created empty so that its view always reads */
+            char log[4096];
+            sp_oplog_path(p->dir, log, sizeof log);
+            int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+            char abs[PATH_MAX];
+            if (fd >= 0) {
+                close(fd);
+                if (realpath(log, abs))
+                    snprintf(log, sizeof log, "%s", abs);
+            }
+            sp_duckdb_opts o = { sp_env_get(env, "SINKPIPE_DUCKDB_MEMORY_LIMIT"),
+                                 sp_env_get(env, "SINKPIPE_DUCKDB_THREADS"),
+                                 fd >= 0 ? log : NULL };
+            rc = sp_engine_duckdb_open_opts(path.data, &o, &e, err);
         }
-        sp_duckdb_opts o = { sp_env_get(env, "SINKPIPE_DUCKDB_MEMORY_LIMIT"),
-                             sp_env_get(env, "SINKPIPE_DUCKDB_THREADS"), fd >= 0 ? log : NULL };
-        rc = sp_engine_duckdb_open_opts(path.data, &o, &e, err);
+        sp_buf_release(&path);
     }
-    sp_buf_release(&path);
     if (rc)
         return rc;
     for (size_t i = 0; i < p->ndss; i++) {

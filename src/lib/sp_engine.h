@@ -1,6 +1,6 @@
 /* sp_engine: query engines behind a small function table.  The embedded
  * engine (DuckDB, sp_engine_duckdb.c) is the default; the ClickHouse engine
- * (sp_engine_clickhouse.c, a later issue) implements the same table.
+ * (sp_engine_clickhouse.c) implements the same table.
  *
  * Engines take SQL in the ClickHouse dialect (already rendered from its
  * template and composed from the pipe's nodes) and translate it themselves
@@ -89,8 +89,27 @@ typedef struct sp_duckdb_opts {
 int sp_engine_duckdb_open_opts(const char *path, const sp_duckdb_opts *o, sp_engine **out,
                                sp_error *err);
 
-/* sp_project_engine: the project's engine (opened on first use at
- * <dir>/.sinkpipe/sinkpipe.duckdb, every datasource ensured). */
+/* The ClickHouse engine (sp_engine_clickhouse.c): a server reached over its
+ * HTTP interface.  url is http:// or https:// (required); user, password,
+ * database may be NULL or "" (the server's defaults).  The strings are
+ * copied; the password never appears in any message.  Opening asks the
+ * server for its time zone (it must be UTC). */
+typedef struct sp_clickhouse_opts {
+    const char *url;
+    const char *user;
+    const char *password;
+    const char *database;
+    /* extra settings for every query, "name=value&name=value" (e.g.
+     * "max_threads=4&distributed_product_mode=global"), or NULL */
+    const char *settings;
+} sp_clickhouse_opts;
+
+int sp_engine_clickhouse_open(const sp_clickhouse_opts *o, sp_engine **out, sp_error *err);
+
+/* sp_project_engine: the project's engine, opened on first use with every
+ * datasource ensured: DuckDB at <dir>/.sinkpipe/sinkpipe.duckdb, or the
+ * ClickHouse server named by SINKPIPE_CLICKHOUSE_URL when SINKPIPE_ENGINE is
+ * "clickhouse" (environment or the project's .env files). */
 int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err);
 /* sp_project_engine_close: close the project's engine if open (the next
  * sp_project_engine opens it again); no query may be running. */

@@ -1,0 +1,53 @@
+/* sp_ch_tsv: ClickHouse's TabSeparatedWithNamesAndTypes, read as a stream
+ * into sp_batches (internal to the ClickHouse engine).
+ *
+ * Bytes arrive in any chunking (sp_ch_tsv_feed); the first two lines are the
+ * names and types (on_schema), every further line is one row.  Rows are
+ * gathered into batches of at most `batch_rows` rows (or about 4 MiB of
+ * text, whichever comes first) and handed to on_batch; memory is bounded by
+ * one batch plus one row, never by the result size.
+ *
+ * Old servers (18.16) report an error that happens while the result streams
+ * by appending "Code: NNN, e.displayText() = …" to a body that already
+ * started with HTTP 200.  The reader recognises such a line: from there on
+ * nothing is parsed, and sp_ch_tsv_finish fails with the server's message.
+ * (A result whose row starts with that exact text is taken as an error too:
+ * docs/engine-clickhouse.md.)  Any malformed row fails the read. */
+#ifndef SP_CH_TSV_H
+#define SP_CH_TSV_H
+
+#include <stddef.h>
+
+#include "sp_batch.h"
+#include "sp_buf.h"
+#include "sp_engine.h"
+
+typedef struct sp_ch_tsv sp_ch_tsv;
+
+/* sp_ch_tsv_new: a reader calling on_schema/on_batch with ud (either may be
+ * NULL); *out is heap (free with sp_ch_tsv_free). */
+int sp_ch_tsv_new(size_t batch_rows, sp_schema_fn on_schema, sp_batch_fn on_batch, void *ud,
+                  sp_ch_tsv **out, sp_error *err);
+void sp_ch_tsv_free(sp_ch_tsv *r);
+/* sp_ch_tsv_feed: the next bytes of the body (not retained).  Errors from
+ * the callbacks come back as they are. */
+int sp_ch_tsv_feed(sp_ch_tsv *r, const char *p, size_t n, sp_error *err);
+/* sp_ch_tsv_finish: end of the body: the last batch goes out, or the
+ * server's appended exception becomes the error (SP_ESQL). */
+int sp_ch_tsv_finish(sp_ch_tsv *r, sp_error *err);
+/* rows delivered so far */
+unsigned long long sp_ch_tsv_rows(const sp_ch_tsv *r);
+
+/* sp_ch_exception: when text (an error body or an appended tail) holds a
+ * ClickHouse exception, write "message (code N)" into out and return N;
+ * else 0.  Recognises 18.16's "Code: N, e.displayText() = DB::Exception: …,
+ * e.what() = …" and newer "Code: N. DB::Exception: … (NAME) (version …)". */
+int sp_ch_exception(const char *text, size_t n, char *out, size_t outsz);
+
+/* sp_ch_tsv_unescape: decode a TabSeparated field (\t \n \\ \' \0 …) and
+ * append it to out. */
+int sp_ch_tsv_unescape(const char *p, size_t n, sp_buf *out, sp_error *err);
+/* sp_ch_tsv_escape: the TabSeparated form of p[0..n) appended to out. */
+int sp_ch_tsv_escape(const char *p, size_t n, sp_buf *out, sp_error *err);
+
+#endif
