@@ -273,6 +273,13 @@ expect_eq "@once ran once" "$(jget "$BODY" 'len(d["jobs"])')" "1"
 expect_eq "CLI run beside the daemon" "$?" 0
 expect_contains "CLI run in sinkpipe jobs" "$("$SINKPIPE" -p "$P" jobs -n 100)" "cli-run-1	done	by_type"
 
+# a job while `sinkpipe sql` holds the database waits for it
+"$SINKPIPE" -p "$P" sql "SELECT sum(i % 7) AS s FROM range(200000000) t(i)" >/dev/null 2>&1 &
+CLIPID=$!
+http POST "/v0/pipes/by_type/sink?kind=click" -H "$A"; ID3=$(jget "$BODY" 'd["id"]')
+wait_job "$ID3" done && ok "a job beside a CLI query" || not_ok "a job beside a CLI query"
+wait $CLIPID
+
 # --- ops log through sinkpipe sql (the daemon does not hold the database while idle)
 OPS=$("$SINKPIPE" -p "$P" sql --format csv "SELECT pipe_name, result, error FROM tinybird.sinks_ops_log WHERE job_id IN ('$ID', '$S1', '$S3', 'cli-run-1') ORDER BY pipe_name, result" 2>&1)
 expect_eq "ops log rows" "$OPS" '"pipe_name","result","error"
