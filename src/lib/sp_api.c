@@ -107,6 +107,8 @@ static const char *host_of(call *c)
 static void add_job_url(call *c, json_t *job)
 {
     char url[600];
+    if (!json_is_string(json_object_get(job, "id")))
+        return;
     snprintf(url, sizeof url, "http://%s/v0/jobs/%s", host_of(c),
              json_string_value(json_object_get(job, "id")));
     json_object_set_new(job, "job_url", json_string(url));
@@ -396,6 +398,10 @@ static void h_cancel(call *c, const char *id)
         return;
     }
     job = sp_jobs_get(c->s->jobs, id);
+    if (!job) {
+        fail(c, 404, "job '%s' not found", id);
+        return;
+    }
     add_job_url(c, job);
     set_json(c->resp, 200, job);
 }
