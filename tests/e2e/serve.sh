@@ -169,6 +169,8 @@ expect_eq "GET sql: 200" "$CODE" 200
 expect_eq "GET sql: data" "$(jget "$BODY" '[r["t"] for r in d["data"]], d["rows"], [m["name"] for m in d["meta"]]')" "([4, 2], 2, ['event_type', 't'])"
 http POST /v0/sql -H "$A" --data-binary 'SELECT count() AS c FROM events'
 expect_eq "POST sql" "$(jget "$BODY" 'd["data"][0]["c"]')" "3"
+http POST /v0/sql -H "$A" --data-urlencode 'q=SELECT count() + 1 AS c FROM events WHERE event_type = '"'click'"
+expect_eq "POST sql as a URL-encoded form" "$(jget "$BODY" 'd["data"][0]["c"]')" "3"
 http POST /v0/sql -H "$A" --data-binary 'SELEC nonsense'
 expect_eq "bad sql: 400" "$CODE" 400
 http POST /v0/sql -H "$A"
