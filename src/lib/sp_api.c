@@ -107,6 +107,8 @@ static const char *host_of(call *c)
 static void add_job_url(call *c, json_t *job)
 {
     char url[600];
+    if (!json_is_string(json_object_get(job, "id")))
+        return;
     snprintf(url, sizeof url, "http://%s/v0/jobs/%s", host_of(c),
              json_string_value(json_object_get(job, "id")));
     json_object_set_new(job, "job_url", json_string(url));
@@ -396,6 +398,10 @@ static void h_cancel(call *c, const char *id)
         return;
     }
     job = sp_jobs_get(c->s->jobs, id);
+    if (!job) {
+        fail(c, 404, "job '%s' not found", id);
+        return;
+    }
     add_job_url(c, job);
     set_json(c->resp, 200, job);
 }
@@ -482,6 +488,43 @@ static int q_batch(void *ud, const sp_batch *b, sp_error *err)
     return 0;
 }
 
+static int hexval(char ch)
+{
+    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+           : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+}
+
+/* the `q` field of an application/x-www-form-urlencoded body, decoded (heap) */
+static char *form_field(const char *body, const char *name)
+{
+    size_t nl = strlen(name);
+    for (const char *p = body; p && *p;) {
+        const char *amp = strchr(p, '&');
+        size_t len = amp ? (size_t)(amp - p) : strlen(p);
+        if (len > nl && !strncmp(p, name, nl) && p[nl] == '=') {
+            char *out = malloc(len + 1);
+            if (!out)
+                return NULL;
+            size_t k = 0;
+            for (size_t i = nl + 1; i < len; i++) {
+                if (p[i] == '+') {
+                    out[k++] = ' ';
+                } else if (p[i] == '%' && i + 2 < len && hexval(p[i + 1]) >= 0 &&
+                           hexval(p[i + 2]) >= 0) {
+                    out[k++] = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
+                    i += 2;
+                } else {
+                    out[k++] = p[i];
+                }
+            }
+            out[k] = '\0';
+            return out;
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    return NULL;
+}
+
 static void h_sql(call *c)
 {
     if (!c->admin) {
@@ -489,15 +532,22 @@ static void h_sql(call *c)
         return;
     }
     const char *sql = NULL;
+    char *form = NULL;
     if (!strcmp(sp_http_method(c->req), "GET")) {
         sql = sp_http_query(c->req, "q");
     } else {
         size_t len;
         sql = sp_http_body(c->req, &len);
-        if (!strncmp(sql, "q=", 2)) /* a form post of the query */
-            sql = sp_http_query(c->req, "q") ? sp_http_query(c->req, "q") : sql + 2;
+        const char *ct = sp_http_header(c->req, "Content-Type");
+        /* a form post (q=…, URL-encoded) or the query as the body */
+        if (ct && !strncasecmp(ct, "application/x-www-form-urlencoded", 33) &&
+            !strncmp(sql, "q=", 2))
+            sql = form = form_field(sql, "q");
+        if ((!sql || !*sql) && sp_http_query(c->req, "q"))
+            sql = sp_http_query(c->req, "q");
     }
     if (!sql || !*sql) {
+        free(form);
         fail(c, 400, "q: the query is required");
         return;
     }
@@ -514,6 +564,8 @@ static void h_sql(call *c)
         rc = e->vt->query(e, sql, &qo, q_schema, q_batch, &q, &st, &err);
         sp_serve_engine_release(c->s);
     }
+    free(form);
+    sql = NULL;
     pthread_rwlock_rdlock(&c->s->defs);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (rc) {

@@ -75,17 +75,31 @@ void sp_serve_log(struct sp_server *s, const char *event, json_t *fields)
 
 /* ------------------------------------------------------------- engine */
 
+#define ENGINE_LOCK_WAIT 10 /* seconds */
+
 int sp_serve_engine_acquire(struct sp_server *s, const char *who, sp_engine **out,
                             sp_error *err)
 {
     pthread_mutex_lock(&s->engine_mu);
-    pthread_rwlock_rdlock(&s->defs);
     sp_engine *e = NULL;
-    int rc = sp_project_engine(s->p, &e, err);
-    pthread_rwlock_unlock(&s->defs);
+    sp_error e1 = SP_ERROR_INIT;
+    int rc = 0;
+    /* another process (`sinkpipe sql`, `run`, `append`) may hold the
+     * database for a moment: wait for it, up to ENGINE_LOCK_WAIT */
+    for (int i = 0;; i++) {
+        sp_error_clear(&e1);
+        pthread_rwlock_rdlock(&s->defs);
+        rc = sp_project_engine(s->p, &e, &e1);
+        pthread_rwlock_unlock(&s->defs);
+        if (!rc || rc != SP_EENGINE || !strstr(e1.msg, "Could not set lock") ||
+            i >= ENGINE_LOCK_WAIT * 10)
+            break;
+        struct timespec ts = { 0, 100 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
     if (rc) {
         pthread_mutex_unlock(&s->engine_mu);
-        return rc;
+        return sp_error_set(err, rc, 1, "%s", e1.msg);
     }
     pthread_mutex_lock(&s->owner_mu);
     s->engine = e;

@@ -169,6 +169,8 @@ expect_eq "GET sql: 200" "$CODE" 200
 expect_eq "GET sql: data" "$(jget "$BODY" '[r["t"] for r in d["data"]], d["rows"], [m["name"] for m in d["meta"]]')" "([4, 2], 2, ['event_type', 't'])"
 http POST /v0/sql -H "$A" --data-binary 'SELECT count() AS c FROM events'
 expect_eq "POST sql" "$(jget "$BODY" 'd["data"][0]["c"]')" "3"
+http POST /v0/sql -H "$A" --data-urlencode 'q=SELECT count() + 1 AS c FROM events WHERE event_type = '"'click'"
+expect_eq "POST sql as a URL-encoded form" "$(jget "$BODY" 'd["data"][0]["c"]')" "3"
 http POST /v0/sql -H "$A" --data-binary 'SELEC nonsense'
 expect_eq "bad sql: 400" "$CODE" 400
 http POST /v0/sql -H "$A"
@@ -272,6 +274,13 @@ expect_eq "@once ran once" "$(jget "$BODY" 'len(d["jobs"])')" "1"
 "$SINKPIPE" -p "$P" run by_type --param kind=view --job-id cli-run-1 >/dev/null 2>"$E2E_TMP/run.err"
 expect_eq "CLI run beside the daemon" "$?" 0
 expect_contains "CLI run in sinkpipe jobs" "$("$SINKPIPE" -p "$P" jobs -n 100)" "cli-run-1	done	by_type"
+
+# a job while `sinkpipe sql` holds the database waits for it
+"$SINKPIPE" -p "$P" sql "SELECT sum(i % 7) AS s FROM range(200000000) t(i)" >/dev/null 2>&1 &
+CLIPID=$!
+http POST "/v0/pipes/by_type/sink?kind=click" -H "$A"; ID3=$(jget "$BODY" 'd["id"]')
+wait_job "$ID3" done && ok "a job beside a CLI query" || not_ok "a job beside a CLI query"
+wait $CLIPID
 
 # --- ops log through sinkpipe sql (the daemon does not hold the database while idle)
 OPS=$("$SINKPIPE" -p "$P" sql --format csv "SELECT pipe_name, result, error FROM tinybird.sinks_ops_log WHERE job_id IN ('$ID', '$S1', '$S3', 'cli-run-1') ORDER BY pipe_name, result" 2>&1)
