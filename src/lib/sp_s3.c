@@ -369,6 +369,11 @@ void sp_s3_handle_free(sp_s3_handle *h)
     free(h);
 }
 
+const char *sp_s3_conn_name(const sp_s3 *s)
+{
+    return s->conn;
+}
+
 void sp_s3_uri(const sp_s3 *s, const char *key, char *buf, size_t bufsz)
 {
     snprintf(buf, bufsz, "s3://%s/%s", s->bucket, key ? key : "");
@@ -902,6 +907,9 @@ static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int
                                : r->status == 412 ? "PreconditionFailed"
                                : r->status == 503 ? "ServiceUnavailable"
                                : r->status == 301 ? "PermanentRedirect"
+                               : r->status == 400 ? "BadRequest"
+                               : r->status == 405 ? "MethodNotAllowed"
+                               : r->status == 409 ? "Conflict"
                                : r->status >= 500 ? "InternalError" : "";
                 if (c0[0])
                     snprintf(r->code, sizeof r->code, "%s", c0);

@@ -606,6 +606,24 @@ static void s3_free(sp_store *s)
     free(st);
 }
 
+int sp_store_s3_probe(sp_store *s, sp_error *err)
+{
+    s3_store *st = (s3_store *)s;
+    sp_error e = SP_ERROR_INIT;
+    sp_s3_req r = { .method = "HEAD" };
+    int rc = call(st, &r, &e);
+    if (!rc || r.status == 403)
+        return 0;
+    if (r.status == 404) {
+        char uri[1100];
+        sp_s3_uri(st->s3, NULL, uri, sizeof uri);
+        return sp_error_set(err, SP_ENOTFOUND, 0,
+                            "connection '%s': %s: NoSuchBucket: The specified bucket does "
+                            "not exist", sp_s3_conn_name(st->s3), uri);
+    }
+    return sp_error_set(err, e.code, e.retriable, "%s", e.msg);
+}
+
 static const sp_store_vt s3_vt = {
     .name = "s3",
     .exists = s3_exists,

@@ -40,4 +40,11 @@ typedef struct sp_store_s3_opts {
 int sp_store_s3_open(const sp_s3_conf *conf, const sp_store_s3_opts *o,
                      const char *uri_prefix, sp_store **out, sp_error *err);
 
+/* sp_store_s3_probe: HeadBucket, so that an unknown bucket, a wrong region
+ * or refused credentials (and a denied S3_ARN role) fail the run before its
+ * query: SP_ENOTFOUND / SP_EAUTH / SP_ESINK naming the connection and
+ * bucket.  A 403 is not an error here (a writer may lack s3:ListBucket; the
+ * first upload then says what S3 thinks). */
+int sp_store_s3_probe(sp_store *s, sp_error *err);
+
 #endif

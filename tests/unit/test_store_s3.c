@@ -425,9 +425,19 @@ TEST(errors_name_connection_and_s3)
     c.bucket = "no-such-bucket";
     sp_store_s3_opts o = { 0 };
     CHECK_INT(sp_store_s3_open(&c, &o, "s3://no-such-bucket/", &st, &e), 0);
+    CHECK_INT(sp_store_s3_probe(st, &e), SP_ENOTFOUND); /* before any query */
+    CHECK_STR(e.msg, "connection 'test_conn': s3://no-such-bucket/: NoSuchBucket: "
+                     "The specified bucket does not exist");
+    sp_error_clear(&e);
     CHECK_INT(put(st, "x.csv", "a", 1, 1, &size, &e), SP_ENOTFOUND);
     CHECK_STR(e.msg, "connection 'test_conn': s3://no-such-bucket/x.csv: NoSuchBucket: "
                      "The specified bucket does not exist");
+    st->vt->free(st);
+    /* the bucket exists: the probe passes (also for read-only credentials) */
+    sp_error_clear(&e);
+    c = conf_for(var("S3_TEST_ENDPOINT"));
+    st = open_store(&c, 0, 1);
+    CHECK_INT(sp_store_s3_probe(st, &e), 0);
     st->vt->free(st);
     /* read-only credentials */
     sp_error_clear(&e);
@@ -604,6 +614,12 @@ TEST(assume_role)
     if (strncmp(e.msg, want, strlen(want)))
         SP_T_FAIL("%s", e.msg);
     CHECK(strstr(e.msg, var("S3_TEST_SECRET")) == NULL);
+    st->vt->free(st);
+    /* ... and the probe reports it before any query runs */
+    sp_error_clear(&e);
+    st = open_store(&c, 0, 1);
+    CHECK_INT(sp_store_s3_probe(st, &e), SP_EAUTH);
+    CHECK(!strncmp(e.msg, want, strlen(want)));
     st->vt->free(st);
 }
 
