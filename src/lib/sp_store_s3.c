@@ -33,6 +33,7 @@ typedef struct s3_store {
     pthread_t *threads;
     sp_s3_handle **idle; /* free connections for the writers' own requests */
     int nidle, capidle;
+    int head_forbidden; /* a HEAD got 403: existence checks are blind */
 } s3_store;
 
 struct sp_objw {
@@ -267,6 +268,16 @@ static int s3_exists(sp_store *s, const char *key, int *out, sp_error *err)
     }
     if (rc == SP_ENOTFOUND && r.status == 404)
         return 0;
+    if (r.status == 403) {
+        /* credentials that may only PutObject: S3 answers 403 for a HEAD of
+         * any key.  Unknown counts as absent; If-None-Match: * at commit
+         * still guarantees create_new never overwrites (a wrong secret
+         * fails at the upload, whose answer says why). */
+        pthread_mutex_lock(&st->mu);
+        st->head_forbidden = 1;
+        pthread_mutex_unlock(&st->mu);
+        return 0;
+    }
     return sp_error_set(err, e.code, e.retriable, "%s", e.msg);
 }
 
@@ -473,10 +484,20 @@ static int s3_commit_as(sp_objw *w, const char *key, int overwrite, uint64_t *si
     if (rc)
         return rc;
     int same = !strcmp(key, w->key);
-    if (w->multipart && !same)
+    if (w->multipart && !same) {
+        pthread_mutex_lock(&st->mu);
+        int blind = st->head_forbidden;
+        pthread_mutex_unlock(&st->mu);
+        if (blind)
+            return sp_error_set(err, SP_ESINK, 0,
+                                "object '%s' exists and create_new never overwrites; these "
+                                "credentials cannot check existence before an upload (HEAD "
+                                "is forbidden: grant s3:GetObject), so a large object cannot "
+                                "move to a sibling name", w->key);
         return sp_error_set(err, SP_ESINK, 0,
                             "object '%s' appeared while it was being uploaded (create_new "
                             "never overwrites); run again", w->key);
+    }
     /* the last part first: an exists check cannot save it from being sent,
      * and ship() reports earlier part failures */
     if (w->multipart && w->len && (rc = ship(w, err)))
