@@ -734,7 +734,8 @@ static CURLcode exchange(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *
         if (!*rc && !n2)
             *rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (request headers)");
     }
-    OPENSSL_cleanse(line.data ? line.data : amz, line.data ? line.len : 0);
+    if (line.data) /* it held the Authorization and token lines */
+        OPENSSL_cleanse(line.data, line.len);
     if (!*rc) {
         CURL *e = h->curl;
         curl_easy_reset(e);
@@ -746,6 +747,8 @@ static CURLcode exchange(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *
         curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)((s->stall_ms + 999) / 1000));
         curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
         curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+        /* keys may hold "." and ".." segments: send the path as signed */
+        curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
         curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
         curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);

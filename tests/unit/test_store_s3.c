@@ -230,6 +230,11 @@ TEST(single_put_and_metadata)
     CHECK_INT(ex, 1);
     CHECK_INT(st->vt->exists(st, "dir/none.csv", &ex, &e), 0);
     CHECK_INT(ex, 0);
+    /* keys are sent as they are: no "." / ".." / "//" folding */
+    CHECK_INT(put(st, "odd/../x//y?&=.csv", data, 10, 1, &size, &e), 0);
+    check_object("odd/../x//y?&=.csv", data, 10);
+    CHECK_INT(st->vt->exists(st, "x/y?&=.csv", &ex, &e), 0);
+    CHECK_INT(ex, 0);
     /* an empty object is an object */
     CHECK_INT(put(st, "empty.csv", "", 0, 1, &size, &e), 0);
     CHECK_INT(size, 0);
