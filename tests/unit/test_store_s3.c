@@ -544,6 +544,39 @@ TEST(credentials_chain)
     CHECK_INT(put(st, "cred/default.csv", "d", 1, 1, &size, &e), SP_EAUTH);
     CHECK(strstr(e.msg, "InvalidAccessKeyId") != NULL);
     st->vt->free(st);
+    /* 2b. temporary credentials in the environment: AWS_SESSION_TOKEN is
+     * sent (and signed) with them */
+    sp_error_clear(&e);
+    char line[4096];
+    snprintf(text, sizeof text,
+             "s3_aws sts assume-role --role-arn '%s' --role-session-name tt "
+             "--query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' "
+             "--output text", var("S3_TEST_ROLE_ARN"));
+    CHECK_INT(peer(text, line, sizeof line), 0);
+    char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+    if (t1 && t2) {
+        *t1 = *t2 = '\0';
+        sp_env_set(env, "AWS_SHARED_CREDENTIALS_FILE", "");
+        sp_env_set(env, "AWS_PROFILE", "");
+        sp_env_set(env, "AWS_ACCESS_KEY_ID", line);
+        sp_env_set(env, "AWS_SECRET_ACCESS_KEY", t1 + 1);
+        sp_env_set(env, "AWS_SESSION_TOKEN", t2 + 1);
+        st = open_store(&c, 0, 1);
+        CHECK_INT(put(st, "cred/token.csv", "t", 1, 1, &size, &e), 0);
+        if (e.code)
+            SP_T_FAIL("%s", e.msg);
+        st->vt->free(st);
+        /* without its token the temporary key is refused */
+        sp_env_set(env, "AWS_SESSION_TOKEN", "");
+        st = open_store(&c, 0, 1);
+        CHECK_INT(put(st, "cred/token2.csv", "t", 1, 1, &size, &e), SP_EAUTH);
+        st->vt->free(st);
+        sp_error_clear(&e);
+        sp_env_set(env, "AWS_ACCESS_KEY_ID", "");
+        sp_env_set(env, "AWS_SECRET_ACCESS_KEY", "");
+    } else {
+        SP_T_FAIL("aws sts assume-role: %s", line);
+    }
     /* 4. nothing at all: one line saying where we looked */
     sp_error_clear(&e);
     sp_env_set(env, "AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials");
@@ -628,9 +661,32 @@ TEST(assume_role)
     st->vt->free(st);
 }
 
+TEST(xml_and_digests)
+{
+    char out[64];
+    const char *x = "<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code>"
+                    "<Message>The key &amp; more</Message><Key>a</Key></Error>";
+    CHECK_INT(sp_s3_xml_text(x, strlen(x), "Code", out, sizeof out), 1);
+    CHECK_STR(out, "NoSuchKey");
+    CHECK_INT(sp_s3_xml_text(x, strlen(x), "Message", out, sizeof out), 1);
+    CHECK_STR(out, "The key & more");
+    CHECK_INT(sp_s3_xml_text(x, strlen(x), "UploadId", out, sizeof out), 0);
+    CHECK_INT(sp_s3_xml_text("<a><b>", 6, "b", out, sizeof out), 0); /* bad XML */
+    const char *ns = "<InitiateMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/"
+                     "2006-03-01/\"><UploadId>u-1</UploadId></InitiateMultipartUploadResult>";
+    CHECK_INT(sp_s3_xml_text(ns, strlen(ns), "UploadId", out, sizeof out), 1);
+    CHECK_STR(out, "u-1");
+    char md5[25];
+    sp_md5_base64("", 0, md5);
+    CHECK_STR(md5, "1B2M2Y8AsgTpgAmY7PhCfg==");
+    sp_md5_base64("Welcome to Amazon S3.", 21, md5);
+    CHECK_INT(strlen(md5), 24);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
+    RUN(xml_and_digests);
     int up = peer_start();
     if (up == 0) {
         printf("ok - # skip: no python3 or awscli for the S3 server\n");
