@@ -34,7 +34,13 @@ typedef struct s3_store {
     sp_s3_handle **idle; /* free connections for the writers' own requests */
     int nidle, capidle;
     int head_forbidden; /* a HEAD got 403: existence checks are blind */
+    size_t filling;     /* bytes in writers' buffers not yet shipped */
 } s3_store;
+
+/* Past FILL_BUDGET bytes buffered across a store's writers (many partitions
+ * open at once), a writer holding at least a minimum part ships it early
+ * instead of growing to a full part. */
+#define FILL_BUDGET ((size_t)64 << 20)
 
 struct sp_objw {
     s3_store *st;
@@ -213,6 +219,11 @@ static void writer_free(sp_objw *w)
 {
     if (!w)
         return;
+    if (w->len) {
+        pthread_mutex_lock(&w->st->mu);
+        w->st->filling -= w->len;
+        pthread_mutex_unlock(&w->st->mu);
+    }
     free(w->key);
     free(w->job_id);
     free(w->pipe);
@@ -369,6 +380,7 @@ static int ship(sp_objw *w, sp_error *err)
         st->head = j;
     st->tail = j;
     st->inflight++;
+    st->filling -= w->len;
     w->pending++;
     pthread_cond_signal(&st->cv_job);
     pthread_mutex_unlock(&st->mu);
@@ -380,6 +392,7 @@ static int ship(sp_objw *w, sp_error *err)
 static int s3_write(sp_objw *w, const void *data, size_t n, sp_error *err)
 {
     const char *p = data;
+    int over = 0;
     while (n) {
         size_t target = part_len(w->st, w->nparts + 1);
         if (w->len == w->cap) {
@@ -411,7 +424,13 @@ static int s3_write(sp_objw *w, const void *data, size_t n, sp_error *err)
         w->size += k;
         p += k;
         n -= k;
+        pthread_mutex_lock(&w->st->mu);
+        w->st->filling += k;
+        over = w->st->filling > FILL_BUDGET;
+        pthread_mutex_unlock(&w->st->mu);
     }
+    if (over && w->len >= SP_S3_MIN_PART)
+        return ship(w, err);
     return 0;
 }
 

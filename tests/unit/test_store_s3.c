@@ -329,6 +329,41 @@ TEST(create_new_and_replace)
     st->vt->free(st);
 }
 
+TEST(many_open_objects_ship_early)
+{
+    /* 13 objects of 5 MiB + 1 open at once: 65 MiB buffered is over the
+     * store's 64 MiB budget, so the writer that crosses it ships a part
+     * before any commit instead of growing to a full 8 MiB part */
+    sp_s3_conf c = conf_for(var("S3_TEST_ENDPOINT"));
+    sp_store *st = open_store(&c, 0, 2);
+    if (!st)
+        return;
+    enum { N = 13 };
+    size_t n = 5 * MiB + 1;
+    char *data = malloc(n);
+    fill(data, n, 9);
+    sp_objw *w[N] = { 0 };
+    sp_error e = SP_ERROR_INIT;
+    long parts0 = peer_num("s3_log_count UploadPart 200");
+    for (int i = 0; i < N; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "many/%02d.csv", i);
+        CHECK_INT(st->vt->begin(st, key, NULL, &w[i], &e), 0);
+        CHECK_INT(st->vt->write(w[i], data, n, &e), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        uint64_t size = 0;
+        CHECK_INT(st->vt->commit(w[i], 1, &size, &e), 0);
+        CHECK_INT(size, n);
+    }
+    /* only the 13th crossed the budget: one part uploaded, 12 single PUTs */
+    CHECK_INT(peer_num("s3_log_count UploadPart 200") - parts0, 1);
+    check_object("many/12.csv", data, n);
+    check_object("many/00.csv", data, n);
+    free(data);
+    st->vt->free(st);
+}
+
 TEST(abort_leaves_nothing)
 {
     sp_s3_conf c = conf_for(var("S3_TEST_ENDPOINT"));
@@ -701,6 +736,7 @@ int main(void)
     RUN(single_put_and_metadata);
     RUN(multipart_parallel_parts);
     RUN(create_new_and_replace);
+    RUN(many_open_objects_ship_early);
     RUN(abort_leaves_nothing);
     RUN(retries_through_faults);
     RUN(errors_name_connection_and_s3);
