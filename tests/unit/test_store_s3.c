@@ -246,6 +246,29 @@ TEST(single_put_and_metadata)
     st->vt->free(st);
 }
 
+TEST(virtual_host_style)
+{
+    /* S3_PATH_STYLE false: http://test-bucket.localhost:PORT/key (libcurl
+     * resolves *.localhost to the loopback) */
+    char ep[256];
+    const char *direct = var("S3_TEST_DIRECT_ENDPOINT");
+    const char *port = strrchr(direct, ':');
+    snprintf(ep, sizeof ep, "http://localhost%s", port ? port : "");
+    sp_s3_conf c = conf_for(ep);
+    c.path_style = "false";
+    sp_store *st = open_store(&c, 0, 1);
+    if (!st)
+        return;
+    uint64_t size = 0;
+    sp_error e = SP_ERROR_INIT;
+    CHECK_INT(sp_store_s3_probe(st, &e), 0);
+    CHECK_INT(put(st, "vh/a.csv", "virtual", 7, 1, &size, &e), 0);
+    if (e.code)
+        SP_T_FAIL("%s", e.msg);
+    check_object("vh/a.csv", "virtual", 7);
+    st->vt->free(st);
+}
+
 TEST(multipart_parallel_parts)
 {
     sp_s3_conf c = conf_for(var("S3_TEST_ENDPOINT"));
@@ -734,6 +757,7 @@ int main(void)
         return 1;
     }
     RUN(single_put_and_metadata);
+    RUN(virtual_host_style);
     RUN(multipart_parallel_parts);
     RUN(create_new_and_replace);
     RUN(many_open_objects_ship_early);
