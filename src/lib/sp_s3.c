@@ -929,7 +929,7 @@ static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int
                          " (the bucket is in region '%s', S3_REGION is '%s')", x.region,
                          s->region);
             }
-            if (r->status >= 500 || !strcmp(r->code, "RequestTimeout") ||
+            if ((r->status >= 500 && r->status != 501) || !strcmp(r->code, "RequestTimeout") ||
                 !strcmp(r->code, "SlowDown") || !strcmp(r->code, "InternalError"))
                 retry = 1;
             if (!strcmp(r->code, "RequestTimeTooSkewed")) {

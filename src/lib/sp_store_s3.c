@@ -539,43 +539,50 @@ static int s3_commit_as(sp_objw *w, const char *key, int overwrite, uint64_t *si
             return sp_error_set(err, SP_EEXIST, 0, "object '%s' already exists", key);
     }
     sp_sigv4_kv h[8];
-    size_t nh = 0;
+    size_t nh;
     char code[64] = "";
-    if (!overwrite)
+    int inm = !overwrite;
+    sp_error ce; /* this call's error, handed to err at the end */
+again:
+    sp_error_clear(&ce);
+    nh = 0;
+    if (inm)
         h[nh++] = (sp_sigv4_kv){ "if-none-match", "*" };
     if (!w->multipart) {
         nh += meta_headers(w, h + nh);
         sp_s3_req r = { .method = "PUT", .key = key, .headers = h, .nheaders = nh,
                         .body = w->buf ? w->buf : "", .len = w->len, .content_md5 = 1 };
-        rc = call(st, &r, err);
+        rc = call(st, &r, &ce);
         snprintf(code, sizeof code, "%s", r.code);
     } else {
         sp_buf xml = SP_BUF_INIT(XML_MAX), resp = SP_BUF_INIT(XML_MAX);
         sp_sigv4_kv q[] = { { "uploadId", w->upload_id } };
         h[nh++] = (sp_sigv4_kv){ "content-type", "application/xml" };
-        rc = complete_xml(w, &xml, err);
+        rc = complete_xml(w, &xml, &ce);
         sp_s3_req r = { .method = "POST", .key = key, .query = q, .nquery = 1,
                         .headers = h, .nheaders = nh, .body = xml.data, .len = xml.len,
                         .resp = &resp };
         if (!rc) {
-            rc = call(st, &r, err);
+            rc = call(st, &r, &ce);
             snprintf(code, sizeof code, "%s", r.code);
         }
         sp_buf_release(&xml);
         sp_buf_release(&resp);
     }
-    if (rc && (rc == SP_EEXIST || !strcmp(code, "NoSuchUpload")) && landed(w, key)) {
-        /* an earlier attempt took effect and its answer was lost (ours, or
-         * libcurl's own resend on a connection that died): the object under
-         * the key is ours — same ETag, the MD5 of our bytes */
-        sp_error_clear(err);
-        rc = 0;
+    if (rc && inm && !strcmp(code, "NotImplemented")) {
+        /* a store without conditional writes: the HEAD above was the check */
+        inm = 0;
+        goto again;
     }
-    if (rc == SP_EEXIST && err && err->code == SP_EEXIST) {
-        /* keep the message short and uniform: the caller may retry */
-        sp_error_clear(err);
-        sp_error_set(err, SP_EEXIST, 0, "object '%s' already exists", key);
-    }
+    if (rc && (rc == SP_EEXIST || !strcmp(code, "NoSuchUpload")) && landed(w, key))
+        rc = 0; /* an earlier attempt took effect and its answer was lost (ours,
+                 * or libcurl's own resend on a connection that died): the
+                 * object under the key is ours — same ETag, the MD5 of our
+                 * bytes */
+    if (rc == SP_EEXIST) /* short and uniform: the caller may retry */
+        return sp_error_set(err, SP_EEXIST, 0, "object '%s' already exists", key);
+    if (rc)
+        return sp_error_set(err, ce.code ? ce.code : rc, ce.retriable, "%s", ce.msg);
     if (rc)
         return rc;
     if (size)
