@@ -29,7 +29,7 @@ endif
 
 CFLAGS    ?= $(OPT) -g
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(SAN) -fPIC -Iinclude -Isrc/lib $(DUCKDB_CFLAGS) -MMD -MP
-LIBS      := $(DUCKDB_LIBS) -lrdkafka -ldeflate -lsnappy -lz -ljansson -lm -lpthread
+LIBS      := $(DUCKDB_LIBS) -lrdkafka -lcurl -lcrypto -lexpat -ldeflate -lsnappy -lz -ljansson -lm -lpthread
 LDFLAGS   ?=
 ALL_LDFLAGS = $(LDFLAGS) $(SAN)
 

@@ -41,6 +41,8 @@ static const sp_keydef s3_keys[] = {
     { "S3_PATH_STYLE", SP_K_CI, VALS("true", "false"), NULL, NULL, 0,
       "extension: path-style addressing" },
     { "S3_EXTERNAL_ID", 0, NULL, NULL, NULL, 0, "extension: external id for S3_ARN" },
+    { "S3_STS_ENDPOINT", 0, NULL, NULL, NULL, 0,
+      "extension: STS endpoint URL for S3_ARN" },
 };
 
 static const sp_keydef gcs_keys[] = {

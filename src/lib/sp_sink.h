@@ -25,6 +25,8 @@ typedef struct sp_sinkcfg {
     const char *connection_name;
     sp_conn_type conn_type;
     sp_settings conn;         /* resolved connection keys */
+    const struct sp_env *env; /* the project's environment (borrowed; the
+                               * AWS credentials chain reads it) */
     const sp_kvlist *keys;    /* the pipe's raw EXPORT_* keys (extensions) */
     char *topic;              /* Kafka */
     char *bucket_uri;         /* objects: template text, e.g. s3://b/{year}/ */

@@ -44,6 +44,7 @@ typedef struct opart {
     uint64_t raw;       /* uncompressed bytes (header included) */
     uint64_t last_use;  /* codec LRU clock */
     int coded;          /* a codec stream was started for it */
+    unsigned k;         /* sibling index the writer began under (0: none) */
 } opart;
 
 typedef struct objects_sink {
@@ -226,14 +227,34 @@ static int codec_open(objects_sink *s, opart *p, sp_error *err)
     return 0;
 }
 
-/* begin: start p's writer under its first-choice key */
+/* begin: start p's writer under its first-choice key — or, on stores whose
+ * writers cannot change key at commit (S3 multipart), under the first free
+ * sibling name of a create_new pipe */
 static int begin(objects_sink *s, opart *p, sp_error *err)
 {
+    sp_store *st = s->dest.store;
+    unsigned k = 0;
     int rc = full_key(s, p, 0, err);
+    if (!rc && st->vt->names_at_begin && s->ctx.cfg->strategy != SP_STRATEGY_REPLACE) {
+        for (;;) {
+            int ex = 0;
+            if ((rc = st->vt->exists(st, s->key.data, &ex, err)) || !ex)
+                break;
+            if (++k >= MAX_SIBLINGS) {
+                rc = sp_error_set(err, SP_EEXIST, 0, "object '%s' and %d siblings exist",
+                                  p->name, MAX_SIBLINGS);
+                break;
+            }
+            if ((rc = full_key(s, p, k, err)))
+                break;
+        }
+    }
     if (!rc)
-        rc = s->dest.store->vt->begin(s->dest.store, s->key.data, &s->meta, &p->w, err);
-    if (!rc)
+        rc = st->vt->begin(st, s->key.data, &s->meta, &p->w, err);
+    if (!rc) {
         s->nwriters++;
+        p->k = k;
+    }
     return rc;
 }
 
@@ -558,7 +579,7 @@ static int commit(objects_sink *s, opart *p, sp_run_result *res, sp_error *err)
     uint64_t size = 0;
     sp_error e = SP_ERROR_INIT;
     int overwrite = s->ctx.cfg->strategy == SP_STRATEGY_REPLACE;
-    unsigned k = 0;
+    unsigned k = p->k; /* the sibling the writer began under */
     rc = vt->commit(p->w, overwrite, &size, &e);
     while (rc == SP_EEXIST && !overwrite && ++k < MAX_SIBLINGS) {
         sp_error_clear(&e);
@@ -573,8 +594,7 @@ static int commit(objects_sink *s, opart *p, sp_run_result *res, sp_error *err)
     }
     p->w = NULL; /* freed by the store */
     s->nwriters--;
-    if (!k)
-        rc = full_key(s, p, 0, err);
+    rc = full_key(s, p, k, err);
     size_t ul = strlen(s->dest.uri_prefix) + s->key.len + 256;
     char *uri = rc ? NULL : malloc(ul);
     if (!rc && (!uri || vt->uri(s->dest.store, s->key.data, uri, ul) ||

@@ -110,8 +110,10 @@ int sp_sinkcfg_build(sp_project *p, const sp_pipe *pipe, const struct sp_run_opt
     const sp_env *env;
     rc = sp_project_env(p, &env, err);
     rc = rc ? rc : sp_connection_resolve(c, env, &out->conn, err);
-    if (!rc)
+    if (!rc) {
+        out->env = env;
         return 0;
+    }
 fail:
     sp_sinkcfg_release(out);
     return rc;

@@ -6,8 +6,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "sp_env.h"
 #include "sp_error.h"
 #include "sp_store_for.h"
+#include "sp_store_s3.h"
 
 static char *dupn(const char *s, size_t n)
 {
@@ -146,17 +148,55 @@ static int open_folder(const char *root, const char *uri_prefix, int dry_run,
     return sp_store_file_open(root, uri_prefix, out, err);
 }
 
-/* open_s3: a real S3 endpoint.  The S3 delivery issue replaces this body
- * with sp_store_s3_open(cfg, bucket, out, err). */
-static int open_s3(const sp_sinkcfg *cfg, const char *bucket, sp_store **out,
-                   sp_error *err)
+/* env_num: a positive integer tuning knob from the environment, or def */
+static long env_num(const sp_env *env, const char *name, long def)
 {
-    (void)bucket;
-    *out = NULL;
-    return sp_error_set(err, SP_EUNSUPPORTED, 0,
-                        "connection '%s': uploading to S3 arrives with the S3 delivery "
-                        "issue; set S3_ENDPOINT file:///dir to write to a local folder",
-                        cfg->connection_name ? cfg->connection_name : "");
+    const char *v = env ? sp_env_get(env, name) : NULL;
+    if (!v || !*v)
+        return def;
+    char *end;
+    long n = strtol(v, &end, 10);
+    return (*end || n <= 0) ? def : n;
+}
+
+/* open_s3: a real S3 (or S3-compatible) endpoint: the connection's keys,
+ * the project's environment for the AWS chain, and the SINKPIPE_S3_*
+ * tuning knobs (docs/s3.md) */
+static int open_s3(const sp_sinkcfg *cfg, const char *bucket, const char *uri_prefix,
+                   sp_store **out, sp_error *err)
+{
+    const sp_settings *c = &cfg->conn;
+    const sp_env *env = cfg->env;
+    sp_s3_conf conf = {
+        .conn_name = cfg->connection_name,
+        .bucket = bucket,
+        .region = sp_settings_get(c, "S3_REGION"),
+        .endpoint = sp_settings_get(c, "S3_ENDPOINT"),
+        .path_style = sp_settings_get(c, "S3_PATH_STYLE"),
+        .access_key = sp_settings_get(c, "S3_ACCESS_KEY"),
+        .secret = sp_settings_get(c, "S3_SECRET"),
+        .role_arn = sp_settings_get(c, "S3_ARN"),
+        .external_id = sp_settings_get(c, "S3_EXTERNAL_ID"),
+        .sts_endpoint = sp_settings_get(c, "S3_STS_ENDPOINT"),
+        .env = env,
+        .max_attempts = (int)env_num(env, "SINKPIPE_S3_MAX_ATTEMPTS", 0),
+        .retry_base_ms = (int)env_num(env, "SINKPIPE_S3_RETRY_BASE_MS", 0),
+        .retry_cap_ms = (int)env_num(env, "SINKPIPE_S3_RETRY_CAP_MS", 0),
+        .stall_ms = (int)env_num(env, "SINKPIPE_S3_STALL_MS", 0),
+        .role_seconds = (int)env_num(env, "SINKPIPE_S3_ROLE_SECONDS", 0),
+        .refresh_margin_s = (int)env_num(env, "SINKPIPE_S3_REFRESH_MARGIN_S", 0),
+    };
+    sp_store_s3_opts o = {
+        .part_size = (size_t)env_num(env, "SINKPIPE_S3_PART_SIZE", 0),
+        .threads = (int)env_num(env, "SINKPIPE_S3_THREADS", 0),
+        .max_inflight = (int)env_num(env, "SINKPIPE_S3_MAX_INFLIGHT", 0),
+    };
+    int rc = sp_store_s3_open(&conf, &o, uri_prefix, out, err);
+    if (!rc && (rc = sp_store_s3_probe(*out, err))) { /* fail before the query */
+        (*out)->vt->free(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 int sp_store_open_for(const sp_sinkcfg *cfg, int dry_run, sp_store_dest *out,
@@ -206,7 +246,7 @@ int sp_store_open_for(const sp_sinkcfg *cfg, int dry_run, sp_store_dest *out,
             /* a dry run needs no S3 access (nor credentials): keys are
              * resolved without existence checks */
             if (!dry_run)
-                rc = open_s3(cfg, u.root, &out->store, err);
+                rc = open_s3(cfg, u.root, out->uri_prefix, &out->store, err);
             goto out;
         }
     }

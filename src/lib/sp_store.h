@@ -1,7 +1,7 @@
 /* sp_store: object stores behind a small function table — where the objects
  * of file-like sinks land.  Implementations: the local folder (file:// URIs
  * and S3 connections whose S3_ENDPOINT is file:///path) in sp_store_file.c;
- * real S3 comes with the S3 delivery issue as sp_store_s3.c.
+ * S3 and S3-compatible stores in sp_store_s3.c (sp_store_s3.h).
  *
  * An object is written through a writer: begin() starts it (invisible under
  * its final name), write() streams bytes, commit() makes it visible
@@ -43,6 +43,10 @@ typedef struct sp_store_vt {
     /* uri: append the full URI of `key` (e.g. s3://bucket/key) */
     int (*uri)(sp_store *s, const char *key, char *buf, size_t bufsz);
     void (*free)(sp_store *s);
+    /* names_at_begin: 1 when a writer cannot change its key at commit (S3
+     * multipart uploads): the caller resolves create_new sibling names with
+     * exists() before begin(), and commit_as is then only a race fallback */
+    int names_at_begin;
 } sp_store_vt;
 
 struct sp_store {

@@ -7,8 +7,9 @@
  *   s3://bucket/prefix/ + an S3 connection whose S3_ENDPOINT is
  *     file:///dir                  the local folder /dir/<bucket>, URIs
  *                                  "s3://<bucket>/<key>"
- *     anything else (real S3)      SP_EUNSUPPORTED for now; the S3 delivery
- *                                  issue adds sp_store_s3_open in sp_store.c
+ *     anything else                S3 or an S3-compatible store
+ *                                  (sp_store_s3.h), URIs "s3://<bucket>/<key>";
+ *                                  a dry run opens none (no network)
  *
  * The part of the bucket URI after the store's root is a key prefix that may
  * hold placeholders: the sink puts it before the file template. */

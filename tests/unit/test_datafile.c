@@ -279,7 +279,7 @@ TEST(error_messages)
     expect_error("connections/s.connection", "TYPE s3\nS3_REGION x\nS3_BUCKET y\n",
                  "connections/s.connection:3: S3_BUCKET: unknown key (expected one of "
                  "S3_REGION, S3_ARN, S3_ACCESS_KEY, S3_SECRET, S3_ENDPOINT, S3_PATH_STYLE, "
-                 "S3_EXTERNAL_ID)");
+                 "S3_EXTERNAL_ID, S3_STS_ENDPOINT)");
     expect_error("datasources/d.datasource", "SCHEMA >\n    a String,\n    b Strin\n",
                  "datasources/d.datasource:3: SCHEMA: column 'b': unknown type 'Strin' "
                  "(expected a ClickHouse type such as String, Int64, DateTime, Nullable(T))");

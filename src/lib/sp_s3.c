@@ -1,0 +1,1077 @@
+/* sp_s3: the S3 client — see sp_s3.h and docs/s3.md. */
+#include "sp_s3.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <expat.h>
+#include <openssl/evp.h>
+
+#include "sp_error.h"
+
+#define RESP_MAX ((size_t)4 << 20) /* response bodies we read (XML) */
+#define ERRBODY_MAX ((size_t)64 << 10)
+
+typedef struct endpoint {
+    char *scheme;   /* "https" */
+    char *hostport; /* "s3.us-east-1.amazonaws.com", "127.0.0.1:9000" */
+    char *base;     /* path prefix without trailing '/', "" usually */
+} endpoint;
+
+typedef struct creds {
+    char ak[256];
+    char sk[256];
+    char token[4096];
+    int64_t expires; /* UTC seconds; 0 = never */
+} creds;
+
+struct sp_s3 {
+    char *conn, *bucket, *region;
+    endpoint s3, sts;
+    int virtual_host; /* bucket in the host name */
+    char *cfg_ak, *cfg_sk, *role_arn, *external_id, *session_name;
+    const sp_env *env;
+    int max_attempts, base_ms, cap_ms, stall_ms, connect_ms, role_seconds, margin_s;
+    pthread_mutex_t mu;      /* credentials, clock offset */
+    pthread_mutex_t role_mu; /* one AssumeRole at a time */
+    int have_base;       /* base credentials resolved */
+    creds base;
+    char source[512];    /* where the base credentials came from */
+    int have_role;       /* role credentials valid (until role.expires - margin) */
+    creds role;
+    int64_t clock_offset; /* server time - our time, seconds */
+};
+
+struct sp_s3_handle {
+    CURL *curl;
+};
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static char *dup0(const char *s)
+{
+    if (!s || !*s)
+        return NULL;
+    size_t n = strlen(s);
+    char *d = malloc(n + 1);
+    if (d)
+        memcpy(d, s, n + 1);
+    return d;
+}
+
+static const char *nz(const char *s)
+{
+    return s && *s ? s : NULL;
+}
+
+static void copy_str(char *dst, size_t dsz, const char *src, size_t n)
+{
+    if (!dsz)
+        return;
+    if (n >= dsz)
+        n = dsz - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static int64_t now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+static void curl_init(void)
+{
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void sp_md5_base64(const void *data, size_t n, char out[25])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int ml = 0;
+    if (!EVP_Digest(data, n, md, &ml, EVP_md5(), NULL) || ml != 16)
+        memset(md, 0, 16);
+    EVP_EncodeBlock((unsigned char *)out, md, 16); /* 24 chars + NUL */
+}
+
+/* ---- XML ----------------------------------------------------------------- */
+
+typedef struct xml_find {
+    const char *name;
+    char *out;
+    size_t outsz, len;
+    int depth_in; /* inside the element */
+    int found;
+} xml_find;
+
+static const char *local_name(const char *n)
+{
+    const char *c = strrchr(n, ':');
+    return c ? c + 1 : n;
+}
+
+static void XMLCALL xml_start(void *ud, const XML_Char *name, const XML_Char **atts)
+{
+    xml_find *x = ud;
+    (void)atts;
+    if (x->depth_in)
+        x->depth_in++;
+    else if (!x->found && !strcmp(local_name(name), x->name)) {
+        x->depth_in = 1;
+        x->len = 0;
+        if (x->outsz)
+            x->out[0] = '\0';
+    }
+}
+
+static void XMLCALL xml_end(void *ud, const XML_Char *name)
+{
+    xml_find *x = ud;
+    (void)name;
+    if (x->depth_in && --x->depth_in == 0)
+        x->found = 1;
+}
+
+static void XMLCALL xml_chars(void *ud, const XML_Char *s, int len)
+{
+    xml_find *x = ud;
+    if (x->depth_in != 1 || x->outsz == 0)
+        return;
+    size_t room = x->outsz - 1 - x->len;
+    size_t n = (size_t)len < room ? (size_t)len : room;
+    memcpy(x->out + x->len, s, n);
+    x->len += n;
+    x->out[x->len] = '\0';
+}
+
+int sp_s3_xml_text(const char *xml, size_t n, const char *name, char *out, size_t outsz)
+{
+    if (outsz)
+        out[0] = '\0';
+    if (!xml || !n)
+        return 0;
+    XML_Parser p = XML_ParserCreate(NULL);
+    if (!p)
+        return 0;
+    xml_find x = { name, out, outsz, 0, 0, 0 };
+    XML_SetUserData(p, &x);
+    XML_SetElementHandler(p, xml_start, xml_end);
+    XML_SetCharacterDataHandler(p, xml_chars);
+    int ok = XML_Parse(p, xml, (int)(n > (size_t)INT32_MAX ? INT32_MAX : n), 1) !=
+             XML_STATUS_ERROR;
+    XML_ParserFree(p);
+    return ok && x.found;
+}
+
+/* ---- endpoints ----------------------------------------------------------- */
+
+static void endpoint_release(endpoint *e)
+{
+    free(e->scheme);
+    free(e->hostport);
+    free(e->base);
+    memset(e, 0, sizeof *e);
+}
+
+/* endpoint_parse: "scheme://host[:port][/base]" */
+static int endpoint_parse(const char *url, endpoint *e, const char *conn, const char *key,
+                          sp_error *err)
+{
+    memset(e, 0, sizeof *e);
+    const char *sep = strstr(url, "://");
+    if (!sep || (strncmp(url, "http", 4) != 0) ||
+        (sep - url != 4 && sep - url != 5) || (sep - url == 5 && url[4] != 's'))
+        return sp_error_set(err, SP_EDEF, 0,
+                            "connection '%s': %s '%s': expected http://host[:port] or "
+                            "https://host[:port]", conn, key, url);
+    const char *h = sep + 3;
+    size_t hl = strcspn(h, "/?#");
+    if (hl == 0)
+        return sp_error_set(err, SP_EDEF, 0, "connection '%s': %s '%s': no host", conn,
+                            key, url);
+    const char *b = h + hl;
+    size_t bl = strcspn(b, "?#");
+    while (bl && b[bl - 1] == '/')
+        bl--;
+    e->scheme = malloc((size_t)(sep - url) + 1);
+    e->hostport = malloc(hl + 1);
+    e->base = malloc(bl + 1);
+    if (!e->scheme || !e->hostport || !e->base) {
+        endpoint_release(e);
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory (endpoint)");
+    }
+    copy_str(e->scheme, (size_t)(sep - url) + 1, url, (size_t)(sep - url));
+    copy_str(e->hostport, hl + 1, h, hl);
+    copy_str(e->base, bl + 1, b, bl);
+    return 0;
+}
+
+static int endpoint_aws(endpoint *e, const char *svc, const char *region, sp_error *err)
+{
+    char url[512];
+    snprintf(url, sizeof url, "https://%s.%s.amazonaws.com%s", svc, region,
+             !strncmp(region, "cn-", 3) ? ".cn" : "");
+    return endpoint_parse(url, e, "", "endpoint", err);
+}
+
+static int valid_region(const char *r)
+{
+    for (; *r; r++)
+        if (!((*r >= 'a' && *r <= 'z') || (*r >= '0' && *r <= '9') || *r == '-'))
+            return 0;
+    return 1;
+}
+
+/* ---- client -------------------------------------------------------------- */
+
+int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err)
+{
+    *out = NULL;
+    const char *conn = c->conn_name ? c->conn_name : "";
+    pthread_once(&curl_once, curl_init);
+    if (curl_init_rc != CURLE_OK)
+        return sp_error_set(err, SP_EINTERNAL, 0, "libcurl initialisation failed");
+    if (!nz(c->region))
+        return sp_error_set(err, SP_EDEF, 0, "connection '%s': S3_REGION is required", conn);
+    if (!valid_region(c->region))
+        return sp_error_set(err, SP_EDEF, 0,
+                            "connection '%s': S3_REGION '%s' is not a region name "
+                            "(e.g. us-east-1)", conn, c->region);
+    if (!nz(c->bucket))
+        return sp_error_set(err, SP_EINVAL, 0, "connection '%s': no bucket", conn);
+    sp_s3 *s = calloc(1, sizeof *s);
+    if (!s)
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory (s3 client)");
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->role_mu, NULL);
+    s->conn = dup0(conn);
+    s->bucket = dup0(c->bucket);
+    s->region = dup0(c->region);
+    s->cfg_ak = dup0(c->access_key);
+    s->cfg_sk = dup0(c->secret);
+    s->role_arn = dup0(c->role_arn);
+    s->external_id = dup0(c->external_id);
+    s->env = c->env;
+    s->max_attempts = c->max_attempts > 0 ? c->max_attempts : 6;
+    s->base_ms = c->retry_base_ms > 0 ? c->retry_base_ms : 200;
+    s->cap_ms = c->retry_cap_ms > 0 ? c->retry_cap_ms : 10000;
+    s->stall_ms = c->stall_ms > 0 ? c->stall_ms : 30000;
+    s->connect_ms = c->connect_ms > 0 ? c->connect_ms : 10000;
+    s->role_seconds = c->role_seconds > 0 ? c->role_seconds : 3600;
+    s->margin_s = c->refresh_margin_s > 0 ? c->refresh_margin_s : 300;
+    char sn[128];
+    snprintf(sn, sizeof sn, "sinkpipe-%s", conn[0] ? conn : "s3");
+    for (char *q = sn; *q; q++) /* RoleSessionName: [\w+=,.@-]{2,64} */
+        if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+              (*q >= '0' && *q <= '9') || strchr("_+=,.@-", *q)))
+            *q = '-';
+    sn[64] = '\0';
+    s->session_name = dup0(nz(c->session_name) ? c->session_name : sn);
+    int rc = 0;
+    if (!s->conn || !s->bucket || !s->region || !s->session_name ||
+        (nz(c->access_key) && !s->cfg_ak) || (nz(c->secret) && !s->cfg_sk) ||
+        (nz(c->role_arn) && !s->role_arn) || (nz(c->external_id) && !s->external_id))
+        rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (s3 client)");
+    /* endpoints */
+    const sp_env *env = c->env;
+    const char *ep = nz(c->endpoint);
+    const char *epkey = "S3_ENDPOINT";
+    if (!ep && env && nz(sp_env_get(env, "AWS_ENDPOINT_URL_S3"))) {
+        ep = sp_env_get(env, "AWS_ENDPOINT_URL_S3");
+        epkey = "AWS_ENDPOINT_URL_S3";
+    }
+    if (!ep && env && nz(sp_env_get(env, "AWS_ENDPOINT_URL"))) {
+        ep = sp_env_get(env, "AWS_ENDPOINT_URL");
+        epkey = "AWS_ENDPOINT_URL";
+    }
+    if (!rc)
+        rc = ep ? endpoint_parse(ep, &s->s3, conn, epkey, err)
+                : endpoint_aws(&s->s3, "s3", s->region, err);
+    const char *sts = nz(c->sts_endpoint);
+    const char *stskey = "S3_STS_ENDPOINT";
+    if (!sts && env && nz(sp_env_get(env, "AWS_ENDPOINT_URL_STS"))) {
+        sts = sp_env_get(env, "AWS_ENDPOINT_URL_STS");
+        stskey = "AWS_ENDPOINT_URL_STS";
+    }
+    if (!sts && env && nz(sp_env_get(env, "AWS_ENDPOINT_URL"))) {
+        sts = sp_env_get(env, "AWS_ENDPOINT_URL");
+        stskey = "AWS_ENDPOINT_URL";
+    }
+    if (!rc)
+        rc = sts ? endpoint_parse(sts, &s->sts, conn, stskey, err)
+                 : endpoint_aws(&s->sts, "sts", s->region, err);
+    if (!rc) {
+        if (nz(c->path_style))
+            s->virtual_host = !strcasecmp(c->path_style, "false");
+        else
+            s->virtual_host = !ep;
+        /* dotted bucket names break TLS host matching on virtual hosts */
+        if (s->virtual_host && !ep && strchr(s->bucket, '.'))
+            s->virtual_host = 0;
+    }
+    if (rc) {
+        sp_s3_free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+void sp_s3_free(sp_s3 *s)
+{
+    if (!s)
+        return;
+    free(s->conn);
+    free(s->bucket);
+    free(s->region);
+    if (s->cfg_sk)
+        OPENSSL_cleanse(s->cfg_sk, strlen(s->cfg_sk));
+    free(s->cfg_ak);
+    free(s->cfg_sk);
+    free(s->role_arn);
+    free(s->external_id);
+    free(s->session_name);
+    endpoint_release(&s->s3);
+    endpoint_release(&s->sts);
+    OPENSSL_cleanse(&s->base, sizeof s->base);
+    OPENSSL_cleanse(&s->role, sizeof s->role);
+    pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->role_mu);
+    free(s);
+}
+
+sp_s3_handle *sp_s3_handle_new(void)
+{
+    pthread_once(&curl_once, curl_init);
+    sp_s3_handle *h = calloc(1, sizeof *h);
+    if (h && !(h->curl = curl_easy_init())) {
+        free(h);
+        h = NULL;
+    }
+    return h;
+}
+
+void sp_s3_handle_free(sp_s3_handle *h)
+{
+    if (!h)
+        return;
+    curl_easy_cleanup(h->curl);
+    free(h);
+}
+
+const char *sp_s3_conn_name(const sp_s3 *s)
+{
+    return s->conn;
+}
+
+void sp_s3_uri(const sp_s3 *s, const char *key, char *buf, size_t bufsz)
+{
+    snprintf(buf, bufsz, "s3://%s/%s", s->bucket, key ? key : "");
+}
+
+/* ---- credentials --------------------------------------------------------- */
+
+static void trim(char **b, char **e)
+{
+    while (*b < *e && (**b == ' ' || **b == '\t'))
+        (*b)++;
+    while (*e > *b && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r'))
+        (*e)--;
+}
+
+/* shared_file: read [profile] of an AWS credentials file into c.  1 found,
+ * 0 not found (no file or no profile), <0 error */
+static int shared_file(const char *path, const char *profile, creds *c, sp_error *err,
+                       const char *conn)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char line[8192];
+    int in = 0, any = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *b = line, *e = line + strcspn(line, "\n");
+        trim(&b, &e);
+        if (b == e || *b == '#' || *b == ';')
+            continue;
+        if (*b == '[') {
+            char *cl = memchr(b, ']', (size_t)(e - b));
+            if (!cl)
+                continue;
+            char *nb = b + 1, *ne = cl;
+            trim(&nb, &ne);
+            in = (size_t)(ne - nb) == strlen(profile) && !memcmp(nb, profile, (size_t)(ne - nb));
+            any |= in;
+            continue;
+        }
+        if (!in)
+            continue;
+        char *eq = memchr(b, '=', (size_t)(e - b));
+        if (!eq)
+            continue;
+        char *kb = b, *ke = eq, *vb = eq + 1, *ve = e;
+        trim(&kb, &ke);
+        trim(&vb, &ve);
+        size_t kl = (size_t)(ke - kb), vl = (size_t)(ve - vb);
+        if (kl == 17 && !strncasecmp(kb, "aws_access_key_id", kl))
+            copy_str(c->ak, sizeof c->ak, vb, vl);
+        else if (kl == 21 && !strncasecmp(kb, "aws_secret_access_key", kl))
+            copy_str(c->sk, sizeof c->sk, vb, vl);
+        else if (kl == 17 && !strncasecmp(kb, "aws_session_token", kl))
+            copy_str(c->token, sizeof c->token, vb, vl);
+    }
+    fclose(f);
+    OPENSSL_cleanse(line, sizeof line);
+    if (!any)
+        return 0;
+    if (!c->ak[0] || !c->sk[0])
+        return sp_error_set(err, SP_EAUTH, 0,
+                            "connection '%s': credentials file '%s': profile '%s' lacks "
+                            "aws_access_key_id or aws_secret_access_key", conn, path, profile);
+    return 1;
+}
+
+/* resolve_base: the base credentials, in the documented order (under mu) */
+static int resolve_base(sp_s3 *s, sp_error *err)
+{
+    if (s->have_base)
+        return 0;
+    creds *c = &s->base;
+    memset(c, 0, sizeof *c);
+    if (s->cfg_ak || s->cfg_sk) {
+        if (!s->cfg_ak || !s->cfg_sk)
+            return sp_error_set(err, SP_EAUTH, 0,
+                                "connection '%s': S3_ACCESS_KEY and S3_SECRET go together "
+                                "(only %s is set)", s->conn,
+                                s->cfg_ak ? "S3_ACCESS_KEY" : "S3_SECRET");
+        copy_str(c->ak, sizeof c->ak, s->cfg_ak, strlen(s->cfg_ak));
+        copy_str(c->sk, sizeof c->sk, s->cfg_sk, strlen(s->cfg_sk));
+        snprintf(s->source, sizeof s->source, "connection");
+        s->have_base = 1;
+        return 0;
+    }
+    const sp_env *env = s->env;
+    const char *ak = env ? nz(sp_env_get(env, "AWS_ACCESS_KEY_ID")) : NULL;
+    const char *sk = env ? nz(sp_env_get(env, "AWS_SECRET_ACCESS_KEY")) : NULL;
+    if (ak || sk) {
+        if (!ak || !sk)
+            return sp_error_set(err, SP_EAUTH, 0,
+                                "connection '%s': AWS_ACCESS_KEY_ID and "
+                                "AWS_SECRET_ACCESS_KEY go together (only %s is set)",
+                                s->conn, ak ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY");
+        const char *tok = nz(sp_env_get(env, "AWS_SESSION_TOKEN"));
+        copy_str(c->ak, sizeof c->ak, ak, strlen(ak));
+        copy_str(c->sk, sizeof c->sk, sk, strlen(sk));
+        if (tok)
+            copy_str(c->token, sizeof c->token, tok, strlen(tok));
+        snprintf(s->source, sizeof s->source, "environment");
+        s->have_base = 1;
+        return 0;
+    }
+    char path[4096];
+    const char *file = env ? nz(sp_env_get(env, "AWS_SHARED_CREDENTIALS_FILE")) : NULL;
+    const char *home = env ? nz(sp_env_get(env, "HOME")) : NULL;
+    if (file)
+        snprintf(path, sizeof path, "%s", file);
+    else if (home)
+        snprintf(path, sizeof path, "%s/.aws/credentials", home);
+    else
+        path[0] = '\0';
+    const char *profile = env ? nz(sp_env_get(env, "AWS_PROFILE")) : NULL;
+    if (!profile)
+        profile = "default";
+    if (path[0]) {
+        int f = shared_file(path, profile, c, err, s->conn);
+        if (f < 0)
+            return f;
+        if (f) {
+            snprintf(s->source, sizeof s->source, "shared file '%.400s' profile '%.64s'", path,
+                     profile);
+            s->have_base = 1;
+            return 0;
+        }
+    }
+    return sp_error_set(err, SP_EAUTH, 0,
+                        "connection '%s': no credentials: set S3_ACCESS_KEY and S3_SECRET, "
+                        "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile "
+                        "'%s' in %s", s->conn, profile, path[0] ? path : "~/.aws/credentials");
+}
+
+int sp_s3_credentials_source(sp_s3 *s, char *buf, size_t bufsz, sp_error *err)
+{
+    pthread_mutex_lock(&s->mu);
+    int rc = resolve_base(s, err);
+    if (!rc)
+        snprintf(buf, bufsz, "%s", s->source);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+/* ---- one HTTP exchange --------------------------------------------------- */
+
+typedef struct xfer {
+    const char *body;
+    size_t len, off;
+    sp_buf *resp;
+    int resp_full;
+    char etag[128];
+    char date[64];
+    char region[64];
+    uint64_t clen;
+} xfer;
+
+static size_t read_cb(char *dst, size_t size, size_t nmemb, void *ud)
+{
+    xfer *x = ud;
+    size_t n = size * nmemb, left = x->len - x->off;
+    if (n > left)
+        n = left;
+    memcpy(dst, x->body + x->off, n);
+    x->off += n;
+    return n;
+}
+
+static int seek_cb(void *ud, curl_off_t off, int origin)
+{
+    xfer *x = ud;
+    if (origin != SEEK_SET || off < 0 || (uint64_t)off > x->len)
+        return CURL_SEEKFUNC_CANTSEEK;
+    x->off = (size_t)off;
+    return CURL_SEEKFUNC_OK;
+}
+
+static size_t write_cb(char *p, size_t size, size_t nmemb, void *ud)
+{
+    xfer *x = ud;
+    size_t n = size * nmemb;
+    if (x->resp && !x->resp_full && sp_buf_add(x->resp, p, n, NULL))
+        x->resp_full = 1; /* keep reading, drop the rest */
+    return n;
+}
+
+static void header_value(const char *line, size_t n, const char *name, char *out,
+                         size_t outsz)
+{
+    size_t nl = strlen(name);
+    if (n <= nl || strncasecmp(line, name, nl) || line[nl] != ':')
+        return;
+    const char *b = line + nl + 1, *e = line + n;
+    while (b < e && (*b == ' ' || *b == '\t'))
+        b++;
+    while (e > b && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' '))
+        e--;
+    copy_str(out, outsz, b, (size_t)(e - b));
+}
+
+static size_t header_cb(char *p, size_t size, size_t nmemb, void *ud)
+{
+    xfer *x = ud;
+    size_t n = size * nmemb;
+    if (n >= 5 && !strncmp(p, "HTTP/", 5)) { /* a new response: forget the last */
+        x->etag[0] = x->date[0] = x->region[0] = '\0';
+        x->clen = 0;
+        if (x->resp) {
+            sp_buf_reset(x->resp);
+            x->resp_full = 0;
+        }
+    }
+    char cl[32] = "";
+    header_value(p, n, "etag", x->etag, sizeof x->etag);
+    header_value(p, n, "date", x->date, sizeof x->date);
+    header_value(p, n, "x-amz-bucket-region", x->region, sizeof x->region);
+    header_value(p, n, "content-length", cl, sizeof cl);
+    if (cl[0])
+        x->clen = strtoull(cl, NULL, 10);
+    return n;
+}
+
+/* A target: where and how one request goes. */
+typedef struct target {
+    const endpoint *ep;
+    const char *host;    /* Host header */
+    const char *path;    /* raw absolute path */
+    const char *service; /* "s3" | "sts" */
+    const char *what;    /* for messages: "s3://b/k" or "sts 'url'" */
+} target;
+
+/* http_date: parse an RFC 7231 date ("Sun, 06 Nov 1994 08:49:37 GMT") */
+static int64_t http_date(const char *d)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (!d[0] || !strptime(d, "%a, %d %b %Y %H:%M:%S", &tm))
+        return 0;
+    return (int64_t)timegm(&tm);
+}
+
+/* iso_date: parse "2026-11-24T01:02:03Z" (with optional fraction) */
+static int64_t iso_date(const char *d)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (!d[0] || !strptime(d, "%Y-%m-%dT%H:%M:%S", &tm))
+        return 0;
+    return (int64_t)timegm(&tm);
+}
+
+static void backoff(const sp_s3 *s, int attempt)
+{
+    int64_t cap = s->base_ms;
+    for (int i = 0; i < attempt && cap < s->cap_ms; i++)
+        cap *= 2;
+    if (cap > s->cap_ms)
+        cap = s->cap_ms;
+    uint32_t r = 0;
+    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
+        r = (uint32_t)now_s() * 2654435761u;
+    /* equal jitter: half the window, plus a random share of the other half */
+    int64_t ms = cap / 2 + (int64_t)(r % (uint32_t)(cap / 2 + 1));
+    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+static int curl_retriable(CURLcode c)
+{
+    switch (c) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_SEND_FAIL_REWIND:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* exchange: one attempt.  *cc receives curl's result; r->status etc. the
+ * response. */
+static CURLcode exchange(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r,
+                         const creds *c, const char *payload_hash, const char *md5,
+                         xfer *x, sp_error *err, int *rc)
+{
+    char amz[17];
+    int64_t when = now_s();
+    pthread_mutex_lock(&s->mu);
+    when += s->clock_offset;
+    pthread_mutex_unlock(&s->mu);
+    sp_sigv4_amzdate(when, amz);
+    sp_sigv4_kv hs[32];
+    size_t nh = 0;
+    hs[nh++] = (sp_sigv4_kv){ "host", t->host };
+    hs[nh++] = (sp_sigv4_kv){ "x-amz-date", amz };
+    if (!strcmp(t->service, "s3"))
+        hs[nh++] = (sp_sigv4_kv){ "x-amz-content-sha256", payload_hash };
+    if (c->token[0])
+        hs[nh++] = (sp_sigv4_kv){ "x-amz-security-token", c->token };
+    if (md5)
+        hs[nh++] = (sp_sigv4_kv){ "content-md5", md5 };
+    for (size_t i = 0; i < r->nheaders && nh < 32; i++)
+        hs[nh++] = r->headers[i];
+    sp_sigv4_req sr = {
+        .method = r->method, .path = t->path, .query = r->query, .nquery = r->nquery,
+        .headers = hs, .nheaders = nh, .payload_hash = payload_hash,
+        .access_key = c->ak, .secret_key = c->sk, .region = s->region,
+        .service = t->service, .time = when,
+    };
+    sp_buf auth = SP_BUF_INIT(8192), url = SP_BUF_INIT(16384), line = SP_BUF_INIT(8192);
+    struct curl_slist *sl = NULL;
+    CURLcode cc = CURLE_OUT_OF_MEMORY;
+    *rc = sp_sigv4_sign(&sr, &auth, NULL, err);
+    if (!*rc)
+        *rc = sp_buf_addf(&url, err, "%s://%s", t->ep->scheme, t->host);
+    if (!*rc)
+        *rc = sp_sigv4_encode(&url, t->path, strlen(t->path), 1, err);
+    if (!*rc && r->nquery) {
+        *rc = sp_buf_addch(&url, '?', err);
+        if (!*rc)
+            *rc = sp_sigv4_query(&url, r->query, r->nquery, err);
+    }
+    for (size_t i = 0; i < nh && !*rc; i++) {
+        sp_buf_reset(&line);
+        *rc = sp_buf_addf(&line, err, "%s: %s", hs[i].name, hs[i].value ? hs[i].value : "");
+        struct curl_slist *n = *rc ? NULL : curl_slist_append(sl, line.data);
+        if (!*rc && !n)
+            *rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (request headers)");
+        if (n)
+            sl = n;
+    }
+    if (!*rc) {
+        sp_buf_reset(&line);
+        *rc = sp_buf_addf(&line, err, "Authorization: %s", auth.data);
+        struct curl_slist *n = *rc ? NULL : curl_slist_append(sl, line.data);
+        if (n)
+            sl = n;
+        else if (!*rc)
+            *rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (request headers)");
+        /* curl's own additions that must not be sent: Expect (a round trip
+         * per request) and a form Content-Type on POSTs */
+        struct curl_slist *n2 = *rc ? NULL : curl_slist_append(sl, "Expect:");
+        if (n2)
+            sl = n2;
+        int has_ct = 0;
+        for (size_t i = 0; i < r->nheaders; i++)
+            has_ct |= !strcasecmp(r->headers[i].name, "content-type");
+        if (!has_ct && n2 && (n2 = curl_slist_append(sl, "Content-Type:")))
+            sl = n2;
+        if (!*rc && !n2)
+            *rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (request headers)");
+    }
+    if (line.data) /* it held the Authorization and token lines */
+        OPENSSL_cleanse(line.data, line.len);
+    if (!*rc) {
+        CURL *e = h->curl;
+        curl_easy_reset(e);
+        curl_easy_setopt(e, CURLOPT_URL, url.data);
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, sl);
+        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)s->connect_ms);
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)((s->stall_ms + 999) / 1000));
+        curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+        /* keys may hold "." and ".." segments: send the path as signed */
+        curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+        curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
+        curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+        curl_easy_setopt(e, CURLOPT_USERAGENT, "sinkpipe");
+        x->body = r->body;
+        x->len = r->len;
+        x->off = 0;
+        if (!strcmp(r->method, "HEAD")) {
+            curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+        } else if (!strcmp(r->method, "PUT")) {
+            curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+            curl_easy_setopt(e, CURLOPT_READFUNCTION, read_cb);
+            curl_easy_setopt(e, CURLOPT_READDATA, x);
+            curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, seek_cb);
+            curl_easy_setopt(e, CURLOPT_SEEKDATA, x);
+            curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->len);
+        } else if (!strcmp(r->method, "POST")) {
+            curl_easy_setopt(e, CURLOPT_POST, 1L);
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body ? (const char *)r->body : "");
+            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->len);
+        } else if (strcmp(r->method, "GET")) {
+            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
+        }
+        cc = curl_easy_perform(e);
+        long st = 0;
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &st);
+        r->status = cc == CURLE_OK ? st : 0;
+    }
+    curl_slist_free_all(sl);
+    sp_buf_release(&auth);
+    sp_buf_release(&url);
+    sp_buf_release(&line);
+    return cc;
+}
+
+static int assume_role(sp_s3 *s, sp_error *err);
+
+/* get_creds: the credentials to sign a request with (for S3: the role's
+ * when S3_ARN is set, refreshed near expiry; for STS: the base ones).
+ * force: refresh the role's even if they look valid (ExpiredToken). */
+static int role_stale(sp_s3 *s)
+{
+    return !s->have_role || (s->role.expires &&
+                             now_s() + s->clock_offset >= s->role.expires - s->margin_s);
+}
+
+static int get_creds(sp_s3 *s, int for_sts, int force, creds *out, sp_error *err)
+{
+    pthread_mutex_lock(&s->mu);
+    int rc = resolve_base(s, err);
+    int need = !rc && !for_sts && s->role_arn && (force || role_stale(s));
+    if (!rc && !need)
+        *out = for_sts || !s->role_arn ? s->base : s->role;
+    pthread_mutex_unlock(&s->mu);
+    if (!need)
+        return rc;
+    /* one refresh at a time; the others wait and take its result */
+    pthread_mutex_lock(&s->role_mu);
+    pthread_mutex_lock(&s->mu);
+    need = force || role_stale(s);
+    pthread_mutex_unlock(&s->mu);
+    if (need)
+        rc = assume_role(s, err);
+    pthread_mutex_lock(&s->mu);
+    if (!rc)
+        *out = s->role;
+    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&s->role_mu);
+    return rc;
+}
+
+int sp_s3_access_key(sp_s3 *s, char *buf, size_t bufsz, sp_error *err)
+{
+    creds c;
+    int rc = get_creds(s, 0, 0, &c, err);
+    if (!rc)
+        snprintf(buf, bufsz, "%s", c.ak);
+    OPENSSL_cleanse(&c, sizeof c);
+    return rc;
+}
+
+static int auth_code(const char *code)
+{
+    static const char *const codes[] = {
+        "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken",
+        "ExpiredToken", "AuthorizationHeaderMalformed", "InvalidClientTokenId",
+        "AccountProblem", "AllAccessDisabled", "MissingSecurityHeader",
+        "InvalidSecurity", "UnrecognizedClientException", "IncompleteSignature",
+    };
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (!strcmp(code, codes[i]))
+            return 1;
+    return 0;
+}
+
+/* request: send with retries to a target */
+static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int for_sts,
+                   sp_error *err)
+{
+    char payload[SP_SHA256_HEX_LEN + 1];
+    char md5[25];
+    int https = !strcmp(t->ep->scheme, "https");
+    /* over TLS the transport protects the body and Content-MD5 proves it:
+     * no need to hash it twice */
+    if (https && !for_sts && r->len)
+        snprintf(payload, sizeof payload, "UNSIGNED-PAYLOAD");
+    else
+        sp_sha256_hex(r->body ? r->body : "", r->len, payload);
+    if (r->content_md5)
+        sp_md5_base64(r->body ? r->body : "", r->len, md5);
+    sp_buf errbody = SP_BUF_INIT(ERRBODY_MAX);
+    sp_buf *resp = r->resp ? r->resp : &errbody;
+    char msg[512] = "";
+    int rc = 0, refreshed = 0;
+    CURLcode cc = CURLE_OK;
+    r->code[0] = '\0';
+    r->attempts = 0;
+    for (int attempt = 0;; attempt++) {
+        creds c;
+        memset(&c, 0, sizeof c);
+        rc = get_creds(s, for_sts, 0, &c, err);
+        if (rc)
+            break;
+        xfer x = { .resp = resp };
+        r->attempts++;
+        sp_buf_reset(resp);
+        r->code[0] = msg[0] = '\0';
+        int erc = 0;
+        cc = exchange(s, h, t, r, &c, payload, r->content_md5 ? md5 : NULL, &x, err, &erc);
+        OPENSSL_cleanse(&c, sizeof c);
+        if (erc) {
+            rc = erc;
+            break;
+        }
+        snprintf(r->etag, sizeof r->etag, "%s", x.etag);
+        r->content_length = x.clen;
+        int retry = 0;
+        if (cc != CURLE_OK) {
+            retry = curl_retriable(cc);
+            snprintf(msg, sizeof msg, "%s", curl_easy_strerror(cc));
+        } else {
+            int is_err = r->status < 200 || r->status > 299;
+            /* CompleteMultipartUpload and CopyObject may answer 200 with an
+             * <Error> body */
+            if (!is_err && resp->len && !strcmp(r->method, "POST") && !for_sts &&
+                memmem(resp->data, resp->len < 512 ? resp->len : 512, "<Error>", 7))
+                is_err = 1;
+            if (!is_err) {
+                rc = 0;
+                break;
+            }
+            char m[384] = "";
+            sp_s3_xml_text(resp->data, resp->len, "Code", r->code, sizeof r->code);
+            sp_s3_xml_text(resp->data, resp->len, "Message", m, sizeof m);
+            if (!r->code[0]) {
+                const char *c0 = r->status == 404 ? "NotFound"
+                               : r->status == 403 ? "Forbidden"
+                               : r->status == 412 ? "PreconditionFailed"
+                               : r->status == 503 ? "ServiceUnavailable"
+                               : r->status == 301 ? "PermanentRedirect"
+                               : r->status == 400 ? "BadRequest"
+                               : r->status == 405 ? "MethodNotAllowed"
+                               : r->status == 409 ? "Conflict"
+                               : r->status >= 500 ? "InternalError" : "";
+                if (c0[0])
+                    snprintf(r->code, sizeof r->code, "%s", c0);
+                else
+                    snprintf(r->code, sizeof r->code, "HTTP%ld", r->status);
+            }
+            if (m[0])
+                snprintf(msg, sizeof msg, "%s: %s", r->code, m);
+            else
+                snprintf(msg, sizeof msg, "%s (HTTP %ld)", r->code, r->status);
+            if (x.region[0] && strcmp(x.region, s->region)) {
+                size_t ml = strlen(msg);
+                snprintf(msg + ml, sizeof msg - ml,
+                         " (the bucket is in region '%s', S3_REGION is '%s')", x.region,
+                         s->region);
+            }
+            if ((r->status >= 500 && r->status != 501) || !strcmp(r->code, "RequestTimeout") ||
+                !strcmp(r->code, "SlowDown") || !strcmp(r->code, "InternalError"))
+                retry = 1;
+            if (!strcmp(r->code, "RequestTimeTooSkewed")) {
+                int64_t server = http_date(x.date);
+                if (server) {
+                    pthread_mutex_lock(&s->mu);
+                    s->clock_offset = server - now_s();
+                    pthread_mutex_unlock(&s->mu);
+                }
+                retry = 1;
+            }
+            if (!for_sts && s->role_arn && !refreshed &&
+                (!strcmp(r->code, "ExpiredToken") || !strcmp(r->code, "InvalidToken"))) {
+                creds tmp;
+                refreshed = 1;
+                rc = get_creds(s, 0, 1, &tmp, err);
+                OPENSSL_cleanse(&tmp, sizeof tmp);
+                if (rc)
+                    break;
+                attempt--; /* a refresh is not a failed attempt */
+                continue;
+            }
+        }
+        if (!retry || attempt + 1 >= s->max_attempts) {
+            int code = SP_ESINK, retriable = 0;
+            if (cc != CURLE_OK) {
+                code = SP_ENET;
+                retriable = retry;
+            } else if (r->status == 412) {
+                code = SP_EEXIST;
+            } else if (r->status == 404) {
+                code = SP_ENOTFOUND;
+            } else if (r->status == 403 || r->status == 401 || auth_code(r->code)) {
+                code = SP_EAUTH;
+            } else if (retry) {
+                retriable = 1;
+            }
+            char tail[64] = "";
+            if (retry && attempt > 0)
+                snprintf(tail, sizeof tail, " (gave up after %d attempts)", attempt + 1);
+            if (cc != CURLE_OK)
+                rc = sp_error_set(err, code, retriable, "connection '%s': %s: %s://%s: %s%s",
+                                  s->conn, t->what, t->ep->scheme, t->host, msg, tail);
+            else
+                rc = sp_error_set(err, code, retriable, "connection '%s': %s: %s%s", s->conn,
+                                  t->what, msg, tail);
+            break;
+        }
+        backoff(s, attempt);
+    }
+    sp_buf_release(&errbody);
+    return rc;
+}
+
+/* ---- STS ----------------------------------------------------------------- */
+
+static int form_add(sp_buf *b, const char *k, const char *v, sp_error *err)
+{
+    int rc = sp_buf_addf(b, err, "%s%s=", b->len ? "&" : "", k);
+    return rc ? rc : sp_sigv4_encode(b, v, strlen(v), 0, err);
+}
+
+/* assume_role: STS AssumeRole with the base credentials into s->role
+ * (called with role_mu held, mu not held) */
+static int assume_role(sp_s3 *s, sp_error *err)
+{
+    sp_buf body = SP_BUF_INIT(16384), resp = SP_BUF_INIT(RESP_MAX);
+    char dur[16];
+    snprintf(dur, sizeof dur, "%d", s->role_seconds);
+    int rc = form_add(&body, "Action", "AssumeRole", err);
+    rc = rc ? rc : form_add(&body, "Version", "2011-06-15", err);
+    rc = rc ? rc : form_add(&body, "RoleArn", s->role_arn, err);
+    rc = rc ? rc : form_add(&body, "RoleSessionName", s->session_name, err);
+    rc = rc ? rc : form_add(&body, "DurationSeconds", dur, err);
+    if (!rc && s->external_id)
+        rc = form_add(&body, "ExternalId", s->external_id, err);
+    if (rc)
+        goto out;
+    sp_s3_handle *h = sp_s3_handle_new();
+    if (!h) {
+        rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (sts)");
+        goto out;
+    }
+    char what[600], path[1024];
+    snprintf(what, sizeof what, "AssumeRole '%s'", s->role_arn);
+    snprintf(path, sizeof path, "%s/", s->sts.base);
+    target t = { &s->sts, s->sts.hostport, path, "sts", what };
+    sp_sigv4_kv ct[] = { { "content-type", "application/x-www-form-urlencoded; charset=utf-8" } };
+    sp_s3_req r = { .method = "POST", .headers = ct, .nheaders = 1, .body = body.data,
+                    .len = body.len, .resp = &resp };
+    rc = request(s, h, &t, &r, 1, err);
+    sp_s3_handle_free(h);
+    if (rc)
+        goto out;
+    creds c;
+    memset(&c, 0, sizeof c);
+    char exp[64] = "";
+    sp_s3_xml_text(resp.data, resp.len, "AccessKeyId", c.ak, sizeof c.ak);
+    sp_s3_xml_text(resp.data, resp.len, "SecretAccessKey", c.sk, sizeof c.sk);
+    sp_s3_xml_text(resp.data, resp.len, "SessionToken", c.token, sizeof c.token);
+    sp_s3_xml_text(resp.data, resp.len, "Expiration", exp, sizeof exp);
+    c.expires = iso_date(exp);
+    if (!c.ak[0] || !c.sk[0] || !c.token[0]) {
+        rc = sp_error_set(err, SP_EAUTH, 0,
+                          "connection '%s': AssumeRole '%s': the answer holds no credentials",
+                          s->conn, s->role_arn);
+    } else {
+        pthread_mutex_lock(&s->mu);
+        s->role = c;
+        s->have_role = 1;
+        pthread_mutex_unlock(&s->mu);
+    }
+    OPENSSL_cleanse(&c, sizeof c);
+out:
+    if (resp.data)
+        OPENSSL_cleanse(resp.data, resp.len);
+    sp_buf_release(&body);
+    sp_buf_release(&resp);
+    return rc;
+}
+
+/* ---- S3 requests --------------------------------------------------------- */
+
+int sp_s3_do(sp_s3 *s, sp_s3_handle *h, sp_s3_req *r, sp_error *err)
+{
+    sp_buf host = SP_BUF_INIT(1024), path = SP_BUF_INIT(8192);
+    char what[1200];
+    sp_s3_uri(s, r->key, what, sizeof what);
+    int rc;
+    if (s->virtual_host) {
+        rc = sp_buf_addf(&host, err, "%s.%s", s->bucket, s->s3.hostport);
+        rc = rc ? rc : sp_buf_addf(&path, err, "%s/%s", s->s3.base, r->key ? r->key : "");
+    } else {
+        rc = sp_buf_addf(&host, err, "%s", s->s3.hostport);
+        rc = rc ? rc : sp_buf_addf(&path, err, "%s/%s%s%s", s->s3.base, s->bucket,
+                                   r->key ? "/" : "", r->key ? r->key : "");
+    }
+    if (!rc) {
+        target t = { &s->s3, host.data, path.data, "s3", what };
+        rc = request(s, h, &t, r, 0, err);
+    }
+    sp_buf_release(&host);
+    sp_buf_release(&path);
+    return rc;
+}

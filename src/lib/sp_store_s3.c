@@ -1,0 +1,714 @@
+/* sp_store_s3: objects in S3 — see sp_store_s3.h and docs/s3.md. */
+#include "sp_store_s3.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "sp_error.h"
+
+#define DEFAULT_PART ((size_t)8 << 20)
+#define MAX_PARTS 10000
+#define FIRST_BUF ((size_t)64 << 10)
+#define GROW_EVERY 1000 /* parts between doublings of the part size */
+#define XML_MAX ((size_t)4 << 20)
+
+typedef struct job job;
+
+typedef struct s3_store {
+    sp_store base;
+    sp_s3 *s3;
+    char *uri_prefix;
+    size_t part_size;
+    int nthreads, max_inflight;
+    pthread_mutex_t mu;
+    pthread_cond_t cv_job;  /* a job was queued, or stop */
+    pthread_cond_t cv_done; /* a job finished */
+    job *head, *tail;
+    int inflight;           /* queued + uploading */
+    int started, stop;
+    pthread_t *threads;
+    sp_s3_handle **idle; /* free connections for the writers' own requests */
+    int nidle, capidle;
+    int head_forbidden; /* a HEAD got 403: existence checks are blind */
+    size_t filling;     /* bytes in writers' buffers not yet shipped */
+} s3_store;
+
+/* Past FILL_BUDGET bytes buffered across a store's writers (many partitions
+ * open at once), a writer holding at least a minimum part ships it early
+ * instead of growing to a full part. */
+#define FILL_BUDGET ((size_t)64 << 20)
+
+struct sp_objw {
+    s3_store *st;
+    char *key;
+    char *job_id, *pipe, *ctype, *cenc;
+    char *buf; /* the part being filled (owned) */
+    size_t len, cap;
+    uint64_t size;
+    int multipart;
+    char *upload_id;
+    unsigned nparts; /* parts handed to the pool */
+    char **etags;    /* [MAX_PARTS], filled by the workers */
+    /* under st->mu */
+    int pending;     /* this writer's jobs queued or uploading */
+    int aborting;
+    int failed;
+    sp_error failure;
+};
+
+struct job {
+    job *next;
+    sp_objw *w;
+    unsigned part; /* 1-based */
+    char *data;    /* owned */
+    size_t len;
+};
+
+/* ---- connections --------------------------------------------------------- */
+
+static sp_s3_handle *conn_get(s3_store *st)
+{
+    pthread_mutex_lock(&st->mu);
+    sp_s3_handle *h = st->nidle ? st->idle[--st->nidle] : NULL;
+    pthread_mutex_unlock(&st->mu);
+    return h ? h : sp_s3_handle_new();
+}
+
+static void conn_put(s3_store *st, sp_s3_handle *h)
+{
+    if (!h)
+        return;
+    pthread_mutex_lock(&st->mu);
+    if (st->nidle == st->capidle) {
+        int nc = st->capidle ? st->capidle * 2 : 4;
+        sp_s3_handle **ni = realloc(st->idle, (size_t)nc * sizeof *ni);
+        if (ni) {
+            st->idle = ni;
+            st->capidle = nc;
+        }
+    }
+    if (st->nidle < st->capidle) {
+        st->idle[st->nidle++] = h;
+        h = NULL;
+    }
+    pthread_mutex_unlock(&st->mu);
+    sp_s3_handle_free(h);
+}
+
+/* call: one request on a pooled connection */
+static int call(s3_store *st, sp_s3_req *r, sp_error *err)
+{
+    sp_s3_handle *h = conn_get(st);
+    if (!h)
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory (s3 connection)");
+    int rc = sp_s3_do(st->s3, h, r, err);
+    conn_put(st, h);
+    return rc;
+}
+
+/* ---- upload pool --------------------------------------------------------- */
+
+static void fail_writer(sp_objw *w, const sp_error *e) /* under mu */
+{
+    if (!w->failed) {
+        w->failed = 1;
+        w->failure = *e;
+    }
+}
+
+static void *worker(void *arg)
+{
+    s3_store *st = arg;
+    sp_s3_handle *h = sp_s3_handle_new();
+    pthread_mutex_lock(&st->mu);
+    for (;;) {
+        while (!st->head && !st->stop)
+            pthread_cond_wait(&st->cv_job, &st->mu);
+        if (!st->head)
+            break; /* stop, queue drained */
+        job *j = st->head;
+        st->head = j->next;
+        if (!st->head)
+            st->tail = NULL;
+        sp_objw *w = j->w;
+        int skip = w->aborting || w->failed;
+        pthread_mutex_unlock(&st->mu);
+        sp_error e = SP_ERROR_INIT;
+        int rc = 0;
+        char *etag = NULL;
+        if (!skip) {
+            char pn[16];
+            snprintf(pn, sizeof pn, "%u", j->part);
+            sp_sigv4_kv q[] = { { "partNumber", pn }, { "uploadId", w->upload_id } };
+            sp_s3_req r = { .method = "PUT", .key = w->key, .query = q, .nquery = 2,
+                            .body = j->data, .len = j->len, .content_md5 = 1 };
+            rc = h ? sp_s3_do(st->s3, h, &r, &e)
+                   : sp_error_set(&e, SP_ENOMEM, 0, "out of memory (s3 connection)");
+            if (!rc && !r.etag[0])
+                rc = sp_error_set(&e, SP_ESINK, 0, "%s: part %u: no ETag in the answer",
+                                  w->key, j->part);
+            if (!rc && !(etag = strdup(r.etag)))
+                rc = sp_error_set(&e, SP_ENOMEM, 0, "out of memory (etag)");
+        }
+        free(j->data);
+        pthread_mutex_lock(&st->mu);
+        if (rc)
+            fail_writer(w, &e);
+        else if (etag)
+            w->etags[j->part - 1] = etag;
+        w->pending--;
+        st->inflight--;
+        free(j);
+        pthread_cond_broadcast(&st->cv_done);
+    }
+    pthread_mutex_unlock(&st->mu);
+    sp_s3_handle_free(h);
+    return NULL;
+}
+
+static int start_pool(s3_store *st, sp_error *err) /* under mu */
+{
+    if (st->started)
+        return 0;
+    st->threads = calloc((size_t)st->nthreads, sizeof *st->threads);
+    if (!st->threads)
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory (upload threads)");
+    for (int i = 0; i < st->nthreads; i++) {
+        if (pthread_create(&st->threads[i], NULL, worker, st) != 0) {
+            st->nthreads = i;
+            if (i == 0) {
+                free(st->threads);
+                st->threads = NULL;
+                return sp_error_set(err, SP_EINTERNAL, 0, "cannot start upload threads");
+            }
+            break;
+        }
+    }
+    st->started = 1;
+    return 0;
+}
+
+/* wait_writer: until none of w's jobs is queued or running */
+static void wait_writer(sp_objw *w)
+{
+    s3_store *st = w->st;
+    pthread_mutex_lock(&st->mu);
+    while (w->pending)
+        pthread_cond_wait(&st->cv_done, &st->mu);
+    pthread_mutex_unlock(&st->mu);
+}
+
+/* ---- writers ------------------------------------------------------------- */
+
+static size_t part_len(const s3_store *st, unsigned part /* 1-based */)
+{
+    unsigned shift = (part - 1) / GROW_EVERY;
+    return st->part_size << (shift > 9 ? 9 : shift);
+}
+
+static char *sdup(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static void writer_free(sp_objw *w)
+{
+    if (!w)
+        return;
+    if (w->len) {
+        pthread_mutex_lock(&w->st->mu);
+        w->st->filling -= w->len;
+        pthread_mutex_unlock(&w->st->mu);
+    }
+    free(w->key);
+    free(w->job_id);
+    free(w->pipe);
+    free(w->ctype);
+    free(w->cenc);
+    free(w->buf);
+    free(w->upload_id);
+    if (w->etags)
+        for (unsigned i = 0; i < MAX_PARTS; i++)
+            free(w->etags[i]);
+    free(w->etags);
+    free(w);
+}
+
+/* meta_headers: the object's metadata headers into h (returns the count) */
+static size_t meta_headers(const sp_objw *w, sp_sigv4_kv *h)
+{
+    size_t n = 0;
+    if (w->ctype)
+        h[n++] = (sp_sigv4_kv){ "content-type", w->ctype };
+    if (w->cenc)
+        h[n++] = (sp_sigv4_kv){ "content-encoding", w->cenc };
+    if (w->job_id)
+        h[n++] = (sp_sigv4_kv){ "x-amz-meta-job-id", w->job_id };
+    if (w->pipe)
+        h[n++] = (sp_sigv4_kv){ "x-amz-meta-pipe", w->pipe };
+    return n;
+}
+
+static int check_key(const char *key, sp_error *err)
+{
+    if (!key || !*key)
+        return sp_error_set(err, SP_EINVAL, 0, "store: empty object key");
+    if (strlen(key) > 1024)
+        return sp_error_set(err, SP_EINVAL, 0,
+                            "store: object key '%.80s...' is longer than 1024 bytes", key);
+    return 0;
+}
+
+static int s3_exists(sp_store *s, const char *key, int *out, sp_error *err)
+{
+    s3_store *st = (s3_store *)s;
+    *out = 0;
+    int rc = check_key(key, err);
+    if (rc)
+        return rc;
+    sp_error e = SP_ERROR_INIT;
+    sp_s3_req r = { .method = "HEAD", .key = key };
+    rc = call(st, &r, &e);
+    if (!rc) {
+        *out = 1;
+        return 0;
+    }
+    if (rc == SP_ENOTFOUND && r.status == 404)
+        return 0;
+    if (r.status == 403) {
+        /* credentials that may only PutObject: S3 answers 403 for a HEAD of
+         * any key.  Unknown counts as absent; If-None-Match: * at commit
+         * still guarantees create_new never overwrites (a wrong secret
+         * fails at the upload, whose answer says why). */
+        pthread_mutex_lock(&st->mu);
+        st->head_forbidden = 1;
+        pthread_mutex_unlock(&st->mu);
+        return 0;
+    }
+    return sp_error_set(err, e.code, e.retriable, "%s", e.msg);
+}
+
+static int s3_begin(sp_store *s, const char *key, const sp_obj_meta *meta, sp_objw **wp,
+                    sp_error *err)
+{
+    s3_store *st = (s3_store *)s;
+    *wp = NULL;
+    int rc = check_key(key, err);
+    if (rc)
+        return rc;
+    sp_objw *w = calloc(1, sizeof *w);
+    if (!w)
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory (writer of '%s')", key);
+    w->st = st;
+    w->key = strdup(key);
+    if (meta) {
+        w->job_id = sdup(meta->job_id);
+        w->pipe = sdup(meta->pipe);
+        w->ctype = sdup(meta->content_type);
+        w->cenc = sdup(meta->content_encoding);
+    }
+    if (!w->key || (meta && ((meta->job_id && !w->job_id) || (meta->pipe && !w->pipe) ||
+                             (meta->content_type && !w->ctype) ||
+                             (meta->content_encoding && !w->cenc)))) {
+        writer_free(w);
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory (writer of '%s')", key);
+    }
+    *wp = w;
+    return 0;
+}
+
+/* start_multipart: CreateMultipartUpload for w */
+static int start_multipart(sp_objw *w, sp_error *err)
+{
+    s3_store *st = w->st;
+    sp_buf resp = SP_BUF_INIT(XML_MAX);
+    sp_sigv4_kv q[] = { { "uploads", NULL } };
+    sp_sigv4_kv h[8];
+    size_t nh = meta_headers(w, h);
+    sp_s3_req r = { .method = "POST", .key = w->key, .query = q, .nquery = 1,
+                    .headers = h, .nheaders = nh, .resp = &resp };
+    int rc = call(st, &r, err);
+    char id[2048];
+    if (!rc && !sp_s3_xml_text(resp.data, resp.len, "UploadId", id, sizeof id))
+        rc = sp_error_set(err, SP_ESINK, 0, "%s: CreateMultipartUpload: no UploadId in the "
+                          "answer", w->key);
+    if (!rc && (!(w->upload_id = strdup(id)) ||
+                !(w->etags = calloc(MAX_PARTS, sizeof *w->etags))))
+        rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (upload of '%s')", w->key);
+    if (!rc)
+        w->multipart = 1;
+    sp_buf_release(&resp);
+    return rc;
+}
+
+/* ship: hand the full buffer to the pool as the next part (blocks while the
+ * store has max_inflight parts in flight) */
+static int ship(sp_objw *w, sp_error *err)
+{
+    s3_store *st = w->st;
+    int rc = 0;
+    if (!w->multipart && (rc = start_multipart(w, err)))
+        return rc;
+    if (w->nparts >= MAX_PARTS)
+        return sp_error_set(err, SP_ETOOBIG, 0, "%s: more than %d parts", w->key, MAX_PARTS);
+    job *j = malloc(sizeof *j);
+    if (!j)
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory (upload job)");
+    pthread_mutex_lock(&st->mu);
+    rc = start_pool(st, err);
+    while (!rc && st->inflight >= st->max_inflight && !w->failed)
+        pthread_cond_wait(&st->cv_done, &st->mu);
+    if (!rc && w->failed)
+        rc = sp_error_set(err, w->failure.code, w->failure.retriable, "%s", w->failure.msg);
+    if (rc) {
+        pthread_mutex_unlock(&st->mu);
+        free(j);
+        return rc;
+    }
+    j->next = NULL;
+    j->w = w;
+    j->part = ++w->nparts;
+    j->data = w->buf;
+    j->len = w->len;
+    if (st->tail)
+        st->tail->next = j;
+    else
+        st->head = j;
+    st->tail = j;
+    st->inflight++;
+    st->filling -= w->len;
+    w->pending++;
+    pthread_cond_signal(&st->cv_job);
+    pthread_mutex_unlock(&st->mu);
+    w->buf = NULL;
+    w->len = w->cap = 0;
+    return 0;
+}
+
+static int s3_write(sp_objw *w, const void *data, size_t n, sp_error *err)
+{
+    const char *p = data;
+    int over = 0;
+    while (n) {
+        size_t target = part_len(w->st, w->nparts + 1);
+        if (w->len == w->cap) {
+            size_t nc;
+            if (w->multipart || w->nparts)
+                nc = target; /* a known multipart: the whole part at once */
+            else
+                nc = w->cap ? w->cap * 2 : FIRST_BUF;
+            if (nc > target)
+                nc = target;
+            if (w->len == target) {
+                int rc = ship(w, err);
+                if (rc)
+                    return rc;
+                continue;
+            }
+            char *nb = realloc(w->buf, nc);
+            if (!nb)
+                return sp_error_set(err, SP_ENOMEM, 0, "out of memory (part of '%s')",
+                                    w->key);
+            w->buf = nb;
+            w->cap = nc;
+        }
+        size_t k = w->cap - w->len;
+        if (k > n)
+            k = n;
+        memcpy(w->buf + w->len, p, k);
+        w->len += k;
+        w->size += k;
+        p += k;
+        n -= k;
+        pthread_mutex_lock(&w->st->mu);
+        w->st->filling += k;
+        over = w->st->filling > FILL_BUDGET;
+        pthread_mutex_unlock(&w->st->mu);
+    }
+    if (over && w->len >= SP_S3_MIN_PART)
+        return ship(w, err);
+    return 0;
+}
+
+/* complete_xml: the CompleteMultipartUpload body */
+static int complete_xml(sp_objw *w, sp_buf *b, sp_error *err)
+{
+    int rc = sp_buf_adds(b, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/"
+                            "2006-03-01/\">", err);
+    for (unsigned i = 0; i < w->nparts && !rc; i++)
+        rc = sp_buf_addf(b, err, "<Part><PartNumber>%u</PartNumber><ETag>%s</ETag></Part>",
+                         i + 1, w->etags[i]);
+    return rc ? rc : sp_buf_adds(b, "</CompleteMultipartUpload>", err);
+}
+
+/* expected_etag: the ETag S3 gives w's object: the hex MD5 of a single
+ * PUT, or for a multipart upload the MD5 of the parts' binary MD5s, "-N" */
+static int expected_etag(const sp_objw *w, char *out, size_t outsz)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int ml = 0;
+    char hex[33];
+    if (!w->multipart) {
+        if (!EVP_Digest(w->buf ? w->buf : "", w->len, md, &ml, EVP_md5(), NULL))
+            return -1;
+        sp_hex(md, 16, hex);
+        snprintf(out, outsz, "\"%s\"", hex);
+        return 0;
+    }
+    unsigned char *all = malloc((size_t)w->nparts * 16 + 1);
+    if (!all)
+        return -1;
+    for (unsigned i = 0; i < w->nparts; i++) {
+        const char *e = w->etags[i];
+        if (*e == '"')
+            e++;
+        for (int j = 0; j < 16; j++) {
+            unsigned v = 0;
+            if (sscanf(e + 2 * j, "%2x", &v) != 1) {
+                free(all);
+                return -1;
+            }
+            all[16 * i + (unsigned)j] = (unsigned char)v;
+        }
+    }
+    int ok = EVP_Digest(all, (size_t)w->nparts * 16, md, &ml, EVP_md5(), NULL);
+    free(all);
+    if (!ok)
+        return -1;
+    sp_hex(md, 16, hex);
+    snprintf(out, outsz, "\"%s-%u\"", hex, w->nparts);
+    return 0;
+}
+
+/* landed: key holds w's object (HEAD, same ETag) */
+static int landed(const sp_objw *w, const char *key)
+{
+    char want[80];
+    if (expected_etag(w, want, sizeof want))
+        return 0;
+    sp_error e = SP_ERROR_INIT;
+    sp_s3_req r = { .method = "HEAD", .key = key };
+    return call(w->st, &r, &e) == 0 && !strcmp(r.etag, want);
+}
+
+static int s3_commit_as(sp_objw *w, const char *key, int overwrite, uint64_t *size,
+                        sp_error *err)
+{
+    s3_store *st = w->st;
+    int rc = check_key(key, err);
+    if (rc)
+        return rc;
+    int same = !strcmp(key, w->key);
+    if (w->multipart && !same) {
+        pthread_mutex_lock(&st->mu);
+        int blind = st->head_forbidden;
+        pthread_mutex_unlock(&st->mu);
+        if (blind)
+            return sp_error_set(err, SP_ESINK, 0,
+                                "object '%s' exists and create_new never overwrites; these "
+                                "credentials cannot check existence before an upload (HEAD "
+                                "is forbidden: grant s3:GetObject), so a large object cannot "
+                                "move to a sibling name", w->key);
+        return sp_error_set(err, SP_ESINK, 0,
+                            "object '%s' appeared while it was being uploaded (create_new "
+                            "never overwrites); run again", w->key);
+    }
+    /* the last part first: an exists check cannot save it from being sent,
+     * and ship() reports earlier part failures */
+    if (w->multipart && w->len && (rc = ship(w, err)))
+        return rc;
+    if (w->multipart) {
+        wait_writer(w);
+        pthread_mutex_lock(&st->mu);
+        if (w->failed)
+            rc = sp_error_set(err, w->failure.code, w->failure.retriable, "%s",
+                              w->failure.msg);
+        pthread_mutex_unlock(&st->mu);
+        if (rc)
+            return rc;
+    }
+    if (!overwrite) { /* create_new: check before writing */
+        int ex = 0;
+        if ((rc = s3_exists(&st->base, key, &ex, err)))
+            return rc;
+        if (ex)
+            return sp_error_set(err, SP_EEXIST, 0, "object '%s' already exists", key);
+    }
+    sp_sigv4_kv h[8];
+    size_t nh;
+    char code[64] = "";
+    int inm = !overwrite;
+    sp_error ce; /* this call's error, handed to err at the end */
+again:
+    sp_error_clear(&ce);
+    nh = 0;
+    if (inm)
+        h[nh++] = (sp_sigv4_kv){ "if-none-match", "*" };
+    if (!w->multipart) {
+        nh += meta_headers(w, h + nh);
+        sp_s3_req r = { .method = "PUT", .key = key, .headers = h, .nheaders = nh,
+                        .body = w->buf ? w->buf : "", .len = w->len, .content_md5 = 1 };
+        rc = call(st, &r, &ce);
+        snprintf(code, sizeof code, "%s", r.code);
+    } else {
+        sp_buf xml = SP_BUF_INIT(XML_MAX), resp = SP_BUF_INIT(XML_MAX);
+        sp_sigv4_kv q[] = { { "uploadId", w->upload_id } };
+        h[nh++] = (sp_sigv4_kv){ "content-type", "application/xml" };
+        rc = complete_xml(w, &xml, &ce);
+        sp_s3_req r = { .method = "POST", .key = key, .query = q, .nquery = 1,
+                        .headers = h, .nheaders = nh, .body = xml.data, .len = xml.len,
+                        .resp = &resp };
+        if (!rc) {
+            rc = call(st, &r, &ce);
+            snprintf(code, sizeof code, "%s", r.code);
+        }
+        sp_buf_release(&xml);
+        sp_buf_release(&resp);
+    }
+    if (rc && inm && !strcmp(code, "NotImplemented")) {
+        /* a store without conditional writes: the HEAD above was the check */
+        inm = 0;
+        goto again;
+    }
+    if (rc && (rc == SP_EEXIST || !strcmp(code, "NoSuchUpload")) && landed(w, key))
+        rc = 0; /* an earlier attempt took effect and its answer was lost (ours,
+                 * or libcurl's own resend on a connection that died): the
+                 * object under the key is ours — same ETag, the MD5 of our
+                 * bytes */
+    if (rc == SP_EEXIST) /* short and uniform: the caller may retry */
+        return sp_error_set(err, SP_EEXIST, 0, "object '%s' already exists", key);
+    if (rc)
+        return sp_error_set(err, ce.code ? ce.code : rc, ce.retriable, "%s", ce.msg);
+    if (rc)
+        return rc;
+    if (size)
+        *size = w->size;
+    if (w->multipart) {
+        free(w->upload_id); /* completed: nothing left to abort */
+        w->upload_id = NULL;
+    }
+    writer_free(w);
+    return 0;
+}
+
+static int s3_commit(sp_objw *w, int overwrite, uint64_t *size, sp_error *err)
+{
+    return s3_commit_as(w, w->key, overwrite, size, err);
+}
+
+static void s3_abort(sp_objw *w)
+{
+    if (!w)
+        return;
+    s3_store *st = w->st;
+    pthread_mutex_lock(&st->mu);
+    w->aborting = 1; /* queued parts are dropped */
+    pthread_mutex_unlock(&st->mu);
+    wait_writer(w);
+    if (w->multipart && w->upload_id) {
+        sp_sigv4_kv q[] = { { "uploadId", w->upload_id } };
+        sp_s3_req r = { .method = "DELETE", .key = w->key, .query = q, .nquery = 1 };
+        sp_error e = SP_ERROR_INIT;
+        (void)call(st, &r, &e); /* retried inside; NoSuchUpload is fine */
+    }
+    writer_free(w);
+}
+
+static int s3_uri(sp_store *s, const char *key, char *buf, size_t bufsz)
+{
+    s3_store *st = (s3_store *)s;
+    if (!buf || bufsz == 0 || !key)
+        return SP_EINVAL;
+    int n = snprintf(buf, bufsz, "%s%s", st->uri_prefix, key);
+    if (n < 0)
+        return SP_EINTERNAL;
+    return (size_t)n >= bufsz ? SP_ETOOBIG : 0;
+}
+
+static void s3_free(sp_store *s)
+{
+    s3_store *st = (s3_store *)s;
+    if (!st)
+        return;
+    pthread_mutex_lock(&st->mu);
+    st->stop = 1;
+    pthread_cond_broadcast(&st->cv_job);
+    pthread_mutex_unlock(&st->mu);
+    if (st->started)
+        for (int i = 0; i < st->nthreads; i++)
+            pthread_join(st->threads[i], NULL);
+    free(st->threads);
+    for (int i = 0; i < st->nidle; i++)
+        sp_s3_handle_free(st->idle[i]);
+    free(st->idle);
+    sp_s3_free(st->s3);
+    free(st->uri_prefix);
+    pthread_mutex_destroy(&st->mu);
+    pthread_cond_destroy(&st->cv_job);
+    pthread_cond_destroy(&st->cv_done);
+    free(st);
+}
+
+int sp_store_s3_probe(sp_store *s, sp_error *err)
+{
+    s3_store *st = (s3_store *)s;
+    sp_error e = SP_ERROR_INIT;
+    sp_s3_req r = { .method = "HEAD" };
+    int rc = call(st, &r, &e);
+    if (!rc || r.status == 403)
+        return 0;
+    if (r.status == 404) {
+        char uri[1100];
+        sp_s3_uri(st->s3, NULL, uri, sizeof uri);
+        return sp_error_set(err, SP_ENOTFOUND, 0,
+                            "connection '%s': %s: NoSuchBucket: The specified bucket does "
+                            "not exist", sp_s3_conn_name(st->s3), uri);
+    }
+    return sp_error_set(err, e.code, e.retriable, "%s", e.msg);
+}
+
+static const sp_store_vt s3_vt = {
+    .name = "s3",
+    .exists = s3_exists,
+    .begin = s3_begin,
+    .write = s3_write,
+    .commit = s3_commit,
+    .commit_as = s3_commit_as,
+    .abort = s3_abort,
+    .uri = s3_uri,
+    .free = s3_free,
+    .names_at_begin = 1,
+};
+
+int sp_store_s3_open(const sp_s3_conf *conf, const sp_store_s3_opts *o,
+                     const char *uri_prefix, sp_store **out, sp_error *err)
+{
+    *out = NULL;
+    s3_store *st = calloc(1, sizeof *st);
+    if (!st)
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory (s3 store)");
+    st->base.vt = &s3_vt;
+    pthread_mutex_init(&st->mu, NULL);
+    pthread_cond_init(&st->cv_job, NULL);
+    pthread_cond_init(&st->cv_done, NULL);
+    st->part_size = o && o->part_size ? o->part_size : DEFAULT_PART;
+    if (st->part_size < SP_S3_MIN_PART)
+        st->part_size = SP_S3_MIN_PART;
+    st->nthreads = o && o->threads > 0 ? o->threads : 4;
+    if (st->nthreads > 64)
+        st->nthreads = 64;
+    st->max_inflight = o && o->max_inflight > 0 ? o->max_inflight : st->nthreads + 2;
+    int rc = sp_s3_open(conf, &st->s3, err);
+    if (!rc && !(st->uri_prefix = strdup(uri_prefix ? uri_prefix : "")))
+        rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (s3 store)");
+    if (rc) {
+        s3_free(&st->base);
+        return rc;
+    }
+    *out = &st->base;
+    return 0;
+}
