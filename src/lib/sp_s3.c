@@ -36,6 +36,7 @@ struct sp_s3 {
     char *conn, *bucket, *region;
     endpoint s3, sts;
     int virtual_host; /* bucket in the host name */
+    int aws_s3, aws_sts; /* the endpoints are AWS's defaults */
     char *cfg_ak, *cfg_sk, *role_arn, *external_id, *session_name;
     const sp_env *env;
     int max_attempts, base_ms, cap_ms, stall_ms, connect_ms, role_seconds, margin_s;
@@ -294,6 +295,7 @@ int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err)
         ep = sp_env_get(env, "AWS_ENDPOINT_URL");
         epkey = "AWS_ENDPOINT_URL";
     }
+    s->aws_s3 = !ep;
     if (!rc)
         rc = ep ? endpoint_parse(ep, &s->s3, conn, epkey, err)
                 : endpoint_aws(&s->s3, "s3", s->region, err);
@@ -307,6 +309,7 @@ int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err)
         sts = sp_env_get(env, "AWS_ENDPOINT_URL");
         stskey = "AWS_ENDPOINT_URL";
     }
+    s->aws_sts = !sts;
     if (!rc)
         rc = sts ? endpoint_parse(sts, &s->sts, conn, stskey, err)
                  : endpoint_aws(&s->sts, "sts", s->region, err);
@@ -367,6 +370,11 @@ void sp_s3_handle_free(sp_s3_handle *h)
         return;
     curl_easy_cleanup(h->curl);
     free(h);
+}
+
+const char *sp_s3_conn_name(const sp_s3 *s)
+{
+    return s->conn;
 }
 
 void sp_s3_uri(const sp_s3 *s, const char *key, char *buf, size_t bufsz)
@@ -729,7 +737,8 @@ static CURLcode exchange(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *
         if (!*rc && !n2)
             *rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (request headers)");
     }
-    OPENSSL_cleanse(line.data ? line.data : amz, line.data ? line.len : 0);
+    if (line.data) /* it held the Authorization and token lines */
+        OPENSSL_cleanse(line.data, line.len);
     if (!*rc) {
         CURL *e = h->curl;
         curl_easy_reset(e);
@@ -741,6 +750,8 @@ static CURLcode exchange(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *
         curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)((s->stall_ms + 999) / 1000));
         curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
         curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+        /* keys may hold "." and ".." segments: send the path as signed */
+        curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
         curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
         curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
@@ -882,6 +893,10 @@ static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int
         if (cc != CURLE_OK) {
             retry = curl_retriable(cc);
             snprintf(msg, sizeof msg, "%s", curl_easy_strerror(cc));
+            if (cc == CURLE_COULDNT_RESOLVE_HOST && (for_sts ? s->aws_sts : s->aws_s3)) {
+                size_t ml = strlen(msg);
+                snprintf(msg + ml, sizeof msg - ml, " (is S3_REGION '%s' right?)", s->region);
+            }
         } else {
             int is_err = r->status < 200 || r->status > 299;
             /* CompleteMultipartUpload and CopyObject may answer 200 with an
@@ -902,6 +917,9 @@ static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int
                                : r->status == 412 ? "PreconditionFailed"
                                : r->status == 503 ? "ServiceUnavailable"
                                : r->status == 301 ? "PermanentRedirect"
+                               : r->status == 400 ? "BadRequest"
+                               : r->status == 405 ? "MethodNotAllowed"
+                               : r->status == 409 ? "Conflict"
                                : r->status >= 500 ? "InternalError" : "";
                 if (c0[0])
                     snprintf(r->code, sizeof r->code, "%s", c0);
@@ -918,7 +936,7 @@ static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int
                          " (the bucket is in region '%s', S3_REGION is '%s')", x.region,
                          s->region);
             }
-            if (r->status >= 500 || !strcmp(r->code, "RequestTimeout") ||
+            if ((r->status >= 500 && r->status != 501) || !strcmp(r->code, "RequestTimeout") ||
                 !strcmp(r->code, "SlowDown") || !strcmp(r->code, "InternalError"))
                 retry = 1;
             if (!strcmp(r->code, "RequestTimeTooSkewed")) {

@@ -92,6 +92,9 @@ typedef struct sp_s3_req {
  * "connection 'c': s3://bucket/key". */
 int sp_s3_do(sp_s3 *s, sp_s3_handle *h, sp_s3_req *r, sp_error *err);
 
+/* sp_s3_conn_name: the connection name given to sp_s3_open (owned by s). */
+const char *sp_s3_conn_name(const sp_s3 *s);
+
 /* sp_s3_uri: "s3://bucket/key" into buf (truncated to fit). */
 void sp_s3_uri(const sp_s3 *s, const char *key, char *buf, size_t bufsz);
 

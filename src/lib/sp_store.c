@@ -191,7 +191,12 @@ static int open_s3(const sp_sinkcfg *cfg, const char *bucket, const char *uri_pr
         .threads = (int)env_num(env, "SINKPIPE_S3_THREADS", 0),
         .max_inflight = (int)env_num(env, "SINKPIPE_S3_MAX_INFLIGHT", 0),
     };
-    return sp_store_s3_open(&conf, &o, uri_prefix, out, err);
+    int rc = sp_store_s3_open(&conf, &o, uri_prefix, out, err);
+    if (!rc && (rc = sp_store_s3_probe(*out, err))) { /* fail before the query */
+        (*out)->vt->free(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 int sp_store_open_for(const sp_sinkcfg *cfg, int dry_run, sp_store_dest *out,

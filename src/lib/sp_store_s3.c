@@ -33,7 +33,14 @@ typedef struct s3_store {
     pthread_t *threads;
     sp_s3_handle **idle; /* free connections for the writers' own requests */
     int nidle, capidle;
+    int head_forbidden; /* a HEAD got 403: existence checks are blind */
+    size_t filling;     /* bytes in writers' buffers not yet shipped */
 } s3_store;
+
+/* Past FILL_BUDGET bytes buffered across a store's writers (many partitions
+ * open at once), a writer holding at least a minimum part ships it early
+ * instead of growing to a full part. */
+#define FILL_BUDGET ((size_t)64 << 20)
 
 struct sp_objw {
     s3_store *st;
@@ -212,6 +219,11 @@ static void writer_free(sp_objw *w)
 {
     if (!w)
         return;
+    if (w->len) {
+        pthread_mutex_lock(&w->st->mu);
+        w->st->filling -= w->len;
+        pthread_mutex_unlock(&w->st->mu);
+    }
     free(w->key);
     free(w->job_id);
     free(w->pipe);
@@ -267,6 +279,16 @@ static int s3_exists(sp_store *s, const char *key, int *out, sp_error *err)
     }
     if (rc == SP_ENOTFOUND && r.status == 404)
         return 0;
+    if (r.status == 403) {
+        /* credentials that may only PutObject: S3 answers 403 for a HEAD of
+         * any key.  Unknown counts as absent; If-None-Match: * at commit
+         * still guarantees create_new never overwrites (a wrong secret
+         * fails at the upload, whose answer says why). */
+        pthread_mutex_lock(&st->mu);
+        st->head_forbidden = 1;
+        pthread_mutex_unlock(&st->mu);
+        return 0;
+    }
     return sp_error_set(err, e.code, e.retriable, "%s", e.msg);
 }
 
@@ -358,6 +380,7 @@ static int ship(sp_objw *w, sp_error *err)
         st->head = j;
     st->tail = j;
     st->inflight++;
+    st->filling -= w->len;
     w->pending++;
     pthread_cond_signal(&st->cv_job);
     pthread_mutex_unlock(&st->mu);
@@ -369,6 +392,7 @@ static int ship(sp_objw *w, sp_error *err)
 static int s3_write(sp_objw *w, const void *data, size_t n, sp_error *err)
 {
     const char *p = data;
+    int over = 0;
     while (n) {
         size_t target = part_len(w->st, w->nparts + 1);
         if (w->len == w->cap) {
@@ -400,7 +424,13 @@ static int s3_write(sp_objw *w, const void *data, size_t n, sp_error *err)
         w->size += k;
         p += k;
         n -= k;
+        pthread_mutex_lock(&w->st->mu);
+        w->st->filling += k;
+        over = w->st->filling > FILL_BUDGET;
+        pthread_mutex_unlock(&w->st->mu);
     }
+    if (over && w->len >= SP_S3_MIN_PART)
+        return ship(w, err);
     return 0;
 }
 
@@ -473,10 +503,20 @@ static int s3_commit_as(sp_objw *w, const char *key, int overwrite, uint64_t *si
     if (rc)
         return rc;
     int same = !strcmp(key, w->key);
-    if (w->multipart && !same)
+    if (w->multipart && !same) {
+        pthread_mutex_lock(&st->mu);
+        int blind = st->head_forbidden;
+        pthread_mutex_unlock(&st->mu);
+        if (blind)
+            return sp_error_set(err, SP_ESINK, 0,
+                                "object '%s' exists and create_new never overwrites; these "
+                                "credentials cannot check existence before an upload (HEAD "
+                                "is forbidden: grant s3:GetObject), so a large object cannot "
+                                "move to a sibling name", w->key);
         return sp_error_set(err, SP_ESINK, 0,
                             "object '%s' appeared while it was being uploaded (create_new "
                             "never overwrites); run again", w->key);
+    }
     /* the last part first: an exists check cannot save it from being sent,
      * and ship() reports earlier part failures */
     if (w->multipart && w->len && (rc = ship(w, err)))
@@ -499,43 +539,50 @@ static int s3_commit_as(sp_objw *w, const char *key, int overwrite, uint64_t *si
             return sp_error_set(err, SP_EEXIST, 0, "object '%s' already exists", key);
     }
     sp_sigv4_kv h[8];
-    size_t nh = 0;
+    size_t nh;
     char code[64] = "";
-    if (!overwrite)
+    int inm = !overwrite;
+    sp_error ce; /* this call's error, handed to err at the end */
+again:
+    sp_error_clear(&ce);
+    nh = 0;
+    if (inm)
         h[nh++] = (sp_sigv4_kv){ "if-none-match", "*" };
     if (!w->multipart) {
         nh += meta_headers(w, h + nh);
         sp_s3_req r = { .method = "PUT", .key = key, .headers = h, .nheaders = nh,
                         .body = w->buf ? w->buf : "", .len = w->len, .content_md5 = 1 };
-        rc = call(st, &r, err);
+        rc = call(st, &r, &ce);
         snprintf(code, sizeof code, "%s", r.code);
     } else {
         sp_buf xml = SP_BUF_INIT(XML_MAX), resp = SP_BUF_INIT(XML_MAX);
         sp_sigv4_kv q[] = { { "uploadId", w->upload_id } };
         h[nh++] = (sp_sigv4_kv){ "content-type", "application/xml" };
-        rc = complete_xml(w, &xml, err);
+        rc = complete_xml(w, &xml, &ce);
         sp_s3_req r = { .method = "POST", .key = key, .query = q, .nquery = 1,
                         .headers = h, .nheaders = nh, .body = xml.data, .len = xml.len,
                         .resp = &resp };
         if (!rc) {
-            rc = call(st, &r, err);
+            rc = call(st, &r, &ce);
             snprintf(code, sizeof code, "%s", r.code);
         }
         sp_buf_release(&xml);
         sp_buf_release(&resp);
     }
-    if (rc && (rc == SP_EEXIST || !strcmp(code, "NoSuchUpload")) && landed(w, key)) {
-        /* an earlier attempt took effect and its answer was lost (ours, or
-         * libcurl's own resend on a connection that died): the object under
-         * the key is ours — same ETag, the MD5 of our bytes */
-        sp_error_clear(err);
-        rc = 0;
+    if (rc && inm && !strcmp(code, "NotImplemented")) {
+        /* a store without conditional writes: the HEAD above was the check */
+        inm = 0;
+        goto again;
     }
-    if (rc == SP_EEXIST && err && err->code == SP_EEXIST) {
-        /* keep the message short and uniform: the caller may retry */
-        sp_error_clear(err);
-        sp_error_set(err, SP_EEXIST, 0, "object '%s' already exists", key);
-    }
+    if (rc && (rc == SP_EEXIST || !strcmp(code, "NoSuchUpload")) && landed(w, key))
+        rc = 0; /* an earlier attempt took effect and its answer was lost (ours,
+                 * or libcurl's own resend on a connection that died): the
+                 * object under the key is ours — same ETag, the MD5 of our
+                 * bytes */
+    if (rc == SP_EEXIST) /* short and uniform: the caller may retry */
+        return sp_error_set(err, SP_EEXIST, 0, "object '%s' already exists", key);
+    if (rc)
+        return sp_error_set(err, ce.code ? ce.code : rc, ce.retriable, "%s", ce.msg);
     if (rc)
         return rc;
     if (size)
@@ -604,6 +651,24 @@ static void s3_free(sp_store *s)
     pthread_cond_destroy(&st->cv_job);
     pthread_cond_destroy(&st->cv_done);
     free(st);
+}
+
+int sp_store_s3_probe(sp_store *s, sp_error *err)
+{
+    s3_store *st = (s3_store *)s;
+    sp_error e = SP_ERROR_INIT;
+    sp_s3_req r = { .method = "HEAD" };
+    int rc = call(st, &r, &e);
+    if (!rc || r.status == 403)
+        return 0;
+    if (r.status == 404) {
+        char uri[1100];
+        sp_s3_uri(st->s3, NULL, uri, sizeof uri);
+        return sp_error_set(err, SP_ENOTFOUND, 0,
+                            "connection '%s': %s: NoSuchBucket: The specified bucket does "
+                            "not exist", sp_s3_conn_name(st->s3), uri);
+    }
+    return sp_error_set(err, e.code, e.retriable, "%s", e.msg);
 }
 
 static const sp_store_vt s3_vt = {

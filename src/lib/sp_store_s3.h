@@ -7,7 +7,9 @@
  * hash them (Content-MD5, and SHA-256 over http) and upload them while the
  * query keeps streaming.  At most max_inflight parts are queued or uploading
  * per store; write() blocks while that many are (backpressure), so memory
- * is bounded by part size x (max_inflight + open writers).  Part sizes grow:
+ * is bounded by part size x (max_inflight + open writers); past 64 MiB
+ * buffered across a store's writers, one holding >= 5 MiB ships it early.
+ * Part sizes grow:
  * part n is part_size << ((n - 1) / 1000), so 10,000 parts hold any S3
  * object (5 TiB).
  *
@@ -39,5 +41,12 @@ typedef struct sp_store_s3_opts {
  * ("s3://bucket/").  o may be NULL (defaults). */
 int sp_store_s3_open(const sp_s3_conf *conf, const sp_store_s3_opts *o,
                      const char *uri_prefix, sp_store **out, sp_error *err);
+
+/* sp_store_s3_probe: HeadBucket, so that an unknown bucket, a wrong region
+ * or refused credentials (and a denied S3_ARN role) fail the run before its
+ * query: SP_ENOTFOUND / SP_EAUTH / SP_ESINK naming the connection and
+ * bucket.  A 403 is not an error here (a writer may lack s3:ListBucket; the
+ * first upload then says what S3 thinks). */
+int sp_store_s3_probe(sp_store *s, sp_error *err);
 
 #endif

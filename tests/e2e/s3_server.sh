@@ -9,7 +9,9 @@
 # part, a wrong part ETag, parts out of order, If-None-Match on an
 # existing key, a read-only key writing, a denied role, a missing external
 # id, a missing/wrong/expired session token is refused with S3's (or
-# STS's) code; faults injected through the proxy fire and are counted.
+# STS's) code; AWS's own published SigV4 examples (also the aws-chunked
+# one) verify and, altered, do not; faults injected through the proxy fire
+# and are counted.
 . "$(dirname "$0")/lib.sh"
 . "$E2E_ROOT/tests/harness/s3.sh"
 
@@ -236,6 +238,36 @@ curl_code "If-None-Match: * on CompleteMultipartUpload of an existing key: Preco
      --data-binary @"$T/cx.xml" "$EP/bkt/c/new?uploadId=$uid")"
 curl_code "AbortMultipartUpload with curl" 204 "" "$(scurl -X DELETE -H "x-amz-content-sha256: $EMPTY" "$EP/bkt/c/new?uploadId=$uid")"
 expect_eq "no upload left open" "$(s3_open_uploads bkt)" 0
+
+# ------------------------------------------------------------ AWS's examples
+# AWS's published SigV4 examples (GET/PUT Object, lifecycle, list, and the
+# chunked STREAMING-AWS4-HMAC-SHA256-PAYLOAD upload) verify on a second
+# server whose clock is 2013-05-24 (faketime); altered, they are refused.
+if command -v faketime >/dev/null 2>&1; then
+  mkdir -p "$T/ex"
+  faketime -f "@2013-05-24 00:00:05" "$(s3__python)" "$E2E_ROOT/tests/harness/s3_server.py" \
+    --dir "$T/ex" --cred AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY \
+    --bucket examplebucket --vhost-suffix s3.amazonaws.com >"$T/ex.out" 2>"$T/ex.out.err" &
+  ex_pid=$!
+  if line=$(s3__wait_ready "$T/ex.out" "$ex_pid" "s3_server under faketime"); then
+    got=$("$(s3__python)" "$E2E_ROOT/tests/harness/s3_aws_examples.py" "$(s3__field "$line" s3_port)" 2>&1)
+    expect_eq "AWS's SigV4 examples verify; altered, they are refused" "$got" "PUT Object 200 -
+GET Object 404 NoSuchKey
+GET Bucket Lifecycle 501 NotImplemented
+GET Bucket (List Objects) 200 -
+PUT Object, chunked 200 -
+altered PUT Object 400 XAmzContentSHA256Mismatch
+altered GET Object 403 SignatureDoesNotMatch
+altered GET Bucket Lifecycle 403 SignatureDoesNotMatch
+altered GET Bucket (List Objects) 403 SignatureDoesNotMatch
+altered PUT Object, chunked 403 SignatureDoesNotMatch"
+  else
+    not_ok "s3_server starts under faketime"
+  fi
+  kill "$ex_pid" 2>/dev/null; wait "$ex_pid" 2>/dev/null
+else
+  not_ok "faketime is installed (scripts/setup.sh)"
+fi
 
 # ------------------------------------------------------------ refusals
 S3_AWS_SECRET=wrong-secret aws_fails "a wrong secret: SignatureDoesNotMatch" SignatureDoesNotMatch s3 ls s3://bkt/

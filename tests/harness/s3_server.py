@@ -55,6 +55,7 @@ import hashlib
 import hmac
 import json
 import os
+import queue
 import re
 import secrets
 import shutil
@@ -122,8 +123,8 @@ def _crc32c_native():
         f.argtypes = [ctypes.c_uint32, ctypes.c_char_p, ctypes.c_size_t]
 
         def crc(data, crc=0, f=f):
-            if isinstance(data, memoryview):
-                data = data.tobytes()
+            if not isinstance(data, bytes):
+                data = bytes(data)
             return f(crc ^ 0xFFFFFFFF, data, len(data)) ^ 0xFFFFFFFF
         probe = b"123456789" * 7
         if crc(probe) == crc32c_py(probe) and crc(b"123456789") == 0xE3069283:
@@ -288,12 +289,14 @@ class Body:
         n = min(n, self.left)
         if n <= 0:
             return b""
-        b = self.rfile.read(n)
-        if not b:
+        # readinto a fresh buffer: large reads go straight to the socket
+        buf = bytearray(n)
+        k = self.rfile.readinto(buf)
+        if not k:
             raise err(400, "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header")
-        self.left -= len(b)
-        self.raw_read += len(b)
-        return b
+        self.left -= k
+        self.raw_read += k
+        return buf if k == n else memoryview(buf)[:k]
 
     def _line(self):
         out = bytearray()
@@ -417,6 +420,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):
         pass
+
+    def version_string(self):
+        return "AmazonS3"
 
     def setup(self):
         super().setup()
@@ -1107,19 +1113,34 @@ class Handler(BaseHTTPRequestHandler):
         sha = hashlib.sha256() if self.payload_hash and re.fullmatch(r"[0-9a-f]{64}", self.payload_hash) else None
         path = self.st.tmp_path()
         size = 0
+        # hashing runs on a thread of its own, beside receiving and
+        # writing (hashlib and the file write release the GIL); at most
+        # 8 chunks wait for it
+        hq = queue.Queue(maxsize=8)
+        all_h = [md5] + ([sha] if sha else []) + list(hashers.values())
+
+        def hash_loop():
+            while True:
+                b = hq.get()
+                if b is None:
+                    return
+                for hh in all_h:
+                    hh.update(b)
+        ht = threading.Thread(target=hash_loop, daemon=True)
+        ht.start()
         try:
-            with open(path, "wb", buffering=0) as f:
-                while True:
-                    b = self.body.read(CHUNK)
-                    if not b:
-                        break
-                    size += len(b)
-                    md5.update(b)
-                    if sha:
-                        sha.update(b)
-                    for hh in hashers.values():
-                        hh.update(b)
-                    f.write(b)
+            try:
+                with open(path, "wb", buffering=0) as f:
+                    while True:
+                        b = self.body.read(CHUNK)
+                        if not b:
+                            break
+                        size += len(b)
+                        hq.put(b)
+                        f.write(b)
+            finally:
+                hq.put(None)
+                ht.join()
             if self.body.mode and size != size_decl:
                 raise err(400, "IncompleteBody", "x-amz-decoded-content-length does not match the decoded body")
             if sha:

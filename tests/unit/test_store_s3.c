@@ -49,7 +49,7 @@ static int peer_start(void)
         dup2(from[1], 1);
         close(to[1]);
         close(from[0]);
-        execlp("bash", "bash", "tests/unit/s3_peer.sh", BUCKET, "other-bucket", (char *)NULL);
+        execlp("bash", "bash", "tests/unit/s3_peer.sh", BUCKET, (char *)NULL);
         _exit(127);
     }
     close(to[0]);
@@ -191,6 +191,33 @@ static int get(const char *key, sp_buf *out)
     return rc;
 }
 
+/* open_uploads: multipart uploads in progress in BUCKET (the server's
+ * ListMultipartUploads through the direct endpoint), -1 on error */
+static long open_uploads(void)
+{
+    sp_s3_conf c = conf_for(var("S3_TEST_DIRECT_ENDPOINT"));
+    sp_s3 *s3 = NULL;
+    sp_error e = SP_ERROR_INIT;
+    if (sp_s3_open(&c, &s3, &e))
+        return -1;
+    sp_s3_handle *h = sp_s3_handle_new();
+    sp_buf b = SP_BUF_INIT(1 << 20);
+    sp_sigv4_kv q[] = { { "uploads", NULL } };
+    sp_s3_req r = { .method = "GET", .query = q, .nquery = 1, .resp = &b };
+    long n = -1;
+    if (sp_s3_do(s3, h, &r, &e) == 0) {
+        n = 0;
+        for (const char *p = b.data; p && (p = strstr(p, "<UploadId>")); p++)
+            n++;
+    } else {
+        SP_T_FAIL("ListMultipartUploads: %s", e.msg);
+    }
+    sp_buf_release(&b);
+    sp_s3_handle_free(h);
+    sp_s3_free(s3);
+    return n;
+}
+
 static void check_object(const char *key, const char *want, size_t n)
 {
     sp_buf b = SP_BUF_INIT((size_t)64 << 20);
@@ -230,6 +257,11 @@ TEST(single_put_and_metadata)
     CHECK_INT(ex, 1);
     CHECK_INT(st->vt->exists(st, "dir/none.csv", &ex, &e), 0);
     CHECK_INT(ex, 0);
+    /* keys are sent as they are: no "." / ".." / "//" folding */
+    CHECK_INT(put(st, "odd/../x//y?&=.csv", data, 10, 1, &size, &e), 0);
+    check_object("odd/../x//y?&=.csv", data, 10);
+    CHECK_INT(st->vt->exists(st, "x/y?&=.csv", &ex, &e), 0);
+    CHECK_INT(ex, 0);
     /* an empty object is an object */
     CHECK_INT(put(st, "empty.csv", "", 0, 1, &size, &e), 0);
     CHECK_INT(size, 0);
@@ -238,6 +270,29 @@ TEST(single_put_and_metadata)
     char uri[256];
     CHECK_INT(st->vt->uri(st, "x/y.csv", uri, sizeof uri), 0);
     CHECK_STR(uri, "s3://" BUCKET "/x/y.csv");
+    st->vt->free(st);
+}
+
+TEST(virtual_host_style)
+{
+    /* S3_PATH_STYLE false: http://test-bucket.localhost:PORT/key (libcurl
+     * resolves *.localhost to the loopback) */
+    char ep[256];
+    const char *direct = var("S3_TEST_DIRECT_ENDPOINT");
+    const char *port = strrchr(direct, ':');
+    snprintf(ep, sizeof ep, "http://localhost%s", port ? port : "");
+    sp_s3_conf c = conf_for(ep);
+    c.path_style = "false";
+    sp_store *st = open_store(&c, 0, 1);
+    if (!st)
+        return;
+    uint64_t size = 0;
+    sp_error e = SP_ERROR_INIT;
+    CHECK_INT(sp_store_s3_probe(st, &e), 0);
+    CHECK_INT(put(st, "vh/a.csv", "virtual", 7, 1, &size, &e), 0);
+    if (e.code)
+        SP_T_FAIL("%s", e.msg);
+    check_object("vh/a.csv", "virtual", 7);
     st->vt->free(st);
 }
 
@@ -260,7 +315,7 @@ TEST(multipart_parallel_parts)
     CHECK_INT(peer_num("s3_log_count UploadPart 200") - parts0, 3);
     CHECK_INT(peer_num("s3_log_count CompleteMultipartUpload 200") >= 1, 1);
     check_object("big/events.csv", data, n);
-    CHECK_INT(peer_num("s3_open_uploads " BUCKET), 0);
+    CHECK_INT(open_uploads(), 0);
     st->vt->free(st);
     free(data);
 }
@@ -319,8 +374,43 @@ TEST(create_new_and_replace)
     CHECK_INT(st->vt->commit_as(w, "cn/x.2.csv", 0, &size, &e), SP_ESINK);
     st->vt->abort(w);
     check_object("cn/x.csv", b, sizeof b);
-    CHECK_INT(peer_num("s3_open_uploads " BUCKET), 0);
+    CHECK_INT(open_uploads(), 0);
     free(big);
+    st->vt->free(st);
+}
+
+TEST(many_open_objects_ship_early)
+{
+    /* 13 objects of 5 MiB + 1 open at once: 65 MiB buffered is over the
+     * store's 64 MiB budget, so the writer that crosses it ships a part
+     * before any commit instead of growing to a full 8 MiB part */
+    sp_s3_conf c = conf_for(var("S3_TEST_ENDPOINT"));
+    sp_store *st = open_store(&c, 0, 2);
+    if (!st)
+        return;
+    enum { N = 13 };
+    size_t n = 5 * MiB + 1;
+    char *data = malloc(n);
+    fill(data, n, 9);
+    sp_objw *w[N] = { 0 };
+    sp_error e = SP_ERROR_INIT;
+    long parts0 = peer_num("s3_log_count UploadPart 200");
+    for (int i = 0; i < N; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "many/%02d.csv", i);
+        CHECK_INT(st->vt->begin(st, key, NULL, &w[i], &e), 0);
+        CHECK_INT(st->vt->write(w[i], data, n, &e), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        uint64_t size = 0;
+        CHECK_INT(st->vt->commit(w[i], 1, &size, &e), 0);
+        CHECK_INT(size, n);
+    }
+    /* only the 13th crossed the budget: one part uploaded, 12 single PUTs */
+    CHECK_INT(peer_num("s3_log_count UploadPart 200") - parts0, 1);
+    check_object("many/12.csv", data, n);
+    check_object("many/00.csv", data, n);
+    free(data);
     st->vt->free(st);
 }
 
@@ -337,9 +427,9 @@ TEST(abort_leaves_nothing)
     sp_error e = SP_ERROR_INIT;
     CHECK_INT(st->vt->begin(st, "ab/partial.csv", NULL, &w, &e), 0);
     CHECK_INT(st->vt->write(w, data, n, &e), 0); /* two parts shipped */
-    CHECK_INT(peer_num("s3_open_uploads " BUCKET) >= 1, 1);
+    CHECK_INT(open_uploads() >= 1, 1);
     st->vt->abort(w);
-    CHECK_INT(peer_num("s3_open_uploads " BUCKET), 0);
+    CHECK_INT(open_uploads(), 0);
     int ex = 1;
     CHECK_INT(st->vt->exists(st, "ab/partial.csv", &ex, &e), 0);
     CHECK_INT(ex, 0);
@@ -356,6 +446,7 @@ TEST(abort_leaves_nothing)
 TEST(retries_through_faults)
 {
     sp_s3_conf c = conf_for(var("S3_TEST_ENDPOINT"));
+    c.stall_ms = 1000;
     sp_store *st = open_store(&c, 5 * MiB, 3);
     if (!st)
         return;
@@ -368,6 +459,9 @@ TEST(retries_through_faults)
     CHECK_INT(peer("s3_fault sp action=503 method=PUT match='small'", NULL, 0), 0);
     CHECK_INT(peer("s3_fault sk action=skew method=PUT match='small' nth=2", NULL, 0), 0);
     CHECK_INT(peer("s3_fault hd action=500 method=HEAD", NULL, 0), 0);
+    /* a stalled answer: no byte for longer than stall_ms is a timeout */
+    CHECK_INT(peer("s3_fault st action=stall-response method=PUT match='partNumber=3&' "
+                   "nth=2 secs=4", NULL, 0), 0);
     size_t n = 12 * MiB + 7;
     char *data = malloc(n);
     fill(data, n, 7);
@@ -381,7 +475,7 @@ TEST(retries_through_faults)
     if (e.code)
         SP_T_FAIL("%s", e.msg);
     check_object("rt/small.csv", data, 1000);
-    const char *rules[] = { "p1", "p2", "p3", "cr", "sp", "sk", "hd" };
+    const char *rules[] = { "p1", "p2", "p3", "cr", "sp", "sk", "hd", "st" };
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
         char cmd[64];
         snprintf(cmd, sizeof cmd, "s3_fault_count %s", rules[i]);
@@ -389,7 +483,7 @@ TEST(retries_through_faults)
         if (fired < 1)
             SP_T_FAIL("fault %s fired %ld times", rules[i], fired);
     }
-    CHECK_INT(peer_num("s3_open_uploads " BUCKET), 0);
+    CHECK_INT(open_uploads(), 0);
     /* a request that keeps failing gives up with the last answer */
     CHECK_INT(peer("s3_fault all action=503 method=PUT match='never' times=0", NULL, 0), 0);
     e = (sp_error)SP_ERROR_INIT;
@@ -425,9 +519,19 @@ TEST(errors_name_connection_and_s3)
     c.bucket = "no-such-bucket";
     sp_store_s3_opts o = { 0 };
     CHECK_INT(sp_store_s3_open(&c, &o, "s3://no-such-bucket/", &st, &e), 0);
+    CHECK_INT(sp_store_s3_probe(st, &e), SP_ENOTFOUND); /* before any query */
+    CHECK_STR(e.msg, "connection 'test_conn': s3://no-such-bucket/: NoSuchBucket: "
+                     "The specified bucket does not exist");
+    sp_error_clear(&e);
     CHECK_INT(put(st, "x.csv", "a", 1, 1, &size, &e), SP_ENOTFOUND);
     CHECK_STR(e.msg, "connection 'test_conn': s3://no-such-bucket/x.csv: NoSuchBucket: "
                      "The specified bucket does not exist");
+    st->vt->free(st);
+    /* the bucket exists: the probe passes (also for read-only credentials) */
+    sp_error_clear(&e);
+    c = conf_for(var("S3_TEST_ENDPOINT"));
+    st = open_store(&c, 0, 1);
+    CHECK_INT(sp_store_s3_probe(st, &e), 0);
     st->vt->free(st);
     /* read-only credentials */
     sp_error_clear(&e);
@@ -529,6 +633,39 @@ TEST(credentials_chain)
     CHECK_INT(put(st, "cred/default.csv", "d", 1, 1, &size, &e), SP_EAUTH);
     CHECK(strstr(e.msg, "InvalidAccessKeyId") != NULL);
     st->vt->free(st);
+    /* 2b. temporary credentials in the environment: AWS_SESSION_TOKEN is
+     * sent (and signed) with them */
+    sp_error_clear(&e);
+    char line[4096];
+    snprintf(text, sizeof text,
+             "s3_aws sts assume-role --role-arn '%s' --role-session-name tt "
+             "--query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' "
+             "--output text", var("S3_TEST_ROLE_ARN"));
+    CHECK_INT(peer(text, line, sizeof line), 0);
+    char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+    if (t1 && t2) {
+        *t1 = *t2 = '\0';
+        sp_env_set(env, "AWS_SHARED_CREDENTIALS_FILE", "");
+        sp_env_set(env, "AWS_PROFILE", "");
+        sp_env_set(env, "AWS_ACCESS_KEY_ID", line);
+        sp_env_set(env, "AWS_SECRET_ACCESS_KEY", t1 + 1);
+        sp_env_set(env, "AWS_SESSION_TOKEN", t2 + 1);
+        st = open_store(&c, 0, 1);
+        CHECK_INT(put(st, "cred/token.csv", "t", 1, 1, &size, &e), 0);
+        if (e.code)
+            SP_T_FAIL("%s", e.msg);
+        st->vt->free(st);
+        /* without its token the temporary key is refused */
+        sp_env_set(env, "AWS_SESSION_TOKEN", "");
+        st = open_store(&c, 0, 1);
+        CHECK_INT(put(st, "cred/token2.csv", "t", 1, 1, &size, &e), SP_EAUTH);
+        st->vt->free(st);
+        sp_error_clear(&e);
+        sp_env_set(env, "AWS_ACCESS_KEY_ID", "");
+        sp_env_set(env, "AWS_SECRET_ACCESS_KEY", "");
+    } else {
+        SP_T_FAIL("aws sts assume-role: %s", line);
+    }
     /* 4. nothing at all: one line saying where we looked */
     sp_error_clear(&e);
     sp_env_set(env, "AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials");
@@ -605,11 +742,40 @@ TEST(assume_role)
         SP_T_FAIL("%s", e.msg);
     CHECK(strstr(e.msg, var("S3_TEST_SECRET")) == NULL);
     st->vt->free(st);
+    /* ... and the probe reports it before any query runs */
+    sp_error_clear(&e);
+    st = open_store(&c, 0, 1);
+    CHECK_INT(sp_store_s3_probe(st, &e), SP_EAUTH);
+    CHECK(!strncmp(e.msg, want, strlen(want)));
+    st->vt->free(st);
+}
+
+TEST(xml_and_digests)
+{
+    char out[64];
+    const char *x = "<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code>"
+                    "<Message>The key &amp; more</Message><Key>a</Key></Error>";
+    CHECK_INT(sp_s3_xml_text(x, strlen(x), "Code", out, sizeof out), 1);
+    CHECK_STR(out, "NoSuchKey");
+    CHECK_INT(sp_s3_xml_text(x, strlen(x), "Message", out, sizeof out), 1);
+    CHECK_STR(out, "The key & more");
+    CHECK_INT(sp_s3_xml_text(x, strlen(x), "UploadId", out, sizeof out), 0);
+    CHECK_INT(sp_s3_xml_text("<a><b>", 6, "b", out, sizeof out), 0); /* bad XML */
+    const char *ns = "<InitiateMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/"
+                     "2006-03-01/\"><UploadId>u-1</UploadId></InitiateMultipartUploadResult>";
+    CHECK_INT(sp_s3_xml_text(ns, strlen(ns), "UploadId", out, sizeof out), 1);
+    CHECK_STR(out, "u-1");
+    char md5[25];
+    sp_md5_base64("", 0, md5);
+    CHECK_STR(md5, "1B2M2Y8AsgTpgAmY7PhCfg==");
+    sp_md5_base64("Welcome to Amazon S3.", 21, md5);
+    CHECK_INT(strlen(md5), 24);
 }
 
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
+    RUN(xml_and_digests);
     int up = peer_start();
     if (up == 0) {
         printf("ok - # skip: no python3 or awscli for the S3 server\n");
@@ -622,8 +788,10 @@ int main(void)
         return 1;
     }
     RUN(single_put_and_metadata);
+    RUN(virtual_host_style);
     RUN(multipart_parallel_parts);
     RUN(create_new_and_replace);
+    RUN(many_open_objects_ship_early);
     RUN(abort_leaves_nothing);
     RUN(retries_through_faults);
     RUN(errors_name_connection_and_s3);
