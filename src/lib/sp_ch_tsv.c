@@ -509,6 +509,21 @@ static int parse_float(const char *p, size_t n, int f32, double *out)
     return 0;
 }
 
+/* Decimal text as the batch carries it (and ClickHouse 21.9+ prints it):
+ * trailing fractional zeros dropped, "1.500" -> "1.5", "3.000" -> "3";
+ * returns the new length */
+static size_t dec_canon(const char *p, size_t n)
+{
+    const char *dot = memchr(p, '.', n);
+    if (!dot)
+        return n;
+    while (n > (size_t)(dot - p) + 1 && p[n - 1] == '0')
+        n--;
+    if (n == (size_t)(dot - p) + 1)
+        n--;
+    return n;
+}
+
 /* a scalar from its plain text (already unescaped) */
 static int put_scalar(sp_ch_tsv *r, chcol *c, const char *p, size_t n, sp_error *err)
 {
@@ -539,6 +554,8 @@ static int put_scalar(sp_ch_tsv *r, chcol *c, const char *p, size_t n, sp_error 
         break;
     case P_F64: bad = parse_float(p, n, c->t->kind == SP_T_FLOAT32, &c->f64[i]); break;
     case P_STR:
+        if (c->t->kind == SP_T_DECIMAL)
+            n = dec_canon(p, n);
         c->soff[i] = r->arena.len;
         c->str[i].n = n;
         rc = sp_buf_add(&r->arena, p, n, err);
@@ -687,7 +704,7 @@ static int tsv_field(sp_ch_tsv *r, chcol *c, const char *f, size_t n, sp_error *
                               (int)(n > 60 ? 60 : n), f);
         return rc;
     }
-    if (c->ph == P_STR) {
+    if (c->ph == P_STR && c->t->kind != SP_T_DECIMAL) {
         int rc = col_reserve(c, err);
         if (rc)
             return rc;
