@@ -270,7 +270,7 @@ static int tok_op(const char *src, const sp_tok *t, char c)
 }
 
 /* now() / today() / yesterday() -> constants of the logical time, named as
- * ClickHouse names the call; a trailing ';' is dropped */
+ * ClickHouse names the call; a trailing ';' and FORMAT clause are dropped */
 int sp__ch_rewrite_now(const char *sql, int64_t now_unix, sp_buf *out, sp_error *err);
 int sp__ch_rewrite_now(const char *sql, int64_t now_unix, sp_buf *out, sp_error *err)
 {
@@ -289,15 +289,26 @@ int sp__ch_rewrite_now(const char *sql, int64_t now_unix, sp_buf *out, sp_error 
     time_t yt = tt - 86400;
     struct tm ym;
     gmtime_r(&yt, &ym);
-    /* the last significant token: a trailing ';' goes */
-    size_t last = n;
+    /* the end: a trailing ';' and a trailing FORMAT <name> go (sinkpipe
+     * reads the result in its own format) */
+    size_t sig[3] = { n, n, n }; /* the last three significant tokens */
     for (size_t i = 0; i < n; i++)
-        if (t[i].kind != SP_TOK_WS && t[i].kind != SP_TOK_COMMENT)
-            last = i;
+        if (t[i].kind != SP_TOK_WS && t[i].kind != SP_TOK_COMMENT) {
+            sig[0] = sig[1];
+            sig[1] = sig[2];
+            sig[2] = i;
+        }
+    size_t stop = n; /* tokens from here on are not sent */
+    int k = 2;
+    if (sig[k] < n && tok_op(sql, &t[sig[k]], ';'))
+        stop = sig[k--];
+    if (k >= 1 && sig[k] < n && sig[k - 1] < n && t[sig[k]].kind == SP_TOK_IDENT &&
+        sp_tok_is(sql, &t[sig[k - 1]], "FORMAT"))
+        stop = sig[k - 1];
     size_t prev = n; /* previous significant token */
     for (size_t i = 0; i < n && !rc; i++) {
-        if (i == last && tok_op(sql, &t[i], ';'))
-            continue;
+        if (i >= stop)
+            break;
         int kind = 0;
         if (t[i].kind == SP_TOK_IDENT &&
             !(prev < n && tok_op(sql, &t[prev], '.'))) {

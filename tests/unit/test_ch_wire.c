@@ -272,6 +272,12 @@ TEST(now_rewrite)
               "SELECT (toDateTime('2026-11-25 01:00:00') AS `now()`), (toDate('2026-11-25') AS "
               "`today()`), (toDate('2026-11-24') AS `yesterday()`) AS y, x.now(), 'now()', "
               "(toDateTime('2026-11-25 01:00:00') AS `NOW()`) -- now()\n");
+    sp_buf_reset(&out);
+    CHECK_INT(sp__ch_rewrite_now("SELECT 1 FORMAT JSON;", 0, &out, NULL), 0);
+    CHECK_STR(out.data, "SELECT 1 ");
+    sp_buf_reset(&out);
+    CHECK_INT(sp__ch_rewrite_now("SELECT format FROM t", 0, &out, NULL), 0);
+    CHECK_STR(out.data, "SELECT format FROM t");
     sp_buf_release(&out);
 }
 
