@@ -62,7 +62,17 @@ typedef struct req {
     int cb_rc;
     sp_error cb_err;
     int nostop; /* KILL QUERY: not stopped by the interrupted flag */
+    uint64_t deadline; /* monotonic ms (0 = none): the client's own time limit */
+    uint64_t timeout_ms;
+    int timed_out;
 } req;
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static int stopped(const req *r)
 {
@@ -102,7 +112,12 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
     (void)dn;
     (void)ut;
     (void)un;
-    return stopped(ud);
+    req *r = ud;
+    if (r->deadline && mono_ms() > r->deadline) {
+        r->timed_out = 1;
+        return 1;
+    }
+    return stopped(r);
 }
 
 /* the error of a non-200 answer */
@@ -137,6 +152,9 @@ static int transfer_error(req *r, CURLcode cc, const char *ebuf, sp_error *err)
     }
     if (stopped(r))
         return sp_error_set(err, SP_ECANCELLED, 0, "query cancelled");
+    if (r->timed_out)
+        return sp_error_set(err, SP_ESQL, 1, "query exceeded its timeout of %llu ms",
+                            (unsigned long long)r->timeout_ms);
     const char *why = ebuf && *ebuf ? ebuf : curl_easy_strerror(cc);
     if (r->status == 200)
         return sp_error_set(err, SP_ENET, 1, "clickhouse at %s: connection lost while reading "
@@ -920,13 +938,21 @@ static int ch_query(sp_engine *base, const char *sql, const sp_query_opts *o,
         req r = { 0 };
         r.rd = rd;
         r.cancel = o ? o->cancel : NULL;
+        /* the server's max_execution_time speaks first; this catches a
+         * transfer that stalls (the server waiting on a slow sink, a dead
+         * network) */
+        if (o && o->timeout_ms) {
+            r.timeout_ms = o->timeout_ms;
+            r.deadline = mono_ms() + o->timeout_ms + 2000;
+        }
         rc = ch_request(e, e->curl, body.data, body.len, params, &r, err);
         pthread_mutex_lock(&e->mu);
         e->qid[0] = '\0';
         pthread_mutex_unlock(&e->mu);
         /* a transfer we stopped (cancel, a sink's error) leaves the query
          * running on the server until it notices: kill it */
-        if (rc && (rc == SP_ECANCELLED || r.cb_rc) && !atomic_load(&e->interrupted)) {
+        if (rc && (rc == SP_ECANCELLED || r.cb_rc || r.timed_out) &&
+            !atomic_load(&e->interrupted)) {
             CURL *c = curl_easy_init();
             sp_buf k = SP_BUF_INIT(4096);
             if (c && !sp_buf_adds(&k, "KILL QUERY WHERE query_id = ", NULL) &&
