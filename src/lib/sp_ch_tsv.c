@@ -165,13 +165,22 @@ static const char *find_mem(const char *h, size_t hn, const char *needle)
     return memmem(h, hn, needle, strlen(needle));
 }
 
-/* a line ClickHouse appends on an error after the body started */
+/* a line ClickHouse appends on an error after the body started: at the
+ * start of the line, or (should a row be cut) after a partial row */
 static int looks_exception(const char *p, size_t n)
 {
     size_t after;
-    if (!exc_code(p, n, &after))
-        return 0;
-    return find_mem(p, n, "e.displayText() = ") != NULL || find_mem(p, n, "DB::Exception") != NULL;
+    if (exc_code(p, n, &after))
+        return find_mem(p, n, "e.displayText() = ") != NULL ||
+               find_mem(p, n, "DB::Exception") != NULL;
+    for (const char *c = find_mem(p, n, "Code: "); c;) {
+        size_t rest = n - (size_t)(c - p);
+        if (exc_code(c, rest, &after) && (find_mem(c, rest, ", e.displayText() = DB::") ||
+                                          find_mem(c, rest, ". DB::Exception: ")))
+            return 1;
+        c = rest > 1 ? find_mem(c + 1, rest - 1, "Code: ") : NULL;
+    }
+    return 0;
 }
 
 int sp_ch_exception(const char *text, size_t n, char *out, size_t outsz)

@@ -156,6 +156,17 @@ TEST(appended_exception_fails)
             free(got);
         }
     }
+    /* after a partial row that would still parse (one String column) */
+    const char *partial = "s\nString\nok\nabcCode: 395, e.displayText() = DB::Exception: boom, "
+                          "e.what() = DB::Exception\n";
+    {
+        sink k;
+        int rc;
+        char *got = read_all(partial, strlen(partial), 0, &k, &rc);
+        CHECK_INT(rc, SP_ESQL);
+        CHECK(got && strstr(got, "boom (code 395)") != NULL);
+        free(got);
+    }
     /* a single String column holding that text is taken as an error too */
     const char *one = "s\nString\nok\nCode: 1, e.displayText() = DB::Exception: x, e.what() = y\n";
     sink k;
