@@ -165,13 +165,22 @@ static const char *find_mem(const char *h, size_t hn, const char *needle)
     return memmem(h, hn, needle, strlen(needle));
 }
 
-/* a line ClickHouse appends on an error after the body started */
+/* a line ClickHouse appends on an error after the body started: at the
+ * start of the line, or (should a row be cut) after a partial row */
 static int looks_exception(const char *p, size_t n)
 {
     size_t after;
-    if (!exc_code(p, n, &after))
-        return 0;
-    return find_mem(p, n, "e.displayText() = ") != NULL || find_mem(p, n, "DB::Exception") != NULL;
+    if (exc_code(p, n, &after))
+        return find_mem(p, n, "e.displayText() = ") != NULL ||
+               find_mem(p, n, "DB::Exception") != NULL;
+    for (const char *c = find_mem(p, n, "Code: "); c;) {
+        size_t rest = n - (size_t)(c - p);
+        if (exc_code(c, rest, &after) && (find_mem(c, rest, ", e.displayText() = DB::") ||
+                                          find_mem(c, rest, ". DB::Exception: ")))
+            return 1;
+        c = rest > 1 ? find_mem(c + 1, rest - 1, "Code: ") : NULL;
+    }
+    return 0;
 }
 
 int sp_ch_exception(const char *text, size_t n, char *out, size_t outsz)
@@ -509,6 +518,21 @@ static int parse_float(const char *p, size_t n, int f32, double *out)
     return 0;
 }
 
+/* Decimal text as the batch carries it (and ClickHouse 21.9+ prints it):
+ * trailing fractional zeros dropped, "1.500" -> "1.5", "3.000" -> "3";
+ * returns the new length */
+static size_t dec_canon(const char *p, size_t n)
+{
+    const char *dot = memchr(p, '.', n);
+    if (!dot)
+        return n;
+    while (n > (size_t)(dot - p) + 1 && p[n - 1] == '0')
+        n--;
+    if (n == (size_t)(dot - p) + 1)
+        n--;
+    return n;
+}
+
 /* a scalar from its plain text (already unescaped) */
 static int put_scalar(sp_ch_tsv *r, chcol *c, const char *p, size_t n, sp_error *err)
 {
@@ -539,6 +563,8 @@ static int put_scalar(sp_ch_tsv *r, chcol *c, const char *p, size_t n, sp_error 
         break;
     case P_F64: bad = parse_float(p, n, c->t->kind == SP_T_FLOAT32, &c->f64[i]); break;
     case P_STR:
+        if (c->t->kind == SP_T_DECIMAL)
+            n = dec_canon(p, n);
         c->soff[i] = r->arena.len;
         c->str[i].n = n;
         rc = sp_buf_add(&r->arena, p, n, err);
@@ -687,7 +713,7 @@ static int tsv_field(sp_ch_tsv *r, chcol *c, const char *f, size_t n, sp_error *
                               (int)(n > 60 ? 60 : n), f);
         return rc;
     }
-    if (c->ph == P_STR) {
+    if (c->ph == P_STR && c->t->kind != SP_T_DECIMAL) {
         int rc = col_reserve(c, err);
         if (rc)
             return rc;

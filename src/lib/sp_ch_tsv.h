@@ -11,7 +11,7 @@
  * by appending "Code: NNN, e.displayText() = …" to a body that already
  * started with HTTP 200.  The reader recognises such a line: from there on
  * nothing is parsed, and sp_ch_tsv_finish fails with the server's message.
- * (A result whose row starts with that exact text is taken as an error too:
+ * (A result row holding that exact text is taken as an error too:
  * docs/engine-clickhouse.md.)  Any malformed row fails the read. */
 #ifndef SP_CH_TSV_H
 #define SP_CH_TSV_H

@@ -62,7 +62,17 @@ typedef struct req {
     int cb_rc;
     sp_error cb_err;
     int nostop; /* KILL QUERY: not stopped by the interrupted flag */
+    uint64_t deadline; /* monotonic ms (0 = none): the client's own time limit */
+    uint64_t timeout_ms;
+    int timed_out;
 } req;
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static int stopped(const req *r)
 {
@@ -102,7 +112,12 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
     (void)dn;
     (void)ut;
     (void)un;
-    return stopped(ud);
+    req *r = ud;
+    if (r->deadline && mono_ms() > r->deadline) {
+        r->timed_out = 1;
+        return 1;
+    }
+    return stopped(r);
 }
 
 /* the error of a non-200 answer */
@@ -137,6 +152,9 @@ static int transfer_error(req *r, CURLcode cc, const char *ebuf, sp_error *err)
     }
     if (stopped(r))
         return sp_error_set(err, SP_ECANCELLED, 0, "query cancelled");
+    if (r->timed_out)
+        return sp_error_set(err, SP_ESQL, 1, "query exceeded its timeout of %llu ms",
+                            (unsigned long long)r->timeout_ms);
     const char *why = ebuf && *ebuf ? ebuf : curl_easy_strerror(cc);
     if (r->status == 200)
         return sp_error_set(err, SP_ENET, 1, "clickhouse at %s: connection lost while reading "
@@ -270,7 +288,7 @@ static int tok_op(const char *src, const sp_tok *t, char c)
 }
 
 /* now() / today() / yesterday() -> constants of the logical time, named as
- * ClickHouse names the call; a trailing ';' is dropped */
+ * ClickHouse names the call; a trailing ';' and FORMAT clause are dropped */
 int sp__ch_rewrite_now(const char *sql, int64_t now_unix, sp_buf *out, sp_error *err);
 int sp__ch_rewrite_now(const char *sql, int64_t now_unix, sp_buf *out, sp_error *err)
 {
@@ -289,15 +307,26 @@ int sp__ch_rewrite_now(const char *sql, int64_t now_unix, sp_buf *out, sp_error 
     time_t yt = tt - 86400;
     struct tm ym;
     gmtime_r(&yt, &ym);
-    /* the last significant token: a trailing ';' goes */
-    size_t last = n;
+    /* the end: a trailing ';' and a trailing FORMAT <name> go (sinkpipe
+     * reads the result in its own format) */
+    size_t sig[3] = { n, n, n }; /* the last three significant tokens */
     for (size_t i = 0; i < n; i++)
-        if (t[i].kind != SP_TOK_WS && t[i].kind != SP_TOK_COMMENT)
-            last = i;
+        if (t[i].kind != SP_TOK_WS && t[i].kind != SP_TOK_COMMENT) {
+            sig[0] = sig[1];
+            sig[1] = sig[2];
+            sig[2] = i;
+        }
+    size_t stop = n; /* tokens from here on are not sent */
+    int k = 2;
+    if (sig[k] < n && tok_op(sql, &t[sig[k]], ';'))
+        stop = sig[k--];
+    if (k >= 1 && sig[k] < n && sig[k - 1] < n && t[sig[k]].kind == SP_TOK_IDENT &&
+        sp_tok_is(sql, &t[sig[k - 1]], "FORMAT"))
+        stop = sig[k - 1];
     size_t prev = n; /* previous significant token */
     for (size_t i = 0; i < n && !rc; i++) {
-        if (i == last && tok_op(sql, &t[i], ';'))
-            continue;
+        if (i >= stop)
+            break;
         int kind = 0;
         if (t[i].kind == SP_TOK_IDENT &&
             !(prev < n && tok_op(sql, &t[prev], '.'))) {
@@ -909,13 +938,21 @@ static int ch_query(sp_engine *base, const char *sql, const sp_query_opts *o,
         req r = { 0 };
         r.rd = rd;
         r.cancel = o ? o->cancel : NULL;
+        /* the server's max_execution_time speaks first; this catches a
+         * transfer that stalls (the server waiting on a slow sink, a dead
+         * network) */
+        if (o && o->timeout_ms) {
+            r.timeout_ms = o->timeout_ms;
+            r.deadline = mono_ms() + o->timeout_ms + 2000;
+        }
         rc = ch_request(e, e->curl, body.data, body.len, params, &r, err);
         pthread_mutex_lock(&e->mu);
         e->qid[0] = '\0';
         pthread_mutex_unlock(&e->mu);
         /* a transfer we stopped (cancel, a sink's error) leaves the query
          * running on the server until it notices: kill it */
-        if (rc && (rc == SP_ECANCELLED || r.cb_rc) && !atomic_load(&e->interrupted)) {
+        if (rc && (rc == SP_ECANCELLED || r.cb_rc || r.timed_out) &&
+            !atomic_load(&e->interrupted)) {
             CURL *c = curl_easy_init();
             sp_buf k = SP_BUF_INIT(4096);
             if (c && !sp_buf_adds(&k, "KILL QUERY WHERE query_id = ", NULL) &&

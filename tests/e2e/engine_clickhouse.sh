@@ -74,6 +74,17 @@ EXPORT_FILE_TEMPLATE boom
 EXPORT_SCHEDULE @on-demand
 EXPORT_FORMAT csv
 X
+cat >"$P/pipes/forever.pipe" <<X
+NODE p
+SQL >
+    SELECT count() AS c FROM numbers(100000000000000)
+
+TYPE sink
+EXPORT_BUCKET_URI file://$OUT/forever/
+EXPORT_FILE_TEMPLATE forever
+EXPORT_SCHEDULE @on-demand
+EXPORT_FORMAT csv
+X
 cat >"$P/pipes/big.pipe" <<X
 NODE p
 SQL >
@@ -184,6 +195,31 @@ out=$("$CHQ" "$URL" "SELECT number FROM system.numbers" --query-id e2e-job-42 --
 expect_contains "the query runs under the job id" "$out" "running 1"
 expect_contains "interrupt cancels" "$out" "query cancelled"
 expect_contains "KILL QUERY removed it from the server" "$out" "killed 1"
+
+# a cancelled run (SIGINT) kills its query on the server, found by job id
+# wait_for WHAT CMD...: poll (20 s deadline) until CMD prints 1
+wait_for() {
+  local what=$1 end=$(( $(date +%s) + 20 )); shift
+  until [ "$("$@" 2>/dev/null)" = 1 ]; do
+    [ "$(date +%s)" -lt "$end" ] || { not_ok "$what"; return 1; }
+    sleep 0.1  # polling a condition with a deadline
+  done
+  ok "$what"
+}
+running() { ch_query "SELECT count() FROM system.processes WHERE query_id = 'e2e-cancel-1'"; }
+gone() { [ "$(running)" = 0 ] && echo 1; }
+"$SINKPIPE" -p "$P" run forever --job-id e2e-cancel-1 --now $NOW >"$E2E_TMP/forever.out" 2>&1 &
+RUNPID=$!
+if wait_for "the run's query runs on the server under the job id" running; then
+  kill -INT "$RUNPID"
+  wait "$RUNPID"; rc=$?
+  expect_eq "the cancelled run exits non-zero" "$([ $rc -ne 0 ] && echo yes)" yes
+  expect_contains "and says cancelled" "$(cat "$E2E_TMP/forever.out")" "cancelled"
+  wait_for "KILL QUERY removed the query from the server" gone
+else
+  kill "$RUNPID" 2>/dev/null; wait "$RUNPID" 2>/dev/null
+fi
+expect_eq "nothing delivered by the cancelled run" "$(find "$OUT/forever" -type f 2>/dev/null | wc -l)" 0
 
 # server down
 PORT=$(ch_free_port)

@@ -78,7 +78,7 @@ static const char SAMPLE[] =
 
 static const char SAMPLE_JSON[] =
     "{\"a\":[\"a'b\",\"c\\\\d\",\"e\\nf\\tg\",null],\"t\":[1,\"x\"],\"dt\":\"2020-01-01 "
-    "00:00:00\",\"f\":1.5e300,\"f32\":0.1,\"d\":-1.500,\"u\":\"00000000-0000-0000-0000-"
+    "00:00:00\",\"f\":1.5e300,\"f32\":0.1,\"d\":-1.5,\"u\":\"00000000-0000-0000-0000-"
     "000000000001\",\"s\":\"a\\\\b\\tc\\nd'\xc3\xa9\",\"ni\":-7,\"nn\":null,\"big\":"
     "18446744073709551615,\"small\":-9223372036854775808,\"d0\":\"1970-01-01\",\"aa\":[[1,2],"
     "[]],\"lc\":[\"x\"]}\n";
@@ -155,6 +155,17 @@ TEST(appended_exception_fails)
             CHECK(got && !strstr(got, "e.what()"));
             free(got);
         }
+    }
+    /* after a partial row that would still parse (one String column) */
+    const char *partial = "s\nString\nok\nabcCode: 395, e.displayText() = DB::Exception: boom, "
+                          "e.what() = DB::Exception\n";
+    {
+        sink k;
+        int rc;
+        char *got = read_all(partial, strlen(partial), 0, &k, &rc);
+        CHECK_INT(rc, SP_ESQL);
+        CHECK(got && strstr(got, "boom (code 395)") != NULL);
+        free(got);
     }
     /* a single String column holding that text is taken as an error too */
     const char *one = "s\nString\nok\nCode: 1, e.displayText() = DB::Exception: x, e.what() = y\n";
@@ -272,6 +283,12 @@ TEST(now_rewrite)
               "SELECT (toDateTime('2026-11-25 01:00:00') AS `now()`), (toDate('2026-11-25') AS "
               "`today()`), (toDate('2026-11-24') AS `yesterday()`) AS y, x.now(), 'now()', "
               "(toDateTime('2026-11-25 01:00:00') AS `NOW()`) -- now()\n");
+    sp_buf_reset(&out);
+    CHECK_INT(sp__ch_rewrite_now("SELECT 1 FORMAT JSON;", 0, &out, NULL), 0);
+    CHECK_STR(out.data, "SELECT 1 ");
+    sp_buf_reset(&out);
+    CHECK_INT(sp__ch_rewrite_now("SELECT format FROM t", 0, &out, NULL), 0);
+    CHECK_STR(out.data, "SELECT format FROM t");
     sp_buf_release(&out);
 }
 
