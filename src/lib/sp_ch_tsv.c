@@ -920,6 +920,16 @@ static int on_line(sp_ch_tsv *r, const char *l, size_t n, sp_error *err)
 
 /* ------------------------------------------------------------ API */
 
+/* error messages are one line: result names and values may hold newlines */
+static int one_line(int rc, sp_error *err)
+{
+    if (rc && err)
+        for (char *c = err->msg; *c; c++)
+            if (*c == '\n' || *c == '\r' || *c == '\t')
+                *c = ' ';
+    return rc;
+}
+
 int sp_ch_tsv_new(size_t batch_rows, sp_schema_fn on_schema, sp_batch_fn on_batch, void *ud,
                   sp_ch_tsv **out, sp_error *err)
 {
@@ -977,6 +987,8 @@ int sp_ch_tsv_feed(sp_ch_tsv *r, const char *p, size_t n, sp_error *err)
         rc = on_line(r, r->pend.data, r->pend.len, err);
         sp_buf_reset(&r->pend);
         p = nl + 1;
+        if (rc)
+            return one_line(rc, err);
     }
     while (!rc && p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -989,10 +1001,17 @@ int sp_ch_tsv_feed(sp_ch_tsv *r, const char *p, size_t n, sp_error *err)
         rc = on_line(r, p, (size_t)(nl - p), err);
         p = nl + 1;
     }
-    return rc;
+    return one_line(rc, err);
 }
 
+static int finish(sp_ch_tsv *r, sp_error *err);
+
 int sp_ch_tsv_finish(sp_ch_tsv *r, sp_error *err)
+{
+    return one_line(finish(r, err), err);
+}
+
+static int finish(sp_ch_tsv *r, sp_error *err)
 {
     int rc = 0;
     if (r->pend.len) {

@@ -93,7 +93,8 @@ int sp_engine_duckdb_open_opts(const char *path, const sp_duckdb_opts *o, sp_eng
  * HTTP interface.  url is http:// or https:// (required); user, password,
  * database may be NULL or "" (the server's defaults).  The strings are
  * copied; the password never appears in any message.  Opening asks the
- * server for its time zone (it must be UTC). */
+ * server for its time zone (it must be UTC).  One request at a time per
+ * engine; interrupt() may come from another thread. */
 typedef struct sp_clickhouse_opts {
     const char *url;
     const char *user;

@@ -227,6 +227,13 @@ static int ch_request(ch_engine *e, CURL *c, const char *body, size_t bodylen,
     CURLcode cc = curl_easy_perform(c);
     if (!r->status)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    /* the handle outlives this frame (kept for its connection): no pointers
+     * into it */
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, NULL);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, NULL);
     curl_slist_free_all(hdr);
     curl_free(url);
     if (cc != CURLE_OK)
