@@ -50,9 +50,11 @@ pipe() {
 }
 show() { sed 's/^/#   /' "$@" | head -20; }
 # run NAME [env...]: 0 when the run succeeds (JSON in $E2E_TMP/NAME.json)
+# (in the project copy PROJ[NAME] when there is one)
+declare -A PROJ
 run() {
   local n=$1; shift
-  env "$@" "$SINKPIPE" -p "$P" --json run "$n" --now "$NOW" --job-id "e2e-$n" \
+  env "$@" "$SINKPIPE" -p "${PROJ[$n]:-$P}" --json run "$n" --now "$NOW" --job-id "e2e-$n" \
     >"$E2E_TMP/$n.json" 2>"$E2E_TMP/$n.err"
 }
 # fetch NAME: the object s3://faults/NAME/data.csv, read from the server
@@ -78,21 +80,35 @@ size=$(stat -c %s "$E2E_TMP/got.clean_multi" 2>/dev/null || echo 0)
 expect_eq "the fault-free runs went through the proxy, no fault" \
   "$(s3_log_count PutObject 200) $(s3_log_count CompleteMultipartUpload 200)" "1 1"
 
-# rule NAME METHOD PATTERN KEY=VALUE...: the only rule, matching METHOD
-# requests for s3://faults/NAME/ whose target then contains PATTERN (regex)
+# rule NAME METHOD PATTERN KEY=VALUE...: a rule matching METHOD requests
+# for s3://faults/NAME/ whose target then contains PATTERN (a regex)
 rule() {
   local name=$1 m=$2 pat=$3; shift 3
-  s3_fault_clear && s3_fault "$name" "method=$m" "match=^$m\\s/faults/$name/\\S*$pat" "$@"
+  s3_fault "$name" "method=$m" "match=^$m\\s/faults/$name/\\S*$pat" "$@"
 }
-# case_ok NAME small|multi METHOD PATTERN KEY=VALUE...: a run through that
-# fault succeeds, the rule fired, the object equals the fault-free one
-case_ok() {
+# case_start NAME small|multi METHOD PATTERN KEY=VALUE...: adds the rule
+# and starts a run through it in the background (pid in PID[NAME]); with
+# COPY=1 in a copy of the project (DuckDB lets one process at a time open
+# a database: runs side by side need their own)
+declare -A PID KIND ST
+case_start() {
   local name=$1 kind=$2; shift 2
-  local clean=clean_small
-  [ "$kind" = multi ] && clean=clean_multi
+  KIND[$name]=$kind
   pipe "$name" "$([ "$kind" = multi ] && echo "$ROWS" || echo 2000)"
-  rule "$name" "$@" || { not_ok "$name: add the rule"; return; }
-  if run "$name"; then ok "$name: the run succeeds"; else
+  if [ "${COPY:-0}" = 1 ]; then
+    cp -r "$P" "$E2E_TMP/p_$name" && PROJ[$name]=$E2E_TMP/p_$name
+  fi
+  rule "$name" "$@" || not_ok "$name: add the rule"
+  run "$name" &
+  PID[$name]=$!
+}
+# case_check NAME: the run succeeded, the fault fired, the client sent the
+# request again, the object equals the fault-free one, no upload is open
+case_check() {
+  local name=$1 clean=clean_small
+  [ "${KIND[$name]}" = multi ] && clean=clean_multi
+  [ -n "${ST[$name]:-}" ] || { wait "${PID[$name]}"; ST[$name]=$?; }
+  if [ "${ST[$name]}" = 0 ]; then ok "$name: the run succeeds"; else
     not_ok "$name: the run succeeds"; show "$E2E_TMP/$name.json" "$E2E_TMP/$name.err"; fi
   local fired
   fired=$(s3_fault_count "$name")
@@ -108,6 +124,8 @@ case_ok() {
   fi
   expect_eq "$name: no multipart upload left open" "$(s3_open_uploads faults)" 0
 }
+# case_ok NAME small|multi METHOD PATTERN KEY=VALUE...: one case alone
+case_ok() { s3_fault_clear || not_ok "clear the rules"; case_start "$@"; case_check "$1"; }
 
 # ---------------------------------------------------------- single PUT
 case_ok put_500 small PUT '' action=500
@@ -117,7 +135,6 @@ case_ok put_drop small PUT '' action=drop
 case_ok put_drop_body small PUT '' action=drop-body
 case_ok put_drop_after small PUT '' action=drop-after         # the PUT took effect
 case_ok put_drop_response small PUT '' action=drop-response
-case_ok put_stall small PUT '' action=stall secs=4             # > SINKPIPE_S3_STALL_MS
 case_ok head_500 small HEAD '' action=500 times=2
 
 # ----------------------------------------------------------- multipart
@@ -126,10 +143,18 @@ case_ok mp_part2_500 multi PUT partNumber=2 action=500 times=2
 case_ok mp_part1_drop_body multi PUT partNumber=1 action=drop-body
 case_ok mp_part3_skew multi PUT partNumber=3 action=skew
 case_ok mp_part2_drop_after multi PUT partNumber=2 action=drop-after
-case_ok mp_part1_stall multi PUT partNumber=1 action=stall secs=4
 case_ok mp_complete_500 multi POST uploadId= action=500
 case_ok mp_complete_drop_after multi POST uploadId= action=drop-after   # completed, answer lost
-case_ok mp_complete_stall multi POST uploadId= action=stall-response secs=4
+
+# stalls, side by side: no byte moves for longer than the client's timeout
+# (SINKPIPE_S3_STALL_MS 1500: libcurl's low-speed check, whose speed is an
+# average of the last seconds, so a stall is noticed ~5 s late)
+s3_fault_clear || not_ok "clear the rules"
+COPY=1 case_start put_stall small PUT '' action=stall secs=12
+COPY=1 case_start mp_part1_stall multi PUT partNumber=1 action=stall secs=12
+COPY=1 case_start mp_complete_stall multi POST uploadId= action=stall-response secs=12
+for c in put_stall mp_part1_stall mp_complete_stall; do wait "${PID[$c]}"; ST[$c]=$?; done
+for c in put_stall mp_part1_stall mp_complete_stall; do case_check "$c"; done
 
 # ------------------------------------------------------ failing for good
 # fail_case NAME KIND RULE...: the run fails, the rule fired, no object,
@@ -137,7 +162,7 @@ case_ok mp_complete_stall multi POST uploadId= action=stall-response secs=4
 fail_case() {
   local name=$1 kind=$2; shift 2
   pipe "$name" "$([ "$kind" = multi ] && echo "$ROWS" || echo 2000)"
-  rule "$name" "$@" times=0 || { not_ok "$name: add the rule"; return; }
+  s3_fault_clear && rule "$name" "$@" times=0 || { not_ok "$name: add the rule"; return; }
   if run "$name" SINKPIPE_S3_MAX_ATTEMPTS=3; then
     not_ok "$name: the run fails"
   else
@@ -162,7 +187,7 @@ fail_case fail_complete multi POST uploadId= action=500
 # part 2; once part 1 reached the proxy the run gets SIGTERM: it must fail
 # and abort the upload
 pipe interrupted "$ROWS"
-rule interrupted PUT partNumber=1 action=stall secs=6 || not_ok "interrupted: add the rule"
+s3_fault_clear && rule interrupted PUT partNumber=1 action=stall secs=6 || not_ok "interrupted: add the rule"
 aborts=$(s3_log_count AbortMultipartUpload 204)
 SINKPIPE_S3_STALL_MS=60000 SINKPIPE_S3_THREADS=1 SINKPIPE_S3_MAX_INFLIGHT=1 \
   "$SINKPIPE" -p "$P" --json run interrupted --now "$NOW" \
