@@ -86,3 +86,4 @@ echo
 echo "sizes: sinkpipe csv.gz $ours_gz bytes, DuckDB csv.gz $peer_gz bytes, csv $ours_csv bytes"
 echo "ratio = peer time / sinkpipe time (higher is better for sinkpipe); RSS = peak resident memory"
 BUILD="$BUILD" bash bench/kafka.sh
+BUILD="$BUILD" bash bench/s3.sh
