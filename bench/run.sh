@@ -87,3 +87,4 @@ echo "sizes: sinkpipe csv.gz $ours_gz bytes, DuckDB csv.gz $peer_gz bytes, csv $
 echo "ratio = peer time / sinkpipe time (higher is better for sinkpipe); RSS = peak resident memory"
 BUILD="$BUILD" bash bench/kafka.sh
 BUILD="$BUILD" bash bench/clickhouse.sh
+BUILD="$BUILD" bash bench/s3.sh

@@ -39,7 +39,8 @@ seen.  Actions:
                    then close the client connection without answering (the
                    server did the work; the client must not trust it)
     drop-response  forward, then send the client only the answer's head and
-                   B bytes (default half) of its body, then close
+                   B bytes (default half) of its body (half of the head
+                   when the answer has no body), then close
     stall          wait T seconds (default 5) before forwarding (the client
                    may time out; the request is still forwarded afterwards
                    if the client is still connected)
@@ -379,6 +380,11 @@ class Conn:
             self.abort_client()
         if action == "stall-response":
             time.sleep(rule.secs)
+        if action == "drop-response" and n == 0:
+            # nothing after the head: cut the head itself
+            self.cw.write(rraw[:len(rraw) // 2])
+            self.close_up()
+            self.abort_client()
         self.cw.write(rraw)
         if action == "drop-response":
             lim = rule.nbytes if rule.nbytes is not None else (n // 2 if n != "chunked" else 1)
