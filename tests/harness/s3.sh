@@ -204,6 +204,8 @@ s3_aws() {
 # s3_mb BUCKET [REGION]
 s3_mb() {
   local r=${2:-$S3_TEST_REGION}
+  # remembered for the signed requests of s3_curl/s3_open_uploads
+  [ -n "${S3_DIR:-}" ] && printf '%s\n' "$r" >"$S3_DIR/region.$1"
   if [ "$r" = us-east-1 ]; then
     s3_aws s3api create-bucket --bucket "$1" --region us-east-1 >/dev/null
   else
@@ -239,7 +241,7 @@ s3_fault_clear() { [ "$(s3__control POST /clear "")" = ok ]; }
 # 7.88 signs the query as written: write its parameters sorted, encoded
 # (`prefix=a%2F`) and with `=` after a bare name (`?uploads=`).
 s3_curl() {
-  curl -sS --noproxy '*' -m 60 --aws-sigv4 "aws:amz:$S3_TEST_REGION:s3" \
+  curl -sS --noproxy '*' -m 60 --aws-sigv4 "aws:amz:${S3_CURL_REGION:-$S3_TEST_REGION}:s3" \
     --user "$S3_TEST_ACCESS_KEY:$S3_TEST_SECRET" -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' "$@"
 }
 
@@ -247,8 +249,10 @@ s3_curl() {
 # signed curl (one process, fast) reads ListMultipartUploads; past one page
 # the aws CLI pages.
 s3_open_uploads() {
-  local xml n
-  xml=$(s3_curl -f "$S3_TEST_DIRECT_ENDPOINT/$1?max-uploads=1000&uploads=") || return 1
+  local xml n r=$S3_TEST_REGION
+  # signed for the bucket's region (s3_mb remembers it)
+  [ -f "${S3_DIR:-}/region.$1" ] && r=$(cat "$S3_DIR/region.$1")
+  xml=$(S3_CURL_REGION=$r s3_curl -f "$S3_TEST_DIRECT_ENDPOINT/$1?max-uploads=1000&uploads=") || return 1
   case $xml in
     *"<IsTruncated>false</IsTruncated>"*)
       n=$(grep -o '<Upload>' <<<"$xml" | wc -l); echo $((n)) ;;
