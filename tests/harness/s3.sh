@@ -234,12 +234,13 @@ s3_fault_seen() { local a; a=$(s3__control GET "/count/$1") || return 1; echo "$
 s3_fault_clear() { [ "$(s3__control POST /clear "")" = ok ]; }
 
 # s3_curl ARGS... URL: curl signing with the test credentials (SigV4,
-# service s3, S3_TEST_REGION), x-amz-content-sha256 UNSIGNED-PAYLOAD; the
+# service s3, region S3_CURL_REGION else S3_TEST_REGION: a bucket's own),
+# x-amz-content-sha256 UNSIGNED-PAYLOAD; the
 # URL is the caller's (e.g. "$S3_TEST_DIRECT_ENDPOINT/bucket/key").  curl
 # 7.88 signs the query as written: write its parameters sorted, encoded
 # (`prefix=a%2F`) and with `=` after a bare name (`?uploads=`).
 s3_curl() {
-  curl -sS --noproxy '*' -m 60 --aws-sigv4 "aws:amz:$S3_TEST_REGION:s3" \
+  curl -sS --noproxy '*' -m 60 --aws-sigv4 "aws:amz:${S3_CURL_REGION:-$S3_TEST_REGION}:s3" \
     --user "$S3_TEST_ACCESS_KEY:$S3_TEST_SECRET" -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' "$@"
 }
 
@@ -247,8 +248,13 @@ s3_curl() {
 # signed curl (one process, fast) reads ListMultipartUploads; past one page
 # the aws CLI pages.
 s3_open_uploads() {
-  local xml n
-  xml=$(s3_curl -f "$S3_TEST_DIRECT_ENDPOINT/$1?max-uploads=1000&uploads=") || return 1
+  local xml n region
+  # the bucket's region: S3 names it (x-amz-bucket-region) whatever region
+  # HeadBucket was signed for
+  region=$(s3_curl -I "$S3_TEST_DIRECT_ENDPOINT/$1" | tr -d '\r' |
+           sed -n 's/^[Xx]-[Aa]mz-[Bb]ucket-[Rr]egion: //p')
+  xml=$(S3_CURL_REGION=${region:-$S3_TEST_REGION} \
+        s3_curl -f "$S3_TEST_DIRECT_ENDPOINT/$1?max-uploads=1000&uploads=") || return 1
   case $xml in
     *"<IsTruncated>false</IsTruncated>"*)
       n=$(grep -o '<Upload>' <<<"$xml" | wc -l); echo $((n)) ;;
