@@ -219,6 +219,11 @@ int sp_project_check_queries(sp_project *p, sp_error *err);
  * `path:line: KEY: reason` (librdkafka's reason, never a secret value).
  * Connections whose secrets are missing are left to check_secrets. */
 int sp_project_check_kafka(sp_project *p, sp_error *err);
+/* sp_project_check_s3: validate every S3 connection's settings as an upload
+ * would use them (region name, endpoint URLs, keys that go together),
+ * without network and without looking up credentials: diagnostics
+ * `path:line: KEY: reason`. */
+int sp_project_check_s3(sp_project *p, sp_error *err);
 size_t sp_project_ndiag(const sp_project *p);
 const char *sp_project_diag(const sp_project *p, size_t i); /* one line */
 

@@ -113,6 +113,8 @@ static int cmd_check(const char *dir, int json, int argc, char **argv)
         rc = SP_EDEF;
     if (p && !rc && sp_project_check_kafka(p, &err))
         rc = SP_EDEF;
+    if (p && !rc && sp_project_check_s3(p, &err))
+        rc = SP_EDEF;
     size_t nd = p ? sp_project_ndiag(p) : 0;
     if (json) {
         json_t *j = json_object();

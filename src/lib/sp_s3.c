@@ -36,6 +36,7 @@ struct sp_s3 {
     char *conn, *bucket, *region;
     endpoint s3, sts;
     int virtual_host; /* bucket in the host name */
+    int aws_s3, aws_sts; /* the endpoints are AWS's defaults */
     char *cfg_ak, *cfg_sk, *role_arn, *external_id, *session_name;
     const sp_env *env;
     int max_attempts, base_ms, cap_ms, stall_ms, connect_ms, role_seconds, margin_s;
@@ -294,6 +295,7 @@ int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err)
         ep = sp_env_get(env, "AWS_ENDPOINT_URL");
         epkey = "AWS_ENDPOINT_URL";
     }
+    s->aws_s3 = !ep;
     if (!rc)
         rc = ep ? endpoint_parse(ep, &s->s3, conn, epkey, err)
                 : endpoint_aws(&s->s3, "s3", s->region, err);
@@ -307,6 +309,7 @@ int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err)
         sts = sp_env_get(env, "AWS_ENDPOINT_URL");
         stskey = "AWS_ENDPOINT_URL";
     }
+    s->aws_sts = !sts;
     if (!rc)
         rc = sts ? endpoint_parse(sts, &s->sts, conn, stskey, err)
                  : endpoint_aws(&s->sts, "sts", s->region, err);
@@ -890,6 +893,10 @@ static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int
         if (cc != CURLE_OK) {
             retry = curl_retriable(cc);
             snprintf(msg, sizeof msg, "%s", curl_easy_strerror(cc));
+            if (cc == CURLE_COULDNT_RESOLVE_HOST && (for_sts ? s->aws_sts : s->aws_s3)) {
+                size_t ml = strlen(msg);
+                snprintf(msg + ml, sizeof msg - ml, " (is S3_REGION '%s' right?)", s->region);
+            }
         } else {
             int is_err = r->status < 200 || r->status > 299;
             /* CompleteMultipartUpload and CopyObject may answer 200 with an

@@ -7,7 +7,9 @@
  * hash them (Content-MD5, and SHA-256 over http) and upload them while the
  * query keeps streaming.  At most max_inflight parts are queued or uploading
  * per store; write() blocks while that many are (backpressure), so memory
- * is bounded by part size x (max_inflight + open writers).  Part sizes grow:
+ * is bounded by part size x (max_inflight + open writers); past 64 MiB
+ * buffered across a store's writers, one holding >= 5 MiB ships it early.
+ * Part sizes grow:
  * part n is part_size << ((n - 1) / 1000), so 10,000 parts hold any S3
  * object (5 TiB).
  *

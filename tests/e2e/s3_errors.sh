@@ -30,6 +30,15 @@ out=$(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
 expect_eq "run --dry-run needs no S3 nor credentials" "$st" 0
 expect_contains "dry run names the object" "$out" "s3://data-warehouse/tinybird/daily/events_2026-11-24.csv.gz"
 
+# check validates S3 settings offline
+out=$(SINKPIPE_CONNECTION__data_warehouse__S3_REGION="us east" \
+  SINKPIPE_CONNECTION__data_lake__S3_ENDPOINT=ftp://x "$SINKPIPE" -p "$P" check 2>&1); st=$?
+expect_eq "check: bad S3 settings fail" "$st" 1
+expect_contains "check: the region, at its line" "$out" \
+  "connections/data_warehouse.connection:2: S3_REGION: 'us east' is not a region name (e.g. us-east-1)"
+expect_contains "check: the endpoint" "$out" \
+  "S3_ENDPOINT 'ftp://x': expected http://host[:port] or https://host[:port]"
+
 export SINKPIPE_CONNECTION__data_warehouse__S3_ENDPOINT=$S3_TEST_ENDPOINT
 export SINKPIPE_CONNECTION__data_warehouse__S3_STS_ENDPOINT=$S3_TEST_STS_ENDPOINT
 export AWS_ACCESS_KEY_ID=$S3_TEST_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_TEST_SECRET

@@ -49,7 +49,7 @@ static int peer_start(void)
         dup2(from[1], 1);
         close(to[1]);
         close(from[0]);
-        execlp("bash", "bash", "tests/unit/s3_peer.sh", BUCKET, "other-bucket", (char *)NULL);
+        execlp("bash", "bash", "tests/unit/s3_peer.sh", BUCKET, (char *)NULL);
         _exit(127);
     }
     close(to[0]);
@@ -191,6 +191,33 @@ static int get(const char *key, sp_buf *out)
     return rc;
 }
 
+/* open_uploads: multipart uploads in progress in BUCKET (the server's
+ * ListMultipartUploads through the direct endpoint), -1 on error */
+static long open_uploads(void)
+{
+    sp_s3_conf c = conf_for(var("S3_TEST_DIRECT_ENDPOINT"));
+    sp_s3 *s3 = NULL;
+    sp_error e = SP_ERROR_INIT;
+    if (sp_s3_open(&c, &s3, &e))
+        return -1;
+    sp_s3_handle *h = sp_s3_handle_new();
+    sp_buf b = SP_BUF_INIT(1 << 20);
+    sp_sigv4_kv q[] = { { "uploads", NULL } };
+    sp_s3_req r = { .method = "GET", .query = q, .nquery = 1, .resp = &b };
+    long n = -1;
+    if (sp_s3_do(s3, h, &r, &e) == 0) {
+        n = 0;
+        for (const char *p = b.data; p && (p = strstr(p, "<UploadId>")); p++)
+            n++;
+    } else {
+        SP_T_FAIL("ListMultipartUploads: %s", e.msg);
+    }
+    sp_buf_release(&b);
+    sp_s3_handle_free(h);
+    sp_s3_free(s3);
+    return n;
+}
+
 static void check_object(const char *key, const char *want, size_t n)
 {
     sp_buf b = SP_BUF_INIT((size_t)64 << 20);
@@ -288,7 +315,7 @@ TEST(multipart_parallel_parts)
     CHECK_INT(peer_num("s3_log_count UploadPart 200") - parts0, 3);
     CHECK_INT(peer_num("s3_log_count CompleteMultipartUpload 200") >= 1, 1);
     check_object("big/events.csv", data, n);
-    CHECK_INT(peer_num("s3_open_uploads " BUCKET), 0);
+    CHECK_INT(open_uploads(), 0);
     st->vt->free(st);
     free(data);
 }
@@ -347,7 +374,7 @@ TEST(create_new_and_replace)
     CHECK_INT(st->vt->commit_as(w, "cn/x.2.csv", 0, &size, &e), SP_ESINK);
     st->vt->abort(w);
     check_object("cn/x.csv", b, sizeof b);
-    CHECK_INT(peer_num("s3_open_uploads " BUCKET), 0);
+    CHECK_INT(open_uploads(), 0);
     free(big);
     st->vt->free(st);
 }
@@ -400,9 +427,9 @@ TEST(abort_leaves_nothing)
     sp_error e = SP_ERROR_INIT;
     CHECK_INT(st->vt->begin(st, "ab/partial.csv", NULL, &w, &e), 0);
     CHECK_INT(st->vt->write(w, data, n, &e), 0); /* two parts shipped */
-    CHECK_INT(peer_num("s3_open_uploads " BUCKET) >= 1, 1);
+    CHECK_INT(open_uploads() >= 1, 1);
     st->vt->abort(w);
-    CHECK_INT(peer_num("s3_open_uploads " BUCKET), 0);
+    CHECK_INT(open_uploads(), 0);
     int ex = 1;
     CHECK_INT(st->vt->exists(st, "ab/partial.csv", &ex, &e), 0);
     CHECK_INT(ex, 0);
@@ -419,6 +446,7 @@ TEST(abort_leaves_nothing)
 TEST(retries_through_faults)
 {
     sp_s3_conf c = conf_for(var("S3_TEST_ENDPOINT"));
+    c.stall_ms = 1000;
     sp_store *st = open_store(&c, 5 * MiB, 3);
     if (!st)
         return;
@@ -431,6 +459,9 @@ TEST(retries_through_faults)
     CHECK_INT(peer("s3_fault sp action=503 method=PUT match='small'", NULL, 0), 0);
     CHECK_INT(peer("s3_fault sk action=skew method=PUT match='small' nth=2", NULL, 0), 0);
     CHECK_INT(peer("s3_fault hd action=500 method=HEAD", NULL, 0), 0);
+    /* a stalled answer: no byte for longer than stall_ms is a timeout */
+    CHECK_INT(peer("s3_fault st action=stall-response method=PUT match='partNumber=3&' "
+                   "nth=2 secs=4", NULL, 0), 0);
     size_t n = 12 * MiB + 7;
     char *data = malloc(n);
     fill(data, n, 7);
@@ -444,7 +475,7 @@ TEST(retries_through_faults)
     if (e.code)
         SP_T_FAIL("%s", e.msg);
     check_object("rt/small.csv", data, 1000);
-    const char *rules[] = { "p1", "p2", "p3", "cr", "sp", "sk", "hd" };
+    const char *rules[] = { "p1", "p2", "p3", "cr", "sp", "sk", "hd", "st" };
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
         char cmd[64];
         snprintf(cmd, sizeof cmd, "s3_fault_count %s", rules[i]);
@@ -452,7 +483,7 @@ TEST(retries_through_faults)
         if (fired < 1)
             SP_T_FAIL("fault %s fired %ld times", rules[i], fired);
     }
-    CHECK_INT(peer_num("s3_open_uploads " BUCKET), 0);
+    CHECK_INT(open_uploads(), 0);
     /* a request that keeps failing gives up with the last answer */
     CHECK_INT(peer("s3_fault all action=503 method=PUT match='never' times=0", NULL, 0), 0);
     e = (sp_error)SP_ERROR_INIT;

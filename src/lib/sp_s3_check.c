@@ -1,0 +1,113 @@
+/* sp_s3_check: `check` of every S3 connection (sp_project_check_s3) —
+ * the settings an upload would use, validated without any network:
+ * region name, endpoint URLs (connection keys and AWS_ENDPOINT_URL*),
+ * key pairs that go together.  A file:// S3_ENDPOINT (local folder) is
+ * checked for being absolute.  Credentials are not looked up (a dry run
+ * and check need none). */
+#include <stdio.h>
+#include <string.h>
+
+#include "sp_env.h"
+#include "sp_error.h"
+#include "sp_model.h"
+#include "sp_s3.h"
+
+static void diag(sp_project *p, const sp_connection *c, const char *key, const char *msg)
+{
+    const sp_kv *kv = sp_kvlist_find(&c->keys, key);
+    int line = kv ? kv->line : c->type_line;
+    char where[600];
+    sp_model_where(where, sizeof where, c->path, c->name, line, kv ? key : "TYPE");
+    /* the message reads "connection 'x': reason": keep the reason */
+    const char *reason = msg;
+    char head[300];
+    snprintf(head, sizeof head, "connection '%s': ", c->name);
+    if (!strncmp(msg, head, strlen(head)))
+        reason = msg + strlen(head);
+    size_t kl = strlen(key); /* "S3_REGION 'x': ..." after "...: S3_REGION: " */
+    if (kv && !strncmp(reason, key, kl) && reason[kl] == ' ' && reason[kl + 1] == '\'')
+        reason += kl + 1;
+    char text[sizeof where + 1100];
+    snprintf(text, sizeof text, "%s: %s", where, reason);
+    sp_project_add_diag(p, text);
+}
+
+/* check_one: 1 when the connection has an error (reported) */
+static int check_one(sp_project *p, const sp_connection *c, const sp_settings *s,
+                     const sp_env *env)
+{
+    const char *ep = sp_settings_get(s, "S3_ENDPOINT");
+    if (ep && !strncmp(ep, "file://", 7)) {
+        if (ep[7] != '/') {
+            char m[600];
+            snprintf(m, sizeof m, "S3_ENDPOINT '%s': relative file:// paths are not supported "
+                     "(expected file:///abs/dir)", ep);
+            diag(p, c, "S3_ENDPOINT", m);
+            return 1;
+        }
+        return 0; /* a local folder: no S3 settings matter */
+    }
+    const char *ak = sp_settings_get(s, "S3_ACCESS_KEY");
+    const char *sk = sp_settings_get(s, "S3_SECRET");
+    if ((ak && *ak) != (sk && *sk)) {
+        diag(p, c, ak && *ak ? "S3_ACCESS_KEY" : "S3_SECRET",
+             "S3_ACCESS_KEY and S3_SECRET go together");
+        return 1;
+    }
+    const char *ext = sp_settings_get(s, "S3_EXTERNAL_ID");
+    const char *arn = sp_settings_get(s, "S3_ARN");
+    if (ext && *ext && !(arn && *arn)) {
+        diag(p, c, "S3_EXTERNAL_ID", "an external id is only used with S3_ARN");
+        return 1;
+    }
+    sp_s3_conf conf = {
+        .conn_name = c->name,
+        .bucket = "check",
+        .region = sp_settings_get(s, "S3_REGION"),
+        .endpoint = ep,
+        .path_style = sp_settings_get(s, "S3_PATH_STYLE"),
+        .role_arn = arn,
+        .external_id = ext,
+        .sts_endpoint = sp_settings_get(s, "S3_STS_ENDPOINT"),
+        .env = env,
+    };
+    sp_s3 *s3 = NULL;
+    sp_error e = SP_ERROR_INIT;
+    if (sp_s3_open(&conf, &s3, &e) == 0) {
+        sp_s3_free(s3);
+        return 0;
+    }
+    static const char *const keys[] = { "S3_STS_ENDPOINT", "S3_ENDPOINT", "S3_REGION" };
+    const char *key = "TYPE";
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (strstr(e.msg, keys[i])) {
+            key = keys[i];
+            break;
+        }
+    diag(p, c, key, e.msg);
+    return 1;
+}
+
+int sp_project_check_s3(sp_project *p, sp_error *err)
+{
+    const sp_env *env = NULL;
+    int rc = sp_project_env(p, &env, err);
+    if (rc)
+        return rc;
+    int bad = 0;
+    for (size_t i = 0; i < p->nconns; i++) {
+        const sp_connection *c = p->conns[i];
+        if (c->type != SP_CONN_S3)
+            continue;
+        sp_settings s;
+        sp_error e = SP_ERROR_INIT;
+        if (sp_connection_resolve(c, env, &s, &e) != 0)
+            continue; /* missing secrets: sp_project_check_secrets reports them */
+        bad += check_one(p, c, &s, env);
+        sp_settings_release(&s);
+    }
+    if (bad)
+        return sp_error_set(err, SP_EDEF, 0, "%d s3 connection%s with configuration errors",
+                            bad, bad == 1 ? "" : "s");
+    return 0;
+}
