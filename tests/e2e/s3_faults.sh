@@ -11,7 +11,8 @@
 # attempt, a single PUT refused on every attempt) and a run interrupted
 # mid-upload (SIGTERM) leave no object and no open upload.  Through S3_ARN,
 # a part held until the role's credentials expired is answered ExpiredToken
-# and sent again with the role assumed anew.
+# and sent again with the role assumed anew; AssumeRole answered 503 is
+# retried, answered 500 for good fails the run with one line.
 . "$(dirname "$0")/lib.sh"
 . "$E2E_ROOT/tests/harness/s3.sh"
 NOW=2026-11-25T02:00:00Z
@@ -240,4 +241,31 @@ s3_curl -f -o "$E2E_TMP/got.refresh" "$S3_TEST_DIRECT_ENDPOINT/faults/refresh/da
   not_ok "refresh: read the object back"
 expect_file_eq "refresh: the object is byte for byte the fault-free one" "$E2E_TMP/got.refresh" "$E2E_TMP/got.clean_multi"
 expect_eq "refresh: no multipart upload left open" "$(s3_open_uploads faults)" 0
+
+# ------------------------------------------------------------ STS faults
+# AssumeRole through the STS proxy: two 503s are retried; 500 on every
+# attempt fails the run with one line naming the connection, no object
+sed 's|s3://faults/clean_small/|s3://faults/sts_retry/|; s/EXPORT_CONNECTION_NAME faulty/EXPORT_CONNECTION_NAME roled/' \
+  "$P/pipes/clean_small.pipe" >"$P/pipes/sts_retry.pipe"
+sed 's|s3://faults/clean_small/|s3://faults/sts_fail/|; s/EXPORT_CONNECTION_NAME faulty/EXPORT_CONNECTION_NAME roled/' \
+  "$P/pipes/clean_small.pipe" >"$P/pipes/sts_fail.pipe"
+roled_env=(SINKPIPE_CONNECTION__roled__S3_ENDPOINT="$S3_TEST_DIRECT_ENDPOINT"
+           SINKPIPE_CONNECTION__roled__S3_STS_ENDPOINT="$S3_TEST_STS_PROXY_ENDPOINT"
+           SINKPIPE_S3_REFRESH_MARGIN_S=1)
+s3_sts_fault sts503 method=POST action=503 times=2 || not_ok "sts_retry: add the rule"
+if run sts_retry "${roled_env[@]}"; then ok "sts_retry: the run succeeds"; else
+  not_ok "sts_retry: the run succeeds"; show "$E2E_TMP/sts_retry.json" "$E2E_TMP/sts_retry.err"; fi
+n=$(s3_sts_fault_seen sts503)
+expect_eq "sts_retry: two 503s fired, then AssumeRole went through" \
+  "$(s3_sts_fault_count sts503) $([ "${n:-0}" -ge 3 ] && echo retried)" "2 retried"
+s3_curl -f -o "$E2E_TMP/got.sts_retry" "$S3_TEST_DIRECT_ENDPOINT/faults/sts_retry/data.csv" ||
+  not_ok "sts_retry: read the object back"
+expect_file_eq "sts_retry: the object is byte for byte the fault-free one" "$E2E_TMP/got.sts_retry" "$E2E_TMP/got.clean_small"
+s3_sts_fault_clear && s3_sts_fault sts500 method=POST action=500 times=0 || not_ok "sts_fail: add the rule"
+if run sts_fail "${roled_env[@]}" SINKPIPE_S3_MAX_ATTEMPTS=3; then not_ok "sts_fail: the run fails"; else
+  ok "sts_fail: the run fails"; fi
+expect_contains "sts_fail: one line naming the connection and the role" "$(cat "$E2E_TMP/sts_fail.json" "$E2E_TMP/sts_fail.err")" \
+  "connection 'roled': AssumeRole '$S3_TEST_ROLE_ARN': InternalError"
+expect_eq "sts_fail: every attempt was refused" "$(s3_sts_fault_count sts500)" 3
+expect_eq "sts_fail: no object" "$(objects sts_fail)" 0
 finish
