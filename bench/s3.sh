@@ -78,10 +78,17 @@ db="$proj/.sinkpipe/sinkpipe.duckdb"
   head -c "$BYTES" >"$work/upload.csv" || true
 bytes=$(stat -c %s "$work/upload.csv")
 
-measure_run() { # → SECS RSS
+# measure_run CMD... → SECS RSS, and CPU (user + system seconds) when
+# GNU time is there: on a machine shared with other work the CPU a client
+# spends per byte says more about it than its wall time
+timer=()
+[ -x /usr/bin/time ] && timer=(/usr/bin/time -f 'cpu: %U %S')
+measure_run() {
   local log="$work/measure.log"
-  "$measure" "$@" >/dev/null 2>"$log" || { tail -5 "$log" >&2; return 1; }
+  "$measure" ${timer[@]+"${timer[@]}"} "$@" >/dev/null 2>"$log" || { tail -5 "$log" >&2; return 1; }
   read -r SECS RSS < <(grep '^measure:' "$log" | tail -1 | cut -d' ' -f2-)
+  CPU=$(awk '/^cpu:/{printf "%.1f", $2 + $3}' "$log")
+  CPU=${CPU:-?}
 }
 obj_size() { # KEY → the stored object's size
   s3_curl -sI "$S3_TEST_DIRECT_ENDPOINT/bench/$1" | tr -d '\r' |
@@ -100,10 +107,10 @@ printf '\n%-16s %10s %8s %9s | %10s %8s %9s | %7s\n' benchmark "MB/s" "secs" "RS
   "peer MB/s" "secs" "peer MiB" "ratio"
 
 # ---- s3-upload: the same bytes, sinkpipe's store vs aws s3 cp
-if measure_run "$s3cp" "$work/upload.csv" s3://bench/sp.csv; then s1=$SECS m1=$RSS; else s1=; fi
+if measure_run "$s3cp" "$work/upload.csv" s3://bench/sp.csv; then s1=$SECS m1=$RSS c1=$CPU; else s1=; fi
 if measure_run env AWS_CONFIG_FILE=/dev/null AWS_DEFAULT_REGION="$S3_TEST_REGION" AWS_PAGER= \
      "$(s3__aws)" --endpoint-url "$S3_TEST_ENDPOINT" s3 cp --only-show-errors \
-     "$work/upload.csv" s3://bench/aws.csv; then s2=$SECS m2=$RSS; else s2=; fi
+     "$work/upload.csv" s3://bench/aws.csv; then s2=$SECS m2=$RSS c2=$CPU; else s2=; fi
 if [ -n "$s1" ] && [ -n "$s2" ]; then
   printf '%-16s %10s %8s %9s | %10s %8s %9s | %6sx\n' s3-upload \
     "$(mbs "$bytes" "$s1")" "$s1" "$((m1 / 1024))" "$(mbs "$bytes" "$s2")" "$s2" "$((m2 / 1024))" \
@@ -118,7 +125,7 @@ s3_curl -f -o /dev/null -X DELETE "$S3_TEST_DIRECT_ENDPOINT/bench/aws.csv" || tr
 rm -f "$work/upload.csv"
 
 # ---- s3-export-gzip: sinkpipe run to S3 vs DuckDB COPY gzip + aws s3 cp
-if measure_run "$sp" -p "$proj" run bench_s3; then s1=$SECS m1=$RSS; else s1=; fi
+if measure_run "$sp" -p "$proj" run bench_s3; then s1=$SECS m1=$RSS c3=$CPU; else s1=; fi
 if measure_run "$duck" "$db" "COPY (SELECT * FROM events) TO '$work/duck.csv.gz' (FORMAT csv, HEADER, COMPRESSION gzip)"; then
   sd=$SECS md=$RSS
   gz=$(stat -c %s "$work/duck.csv.gz")
@@ -138,8 +145,9 @@ else
   echo "bench s3: s3-export-gzip failed" >&2
 fi
 echo
-echo "s3-upload: $bytes bytes; the server alone takes an unsigned curl PUT of them at $server_rate MB/s"
+echo "s3-upload: $bytes bytes; CPU seconds (user+sys): sinkpipe ${c1:-?}, aws ${c2:-?};" \
+  "the server alone takes an unsigned curl PUT of them at $server_rate MB/s"
 echo "s3-export-gzip: $ROWS rows, $(awk -v n="$ROWS" -v s="${s1:-0}" 'BEGIN{printf "%.0f", (s>0? n/s : 0)}') rows/s;" \
   "objects: sinkpipe ${ours:-?} bytes, DuckDB ${gz:-?} bytes (MB/s of the gzip bytes);" \
-  "peer = DuckDB COPY ${sd:-?} s + aws s3 cp ${sa:-?} s"
+  "peer = DuckDB COPY ${sd:-?} s + aws s3 cp ${sa:-?} s; sinkpipe CPU ${c3:-?} s"
 echo "ratio = peer time / sinkpipe time (higher is better for sinkpipe; aim >= 2 for s3-upload); RSS = peak resident memory"

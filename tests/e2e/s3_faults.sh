@@ -9,14 +9,18 @@
 # for byte the object of a fault-free run, and no multipart upload is left
 # open.  A run that fails for good (a part or Complete refused on every
 # attempt, a single PUT refused on every attempt) and a run interrupted
-# mid-upload (SIGTERM) leave no object and no open upload.
+# mid-upload (SIGTERM) leave no object and no open upload.  Through S3_ARN,
+# a part held until the role's credentials expired is answered ExpiredToken
+# and sent again with the role assumed anew; AssumeRole answered 503 is
+# retried, answered 500 for good fails the run with one line.
 . "$(dirname "$0")/lib.sh"
 . "$E2E_ROOT/tests/harness/s3.sh"
 NOW=2026-11-25T02:00:00Z
 ROWS=${S3_FAULT_ROWS:-90000}   # ~12 MiB of CSV: three 5 MiB parts
 
 if ! s3_available; then not_ok "python3, aws and curl are available for the S3 peer"; finish; fi
-s3_start --proxy || { not_ok "the S3 server and the fault proxy start"; finish; }
+# STS credentials live 4 seconds (for the refresh case at the end)
+s3_start --proxy --sts-lifetime 4 || { not_ok "the S3 server and the fault proxy start"; finish; }
 ok "the S3 server and the fault proxy start (proxy $S3_TEST_ENDPOINT)"
 s3_mb faults || not_ok "bucket faults"
 
@@ -208,4 +212,60 @@ expect_contains "interrupted: it says so" "$(cat "$E2E_TMP/interrupted.json" "$E
 expect_eq "interrupted: no object" "$(objects interrupted)" 0
 expect_eq "interrupted: the multipart upload was aborted" "$(s3_open_uploads faults)" 0
 expect_eq "interrupted: AbortMultipartUpload was sent" "$(s3_log_count AbortMultipartUpload 204)" "$((aborts + 1))"
+
+# ------------------------------------- temporary credentials expire mid-run
+# through S3_ARN: the role's credentials live 4 s (s3_start --sts-lifetime),
+# part 2 is held 8 s by the proxy, so it reaches the server signed with
+# expired credentials (400 ExpiredToken): the client must assume the role
+# again and send it once more
+printf 'TYPE s3\nS3_REGION us-east-1\nS3_ARN %s\n' "$S3_TEST_ROLE_ARN" >"$P/connections/roled.connection"
+sed 's/EXPORT_CONNECTION_NAME faulty/EXPORT_CONNECTION_NAME roled/; s|s3://faults/clean_multi/|s3://faults/refresh/|' \
+  "$P/pipes/clean_multi.pipe" >"$P/pipes/refresh.pipe"
+s3_fault_clear && rule refresh PUT partNumber=2 action=stall secs=8 || not_ok "refresh: add the rule"
+roles=$(s3_log_count sts:AssumeRole 200)
+if run refresh SINKPIPE_CONNECTION__roled__S3_ENDPOINT="$S3_TEST_ENDPOINT" \
+     SINKPIPE_CONNECTION__roled__S3_STS_ENDPOINT="$S3_TEST_STS_ENDPOINT" \
+     SINKPIPE_S3_REFRESH_MARGIN_S=1 SINKPIPE_S3_STALL_MS=60000; then
+  ok "refresh: the run succeeds"
+else
+  not_ok "refresh: the run succeeds"; show "$E2E_TMP/refresh.json" "$E2E_TMP/refresh.err"
+fi
+n=$(python3 -c 'import json,sys
+print(sum(1 for l in open(sys.argv[1]) if json.loads(l).get("code") == "ExpiredToken"))' "$S3_TEST_LOG")
+[ "$n" -ge 1 ] && ok "refresh: the stalled part reached the server with expired credentials ($n)" ||
+  not_ok "refresh: the stalled part reached the server with expired credentials (ExpiredToken answers: $n)"
+n=$(s3_log_count sts:AssumeRole 200)
+[ "$n" -ge $((roles + 2)) ] && ok "refresh: the role was assumed again ($((n - roles)) times)" ||
+  not_ok "refresh: the role was assumed again (got $((n - roles)))"
+s3_curl -f -o "$E2E_TMP/got.refresh" "$S3_TEST_DIRECT_ENDPOINT/faults/refresh/data.csv" ||
+  not_ok "refresh: read the object back"
+expect_file_eq "refresh: the object is byte for byte the fault-free one" "$E2E_TMP/got.refresh" "$E2E_TMP/got.clean_multi"
+expect_eq "refresh: no multipart upload left open" "$(s3_open_uploads faults)" 0
+
+# ------------------------------------------------------------ STS faults
+# AssumeRole through the STS proxy: two 503s are retried; 500 on every
+# attempt fails the run with one line naming the connection, no object
+sed 's|s3://faults/clean_small/|s3://faults/sts_retry/|; s/EXPORT_CONNECTION_NAME faulty/EXPORT_CONNECTION_NAME roled/' \
+  "$P/pipes/clean_small.pipe" >"$P/pipes/sts_retry.pipe"
+sed 's|s3://faults/clean_small/|s3://faults/sts_fail/|; s/EXPORT_CONNECTION_NAME faulty/EXPORT_CONNECTION_NAME roled/' \
+  "$P/pipes/clean_small.pipe" >"$P/pipes/sts_fail.pipe"
+roled_env=(SINKPIPE_CONNECTION__roled__S3_ENDPOINT="$S3_TEST_DIRECT_ENDPOINT"
+           SINKPIPE_CONNECTION__roled__S3_STS_ENDPOINT="$S3_TEST_STS_PROXY_ENDPOINT"
+           SINKPIPE_S3_REFRESH_MARGIN_S=1)
+s3_sts_fault sts503 method=POST action=503 times=2 || not_ok "sts_retry: add the rule"
+if run sts_retry "${roled_env[@]}"; then ok "sts_retry: the run succeeds"; else
+  not_ok "sts_retry: the run succeeds"; show "$E2E_TMP/sts_retry.json" "$E2E_TMP/sts_retry.err"; fi
+n=$(s3_sts_fault_seen sts503)
+expect_eq "sts_retry: two 503s fired, then AssumeRole went through" \
+  "$(s3_sts_fault_count sts503) $([ "${n:-0}" -ge 3 ] && echo retried)" "2 retried"
+s3_curl -f -o "$E2E_TMP/got.sts_retry" "$S3_TEST_DIRECT_ENDPOINT/faults/sts_retry/data.csv" ||
+  not_ok "sts_retry: read the object back"
+expect_file_eq "sts_retry: the object is byte for byte the fault-free one" "$E2E_TMP/got.sts_retry" "$E2E_TMP/got.clean_small"
+s3_sts_fault_clear && s3_sts_fault sts500 method=POST action=500 times=0 || not_ok "sts_fail: add the rule"
+if run sts_fail "${roled_env[@]}" SINKPIPE_S3_MAX_ATTEMPTS=3; then not_ok "sts_fail: the run fails"; else
+  ok "sts_fail: the run fails"; fi
+expect_contains "sts_fail: one line naming the connection and the role" "$(cat "$E2E_TMP/sts_fail.json" "$E2E_TMP/sts_fail.err")" \
+  "connection 'roled': AssumeRole '$S3_TEST_ROLE_ARN': InternalError"
+expect_eq "sts_fail: every attempt was refused" "$(s3_sts_fault_count sts500)" 3
+expect_eq "sts_fail: no object" "$(objects sts_fail)" 0
 finish

@@ -85,7 +85,7 @@ s3_aws s3 cp --only-show-errors s3://bkt/big.bin "$T/big.back" &&
 # multipart calls and S3's refusals of bad multipart uploads, presigned
 # URLs, Content-MD5.  Prints ok/not ok lines.
 PYTHONPATH=/usr/lib/python3/dist-packages/awscli /usr/bin/python3 - "$T" >"$T/boto.out" 2>&1 <<'PY'
-import base64, hashlib, json, os, sys, urllib.error, urllib.request
+import base64, hashlib, json, os, sys, urllib.error, urllib.request, zlib
 import botocore.session as bs
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -195,6 +195,31 @@ check("a completed upload is gone", s3.list_multipart_uploads(Bucket=B).get("Upl
 uid = s3.create_multipart_upload(Bucket=B, Key="c/new")["UploadId"]
 e1 = s3.upload_part(Bucket=B, Key="c/new", UploadId=uid, PartNumber=1, Body=k1000)["ETag"]
 open(T + "/inm", "w").write("%s %s\n" % (uid, e1))
+# flexible checksums (botocore computes them; sent as headers over http)
+nine = b"123456789"
+want = {"CRC32": base64.b64encode(zlib.crc32(nine).to_bytes(4, "big")).decode(),
+        "CRC32C": "4waSgw==",   # the CRC-32C check value of "123456789", 0xE3069283
+        "SHA1": base64.b64encode(hashlib.sha1(nine).digest()).decode(),
+        "SHA256": base64.b64encode(hashlib.sha256(nine).digest()).decode()}
+for alg, v in want.items():
+    r = s3.put_object(Bucket=B, Key="ck/" + alg, Body=nine, ChecksumAlgorithm=alg)
+    check("x-amz-checksum-%s verified and echoed" % alg.lower(), r.get("Checksum" + alg), v)
+r = s3.get_object(Bucket=B, Key="ck/CRC32C", ChecksumMode="ENABLED")
+check("get-object returns the stored checksum", (r.get("ChecksumCRC32C"), r["Body"].read()), ("4waSgw==", nine))
+uid = s3.create_multipart_upload(Bucket=B, Key="ck/mp", ChecksumAlgorithm="CRC32C")["UploadId"]
+r1 = s3.upload_part(Bucket=B, Key="ck/mp", UploadId=uid, PartNumber=1, Body=k5m, ChecksumAlgorithm="CRC32C")
+r2 = s3.upload_part(Bucket=B, Key="ck/mp", UploadId=uid, PartNumber=2, Body=nine, ChecksumAlgorithm="CRC32C")
+check("a part's CRC-32C", r2.get("ChecksumCRC32C"), "4waSgw==")
+fails("a part without the upload's checksum: InvalidRequest", "InvalidRequest", s3.upload_part,
+      Bucket=B, Key="ck/mp", UploadId=uid, PartNumber=3, Body=nine)
+parts = lambda c2: {"Parts": [{"PartNumber": 1, "ETag": r1["ETag"], "ChecksumCRC32C": r1["ChecksumCRC32C"]},
+                              {"PartNumber": 2, "ETag": r2["ETag"], "ChecksumCRC32C": c2}]}
+fails("complete with a wrong part checksum: InvalidPart", "InvalidPart", s3.complete_multipart_upload,
+      Bucket=B, Key="ck/mp", UploadId=uid, MultipartUpload=parts("AAAAAA=="))
+r = s3.complete_multipart_upload(Bucket=B, Key="ck/mp", UploadId=uid, MultipartUpload=parts("4waSgw=="))
+h = s3.head_object(Bucket=B, Key="ck/mp", ChecksumMode="ENABLED")
+check("a multipart object's checksum is the checksum of its parts' checksums, -N",
+      (r.get("ChecksumCRC32C", "").endswith("-2"), h.get("ChecksumCRC32C") == r.get("ChecksumCRC32C")), (True, True))
 # presigned URLs
 url = s3.generate_presigned_url("get_object", Params={"Bucket": B, "Key": "dir/small.txt"}, ExpiresIn=60)
 def status(u, headers={}):

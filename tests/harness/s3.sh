@@ -16,6 +16,10 @@
 #   s3_fault_count NAME              prints how many times it fired
 #   s3_fault_seen NAME               prints how many requests it matched
 #   s3_fault_clear                   removes every rule
+#   s3_sts_fault NAME KEY=VALUE...   the same for the STS proxy (--proxy
+#   s3_sts_fault_count NAME          starts one in front of STS too, at
+#   s3_sts_fault_seen NAME           S3_TEST_STS_PROXY_ENDPOINT)
+#   s3_sts_fault_clear
 #   s3_open_uploads BUCKET           prints the number of multipart uploads
 #                                    in progress (ListMultipartUploads)
 #   s3_curl ARGS... URL              curl --aws-sigv4 with the test
@@ -46,6 +50,8 @@
 #                             request (op, bucket, key, status, code, cred
 #                             label, size, parts, meta, if_none_match...)
 #   S3_TEST_PROXY_CONTROL     the proxy's control URL (with --proxy)
+#   S3_TEST_STS_PROXY_ENDPOINT, S3_TEST_STS_PROXY_CONTROL   a second proxy,
+#                             in front of STS (with --proxy)
 #   S3_DIR                    the folder (server data, logs)
 # S3_TEST_ROLE_ARN and the seed's roles (examples/seed/connections) are
 # allowed; --role adds more.  Durations: AssumeRole accepts DurationSeconds
@@ -170,7 +176,7 @@ s3_start() {
   S3_TEST_STS_ENDPOINT=http://127.0.0.1:$(s3__field "$line" sts_port)
   S3_TEST_ENDPOINT=$S3_TEST_DIRECT_ENDPOINT
   S3_TEST_LOG=$S3_DIR/data/requests.log
-  S3_TEST_PROXY_CONTROL=
+  S3_TEST_PROXY_CONTROL= S3_TEST_STS_PROXY_ENDPOINT= S3_TEST_STS_PROXY_CONTROL=
   if [ $proxy = 1 ]; then
     "$py" "$here/s3_fault_proxy.py" --upstream "127.0.0.1:$(s3__field "$line" s3_port)" \
       >"$S3_DIR/proxy.out" 2>"$S3_DIR/proxy.out.err" &
@@ -178,11 +184,17 @@ s3_start() {
     line=$(s3__wait_ready "$S3_DIR/proxy.out" "$S3_PROXY_PID" s3_fault_proxy) || return 1
     S3_TEST_ENDPOINT=http://127.0.0.1:$(s3__field "$line" port)
     S3_TEST_PROXY_CONTROL=http://127.0.0.1:$(s3__field "$line" control_port)
+    "$py" "$here/s3_fault_proxy.py" --upstream "127.0.0.1:${S3_TEST_STS_ENDPOINT##*:}" \
+      >"$S3_DIR/sts_proxy.out" 2>"$S3_DIR/sts_proxy.out.err" &
+    S3_STS_PROXY_PID=$!
+    line=$(s3__wait_ready "$S3_DIR/sts_proxy.out" "$S3_STS_PROXY_PID" "s3_fault_proxy (STS)") || return 1
+    S3_TEST_STS_PROXY_ENDPOINT=http://127.0.0.1:$(s3__field "$line" port)
+    S3_TEST_STS_PROXY_CONTROL=http://127.0.0.1:$(s3__field "$line" control_port)
   fi
   export S3_TEST_ENDPOINT S3_TEST_DIRECT_ENDPOINT S3_TEST_STS_ENDPOINT S3_TEST_ACCESS_KEY \
     S3_TEST_SECRET S3_TEST_RO_ACCESS_KEY S3_TEST_RO_SECRET S3_TEST_REGION S3_TEST_ROLE_ARN \
     S3_TEST_EXT_ROLE_ARN S3_TEST_EXTERNAL_ID S3_TEST_DENIED_ROLE_ARN S3_TEST_LOG \
-    S3_TEST_PROXY_CONTROL S3_DIR
+    S3_TEST_PROXY_CONTROL S3_TEST_STS_PROXY_ENDPOINT S3_TEST_STS_PROXY_CONTROL S3_DIR
 }
 
 s3_aws() {
@@ -204,8 +216,6 @@ s3_aws() {
 # s3_mb BUCKET [REGION]
 s3_mb() {
   local r=${2:-$S3_TEST_REGION}
-  # remembered for the signed requests of s3_curl/s3_open_uploads
-  [ -n "${S3_DIR:-}" ] && printf '%s\n' "$r" >"$S3_DIR/region.$1"
   if [ "$r" = us-east-1 ]; then
     s3_aws s3api create-bucket --bucket "$1" --region us-east-1 >/dev/null
   else
@@ -214,12 +224,13 @@ s3_mb() {
   fi
 }
 
-s3__control() { # METHOD PATH [BODY]
-  [ -n "${S3_TEST_PROXY_CONTROL:-}" ] || { echo "# s3_fault: s3_start --proxy first" >&2; return 1; }
+s3__control() { # METHOD PATH [BODY]   (the proxy: S3__CTL, default S3's)
+  local ctl=${S3__CTL:-${S3_TEST_PROXY_CONTROL:-}}
+  [ -n "$ctl" ] || { echo "# s3_fault: s3_start --proxy first" >&2; return 1; }
   if [ $# -ge 3 ]; then
-    curl -sS --noproxy '*' -m 10 -X "$1" --data-binary "$3" "$S3_TEST_PROXY_CONTROL$2"
+    curl -sS --noproxy '*' -m 10 -X "$1" --data-binary "$3" "$ctl$2"
   else
-    curl -sS --noproxy '*' -m 10 -X "$1" "$S3_TEST_PROXY_CONTROL$2"
+    curl -sS --noproxy '*' -m 10 -X "$1" "$ctl$2"
   fi
 }
 
@@ -234,9 +245,14 @@ s3_fault() {
 s3_fault_count() { local a; a=$(s3__control GET "/count/$1") || return 1; echo "${a%% *}"; }
 s3_fault_seen() { local a; a=$(s3__control GET "/count/$1") || return 1; echo "${a##* }"; }
 s3_fault_clear() { [ "$(s3__control POST /clear "")" = ok ]; }
+s3_sts_fault() { S3__CTL=${S3_TEST_STS_PROXY_CONTROL:-none} s3_fault "$@"; }
+s3_sts_fault_count() { S3__CTL=${S3_TEST_STS_PROXY_CONTROL:-none} s3_fault_count "$@"; }
+s3_sts_fault_seen() { S3__CTL=${S3_TEST_STS_PROXY_CONTROL:-none} s3_fault_seen "$@"; }
+s3_sts_fault_clear() { S3__CTL=${S3_TEST_STS_PROXY_CONTROL:-none} s3_fault_clear; }
 
 # s3_curl ARGS... URL: curl signing with the test credentials (SigV4,
-# service s3, S3_TEST_REGION), x-amz-content-sha256 UNSIGNED-PAYLOAD; the
+# service s3, region S3_CURL_REGION else S3_TEST_REGION: a bucket's own),
+# x-amz-content-sha256 UNSIGNED-PAYLOAD; the
 # URL is the caller's (e.g. "$S3_TEST_DIRECT_ENDPOINT/bucket/key").  curl
 # 7.88 signs the query as written: write its parameters sorted, encoded
 # (`prefix=a%2F`) and with `=` after a bare name (`?uploads=`).
@@ -249,10 +265,13 @@ s3_curl() {
 # signed curl (one process, fast) reads ListMultipartUploads; past one page
 # the aws CLI pages.
 s3_open_uploads() {
-  local xml n r=$S3_TEST_REGION
-  # signed for the bucket's region (s3_mb remembers it)
-  [ -f "${S3_DIR:-}/region.$1" ] && r=$(cat "$S3_DIR/region.$1")
-  xml=$(S3_CURL_REGION=$r s3_curl -f "$S3_TEST_DIRECT_ENDPOINT/$1?max-uploads=1000&uploads=") || return 1
+  local xml n region
+  # the bucket's region: S3 names it (x-amz-bucket-region) whatever region
+  # HeadBucket was signed for
+  region=$(s3_curl -I "$S3_TEST_DIRECT_ENDPOINT/$1" | tr -d '\r' |
+           sed -n 's/^[Xx]-[Aa]mz-[Bb]ucket-[Rr]egion: //p')
+  xml=$(S3_CURL_REGION=${region:-$S3_TEST_REGION} \
+        s3_curl -f "$S3_TEST_DIRECT_ENDPOINT/$1?max-uploads=1000&uploads=") || return 1
   case $xml in
     *"<IsTruncated>false</IsTruncated>"*)
       n=$(grep -o '<Upload>' <<<"$xml" | wc -l); echo $((n)) ;;
@@ -279,14 +298,14 @@ PY
 
 s3_stop() {
   local p
-  for p in ${S3_PROXY_PID:-} ${S3_PID:-}; do
+  for p in ${S3_STS_PROXY_PID:-} ${S3_PROXY_PID:-} ${S3_PID:-}; do
     kill "$p" 2>/dev/null || continue
     local i=0
     while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
     kill -9 "$p" 2>/dev/null || true
     wait "$p" 2>/dev/null || true
   done
-  S3_PID= S3_PROXY_PID=
+  S3_PID= S3_PROXY_PID= S3_STS_PROXY_PID=
   if [ -n "${S3_DIR:-}" ]; then rm -rf "$S3_DIR"; S3_DIR=; fi
   return 0
 }

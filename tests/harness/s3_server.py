@@ -29,6 +29,12 @@ Content-MD5 and x-amz-checksum-{crc32,crc32c,sha1,sha256} are verified,
 non-last multipart parts must be >= 5 MiB, If-None-Match: * is honoured on
 PutObject and CompleteMultipartUpload.
 
+What Debian's aws CLI (2.9, botocore inside) sends to an http:// endpoint:
+the body's hex SHA-256 as x-amz-content-sha256 and Content-MD5 on PUTs and
+parts, x-amz-checksum-* headers when asked for a checksum algorithm; no
+aws-chunked bodies (those are verified all the same: AWS's published
+chunked example passes, see tests/harness/s3_aws_examples.py).
+
 STS (POST form or GET query on the STS port): Action=AssumeRole only,
 SigV4 with service `sts`; RoleArn must be one of --role (ExternalId must
 match when the role was given one); DurationSeconds between
