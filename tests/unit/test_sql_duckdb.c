@@ -329,6 +329,26 @@ TEST(strings_json_arrays)
     CHECK_Q("SELECT arrayJoin([1, 2]) AS x ORDER BY x", 0, "1\n2\n");
 }
 
+/* String functions on bytes, like ClickHouse (checked against a real
+ * ClickHouse by tests/e2e/engine_parity.sh) */
+TEST(strings_bytes_like_clickhouse)
+{
+    CHECK_Q("SELECT length('\xc3\xbcn\xc3\xaf'), lengthUTF8('\xc3\xbcn\xc3\xaf'),"
+            " char_length('\xc3\xbc'), length([1, 2, 3]), length(''), empty(''), notEmpty('\xc3\xbc')",
+            0, "5|3|1|3|0|true|true\n");
+    CHECK_Q("SELECT substring('h\xc3\xa9llo', 2, 2), substring('hello', 2), substr('hello', -3, 2),"
+            " substringUTF8('h\xc3\xa9llo', 2, 2)",
+            0, "\xc3\xa9|ello|ll|\xc3\xa9l\n");
+    CHECK_Q("SELECT upper('ab\xc3\xbc'), lower('AB\xc3\x9c'), upperUTF8('\xc3\xbc'), lowerUTF8('\xc3\x9c')",
+            0, "AB\xc3\xbc|ab\xc3\x9c|\xc3\x9c|\xc3\xbc\n");
+    CHECK_Q("SELECT concat('a', NULL) IS NULL, concat('a', 'b', 1), concat('x'),"
+            " concat('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h')",
+            0, "true|ab1|x|abcdefgh\n");
+    CHECK_Q("SELECT toString(toFloat64(1)), toString(toFloat64(1.5)), toString(toFloat32(2)),"
+            " toString(12), toString('a')",
+            0, "1|1.5|2|12|a\n");
+}
+
 /* a template rendered with parameters, composed, rewritten and run */
 static char *run_tpl(const char *tpl, const sp_param *p, size_t np)
 {
@@ -402,6 +422,7 @@ int main(void)
     RUN(limit_by);
     RUN(ternary_with_multiif);
     RUN(strings_json_arrays);
+    RUN(strings_bytes_like_clickhouse);
     RUN(templates_end_to_end);
     duckdb_disconnect(&con);
     duckdb_close(&db);
