@@ -129,7 +129,7 @@ static const char prelude[] =
      * array (typeof is constant, both branches bind for both).  substring
      * slices the bytes: a cut through a character fails decode() (an error
      * where ClickHouse returns the broken bytes). */
-    M("length(x) AS CASE WHEN typeof(x) = 'VARCHAR' THEN strlen(CAST(x AS VARCHAR)) "
+    M("length(x) AS CASE WHEN typeof(x) IN ('VARCHAR', 'JSON') THEN strlen(CAST(x AS VARCHAR)) "
       "ELSE len(x) END")
     M("lengthUTF8(x) AS len(x)")
     M("char_length(x) AS len(x)")
@@ -144,15 +144,40 @@ static const char prelude[] =
     M("lower(s) AS translate(s, '" UPPER_AZ "', '" LOWER_AZ "')")
     M("upperUTF8(s) AS ucase(s)")
     M("lowerUTF8(s) AS lcase(s)")
-    /* concat is NULL when an argument is (DuckDB's skips NULLs) */
-    M("concat(a) AS CAST(a AS VARCHAR), "
-      "(a, b) AS CAST(a AS VARCHAR) || CAST(b AS VARCHAR), "
-      "(a, b, c) AS CAST(a AS VARCHAR) || CAST(b AS VARCHAR) || CAST(c AS VARCHAR), "
-      "(a, b, c, d) AS CAST(a AS VARCHAR) || CAST(b AS VARCHAR) || CAST(c AS VARCHAR) || CAST(d AS VARCHAR), "
-      "(a, b, c, d, e) AS CAST(a AS VARCHAR) || CAST(b AS VARCHAR) || CAST(c AS VARCHAR) || CAST(d AS VARCHAR) || CAST(e AS VARCHAR), "
-      "(a, b, c, d, e, f) AS CAST(a AS VARCHAR) || CAST(b AS VARCHAR) || CAST(c AS VARCHAR) || CAST(d AS VARCHAR) || CAST(e AS VARCHAR) || CAST(f AS VARCHAR), "
-      "(a, b, c, d, e, f, g) AS CAST(a AS VARCHAR) || CAST(b AS VARCHAR) || CAST(c AS VARCHAR) || CAST(d AS VARCHAR) || CAST(e AS VARCHAR) || CAST(f AS VARCHAR) || CAST(g AS VARCHAR), "
-      "(a, b, c, d, e, f, g, h) AS CAST(a AS VARCHAR) || CAST(b AS VARCHAR) || CAST(c AS VARCHAR) || CAST(d AS VARCHAR) || CAST(e AS VARCHAR) || CAST(f AS VARCHAR) || CAST(g AS VARCHAR) || CAST(h AS VARCHAR)")
+    /* concat is NULL when an argument is (DuckDB's skips NULLs); 1..16 args */
+    M("sp_s(x) AS CAST(x AS VARCHAR)")
+    M("concat(a) AS sp_s(a), "
+      "(a, b) AS sp_s(a) || sp_s(b), "
+      "(a, b, c) AS sp_s(a) || sp_s(b) || sp_s(c), "
+      "(a, b, c, d) AS sp_s(a) || sp_s(b) || sp_s(c) || sp_s(d), "
+      "(a, b, c, d, e) AS sp_s(a) || sp_s(b) || sp_s(c) || sp_s(d) || sp_s(e), "
+      "(a, b, c, d, e, f) AS sp_s(a) || sp_s(b) || sp_s(c) || sp_s(d) || sp_s(e) || "
+      "sp_s(f), "
+      "(a, b, c, d, e, f, g) AS sp_s(a) || sp_s(b) || sp_s(c) || sp_s(d) || sp_s(e) || "
+      "sp_s(f) || sp_s(g), "
+      "(a, b, c, d, e, f, g, h) AS sp_s(a) || sp_s(b) || sp_s(c) || sp_s(d) || sp_s(e) || "
+      "sp_s(f) || sp_s(g) || sp_s(h), "
+      "(a, b, c, d, e, f, g, h, i) AS sp_s(a) || sp_s(b) || sp_s(c) || sp_s(d) || "
+      "sp_s(e) || sp_s(f) || sp_s(g) || sp_s(h) || sp_s(i), "
+      "(a, b, c, d, e, f, g, h, i, j) AS sp_s(a) || sp_s(b) || sp_s(c) || sp_s(d) || "
+      "sp_s(e) || sp_s(f) || sp_s(g) || sp_s(h) || sp_s(i) || sp_s(j), "
+      "(a, b, c, d, e, f, g, h, i, j, k) AS sp_s(a) || sp_s(b) || sp_s(c) || sp_s(d) || "
+      "sp_s(e) || sp_s(f) || sp_s(g) || sp_s(h) || sp_s(i) || sp_s(j) || sp_s(k), "
+      "(a, b, c, d, e, f, g, h, i, j, k, l) AS sp_s(a) || sp_s(b) || sp_s(c) || sp_s(d) || "
+      "sp_s(e) || sp_s(f) || sp_s(g) || sp_s(h) || sp_s(i) || sp_s(j) || sp_s(k) || "
+      "sp_s(l), "
+      "(a, b, c, d, e, f, g, h, i, j, k, l, m) AS sp_s(a) || sp_s(b) || sp_s(c) || "
+      "sp_s(d) || sp_s(e) || sp_s(f) || sp_s(g) || sp_s(h) || sp_s(i) || sp_s(j) || "
+      "sp_s(k) || sp_s(l) || sp_s(m), "
+      "(a, b, c, d, e, f, g, h, i, j, k, l, m, n) AS sp_s(a) || sp_s(b) || sp_s(c) || "
+      "sp_s(d) || sp_s(e) || sp_s(f) || sp_s(g) || sp_s(h) || sp_s(i) || sp_s(j) || "
+      "sp_s(k) || sp_s(l) || sp_s(m) || sp_s(n), "
+      "(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o) AS sp_s(a) || sp_s(b) || sp_s(c) || "
+      "sp_s(d) || sp_s(e) || sp_s(f) || sp_s(g) || sp_s(h) || sp_s(i) || sp_s(j) || "
+      "sp_s(k) || sp_s(l) || sp_s(m) || sp_s(n) || sp_s(o), "
+      "(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p) AS sp_s(a) || sp_s(b) || "
+      "sp_s(c) || sp_s(d) || sp_s(e) || sp_s(f) || sp_s(g) || sp_s(h) || sp_s(i) || "
+      "sp_s(j) || sp_s(k) || sp_s(l) || sp_s(m) || sp_s(n) || sp_s(o) || sp_s(p)")
     M("replaceAll(s, a, b) AS replace(s, a, b)")
     M("replaceRegexpAll(s, a, b) AS regexp_replace(s, a, b, 'g')")
     M("splitByChar(sep, s) AS string_split(s, sep)")

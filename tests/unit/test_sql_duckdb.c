@@ -353,8 +353,10 @@ TEST(strings_bytes_like_clickhouse)
     CHECK_Q("SELECT upper('ab\xc3\xbc'), lower('AB\xc3\x9c'), upperUTF8('\xc3\xbc'), lowerUTF8('\xc3\x9c')",
             0, "AB\xc3\xbc|ab\xc3\x9c|\xc3\x9c|\xc3\xbc\n");
     CHECK_Q("SELECT concat('a', NULL) IS NULL, concat('a', 'b', 1), concat('x'),"
-            " concat('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h')",
-            0, "1|ab1|x|abcdefgh\n");
+            " concat('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'),"
+            " concat('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p'),"
+            " length(CAST('{\"a\":\"\xc3\xbc\"}' AS JSON))",
+            0, "1|ab1|x|abcdefgh|abcdefghijklmnop|10\n");
     CHECK_Q("SELECT toString(toFloat64(1)), toString(toFloat64(1.5)), toString(toFloat32(2)),"
             " toString(12), toString('a')",
             0, "1|1.5|2|12|a\n");
