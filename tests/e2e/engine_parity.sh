@@ -171,6 +171,7 @@ upper()/lower() are ASCII-only, upperUTF8() is not|SELECT upper('aü') AS v, low
 substring() counts bytes|SELECT substring('héllo', 2, 2) AS v, substring('hello', 2) AS w, substring('hello', -3, 2) AS x
 concat() with NULL is NULL|SELECT concat('a', NULL) AS v, concat('a', 'b', 'c') AS w
 toString(Float64) is the shortest text|SELECT toString(toFloat64(1)) AS v, toString(toFloat64(2.5)) AS w
+a literal with a point is Float64|SELECT toString(1.0) AS v, 0.1 + 0.2 AS w, 2.50 AS x, 1.5 * 2 AS y
 comparisons, empty(), IN, IS NULL at the top of the select list are UInt8|SELECT 1 = 1 AS a, empty('') AS b, 2 > 3, notEmpty('x') AS c, 1 IN (1, 2) AS d, isNull(NULL) AS e
 X
 
@@ -190,7 +191,6 @@ an array index past the end is the default value on ClickHouse|SELECT [1, 2][3] 
 addSeconds() keeps DateTime on ClickHouse|SELECT addSeconds(toDateTime('2026-01-01 00:00:00'), 1) AS v
 integer overflow wraps on ClickHouse|SELECT toInt64(9223372036854775807) + 1 AS v
 sum(UInt64) wraps on ClickHouse|SELECT sum(x) AS v FROM (SELECT toUInt64(18446744073709551615) AS x UNION ALL SELECT toUInt64(1))
-a literal 1.0 is Float64 on ClickHouse, Decimal on DuckDB|SELECT toString(1.0) AS v
 formatDateTime %M is the minute before ClickHouse 23.4|SELECT formatDateTime(toDateTime('2026-01-01 10:20:30'), '%M') AS v
 X
 

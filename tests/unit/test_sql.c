@@ -84,13 +84,14 @@ TEST(rewrite_functions)
     CHECK_RW("SELECT any(x), anyLast(y) FROM t",
              "SELECT any_value(x) AS \"any(x)\", anyLast(y) AS \"anyLast(y)\" FROM t");
     CHECK_RW("SELECT quantile(0.9)(x)",
-             "SELECT quantile_cont(x, 0.9) AS \"quantile(0.9)(x)\"");
+             "SELECT quantile_cont(x, CAST('0.9' AS DOUBLE)) AS \"quantile(0.9)(x)\"");
     CHECK_RW("SELECT quantiles(0.5, 0.9)(x)",
-             "SELECT quantile_cont(x, [0.5, 0.9]) AS \"quantiles(0.5, 0.9)(x)\"");
+             "SELECT quantile_cont(x, [CAST('0.5' AS DOUBLE), CAST('0.9' AS DOUBLE)]) AS "
+             "\"quantiles(0.5, 0.9)(x)\"");
     CHECK_RW("SELECT quantileExact(0.5)(x)",
-             "SELECT quantile_disc(x, 0.5) AS \"quantileExact(0.5)(x)\"");
+             "SELECT quantile_disc(x, CAST('0.5' AS DOUBLE)) AS \"quantileExact(0.5)(x)\"");
     CHECK_RW("SELECT quantileTiming(0.5)(x)",
-             "SELECT quantile_cont(x, 0.5) AS \"quantileTiming(0.5)(x)\"");
+             "SELECT quantile_cont(x, CAST('0.5' AS DOUBLE)) AS \"quantileTiming(0.5)(x)\"");
     CHECK_RW("SELECT topK(3)(x)",
              "SELECT approx_top_k(x, 3) AS \"topK(3)(x)\"");
     CHECK_RW("SELECT multiIf(a, 1, b, 2, 3)",
@@ -223,17 +224,19 @@ TEST(names_functions_and_operators)
              "\"arrayElement(arr, 1)\", list_transform( arr, x -> x * 2) AS "
              "\"arrayMap(lambda(tuple(x), multiply(x, 2)), arr)\" FROM t");
     CHECK_RW("SELECT quantile(0.9)(x), quantiles(0.5, 0.9)(x), topK(3)(s) FROM t",
-             "SELECT quantile_cont(x, 0.9) AS \"quantile(0.9)(x)\", quantile_cont(x, [0.5, "
-             "0.9]) AS \"quantiles(0.5, 0.9)(x)\", approx_top_k(s, 3) AS \"topK(3)(s)\" FROM t");
+             "SELECT quantile_cont(x, CAST('0.9' AS DOUBLE)) AS \"quantile(0.9)(x)\", "
+             "quantile_cont(x, [CAST('0.5' AS DOUBLE), CAST('0.9' AS DOUBLE)]) AS "
+             "\"quantiles(0.5, 0.9)(x)\", approx_top_k(s, 3) AS \"topK(3)(s)\" FROM t");
 }
 
 TEST(names_literals)
 {
     CHECK_RW("SELECT 1e3, 2.0, -1.5, 0x1F, 1e21, 1e-7, 0.000001, 18446744073709551616, -0, "
              "007 FROM t",
-             "SELECT 1e3 AS \"1000.\", 2.0 AS \"2.\", -1.5 AS \"-1.5\", 0x1F AS \"31\", 1e21 "
-             "AS \"1e21\", 1e-7 AS \"1e-7\", 0.000001 AS \"0.000001\", 18446744073709551616 "
-             "AS \"18446744073709552000.\", -0 AS \"0\", 007 AS \"7\" FROM t");
+             "SELECT 1e3 AS \"1000.\", CAST('2.0' AS DOUBLE) AS \"2.\", -CAST('1.5' AS "
+             "DOUBLE) AS \"-1.5\", 0x1F AS \"31\", 1e21 AS \"1e21\", 1e-7 AS \"1e-7\", "
+             "CAST('0.000001' AS DOUBLE) AS \"0.000001\", 18446744073709551616 AS "
+             "\"18446744073709552000.\", -0 AS \"0\", 007 AS \"7\" FROM t");
     CHECK_RW("SELECT 'it''s', 'x\"y', 'a\\\\b', 'a\\nb' FROM t",
              "SELECT 'it''s' AS \"'it\\'s'\", 'x\"y' AS \"'x\"\"y'\", 'a\\b' AS "
              "\"'a\\\\b'\", ('a' || chr(10) || 'b') AS \"'a\\nb'\" FROM t");

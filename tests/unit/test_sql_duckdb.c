@@ -340,6 +340,15 @@ TEST(predicates_are_uint8)
     CHECK_Q("SELECT count() FROM events WHERE amount > 1000 AND notEmpty(user_id)", 0, "3\n");
 }
 
+/* a literal with a point is Float64, as on ClickHouse; exact inside a cast
+ * to Decimal */
+TEST(float_literals)
+{
+    CHECK_Q("SELECT toString(1.0), 0.1 + 0.2, 2.50, 1.5 * 2, toTypeName(1.5),"
+            " CAST(1.25 AS Decimal(9, 2)), toDecimal64(0.1, 3), 1.5::Decimal(9, 1), 1e3, 007",
+            0, "1|0.30000000000000004|2.5|3.0|DOUBLE|1.25|0.100|1.5|1000.0|7\n");
+}
+
 /* String functions on bytes, like ClickHouse (checked against a real
  * ClickHouse by tests/e2e/engine_parity.sh) */
 TEST(strings_bytes_like_clickhouse)
@@ -437,6 +446,7 @@ int main(void)
     RUN(strings_json_arrays);
     RUN(strings_bytes_like_clickhouse);
     RUN(predicates_are_uint8);
+    RUN(float_literals);
     RUN(templates_end_to_end);
     duckdb_disconnect(&con);
     duckdb_close(&db);
