@@ -138,6 +138,7 @@ static void conv_init(sp_ingest *in, sp__conv *cv, const icol *c)
     cv->scratch = &in->scratch;
     cv->colname = c->def->name;
     cv->msg = &in->msg;
+    cv->bignum = 0;
 }
 
 /* A missing value (absent, null, \N, or an empty CSV field): the DEFAULT,
@@ -197,6 +198,13 @@ static int ndjson_record(sp_ingest *in, const char *p, size_t n, uint64_t lineno
     in->res.rows_in++;
     json_error_t je;
     json_t *root = json_loadb(p, n, JSON_ALLOW_NUL, &je);
+    int bignum = 0;
+    if (!root && strstr(je.text, "too big") && sp__json_bignum_rewrite(p, n, &in->scratch)) {
+        /* integers beyond int64 go over as marker strings (sp_ingest_int.h) */
+        json_error_t je2;
+        root = json_loadb(in->scratch.data, in->scratch.len, JSON_ALLOW_NUL, &je2);
+        bignum = root != NULL;
+    }
     if (!root || !json_is_object(root)) {
         char why[256];
         if (root)
@@ -214,6 +222,7 @@ static int ndjson_record(sp_ingest *in, const char *p, size_t n, uint64_t lineno
         icol *c = &in->cols[i];
         sp__conv cv;
         conv_init(in, &cv, c);
+        cv.bignum = bignum;
         json_t *v = sp__jpath_eval(&c->path, root);
         if (!v || json_is_null(v)) {
             /* an explicit null into a Nullable column stays NULL */

@@ -104,7 +104,7 @@ static int bad_json(sp__conv *cv, const sp__colbuf *cb, json_t *v, const char *w
     if (json_is_string(v))
         return bad(cv, cb, json_string_value(v), json_string_length(v), what);
     sp_buf t = SP_BUF_INIT(4096);
-    sp__json_compact(v, &t, NULL);
+    sp__json_compact_bn(v, &t, cv->bignum, NULL);
     bad(cv, cb, t.data ? t.data : "", t.len, what);
     sp_buf_release(&t);
     return SP_EDATA;
@@ -642,6 +642,23 @@ static int conv_list(sp__conv *cv, sp__colbuf *cb, json_t *v, int from_text, sp_
     return 0;
 }
 
+/* an integer outside int64 (a bignum marker's digits): exact into the
+ * integer, Decimal and float kinds; its text into strings */
+static int conv_bignum(sp__conv *cv, sp__colbuf *cb, const char *s, size_t n, sp_error *err)
+{
+    switch (cb->type->kind) {
+    case SP_T_INT8: case SP_T_INT16: case SP_T_INT32: case SP_T_INT64:
+    case SP_T_UINT8: case SP_T_UINT16: case SP_T_UINT32: case SP_T_UINT64:
+    case SP_T_INT128: case SP_T_INT256: case SP_T_UINT128: case SP_T_UINT256:
+    case SP_T_FLOAT32: case SP_T_FLOAT64: case SP_T_DECIMAL: case SP_T_FIXEDSTRING:
+        return sp__conv_text(cv, cb, s, n, err);
+    case SP_T_STRING: case SP_T_JSON:
+        return push_str(cv, cb, s, n, err);
+    default:
+        return bad(cv, cb, s, n, OUT_RANGE);
+    }
+}
+
 int sp__conv_json(sp__conv *cv, sp__colbuf *cb, json_t *v, int from_text, sp_error *err)
 {
     sp_kind k = cb->type->kind;
@@ -652,6 +669,10 @@ int sp__conv_json(sp__conv *cv, sp__colbuf *cb, json_t *v, int from_text, sp_err
             return sp__conv_text(cv, cb, json_string_value(v), json_string_length(v), err);
         return conv_list(cv, cb, v, from_text, err);
     }
+    size_t bn;
+    const char *big = sp__bignum_text(v, cv->bignum, &bn);
+    if (big)
+        return conv_bignum(cv, cb, big, bn, err);
     if (json_is_string(v)) {
         if (!from_text && string_refused(k))
             return bad_json(cv, cb, v, NOT_VALID);
@@ -659,7 +680,7 @@ int sp__conv_json(sp__conv *cv, sp__colbuf *cb, json_t *v, int from_text, sp_err
     }
     if (k == SP_T_STRING || k == SP_T_FIXEDSTRING || k == SP_T_JSON) {
         sp_buf_reset(cv->scratch);
-        int rc = sp__json_compact(v, cv->scratch, err);
+        int rc = sp__json_compact_bn(v, cv->scratch, cv->bignum, err);
         if (rc)
             return rc;
         if (k == SP_T_FIXEDSTRING)

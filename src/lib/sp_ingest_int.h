@@ -100,6 +100,7 @@ typedef struct sp__conv {
     sp_buf *scratch;     /* reusable text buffer */
     const char *colname; /* for messages */
     sp_buf *msg;         /* on a data error: "column 'x': ..." */
+    int bignum;          /* the record holds bignum marker strings */
 } sp__conv;
 
 int sp__colbuf_init(sp__colbuf *cb, const sp_type *t, sp_error *err);
@@ -126,6 +127,19 @@ int sp__conv_null(sp__conv *cv, sp__colbuf *cb, sp_error *err);
 /* sp__json_compact: append the compact JSON text of v (keys in document
  * order, numbers as short as they round-trip). */
 int sp__json_compact(json_t *v, sp_buf *out, sp_error *err);
+/* ... where, with bignum, marker strings (see below) are bare numbers. */
+int sp__json_compact_bn(json_t *v, sp_buf *out, int bignum, sp_error *err);
+
+/* Integers outside int64 (jansson refuses them: json_int_t): the NDJSON
+ * reader rewrites each such number token of a record into the string
+ * "\u0000<digits>" and parses again with bignum set, so the digits reach the
+ * column exactly.  sp__json_bignum_rewrite: the record p/n with those tokens
+ * rewritten into out (reset first); 1 when it rewrote any, 0 when there was
+ * none or the record has a \u0000 of its own (marker ambiguous).
+ * sp__bignum_text: the digits of such a marker string (borrowed from v),
+ * NULL when v is not one or bignum is 0. */
+int sp__json_bignum_rewrite(const char *p, size_t n, sp_buf *out);
+const char *sp__bignum_text(json_t *v, int bignum, size_t *n);
 
 /* Test hooks (sp_ingest.c): smaller limits, and the bytes held now. */
 struct sp_ingest;

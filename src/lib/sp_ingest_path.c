@@ -292,6 +292,79 @@ static int json_str(const char *s, size_t n, sp_buf *out, sp_error *err)
 
 int sp__json_compact(json_t *v, sp_buf *out, sp_error *err)
 {
+    return sp__json_compact_bn(v, out, 0, err);
+}
+
+const char *sp__bignum_text(json_t *v, int bignum, size_t *n)
+{
+    if (!bignum || !json_is_string(v))
+        return NULL;
+    const char *s = json_string_value(v);
+    size_t len = json_string_length(v);
+    if (len < 2 || s[0] != '\0')
+        return NULL;
+    *n = len - 1;
+    return s + 1;
+}
+
+/* does the integer text [-]digits fit json_int_t (int64)? */
+static int fits_i64(const char *s, size_t n)
+{
+    int neg = n && s[0] == '-';
+    uint64_t v = 0;
+    for (size_t i = (size_t)neg; i < n; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return 0;
+        v = v * 10 + d;
+    }
+    return neg ? v <= (uint64_t)INT64_MAX + 1 : v <= (uint64_t)INT64_MAX;
+}
+
+int sp__json_bignum_rewrite(const char *p, size_t n, sp_buf *out)
+{
+    if (memmem(p, n, "\\u0000", 6))
+        return 0; /* a NUL of its own: the marker would be ambiguous */
+    sp_buf_reset(out);
+    size_t i = 0, run = 0;
+    int found = 0;
+    while (i < n) {
+        char c = p[i];
+        if (c == '"') { /* skip the string */
+            for (i++; i < n && p[i] != '"'; i++)
+                if (p[i] == '\\')
+                    i++;
+            i++;
+            continue;
+        }
+        if (c != '-' && (c < '0' || c > '9')) {
+            i++;
+            continue;
+        }
+        size_t st = i, e = i + (c == '-');
+        while (e < n && p[e] >= '0' && p[e] <= '9')
+            e++;
+        int integer = e > st + (c == '-') &&
+                      !(e < n && (p[e] == '.' || p[e] == 'e' || p[e] == 'E'));
+        while (e < n && ((p[e] >= '0' && p[e] <= '9') || p[e] == '.' || p[e] == 'e' ||
+                         p[e] == 'E' || p[e] == '+' || p[e] == '-'))
+            e++;
+        if (integer && e - st <= 80 && !fits_i64(p + st, e - st)) {
+            if (sp_buf_add(out, p + run, st - run, NULL) || sp_buf_adds(out, "\"\\u0000", NULL) ||
+                sp_buf_add(out, p + st, e - st, NULL) || sp_buf_addch(out, '"', NULL))
+                return 0;
+            run = e;
+            found = 1;
+        }
+        i = e;
+    }
+    if (!found || sp_buf_add(out, p + run, n - run, NULL))
+        return 0;
+    return 1;
+}
+
+int sp__json_compact_bn(json_t *v, sp_buf *out, int bignum, sp_error *err)
+{
     char num[40];
     int rc = 0;
     switch (json_typeof(v)) {
@@ -311,7 +384,7 @@ int sp__json_compact(json_t *v, sp_buf *out, sp_error *err)
             if (!rc)
                 rc = sp_buf_addch(out, ':', err);
             if (!rc)
-                rc = sp__json_compact(x, out, err);
+                rc = sp__json_compact_bn(x, out, bignum, err);
         }
         return rc ? rc : sp_buf_addch(out, '}', err);
     }
@@ -323,12 +396,17 @@ int sp__json_compact(json_t *v, sp_buf *out, sp_error *err)
             if (!rc && i)
                 rc = sp_buf_addch(out, ',', err);
             if (!rc)
-                rc = sp__json_compact(x, out, err);
+                rc = sp__json_compact_bn(x, out, bignum, err);
         }
         return rc ? rc : sp_buf_addch(out, ']', err);
     }
-    case JSON_STRING:
+    case JSON_STRING: {
+        size_t bn;
+        const char *b = sp__bignum_text(v, bignum, &bn);
+        if (b)
+            return sp_buf_add(out, b, bn, err);
         return json_str(json_string_value(v), json_string_length(v), out, err);
+    }
     case JSON_INTEGER:
         return sp_buf_add(out, num, fmt_i64(json_integer_value(v), num), err);
     case JSON_REAL: {

@@ -648,6 +648,31 @@ static const char *const final_next[] = {
     "USING", "HAVING", "WINDOW", "GLOBAL", "ASOF", "SEMI", "ANTI", NULL,
 };
 
+/* 1.5, 100.0: a literal with a point and no exponent, not a tuple index
+ * (t.1); ClickHouse reads it as Float64, DuckDB as DECIMAL (which keeps
+ * `1.0`'s zero and adds 0.1 + 0.2 exactly) */
+static int is_float_literal(const rw *c, size_t i)
+{
+    const char *s = c->s + c->t[i].off;
+    size_t n = c->t[i].len, dots = 0;
+    if (!n || s[0] < '0' || s[0] > '9')
+        return 0;
+    for (size_t k = 0; k < n; k++) {
+        if (s[k] == '.')
+            dots++;
+        else if (s[k] < '0' || s[k] > '9')
+            return 0;
+    }
+    size_t p = pv(c, i, 0), q = nx(c, i + 1, c->n);
+    if (dots != 1 || (p != SIZE_MAX && op_is(c, p, ".")) || (q < c->n && op_is(c, q, "::")))
+        return 0;
+    /* CAST(1.5 AS Decimal(…)), toDecimal64(1.25, 2): kept exact */
+    size_t f = p != SIZE_MAX && op_is(c, p, "(") ? pv(c, p, 0) : SIZE_MAX;
+    return !(f != SIZE_MAX && c->t[f].kind == SP_TOK_IDENT &&
+             (kw(c, f, "CAST") || kw(c, f, "TRY_CAST") ||
+              (c->t[f].len >= 9 && strncasecmp(c->s + c->t[f].off, "toDecimal", 9) == 0)));
+}
+
 void sp__sql_emit_range(rw *c, size_t a, size_t b)
 {
     if (c->rc || a >= b)
@@ -685,7 +710,13 @@ void sp__sql_emit_range(rw *c, size_t a, size_t b)
             sp__sql_fail(c, SP_EUNSUPPORTED, "{name:Type} query parameters are not supported", i);
             return;
         case SP_TOK_NUMBER:
-            put_tok(c, i);
+            if (is_float_literal(c, i)) { /* Float64 on ClickHouse, DECIMAL on DuckDB */
+                puts_(c, "CAST('");
+                put_tok(c, i);
+                puts_(c, "' AS DOUBLE)");
+            } else {
+                put_tok(c, i);
+            }
             i++;
             continue;
         case SP_TOK_OP:

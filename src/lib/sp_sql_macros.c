@@ -12,6 +12,8 @@
 
 #define M(x) "CREATE OR REPLACE MACRO " x ";\n"
 #define TS(x) "CAST(" x " AS TIMESTAMP_S)"
+#define LOWER_AZ "abcdefghijklmnopqrstuvwxyz"
+#define UPPER_AZ "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 static const char prelude[] =
     /* logical time: the engine sets sp_now before each query */
@@ -91,7 +93,9 @@ static const char prelude[] =
     M("subtractYears(t, n) AS t - to_years(CAST(n AS INTEGER))")
     M("dateDiff(u, a, b) AS date_diff(u, a, b), (u, a, b, tz) AS date_diff(u, a, b)")
     /* conversions */
-    M("toString(x) AS CAST(x AS VARCHAR)")
+    /* floats as ClickHouse's shortest text: 1.0 -> 1 */
+    M("toString(x) AS CASE WHEN typeof(x) IN ('DOUBLE', 'FLOAT') "
+      "THEN regexp_replace(CAST(x AS VARCHAR), '\\.0$', '') ELSE CAST(x AS VARCHAR) END")
     M("toInt8(x) AS CAST(x AS TINYINT)")
     M("toInt16(x) AS CAST(x AS SMALLINT)")
     M("toInt32(x) AS CAST(x AS INTEGER)")
@@ -120,9 +124,60 @@ static const char prelude[] =
     M("JSONExtractRaw(j, k) AS coalesce(CAST(json_extract(j, sp_jpath(k)) AS VARCHAR), '')")
     M("JSONHas(j, k) AS json_extract(j, sp_jpath(k)) IS NOT NULL")
     /* strings and arrays */
+    /* String functions work on bytes (ASCII case only) like ClickHouse; the
+     * UTF8 ones on characters.  length: bytes of a string, elements of an
+     * array (typeof is constant, both branches bind for both).  substring
+     * slices the bytes: a cut through a character fails decode() (an error
+     * where ClickHouse returns the broken bytes). */
+    M("length(x) AS CASE WHEN typeof(x) IN ('VARCHAR', 'JSON') THEN strlen(CAST(x AS VARCHAR)) "
+      "ELSE len(x) END")
+    M("lengthUTF8(x) AS len(x)")
+    M("char_length(x) AS len(x)")
     M("empty(x) AS length(x) = 0")
     M("notEmpty(x) AS length(x) > 0")
-    M("lengthUTF8(x) AS length(x)")
+    M("substring(s, o) AS decode(array_slice(encode(s), o, 9223372036854775807)), "
+      "(s, o, n) AS decode(array_slice(encode(s), o, o + n - 1))")
+    M("substr(s, o) AS substring(s, o), (s, o, n) AS substring(s, o, n)")
+    M("substringUTF8(s, o) AS substring_grapheme(s, o), "
+      "(s, o, n) AS substring_grapheme(s, o, n)")
+    M("upper(s) AS translate(s, '" LOWER_AZ "', '" UPPER_AZ "')")
+    M("lower(s) AS translate(s, '" UPPER_AZ "', '" LOWER_AZ "')")
+    M("upperUTF8(s) AS ucase(s)")
+    M("lowerUTF8(s) AS lcase(s)")
+    /* concat is NULL when an argument is (DuckDB's skips NULLs); 1..16 args */
+    M("sp_s(x) AS CAST(x AS VARCHAR)")
+    M("concat(a) AS sp_s(a), "
+      "(a, b) AS sp_s(a) || sp_s(b), "
+      "(a, b, c) AS sp_s(a) || sp_s(b) || sp_s(c), "
+      "(a, b, c, d) AS sp_s(a) || sp_s(b) || sp_s(c) || sp_s(d), "
+      "(a, b, c, d, e) AS sp_s(a) || sp_s(b) || sp_s(c) || sp_s(d) || sp_s(e), "
+      "(a, b, c, d, e, f) AS sp_s(a) || sp_s(b) || sp_s(c) || sp_s(d) || sp_s(e) || "
+      "sp_s(f), "
+      "(a, b, c, d, e, f, g) AS sp_s(a) || sp_s(b) || sp_s(c) || sp_s(d) || sp_s(e) || "
+      "sp_s(f) || sp_s(g), "
+      "(a, b, c, d, e, f, g, h) AS sp_s(a) || sp_s(b) || sp_s(c) || sp_s(d) || sp_s(e) || "
+      "sp_s(f) || sp_s(g) || sp_s(h), "
+      "(a, b, c, d, e, f, g, h, i) AS sp_s(a) || sp_s(b) || sp_s(c) || sp_s(d) || "
+      "sp_s(e) || sp_s(f) || sp_s(g) || sp_s(h) || sp_s(i), "
+      "(a, b, c, d, e, f, g, h, i, j) AS sp_s(a) || sp_s(b) || sp_s(c) || sp_s(d) || "
+      "sp_s(e) || sp_s(f) || sp_s(g) || sp_s(h) || sp_s(i) || sp_s(j), "
+      "(a, b, c, d, e, f, g, h, i, j, k) AS sp_s(a) || sp_s(b) || sp_s(c) || sp_s(d) || "
+      "sp_s(e) || sp_s(f) || sp_s(g) || sp_s(h) || sp_s(i) || sp_s(j) || sp_s(k), "
+      "(a, b, c, d, e, f, g, h, i, j, k, l) AS sp_s(a) || sp_s(b) || sp_s(c) || sp_s(d) || "
+      "sp_s(e) || sp_s(f) || sp_s(g) || sp_s(h) || sp_s(i) || sp_s(j) || sp_s(k) || "
+      "sp_s(l), "
+      "(a, b, c, d, e, f, g, h, i, j, k, l, m) AS sp_s(a) || sp_s(b) || sp_s(c) || "
+      "sp_s(d) || sp_s(e) || sp_s(f) || sp_s(g) || sp_s(h) || sp_s(i) || sp_s(j) || "
+      "sp_s(k) || sp_s(l) || sp_s(m), "
+      "(a, b, c, d, e, f, g, h, i, j, k, l, m, n) AS sp_s(a) || sp_s(b) || sp_s(c) || "
+      "sp_s(d) || sp_s(e) || sp_s(f) || sp_s(g) || sp_s(h) || sp_s(i) || sp_s(j) || "
+      "sp_s(k) || sp_s(l) || sp_s(m) || sp_s(n), "
+      "(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o) AS sp_s(a) || sp_s(b) || sp_s(c) || "
+      "sp_s(d) || sp_s(e) || sp_s(f) || sp_s(g) || sp_s(h) || sp_s(i) || sp_s(j) || "
+      "sp_s(k) || sp_s(l) || sp_s(m) || sp_s(n) || sp_s(o), "
+      "(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p) AS sp_s(a) || sp_s(b) || "
+      "sp_s(c) || sp_s(d) || sp_s(e) || sp_s(f) || sp_s(g) || sp_s(h) || sp_s(i) || "
+      "sp_s(j) || sp_s(k) || sp_s(l) || sp_s(m) || sp_s(n) || sp_s(o) || sp_s(p)")
     M("replaceAll(s, a, b) AS replace(s, a, b)")
     M("replaceRegexpAll(s, a, b) AS regexp_replace(s, a, b, 'g')")
     M("splitByChar(sep, s) AS string_split(s, sep)")

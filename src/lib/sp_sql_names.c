@@ -9,7 +9,9 @@
  * precedence parser over the tokens, after ClickHouse's
  * ExpressionListParsers; an item it cannot reproduce keeps its
  * whitespace-normalised text as its name (docs/sql-dialect.md lists the
- * exact forms).  This file finds the list and formats literals. */
+ * exact forms).  This file finds the list and formats literals.  An item
+ * whose top is a predicate (its name is `equals(…)`, `and(…)`, `in(…)`…)
+ * is wrapped in CAST((…) AS UTINYINT): ClickHouse returns UInt8 there. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -286,6 +288,35 @@ static int quoted_ok(const sp_buf *name, sp_buf *q)
     return ok;
 }
 
+/* ClickHouse's functions returning UInt8 where DuckDB's give BOOLEAN */
+static const char *const u8_fns[] = {
+    "equals", "notEquals", "less", "greater", "lessOrEquals", "greaterOrEquals", "and", "or",
+    "not", "xor", "empty", "notEmpty", "like", "notLike", "ilike", "notILike", "in", "notIn",
+    "isNull", "isNotNull", "has", "hasAny", "hasAll", "startsWith", "endsWith", "match",
+    "JSONHas", "JSONExtractBool", NULL
+};
+
+/* Is the expression [f, e) a call of one of u8_fns at its top (its
+ * ClickHouse name is `fn(…)`; every operator prints as a call, so a name
+ * that starts with `fn(` and ends with `)` is that call)? */
+static int is_u8_pred(const rw *c, size_t f, size_t e)
+{
+    if (f >= e)
+        return 0;
+    sp_buf o = SP_BUF_INIT(NAME_MAX_LEN);
+    np p = { c, f, e, 0, 0 };
+    int lit = 0, yes = 0;
+    sp__name_expr(&p, &o, &lit);
+    if (!p.bad && nx(c, p.i, e) >= e && o.len > 2 && o.data[o.len - 1] == ')') {
+        for (size_t k = 0; u8_fns[k] && !yes; k++) {
+            size_t n = strlen(u8_fns[k]);
+            yes = o.len > n && memcmp(o.data, u8_fns[k], n) == 0 && o.data[n] == '(';
+        }
+    }
+    sp_buf_release(&o);
+    return yes;
+}
+
 int sp__sql_add_names(const rw *c, size_t end, sp_buf *out)
 {
     const sp_tok *with[MAX_SUBST];
@@ -323,8 +354,32 @@ int sp__sql_add_names(const rw *c, size_t end, sp_buf *out)
             continue;
         sp_buf_reset(&name);
         sp_buf_reset(&q);
-        if (item_name(c, ia, k, with, nwith, &name) && quoted_ok(&name, &q)) {
-            size_t last = pv(c, k, ia);
+        /* a predicate at the top of an item is UInt8 on ClickHouse: cast
+         * it (DuckDB's BOOLEAN prints `true`), keeping its name or alias */
+        size_t f = nx(c, ia, k), last = pv(c, k, ia);
+        if (f < k && last != SIZE_MAX) {
+            size_t e = k; /* the expression is [f, e) */
+            if (has_alias(c, f, last)) {
+                e = last;
+                size_t as = pv(c, last, f);
+                if (as != SIZE_MAX && kw(c, as, "AS"))
+                    e = as;
+            }
+            size_t el = pv(c, e, f);
+            if (el != SIZE_MAX && is_u8_pred(c, f, e)) {
+                size_t at = c->t[el].off + c->t[el].len;
+                rc = sp_buf_add(out, c->s + copied, c->t[f].off - copied, NULL);
+                if (!rc)
+                    rc = sp_buf_adds(out, "CAST((", NULL);
+                if (!rc)
+                    rc = sp_buf_add(out, c->s + c->t[f].off, at - c->t[f].off, NULL);
+                if (!rc)
+                    rc = sp_buf_adds(out, ") AS UTINYINT)", NULL);
+                copied = at;
+                added = 1;
+            }
+        }
+        if (!rc && item_name(c, ia, k, with, nwith, &name) && quoted_ok(&name, &q)) {
             size_t at = c->t[last].off + c->t[last].len;
             rc = sp_buf_add(out, c->s + copied, at - copied, NULL);
             if (!rc)

@@ -74,7 +74,7 @@ TEST(rewrite_literals_and_identifiers)
     CHECK_RW("SELECT '' -- c\n",
              "SELECT '' AS \"''\"  \n");
     CHECK_RW("SELECT 1 = 1;",
-             "SELECT 1 = 1 AS \"equals(1, 1)\"");
+             "SELECT CAST((1 = 1) AS UTINYINT) AS \"equals(1, 1)\"");
 }
 
 TEST(rewrite_functions)
@@ -84,13 +84,14 @@ TEST(rewrite_functions)
     CHECK_RW("SELECT any(x), anyLast(y) FROM t",
              "SELECT any_value(x) AS \"any(x)\", anyLast(y) AS \"anyLast(y)\" FROM t");
     CHECK_RW("SELECT quantile(0.9)(x)",
-             "SELECT quantile_cont(x, 0.9) AS \"quantile(0.9)(x)\"");
+             "SELECT quantile_cont(x, CAST('0.9' AS DOUBLE)) AS \"quantile(0.9)(x)\"");
     CHECK_RW("SELECT quantiles(0.5, 0.9)(x)",
-             "SELECT quantile_cont(x, [0.5, 0.9]) AS \"quantiles(0.5, 0.9)(x)\"");
+             "SELECT quantile_cont(x, [CAST('0.5' AS DOUBLE), CAST('0.9' AS DOUBLE)]) AS "
+             "\"quantiles(0.5, 0.9)(x)\"");
     CHECK_RW("SELECT quantileExact(0.5)(x)",
-             "SELECT quantile_disc(x, 0.5) AS \"quantileExact(0.5)(x)\"");
+             "SELECT quantile_disc(x, CAST('0.5' AS DOUBLE)) AS \"quantileExact(0.5)(x)\"");
     CHECK_RW("SELECT quantileTiming(0.5)(x)",
-             "SELECT quantile_cont(x, 0.5) AS \"quantileTiming(0.5)(x)\"");
+             "SELECT quantile_cont(x, CAST('0.5' AS DOUBLE)) AS \"quantileTiming(0.5)(x)\"");
     CHECK_RW("SELECT topK(3)(x)",
              "SELECT approx_top_k(x, 3) AS \"topK(3)(x)\"");
     CHECK_RW("SELECT multiIf(a, 1, b, 2, 3)",
@@ -121,7 +122,8 @@ TEST(rewrite_functions)
              "SELECT strftime(CAST(t AS TIMESTAMP), '%Y-%m-%d %H:%M:%S') AS "
              "\"formatDateTime(t, '%Y-%m-%d %H:%i:%S')\"");
     CHECK_RW("SELECT isNull(a), isNotNull(b)",
-             "SELECT ((a) IS NULL) AS \"isNull(a)\", ((b) IS NOT NULL) AS \"isNotNull(b)\"");
+             "SELECT CAST((((a) IS NULL)) AS UTINYINT) AS \"isNull(a)\", CAST((((b) IS NOT "
+             "NULL)) AS UTINYINT) AS \"isNotNull(b)\"");
     CHECK_RW("SELECT t.count FROM t WHERE x = ANY (SELECT 1)",
              "SELECT t.count FROM t WHERE x = ANY (SELECT 1)");
 }
@@ -173,9 +175,9 @@ TEST(names_kept_and_bare)
     CHECK_RW("SELECT a + 1 AS x, b - 1 y, count() c, sum(a) `s`, (a) FROM t",
              "SELECT a + 1 AS x, b - 1 y, count(*) c, sum(a) \"s\", (a) AS \"a\" FROM t");
     CHECK_RW("SELECT x IS NULL, INTERVAL 2 hour, CASE WHEN 1 THEN 2 END, NULL, true FROM t",
-             "SELECT x IS NULL AS \"isNull(x)\", INTERVAL 2 hour AS \"toIntervalHour(2)\", "
-             "CASE WHEN 1 THEN 2 END AS \"multiIf(1, 2, NULL)\", NULL AS \"NULL\", "
-             "true AS \"true\" FROM t");
+             "SELECT CAST((x IS NULL) AS UTINYINT) AS \"isNull(x)\", INTERVAL 2 hour AS "
+             "\"toIntervalHour(2)\", CASE WHEN 1 THEN 2 END AS \"multiIf(1, 2, NULL)\", "
+             "NULL AS \"NULL\", true AS \"true\" FROM t");
 }
 
 TEST(names_functions_and_operators)
@@ -189,15 +191,18 @@ TEST(names_functions_and_operators)
              "\"modulo(divide(plus(a, 1), 2), 3)\", -a AS \"negate(a)\", - (a) AS "
              "\"negate(a)\", 1 + 2 + 3 AS \"plus(plus(1, 2), 3)\" FROM t");
     CHECK_RW("SELECT a = 1 AND b < 2 OR c != 'x', NOT a, a AND b AND c, a <> 1, a == 1 FROM t",
-             "SELECT a = 1 AND b < 2 OR c != 'x' AS \"or(and(equals(a, 1), less(b, 2)), "
-             "notEquals(c, 'x'))\", NOT a AS \"not(a)\", a AND b AND c AS \"and(a, b, c)\", "
-             "a <> 1 AS \"notEquals(a, 1)\", a == 1 AS \"equals(a, 1)\" FROM t");
+             "SELECT CAST((a = 1 AND b < 2 OR c != 'x') AS UTINYINT) AS \"or(and(equals(a, "
+             "1), less(b, 2)), notEquals(c, 'x'))\", CAST((NOT a) AS UTINYINT) AS "
+             "\"not(a)\", CAST((a AND b AND c) AS UTINYINT) AS \"and(a, b, c)\", CAST((a <> "
+             "1) AS UTINYINT) AS \"notEquals(a, 1)\", CAST((a == 1) AS UTINYINT) AS "
+             "\"equals(a, 1)\" FROM t");
     CHECK_RW("SELECT s || 'x' || s, a IN (1, 2), a NOT IN (1), (a, 1), [1, 2], [a, 1], [], s "
              "LIKE 'x', s NOT ILIKE 'y' FROM t",
-             "SELECT s || 'x' || s AS \"concat(s, 'x', s)\", a IN (1, 2) AS \"in(a, (1, "
-             "2))\", a NOT IN (1) AS \"notIn(a, 1)\", (a, 1) AS \"tuple(a, 1)\", [1, 2] AS "
-             "\"[1, 2]\", [a, 1] AS \"array(a, 1)\", [] AS \"[]\", s LIKE 'x' AS \"like(s, "
-             "'x')\", s NOT ILIKE 'y' AS \"notILike(s, 'y')\" FROM t");
+             "SELECT s || 'x' || s AS \"concat(s, 'x', s)\", CAST((a IN (1, 2)) AS "
+             "UTINYINT) AS \"in(a, (1, 2))\", CAST((a NOT IN (1)) AS UTINYINT) AS "
+             "\"notIn(a, 1)\", (a, 1) AS \"tuple(a, 1)\", [1, 2] AS \"[1, 2]\", [a, 1] AS "
+             "\"array(a, 1)\", [] AS \"[]\", CAST((s LIKE 'x') AS UTINYINT) AS \"like(s, "
+             "'x')\", CAST((s NOT ILIKE 'y') AS UTINYINT) AS \"notILike(s, 'y')\" FROM t");
     CHECK_RW("SELECT CAST(a AS Nullable(Int32)), CAST(a, 'String'), a::DateTime, CAST(t AS "
              "DateTime('UTC')) FROM t",
              "SELECT CAST(a AS INTEGER) AS \"CAST(a, 'Nullable(Int32)')\", CAST(a, 'String') "
@@ -213,22 +218,25 @@ TEST(names_functions_and_operators)
              "\"plus(t, toIntervalMinute(5))\" FROM t");
     CHECK_RW("SELECT a IS NULL, a IS NOT NULL, a BETWEEN 1 AND 2, arr[1], arrayMap(x -> x * "
              "2, arr) FROM t",
-             "SELECT a IS NULL AS \"isNull(a)\", a IS NOT NULL AS \"isNotNull(a)\", a "
-             "BETWEEN 1 AND 2 AS \"and(greaterOrEquals(a, 1), lessOrEquals(a, 2))\", arr[1] "
-             "AS \"arrayElement(arr, 1)\", list_transform( arr, x -> x * 2) AS "
+             "SELECT CAST((a IS NULL) AS UTINYINT) AS \"isNull(a)\", CAST((a IS NOT NULL) "
+             "AS UTINYINT) AS \"isNotNull(a)\", CAST((a BETWEEN 1 AND 2) AS UTINYINT) AS "
+             "\"and(greaterOrEquals(a, 1), lessOrEquals(a, 2))\", arr[1] AS "
+             "\"arrayElement(arr, 1)\", list_transform( arr, x -> x * 2) AS "
              "\"arrayMap(lambda(tuple(x), multiply(x, 2)), arr)\" FROM t");
     CHECK_RW("SELECT quantile(0.9)(x), quantiles(0.5, 0.9)(x), topK(3)(s) FROM t",
-             "SELECT quantile_cont(x, 0.9) AS \"quantile(0.9)(x)\", quantile_cont(x, [0.5, "
-             "0.9]) AS \"quantiles(0.5, 0.9)(x)\", approx_top_k(s, 3) AS \"topK(3)(s)\" FROM t");
+             "SELECT quantile_cont(x, CAST('0.9' AS DOUBLE)) AS \"quantile(0.9)(x)\", "
+             "quantile_cont(x, [CAST('0.5' AS DOUBLE), CAST('0.9' AS DOUBLE)]) AS "
+             "\"quantiles(0.5, 0.9)(x)\", approx_top_k(s, 3) AS \"topK(3)(s)\" FROM t");
 }
 
 TEST(names_literals)
 {
     CHECK_RW("SELECT 1e3, 2.0, -1.5, 0x1F, 1e21, 1e-7, 0.000001, 18446744073709551616, -0, "
              "007 FROM t",
-             "SELECT 1e3 AS \"1000.\", 2.0 AS \"2.\", -1.5 AS \"-1.5\", 0x1F AS \"31\", 1e21 "
-             "AS \"1e21\", 1e-7 AS \"1e-7\", 0.000001 AS \"0.000001\", 18446744073709551616 "
-             "AS \"18446744073709552000.\", -0 AS \"0\", 007 AS \"7\" FROM t");
+             "SELECT 1e3 AS \"1000.\", CAST('2.0' AS DOUBLE) AS \"2.\", -CAST('1.5' AS "
+             "DOUBLE) AS \"-1.5\", 0x1F AS \"31\", 1e21 AS \"1e21\", 1e-7 AS \"1e-7\", "
+             "CAST('0.000001' AS DOUBLE) AS \"0.000001\", 18446744073709551616 AS "
+             "\"18446744073709552000.\", -0 AS \"0\", 007 AS \"7\" FROM t");
     CHECK_RW("SELECT 'it''s', 'x\"y', 'a\\\\b', 'a\\nb' FROM t",
              "SELECT 'it''s' AS \"'it\\'s'\", 'x\"y' AS \"'x\"\"y'\", 'a\\b' AS "
              "\"'a\\\\b'\", ('a' || chr(10) || 'b') AS \"'a\\nb'\" FROM t");

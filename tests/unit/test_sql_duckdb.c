@@ -220,7 +220,7 @@ TEST(time_functions_values)
             " toHour(now()), toMinute(now()), toSecond(now()), toUnixTimestamp(now()),"
             " fromUnixTimestamp(1714645800), dateDiff('hour', toDateTime('2024-05-02 08:59:00'), now()),"
             " addDays(toDate('2024-05-02'), 3) = toDate('2024-05-05')",
-            0, "2024|5|2|4|10|30|0|1714645800|2024-05-02 10:30:00|2|true\n");
+            0, "2024|5|2|4|10|30|0|1714645800|2024-05-02 10:30:00|2|1\n");
     CHECK_Q("SELECT formatDateTime(toDateTime('2024-05-02 03:04:05'), '%Y-%m-%d %H:%i:%S'),"
             " formatDateTime(toDateTime('2024-05-02 03:04:05'), '%F %T'),"
             " formatDateTime(toDateTime('2024-05-02 03:04:05'), '%M %j %y')",
@@ -244,7 +244,7 @@ TEST(aggregates)
             " minIf(amount, event_type = 'purchase'), maxIf(amount, event_type = 'click'),"
             " argMax(user_id, amount), argMin(user_id, timestamp), any(event_type) IS NOT NULL,"
             " anyLast(event_type) IS NOT NULL, count(DISTINCT session_id) FROM events",
-            0, "9|5|5|3|12.0|5.333333333333333|999.0|2000.0|u3|u9|true|true|7\n");
+            0, "9|5|5|3|12.0|5.333333333333333|999.0|2000.0|u3|u9|1|1|7\n");
     CHECK_Q("SELECT quantile(0.5)(duration), quantiles(0.5, 0.9)(duration), median(duration),"
             " quantileExact(0.5)(amount) FROM events",
             0, "2.0|[2.0, 6.4]|2.0|10.0\n");
@@ -315,18 +315,60 @@ TEST(strings_json_arrays)
 {
     CHECK_Q("SELECT 'it\\'s', 'a\\\\b', length('x\\ny'), 'tab\\there' LIKE 'tab%here', `event_type`"
             " FROM events FINAL WHERE user_id = 'u9' SETTINGS max_threads = 1 FORMAT JSON",
-            0, "it's|a\\b|3|true|click\n");
+            0, "it's|a\\b|3|1|click\n");
     CHECK_Q("SELECT JSONExtractString(metadata, 'k'), JSONExtractInt(metadata, 'n'),"
             " JSONExtractFloat(metadata, 'f'), JSONExtractBool(metadata, 'b'),"
             " JSONHas(metadata, 'k'), JSONHas(metadata, 'zz'), JSONExtractString(metadata, 'zz')"
             " FROM events WHERE session_id = 's1' AND payload = 'p1'",
-            0, "v1|5|1.5|true|true|false|\n");
+            0, "v1|5|1.5|1|1|0|\n");
     CHECK_Q("SELECT arrayMap(x -> x * 2, [1, 2, 3]), arrayFilter(x -> x > 1, [1, 2, 3]),"
             " has([1, 2], 2), indexOf([5, 6], 6), splitByChar(',', 'a,b'), replaceAll('aXa', 'X', 'y'),"
             " empty(''), notEmpty('a'), intDiv(7, 2), modulo(7, 2), toString(12), toInt32('42'),"
             " CAST('7' AS UInt8), toDecimal32('1.25', 2), isNull(NULL), ifNull(NULL, 3)",
-            0, "[2, 4, 6]|[2, 3]|true|2|[a, b]|aya|true|true|3|1|12|42|7|1.25|true|3\n");
+            0, "[2, 4, 6]|[2, 3]|1|2|[a, b]|aya|1|1|3|1|12|42|7|1.25|1|3\n");
     CHECK_Q("SELECT arrayJoin([1, 2]) AS x ORDER BY x", 0, "1\n2\n");
+}
+
+/* predicates at the top of the outer select list are UInt8 (ClickHouse);
+ * inside expressions, subqueries and for Bool values they stay BOOLEAN */
+TEST(predicates_are_uint8)
+{
+    CHECK_Q("SELECT 1 = 1 AS a, empty('') AS b, 2 > 3, notEmpty('x') c, 1 IN (1, 2),"
+            " NULL IS NULL, toTypeName(1 = 1), true AS t, CAST(1 AS Bool) AS u,"
+            " if(1 = 1, 'y', 'n'), x FROM (SELECT 1 = 1 AS x)",
+            0, "1|1|0|1|1|1|BOOLEAN|true|true|y|true\n");
+    CHECK_Q("SELECT count() FROM events WHERE amount > 1000 AND notEmpty(user_id)", 0, "3\n");
+}
+
+/* a literal with a point is Float64, as on ClickHouse; exact inside a cast
+ * to Decimal */
+TEST(float_literals)
+{
+    CHECK_Q("SELECT toString(1.0), 0.1 + 0.2, 2.50, 1.5 * 2, toTypeName(1.5),"
+            " CAST(1.25 AS Decimal(9, 2)), toDecimal64(0.1, 3), 1.5::Decimal(9, 1), 1e3, 007",
+            0, "1|0.30000000000000004|2.5|3.0|DOUBLE|1.25|0.100|1.5|1000.0|7\n");
+}
+
+/* String functions on bytes, like ClickHouse (checked against a real
+ * ClickHouse by tests/e2e/engine_parity.sh) */
+TEST(strings_bytes_like_clickhouse)
+{
+    CHECK_Q("SELECT length('\xc3\xbcn\xc3\xaf'), lengthUTF8('\xc3\xbcn\xc3\xaf'),"
+            " char_length('\xc3\xbc'), length([1, 2, 3]), length(''), empty(''), notEmpty('\xc3\xbc')",
+            0, "5|3|1|3|0|1|1\n");
+    CHECK_Q("SELECT substring('h\xc3\xa9llo', 2, 2), substring('hello', 2), substr('hello', -3, 2),"
+            " substringUTF8('h\xc3\xa9llo', 2, 2)",
+            0, "\xc3\xa9|ello|ll|\xc3\xa9l\n");
+    CHECK_Q("SELECT upper('ab\xc3\xbc'), lower('AB\xc3\x9c'), upperUTF8('\xc3\xbc'), lowerUTF8('\xc3\x9c')",
+            0, "AB\xc3\xbc|ab\xc3\x9c|\xc3\x9c|\xc3\xbc\n");
+    CHECK_Q("SELECT concat('a', NULL) IS NULL, concat('a', 'b', 1), concat('x'),"
+            " concat('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'),"
+            " concat('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p'),"
+            " length(CAST('{\"a\":\"\xc3\xbc\"}' AS JSON))",
+            0, "1|ab1|x|abcdefgh|abcdefghijklmnop|10\n");
+    CHECK_Q("SELECT toString(toFloat64(1)), toString(toFloat64(1.5)), toString(toFloat32(2)),"
+            " toString(12), toString('a')",
+            0, "1|1.5|2|12|a\n");
 }
 
 /* a template rendered with parameters, composed, rewritten and run */
@@ -402,6 +444,9 @@ int main(void)
     RUN(limit_by);
     RUN(ternary_with_multiif);
     RUN(strings_json_arrays);
+    RUN(strings_bytes_like_clickhouse);
+    RUN(predicates_are_uint8);
+    RUN(float_literals);
     RUN(templates_end_to_end);
     duckdb_disconnect(&con);
     duckdb_close(&db);
