@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sp_ascii.h"
 #include "sp_batch.h"
 #include "sp_buf.h"
 #include "sp_error.h"
@@ -488,12 +489,6 @@ static int q_batch(void *ud, const sp_batch *b, sp_error *err)
     return 0;
 }
 
-static int hexval(char ch)
-{
-    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-           : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
-}
-
 /* the `q` field of an application/x-www-form-urlencoded body, decoded (heap) */
 static char *form_field(const char *body, const char *name)
 {
@@ -509,9 +504,9 @@ static char *form_field(const char *body, const char *name)
             for (size_t i = nl + 1; i < len; i++) {
                 if (p[i] == '+') {
                     out[k++] = ' ';
-                } else if (p[i] == '%' && i + 2 < len && hexval(p[i + 1]) >= 0 &&
-                           hexval(p[i + 2]) >= 0) {
-                    out[k++] = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
+                } else if (p[i] == '%' && i + 2 < len && sp_hexval(p[i + 1]) >= 0 &&
+                           sp_hexval(p[i + 2]) >= 0) {
+                    out[k++] = (char)(sp_hexval(p[i + 1]) * 16 + sp_hexval(p[i + 2]));
                     i += 2;
                 } else {
                     out[k++] = p[i];

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sp_ascii.h"
 #include "sp_ch_tsv.h"
 #include "sp_error.h"
 #include "sp_format.h"
@@ -62,17 +63,6 @@ struct sp_ch_tsv {
 
 /* ------------------------------------------------------------ escapes */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* decode one backslash escape at p[0] == '\\'; returns bytes consumed */
 static size_t unesc1(const char *p, const char *end, char *out)
 {
@@ -91,8 +81,8 @@ static size_t unesc1(const char *p, const char *end, char *out)
     case 'v': *out = '\v'; return 2;
     case '0': *out = '\0'; return 2;
     case 'x':
-        if (p + 3 < end + 0 && hexval(p[2]) >= 0 && hexval(p[3]) >= 0) {
-            *out = (char)(hexval(p[2]) * 16 + hexval(p[3]));
+        if (p + 3 < end + 0 && sp_hexval(p[2]) >= 0 && sp_hexval(p[3]) >= 0) {
+            *out = (char)(sp_hexval(p[2]) * 16 + sp_hexval(p[3]));
             return 4;
         }
         *out = 'x';

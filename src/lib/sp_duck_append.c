@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sp_ascii.h"
 #include "sp_duck_conv.h"
 #include "sp_error.h"
 #include "sp_sql.h"
@@ -152,17 +153,6 @@ int sp__duck_parse_decimal(const char *p, size_t n, int scale, __int128 *out)
     return 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int sp__duck_parse_uuid(const char *p, size_t n, unsigned __int128 *out)
 {
     unsigned __int128 v = 0;
@@ -173,7 +163,7 @@ int sp__duck_parse_uuid(const char *p, size_t n, unsigned __int128 *out)
     for (; i < n; i++) {
         if (p[i] == '-')
             continue;
-        int h = hexval(p[i]);
+        int h = sp_hexval(p[i]);
         if (h < 0 || nd == 32)
             return -1;
         v = (v << 4) | (unsigned)h;

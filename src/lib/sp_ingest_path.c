@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sp_ascii.h"
 #include "sp_error.h"
 #include "sp_dtoa.h"
 #include "sp_ingest_int.h"
@@ -437,17 +438,6 @@ static void lit_ws(lit *l)
         l->s++;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static void put_utf8(sp_buf *b, unsigned cp)
 {
     char u[4];
@@ -492,8 +482,8 @@ static json_t *lit_quoted(lit *l)
             case 'f': c = '\f'; break;
             case '0': c = '\0'; break;
             case 'x':
-                if (l->end - l->s >= 2 && hexval(l->s[0]) >= 0 && hexval(l->s[1]) >= 0) {
-                    c = (char)(hexval(l->s[0]) * 16 + hexval(l->s[1]));
+                if (l->end - l->s >= 2 && sp_hexval(l->s[0]) >= 0 && sp_hexval(l->s[1]) >= 0) {
+                    c = (char)(sp_hexval(l->s[0]) * 16 + sp_hexval(l->s[1]));
                     l->s += 2;
                 }
                 break;
@@ -502,7 +492,7 @@ static json_t *lit_quoted(lit *l)
                     unsigned cp = 0;
                     int ok = 1;
                     for (int i = 0; i < 4; i++) {
-                        int h = hexval(l->s[i]);
+                        int h = sp_hexval(l->s[i]);
                         ok &= h >= 0;
                         cp = cp * 16 + (unsigned)(h < 0 ? 0 : h);
                     }

@@ -1,4 +1,5 @@
 /* sp_sql_lex: tokenizer for ClickHouse-dialect SQL (see sp_sql_lex.h). */
+#include "sp_ascii.h"
 #include "sp_sql_lex.h"
 
 #include <ctype.h>
@@ -157,17 +158,6 @@ int sp_sql_lex(const char *s, size_t n, sp_tok **out, size_t *ntok, sp_error *er
     return 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int sp_sql_unescape_string(const char *src, const sp_tok *tok, sp_buf *out, sp_error *err)
 {
     const char *p = src + tok->off + 1, *e = src + tok->off + tok->len - 1;
@@ -190,8 +180,8 @@ int sp_sql_unescape_string(const char *src, const sp_tok *tok, sp_buf *out, sp_e
             case 'e': c = 27; break;
             case '0': c = '\0'; break;
             case 'x':
-                if (e - p >= 2 && hexval(p[0]) >= 0 && hexval(p[1]) >= 0) {
-                    c = (char)(hexval(p[0]) * 16 + hexval(p[1]));
+                if (e - p >= 2 && sp_hexval(p[0]) >= 0 && sp_hexval(p[1]) >= 0) {
+                    c = (char)(sp_hexval(p[0]) * 16 + sp_hexval(p[1]));
                     p += 2;
                 } else {
                     c = 'x';
