@@ -481,6 +481,7 @@ static int ob_open(sp_sink **out, const sp_sink_ctx *ctx, const sp_schema *schem
     s->meta.pipe = cfg->pipe ? cfg->pipe->name : NULL;
     s->meta.content_type = !strcmp(fmt->name, "csv") ? "text/csv" : "application/x-ndjson";
     s->meta.content_encoding = s->codec == &sp_codec_gzip ? "gzip" : NULL;
+    s->meta.cancel = ctx->cancel;
     if (s->codec == &sp_codec_snappy)
         s->meta.content_type = "application/x-snappy-framed";
     sp_buf_init(&s->header, MEM_MAX);
@@ -649,9 +650,15 @@ static int ob_finish(sp_sink *k, sp_run_result *res, sp_error *err)
         if (!rc && s->ctx.dry_run)
             rc = added(s, p, p->text.len, err);
     }
-    for (size_t i = 0; i < s->nparts && !rc; i++)
-        rc = s->ctx.dry_run ? dry_object(s, s->parts[i], res, err)
-                            : commit(s, s->parts[i], res, err);
+    for (size_t i = 0; i < s->nparts && !rc; i++) {
+        /* a cancel is honoured up to each object's commit: what was
+         * committed before it stays listed in res */
+        if (s->ctx.cancel && *s->ctx.cancel)
+            rc = sp_error_set(err, SP_ECANCELLED, 0, "cancelled");
+        else
+            rc = s->ctx.dry_run ? dry_object(s, s->parts[i], res, err)
+                                : commit(s, s->parts[i], res, err);
+    }
     if (!rc && s->ctx.dry_run) {
         free(res->preview);
         res->preview = sp_buf_detach(&s->preview);

@@ -23,6 +23,10 @@ typedef struct sp_obj_meta {
     const char *pipe;
     const char *content_type;     /* "text/csv", "application/x-ndjson" */
     const char *content_encoding; /* "gzip" or NULL */
+    /* cancel: the run's cancel flag (borrowed, may be NULL): once raised, a
+     * store stops the writer's uploads and commit fails with SP_ECANCELLED
+     * up to the moment the object is being made visible */
+    volatile int *cancel;
 } sp_obj_meta;
 
 typedef struct sp_store_vt {

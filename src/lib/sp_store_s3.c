@@ -46,6 +46,7 @@ struct sp_objw {
     s3_store *st;
     char *key;
     char *job_id, *pipe, *ctype, *cenc;
+    volatile int *cancel; /* the run's (borrowed, may be NULL) */
     char *buf; /* the part being filled (owned) */
     size_t len, cap;
     uint64_t size;
@@ -145,7 +146,8 @@ static void *worker(void *arg)
             snprintf(pn, sizeof pn, "%u", j->part);
             sp_sigv4_kv q[] = { { "partNumber", pn }, { "uploadId", w->upload_id } };
             sp_s3_req r = { .method = "PUT", .key = w->key, .query = q, .nquery = 2,
-                            .body = j->data, .len = j->len, .content_md5 = 1 };
+                            .body = j->data, .len = j->len, .content_md5 = 1,
+                            .cancel = w->cancel };
             rc = h ? sp_s3_do(st->s3, h, &r, &e)
                    : sp_error_set(&e, SP_ENOMEM, 0, "out of memory (s3 connection)");
             if (!rc && !r.etag[0])
@@ -310,6 +312,7 @@ static int s3_begin(sp_store *s, const char *key, const sp_obj_meta *meta, sp_ob
         w->pipe = sdup(meta->pipe);
         w->ctype = sdup(meta->content_type);
         w->cenc = sdup(meta->content_encoding);
+        w->cancel = meta->cancel;
     }
     if (!w->key || (meta && ((meta->job_id && !w->job_id) || (meta->pipe && !w->pipe) ||
                              (meta->content_type && !w->ctype) ||
@@ -330,7 +333,7 @@ static int start_multipart(sp_objw *w, sp_error *err)
     sp_sigv4_kv h[8];
     size_t nh = meta_headers(w, h);
     sp_s3_req r = { .method = "POST", .key = w->key, .query = q, .nquery = 1,
-                    .headers = h, .nheaders = nh, .resp = &resp };
+                    .headers = h, .nheaders = nh, .resp = &resp, .cancel = w->cancel };
     int rc = call(st, &r, err);
     char id[2048];
     if (!rc && !sp_s3_xml_text(resp.data, resp.len, "UploadId", id, sizeof id))
@@ -495,6 +498,15 @@ static int landed(const sp_objw *w, const char *key)
     return call(w->st, &r, &e) == 0 && !strcmp(r.etag, want);
 }
 
+/* check_cancel: SP_ECANCELLED once the run's cancel flag is raised */
+static int check_cancel(const sp_objw *w, sp_error *err)
+{
+    if (w->cancel && *w->cancel)
+        return sp_error_set(err, SP_ECANCELLED, 0, "cancelled before '%s' was committed",
+                            w->key);
+    return 0;
+}
+
 static int s3_commit_as(sp_objw *w, const char *key, int overwrite, uint64_t *size,
                         sp_error *err)
 {
@@ -517,6 +529,8 @@ static int s3_commit_as(sp_objw *w, const char *key, int overwrite, uint64_t *si
                             "object '%s' appeared while it was being uploaded (create_new "
                             "never overwrites); run again", w->key);
     }
+    if ((rc = check_cancel(w, err)))
+        return rc;
     /* the last part first: an exists check cannot save it from being sent,
      * and ship() reports earlier part failures */
     if (w->multipart && w->len && (rc = ship(w, err)))
@@ -538,6 +552,11 @@ static int s3_commit_as(sp_objw *w, const char *key, int overwrite, uint64_t *si
         if (ex)
             return sp_error_set(err, SP_EEXIST, 0, "object '%s' already exists", key);
     }
+    /* the last moment a cancel is honoured: the request below makes the
+     * object visible, and is not interrupted (it may take effect even if
+     * its answer is lost, and then the object is delivered) */
+    if ((rc = check_cancel(w, err)))
+        return rc;
     sp_sigv4_kv h[8];
     size_t nh;
     char code[64] = "";
