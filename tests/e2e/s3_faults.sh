@@ -244,6 +244,33 @@ expect_contains "cancel_commit: it says so" "$(cat "$E2E_TMP/cancel_commit.json"
 expect_eq "cancel_commit: no object" "$(objects cancel_commit)" 0
 expect_eq "cancel_commit: the multipart upload was aborted" "$(s3_open_uploads faults)" 0
 
+# ------------------------------------ many small objects commit side by side
+# 24 single-PUT objects (round-robin {24}); the first one's PUT is held 6 s
+# by the proxy: the others are committed meanwhile on the other upload
+# threads (one after the other they would all wait behind it), and the run
+# lists exactly the 24 objects
+printf 'NODE q\nSQL >\n    SELECT * FROM events ORDER BY timestamp, user_id, session_id, event_type, payload, amount, duration LIMIT 2400\n\nTYPE sink\nEXPORT_CONNECTION_NAME faulty\nEXPORT_BUCKET_URI s3://faults/many/\nEXPORT_FILE_TEMPLATE part_{24}\nEXPORT_FORMAT csv\nEXPORT_SCHEDULE @on-demand\n' \
+  >"$P/pipes/many.pipe"
+s3_fault_clear && rule many PUT 'part_0[.]csv' action=stall secs=6 || not_ok "many: add the rule"
+puts=$(s3_log_count PutObject 200)
+run many SINKPIPE_S3_STALL_MS=60000 &
+runpid=$!
+deadline=$(( $(date +%s) + 60 ))
+# a condition with a deadline: the first PUT held, 12 others answered
+while { [ "$(s3_fault_seen many)" = 0 ] || [ "$(s3_log_count PutObject 200)" -lt $((puts + 12)) ]; } &&
+      kill -0 "$runpid" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do
+  sleep 0.1
+done
+n=$(( $(s3_log_count PutObject 200) - puts ))
+expect_eq "many: other objects were committed while the first one's PUT was held" \
+  "$(s3_fault_seen many) $([ "$n" -ge 12 ] && echo committed) $(kill -0 "$runpid" 2>/dev/null && echo running)" \
+  "1 committed running"
+if wait "$runpid"; then ok "many: the run succeeds"; else
+  not_ok "many: the run succeeds"; show "$E2E_TMP/many.json" "$E2E_TMP/many.err"; fi
+expect_eq "many: 24 objects" "$(objects many)" 24
+expect_eq "many: the run lists the 24 objects" "$(grep -o '"path":"s3://faults/many/part_[0-9]*[.]csv"' "$E2E_TMP/many.json" | sort -u | wc -l | tr -d ' ')" 24
+expect_eq "many: 2400 rows written" "$(grep -o '"written_rows":[0-9]*' "$E2E_TMP/many.json")" '"written_rows":2400'
+
 # ------------------------------------- temporary credentials expire mid-run
 # through S3_ARN: the role's credentials live 4 s (s3_start --sts-lifetime),
 # part 2 is held 8 s by the proxy, so it reaches the server signed with

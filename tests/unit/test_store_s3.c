@@ -603,6 +603,69 @@ TEST(cancel_during_commit)
     st->vt->free(st);
 }
 
+/* background commits: many small objects and a multipart one started
+ * together, collected in order; one that keeps failing fails alone (its
+ * writer stays open for abort), the others land */
+TEST(commits_side_by_side)
+{
+    sp_s3_conf c = conf_for(var("S3_TEST_ENDPOINT"));
+    c.max_attempts = 2;
+    sp_store *st = open_store(&c, 5 * MiB, 3);
+    if (!st)
+        return;
+    CHECK_INT(peer("s3_fault_clear", NULL, 0), 0);
+    CHECK_INT(peer("s3_fault bad action=500 method=PUT match='side/o7[.]csv' times=0", NULL, 0),
+              0);
+    enum { N = 20 };
+    size_t big = 11 * MiB;
+    char *data = malloc(big);
+    fill(data, big, 13);
+    sp_objw *w[N + 1];
+    sp_error e = SP_ERROR_INIT;
+    for (int i = 0; i <= N; i++) {
+        char key[64];
+        snprintf(key, sizeof key, i < N ? "side/o%d.csv" : "side/big%d.csv", i);
+        CHECK_INT(st->vt->begin(st, key, NULL, &w[i], &e), 0);
+        CHECK_INT(st->vt->write(w[i], data + i, i < N ? 1000 + (size_t)i : big - N, &e), 0);
+        CHECK_INT(st->vt->commit_start(w[i], 1, &e), 0);
+    }
+    for (int i = 0; i <= N; i++) {
+        uint64_t size = 0;
+        sp_error we = SP_ERROR_INIT;
+        int rc = st->vt->commit_wait(w[i], &size, &we);
+        if (i == 7) {
+            CHECK_INT(rc, SP_ESINK);
+            CHECK(strstr(we.msg, "side/o7.csv") != NULL);
+            st->vt->abort(w[i]);
+            continue;
+        }
+        CHECK_INT(rc, 0);
+        CHECK_INT(size, i < N ? 1000 + (uint64_t)i : (uint64_t)(big - N));
+    }
+    for (int i = 0; i <= N; i++) {
+        char key[64];
+        snprintf(key, sizeof key, i < N ? "side/o%d.csv" : "side/big%d.csv", i);
+        if (i == 7) {
+            int ex = 1;
+            CHECK_INT(st->vt->exists(st, key, &ex, &e), 0);
+            CHECK_INT(ex, 0);
+        } else {
+            check_object(key, data + i, i < N ? 1000 + (size_t)i : big - N);
+        }
+    }
+    CHECK_INT(open_uploads(), 0);
+    /* aborted between start and wait: nothing lands */
+    sp_objw *a = NULL;
+    CHECK_INT(st->vt->begin(st, "side/gone.csv", NULL, &a, &e), 0);
+    CHECK_INT(st->vt->write(a, data, big, &e), 0);
+    CHECK_INT(st->vt->commit_start(a, 1, &e), 0);
+    st->vt->abort(a);
+    CHECK_INT(open_uploads(), 0);
+    CHECK_INT(peer("s3_fault_clear", NULL, 0), 0);
+    free(data);
+    st->vt->free(st);
+}
+
 TEST(errors_name_connection_and_s3)
 {
     sp_error e = SP_ERROR_INIT;
@@ -901,6 +964,7 @@ int main(void)
     RUN(retries_through_faults);
     RUN(stall_noticed_on_time);
     RUN(cancel_during_commit);
+    RUN(commits_side_by_side);
     RUN(errors_name_connection_and_s3);
     RUN(credentials_chain);
     RUN(assume_role);
