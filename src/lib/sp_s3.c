@@ -531,7 +531,47 @@ typedef struct xfer {
     char date[64];
     char region[64];
     uint64_t clen;
+    /* progress: stall detection and cancellation */
+    int stall_ms;
+    volatile int *cancel;
+    curl_off_t last_up, last_dn;
+    int64_t last_move_ms; /* monotonic */
+    int stalled, cancelled;
 } xfer;
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* progress_cb: stop the transfer when the run is cancelled, or when no byte
+ * moved either way for stall_ms (libcurl calls it at least about once a
+ * second, more often while data flows) */
+static int progress_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal;
+    (void)ultotal;
+    xfer *x = ud;
+    if (x->cancel && *x->cancel) {
+        x->cancelled = 1;
+        return 1;
+    }
+    int64_t now = mono_ms();
+    if (ulnow != x->last_up || dlnow != x->last_dn) {
+        x->last_up = ulnow;
+        x->last_dn = dlnow;
+        x->last_move_ms = now;
+        return 0;
+    }
+    if (now - x->last_move_ms >= x->stall_ms) {
+        x->stalled = 1;
+        return 1;
+    }
+    return 0;
+}
 
 static size_t read_cb(char *dst, size_t size, size_t nmemb, void *ud)
 {
@@ -627,7 +667,8 @@ static int64_t iso_date(const char *d)
     return (int64_t)timegm(&tm);
 }
 
-static void backoff(const sp_s3 *s, int attempt)
+/* backoff: sleep before attempt + 1 (in slices: a raised *cancel ends it) */
+static void backoff(const sp_s3 *s, int attempt, volatile int *cancel)
 {
     int64_t cap = s->base_ms;
     for (int i = 0; i < attempt && cap < s->cap_ms; i++)
@@ -639,8 +680,12 @@ static void backoff(const sp_s3 *s, int attempt)
         r = (uint32_t)now_s() * 2654435761u;
     /* equal jitter: half the window, plus a random share of the other half */
     int64_t ms = cap / 2 + (int64_t)(r % (uint32_t)(cap / 2 + 1));
-    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    while (ms > 0 && !(cancel && *cancel)) {
+        int64_t slice = ms < 100 ? ms : 100;
+        ms -= slice;
+        struct timespec ts = { 0, (long)slice * 1000000L };
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        }
     }
 }
 
@@ -746,8 +791,17 @@ static CURLcode exchange(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *
         curl_easy_setopt(e, CURLOPT_HTTPHEADER, sl);
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)s->connect_ms);
-        curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)((s->stall_ms + 999) / 1000));
+        /* stalls: our own check of the byte counters on a monotonic clock
+         * (libcurl's low-speed limit averages over seconds: a stall after
+         * data flowed would be noticed seconds late); also cancellation */
+        x->stall_ms = s->stall_ms;
+        x->cancel = r->cancel;
+        x->last_up = x->last_dn = 0;
+        x->last_move_ms = mono_ms();
+        x->stalled = x->cancelled = 0;
+        curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, progress_cb);
+        curl_easy_setopt(e, CURLOPT_XFERINFODATA, x);
         curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
         curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
         /* keys may hold "." and ".." segments: send the path as signed */
@@ -871,6 +925,11 @@ static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int
     r->code[0] = '\0';
     r->attempts = 0;
     for (int attempt = 0;; attempt++) {
+        if (r->cancel && *r->cancel) {
+            rc = sp_error_set(err, SP_ECANCELLED, 0, "connection '%s': %s: cancelled", s->conn,
+                              t->what);
+            break;
+        }
         creds c;
         memset(&c, 0, sizeof c);
         rc = get_creds(s, for_sts, 0, &c, err);
@@ -887,12 +946,22 @@ static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int
             rc = erc;
             break;
         }
+        if (cc == CURLE_ABORTED_BY_CALLBACK && x.cancelled) {
+            rc = sp_error_set(err, SP_ECANCELLED, 0, "connection '%s': %s: cancelled", s->conn,
+                              t->what);
+            break;
+        }
+        if (cc == CURLE_ABORTED_BY_CALLBACK && x.stalled)
+            cc = CURLE_OPERATION_TIMEDOUT; /* retried as any timeout */
         snprintf(r->etag, sizeof r->etag, "%s", x.etag);
         r->content_length = x.clen;
         int retry = 0;
         if (cc != CURLE_OK) {
             retry = curl_retriable(cc);
-            snprintf(msg, sizeof msg, "%s", curl_easy_strerror(cc));
+            if (x.stalled)
+                snprintf(msg, sizeof msg, "timeout: no byte moved for %d ms", s->stall_ms);
+            else
+                snprintf(msg, sizeof msg, "%s", curl_easy_strerror(cc));
             if (cc == CURLE_COULDNT_RESOLVE_HOST && (for_sts ? s->aws_sts : s->aws_s3)) {
                 size_t ml = strlen(msg);
                 snprintf(msg + ml, sizeof msg - ml, " (is S3_REGION '%s' right?)", s->region);
@@ -985,7 +1054,7 @@ static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int
                                   t->what, msg, tail);
             break;
         }
-        backoff(s, attempt);
+        backoff(s, attempt, r->cancel);
     }
     sp_buf_release(&errbody);
     return rc;

@@ -73,6 +73,9 @@ typedef struct sp_s3_req {
     size_t len;
     int content_md5;            /* send Content-MD5 of the body */
     sp_buf *resp;               /* response body, or NULL to discard it */
+    volatile int *cancel;       /* may be NULL (borrowed): once raised, no attempt
+                                 * starts, the transfer in progress stops and
+                                 * the request fails with SP_ECANCELLED */
     /* results */
     long status;                /* last HTTP status (0: no response) */
     char etag[128];             /* ETag response header, quotes kept */
@@ -88,8 +91,9 @@ typedef struct sp_s3_req {
  * whose body is an <Error> is a failure, as CompleteMultipartUpload may
  * send).  Otherwise: SP_EAUTH (403, bad credentials), SP_ENOTFOUND (404),
  * SP_EEXIST (412 PreconditionFailed), SP_ENET (gave up on a network error,
- * retriable), SP_ESINK (other), with the message naming
- * "connection 'c': s3://bucket/key". */
+ * retriable; a stall — no byte moving either way for stall_ms — is a
+ * timeout), SP_ECANCELLED (*r->cancel raised), SP_ESINK (other), with the
+ * message naming "connection 'c': s3://bucket/key". */
 int sp_s3_do(sp_s3 *s, sp_s3_handle *h, sp_s3_req *r, sp_error *err);
 
 /* sp_s3_conn_name: the connection name given to sp_s3_open (owned by s). */

@@ -481,6 +481,7 @@ static int ob_open(sp_sink **out, const sp_sink_ctx *ctx, const sp_schema *schem
     s->meta.pipe = cfg->pipe ? cfg->pipe->name : NULL;
     s->meta.content_type = !strcmp(fmt->name, "csv") ? "text/csv" : "application/x-ndjson";
     s->meta.content_encoding = s->codec == &sp_codec_gzip ? "gzip" : NULL;
+    s->meta.cancel = ctx->cancel;
     if (s->codec == &sp_codec_snappy)
         s->meta.content_type = "application/x-snappy-framed";
     sp_buf_init(&s->header, MEM_MAX);
@@ -563,10 +564,9 @@ static int ob_write(sp_sink *k, const sp_batch *b, sp_error *err)
     return rc;
 }
 
-/* commit: finish p's stream and publish it; on success add it to res */
-static int commit(objects_sink *s, opart *p, sp_run_result *res, sp_error *err)
+/* prepare: finish p's stream: every byte of it is in its writer */
+static int prepare(objects_sink *s, opart *p, sp_error *err)
 {
-    const sp_store_vt *vt = s->dest.store->vt;
     int rc = p->w ? 0 : begin(s, p, err);
     if (!rc)
         rc = stream(s, p, err);
@@ -574,22 +574,44 @@ static int commit(objects_sink *s, opart *p, sp_run_result *res, sp_error *err)
         rc = codec_open(s, p, err); /* an empty stream is still a valid one */
     if (!rc)
         rc = codec_close(s, p, err);
+    sp_buf_release(&p->text); /* the writer holds the bytes now */
+    return rc;
+}
+
+static int settle(objects_sink *s, opart *p, int rc, sp_error *e, uint64_t size,
+                  sp_run_result *res, sp_error *err);
+
+/* commit: finish p's stream and publish it; on success add it to res */
+static int commit(objects_sink *s, opart *p, sp_run_result *res, sp_error *err)
+{
+    const sp_store_vt *vt = s->dest.store->vt;
+    int rc = prepare(s, p, err);
     if (rc)
         return rc;
     uint64_t size = 0;
     sp_error e = SP_ERROR_INIT;
     int overwrite = s->ctx.cfg->strategy == SP_STRATEGY_REPLACE;
-    unsigned k = p->k; /* the sibling the writer began under */
     rc = vt->commit(p->w, overwrite, &size, &e);
+    return settle(s, p, rc, &e, size, res, err);
+}
+
+/* settle: after p's commit answered rc (error e): create_new's sibling
+ * names on SP_EEXIST, then p listed in res on success */
+static int settle(objects_sink *s, opart *p, int rc, sp_error *e, uint64_t size,
+                  sp_run_result *res, sp_error *err)
+{
+    const sp_store_vt *vt = s->dest.store->vt;
+    int overwrite = s->ctx.cfg->strategy == SP_STRATEGY_REPLACE;
+    unsigned k = p->k; /* the sibling the writer began under */
     while (rc == SP_EEXIST && !overwrite && ++k < MAX_SIBLINGS) {
-        sp_error_clear(&e);
+        sp_error_clear(e);
         rc = full_key(s, p, k, err);
         if (!rc)
-            rc = vt->commit_as(p->w, s->key.data, 0, &size, &e);
+            rc = vt->commit_as(p->w, s->key.data, 0, &size, e);
     }
     if (rc) {
-        if (e.code)
-            sp_error_set(err, e.code, e.retriable, "%s", e.msg);
+        if (e->code)
+            sp_error_set(err, e->code, e->retriable, "%s", e->msg);
         return rc;
     }
     p->w = NULL; /* freed by the store */
@@ -633,6 +655,47 @@ static int dry_object(objects_sink *s, opart *p, sp_run_result *res, sp_error *e
     return rc;
 }
 
+/* COMMIT_WINDOW: objects whose background commit was started and not yet
+ * collected (the store's upload threads bound how many run at once) */
+#define COMMIT_WINDOW 32
+
+/* commit_all: every object committed in the background, side by side
+ * (stores with commit_start).  Objects are started and collected in
+ * order; after a failure no more start, but every started one is
+ * collected, so res lists exactly the objects committed. */
+static int commit_all(objects_sink *s, sp_run_result *res, sp_error *err)
+{
+    const sp_store_vt *vt = s->dest.store->vt;
+    int overwrite = s->ctx.cfg->strategy == SP_STRATEGY_REPLACE;
+    size_t started = 0, done = 0;
+    int rc = 0;
+    for (;;) {
+        if (!rc && started < s->nparts && started - done < COMMIT_WINDOW) {
+            /* a cancel is honoured up to each object's commit */
+            opart *p = s->parts[started];
+            if (s->ctx.cancel && *s->ctx.cancel)
+                rc = sp_error_set(err, SP_ECANCELLED, 0, "cancelled");
+            if (!rc)
+                rc = prepare(s, p, err);
+            if (!rc)
+                rc = vt->commit_start(p->w, overwrite, err);
+            if (!rc)
+                started++;
+            continue;
+        }
+        if (done == started)
+            break;
+        opart *p = s->parts[done++];
+        uint64_t size = 0;
+        sp_error e = SP_ERROR_INIT;
+        int r = vt->commit_wait(p->w, &size, &e);
+        r = settle(s, p, r, &e, size, res, err); /* first failure wins in err */
+        if (r && !rc)
+            rc = r;
+    }
+    return rc;
+}
+
 static int ob_finish(sp_sink *k, sp_run_result *res, sp_error *err)
 {
     objects_sink *s = (objects_sink *)k;
@@ -649,9 +712,20 @@ static int ob_finish(sp_sink *k, sp_run_result *res, sp_error *err)
         if (!rc && s->ctx.dry_run)
             rc = added(s, p, p->text.len, err);
     }
-    for (size_t i = 0; i < s->nparts && !rc; i++)
-        rc = s->ctx.dry_run ? dry_object(s, s->parts[i], res, err)
-                            : commit(s, s->parts[i], res, err);
+    const sp_store_vt *vt = s->dest.store ? s->dest.store->vt : NULL;
+    if (!rc && !s->ctx.dry_run && vt && vt->commit_start && vt->commit_wait) {
+        rc = commit_all(s, res, err);
+    } else {
+        for (size_t i = 0; i < s->nparts && !rc; i++) {
+            /* a cancel is honoured up to each object's commit: what was
+             * committed before it stays listed in res */
+            if (s->ctx.cancel && *s->ctx.cancel)
+                rc = sp_error_set(err, SP_ECANCELLED, 0, "cancelled");
+            else
+                rc = s->ctx.dry_run ? dry_object(s, s->parts[i], res, err)
+                                    : commit(s, s->parts[i], res, err);
+        }
+    }
     if (!rc && s->ctx.dry_run) {
         free(res->preview);
         res->preview = sp_buf_detach(&s->preview);

@@ -23,6 +23,10 @@ typedef struct sp_obj_meta {
     const char *pipe;
     const char *content_type;     /* "text/csv", "application/x-ndjson" */
     const char *content_encoding; /* "gzip" or NULL */
+    /* cancel: the run's cancel flag (borrowed, may be NULL): once raised, a
+     * store stops the writer's uploads and commit fails with SP_ECANCELLED
+     * up to the moment the object is being made visible */
+    volatile int *cancel;
 } sp_obj_meta;
 
 typedef struct sp_store_vt {
@@ -39,6 +43,16 @@ typedef struct sp_store_vt {
     /* commit_as: as commit, under a different key (create_new siblings) */
     int (*commit_as)(sp_objw *w, const char *key, int overwrite, uint64_t *size,
                      sp_error *err);
+    /* commit_start, commit_wait (optional, NULL: use commit): commit in the
+     * background, so that many objects commit side by side.  commit_start
+     * queues w's commit (its writes are over); commit_wait waits for it and
+     * returns as commit would: frees w on success, keeps it otherwise (the
+     * caller then aborts it, or tries commit_as on SP_EEXIST).  Between the
+     * two only commit_wait or abort may be called on w (abort waits for a
+     * commit already running, which may have landed: call commit_wait to
+     * know). */
+    int (*commit_start)(sp_objw *w, int overwrite, sp_error *err);
+    int (*commit_wait)(sp_objw *w, uint64_t *size, sp_error *err);
     void (*abort)(sp_objw *w); /* discard and free w */
     /* uri: append the full URI of `key` (e.g. s3://bucket/key) */
     int (*uri)(sp_store *s, const char *key, char *buf, size_t bufsz);

@@ -46,6 +46,7 @@ struct sp_objw {
     s3_store *st;
     char *key;
     char *job_id, *pipe, *ctype, *cenc;
+    volatile int *cancel; /* the run's (borrowed, may be NULL) */
     char *buf; /* the part being filled (owned) */
     size_t len, cap;
     uint64_t size;
@@ -58,11 +59,21 @@ struct sp_objw {
     int aborting;
     int failed;
     sp_error failure;
+    /* a background commit (commit_start .. commit_wait), under st->mu */
+    int cstate;     /* CS_* */
+    int coverwrite;
+    job *cjob;      /* its job, allocated by commit_start */
+    int crc;
+    sp_error cerr;
+    uint64_t csize;
 };
+
+enum { CS_NONE, CS_WAITING /* for its parts */, CS_QUEUED /* or running */, CS_DONE };
 
 struct job {
     job *next;
     sp_objw *w;
+    int commit;    /* 1: commit w (a background commit), 0: upload a part */
     unsigned part; /* 1-based */
     char *data;    /* owned */
     size_t len;
@@ -120,6 +131,49 @@ static void fail_writer(sp_objw *w, const sp_error *e) /* under mu */
     }
 }
 
+static int finish_commit(sp_objw *w, const char *key, int overwrite, uint64_t *size,
+                         sp_error *err);
+
+/* queue_commit: w's parts are all uploaded: its commit job goes to the
+ * pool (under mu) */
+static void queue_commit(sp_objw *w)
+{
+    s3_store *st = w->st;
+    job *j = w->cjob;
+    w->cjob = NULL;
+    j->next = NULL;
+    if (st->tail)
+        st->tail->next = j;
+    else
+        st->head = j;
+    st->tail = j;
+    w->cstate = CS_QUEUED;
+    pthread_cond_signal(&st->cv_job);
+}
+
+/* run_commit: a worker commits w (a job of queue_commit; called and
+ * returns under mu) */
+static void run_commit(s3_store *st, job *j)
+{
+    sp_objw *w = j->w;
+    free(j);
+    sp_error e = SP_ERROR_INIT;
+    uint64_t size = 0;
+    int rc;
+    if (w->aborting) {
+        rc = sp_error_set(&e, SP_ECANCELLED, 0, "%s: aborted before its commit", w->key);
+    } else {
+        pthread_mutex_unlock(&st->mu);
+        rc = finish_commit(w, w->key, w->coverwrite, &size, &e);
+        pthread_mutex_lock(&st->mu);
+    }
+    w->crc = rc;
+    w->cerr = e;
+    w->csize = size;
+    w->cstate = CS_DONE;
+    pthread_cond_broadcast(&st->cv_done);
+}
+
 static void *worker(void *arg)
 {
     s3_store *st = arg;
@@ -135,6 +189,10 @@ static void *worker(void *arg)
         if (!st->head)
             st->tail = NULL;
         sp_objw *w = j->w;
+        if (j->commit) {
+            run_commit(st, j);
+            continue;
+        }
         int skip = w->aborting || w->failed;
         pthread_mutex_unlock(&st->mu);
         sp_error e = SP_ERROR_INIT;
@@ -145,7 +203,8 @@ static void *worker(void *arg)
             snprintf(pn, sizeof pn, "%u", j->part);
             sp_sigv4_kv q[] = { { "partNumber", pn }, { "uploadId", w->upload_id } };
             sp_s3_req r = { .method = "PUT", .key = w->key, .query = q, .nquery = 2,
-                            .body = j->data, .len = j->len, .content_md5 = 1 };
+                            .body = j->data, .len = j->len, .content_md5 = 1,
+                            .cancel = w->cancel };
             rc = h ? sp_s3_do(st->s3, h, &r, &e)
                    : sp_error_set(&e, SP_ENOMEM, 0, "out of memory (s3 connection)");
             if (!rc && !r.etag[0])
@@ -163,6 +222,8 @@ static void *worker(void *arg)
         w->pending--;
         st->inflight--;
         free(j);
+        if (!w->pending && w->cstate == CS_WAITING)
+            queue_commit(w);
         pthread_cond_broadcast(&st->cv_done);
     }
     pthread_mutex_unlock(&st->mu);
@@ -235,6 +296,7 @@ static void writer_free(sp_objw *w)
         for (unsigned i = 0; i < MAX_PARTS; i++)
             free(w->etags[i]);
     free(w->etags);
+    free(w->cjob);
     free(w);
 }
 
@@ -310,6 +372,7 @@ static int s3_begin(sp_store *s, const char *key, const sp_obj_meta *meta, sp_ob
         w->pipe = sdup(meta->pipe);
         w->ctype = sdup(meta->content_type);
         w->cenc = sdup(meta->content_encoding);
+        w->cancel = meta->cancel;
     }
     if (!w->key || (meta && ((meta->job_id && !w->job_id) || (meta->pipe && !w->pipe) ||
                              (meta->content_type && !w->ctype) ||
@@ -330,7 +393,7 @@ static int start_multipart(sp_objw *w, sp_error *err)
     sp_sigv4_kv h[8];
     size_t nh = meta_headers(w, h);
     sp_s3_req r = { .method = "POST", .key = w->key, .query = q, .nquery = 1,
-                    .headers = h, .nheaders = nh, .resp = &resp };
+                    .headers = h, .nheaders = nh, .resp = &resp, .cancel = w->cancel };
     int rc = call(st, &r, err);
     char id[2048];
     if (!rc && !sp_s3_xml_text(resp.data, resp.len, "UploadId", id, sizeof id))
@@ -371,6 +434,7 @@ static int ship(sp_objw *w, sp_error *err)
     }
     j->next = NULL;
     j->w = w;
+    j->commit = 0;
     j->part = ++w->nparts;
     j->data = w->buf;
     j->len = w->len;
@@ -495,6 +559,15 @@ static int landed(const sp_objw *w, const char *key)
     return call(w->st, &r, &e) == 0 && !strcmp(r.etag, want);
 }
 
+/* check_cancel: SP_ECANCELLED once the run's cancel flag is raised */
+static int check_cancel(const sp_objw *w, sp_error *err)
+{
+    if (w->cancel && *w->cancel)
+        return sp_error_set(err, SP_ECANCELLED, 0, "cancelled before '%s' was committed",
+                            w->key);
+    return 0;
+}
+
 static int s3_commit_as(sp_objw *w, const char *key, int overwrite, uint64_t *size,
                         sp_error *err)
 {
@@ -517,12 +590,28 @@ static int s3_commit_as(sp_objw *w, const char *key, int overwrite, uint64_t *si
                             "object '%s' appeared while it was being uploaded (create_new "
                             "never overwrites); run again", w->key);
     }
+    if ((rc = check_cancel(w, err)))
+        return rc;
     /* the last part first: an exists check cannot save it from being sent,
      * and ship() reports earlier part failures */
     if (w->multipart && w->len && (rc = ship(w, err)))
         return rc;
-    if (w->multipart) {
+    if (w->multipart)
         wait_writer(w);
+    rc = finish_commit(w, key, overwrite, size, err);
+    if (!rc)
+        writer_free(w);
+    return rc;
+}
+
+/* finish_commit: commit w under key once its parts are uploaded (the PUT
+ * or CompleteMultipartUpload); w stays allocated */
+static int finish_commit(sp_objw *w, const char *key, int overwrite, uint64_t *size,
+                         sp_error *err)
+{
+    s3_store *st = w->st;
+    int rc = 0;
+    if (w->multipart) {
         pthread_mutex_lock(&st->mu);
         if (w->failed)
             rc = sp_error_set(err, w->failure.code, w->failure.retriable, "%s",
@@ -538,6 +627,11 @@ static int s3_commit_as(sp_objw *w, const char *key, int overwrite, uint64_t *si
         if (ex)
             return sp_error_set(err, SP_EEXIST, 0, "object '%s' already exists", key);
     }
+    /* the last moment a cancel is honoured: the request below makes the
+     * object visible, and is not interrupted (it may take effect even if
+     * its answer is lost, and then the object is delivered) */
+    if ((rc = check_cancel(w, err)))
+        return rc;
     sp_sigv4_kv h[8];
     size_t nh;
     char code[64] = "";
@@ -591,7 +685,6 @@ again:
         free(w->upload_id); /* completed: nothing left to abort */
         w->upload_id = NULL;
     }
-    writer_free(w);
     return 0;
 }
 
@@ -600,15 +693,69 @@ static int s3_commit(sp_objw *w, int overwrite, uint64_t *size, sp_error *err)
     return s3_commit_as(w, w->key, overwrite, size, err);
 }
 
+/* s3_commit_start: the last part goes to the pool, and the commit is queued
+ * behind the object's parts: the last of them to finish queues it, so no
+ * upload thread ever waits for another */
+static int s3_commit_start(sp_objw *w, int overwrite, sp_error *err)
+{
+    s3_store *st = w->st;
+    int rc = check_cancel(w, err);
+    if (!rc && w->multipart && w->len)
+        rc = ship(w, err);
+    if (rc)
+        return rc;
+    job *j = calloc(1, sizeof *j);
+    if (!j)
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory (commit of '%s')", w->key);
+    j->w = w;
+    j->commit = 1;
+    pthread_mutex_lock(&st->mu);
+    rc = start_pool(st, err);
+    if (!rc) {
+        w->cjob = j;
+        w->coverwrite = overwrite;
+        w->cstate = CS_WAITING;
+        if (!w->pending)
+            queue_commit(w);
+    }
+    pthread_mutex_unlock(&st->mu);
+    if (rc)
+        free(j);
+    return rc;
+}
+
+static int s3_commit_wait(sp_objw *w, uint64_t *size, sp_error *err)
+{
+    s3_store *st = w->st;
+    pthread_mutex_lock(&st->mu);
+    while (w->cstate == CS_WAITING || w->cstate == CS_QUEUED)
+        pthread_cond_wait(&st->cv_done, &st->mu);
+    int rc = w->crc;
+    sp_error e = w->cerr;
+    uint64_t n = w->csize;
+    w->cstate = CS_NONE;
+    pthread_mutex_unlock(&st->mu);
+    if (rc)
+        return sp_error_set(err, e.code ? e.code : rc, e.retriable, "%s", e.msg);
+    if (size)
+        *size = n;
+    writer_free(w);
+    return 0;
+}
+
 static void s3_abort(sp_objw *w)
 {
     if (!w)
         return;
     s3_store *st = w->st;
     pthread_mutex_lock(&st->mu);
-    w->aborting = 1; /* queued parts are dropped */
+    w->aborting = 1; /* queued parts are dropped, a queued commit too */
     pthread_mutex_unlock(&st->mu);
     wait_writer(w);
+    pthread_mutex_lock(&st->mu); /* a background commit ends first */
+    while (w->cstate == CS_WAITING || w->cstate == CS_QUEUED)
+        pthread_cond_wait(&st->cv_done, &st->mu);
+    pthread_mutex_unlock(&st->mu);
     if (w->multipart && w->upload_id) {
         sp_sigv4_kv q[] = { { "uploadId", w->upload_id } };
         sp_s3_req r = { .method = "DELETE", .key = w->key, .query = q, .nquery = 1 };
@@ -678,6 +825,8 @@ static const sp_store_vt s3_vt = {
     .write = s3_write,
     .commit = s3_commit,
     .commit_as = s3_commit_as,
+    .commit_start = s3_commit_start,
+    .commit_wait = s3_commit_wait,
     .abort = s3_abort,
     .uri = s3_uri,
     .free = s3_free,

@@ -9,7 +9,8 @@
 # for byte the object of a fault-free run, and no multipart upload is left
 # open.  A run that fails for good (a part or Complete refused on every
 # attempt, a single PUT refused on every attempt) and a run interrupted
-# mid-upload (SIGTERM) leave no object and no open upload.  Through S3_ARN,
+# mid-upload (SIGTERM), or while committing (every row written, a part
+# still in flight), leave no object and no open upload.  Through S3_ARN,
 # a part held until the role's credentials expired is answered ExpiredToken
 # and sent again with the role assumed anew; AssumeRole answered 503 is
 # retried, answered 500 for good fails the run with one line.
@@ -151,12 +152,13 @@ case_ok mp_complete_500 multi POST uploadId= action=500
 case_ok mp_complete_drop_after multi POST uploadId= action=drop-after   # completed, answer lost
 
 # stalls, side by side: no byte moves for longer than the client's timeout
-# (SINKPIPE_S3_STALL_MS 1500: libcurl's low-speed check, whose speed is an
-# average of the last seconds, so a stall is noticed ~5 s late)
+# (SINKPIPE_S3_STALL_MS 1500, checked on the byte counters by a progress
+# callback: a 4 s stall is noticed after 1.5-2.5 s and the request sent
+# again while the proxy still holds the first one)
 s3_fault_clear || not_ok "clear the rules"
-COPY=1 case_start put_stall small PUT '' action=stall secs=12
-COPY=1 case_start mp_part1_stall multi PUT partNumber=1 action=stall secs=12
-COPY=1 case_start mp_complete_stall multi POST uploadId= action=stall-response secs=12
+COPY=1 case_start put_stall small PUT '' action=stall secs=4
+COPY=1 case_start mp_part1_stall multi PUT partNumber=1 action=stall secs=4
+COPY=1 case_start mp_complete_stall multi POST uploadId= action=stall-response secs=4
 for c in put_stall mp_part1_stall mp_complete_stall; do wait "${PID[$c]}"; ST[$c]=$?; done
 for c in put_stall mp_part1_stall mp_complete_stall; do case_check "$c"; done
 
@@ -212,6 +214,62 @@ expect_contains "interrupted: it says so" "$(cat "$E2E_TMP/interrupted.json" "$E
 expect_eq "interrupted: no object" "$(objects interrupted)" 0
 expect_eq "interrupted: the multipart upload was aborted" "$(s3_open_uploads faults)" 0
 expect_eq "interrupted: AbortMultipartUpload was sent" "$(s3_log_count AbortMultipartUpload 204)" "$((aborts + 1))"
+
+# ------------------------------------------- cancelled during the commit
+# every row written, the last part sent, part 2 still held by the proxy
+# (6 s): the sink is committing, waiting for part 2.  SIGTERM then must
+# still fail the run: the part's transfer is stopped, the upload aborted,
+# no object
+pipe cancel_commit "$ROWS"
+s3_fault_clear && rule cancel_commit PUT partNumber=2 action=stall secs=6 ||
+  not_ok "cancel_commit: add the rule"
+parts=$(s3_log_count UploadPart 200)
+"$SINKPIPE" -p "$P" --json run cancel_commit --now "$NOW" --job-id e2e-cancel_commit \
+  >"$E2E_TMP/cancel_commit.json" 2>"$E2E_TMP/cancel_commit.err" &
+runpid=$!
+deadline=$(( $(date +%s) + 60 ))
+# parts 1 and 3 answered (part 3 is only sent by the commit) while part 2
+# is held: a condition with a deadline
+while { [ "$(s3_fault_seen cancel_commit)" = 0 ] || [ "$(s3_log_count UploadPart 200)" -lt $((parts + 2)) ]; } &&
+      kill -0 "$runpid" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do
+  sleep 0.1
+done
+expect_eq "cancel_commit: parts 1 and 3 uploaded, part 2 held, the run committing" \
+  "$(s3_fault_seen cancel_commit) $(( $(s3_log_count UploadPart 200) - parts )) $(kill -0 "$runpid" 2>/dev/null && echo running)" \
+  "1 2 running"
+kill -TERM "$runpid" 2>/dev/null
+if wait "$runpid"; then not_ok "cancel_commit: the run fails"; show "$E2E_TMP/cancel_commit.json"
+else ok "cancel_commit: the run fails"; fi
+expect_contains "cancel_commit: it says so" "$(cat "$E2E_TMP/cancel_commit.json" "$E2E_TMP/cancel_commit.err")" cancel
+expect_eq "cancel_commit: no object" "$(objects cancel_commit)" 0
+expect_eq "cancel_commit: the multipart upload was aborted" "$(s3_open_uploads faults)" 0
+
+# ------------------------------------ many small objects commit side by side
+# 24 single-PUT objects (round-robin {24}); the first one's PUT is held 6 s
+# by the proxy: the others are committed meanwhile on the other upload
+# threads (one after the other they would all wait behind it), and the run
+# lists exactly the 24 objects
+printf 'NODE q\nSQL >\n    SELECT * FROM events ORDER BY timestamp, user_id, session_id, event_type, payload, amount, duration LIMIT 2400\n\nTYPE sink\nEXPORT_CONNECTION_NAME faulty\nEXPORT_BUCKET_URI s3://faults/many/\nEXPORT_FILE_TEMPLATE part_{24}\nEXPORT_FORMAT csv\nEXPORT_SCHEDULE @on-demand\n' \
+  >"$P/pipes/many.pipe"
+s3_fault_clear && rule many PUT 'part_0[.]csv' action=stall secs=6 || not_ok "many: add the rule"
+puts=$(s3_log_count PutObject 200)
+run many SINKPIPE_S3_STALL_MS=60000 &
+runpid=$!
+deadline=$(( $(date +%s) + 60 ))
+# a condition with a deadline: the first PUT held, 12 others answered
+while { [ "$(s3_fault_seen many)" = 0 ] || [ "$(s3_log_count PutObject 200)" -lt $((puts + 12)) ]; } &&
+      kill -0 "$runpid" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do
+  sleep 0.1
+done
+n=$(( $(s3_log_count PutObject 200) - puts ))
+expect_eq "many: other objects were committed while the first one's PUT was held" \
+  "$(s3_fault_seen many) $([ "$n" -ge 12 ] && echo committed) $(kill -0 "$runpid" 2>/dev/null && echo running)" \
+  "1 committed running"
+if wait "$runpid"; then ok "many: the run succeeds"; else
+  not_ok "many: the run succeeds"; show "$E2E_TMP/many.json" "$E2E_TMP/many.err"; fi
+expect_eq "many: 24 objects" "$(objects many)" 24
+expect_eq "many: the run lists the 24 objects" "$(grep -o '"path":"s3://faults/many/part_[0-9]*[.]csv"' "$E2E_TMP/many.json" | sort -u | wc -l | tr -d ' ')" 24
+expect_eq "many: 2400 rows written" "$(grep -o '"written_rows":[0-9]*' "$E2E_TMP/many.json")" '"written_rows":2400'
 
 # ------------------------------------- temporary credentials expire mid-run
 # through S3_ARN: the role's credentials live 4 s (s3_start --sts-lifetime),

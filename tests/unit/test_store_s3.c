@@ -8,6 +8,7 @@
 #include "sp_test.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/wait.h>
@@ -498,6 +499,173 @@ TEST(retries_through_faults)
     st->vt->free(st);
 }
 
+/* a stall after data flowed (the whole body sent, then no answer for 4 s)
+ * is noticed after stall_ms, not seconds later: the client gives up on
+ * the first attempt and sends the request again while the proxy still
+ * holds the first one (libcurl's low-speed limit averaged the speed over
+ * the last seconds and let the first attempt wait the 4 s out) */
+TEST(stall_noticed_on_time)
+{
+    sp_s3_conf c = conf_for(var("S3_TEST_ENDPOINT"));
+    c.stall_ms = 1000;
+    sp_store *st = open_store(&c, 5 * MiB, 2);
+    if (!st)
+        return;
+    CHECK_INT(peer("s3_fault_clear", NULL, 0), 0);
+    CHECK_INT(peer("s3_fault sr action=stall-response method=PUT match='stall/one' secs=4",
+                   NULL, 0), 0);
+    size_t n = 3 * MiB;
+    char *data = malloc(n);
+    fill(data, n, 11);
+    uint64_t size = 0;
+    sp_error e = SP_ERROR_INIT;
+    CHECK_INT(put(st, "stall/one.csv", data, n, 1, &size, &e), 0);
+    if (e.code)
+        SP_T_FAIL("%s", e.msg);
+    CHECK_INT(peer_num("s3_fault_count sr"), 1);
+    /* seen twice: the second attempt reached the proxy (it is answered at
+     * once); with the late check the first attempt got its answer after
+     * the stall and nothing was sent again */
+    CHECK_INT(peer_num("s3_fault_seen sr") >= 2, 1);
+    check_object("stall/one.csv", data, n);
+    CHECK_INT(peer("s3_fault_clear", NULL, 0), 0);
+    free(data);
+    st->vt->free(st);
+}
+
+typedef struct commit_arg {
+    sp_store *st;
+    sp_objw *w;
+    int rc;
+    sp_error e;
+} commit_arg;
+
+static void *commit_thread(void *p)
+{
+    commit_arg *a = p;
+    uint64_t size = 0;
+    a->rc = a->st->vt->commit(a->w, 1, &size, &a->e);
+    return NULL;
+}
+
+/* the cancel flag raised while commit waits for a part in flight (every
+ * row written): commit fails with SP_ECANCELLED, the part's transfer is
+ * stopped, nothing becomes visible and abort leaves no upload */
+TEST(cancel_during_commit)
+{
+    sp_s3_conf c = conf_for(var("S3_TEST_ENDPOINT"));
+    sp_store *st = open_store(&c, 5 * MiB, 2);
+    if (!st)
+        return;
+    CHECK_INT(peer("s3_fault_clear", NULL, 0), 0);
+    CHECK_INT(peer("s3_fault cp2 action=stall method=PUT match='cancel/big.*partNumber=2&' "
+                   "secs=6", NULL, 0), 0);
+    size_t n = 11 * MiB;
+    char *data = malloc(n);
+    fill(data, n, 12);
+    volatile int cancel = 0;
+    sp_obj_meta meta = { "job-c", "cancel_pipe", "text/csv", NULL, &cancel };
+    commit_arg a = { .st = st, .e = SP_ERROR_INIT };
+    CHECK_INT(st->vt->begin(st, "cancel/big.csv", &meta, &a.w, &a.e), 0);
+    CHECK_INT(st->vt->write(a.w, data, n, &a.e), 0); /* parts 1 and 2 shipped */
+    pthread_t t;
+    CHECK_INT(pthread_create(&t, NULL, commit_thread, &a), 0);
+    /* wait (deadline 20 s) until part 2 is held by the proxy */
+    for (int i = 0; i < 200 && peer_num("s3_fault_seen cp2") < 1; i++) {
+        struct timespec ts = { 0, 100000000L };
+        nanosleep(&ts, NULL);
+    }
+    CHECK_INT(peer_num("s3_fault_seen cp2"), 1);
+    cancel = 1;
+    pthread_join(t, NULL);
+    CHECK_INT(a.rc, SP_ECANCELLED);
+    CHECK(strstr(a.e.msg, "cancel") != NULL);
+    if (a.rc) /* a commit that succeeded freed the writer */
+        st->vt->abort(a.w);
+    CHECK_INT(open_uploads(), 0);
+    int ex = 1;
+    sp_error e = SP_ERROR_INIT;
+    CHECK_INT(st->vt->exists(st, "cancel/big.csv", &ex, &e), 0);
+    CHECK_INT(ex, 0);
+    /* a small object: a raised flag stops its single PUT too */
+    sp_objw *w = NULL;
+    CHECK_INT(st->vt->begin(st, "cancel/small.csv", &meta, &w, &e), 0);
+    CHECK_INT(st->vt->write(w, data, 1000, &e), 0);
+    uint64_t size = 0;
+    int rc = st->vt->commit(w, 1, &size, &e);
+    CHECK_INT(rc, SP_ECANCELLED);
+    if (rc)
+        st->vt->abort(w);
+    CHECK_INT(st->vt->exists(st, "cancel/small.csv", &ex, &e), 0);
+    CHECK_INT(ex, 0);
+    CHECK_INT(peer("s3_fault_clear", NULL, 0), 0);
+    free(data);
+    st->vt->free(st);
+}
+
+/* background commits: many small objects and a multipart one started
+ * together, collected in order; one that keeps failing fails alone (its
+ * writer stays open for abort), the others land */
+TEST(commits_side_by_side)
+{
+    sp_s3_conf c = conf_for(var("S3_TEST_ENDPOINT"));
+    c.max_attempts = 2;
+    sp_store *st = open_store(&c, 5 * MiB, 3);
+    if (!st)
+        return;
+    CHECK_INT(peer("s3_fault_clear", NULL, 0), 0);
+    CHECK_INT(peer("s3_fault bad action=500 method=PUT match='side/o7[.]csv' times=0", NULL, 0),
+              0);
+    enum { N = 20 };
+    size_t big = 11 * MiB;
+    char *data = malloc(big);
+    fill(data, big, 13);
+    sp_objw *w[N + 1];
+    sp_error e = SP_ERROR_INIT;
+    for (int i = 0; i <= N; i++) {
+        char key[64];
+        snprintf(key, sizeof key, i < N ? "side/o%d.csv" : "side/big%d.csv", i);
+        CHECK_INT(st->vt->begin(st, key, NULL, &w[i], &e), 0);
+        CHECK_INT(st->vt->write(w[i], data + i, i < N ? 1000 + (size_t)i : big - N, &e), 0);
+        CHECK_INT(st->vt->commit_start(w[i], 1, &e), 0);
+    }
+    for (int i = 0; i <= N; i++) {
+        uint64_t size = 0;
+        sp_error we = SP_ERROR_INIT;
+        int rc = st->vt->commit_wait(w[i], &size, &we);
+        if (i == 7) {
+            CHECK_INT(rc, SP_ESINK);
+            CHECK(strstr(we.msg, "side/o7.csv") != NULL);
+            st->vt->abort(w[i]);
+            continue;
+        }
+        CHECK_INT(rc, 0);
+        CHECK_INT(size, i < N ? 1000 + (uint64_t)i : (uint64_t)(big - N));
+    }
+    for (int i = 0; i <= N; i++) {
+        char key[64];
+        snprintf(key, sizeof key, i < N ? "side/o%d.csv" : "side/big%d.csv", i);
+        if (i == 7) {
+            int ex = 1;
+            CHECK_INT(st->vt->exists(st, key, &ex, &e), 0);
+            CHECK_INT(ex, 0);
+        } else {
+            check_object(key, data + i, i < N ? 1000 + (size_t)i : big - N);
+        }
+    }
+    CHECK_INT(open_uploads(), 0);
+    /* aborted between start and wait: nothing lands */
+    sp_objw *a = NULL;
+    CHECK_INT(st->vt->begin(st, "side/gone.csv", NULL, &a, &e), 0);
+    CHECK_INT(st->vt->write(a, data, big, &e), 0);
+    CHECK_INT(st->vt->commit_start(a, 1, &e), 0);
+    st->vt->abort(a);
+    CHECK_INT(open_uploads(), 0);
+    CHECK_INT(peer("s3_fault_clear", NULL, 0), 0);
+    free(data);
+    st->vt->free(st);
+}
+
 TEST(errors_name_connection_and_s3)
 {
     sp_error e = SP_ERROR_INIT;
@@ -794,6 +962,9 @@ int main(void)
     RUN(many_open_objects_ship_early);
     RUN(abort_leaves_nothing);
     RUN(retries_through_faults);
+    RUN(stall_noticed_on_time);
+    RUN(cancel_during_commit);
+    RUN(commits_side_by_side);
     RUN(errors_name_connection_and_s3);
     RUN(credentials_chain);
     RUN(assume_role);
