@@ -11,6 +11,7 @@
 #define SP_STORE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "sinkpipe.h"
@@ -66,6 +67,20 @@ typedef struct sp_store_vt {
 struct sp_store {
     const sp_store_vt *vt;
 };
+
+/* sp_store_uri_join: "<prefix><key>" into buf — what a store's uri() writes.
+ * SP_EINVAL on NULL/empty buffer or NULL key, SP_ETOOBIG when it does not
+ * fit (buf then holds a truncated string). */
+static inline int sp_store_uri_join(const char *prefix, const char *key, char *buf,
+                                    size_t bufsz)
+{
+    if (!buf || bufsz == 0 || !key)
+        return SP_EINVAL;
+    int n = snprintf(buf, bufsz, "%s%s", prefix ? prefix : "", key);
+    if (n < 0)
+        return SP_EINTERNAL;
+    return (size_t)n >= bufsz ? SP_ETOOBIG : 0;
+}
 
 /* sp_store_file_open: objects under `root` (a folder; created if missing):
  * key "a/b.csv" is the file root/a/b.csv.  uri_prefix is what uri() puts

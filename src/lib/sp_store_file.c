@@ -378,13 +378,7 @@ static void fs_abort(sp_objw *w)
 
 static int fs_uri(sp_store *s, const char *key, char *buf, size_t bufsz)
 {
-    file_store *fs = (file_store *)s;
-    if (!buf || bufsz == 0 || !key)
-        return SP_EINVAL;
-    int n = snprintf(buf, bufsz, "%s%s", fs->uri_prefix, key);
-    if (n < 0)
-        return SP_EINTERNAL;
-    return (size_t)n >= bufsz ? SP_ETOOBIG : 0;
+    return sp_store_uri_join(((file_store *)s)->uri_prefix, key, buf, bufsz);
 }
 
 static void fs_free(sp_store *s)

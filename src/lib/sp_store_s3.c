@@ -767,13 +767,7 @@ static void s3_abort(sp_objw *w)
 
 static int s3_uri(sp_store *s, const char *key, char *buf, size_t bufsz)
 {
-    s3_store *st = (s3_store *)s;
-    if (!buf || bufsz == 0 || !key)
-        return SP_EINVAL;
-    int n = snprintf(buf, bufsz, "%s%s", st->uri_prefix, key);
-    if (n < 0)
-        return SP_EINTERNAL;
-    return (size_t)n >= bufsz ? SP_ETOOBIG : 0;
+    return sp_store_uri_join(((s3_store *)s)->uri_prefix, key, buf, bufsz);
 }
 
 static void s3_free(sp_store *s)
