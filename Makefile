@@ -16,20 +16,21 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
              -Wmissing-prototypes -Wno-missing-field-initializers
 CSTD      := -std=c17 -D_GNU_SOURCE
 
-# DuckDB: a system-wide libduckdb wins; else the copy scripts/setup.sh puts
-# in third_party/duckdb (kept out of git).
-ifneq ($(wildcard /usr/include/duckdb.h),)
-DUCKDB_CFLAGS :=
-DUCKDB_LIBS   := -lduckdb
+# The embedded ClickHouse (chDB's libchdb.so) is loaded at run time with
+# dlopen, never linked: a program that does not open it (the sanitizer
+# builds, the server engine) never maps it.  The library's default place is
+# the copy scripts/setup.sh puts in third_party/chdb (kept out of git), else
+# a system libchdb.so; SINKPIPE_LIBCHDB overrides both at run time.
+ifneq ($(wildcard $(CURDIR)/third_party/chdb/libchdb.so),)
+LIBCHDB       ?= $(CURDIR)/third_party/chdb/libchdb.so
 else
-DUCKDB_DIR    ?= $(CURDIR)/third_party/duckdb
-DUCKDB_CFLAGS := -isystem $(DUCKDB_DIR)
-DUCKDB_LIBS   := -L$(DUCKDB_DIR) -Wl,-rpath,$(DUCKDB_DIR) -lduckdb
+LIBCHDB       ?= libchdb.so
 endif
+CHDB_CFLAGS   := -DSP_LIBCHDB_DEFAULT='"$(LIBCHDB)"'
 
 CFLAGS    ?= $(OPT) -g
-ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(SAN) -fPIC -Iinclude -Isrc/lib $(DUCKDB_CFLAGS) -MMD -MP
-LIBS      := $(DUCKDB_LIBS) -lrdkafka -lcurl -lmicrohttpd -lcrypto -lexpat -ldeflate -lsnappy -lz -ljansson -lm -lpthread
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(SAN) -fPIC -Iinclude -Isrc/lib $(CHDB_CFLAGS) -MMD -MP
+LIBS      := -ldl -lrdkafka -lcurl -lmicrohttpd -lcrypto -lexpat -ldeflate -lsnappy -lz -ljansson -lm -lpthread
 LDFLAGS   ?=
 ALL_LDFLAGS = $(LDFLAGS) $(SAN)
 

@@ -51,7 +51,8 @@ extern "C" {
     X(SP_EAUTH, -17, "authentication failed")                    \
     X(SP_ENET, -18, "network error")                             \
     X(SP_EUNSUPPORTED, -19, "unsupported")                       \
-    X(SP_EINTERNAL, -20, "internal error")
+    X(SP_EINTERNAL, -20, "internal error")                     \
+    X(SP_EBUSY, -21, "in use")
 
 #define SP_CODE_ENUM(sym, val, text) sym = val,
 typedef enum sp_code { SP_CODES(SP_CODE_ENUM) } sp_code;

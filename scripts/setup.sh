@@ -1,17 +1,16 @@
 #!/usr/bin/env bash
 # setup.sh — install what sinkpipe needs to build and test, idempotently.
 #   - Debian packages (compiler libraries, test peers and clients)
-#   - DuckDB 1.4.4's C library, unless a system libduckdb is installed:
-#     libduckdb.so from the npm package @duckdb/node-bindings-linux-x64 and
-#     duckdb.h from the npm package duckdb, into third_party/duckdb/.
+#   - the embedded ClickHouse: chDB 26.7.3's libchdb.so from the npm package
+#     @chdb/lib-linux-x64-gnu, into third_party/chdb/ (sinkpipe loads it at
+#     run time), unless a system libchdb.so is installed.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DUCKDB_VERSION=1.4.4
-DUCKDB_BINDINGS=@duckdb/node-bindings-linux-x64@1.4.4-r.4
-DUCKDB_HEADER_PKG=duckdb@1.4.4
-DUCKDB_SO_SHA256=${DUCKDB_SO_SHA256:-}
+CHDB_VERSION=26.7.3
+CHDB_PKG=@chdb/lib-linux-x64-gnu@26.7.3-stable.1
+CHDB_SO_SHA256=${CHDB_SO_SHA256:-}
 
 # Debian packages: build libraries, then the test peers and their clients.
 PKGS=(
@@ -27,7 +26,7 @@ missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-# Node.js and npm (for DuckDB's packages and the SDK test): any install
+# Node.js and npm (for chDB's package and the SDK test): any install
 # that provides the commands will do (Debian's, or NodeSource's).
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -39,25 +38,24 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
-# DuckDB
-if [ -f /usr/include/duckdb.h ] && ls /usr/lib/*/libduckdb.so /usr/lib/libduckdb.so /usr/local/lib/libduckdb.so >/dev/null 2>&1; then
-  say "using the system libduckdb"
-elif [ -f third_party/duckdb/libduckdb.so ] && [ -f third_party/duckdb/duckdb.h ] \
-     && grep -q "$DUCKDB_VERSION" third_party/duckdb/VERSION 2>/dev/null; then
+# The embedded ClickHouse (chDB)
+if ls /usr/lib/*/libchdb.so /usr/lib/libchdb.so /usr/local/lib/libchdb.so >/dev/null 2>&1; then
+  say "using the system libchdb.so"
+elif [ -f third_party/chdb/libchdb.so ] && grep -qx "$CHDB_VERSION" third_party/chdb/VERSION 2>/dev/null; then
   : # already there
 else
-  say "fetching DuckDB $DUCKDB_VERSION C library (npm pack)"
+  say "fetching chDB $CHDB_VERSION (ClickHouse as a library, npm pack, ~180 MB)"
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
-  ( cd "$tmp" && npm pack --silent "$DUCKDB_BINDINGS" "$DUCKDB_HEADER_PKG" >/dev/null )
-  mkdir -p "$tmp/b" "$tmp/h" third_party/duckdb
-  tar -xzf "$tmp"/duckdb-node-bindings-linux-x64-*.tgz -C "$tmp/b"
-  tar -xzf "$tmp"/duckdb-"$DUCKDB_VERSION".tgz -C "$tmp/h" package/src/duckdb/src/include/duckdb.h
-  if [ -n "$DUCKDB_SO_SHA256" ]; then
-    echo "$DUCKDB_SO_SHA256  $tmp/b/package/libduckdb.so" | sha256sum -c - >&2
+  ( cd "$tmp" && npm pack --silent "$CHDB_PKG" >/dev/null )
+  mkdir -p "$tmp/c" third_party/chdb
+  tar -xzf "$tmp"/chdb-lib-linux-x64-gnu-*.tgz -C "$tmp/c" package/libchdb.so
+  if [ -n "$CHDB_SO_SHA256" ]; then
+    echo "$CHDB_SO_SHA256  $tmp/c/package/libchdb.so" | sha256sum -c - >&2
   fi
-  cp "$tmp/b/package/libduckdb.so" third_party/duckdb/libduckdb.so
-  cp "$tmp/h/package/src/duckdb/src/include/duckdb.h" third_party/duckdb/duckdb.h
-  echo "$DUCKDB_VERSION" > third_party/duckdb/VERSION
+  mv "$tmp/c/package/libchdb.so" third_party/chdb/libchdb.so.part
+  mv third_party/chdb/libchdb.so.part third_party/chdb/libchdb.so
+  echo "$CHDB_VERSION" > third_party/chdb/VERSION
+  rm -rf "$tmp"
 fi
 say "ready"

@@ -47,7 +47,7 @@ struct sp_ch_tsv {
     sp_schema_fn on_schema;
     sp_batch_fn on_batch;
     void *ud;
-    int state; /* 0 names, 1 types, 2 rows */
+    int state; /* 0 names, 1 types, 2 rows, 3/4 a repeated header's names/types */
     sp_schema *schema;
     chcol *cols;
     sp_column *out; /* the batch's columns */
@@ -866,6 +866,15 @@ static int on_line(sp_ch_tsv *r, const char *l, size_t n, sp_error *err)
         r->state = 1;
         return 0;
     }
+    if (r->state == 3 || r->state == 4) {
+        /* the header of a further document: the same as the first */
+        r->state = r->state == 3 ? 4 : 2;
+        if (looks_exception(l, n)) {
+            r->exc_mode = 1;
+            return on_line(r, l, n, err);
+        }
+        return 0;
+    }
     if (r->state == 1) {
         r->state = 2;
         if (looks_exception(l, n)) { /* a single column called "Code: …"? no: an error */
@@ -995,6 +1004,15 @@ int sp_ch_tsv_feed(sp_ch_tsv *r, const char *p, size_t n, sp_error *err)
 }
 
 static int finish(sp_ch_tsv *r, sp_error *err);
+
+int sp_ch_tsv_doc_end(sp_ch_tsv *r, sp_error *err)
+{
+    if (r->pend.len)
+        return sp_error_set(err, SP_EENGINE, 0, "the result ends in the middle of a row");
+    if (r->state == 2)
+        r->state = 3;
+    return 0;
+}
 
 int sp_ch_tsv_finish(sp_ch_tsv *r, sp_error *err)
 {

@@ -35,6 +35,10 @@ int sp_ch_tsv_feed(sp_ch_tsv *r, const char *p, size_t n, sp_error *err);
 /* sp_ch_tsv_finish: end of the body: the last batch goes out, or the
  * server's appended exception becomes the error (SP_ESQL). */
 int sp_ch_tsv_finish(sp_ch_tsv *r, sp_error *err);
+/* sp_ch_tsv_doc_end: the document fed so far ended (embedded ClickHouse
+ * streams each chunk as a whole document, header included): the next two
+ * lines are its header again, checked against the first one. */
+int sp_ch_tsv_doc_end(sp_ch_tsv *r, sp_error *err);
 /* rows delivered so far */
 unsigned long long sp_ch_tsv_rows(const sp_ch_tsv *r);
 

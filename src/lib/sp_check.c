@@ -1,14 +1,16 @@
 /* sp_check: check every sink pipe's SQL before it runs for real.
  *
- * An in-memory engine gets the project's datasources (empty tables of the
- * same columns; with SINKPIPE_ENGINE=clickhouse, the project's server and
- * its tables, created when missing), and each pipe's SQL — rendered with its template defaults —
+ * A throw-away database of the embedded ClickHouse gets the project's
+ * datasources (empty tables of the same columns and engines; with
+ * SINKPIPE_ENGINE=clickhouse, the project's server and its tables, created
+ * when missing), and each pipe's SQL — rendered with its template defaults —
  * is run as `SELECT * FROM (<sql>) LIMIT 0`: unknown tables, columns and
  * functions are found at `check` time, not at 3 AM.  Nothing is written and
  * the project's own database is not touched.  A pipe whose templates need a
  * parameter without default is skipped (its SQL depends on the request). */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sp_engine.h"
 #include "sp_env.h"
@@ -47,7 +49,14 @@ int sp_project_check_queries(sp_project *p, sp_error *err)
         if (rc)
             return rc;
     } else {
-        rc = sp_engine_duckdb_open(":memory:", &e, err);
+        /* a throw-away database of the embedded ClickHouse, in the folder
+         * this process already uses or in memory: the project's data is
+         * not touched, nor locked */
+        char scratch[64];
+        static unsigned long seq;
+        snprintf(scratch, sizeof scratch, "_sinkpipe_check_%ld_%lu", (long)getpid(), ++seq);
+        sp_embedded_opts eo = { NULL, scratch, 1, NULL };
+        rc = sp_engine_embedded_open(&eo, &e, err);
         if (rc)
             return rc;
         for (size_t i = 0; i < p->ndss && !rc; i++)

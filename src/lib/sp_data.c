@@ -1,9 +1,9 @@
 /* sp_data: the project's engine, loading data and ad-hoc queries.
  *
- * The engine is opened on first use — DuckDB at
- * <project>/.sinkpipe/sinkpipe.duckdb, or ClickHouse when SINKPIPE_ENGINE
- * says so — and every datasource of the project is ensured (table +
- * quarantine). */
+ * The engine is opened on first use — embedded ClickHouse in
+ * <project>/.sinkpipe/clickhouse/, or a ClickHouse server when
+ * SINKPIPE_ENGINE=clickhouse — and every datasource of the project is
+ * ensured (table + quarantine). */
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
@@ -45,10 +45,10 @@ int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err)
     if (rc)
         return rc;
     const char *which = sp_env_get(env, "SINKPIPE_ENGINE");
-    if (which && *which && strcmp(which, "duckdb") != 0) {
+    if (which && *which && strcmp(which, "embedded") != 0) {
         if (strcmp(which, "clickhouse") != 0)
             return sp_error_set(err, SP_EINVAL, 0,
-                                "SINKPIPE_ENGINE: unknown engine '%.64s' (expected duckdb, "
+                                "SINKPIPE_ENGINE: unknown engine '%.64s' (expected embedded, "
                                 "clickhouse)",
                                 which);
         sp_clickhouse_opts co = { sp_env_get(env, "SINKPIPE_CLICKHOUSE_URL"),
@@ -62,23 +62,25 @@ int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err)
         rc = sp_buf_addf(&path, err, "%s/.sinkpipe", p->dir ? p->dir : ".");
         if (!rc)
             rc = ensure_dir(path.data, err);
+        char abs[PATH_MAX];
+        if (!rc && !realpath(path.data, abs))
+            rc = sp_error_set(err, SP_EIO, 0, "cannot resolve '%s': %s", path.data,
+                              strerror(errno));
+        sp_buf_reset(&path);
         if (!rc)
-            rc = sp_buf_adds(&path, "/sinkpipe.duckdb", err);
+            rc = sp_buf_addf(&path, err, "%s/clickhouse", abs);
         if (!rc) {
             /* the jobs' journal, created empty so that its view always reads */
             char log[4096];
             sp_oplog_path(p->dir, log, sizeof log);
             int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-            char abs[PATH_MAX];
             if (fd >= 0) {
                 close(fd);
                 if (realpath(log, abs))
                     snprintf(log, sizeof log, "%s", abs);
             }
-            sp_duckdb_opts o = { sp_env_get(env, "SINKPIPE_DUCKDB_MEMORY_LIMIT"),
-                                 sp_env_get(env, "SINKPIPE_DUCKDB_THREADS"),
-                                 fd >= 0 ? log : NULL };
-            rc = sp_engine_duckdb_open_opts(path.data, &o, &e, err);
+            sp_embedded_opts o = { path.data, NULL, 0, fd >= 0 ? log : NULL };
+            rc = sp_engine_embedded_open(&o, &e, err);
         }
         sp_buf_release(&path);
     }

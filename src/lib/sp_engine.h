@@ -1,10 +1,11 @@
-/* sp_engine: query engines behind a small function table.  The embedded
- * engine (DuckDB, sp_engine_duckdb.c) is the default; the ClickHouse engine
- * (sp_engine_clickhouse.c) implements the same table.
+/* sp_engine: query engines behind a small function table.  The engine is
+ * ClickHouse (sp_engine_clickhouse.c): embedded in the process (chDB, the
+ * default) or a server reached over HTTP; both share DDL, SQL handling,
+ * type mapping and result decoding, and differ only in their transport
+ * (sp_ch_conn.h).
  *
- * Engines take SQL in the ClickHouse dialect (already rendered from its
- * template and composed from the pipe's nodes) and translate it themselves
- * if they need to.  Results stream: on_schema once, then on_batch for each
+ * Engines take ClickHouse SQL (already rendered from its template and
+ * composed from the pipe's nodes) and run it as written.  Results stream: on_schema once, then on_batch for each
  * batch of rows; memory does not grow with the result size. */
 #ifndef SP_ENGINE_H
 #define SP_ENGINE_H
@@ -43,7 +44,7 @@ typedef struct sp_qrow {
 } sp_qrow;
 
 typedef struct sp_engine_vt {
-    const char *name; /* "duckdb", "clickhouse" */
+    const char *name; /* "clickhouse" */
     /* ensure_datasource: create the table (and <ds>_quarantine) if missing;
      * SP_EDEF with a clear message when an existing table's columns differ */
     int (*ensure_datasource)(sp_engine *e, const sp_datasource *ds, sp_error *err);
@@ -70,24 +71,22 @@ struct sp_engine {
     const sp_engine_vt *vt;
 };
 
-/* sp_engine_duckdb_open: a DuckDB database at `path` (":memory:" or NULL for
- * an in-memory one). */
-int sp_engine_duckdb_open(const char *path, sp_engine **out, sp_error *err);
-
-/* Settings of the embedded engine (NULL or "" = DuckDB's default).  The
- * project reads them from SINKPIPE_DUCKDB_MEMORY_LIMIT ("2GB": a ceiling on
- * DuckDB's buffer pool, which otherwise caches table blocks up to 80% of
- * RAM) and SINKPIPE_DUCKDB_THREADS. */
-typedef struct sp_duckdb_opts {
-    const char *memory_limit;
-    const char *threads;
-    /* the jobs' journal (sp_oplog), exposed read-only to queries as the
-     * view tinybird.sinks_ops_log; NULL: no such view */
+/* The embedded ClickHouse (chDB's libchdb.so, loaded on first use).
+ * path: the storage folder (NULL: the folder this process already uses,
+ * else in memory; "" in memory).  One process uses one folder at a time,
+ * and a folder is used by one process at a time: SP_EBUSY otherwise, with
+ * a message naming the other process.  database: the database to work in
+ * (created; NULL = "sinkpipe"); scratch: drop it on close (`check`'s
+ * throw-away tables).  ops_log: the jobs' journal (sp_oplog), shown to
+ * queries as the view tinybird.sinks_ops_log; NULL: no such view. */
+typedef struct sp_embedded_opts {
+    const char *path;
+    const char *database;
+    int scratch;
     const char *ops_log;
-} sp_duckdb_opts;
+} sp_embedded_opts;
 
-int sp_engine_duckdb_open_opts(const char *path, const sp_duckdb_opts *o, sp_engine **out,
-                               sp_error *err);
+int sp_engine_embedded_open(const sp_embedded_opts *o, sp_engine **out, sp_error *err);
 
 /* The ClickHouse engine (sp_engine_clickhouse.c): a server reached over its
  * HTTP interface.  url is http:// or https:// (required); user, password,
@@ -108,9 +107,10 @@ typedef struct sp_clickhouse_opts {
 int sp_engine_clickhouse_open(const sp_clickhouse_opts *o, sp_engine **out, sp_error *err);
 
 /* sp_project_engine: the project's engine, opened on first use with every
- * datasource ensured: DuckDB at <dir>/.sinkpipe/sinkpipe.duckdb, or the
- * ClickHouse server named by SINKPIPE_CLICKHOUSE_URL when SINKPIPE_ENGINE is
- * "clickhouse" (environment or the project's .env files). */
+ * datasource ensured: embedded ClickHouse in <dir>/.sinkpipe/clickhouse/, or
+ * the ClickHouse server named by SINKPIPE_CLICKHOUSE_URL when
+ * SINKPIPE_ENGINE is "clickhouse" (environment or the project's .env
+ * files). */
 int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err);
 /* sp_project_engine_close: close the project's engine if open (the next
  * sp_project_engine opens it again); no query may be running. */

@@ -1,15 +1,16 @@
-/* sp_engine_clickhouse: the engine interface over ClickHouse's HTTP
- * interface (libcurl).
+/* sp_engine_clickhouse: the engine interface over ClickHouse, embedded
+ * (chDB, sp_ch_chdb.c: the default) or a server (HTTP, sp_ch_http.c).
  *
- * Queries are sent as they are (ClickHouse dialect), with now()/today()/
- * yesterday() replaced by constants of the run's logical time, and read
- * back as TabSeparatedWithNamesAndTypes through sp_ch_tsv while they stream
- * (memory: one batch).  Every request carries the settings of the run
- * (query_id, max_execution_time, max_memory_usage) as URL parameters;
- * interrupt() sends KILL QUERY for the running query id on a second
- * connection.  Tables are created from the datafiles with their real engine;
- * rows are inserted as RowBinary (sp_ch_rowbin: floats bit for bit).
- * docs/engine-clickhouse.md describes the whole. */
+ * Everything about ClickHouse SQL lives here, shared by both transports
+ * (sp_ch_conn.h): tables created from the datafiles with their real engine
+ * and keys, the logical time (now()/today()/yesterday() replaced by
+ * constants of the run's time), rows inserted as RowBinary (sp_ch_rowbin:
+ * floats bit for bit), results read back while they stream (memory: one
+ * batch) as TabSeparatedWithNamesAndTypes (sp_ch_tsv) or, embedded,
+ * RowBinaryWithNamesAndTypes (sp_ch_rbread) when every column has a binary
+ * reader.  Every query carries the run's settings (max_execution_time,
+ * max_memory_usage) and its query id; interrupt() kills that id.
+ * docs/engine.md describes the whole. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -18,242 +19,47 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "sp_buf.h"
+#include "sp_ch_conn.h"
 #include "sp_ch_rowbin.h"
 #include "sp_ch_tsv.h"
 #include "sp_engine.h"
 #include "sp_error.h"
 #include "sp_format.h"
-#include "sp_sql_lex.h"
+#include "sp_sql.h"
 #include "sp_type.h"
 
 #define SQL_MAX ((size_t)64 << 20)
 #define SMALL_MAX ((size_t)16 << 20) /* answers read whole (table layouts) */
-#define ERRBODY_MAX ((size_t)64 << 10)
 #define BATCH_ROWS 2048
 #define FORMAT_TSV "TabSeparatedWithNamesAndTypes"
 
 typedef struct ch_engine {
     sp_engine base;
-    char *url;  /* as configured */
-    char *shown; /* scheme://host:port/path: no user, password or query */
-    char *user, *password, *database;
-    char **settings; /* "name=value" each, NULL-ended */
-    size_t nsettings;
-    CURL *curl;
+    sp_ch_conn *conn;
+    char *database; /* tables are qualified with it (server), or NULL */
     pthread_mutex_t mu;
     char qid[160]; /* the running query's id, "" when none */
     unsigned long seq;
     atomic_int interrupted;
 } ch_engine;
 
-/* ------------------------------------------------------------ requests */
-
-typedef struct req {
-    ch_engine *e;
-    CURL *c;
-    sp_ch_tsv *rd;       /* streaming result, or */
-    sp_buf *body;        /* the whole answer (bounded), or neither */
-    volatile int *cancel;
-    long status;
-    sp_buf errbody;
-    int cb_rc;
-    sp_error cb_err;
-    int nostop; /* KILL QUERY: not stopped by the interrupted flag */
-    uint64_t deadline; /* monotonic ms (0 = none): the client's own time limit */
-    uint64_t timeout_ms;
-    int timed_out;
-} req;
-
-static uint64_t mono_ms(void)
+static int to_buf(void *ud, const char *p, size_t n, sp_error *err)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return sp_buf_add(ud, p, n, err);
 }
 
-static int stopped(const req *r)
-{
-    return !r->nostop && ((r->cancel && *r->cancel) || atomic_load(&r->e->interrupted));
-}
-
-static size_t on_write(char *p, size_t sz, size_t nm, void *ud)
-{
-    req *r = ud;
-    size_t n = sz * nm;
-    if (!r->status)
-        curl_easy_getinfo(r->c, CURLINFO_RESPONSE_CODE, &r->status);
-    if (r->status != 200) {
-        size_t room = ERRBODY_MAX - r->errbody.len;
-        sp_buf_add(&r->errbody, p, n < room ? n : room, NULL);
-        return n;
-    }
-    if (stopped(r)) {
-        r->cb_rc = sp_error_set(&r->cb_err, SP_ECANCELLED, 0, "query cancelled");
-        return 0;
-    }
-    int rc = 0;
-    if (r->rd)
-        rc = sp_ch_tsv_feed(r->rd, p, n, &r->cb_err);
-    else if (r->body)
-        rc = sp_buf_add(r->body, p, n, &r->cb_err);
-    if (rc) {
-        r->cb_rc = rc;
-        return 0;
-    }
-    return n;
-}
-
-static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
-{
-    (void)dt;
-    (void)dn;
-    (void)ut;
-    (void)un;
-    req *r = ud;
-    if (r->deadline && mono_ms() > r->deadline) {
-        r->timed_out = 1;
-        return 1;
-    }
-    return stopped(r);
-}
-
-/* the error of a non-200 answer */
-static int http_error(req *r, sp_error *err)
-{
-    char msg[800];
-    int code = sp_ch_exception(r->errbody.data ? r->errbody.data : "", r->errbody.len, msg,
-                               sizeof msg);
-    if (!code) {
-        size_t n = r->errbody.len > 200 ? 200 : r->errbody.len;
-        snprintf(msg, sizeof msg, "%.*s", (int)n, r->errbody.data ? r->errbody.data : "");
-        for (char *c = msg; *c; c++)
-            if (*c == '\n' || *c == '\r' || *c == '\t')
-                *c = ' ';
-        return sp_error_set(err, r->status >= 500 ? SP_EENGINE : SP_ESQL, r->status >= 502,
-                            "clickhouse at %s answered HTTP %ld%s%s", r->e->shown, r->status,
-                            *msg ? ": " : "", msg);
-    }
-    /* 192-195 unknown user / wrong password / …, 516 AUTHENTICATION_FAILED */
-    if ((code >= 192 && code <= 195) || code == 516)
-        return sp_error_set(err, SP_EAUTH, 0, "clickhouse at %s: %s", r->e->shown, msg);
-    /* 159 TIMEOUT_EXCEEDED, 241 MEMORY_LIMIT_EXCEEDED, 202 TOO_MANY_SIMULTANEOUS_QUERIES */
-    return sp_error_set(err, SP_ESQL, code == 159 || code == 202, "clickhouse: %s", msg);
-}
-
-static int transfer_error(req *r, CURLcode cc, const char *ebuf, sp_error *err)
-{
-    if (r->cb_rc) {
-        if (err && !err->code)
-            *err = r->cb_err;
-        return r->cb_rc;
-    }
-    if (stopped(r))
-        return sp_error_set(err, SP_ECANCELLED, 0, "query cancelled");
-    if (r->timed_out)
-        return sp_error_set(err, SP_ESQL, 1, "query exceeded its timeout of %llu ms",
-                            (unsigned long long)r->timeout_ms);
-    const char *why = ebuf && *ebuf ? ebuf : curl_easy_strerror(cc);
-    if (r->status == 200)
-        return sp_error_set(err, SP_ENET, 1, "clickhouse at %s: connection lost while reading "
-                            "the result: %s", r->e->shown, why);
-    return sp_error_set(err, SP_ENET, 1, "clickhouse at %s: %s", r->e->shown, why);
-}
-
-/* one request: POST `body` (the SQL, or rows when a query= parameter holds
- * the INSERT) with the URL parameters `params` ("name=value" pairs,
- * unescaped, NULL-ended); the answer goes to r->rd or r->body */
-static int ch_request(ch_engine *e, CURL *c, const char *body, size_t bodylen,
-                      const char *const *params, req *r, sp_error *err)
-{
-    CURLU *u = curl_url();
-    char *url = NULL;
-    int rc = 0;
-    r->e = e;
-    if (!u || curl_url_set(u, CURLUPART_URL, e->url, 0) != CURLUE_OK)
-        rc = sp_error_set(err, SP_EINVAL, 0, "SINKPIPE_CLICKHOUSE_URL: '%s' is not a URL",
-                          e->shown);
-    for (size_t i = 0; !rc && i < e->nsettings; i++)
-        if (curl_url_set(u, CURLUPART_QUERY, e->settings[i],
-                         CURLU_APPENDQUERY | CURLU_URLENCODE) != CURLUE_OK)
-            rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory");
-    for (size_t i = 0; !rc && params && params[i]; i++)
-        if (curl_url_set(u, CURLUPART_QUERY, params[i], CURLU_APPENDQUERY | CURLU_URLENCODE) !=
-            CURLUE_OK)
-            rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory");
-    if (!rc && e->database) {
-        sp_buf db = SP_BUF_INIT(4096);
-        rc = sp_buf_addf(&db, err, "database=%s", e->database);
-        if (!rc && curl_url_set(u, CURLUPART_QUERY, db.data,
-                                CURLU_APPENDQUERY | CURLU_URLENCODE) != CURLUE_OK)
-            rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory");
-        sp_buf_release(&db);
-    }
-    if (!rc && curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK)
-        rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory");
-    curl_url_cleanup(u);
-    if (rc) {
-        curl_free(url);
-        return rc;
-    }
-    char ebuf[CURL_ERROR_SIZE] = "";
-    curl_easy_reset(c);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bodylen);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, r);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-    /* no "Expect: 100-continue" round trip for large inserts */
-    struct curl_slist *hdr = curl_slist_append(NULL, "Expect:");
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-    if ((e->user && *e->user) || (e->password && *e->password)) {
-        curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-        curl_easy_setopt(c, CURLOPT_USERNAME, e->user && *e->user ? e->user : "default");
-        curl_easy_setopt(c, CURLOPT_PASSWORD, e->password ? e->password : "");
-    }
-    r->c = c;
-    sp_buf_init(&r->errbody, ERRBODY_MAX);
-    CURLcode cc = curl_easy_perform(c);
-    if (!r->status)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    /* the handle outlives this frame (kept for its connection): no pointers
-     * into it */
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, NULL);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, NULL);
-    curl_slist_free_all(hdr);
-    curl_free(url);
-    if (cc != CURLE_OK)
-        rc = transfer_error(r, cc, ebuf, err);
-    else if (r->status != 200)
-        rc = http_error(r, err);
-    else if (r->rd && (rc = sp_ch_tsv_finish(r->rd, err)) == SP_ESQL)
-        sp_error_prefix(err, "clickhouse");
-    sp_buf_release(&r->errbody);
-    return rc;
-}
-
-/* a statement whose answer is small (DDL, table layouts), read whole into
- * out (may be NULL) */
+/* a statement whose answer is small (DDL, table layouts), read whole as
+ * TabSeparated into out (may be NULL) */
 static int ch_exec(ch_engine *e, const char *sql, sp_buf *out, sp_error *err)
 {
-    const char *params[] = { "allow_experimental_low_cardinality_type=1", NULL };
-    req r = { 0 };
-    r.body = out;
-    return ch_request(e, e->curl, sql, strlen(sql), params, &r, err);
+    sp_ch_stmt st = { 0 };
+    st.sql = sql;
+    st.len = strlen(sql);
+    st.format = "TabSeparated";
+    st.on_chunk = out ? to_buf : NULL;
+    st.ud = out;
+    return e->conn->vt->run(e->conn, &st, err);
 }
 
 /* ------------------------------------------------------------ SQL */
@@ -282,143 +88,17 @@ static int quote_string(sp_buf *q, const char *s, size_t n, sp_error *err)
     return rc ? rc : sp_buf_addch(q, '\'', err);
 }
 
-static size_t next_tok(const sp_tok *t, size_t n, size_t i)
-{
-    while (i < n && (t[i].kind == SP_TOK_WS || t[i].kind == SP_TOK_COMMENT))
-        i++;
-    return i;
-}
-
-static int tok_op(const char *src, const sp_tok *t, char c)
-{
-    return t->kind == SP_TOK_OP && t->len == 1 && src[t->off] == c;
-}
-
-/* now() / today() / yesterday() -> constants of the logical time, named as
- * ClickHouse names the call; a trailing ';' and FORMAT clause are dropped */
-int sp__ch_rewrite_now(const char *sql, int64_t now_unix, sp_buf *out, sp_error *err);
-int sp__ch_rewrite_now(const char *sql, int64_t now_unix, sp_buf *out, sp_error *err)
-{
-    sp_tok *t = NULL;
-    size_t n = 0;
-    int rc = sp_sql_lex(sql, strlen(sql), &t, &n, err);
-    if (rc)
-        return rc;
-    time_t tt = (time_t)now_unix;
-    struct tm tm;
-    if (!gmtime_r(&tt, &tm)) {
-        free(t);
-        return sp_error_set(err, SP_EINVAL, 0, "logical time %lld is out of range",
-                            (long long)now_unix);
-    }
-    time_t yt = tt - 86400;
-    struct tm ym;
-    gmtime_r(&yt, &ym);
-    /* the end: a trailing ';' and a trailing FORMAT <name> go (sinkpipe
-     * reads the result in its own format) */
-    size_t sig[3] = { n, n, n }; /* the last three significant tokens */
-    for (size_t i = 0; i < n; i++)
-        if (t[i].kind != SP_TOK_WS && t[i].kind != SP_TOK_COMMENT) {
-            sig[0] = sig[1];
-            sig[1] = sig[2];
-            sig[2] = i;
-        }
-    size_t stop = n; /* tokens from here on are not sent */
-    int k = 2;
-    if (sig[k] < n && tok_op(sql, &t[sig[k]], ';'))
-        stop = sig[k--];
-    if (k >= 1 && sig[k] < n && sig[k - 1] < n && t[sig[k]].kind == SP_TOK_IDENT &&
-        sp_tok_is(sql, &t[sig[k - 1]], "FORMAT"))
-        stop = sig[k - 1];
-    size_t prev = n; /* previous significant token */
-    for (size_t i = 0; i < n && !rc; i++) {
-        if (i >= stop)
-            break;
-        int kind = 0;
-        if (t[i].kind == SP_TOK_IDENT &&
-            !(prev < n && tok_op(sql, &t[prev], '.'))) {
-            if (sp_tok_is(sql, &t[i], "now"))
-                kind = 1;
-            else if (sp_tok_is(sql, &t[i], "today"))
-                kind = 2;
-            else if (sp_tok_is(sql, &t[i], "yesterday"))
-                kind = 3;
-        }
-        size_t a = kind ? next_tok(t, n, i + 1) : n;
-        size_t b = a < n ? next_tok(t, n, a + 1) : n;
-        if (kind && a < n && b < n && tok_op(sql, &t[a], '(') && tok_op(sql, &t[b], ')')) {
-            const struct tm *m = kind == 3 ? &ym : &tm;
-            if (kind == 1)
-                rc = sp_buf_addf(out, err,
-                                 "(toDateTime('%04d-%02d-%02d %02d:%02d:%02d') AS `%.*s()`)",
-                                 m->tm_year + 1900, m->tm_mon + 1, m->tm_mday, m->tm_hour,
-                                 m->tm_min, m->tm_sec, (int)t[i].len, sql + t[i].off);
-            else
-                rc = sp_buf_addf(out, err, "(toDate('%04d-%02d-%02d') AS `%.*s()`)",
-                                 m->tm_year + 1900, m->tm_mon + 1, m->tm_mday, (int)t[i].len,
-                                 sql + t[i].off);
-            prev = b;
-            i = b;
-            continue;
-        }
-        rc = sp_buf_add(out, sql + t[i].off, t[i].len, err);
-        if (t[i].kind != SP_TOK_WS && t[i].kind != SP_TOK_COMMENT)
-            prev = i;
-    }
-    free(t);
-    return rc;
-}
-
 /* ------------------------------------------------------------ open */
 
 static const sp_engine_vt ch_vt;
 
-static char *shown_url(const char *url)
-{
-    CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *s = NULL;
-    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-        curl_url_get(u, CURLUPART_HOST, &host, 0);
-        curl_url_get(u, CURLUPART_PORT, &port, 0);
-        curl_url_get(u, CURLUPART_PATH, &path, 0);
-        sp_buf b = SP_BUF_INIT(4096);
-        if (!sp_buf_addf(&b, NULL, "%s://%s%s%s%s", scheme ? scheme : "http", host ? host : "",
-                         port ? ":" : "", port ? port : "",
-                         path && strcmp(path, "/") ? path : ""))
-            s = sp_buf_detach(&b);
-        sp_buf_release(&b);
-    }
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-    curl_free(path);
-    curl_url_cleanup(u);
-    return s ? s : strdup("(invalid URL)");
-}
-
 static void ch_free(ch_engine *e)
 {
-    if (e->curl)
-        curl_easy_cleanup(e->curl);
-    free(e->url);
-    free(e->shown);
-    free(e->user);
-    if (e->password) {
-        memset(e->password, 0, strlen(e->password));
-        free(e->password);
-    }
+    if (e->conn)
+        e->conn->vt->close(e->conn);
     free(e->database);
-    for (size_t i = 0; i < e->nsettings; i++)
-        free(e->settings[i]);
-    free(e->settings);
     pthread_mutex_destroy(&e->mu);
     free(e);
-}
-
-static char *dup_or_null(const char *s)
-{
-    return s && *s ? strdup(s) : NULL;
 }
 
 static int utc_zone(const char *tz)
@@ -428,68 +108,33 @@ static int utc_zone(const char *tz)
            !strcmp(tz, "GMT") || !strcmp(tz, "Etc/GMT") || !strcmp(tz, "Etc/Universal");
 }
 
-int sp_engine_clickhouse_open(const sp_clickhouse_opts *o, sp_engine **out, sp_error *err)
+/* an engine over an open connection (taken: closed on failure) */
+static int ch_wrap(sp_ch_conn *conn, const char *database, sp_engine **out, sp_error *err)
 {
-    *out = NULL;
-    if (!o || !o->url || !*o->url)
-        return sp_error_set(err, SP_EINVAL, 0, "SINKPIPE_CLICKHOUSE_URL is not set");
-    if (strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "https://", 8) != 0)
-        return sp_error_set(err, SP_EINVAL, 0,
-                            "SINKPIPE_CLICKHOUSE_URL: expected an http:// or https:// URL");
     ch_engine *e = calloc(1, sizeof *e);
-    if (!e)
+    if (!e) {
+        conn->vt->close(conn);
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+    }
     pthread_mutex_init(&e->mu, NULL);
     e->base.vt = &ch_vt;
-    e->url = strdup(o->url);
-    e->shown = shown_url(o->url);
-    e->user = dup_or_null(o->user);
-    e->password = dup_or_null(o->password);
-    e->database = dup_or_null(o->database);
-    e->curl = curl_easy_init();
-    if (!e->url || !e->shown || !e->curl || (o->user && *o->user && !e->user) ||
-        (o->password && *o->password && !e->password) ||
-        (o->database && *o->database && !e->database)) {
+    e->conn = conn;
+    if (database && *database && !(e->database = strdup(database))) {
         ch_free(e);
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
     }
-    /* SINKPIPE_CLICKHOUSE_SETTINGS: name=value pairs joined by '&' */
-    for (const char *p = o->settings; p && *p;) {
-        const char *amp = strchr(p, '&');
-        size_t n = amp ? (size_t)(amp - p) : strlen(p);
-        const char *eq = memchr(p, '=', n);
-        if (n && (!eq || eq == p)) {
-            int k = (int)(n > 64 ? 64 : n);
-            ch_free(e);
-            return sp_error_set(err, SP_EINVAL, 0,
-                                "SINKPIPE_CLICKHOUSE_SETTINGS: '%.*s' is not name=value", k, p);
-        }
-        if (n) {
-            char **v = realloc(e->settings, (e->nsettings + 2) * sizeof *v);
-            char *one = v ? strndup(p, n) : NULL;
-            if (v)
-                e->settings = v;
-            if (!one) {
-                ch_free(e);
-                return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
-            }
-            v[e->nsettings++] = one;
-            v[e->nsettings] = NULL;
-        }
-        p = amp ? amp + 1 : p + n;
-    }
-    /* one round trip: the server answers, and its time zone is UTC (DateTime
-     * results come as the server's local time) */
+    /* one round trip: ClickHouse answers, and its time zone is UTC
+     * (DateTime results come as the server's local time) */
     sp_buf tz = SP_BUF_INIT(4096);
-    int rc = ch_exec(e, "SELECT timezone() FORMAT TSV", &tz, err);
+    int rc = ch_exec(e, "SELECT timezone()", &tz, err);
     if (!rc) {
         while (tz.len && (tz.data[tz.len - 1] == '\n' || tz.data[tz.len - 1] == '\r'))
             tz.data[--tz.len] = '\0';
         if (!utc_zone(tz.data ? tz.data : ""))
             rc = sp_error_set(err, SP_EUNSUPPORTED, 0,
-                              "clickhouse at %s runs in time zone '%.64s': sinkpipe needs a "
-                              "server in UTC (<timezone>UTC</timezone>)",
-                              e->shown, tz.data ? tz.data : "");
+                              "%s runs in time zone '%.64s': sinkpipe needs a server in UTC "
+                              "(<timezone>UTC</timezone>)",
+                              conn->vt->where(conn), tz.data ? tz.data : "");
     }
     sp_buf_release(&tz);
     if (rc) {
@@ -498,6 +143,81 @@ int sp_engine_clickhouse_open(const sp_clickhouse_opts *o, sp_engine **out, sp_e
     }
     *out = &e->base;
     return 0;
+}
+
+int sp_engine_clickhouse_open(const sp_clickhouse_opts *o, sp_engine **out, sp_error *err)
+{
+    *out = NULL;
+    sp_ch_conn *c = NULL;
+    int rc = sp_ch_http_open(o, &c, err);
+    return rc ? rc : ch_wrap(c, o->database, out, err);
+}
+
+/* settings of every embedded statement: DateTime rendering independent of
+ * the machine, Tinybird's grouping by JSON/Dynamic sub-columns, JSON read
+ * as its text in binary results */
+static const char *const embedded_settings[] = {
+    "session_timezone=UTC",
+    "allow_suspicious_types_in_group_by=1",
+    "allow_suspicious_types_in_order_by=1",
+    "output_format_binary_write_json_as_string=1",
+    NULL,
+};
+
+int sp_engine_embedded_open(const sp_embedded_opts *o, sp_engine **out, sp_error *err)
+{
+    *out = NULL;
+    sp_chdb_opts co = { 0 };
+    co.path = o ? o->path : NULL;
+    co.database = o ? o->database : NULL;
+    co.drop_on_close = o ? o->scratch : 0;
+    co.settings = embedded_settings;
+    sp_ch_conn *c = NULL;
+    int rc = sp_ch_chdb_open(&co, &c, err);
+    if (!rc)
+        rc = ch_wrap(c, NULL, out, err);
+    if (!rc && o && o->ops_log && *o->ops_log) {
+        ch_engine *e = (ch_engine *)*out;
+        sp_buf q = SP_BUF_INIT(1u << 16);
+        rc = sp_buf_adds(&q, "CREATE DATABASE IF NOT EXISTS tinybird ENGINE = Atomic", err);
+        if (!rc)
+            rc = ch_exec(e, q.data, NULL, err);
+        sp_buf_reset(&q);
+        /* the "finished" records of the jobs' journal (sp_oplog.h), read on
+         * every query, so it shows what other processes recorded too */
+        if (!rc)
+            rc = sp_buf_adds(&q,
+                             "CREATE OR REPLACE VIEW tinybird.sinks_ops_log AS SELECT "
+                             "parseDateTimeBestEffort(`timestamp`) AS `timestamp`, service, "
+                             "pipe_id, pipe_name, result, error, elapsed_time, job_id, "
+                             "read_rows, read_bytes, written_rows, written_bytes, output, "
+                             "parameters, options, token_name, cpu_time FROM file(",
+                             err);
+        if (!rc)
+            rc = quote_string(&q, o->ops_log, strlen(o->ops_log), err);
+        if (!rc)
+            rc = sp_buf_adds(&q,
+                             ", 'JSONEachRow', 'event String, `timestamp` String, service "
+                             "String, pipe_id String, pipe_name String, result String, error "
+                             "Nullable(String), elapsed_time Float64, job_id String, "
+                             "read_rows UInt64, read_bytes UInt64, written_rows UInt64, "
+                             "written_bytes UInt64, output Array(String), parameters "
+                             "Map(String, String), options Map(String, String), token_name "
+                             "Nullable(String), cpu_time Float64') WHERE event = 'finished' "
+                             "SETTINGS input_format_skip_unknown_fields = 1, "
+                             "input_format_allow_errors_ratio = 1",
+                             err);
+        if (!rc)
+            rc = ch_exec(e, q.data, NULL, err);
+        if (rc)
+            sp_error_prefix(err, "cannot create tinybird.sinks_ops_log");
+        sp_buf_release(&q);
+        if (rc) {
+            ch_free(e);
+            *out = NULL;
+        }
+    }
+    return rc;
 }
 
 static void ch_close(sp_engine *base)
@@ -514,21 +234,8 @@ static void ch_interrupt(sp_engine *base)
     pthread_mutex_lock(&e->mu);
     memcpy(qid, e->qid, sizeof qid);
     pthread_mutex_unlock(&e->mu);
-    if (!*qid)
-        return;
-    /* a second connection: the first is busy streaming */
-    CURL *c = curl_easy_init();
-    if (!c)
-        return;
-    sp_buf q = SP_BUF_INIT(4096);
-    if (!sp_buf_adds(&q, "KILL QUERY WHERE query_id = ", NULL) &&
-        !quote_string(&q, qid, strlen(qid), NULL) && !sp_buf_adds(&q, " ASYNC", NULL)) {
-        req r = { 0 };
-        r.nostop = 1;
-        ch_request(e, c, q.data, q.len, NULL, &r, NULL);
-    }
-    sp_buf_release(&q);
-    curl_easy_cleanup(c);
+    if (*qid)
+        e->conn->vt->kill(e->conn, qid);
 }
 
 /* ------------------------------------------------------------ datasource */
@@ -566,8 +273,6 @@ static int table_layout(ch_engine *e, const char *table, sp_buf *out, sp_error *
         rc = sp_buf_adds(&q, " AND table = ", err);
     if (!rc)
         rc = quote_string(&q, table, strlen(table), err);
-    if (!rc)
-        rc = sp_buf_adds(&q, " FORMAT TSV", err);
     if (!rc)
         rc = ch_exec(e, q.data, out, err);
     sp_buf_release(&q);
@@ -769,15 +474,17 @@ static int insert_rows(ch_engine *e, const char *table, const char *fmt, const s
                        sp_error *err)
 {
     sp_buf q = SP_BUF_INIT(1 << 20);
-    int rc = sp_buf_adds(&q, "query=INSERT INTO ", err);
+    int rc = sp_buf_adds(&q, "INSERT INTO ", err);
     if (!rc)
         rc = table_ref(e, &q, table, err);
-    if (!rc)
-        rc = sp_buf_addf(&q, err, " FORMAT %s", fmt);
     if (!rc) {
-        const char *params[] = { q.data, "allow_experimental_low_cardinality_type=1", NULL };
-        req r = { 0 };
-        rc = ch_request(e, e->curl, rows->data ? rows->data : "", rows->len, params, &r, err);
+        sp_ch_stmt st = { 0 };
+        st.sql = q.data;
+        st.len = q.len;
+        st.format = fmt;
+        st.data = rows->data ? rows->data : "";
+        st.datalen = rows->len;
+        rc = e->conn->vt->run(e->conn, &st, err);
     }
     sp_buf_release(&q);
     return rc;
@@ -847,9 +554,7 @@ static int ch_eval(sp_engine *base, const char *expr, int64_t now_unix, char **o
     sp_buf sql = SP_BUF_INIT(SQL_MAX), q = SP_BUF_INIT(SQL_MAX), ans = SP_BUF_INIT(SMALL_MAX);
     int rc = sp_buf_addf(&sql, err, "SELECT toString((%s))", expr);
     if (!rc)
-        rc = sp__ch_rewrite_now(sql.data, now_unix ? now_unix : (int64_t)time(NULL), &q, err);
-    if (!rc)
-        rc = sp_buf_adds(&q, "\nFORMAT TSV", err);
+        rc = sp_sql_logical_time(sql.data, now_unix ? now_unix : (int64_t)time(NULL), &q, err);
     if (!rc)
         rc = ch_exec(e, q.data, &ans, err);
     if (rc) {
@@ -899,6 +604,20 @@ static int q_batch(void *ud, const sp_batch *b, sp_error *err)
     return q->on_batch ? q->on_batch(q->ud, b, err) : 0;
 }
 
+typedef struct qread {
+    sp_ch_tsv *rd;
+    int docs; /* each chunk is a whole document */
+} qread;
+
+static int q_chunk(void *ud, const char *p, size_t n, sp_error *err)
+{
+    qread *r = ud;
+    int rc = sp_ch_tsv_feed(r->rd, p, n, err);
+    if (!rc && r->docs)
+        rc = sp_ch_tsv_doc_end(r->rd, err);
+    return rc;
+}
+
 static int ch_query(sp_engine *base, const char *sql, const sp_query_opts *o,
                     sp_schema_fn on_schema, sp_batch_fn on_batch, void *ud,
                     sp_query_stats *stats, sp_error *err)
@@ -909,70 +628,61 @@ static int ch_query(sp_engine *base, const char *sql, const sp_query_opts *o,
     atomic_store(&e->interrupted, 0);
     int64_t now = o && o->now_unix ? o->now_unix : (int64_t)time(NULL);
     sp_buf body = SP_BUF_INIT(SQL_MAX);
-    int rc = sp__ch_rewrite_now(sql, now, &body, err);
+    int rc = sp_sql_logical_time(sql, now, &body, err);
     char qid[sizeof e->qid];
     if (o && o->query_id && *o->query_id)
         snprintf(qid, sizeof qid, "%s", o->query_id);
     else
         snprintf(qid, sizeof qid, "sinkpipe-%lld-%ld-%lu", (long long)time(NULL), (long)getpid(),
                  ++e->seq);
-    char p_qid[sizeof qid + 16], p_time[64] = "", p_mem[64] = "";
-    snprintf(p_qid, sizeof p_qid, "query_id=%s", qid);
-    const char *params[8];
+    char p_time[64] = "", p_mem[64] = "";
+    const char *settings[4];
     size_t np = 0;
-    params[np++] = "default_format=" FORMAT_TSV;
-    params[np++] = "allow_experimental_low_cardinality_type=1";
-    params[np++] = p_qid;
-    params[np++] = "readonly=2"; /* a query reads: no INSERT, DROP or ALTER */
     if (o && o->timeout_ms) {
         snprintf(p_time, sizeof p_time, "max_execution_time=%llu",
                  (unsigned long long)((o->timeout_ms + 999) / 1000));
-        params[np++] = p_time;
+        settings[np++] = p_time;
     }
     if (o && o->max_memory) {
         snprintf(p_mem, sizeof p_mem, "max_memory_usage=%llu", (unsigned long long)o->max_memory);
-        params[np++] = p_mem;
+        settings[np++] = p_mem;
     }
-    params[np] = NULL;
+    settings[np] = NULL;
     qctx qc = { on_schema, on_batch, ud, o ? o->cancel : NULL, stats };
-    sp_ch_tsv *rd = NULL;
+    qread qr = { NULL, (e->conn->vt->flags & SP_CH_DOC_CHUNKS) != 0 };
     if (!rc)
-        rc = sp_ch_tsv_new(BATCH_ROWS, q_schema, q_batch, &qc, &rd, err);
+        rc = sp_ch_tsv_new(BATCH_ROWS, q_schema, q_batch, &qc, &qr.rd, err);
     if (!rc) {
         pthread_mutex_lock(&e->mu);
         memcpy(e->qid, qid, sizeof qid);
         pthread_mutex_unlock(&e->mu);
-        req r = { 0 };
-        r.rd = rd;
-        r.cancel = o ? o->cancel : NULL;
-        /* the server's max_execution_time speaks first; this catches a
-         * transfer that stalls (the server waiting on a slow sink, a dead
-         * network) */
-        if (o && o->timeout_ms) {
-            r.timeout_ms = o->timeout_ms;
-            r.deadline = mono_ms() + o->timeout_ms + 2000;
-        }
-        rc = ch_request(e, e->curl, body.data, body.len, params, &r, err);
+        sp_ch_stmt st = { 0 };
+        st.sql = body.data ? body.data : "";
+        st.len = body.len;
+        st.format = FORMAT_TSV;
+        st.settings = settings;
+        st.query_id = qid;
+        st.read_only = 1;
+        st.on_chunk = q_chunk;
+        st.ud = &qr;
+        st.cancel = o ? o->cancel : NULL;
+        st.timeout_ms = o ? o->timeout_ms : 0;
+        rc = e->conn->vt->run(e->conn, &st, err);
+        if (!rc && (rc = sp_ch_tsv_finish(qr.rd, err)) == SP_ESQL)
+            sp_error_prefix(err, "clickhouse");
         pthread_mutex_lock(&e->mu);
         e->qid[0] = '\0';
         pthread_mutex_unlock(&e->mu);
-        /* a transfer we stopped (cancel, a sink's error) leaves the query
-         * running on the server until it notices: kill it */
-        if (rc && (rc == SP_ECANCELLED || r.cb_rc || r.timed_out) &&
-            !atomic_load(&e->interrupted)) {
-            CURL *c = curl_easy_init();
-            sp_buf k = SP_BUF_INIT(4096);
-            if (c && !sp_buf_adds(&k, "KILL QUERY WHERE query_id = ", NULL) &&
-                !quote_string(&k, qid, strlen(qid), NULL) && !sp_buf_adds(&k, " ASYNC", NULL)) {
-                req kr = { 0 };
-                ch_request(e, c, k.data, k.len, NULL, &kr, NULL);
-            }
-            sp_buf_release(&k);
-            if (c)
-                curl_easy_cleanup(c);
+        /* a transfer we stopped (cancel, a sink's error) may leave the query
+         * running until it notices: kill it */
+        if (rc && rc != SP_ESQL && !qr.docs && !atomic_load(&e->interrupted))
+            e->conn->vt->kill(e->conn, qid);
+        if (rc == SP_ECANCELLED || atomic_load(&e->interrupted)) {
+            sp_error_clear(err);
+            rc = sp_error_set(err, SP_ECANCELLED, 0, "query cancelled");
         }
     }
-    sp_ch_tsv_free(rd);
+    sp_ch_tsv_free(qr.rd);
     sp_buf_release(&body);
     return rc;
 }

@@ -6,6 +6,23 @@
 #include "sp_sql.h"
 #include "sp_sql_lex.h"
 
+/* words that start a clause: a node name right after FROM/JOIN is a table
+ * reference, not one of these */
+static const char *const clause_kw[] = {
+    "SELECT", "FROM",  "WHERE", "PREWHERE", "GROUP", "ORDER", "HAVING", "LIMIT", "SETTINGS",
+    "FORMAT", "UNION", "JOIN",  "LEFT",     "RIGHT", "INNER", "FULL",   "CROSS", "ON",
+    "USING",  "ARRAY", "WINDOW", "QUALIFY", "INTERSECT", "EXCEPT", "OFFSET", "INTO",
+    "GLOBAL", "FINAL", "SAMPLE", "ASOF", "SEMI", "ANTI", "OUTER", "PASTE", NULL,
+};
+
+static int is_clause_kw(const char *src, const sp_tok *t)
+{
+    for (int k = 0; clause_kw[k]; k++)
+        if (sp_tok_is(src, t, clause_kw[k]))
+            return 1;
+    return 0;
+}
+
 static int tok_equals(const char *s, const sp_tok *t, const char *name)
 {
     size_t n = strlen(name);
@@ -46,7 +63,7 @@ int sp_sql_compose(const char *const *names, const char *const *sqls, size_t n, 
                     q++;
                 int aliased = q < nt && (sp_tok_is(s, &t[q], "AS") ||
                                          (t[q].kind == SP_TOK_IDENT &&
-                                          !sp__sql_is_clause_kw(s, &t[q])) ||
+                                          !is_clause_kw(s, &t[q])) ||
                                          t[q].kind == SP_TOK_QIDENT);
                 rc = sp_buf_adds(&b, "(\n", err);
                 if (!rc)

@@ -22,7 +22,7 @@ FUZZ_JOBS     ?= 1
 FUZZ_ARGS     ?=
 FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                  -fno-omit-frame-pointer
-FUZZ_CFLAGS    = $(CSTD) $(filter-out -Werror,$(WARN)) -Wno-format-nonliteral -g -O1 $(FUZZ_SAN) -Iinclude -Isrc/lib $(DUCKDB_CFLAGS)
+FUZZ_CFLAGS    = $(CSTD) $(filter-out -Werror,$(WARN)) -Wno-format-nonliteral -g -O1 $(FUZZ_SAN) -Iinclude -Isrc/lib $(CHDB_CFLAGS)
 FUZZ_LIB_OBJ  := $(LIB_SRC:src/lib/%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_BIN      := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 

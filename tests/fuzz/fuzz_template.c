@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (sp_template_render(tmpl, pv, npar, "pipes/fuzz.pipe:3", &out, &err) == 0) {
         sp_buf sql = SP_BUF_INIT(1 << 22);
         sp_error e2 = SP_ERROR_INIT;
-        if (sp_sql_to_duckdb(out.data ? out.data : "", &sql, &e2) != 0)
+        if (sp_sql_logical_time(out.data ? out.data : "", 1764000000, &sql, &e2) != 0)
             fz_check_msg(&e2);
         sp_buf_release(&sql);
     } else {

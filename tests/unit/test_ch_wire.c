@@ -16,7 +16,7 @@
 #include "sp_format.h"
 #include "sp_test.h"
 
-int sp__ch_rewrite_now(const char *sql, int64_t now_unix, sp_buf *out, sp_error *err);
+#include "sp_sql.h"
 
 typedef struct sink {
     sp_buf out;
@@ -275,7 +275,7 @@ TEST(now_rewrite)
 {
     sp_buf out = SP_BUF_INIT(4096);
     /* 2026-11-25T01:00:00Z */
-    CHECK_INT(sp__ch_rewrite_now("SELECT now(), today( ), yesterday() AS y, x.now(), 'now()', "
+    CHECK_INT(sp_sql_logical_time("SELECT now(), today( ), yesterday() AS y, x.now(), 'now()', "
                                  "NOW() -- now()\n;",
                                  1795568400, &out, NULL),
               0);
@@ -284,10 +284,10 @@ TEST(now_rewrite)
               "`today()`), (toDate('2026-11-24') AS `yesterday()`) AS y, x.now(), 'now()', "
               "(toDateTime('2026-11-25 01:00:00') AS `NOW()`) -- now()\n");
     sp_buf_reset(&out);
-    CHECK_INT(sp__ch_rewrite_now("SELECT 1 FORMAT JSON;", 0, &out, NULL), 0);
+    CHECK_INT(sp_sql_logical_time("SELECT 1 FORMAT JSON;", 0, &out, NULL), 0);
     CHECK_STR(out.data, "SELECT 1 ");
     sp_buf_reset(&out);
-    CHECK_INT(sp__ch_rewrite_now("SELECT format FROM t", 0, &out, NULL), 0);
+    CHECK_INT(sp_sql_logical_time("SELECT format FROM t", 0, &out, NULL), 0);
     CHECK_STR(out.data, "SELECT format FROM t");
     sp_buf_release(&out);
 }

@@ -1,0 +1,591 @@
+/* sp_ch_chdb: the ClickHouse engine's transport to ClickHouse embedded in
+ * this process — chDB's libchdb.so (ClickHouse 26.7 as a library).  See
+ * sp_ch_conn.h and docs/engine.md.
+ *
+ * The library is loaded with dlopen when the first connection opens (so a
+ * program that never opens the embedded engine — the sanitizer builds, the
+ * server engine — never maps it) and stays loaded.  It is found at
+ * $SINKPIPE_LIBCHDB, else where the build put it (SP_LIBCHDB_DEFAULT: the
+ * copy scripts/setup.sh installs), else by the dynamic loader's search.
+ * Its version must be 26.7 or a later 26.x (chdb_version()).
+ *
+ * chDB's rules, and what follows here:
+ *   - one storage folder per process; a folder is locked by one process.  A
+ *     connection on another folder while one is open fails (SP_EBUSY); a
+ *     folder held by another process fails with SP_EBUSY naming its pid
+ *     (read from the folder's status file, before chDB would print the
+ *     error itself).
+ *   - a connection runs one statement at a time.  Each sp_ch_conn holds two:
+ *     `rw` for DDL and inserts, `ro` opened with readonly=2 for pipe SQL.
+ *     Statements' settings are SET on `ro` before the statement and set
+ *     back to DEFAULT after it.  kill() runs KILL QUERY … ASYNC on a third
+ *     connection, matching the statement's log_comment (its query id).
+ *   - the default database of clickhouse-local reads files of the current
+ *     folder by table name: every connection works in its own Atomic
+ *     database (`sinkpipe` unless told otherwise).
+ *   - chDB's own signal handlers are disabled: the daemon and the CLI
+ *     handle SIGTERM/SIGINT. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "sp_buf.h"
+#include "sp_ch_conn.h"
+#include "sp_ch_tsv.h"
+#include "sp_error.h"
+
+#ifndef SP_LIBCHDB_DEFAULT
+#define SP_LIBCHDB_DEFAULT "libchdb.so"
+#endif
+
+/* ------------------------------------------------------------ the API */
+
+/* chDB's C API (its public chdb.h, 26.7), declared here from the documented
+ * prototypes; every handle is opaque to us. */
+typedef struct chdb_result_ chdb_result;
+typedef struct chdb_connection_ *chdb_connection;
+typedef struct chdb_insert_stream_ *chdb_insert_stream;
+
+static struct {
+    const char *(*version)(void);
+    void (*set_signal_handlers_enabled)(int);
+    chdb_connection *(*connect)(int, char **);
+    void (*close_conn)(chdb_connection *);
+    chdb_result *(*query_n)(chdb_connection, const char *, size_t, const char *, size_t);
+    chdb_result *(*stream_query_n)(chdb_connection, const char *, size_t, const char *,
+                                   size_t);
+    chdb_result *(*stream_fetch_result)(chdb_connection, chdb_result *);
+    void (*stream_cancel_query)(chdb_connection, chdb_result *);
+    void (*destroy_query_result)(chdb_result *);
+    chdb_insert_stream (*stream_insert_n)(chdb_connection, const char *, size_t, const char *,
+                                          size_t);
+    int (*stream_append)(chdb_insert_stream, const void *, size_t);
+    chdb_result *(*stream_done)(chdb_insert_stream);
+    const char *(*stream_insert_error)(chdb_insert_stream);
+    void (*destroy_insert_stream)(chdb_insert_stream);
+    char *(*result_buffer)(chdb_result *);
+    size_t (*result_length)(chdb_result *);
+    const char *(*result_error)(chdb_result *);
+    uint64_t (*result_rows_read)(chdb_result *);
+    uint64_t (*result_bytes_read)(chdb_result *);
+} api;
+
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static void *g_lib;
+static char g_path[4096]; /* the folder in use ("" = in memory) */
+static int g_nconn;       /* chdb connections open */
+static char g_version[64];
+
+static int load_library(sp_error *err)
+{
+    if (g_lib)
+        return 0;
+    const char *want = getenv("SINKPIPE_LIBCHDB");
+    if (!want || !*want)
+        want = SP_LIBCHDB_DEFAULT;
+    void *h = dlopen(want, RTLD_NOW | RTLD_LOCAL);
+    if (!h && strcmp(want, "libchdb.so") != 0)
+        h = dlopen("libchdb.so", RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *why = dlerror();
+        return sp_error_set(err, SP_EENGINE, 0,
+                            "cannot load the embedded ClickHouse (libchdb.so): %.300s; run "
+                            "scripts/setup.sh or set SINKPIPE_LIBCHDB",
+                            why ? why : "not found");
+    }
+    struct {
+        void **slot;
+        const char *name;
+    } syms[] = {
+#define SYM(field, name) { (void **)&api.field, name }
+        SYM(version, "chdb_version"),
+        SYM(set_signal_handlers_enabled, "chdb_set_signal_handlers_enabled"),
+        SYM(connect, "chdb_connect"),
+        SYM(close_conn, "chdb_close_conn"),
+        SYM(query_n, "chdb_query_n"),
+        SYM(stream_query_n, "chdb_stream_query_n"),
+        SYM(stream_fetch_result, "chdb_stream_fetch_result"),
+        SYM(stream_cancel_query, "chdb_stream_cancel_query"),
+        SYM(destroy_query_result, "chdb_destroy_query_result"),
+        SYM(stream_insert_n, "chdb_stream_insert_n"),
+        SYM(stream_append, "chdb_stream_append"),
+        SYM(stream_done, "chdb_stream_done"),
+        SYM(stream_insert_error, "chdb_stream_insert_error"),
+        SYM(destroy_insert_stream, "chdb_destroy_insert_stream"),
+        SYM(result_buffer, "chdb_result_buffer"),
+        SYM(result_length, "chdb_result_length"),
+        SYM(result_error, "chdb_result_error"),
+        SYM(result_rows_read, "chdb_result_rows_read"),
+        SYM(result_bytes_read, "chdb_result_bytes_read"),
+#undef SYM
+    };
+    for (size_t i = 0; i < sizeof syms / sizeof *syms; i++) {
+        *syms[i].slot = dlsym(h, syms[i].name);
+        if (!*syms[i].slot) {
+            dlclose(h);
+            return sp_error_set(err, SP_EENGINE, 0,
+                                "the embedded ClickHouse library has no %s (chDB 26.7 or "
+                                "later is needed)",
+                                syms[i].name);
+        }
+    }
+    const char *v = api.version();
+    unsigned major = 0, minor = 0;
+    if (!v || sscanf(v, "%u.%u", &major, &minor) != 2 || major != 26 || minor < 7) {
+        dlclose(h);
+        return sp_error_set(err, SP_EENGINE, 0,
+                            "the embedded ClickHouse library is version %.32s: sinkpipe needs "
+                            "chDB 26.7 or a later 26.x",
+                            v ? v : "(unknown)");
+    }
+    snprintf(g_version, sizeof g_version, "%s", v);
+    api.set_signal_handlers_enabled(0);
+    g_lib = h;
+    return 0;
+}
+
+/* ------------------------------------------------------------ connections */
+
+typedef struct chdb_conn {
+    sp_ch_conn base;
+    chdb_connection *rw, *ro, *killer;
+    char *database;
+    int drop_on_close;
+    char where[112];
+    char **set; /* settings SET on `ro` by the last statement */
+    size_t nset;
+} chdb_conn;
+
+/* a ClickHouse error text -> one line */
+static int chdb_error(const char *text, sp_error *err)
+{
+    char msg[800];
+    int code = sp_ch_exception(text, strlen(text), msg, sizeof msg);
+    if (!code) {
+        snprintf(msg, sizeof msg, "%.700s", text);
+        for (char *c = msg; *c; c++)
+            if (*c == '\n' || *c == '\r' || *c == '\t')
+                *c = ' ';
+    }
+    /* 159 TIMEOUT_EXCEEDED, 241 MEMORY_LIMIT_EXCEEDED */
+    if (code == 394) /* QUERY_WAS_CANCELLED */
+        return sp_error_set(err, SP_ECANCELLED, 0, "query cancelled");
+    return sp_error_set(err, SP_ESQL, code == 159, "clickhouse: %s", msg);
+}
+
+/* one statement read whole; its answer to out (may be NULL) */
+static int exec_whole(chdb_connection *c, const char *sql, size_t len, const char *fmt,
+                      sp_buf *out, sp_error *err)
+{
+    if (!fmt)
+        fmt = "TabSeparated";
+    chdb_result *r = api.query_n(*c, sql, len, fmt, strlen(fmt));
+    if (!r)
+        return sp_error_set(err, SP_EENGINE, 0, "embedded clickhouse: no answer");
+    int rc = 0;
+    const char *e = api.result_error(r);
+    if (e)
+        rc = chdb_error(e, err);
+    else if (out)
+        rc = sp_buf_add(out, api.result_buffer(r), api.result_length(r), err);
+    api.destroy_query_result(r);
+    return rc;
+}
+
+static int exec_str(chdb_connection *c, const char *sql, sp_error *err)
+{
+    return exec_whole(c, sql, strlen(sql), NULL, NULL, err);
+}
+
+static int quote_ident(sp_buf *b, const char *s, sp_error *err)
+{
+    int rc = sp_buf_addch(b, '`', err);
+    for (const char *p = s; *p && !rc; p++) {
+        if (*p == '`' || *p == '\\')
+            rc = sp_buf_addch(b, '\\', err);
+        if (!rc)
+            rc = sp_buf_addch(b, *p, err);
+    }
+    return rc ? rc : sp_buf_addch(b, '`', err);
+}
+
+/* a value for SET name = value: numbers as they are, else a string */
+static int set_value(sp_buf *b, const char *v, sp_error *err)
+{
+    int num = *v != '\0';
+    for (const char *p = v; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || *p == '.' || *p == '-'))
+            num = 0;
+    if (num)
+        return sp_buf_adds(b, v, err);
+    int rc = sp_buf_addch(b, '\'', err);
+    for (const char *p = v; *p && !rc; p++) {
+        if (*p == '\'' || *p == '\\')
+            rc = sp_buf_addch(b, '\\', err);
+        if (!rc)
+            rc = sp_buf_addch(b, *p, err);
+    }
+    return rc ? rc : sp_buf_addch(b, '\'', err);
+}
+
+static int valid_setting_name(const char *s, size_t n)
+{
+    if (!n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return 0;
+    return 1;
+}
+
+/* the previous statement's settings go back to their defaults */
+static void unset_all(chdb_conn *c)
+{
+    for (size_t i = 0; i < c->nset; i++) {
+        sp_buf q = SP_BUF_INIT(4096);
+        if (!sp_buf_addf(&q, NULL, "SET %s = DEFAULT", c->set[i]))
+            exec_str(c->ro, q.data, NULL);
+        sp_buf_release(&q);
+        free(c->set[i]);
+    }
+    c->nset = 0;
+}
+
+static int apply_settings(chdb_conn *c, const sp_ch_stmt *st, sp_error *err)
+{
+    size_t n = 0;
+    for (; st->settings && st->settings[n]; n++)
+        ;
+    int has_id = st->query_id && *st->query_id;
+    char **v = realloc(c->set, (n + 1) * sizeof *v);
+    if (!v)
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+    c->set = v;
+    int rc = 0;
+    for (size_t i = 0; i <= n && !rc; i++) {
+        const char *nv = i < n ? st->settings[i] : NULL;
+        if (!nv && !has_id)
+            break;
+        const char *name = nv ? nv : "log_comment", *val = nv ? strchr(nv, '=') : st->query_id;
+        size_t nl = nv ? (val ? (size_t)(val - nv) : 0) : strlen(name);
+        if (nv && !val)
+            return sp_error_set(err, SP_EINVAL, 0, "setting '%.64s' is not name=value", nv);
+        if (nv)
+            val++;
+        if (!valid_setting_name(name, nl))
+            return sp_error_set(err, SP_EINVAL, 0, "setting '%.64s': bad name", name);
+        sp_buf q = SP_BUF_INIT(1 << 20);
+        rc = sp_buf_addf(&q, err, "SET %.*s = ", (int)nl, name);
+        if (!rc)
+            rc = set_value(&q, val, err);
+        if (!rc)
+            rc = exec_str(c->ro, q.data, err);
+        sp_buf_release(&q);
+        if (!rc) {
+            c->set[c->nset] = strndup(name, nl);
+            if (c->set[c->nset])
+                c->nset++;
+        }
+    }
+    return rc;
+}
+
+/* a streamed SELECT on `ro` */
+static int run_stream(chdb_conn *c, const sp_ch_stmt *st, sp_error *err)
+{
+    const char *fmt = st->format ? st->format : "TabSeparatedWithNamesAndTypes";
+    chdb_result *h = api.stream_query_n(*c->ro, st->sql, st->len, fmt, strlen(fmt));
+    if (!h)
+        return sp_error_set(err, SP_EENGINE, 0, "embedded clickhouse: no answer");
+    const char *e = api.result_error(h);
+    if (e) {
+        int rc = chdb_error(e, err);
+        api.destroy_query_result(h);
+        return rc;
+    }
+    int rc = 0;
+    for (;;) {
+        if (st->cancel && *st->cancel) {
+            rc = sp_error_set(err, SP_ECANCELLED, 0, "query cancelled");
+            break;
+        }
+        chdb_result *ch = api.stream_fetch_result(*c->ro, h);
+        if (!ch) {
+            rc = sp_error_set(err, SP_EENGINE, 0, "embedded clickhouse: no answer");
+            break;
+        }
+        e = api.result_error(ch);
+        size_t n = e ? 0 : api.result_length(ch);
+        if (e)
+            rc = chdb_error(e, err);
+        else if (n && st->on_chunk)
+            rc = st->on_chunk(st->ud, api.result_buffer(ch), n, err);
+        api.destroy_query_result(ch);
+        if (rc || !n) {
+            if (rc && !e)
+                break;
+            api.destroy_query_result(h);
+            return rc;
+        }
+    }
+    /* stopped early (cancel, a consumer's error): the query stops too */
+    api.stream_cancel_query(*c->ro, h);
+    api.destroy_query_result(h);
+    return rc;
+}
+
+static int run_insert(chdb_conn *c, const sp_ch_stmt *st, sp_error *err)
+{
+    const char *fmt = st->format ? st->format : "TabSeparated";
+    chdb_insert_stream s = api.stream_insert_n(*c->rw, st->sql, st->len, fmt, strlen(fmt));
+    if (!s)
+        return sp_error_set(err, SP_EENGINE, 0, "embedded clickhouse: no insert stream");
+    const char *e = api.stream_insert_error(s);
+    int rc = 0;
+    if (e) {
+        rc = chdb_error(e, err);
+    } else if (st->datalen && api.stream_append(s, st->data, st->datalen) != 0) {
+        e = api.stream_insert_error(s);
+        rc = chdb_error(e ? e : "the insert stream refused the data", err);
+    } else {
+        chdb_result *r = api.stream_done(s);
+        e = r ? api.result_error(r) : "the insert did not finish";
+        if (e)
+            rc = chdb_error(e, err);
+        if (r)
+            api.destroy_query_result(r);
+    }
+    api.destroy_insert_stream(s);
+    return rc;
+}
+
+static int chdb_run(sp_ch_conn *base, const sp_ch_stmt *st, sp_error *err)
+{
+    chdb_conn *c = (chdb_conn *)base;
+    if (st->data)
+        return run_insert(c, st, err);
+    if (!st->read_only) {
+        if (!st->on_chunk)
+            return exec_whole(c->rw, st->sql, st->len, st->format, NULL, err);
+        sp_buf out = SP_BUF_INIT(SP_BUF_DEFAULT_MAX);
+        int rc = exec_whole(c->rw, st->sql, st->len, st->format, &out, err);
+        if (!rc && out.len)
+            rc = st->on_chunk(st->ud, out.data, out.len, err);
+        sp_buf_release(&out);
+        return rc;
+    }
+    int rc = apply_settings(c, st, err);
+    if (!rc)
+        rc = run_stream(c, st, err);
+    unset_all(c);
+    return rc;
+}
+
+static int open_one(const char *path, const char *ro, const char *const *settings,
+                    chdb_connection **out, sp_error *err);
+
+static void chdb_kill(sp_ch_conn *base, const char *query_id)
+{
+    chdb_conn *c = (chdb_conn *)base;
+    if (!query_id || !*query_id)
+        return;
+    for (const char *p = query_id; *p; p++)
+        if (*p == '\'' || *p == '\\')
+            return;
+    pthread_mutex_lock(&g_mu);
+    if (!c->killer && open_one(g_path, NULL, NULL, &c->killer, NULL) == 0)
+        g_nconn++;
+    chdb_connection *k = c->killer;
+    pthread_mutex_unlock(&g_mu);
+    if (!k)
+        return;
+    sp_buf q = SP_BUF_INIT(4096);
+    if (!sp_buf_addf(&q, NULL, "KILL QUERY WHERE Settings['log_comment'] = '%s' ASYNC",
+                     query_id))
+        exec_str(k, q.data, NULL);
+    sp_buf_release(&q);
+}
+
+static const char *chdb_where(const sp_ch_conn *base)
+{
+    return ((const chdb_conn *)base)->where;
+}
+
+static void chdb_free(chdb_conn *c)
+{
+    pthread_mutex_lock(&g_mu);
+    if (c->drop_on_close && c->rw && c->database) {
+        sp_buf q = SP_BUF_INIT(4096);
+        if (!sp_buf_adds(&q, "DROP DATABASE IF EXISTS ", NULL) &&
+            !quote_ident(&q, c->database, NULL) && !sp_buf_adds(&q, " SYNC", NULL))
+            exec_str(c->rw, q.data, NULL);
+        sp_buf_release(&q);
+    }
+    chdb_connection **all[] = { &c->rw, &c->ro, &c->killer };
+    for (size_t i = 0; i < 3; i++)
+        if (*all[i]) {
+            api.close_conn(*all[i]);
+            *all[i] = NULL;
+            g_nconn--;
+        }
+    pthread_mutex_unlock(&g_mu);
+    for (size_t i = 0; i < c->nset; i++)
+        free(c->set[i]);
+    free(c->set);
+    free(c->database);
+    free(c);
+}
+
+static void chdb_close(sp_ch_conn *base)
+{
+    if (base)
+        chdb_free((chdb_conn *)base);
+}
+
+static const sp_ch_conn_vt chdb_vt = { "chdb", SP_CH_DOC_CHUNKS, chdb_run, chdb_kill,
+                                       chdb_where, chdb_close };
+
+/* ------------------------------------------------------------ open */
+
+/* another process holds the folder: say which (ClickHouse's status file
+ * holds "PID: n" and the time it started) */
+static int held_elsewhere(const char *path, sp_error *err)
+{
+    char f[4200];
+    snprintf(f, sizeof f, "%s/status", path);
+    int fd = open(f, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    int held = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    if (!held) {
+        flock(fd, LOCK_UN);
+        close(fd);
+        return 0;
+    }
+    char txt[256] = "";
+    ssize_t n = read(fd, txt, sizeof txt - 1);
+    close(fd);
+    long pid = 0;
+    const char *p = n > 0 ? strstr(txt, "PID:") : NULL;
+    if (p)
+        pid = strtol(p + 4, NULL, 10);
+    if (pid > 0)
+        return sp_error_set(err, SP_EBUSY, 1,
+                            "the project's database '%s' is in use by another process (pid "
+                            "%ld, e.g. `sinkpipe serve`)",
+                            path, pid);
+    return sp_error_set(err, SP_EBUSY, 1,
+                        "the project's database '%s' is in use by another process", path);
+}
+
+static int open_one(const char *path, const char *ro, const char *const *settings,
+                    chdb_connection **out, sp_error *err)
+{
+    char *argv[64];
+    char pathopt[4200];
+    int argc = 0;
+    argv[argc++] = "sinkpipe";
+    if (*path) {
+        snprintf(pathopt, sizeof pathopt, "--path=%s", path);
+        argv[argc++] = pathopt;
+    }
+    char *own[48];
+    int nown = 0;
+    if (ro)
+        argv[argc++] = (char *)ro;
+    for (size_t i = 0; settings && settings[i] && nown < 48; i++) {
+        size_t n = strlen(settings[i]) + 3;
+        own[nown] = malloc(n);
+        if (!own[nown])
+            break;
+        snprintf(own[nown], n, "--%s", settings[i]);
+        argv[argc++] = own[nown++];
+    }
+    argv[argc] = NULL;
+    *out = api.connect(argc, argv);
+    for (int i = 0; i < nown; i++)
+        free(own[i]);
+    if (!*out)
+        return sp_error_set(err, SP_EENGINE, 0,
+                            "embedded clickhouse: cannot open the database%s%s (see the "
+                            "message above)",
+                            *path ? " at " : " in memory", path);
+    return 0;
+}
+
+int sp_ch_chdb_open(const sp_chdb_opts *o, sp_ch_conn **out, sp_error *err)
+{
+    *out = NULL;
+    const char *path = o && o->path ? o->path : NULL;
+    const char *db = o && o->database && *o->database ? o->database : "sinkpipe";
+    pthread_mutex_lock(&g_mu);
+    int rc = load_library(err);
+    if (!rc && path && g_nconn > 0 && strcmp(path, g_path) != 0)
+        rc = sp_error_set(err, SP_EBUSY, 0,
+                          "this process already uses the embedded database at '%s'; it cannot "
+                          "open '%s' too",
+                          *g_path ? g_path : ":memory:", *path ? path : ":memory:");
+    if (!rc && path && *path && g_nconn == 0)
+        rc = held_elsewhere(path, err);
+    if (rc) {
+        pthread_mutex_unlock(&g_mu);
+        return rc;
+    }
+    if (g_nconn == 0)
+        snprintf(g_path, sizeof g_path, "%s", path ? path : "");
+    chdb_conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        pthread_mutex_unlock(&g_mu);
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+    }
+    c->base.vt = &chdb_vt;
+    c->database = strdup(db);
+    c->drop_on_close = o && o->drop_on_close;
+    snprintf(c->where, sizeof c->where, "embedded clickhouse %s", g_version);
+    const char *const *settings = o ? o->settings : NULL;
+    rc = c->database ? 0 : sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+    if (!rc && !(rc = open_one(g_path, NULL, settings, &c->rw, err)))
+        g_nconn++;
+    if (!rc && !(rc = open_one(g_path, "--readonly=2", settings, &c->ro, err)))
+        g_nconn++;
+    pthread_mutex_unlock(&g_mu);
+    /* its own database, current on both connections */
+    sp_buf q = SP_BUF_INIT(4096);
+    if (!rc)
+        rc = sp_buf_adds(&q, "CREATE DATABASE IF NOT EXISTS ", err);
+    if (!rc)
+        rc = quote_ident(&q, c->database, err);
+    if (!rc)
+        rc = sp_buf_adds(&q, " ENGINE = Atomic", err);
+    if (!rc)
+        rc = exec_str(c->rw, q.data, err);
+    sp_buf_reset(&q);
+    if (!rc)
+        rc = sp_buf_adds(&q, "USE ", err);
+    if (!rc)
+        rc = quote_ident(&q, c->database, err);
+    if (!rc)
+        rc = exec_str(c->rw, q.data, err);
+    if (!rc)
+        rc = exec_str(c->ro, q.data, err);
+    sp_buf_release(&q);
+    if (rc) {
+        c->drop_on_close = 0;
+        chdb_free(c);
+        return rc;
+    }
+    *out = &c->base;
+    return 0;
+}
+
+const char *sp_ch_chdb_version(void)
+{
+    return g_lib ? g_version : NULL;
+}
