@@ -40,6 +40,7 @@ typedef struct sp_ch_stmt {
     void *ud;
     volatile int *cancel; /* polled while the answer streams; may be NULL */
     uint64_t timeout_ms;  /* the client's own deadline (0 = none) */
+    int kill;             /* internal to sp_ch_http: the daemon's kill request */
 } sp_ch_stmt;
 
 #define SP_CH_DOC_CHUNKS 1u /* each on_chunk call carries a whole document */

@@ -30,6 +30,7 @@ typedef struct http_conn {
     char *user, *password, *database;
     char **settings; /* "name=value" each, NULL-ended */
     size_t nsettings;
+    char *unix_socket; /* a daemon's socket (sp_ch_local.c), or NULL */
     CURL *curl;
 } http_conn;
 
@@ -99,9 +100,14 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
 /* the error of a non-200 answer */
 static int http_error(req *r, sp_error *err)
 {
+    /* a daemon's socket (sp_ch_local.c) hands the error over as it is */
+    const char *eb = r->errbody.data ? r->errbody.data : "";
+    int code = 0, retriable = 0, used = 0;
+    if (r->h->unix_socket && sscanf(eb, "SINKPIPE-ERROR %d %d\n%n", &code, &retriable, &used) == 2 &&
+        used > 0 && code < 0)
+        return sp_error_set(err, code, retriable, "%s", eb + used);
     char msg[800];
-    int code = sp_ch_exception(r->errbody.data ? r->errbody.data : "", r->errbody.len, msg,
-                               sizeof msg);
+    code = sp_ch_exception(eb, r->errbody.len, msg, sizeof msg);
     if (!code) {
         size_t n = r->errbody.len > 200 ? 200 : r->errbody.len;
         snprintf(msg, sizeof msg, "%.*s", (int)n, r->errbody.data ? r->errbody.data : "");
@@ -154,6 +160,8 @@ static int build_url(http_conn *h, const sp_ch_stmt *st, char **url, sp_error *e
     if (!u || curl_url_set(u, CURLUPART_URL, h->url, 0) != CURLUE_OK)
         rc = sp_error_set(err, SP_EINVAL, 0, "SINKPIPE_CLICKHOUSE_URL: '%s' is not a URL",
                           h->shown);
+    if (!rc && st->kill && curl_url_set(u, CURLUPART_PATH, "/kill", 0) != CURLUE_OK)
+        rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory");
     /* 18.16 needs it for LowCardinality columns; newer servers ignore it */
     if (!rc)
         rc = add_param(u, "allow_experimental_low_cardinality_type=1", err);
@@ -231,6 +239,8 @@ static int request(http_conn *h, CURL *c, const sp_ch_stmt *st, sp_error *err)
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (h->unix_socket)
+        curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, h->unix_socket);
     /* no "Expect: 100-continue" round trip for large inserts */
     struct curl_slist *hdr = curl_slist_append(NULL, "Expect:");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
@@ -275,6 +285,20 @@ static void http_kill(sp_ch_conn *base, const char *query_id)
     CURL *c = curl_easy_init();
     if (!c)
         return;
+    if (h->unix_socket) {
+        /* the daemon kills its own statement */
+        sp_ch_stmt st = { 0 };
+        const char *set[] = { NULL, NULL };
+        char qid[200];
+        snprintf(qid, sizeof qid, "%s", query_id);
+        st.sql = "";
+        st.query_id = qid;
+        st.settings = set;
+        st.kill = 1;
+        request(h, c, &st, NULL);
+        curl_easy_cleanup(c);
+        return;
+    }
     sp_buf q = SP_BUF_INIT(4096);
     if (!sp_buf_adds(&q, "KILL QUERY WHERE query_id = '", NULL)) {
         int bad = 0;
@@ -309,6 +333,7 @@ static void http_free(http_conn *h)
         free(h->password);
     }
     free(h->database);
+    free(h->unix_socket);
     for (size_t i = 0; i < h->nsettings; i++)
         free(h->settings[i]);
     free(h->settings);
@@ -365,12 +390,14 @@ int sp_ch_http_open(const struct sp_clickhouse_opts *o, sp_ch_conn **out, sp_err
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
     h->base.vt = &http_vt;
     h->url = strdup(o->url);
-    h->shown = shown_url(o->url);
+    h->shown = o->unix_socket && *o->unix_socket ? strdup("the daemon's embedded clickhouse")
+                                                 : shown_url(o->url);
     h->user = dup_or_null(o->user);
     h->password = dup_or_null(o->password);
     h->database = dup_or_null(o->database);
+    h->unix_socket = dup_or_null(o->unix_socket);
     h->curl = curl_easy_init();
-    if (!h->url || !h->shown || !h->curl || (o->user && *o->user && !h->user) ||
+    if ((o->unix_socket && *o->unix_socket && !h->unix_socket) || !h->url || !h->shown || !h->curl || (o->user && *o->user && !h->user) ||
         (o->password && *o->password && !h->password) ||
         (o->database && *o->database && !h->database)) {
         http_free(h);

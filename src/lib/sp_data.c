@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "sp_buf.h"
+#include "sp_ch_local.h"
 #include "sp_engine.h"
 #include "sp_error.h"
 #include "sp_format.h"
@@ -31,6 +32,56 @@ static int ensure_dir(const char *path, sp_error *err)
         return 0;
     return sp_error_set(err, SP_EIO, 0, "cannot create folder '%s': %s", path,
                         strerror(errno));
+}
+
+/* <dir>/.sinkpipe/engine.sock, when a daemon serves one */
+static int engine_sock(const sp_project *p, char *out, size_t outsz)
+{
+    char dir[PATH_MAX];
+    if (!realpath(p->dir ? p->dir : ".", dir))
+        return 0;
+    snprintf(out, outsz, "%s/.sinkpipe/engine.sock", dir);
+    struct stat st;
+    return stat(out, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+int sp_project_engine_share(sp_project *p, struct sp_ch_local **out, sp_error *err)
+{
+    *out = NULL;
+    sp_engine *e = NULL;
+    int rc = sp_project_engine(p, &e, err);
+    if (rc || strcmp(e->vt->name, "embedded") != 0)
+        return rc;
+    char dir[PATH_MAX], sock[PATH_MAX + 32];
+    if (!realpath(p->dir ? p->dir : ".", dir))
+        return sp_error_set(err, SP_EIO, 0, "cannot resolve '%s': %s", p->dir ? p->dir : ".",
+                            strerror(errno));
+    snprintf(sock, sizeof sock, "%s/.sinkpipe/engine.sock", dir);
+    return sp_ch_local_start(sock, out, err);
+}
+
+void sp_project_engine_unshare(sp_project *p, struct sp_ch_local *l)
+{
+    if (!l)
+        return;
+    sp_ch_local_stop(l);
+    char sock[PATH_MAX + 32];
+    if (engine_sock(p, sock, sizeof sock))
+        unlink(sock);
+}
+
+int sp_project_engine_adopt(sp_project *to, sp_project *from, sp_error *err)
+{
+    if (!from || !from->engine || to->engine)
+        return 0;
+    to->engine = from->engine;
+    from->engine = NULL;
+    for (size_t i = 0; i < to->ndss; i++) {
+        int rc = to->engine->vt->ensure_datasource(to->engine, to->dss[i], err);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err)
@@ -62,7 +113,7 @@ int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err)
         rc = sp_buf_addf(&path, err, "%s/.sinkpipe", p->dir ? p->dir : ".");
         if (!rc)
             rc = ensure_dir(path.data, err);
-        char abs[PATH_MAX];
+        char abs[PATH_MAX] = "";
         if (!rc && !realpath(path.data, abs))
             rc = sp_error_set(err, SP_EIO, 0, "cannot resolve '%s': %s", path.data,
                               strerror(errno));
@@ -81,6 +132,14 @@ int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err)
             }
             sp_embedded_opts o = { path.data, NULL, 0, fd >= 0 ? log : NULL };
             rc = sp_engine_embedded_open(&o, &e, err);
+        }
+        /* held by a running daemon: through its socket */
+        char sock[PATH_MAX + 32];
+        snprintf(sock, sizeof sock, "%s/engine.sock", abs[0] ? abs : ".");
+        if (rc == SP_EBUSY && engine_sock(p, sock, sizeof sock)) {
+            sp_error_clear(err);
+            sp_clickhouse_opts co = { "http://localhost/", NULL, NULL, NULL, NULL, sock };
+            rc = sp_engine_clickhouse_open(&co, &e, err);
         }
         sp_buf_release(&path);
     }

@@ -102,6 +102,9 @@ typedef struct sp_clickhouse_opts {
     /* extra settings for every query, "name=value&name=value" (e.g.
      * "max_threads=4&distributed_product_mode=global"), or NULL */
     const char *settings;
+    /* reach url through this unix socket (a running daemon's embedded
+     * ClickHouse, sp_ch_local.c), or NULL */
+    const char *unix_socket;
 } sp_clickhouse_opts;
 
 int sp_engine_clickhouse_open(const sp_clickhouse_opts *o, sp_engine **out, sp_error *err);
@@ -112,6 +115,17 @@ int sp_engine_clickhouse_open(const sp_clickhouse_opts *o, sp_engine **out, sp_e
  * SINKPIPE_ENGINE is "clickhouse" (environment or the project's .env
  * files). */
 int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err);
+/* sp_project_engine_share: a daemon's: serve the project's embedded engine
+ * to the project's other processes on <dir>/.sinkpipe/engine.sock (they
+ * open the engine through it while the daemon holds the database); *out
+ * stays NULL when the engine is a server (every process reaches it
+ * directly).  sp_project_engine_unshare stops and removes the socket. */
+struct sp_ch_local;
+int sp_project_engine_share(sp_project *p, struct sp_ch_local **out, sp_error *err);
+void sp_project_engine_unshare(sp_project *p, struct sp_ch_local *l);
+/* sp_project_engine_adopt: move from's open engine (if any) to `to` (a
+ * reloaded project) and ensure to's datasources on it. */
+int sp_project_engine_adopt(sp_project *to, sp_project *from, sp_error *err);
 /* sp_project_engine_close: close the project's engine if open (the next
  * sp_project_engine opens it again); no query may be running. */
 void sp_project_engine_close(sp_project *p);

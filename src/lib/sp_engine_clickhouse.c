@@ -90,7 +90,7 @@ static int quote_string(sp_buf *q, const char *s, size_t n, sp_error *err)
 
 /* ------------------------------------------------------------ open */
 
-static const sp_engine_vt ch_vt;
+static const sp_engine_vt ch_vt, embedded_vt;
 
 static void ch_free(ch_engine *e)
 {
@@ -117,7 +117,7 @@ static int ch_wrap(sp_ch_conn *conn, const char *database, sp_engine **out, sp_e
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
     }
     pthread_mutex_init(&e->mu, NULL);
-    e->base.vt = &ch_vt;
+    e->base.vt = (conn->vt->flags & SP_CH_DOC_CHUNKS) ? &embedded_vt : &ch_vt;
     e->conn = conn;
     if (database && *database && !(e->database = strdup(database))) {
         ch_free(e);
@@ -690,4 +690,10 @@ static int ch_query(sp_engine *base, const char *sql, const sp_query_opts *o,
 static const sp_engine_vt ch_vt = {
     "clickhouse", ch_ensure, ch_append, ch_quarantine, ch_eval,
     ch_query,     ch_interrupt, ch_close,
+};
+
+/* the same engine, named for what holds the data: this process */
+static const sp_engine_vt embedded_vt = {
+    "embedded", ch_ensure, ch_append, ch_quarantine, ch_eval,
+    ch_query,   ch_interrupt, ch_close,
 };

@@ -1,11 +1,14 @@
 /* sp_http: libmicrohttpd glue. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "sp_buf.h"
@@ -139,8 +142,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         sp_buf_release(&r->body);
         return too_big(c, s->max_body);
     }
-    sp_http_resp resp = { 200, NULL, NULL, 0 };
+    sp_http_resp resp = { 200, NULL, NULL, 0, 0 };
     s->h(s->ud, r, &resp);
+    if (resp.stream_fd > 0) {
+        free(resp.body);
+        struct MHD_Response *mr = MHD_create_response_from_pipe(resp.stream_fd);
+        if (!mr) {
+            close(resp.stream_fd);
+            return MHD_NO;
+        }
+        MHD_add_response_header(mr, "Content-Type",
+                                resp.content_type ? resp.content_type : "application/json");
+        enum MHD_Result res = MHD_queue_response(c, (unsigned)resp.status, mr);
+        MHD_destroy_response(mr);
+        return res;
+    }
     return reply(c, resp.status, resp.content_type, resp.body, resp.body ? resp.len : 0);
 }
 
@@ -203,6 +219,52 @@ int sp_http_start(const char *listen, size_t max_body, sp_http_handler h, void *
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     unsigned bound = info ? info->port : (unsigned)port;
     snprintf(s->addr, sizeof s->addr, "%s:%u", host, bound);
+    *out = s;
+    return 0;
+}
+
+int sp_http_start_unix(const char *path, size_t max_body, sp_http_handler h, void *ud,
+                       sp_http **out, sp_error *err)
+{
+    *out = NULL;
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof sa.sun_path)
+        return sp_error_set(err, SP_EINVAL, 0, "socket path too long: '%.80s…'", path);
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return sp_error_set(err, SP_EIO, 0, "cannot create a socket: %s", strerror(errno));
+    unlink(path); /* a dead daemon's */
+    mode_t old = umask(077);
+    int brc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+    umask(old);
+    if (brc != 0 || listen(fd, 64) != 0) {
+        int e = errno;
+        close(fd);
+        return sp_error_set(err, SP_EIO, 0, "cannot listen on '%s': %s", path, strerror(e));
+    }
+    sp_http *s = calloc(1, sizeof *s);
+    if (!s) {
+        close(fd);
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+    }
+    s->h = h;
+    s->ud = ud;
+    s->max_body = max_body;
+    s->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                                MHD_USE_ITC,
+                            0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0, MHD_OPTION_END);
+    if (!s->d) {
+        close(fd);
+        free(s);
+        return sp_error_set(err, SP_EIO, 0, "cannot serve on '%s'", path);
+    }
+    snprintf(s->addr, sizeof s->addr, "unix:%.80s", path);
     *out = s;
     return 0;
 }

@@ -16,6 +16,9 @@ typedef struct sp_http_resp {
     const char *content_type; /* static text; default application/json */
     char *body;               /* heap, freed by sp_http */
     size_t len;
+    /* instead of body: a pipe's read end (> 0) whose bytes are the body,
+     * streamed until its writer closes it; sp_http closes it */
+    int stream_fd;
 } sp_http_resp;
 
 /* handler: fill resp; runs on the connection's thread */
@@ -34,6 +37,11 @@ void sp_http_each_query(const sp_http_req *r,
 /* sp_http_start: listen on "host:port" (port 0: any free port) */
 int sp_http_start(const char *listen, size_t max_body, sp_http_handler h, void *ud,
                   sp_http **out, sp_error *err);
+/* sp_http_start_unix: listen on a unix-domain socket at `path` (created
+ * mode 0600; an existing socket file is replaced); for processes of the
+ * same user on this machine */
+int sp_http_start_unix(const char *path, size_t max_body, sp_http_handler h, void *ud,
+                       sp_http **out, sp_error *err);
 /* "host:port" actually bound */
 const char *sp_http_address(const sp_http *s);
 /* stop accepting new connections (open ones finish) */

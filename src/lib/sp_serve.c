@@ -91,8 +91,7 @@ int sp_serve_engine_acquire(struct sp_server *s, const char *who, sp_engine **ou
         pthread_rwlock_rdlock(&s->defs);
         rc = sp_project_engine(s->p, &e, &e1);
         pthread_rwlock_unlock(&s->defs);
-        if (!rc || rc != SP_EENGINE || !strstr(e1.msg, "Could not set lock") ||
-            i >= ENGINE_LOCK_WAIT * 10)
+        if (!rc || rc != SP_EBUSY || i >= ENGINE_LOCK_WAIT * 10)
             break;
         struct timespec ts = { 0, 100 * 1000 * 1000 };
         nanosleep(&ts, NULL);
@@ -115,9 +114,8 @@ void sp_serve_engine_release(struct sp_server *s)
     s->engine = NULL;
     s->owner[0] = '\0';
     pthread_mutex_unlock(&s->owner_mu);
-    pthread_rwlock_rdlock(&s->defs);
-    sp_project_engine_close(s->p);
-    pthread_rwlock_unlock(&s->defs);
+    /* the engine stays open: the daemon holds the database for its whole
+     * life and serves it to the project's other processes */
     pthread_mutex_unlock(&s->engine_mu);
 }
 
@@ -362,6 +360,16 @@ int sp_server_start(const char *dir, const struct sp_serve_opts *o, sp_server **
     }
     if (!rc)
         rc = sp_tokens_load(s->p, &s->tokens, created_tokens, err);
+    if (!rc) {
+        /* the database is the daemon's from now on (a CLI command holding
+         * it for a moment is waited for) */
+        sp_engine *e = NULL;
+        rc = sp_serve_engine_acquire(s, "", &e, err);
+        if (!rc) {
+            sp_serve_engine_release(s);
+            rc = sp_project_engine_share(s->p, &s->local, err);
+        }
+    }
     if (!rc)
         rc = sp_oplog_open(s->dir, &s->log, err);
     if (!rc) {
@@ -433,6 +441,9 @@ int sp_server_reload(sp_server *s, char **created_tokens, sp_error *err)
     pthread_rwlock_wrlock(&s->defs);
     sp_project *old = s->p;
     sp_tokens *oldt = s->tokens;
+    sp_error aerr = SP_ERROR_INIT;
+    if (sp_project_engine_adopt(np, old, &aerr))
+        sp_serve_log(s, "reload_engine", json_pack("{s:s}", "error", aerr.msg));
     s->p = np;
     s->tokens = nt;
     pthread_rwlock_unlock(&s->defs);
@@ -458,6 +469,10 @@ void sp_server_stop(sp_server *s)
     if (s->http) {
         sp_http_stop(s->http);
         s->http = NULL;
+    }
+    if (s->local) {
+        sp_project_engine_unshare(s->p, s->local);
+        s->local = NULL;
     }
     sp_serve_log(s, "stopped", NULL);
 }

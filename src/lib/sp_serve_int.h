@@ -22,13 +22,14 @@ struct sp_server {
     pthread_rwlock_t defs;
     sp_project *p;
     sp_tokens *tokens;
-    /* the embedded engine runs one statement at a time: every use of the
-     * project's engine (runs, events, sql) holds `engine_mu`; the engine
-     * is closed when released, so `sinkpipe sql` can open the database
-     * while the daemon is idle */
+    /* the engine runs one statement at a time: every use of the project's
+     * engine (runs, events, sql) holds `engine_mu`.  It stays open for the
+     * daemon's life (the embedded database is locked to one process) and
+     * `local` serves it to the project's CLI commands */
     pthread_mutex_t engine_mu;
     pthread_mutex_t owner_mu; /* guards engine and owner, for interrupts */
     sp_engine *engine;
+    struct sp_ch_local *local;
     char owner[40];           /* job id using the engine, "" if none */
     sp_clock *clock;
     sp_sched *sched;
