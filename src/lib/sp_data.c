@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,7 +107,23 @@ int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err)
                                   sp_env_get(env, "SINKPIPE_CLICKHOUSE_USER"),
                                   sp_env_get(env, "SINKPIPE_CLICKHOUSE_PASSWORD"),
                                   sp_env_get(env, "SINKPIPE_CLICKHOUSE_DATABASE"),
-                                  sp_env_get(env, "SINKPIPE_CLICKHOUSE_SETTINGS") };
+                                  sp_env_get(env, "SINKPIPE_CLICKHOUSE_SETTINGS"), NULL, 0 };
+        /* "{project}" in the database: one database per project folder
+         * (sp_<hash of its path>), created when missing */
+        char db[256];
+        const char *tpl = co.database ? strstr(co.database, "{project}") : NULL;
+        if (tpl) {
+            char dir[PATH_MAX];
+            if (!realpath(p->dir ? p->dir : ".", dir))
+                snprintf(dir, sizeof dir, "%s", p->dir ? p->dir : ".");
+            uint64_t h = 1469598103934665603ULL;
+            for (const char *c = dir; *c; c++)
+                h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+            snprintf(db, sizeof db, "%.*ssp_%012llx%.100s", (int)(tpl - co.database),
+                     co.database, (unsigned long long)(h & 0xffffffffffffULL), tpl + 9);
+            co.database = db;
+            co.create_database = 1;
+        }
         rc = sp_engine_clickhouse_open(&co, &e, err);
     } else {
         sp_buf path = SP_BUF_INIT(4096);
@@ -138,7 +155,7 @@ int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err)
         snprintf(sock, sizeof sock, "%s/engine.sock", abs[0] ? abs : ".");
         if (rc == SP_EBUSY && engine_sock(p, sock, sizeof sock)) {
             sp_error_clear(err);
-            sp_clickhouse_opts co = { "http://localhost/", NULL, NULL, NULL, NULL, sock };
+            sp_clickhouse_opts co = { "http://localhost/", NULL, NULL, NULL, NULL, sock, 0 };
             rc = sp_engine_clickhouse_open(&co, &e, err);
         }
         sp_buf_release(&path);

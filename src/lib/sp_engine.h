@@ -105,6 +105,8 @@ typedef struct sp_clickhouse_opts {
     /* reach url through this unix socket (a running daemon's embedded
      * ClickHouse, sp_ch_local.c), or NULL */
     const char *unix_socket;
+    /* create `database` when it does not exist (a per-project database) */
+    int create_database;
 } sp_clickhouse_opts;
 
 int sp_engine_clickhouse_open(const sp_clickhouse_opts *o, sp_engine **out, sp_error *err);

@@ -149,7 +149,26 @@ int sp_engine_clickhouse_open(const sp_clickhouse_opts *o, sp_engine **out, sp_e
 {
     *out = NULL;
     sp_ch_conn *c = NULL;
-    int rc = sp_ch_http_open(o, &c, err);
+    sp_clickhouse_opts co = *o;
+    if (o->create_database)
+        co.database = NULL; /* the server's default database, to create it */
+    int rc = sp_ch_http_open(&co, &c, err);
+    if (!rc && o->create_database && o->database && *o->database) {
+        sp_buf q = SP_BUF_INIT(4096);
+        sp_ch_stmt st = { 0 };
+        rc = sp_buf_adds(&q, "CREATE DATABASE IF NOT EXISTS ", err);
+        if (!rc)
+            rc = quote_ident(&q, o->database, err);
+        st.sql = q.data;
+        st.len = q.len;
+        if (!rc)
+            rc = c->vt->run(c, &st, err);
+        sp_buf_release(&q);
+        c->vt->close(c);
+        c = NULL;
+        if (!rc)
+            rc = sp_ch_http_open(o, &c, err);
+    }
     return rc ? rc : ch_wrap(c, o->database, out, err);
 }
 
