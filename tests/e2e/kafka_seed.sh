@@ -45,6 +45,7 @@ fi
 "$GE" --rows "$ROWS" --end "$NOW" --days 3 --seed 42 >"$E2E_TMP/events.ndjson"
 P=$E2E_TMP/hand
 cp -r "$SEED" "$P"
+rm -rf "$P/.sinkpipe" # engine state of a hand run in examples/seed, if any
 if out=$("$SINKPIPE" -p "$P" append events "$E2E_TMP/events.ndjson" 2>&1); then
   expect_contains "append loads every row" "$out" "$ROWS rows loaded, 0 quarantined"
 else

@@ -13,6 +13,7 @@ s3_mb data-warehouse us-west-2 || not_ok "bucket data-warehouse"
 
 P=$E2E_TMP/project
 cp -r "$E2E_ROOT/examples/seed" "$P"
+rm -rf "$P/.sinkpipe" # engine state of a hand run in examples/seed, if any
 printf 'KAFKA_KEY=x\nKAFKA_SECRET=y\nSTREAMING_KAFKA_KEY=x\nSTREAMING_KAFKA_SECRET=y\n' >"$P/.env"
 "$SINKPIPE_BUILD/tools/gen_events" --rows 20000 --end 2026-11-25T01:00:00Z --days 2 --seed 7 \
   >"$E2E_TMP/events.ndjson"

@@ -93,8 +93,9 @@ rule() {
 }
 # case_start NAME small|multi METHOD PATTERN KEY=VALUE...: adds the rule
 # and starts a run through it in the background (pid in PID[NAME]); with
-# COPY=1 in a copy of the project (DuckDB lets one process at a time open
-# a database: runs side by side need their own)
+# COPY=1 in a copy of the project (the embedded ClickHouse lets one process
+# at a time open a project's .sinkpipe/clickhouse: runs side by side need
+# their own)
 declare -A PID KIND ST
 case_start() {
   local name=$1 kind=$2; shift 2

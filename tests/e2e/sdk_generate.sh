@@ -60,6 +60,7 @@ else
 fi
 HAND=$E2E_TMP/hand # a copy: the engine keeps its data under <project>/.sinkpipe
 cp -r "$SEED" "$HAND"
+rm -rf "$HAND/.sinkpipe" # engine state of a hand run in examples/seed, if any
 if out=$("$SINKPIPE" -p "$HAND" check 2>&1); then
   ok "sinkpipe check passes on examples/seed"
 else
@@ -79,6 +80,7 @@ yesterday_rows=$(grep -c '"timestamp":"2026-11-24 ' "$E2E_TMP/events.ndjson")
 
 CSVP=$E2E_TMP/csvload # the hand-written project again, loaded from CSV
 cp -r "$SEED" "$CSVP"
+rm -rf "$CSVP/.sinkpipe"
 for pr in "$GEN:$E2E_TMP/events.ndjson" "$HAND:$E2E_TMP/events.ndjson" "$CSVP:$E2E_TMP/events.csv"; do
   p=${pr%%:*} f=${pr#*:}
   if out=$("$SINKPIPE" -p "$p" append events "$f" 2>&1); then
