@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # names_vs_clickhouse: result column names (the CSV header) of `sinkpipe sql`
-# against a real clickhouse-server (Debian's 18.16) for unaliased select-list
-# expressions.  Each query runs on an empty table `t` on both sides; only the
-# header line is compared.  Forms where 18.16 names differently from modern
-# ClickHouse (docs/sql-dialect.md) are checked by tests/unit/test_sql.c only.
+# (the embedded ClickHouse) against a real clickhouse-server (Debian's 18.16)
+# for unaliased select-list expressions.  Each query runs on an empty table
+# `t` on both sides; only the header line is compared.  sinkpipe's names
+# are the embedded ClickHouse's (26.7) own; forms where 18.16 names
+# differently from modern ClickHouse are left out.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$E2E_ROOT/tests/harness/clickhouse.sh"
