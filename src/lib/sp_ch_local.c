@@ -61,7 +61,8 @@ static int take_conn(sp_ch_local *l, sp_ch_conn **out, sp_error *err)
     static const char *const settings[] = { "session_timezone=UTC",
                                             "allow_suspicious_types_in_group_by=1",
                                             "allow_suspicious_types_in_order_by=1",
-                                            "output_format_binary_write_json_as_string=1", NULL };
+                                            "output_format_binary_write_json_as_string=1",
+    "input_format_binary_read_json_as_string=1", NULL };
     o.settings = settings;
     return sp_ch_chdb_open(&o, out, err);
 }

@@ -259,6 +259,10 @@ static int value(sp_buf *out, const sp_column *c, size_t i, const char *col, sp_
             return bad(c, i, col, err);
         return sp_buf_add(out, wide, w, err);
     }
+    case SP_T_OTHER:
+        return sp_error_set(err, SP_EUNSUPPORTED, 0,
+                            "column '%s': type %s cannot be written by sinkpipe",
+                            col ? col : "", t->raw ? t->raw : "?");
     case SP_T_STRING:
     case SP_T_JSON:
         rc = put_varint(out, c->v.str[i].n, err);

@@ -691,7 +691,7 @@ static int q_value(sp_ch_tsv *r, chcol *c, const char **pp, const char *end, sp_
 static int tsv_field(sp_ch_tsv *r, chcol *c, const char *f, size_t n, sp_error *err)
 {
     if (n == 2 && f[0] == '\\' && f[1] == 'N') {
-        if (!c->t->nullable && c->t->kind != SP_T_NOTHING)
+        if (!c->t->nullable && c->t->kind != SP_T_NOTHING && c->t->kind != SP_T_OTHER)
             return sp_error_set(err, SP_EENGINE, 0, "NULL in a column that is not Nullable");
         return col_push_zero(c, 1, err);
     }

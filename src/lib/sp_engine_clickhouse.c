@@ -180,6 +180,7 @@ static const char *const embedded_settings[] = {
     "allow_suspicious_types_in_group_by=1",
     "allow_suspicious_types_in_order_by=1",
     "output_format_binary_write_json_as_string=1",
+    "input_format_binary_read_json_as_string=1",
     NULL,
 };
 

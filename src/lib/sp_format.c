@@ -158,6 +158,7 @@ int sp__fmt_is_text_kind(sp_kind k)
     case SP_T_ENUM8:
     case SP_T_ENUM16:
     case SP_T_JSON:
+    case SP_T_OTHER:
     case SP_T_INT128:
     case SP_T_INT256:
     case SP_T_UINT128:

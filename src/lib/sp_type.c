@@ -55,7 +55,7 @@ static const char *const kind_names[] = {
     [SP_T_FIXEDSTRING] = "FixedString", [SP_T_UUID] = "UUID",     [SP_T_DATE] = "Date",
     [SP_T_DATE32] = "Date32",       [SP_T_DATETIME] = "DateTime", [SP_T_DATETIME64] = "DateTime64",
     [SP_T_ARRAY] = "Array",         [SP_T_MAP] = "Map",           [SP_T_TUPLE] = "Tuple",
-    [SP_T_JSON] = "JSON",           [SP_T_IPV4] = "IPv4",         [SP_T_IPV6] = "IPv6",
+    [SP_T_OTHER] = "",              [SP_T_JSON] = "JSON",           [SP_T_IPV4] = "IPv4",         [SP_T_IPV6] = "IPv6",
     [SP_T_ENUM8] = "Enum8",         [SP_T_ENUM16] = "Enum16",
 };
 
@@ -83,6 +83,7 @@ void sp_type_free(sp_type *t)
     free(t->names);
     free(t->tz);
     free(t->enum_body);
+    free(t->raw);
     free(t);
 }
 
@@ -120,6 +121,7 @@ sp_type *sp_type_clone(const sp_type *t)
     c->scale = t->scale;
     c->tz = dup_or_null(t->tz, &fail);
     c->enum_body = dup_or_null(t->enum_body, &fail);
+    c->raw = dup_or_null(t->raw, &fail);
     c->elem = clone_or_null(t->elem, &fail);
     c->key = clone_or_null(t->key, &fail);
     if (t->nelems && !fail) {
@@ -298,6 +300,7 @@ static int balanced_body(parser *ps, char **out)
 
 static int parse_type(parser *ps, sp_type **out);
 
+
 static int word_is(const char *s, size_t n, const char *w)
 {
     return strlen(w) == n && memcmp(s, w, n) == 0;
@@ -368,6 +371,58 @@ static int parse_tuple(parser *ps, sp_type *t)
 }
 
 /* the part after the name of a parametric type, ps->p just after '(' */
+/* "Name(body)" as ClickHouse prints a type: no spaces but one after each
+ * comma outside quotes */
+static char *raw_name(const char *nm, size_t n, const char *body)
+{
+    sp_buf b = SP_BUF_INIT(1 << 20);
+    int rc = sp_buf_add(&b, nm, n, NULL);
+    if (!rc && body) {
+        rc = sp_buf_addch(&b, '(', NULL);
+        char q = 0;
+        for (const char *p = body; *p && !rc; p++) {
+            if (q) {
+                rc = sp_buf_addch(&b, *p, NULL);
+                if (*p == '\\' && p[1])
+                    rc = rc ? rc : sp_buf_addch(&b, *++p, NULL);
+                else if (*p == q)
+                    q = 0;
+                continue;
+            }
+            if (*p == '\'' || *p == '`' || *p == '"')
+                q = *p;
+            if (isspace((unsigned char)*p))
+                continue;
+            rc = sp_buf_addch(&b, *p, NULL);
+            if (!rc && *p == ',')
+                rc = sp_buf_addch(&b, ' ', NULL);
+        }
+        if (!rc)
+            rc = sp_buf_addch(&b, ')', NULL);
+    }
+    char *s = rc ? NULL : sp_buf_detach(&b);
+    sp_buf_release(&b);
+    return s;
+}
+
+/* types sinkpipe carries as text (SP_T_OTHER) */
+static int other_name(const char *nm, size_t n, int parametric)
+{
+    static const char *const bare[] = { "Dynamic", "Nothing", "Time", "BFloat16", "Point", "Ring",
+                                        "Polygon", "MultiPolygon", "LineString",
+                                        "MultiLineString", "IntervalNanosecond",
+                                        "IntervalMicrosecond", "IntervalMillisecond",
+                                        "IntervalSecond", "IntervalMinute", "IntervalHour",
+                                        "IntervalDay", "IntervalWeek", "IntervalMonth",
+                                        "IntervalQuarter", "IntervalYear", NULL };
+    static const char *const par[] = { "AggregateFunction", "Variant", "Dynamic", "Nested",
+                                       "Time64", NULL };
+    for (const char *const *w = parametric ? par : bare; *w; w++)
+        if (word_is(nm, n, *w))
+            return 1;
+    return 0;
+}
+
 static int parse_params(parser *ps, const char *nm, size_t n, sp_type **out)
 {
     sp_type *t = NULL;
@@ -478,6 +533,61 @@ static int parse_params(parser *ps, const char *nm, size_t n, sp_type **out)
         }
         *out = t;
         return 0;
+    } else if (word_is(nm, n, "SimpleAggregateFunction")) {
+        /* (f, T): T's values; the name kept for tables */
+        const char *body = ps->p;
+        char *all = NULL;
+        rc = balanced_body(ps, &all);
+        if (rc)
+            return rc;
+        parser in = *ps;
+        int lvl = 0;
+        const char *comma = NULL;
+        for (const char *p = all; *p && !comma; p++) {
+            if (*p == '(')
+                lvl++;
+            else if (*p == ')')
+                lvl--;
+            else if (*p == ',' && lvl == 0)
+                comma = p;
+        }
+        (void)body;
+        if (!comma) {
+            free(all);
+            return perr(ps, "SimpleAggregateFunction needs (function, type)");
+        }
+        in.p = comma + 1;
+        in.text = all;
+        rc = parse_type(&in, &t);
+        if (!rc) {
+            skip_ws(&in);
+            if (*in.p)
+                rc = perr(ps, "unexpected text after the SimpleAggregateFunction type");
+        }
+        if (!rc && !(t->raw = raw_name(nm, n, all)))
+            rc = nomem(ps);
+        free(all);
+        if (rc) {
+            sp_type_free(t);
+            return rc;
+        }
+        *out = t;
+        return 0;
+    } else if (other_name(nm, n, 1)) {
+        char *body = NULL;
+        rc = balanced_body(ps, &body);
+        if (rc)
+            return rc;
+        t = sp_type_new(SP_T_OTHER);
+        if (t && !(t->raw = raw_name(nm, n, body))) {
+            sp_type_free(t);
+            t = NULL;
+        }
+        free(body);
+        if (!t)
+            return nomem(ps);
+        *out = t;
+        return 0;
     } else {
         return perr(ps, "unknown parametric type");
     }
@@ -515,6 +625,15 @@ static int parse_type(parser *ps, sp_type **out)
             kind = (int)alias_names[i].kind;
     if (kind >= 0) {
         *out = sp_type_new((sp_kind)kind);
+        ps->depth--;
+        return *out ? 0 : nomem(ps);
+    }
+    if (other_name(nm, n, 0)) {
+        *out = sp_type_new(SP_T_OTHER);
+        if (*out && !((*out)->raw = raw_name(nm, n, NULL))) {
+            sp_type_free(*out);
+            *out = NULL;
+        }
         ps->depth--;
         return *out ? 0 : nomem(ps);
     }
@@ -583,12 +702,14 @@ static int format_inner(const sp_type *t, sp_buf *out, sp_error *err, int depth)
     if ((unsigned)t->kind >= sizeof kind_names / sizeof kind_names[0])
         return sp_error_set(err, SP_EINVAL, 0, "type: unknown kind %d", (int)t->kind);
     int rc = 0;
+    if (t->raw && !t->nullable && !t->low_cardinality)
+        return sp_buf_adds(out, t->raw, err); /* as ClickHouse names it */
     if (t->low_cardinality)
         rc = sp_buf_adds(out, "LowCardinality(", err);
     if (!rc && t->nullable)
         rc = sp_buf_adds(out, "Nullable(", err);
     if (!rc)
-        rc = sp_buf_adds(out, kind_names[t->kind], err);
+        rc = sp_buf_adds(out, t->raw ? t->raw : kind_names[t->kind], err);
     if (rc)
         return rc;
     switch (t->kind) {

@@ -32,7 +32,11 @@ typedef enum sp_kind {
     SP_T_TUPLE,      /* elems[nelems] (names optional) */
     SP_T_JSON,       /* a JSON document, carried as its text */
     SP_T_IPV4, SP_T_IPV6,
-    SP_T_ENUM8, SP_T_ENUM16 /* carried as their string value */
+    SP_T_ENUM8, SP_T_ENUM16, /* carried as their string value */
+    SP_T_OTHER /* a type sinkpipe does not model (Dynamic, Variant(…),
+                  AggregateFunction(…), geo types, Interval…): its values
+                  are carried as ClickHouse's text and written as strings;
+                  `raw` holds the type's name */
 } sp_kind;
 
 typedef struct sp_type {
@@ -48,6 +52,10 @@ typedef struct sp_type {
     char **names;            /* Tuple element names (entries may be NULL) */
     size_t nelems;
     char *enum_body;         /* Enum8('a' = 1, ...) text inside the parens */
+    /* the type as ClickHouse names it, when the kind alone cannot say it:
+     * SP_T_OTHER, and SimpleAggregateFunction(f, T) (whose values are
+     * T's: the kind is T's) */
+    char *raw;
 } sp_type;
 
 /* sp_type_parse: parse a ClickHouse type name; *out is heap-allocated (free
