@@ -27,7 +27,6 @@ for c in events_kafka streaming_kafka; do
 done
 export KAFKA_KEY=k KAFKA_SECRET=s STREAMING_KAFKA_KEY=k STREAMING_KAFKA_SECRET=s
 export SINKPIPE_ADMIN_TOKEN=seed-admin-token
-export SINKPIPE_DUCKDB_THREADS=1
 export SINKPIPE_SERVE_FAKE_NOW=2026-11-25T00:59:50Z
 export SINKPIPE_SERVE_CLOCK_SPEED=60
 export SINKPIPE_SERVE_GRACE=5
@@ -101,7 +100,11 @@ kill -TERM $PID
 wait $PID
 expect_eq "SIGTERM: clean exit" "$?" 0
 if grep -qE 'Sanitizer|runtime error' "$LOG"; then not_ok "no sanitizer report"; grep -A20 -E 'Sanitizer|runtime error' "$LOG" | head -40; fi
+# tinybird.sinks_ops_log is a view of the embedded engine over the journal
+# file; a ClickHouse server cannot read this machine's file
+if [ "${SINKPIPE_ENGINE:-embedded}" = embedded ]; then
 OPS=$("$SINKPIPE" -p "$P" sql --format csv "SELECT count(DISTINCT pipe_name) AS pipes FROM tinybird.sinks_ops_log WHERE result = 'ok'" 2>&1)
 expect_eq "every pipe in the ops log" "$OPS" '"pipes"
 6'
+fi
 finish
