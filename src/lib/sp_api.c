@@ -19,6 +19,7 @@
 #include "sp_error.h"
 #include "sp_format.h"
 #include "sp_model.h"
+#include "sp_ingest_group.h"
 #include "sp_serve_int.h"
 #include "sp_type.h"
 
@@ -427,16 +428,12 @@ static void h_events(call *c)
     size_t len;
     const char *body = sp_http_body(c->req, &len);
     sp_error err = SP_ERROR_INIT;
-    sp_engine *e = NULL;
     sp_append_result res = { 0, 0, 0 };
-    /* the daemon holds the definitions steady while the engine is held */
-    pthread_rwlock_unlock(&c->s->defs);
-    int rc = sp_serve_engine_acquire(c->s, "", &e, &err);
-    if (!rc) {
-        rc = sp_append_mem(c->s->p, ds, body, len, "ndjson", &res, &err);
-        sp_serve_engine_release(c->s);
-    }
-    pthread_rwlock_rdlock(&c->s->defs);
+    /* validated here, stored together with concurrent calls' rows (the
+     * definitions stay steady: the read lock is held) */
+    int rc = sp_ingest_group_append(c->s->group, sp_project_find_datasource(c->s->p, ds),
+                                    SP_INGEST_NDJSON, body, len, (int64_t)time(NULL), &res,
+                                    &err);
     if (rc) {
         fail(c, code_status(rc) == 500 && rc != SP_EIO ? 400 : code_status(rc), "%s", err.msg);
         return;

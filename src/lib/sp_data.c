@@ -85,12 +85,10 @@ int sp_project_engine_adopt(sp_project *to, sp_project *from, sp_error *err)
     return 0;
 }
 
-int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err)
+/* open the engine the project's settings name; extra: a further handle on
+ * the folder this process already uses */
+static int open_engine(sp_project *p, int extra, sp_engine **out, sp_error *err)
 {
-    if (p->engine) {
-        *out = p->engine;
-        return 0;
-    }
     sp_engine *e = NULL;
     const sp_env *env = NULL;
     int rc = sp_project_env(p, &env, err);
@@ -147,7 +145,8 @@ int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err)
                 if (realpath(log, abs))
                     snprintf(log, sizeof log, "%s", abs);
             }
-            sp_embedded_opts o = { path.data, NULL, 0, fd >= 0 ? log : NULL };
+            sp_embedded_opts o = { extra ? NULL : path.data, NULL, 0,
+                                   fd >= 0 && !extra ? log : NULL };
             rc = sp_engine_embedded_open(&o, &e, err);
         }
         /* held by a running daemon: through its socket */
@@ -160,6 +159,26 @@ int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err)
         }
         sp_buf_release(&path);
     }
+    *out = e;
+    return rc;
+}
+
+int sp_project_engine_extra(sp_project *p, sp_engine **out, sp_error *err)
+{
+    *out = NULL;
+    if (!p->engine)
+        return sp_error_set(err, SP_EINVAL, 0, "the project's engine is not open");
+    return open_engine(p, 1, out, err);
+}
+
+int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err)
+{
+    if (p->engine) {
+        *out = p->engine;
+        return 0;
+    }
+    sp_engine *e = NULL;
+    int rc = open_engine(p, 0, &e, err);
     if (rc)
         return rc;
     for (size_t i = 0; i < p->ndss; i++) {

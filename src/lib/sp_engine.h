@@ -62,6 +62,11 @@ typedef struct sp_engine_vt {
     int (*query)(sp_engine *e, const char *sql, const sp_query_opts *o,
                  sp_schema_fn on_schema, sp_batch_fn on_batch, void *ud,
                  sp_query_stats *stats, sp_error *err);
+    /* insert_raw: rows already encoded in ClickHouse's input format `format`
+     * (RowBinary of the table's columns, or TabSeparated) into `table`, as
+     * one insert: all or nothing */
+    int (*insert_raw)(sp_engine *e, const char *table, const char *format, const char *data,
+                      size_t len, sp_error *err);
     /* interrupt: from another thread, stop the running query */
     void (*interrupt)(sp_engine *e);
     void (*close)(sp_engine *e);
@@ -117,6 +122,18 @@ int sp_engine_clickhouse_open(const sp_clickhouse_opts *o, sp_engine **out, sp_e
  * SINKPIPE_ENGINE is "clickhouse" (environment or the project's .env
  * files). */
 int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err);
+/* sp_engine_quarantine_rows: rejected rows as TabSeparated rows of a
+ * <ds>_quarantine table (insertion_date, c__error, c__error_column, c__line,
+ * c__raw), appended to out; now_unix 0 = the current time. */
+int sp_engine_quarantine_rows(sp_buf *out, const sp_qrow *rows, size_t n, int64_t now_unix,
+                              sp_error *err);
+
+/* sp_project_engine_extra: another handle on the project's data (the same
+ * embedded folder, or the same server), for a second thread of work beside
+ * the project's engine (the daemon's grouped inserts); the caller closes
+ * it.  The project's engine must be open. */
+int sp_project_engine_extra(sp_project *p, sp_engine **out, sp_error *err);
+
 /* sp_project_engine_share: a daemon's: serve the project's embedded engine
  * to the project's other processes on <dir>/.sinkpipe/engine.sock (they
  * open the engine through it while the daemon holds the database); *out

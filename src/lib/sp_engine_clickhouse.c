@@ -526,34 +526,41 @@ static int ch_append(sp_engine *base, const sp_datasource *ds, const sp_schema *
     return rc;
 }
 
+int sp_engine_quarantine_rows(sp_buf *t, const sp_qrow *rows, size_t n, int64_t now_unix,
+                              sp_error *err)
+{
+    char when[32];
+    sp_fmt_datetime(when, now_unix ? now_unix : (int64_t)time(NULL));
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        const sp_qrow *r = &rows[i];
+        rc = sp_buf_addf(t, err, "%s\t", when);
+        if (!rc)
+            rc = r->error ? sp_ch_tsv_escape(r->error, strlen(r->error), t, err)
+                          : sp_buf_adds(t, "\\N", err);
+        if (!rc)
+            rc = sp_buf_addch(t, '\t', err);
+        if (!rc)
+            rc = r->column ? sp_ch_tsv_escape(r->column, strlen(r->column), t, err)
+                           : sp_buf_adds(t, "\\N", err);
+        if (!rc)
+            rc = sp_buf_addf(t, err, "\t%llu\t", (unsigned long long)r->lineno);
+        if (!rc && r->raw)
+            rc = sp_ch_tsv_escape(r->raw, r->rawlen, t, err);
+        if (!rc)
+            rc = sp_buf_addch(t, '\n', err);
+    }
+    return rc;
+}
+
 static int ch_quarantine(sp_engine *base, const sp_datasource *ds, const sp_qrow *rows,
                          size_t n, int64_t now_unix, sp_error *err)
 {
     ch_engine *e = (ch_engine *)base;
     if (!n)
         return 0;
-    char when[32];
-    sp_fmt_datetime(when, now_unix ? now_unix : (int64_t)time(NULL));
     sp_buf t = SP_BUF_INIT(SP_BUF_DEFAULT_MAX);
-    int rc = 0;
-    for (size_t i = 0; i < n && !rc; i++) {
-        const sp_qrow *r = &rows[i];
-        rc = sp_buf_addf(&t, err, "%s\t", when);
-        if (!rc)
-            rc = r->error ? sp_ch_tsv_escape(r->error, strlen(r->error), &t, err)
-                          : sp_buf_adds(&t, "\\N", err);
-        if (!rc)
-            rc = sp_buf_addch(&t, '\t', err);
-        if (!rc)
-            rc = r->column ? sp_ch_tsv_escape(r->column, strlen(r->column), &t, err)
-                           : sp_buf_adds(&t, "\\N", err);
-        if (!rc)
-            rc = sp_buf_addf(&t, err, "\t%llu\t", (unsigned long long)r->lineno);
-        if (!rc && r->raw)
-            rc = sp_ch_tsv_escape(r->raw, r->rawlen, &t, err);
-        if (!rc)
-            rc = sp_buf_addch(&t, '\n', err);
-    }
+    int rc = sp_engine_quarantine_rows(&t, rows, n, now_unix, err);
     char qname[600];
     snprintf(qname, sizeof qname, "%s_quarantine", ds->name);
     if (!rc)
@@ -562,6 +569,16 @@ static int ch_quarantine(sp_engine *base, const sp_datasource *ds, const sp_qrow
         sp_error_prefix(err, "datasource '%s': quarantine", ds->name);
     sp_buf_release(&t);
     return rc;
+}
+
+static int ch_insert_raw(sp_engine *base, const char *table, const char *format,
+                         const char *data, size_t len, sp_error *err)
+{
+    ch_engine *e = (ch_engine *)base;
+    sp_buf rows = { 0 };
+    rows.data = (char *)data;
+    rows.len = len;
+    return insert_rows(e, table, format, &rows, err);
 }
 
 /* ------------------------------------------------------------ eval_scalar */
@@ -709,11 +726,11 @@ static int ch_query(sp_engine *base, const char *sql, const sp_query_opts *o,
 
 static const sp_engine_vt ch_vt = {
     "clickhouse", ch_ensure, ch_append, ch_quarantine, ch_eval,
-    ch_query,     ch_interrupt, ch_close,
+    ch_query,     ch_insert_raw, ch_interrupt, ch_close,
 };
 
 /* the same engine, named for what holds the data: this process */
 static const sp_engine_vt embedded_vt = {
     "embedded", ch_ensure, ch_append, ch_quarantine, ch_eval,
-    ch_query,   ch_interrupt, ch_close,
+    ch_query,   ch_insert_raw, ch_interrupt, ch_close,
 };

@@ -12,6 +12,7 @@
 #include "sp_error.h"
 #include "sp_keys.h"
 #include "sp_model.h"
+#include "sp_ingest_group.h"
 #include "sp_serve_int.h"
 
 /* ------------------------------------------------------------ logging */
@@ -369,6 +370,10 @@ int sp_server_start(const char *dir, const struct sp_serve_opts *o, sp_server **
             sp_serve_engine_release(s);
             rc = sp_project_engine_share(s->p, &s->local, err);
         }
+        if (!rc)
+            rc = sp_project_engine_extra(s->p, &s->ingest_engine, err);
+        if (!rc)
+            rc = sp_ingest_group_new(s->ingest_engine, &s->group, err);
     }
     if (!rc)
         rc = sp_oplog_open(s->dir, &s->log, err);
@@ -486,6 +491,9 @@ void sp_server_free(sp_server *s)
     sp_jobs_free(s->jobs);
     sp_oplog_close(s->log);
     sp_tokens_free(s->tokens);
+    sp_ingest_group_free(s->group);
+    if (s->ingest_engine)
+        s->ingest_engine->vt->close(s->ingest_engine);
     if (s->clock)
         s->clock->free(s->clock);
     sp_project_free(s->p);

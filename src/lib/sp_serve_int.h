@@ -30,6 +30,10 @@ struct sp_server {
     pthread_mutex_t owner_mu; /* guards engine and owner, for interrupts */
     sp_engine *engine;
     struct sp_ch_local *local;
+    /* the Events API's grouped inserts, on an engine handle of their own
+     * (a long job does not hold them up) */
+    sp_engine *ingest_engine;
+    struct sp_ingest_group *group;
     char owner[40];           /* job id using the engine, "" if none */
     sp_clock *clock;
     sp_sched *sched;
