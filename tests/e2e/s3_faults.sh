@@ -103,6 +103,13 @@ case_start() {
   pipe "$name" "$([ "$kind" = multi ] && echo "$ROWS" || echo 2000)"
   if [ "${COPY:-0}" = 1 ]; then
     cp -r "$P" "$E2E_TMP/p_$name" && PROJ[$name]=$E2E_TMP/p_$name
+    # on a ClickHouse server with a database per project folder (the ASan
+    # layer: SINKPIPE_CLICKHOUSE_DATABASE='{project}') the copy's database
+    # starts empty: load the same rows into it
+    if [ "$("$SINKPIPE" -p "${PROJ[$name]}" sql --format csv "SELECT count() AS c FROM events" 2>&1 | tail -1)" = 0 ] &&
+       ! "$SINKPIPE" -p "${PROJ[$name]}" append events "$E2E_TMP/events.ndjson" >/dev/null 2>&1; then
+      not_ok "$name: load the rows into the project copy"
+    fi
   fi
   rule "$name" "$@" || not_ok "$name: add the rule"
   run "$name" &
