@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -39,6 +40,7 @@
 #include "sp_ch_conn.h"
 #include "sp_ch_tsv.h"
 #include "sp_error.h"
+#include "sp_sql_lex.h"
 
 #ifndef SP_LIBCHDB_DEFAULT
 #define SP_LIBCHDB_DEFAULT "libchdb.so"
@@ -69,12 +71,20 @@ static struct {
     chdb_result *(*stream_done)(chdb_insert_stream);
     const char *(*stream_insert_error)(chdb_insert_stream);
     void (*destroy_insert_stream)(chdb_insert_stream);
+    void (*stream_cancel_insert)(chdb_insert_stream);
     char *(*result_buffer)(chdb_result *);
     size_t (*result_length)(chdb_result *);
     const char *(*result_error)(chdb_result *);
     uint64_t (*result_rows_read)(chdb_result *);
     uint64_t (*result_bytes_read)(chdb_result *);
+    int (*classify_query_n)(chdb_connection, const char *, size_t, const char *, size_t,
+                            void *);
 } api;
+
+/* chdb_classify_query_n's report (chdb_query_analysis_v1) */
+typedef struct chdb_analysis {
+    uint32_t struct_size, statement_count, flags, query_class;
+} chdb_analysis;
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static void *g_lib;
@@ -118,11 +128,13 @@ static int load_library(sp_error *err)
         SYM(stream_done, "chdb_stream_done"),
         SYM(stream_insert_error, "chdb_stream_insert_error"),
         SYM(destroy_insert_stream, "chdb_destroy_insert_stream"),
+        SYM(stream_cancel_insert, "chdb_stream_cancel_insert"),
         SYM(result_buffer, "chdb_result_buffer"),
         SYM(result_length, "chdb_result_length"),
         SYM(result_error, "chdb_result_error"),
         SYM(result_rows_read, "chdb_result_rows_read"),
         SYM(result_bytes_read, "chdb_result_bytes_read"),
+        SYM(classify_query_n, "chdb_classify_query_n"),
 #undef SYM
     };
     for (size_t i = 0; i < sizeof syms / sizeof *syms; i++) {
@@ -155,6 +167,8 @@ static int load_library(sp_error *err)
 typedef struct chdb_conn {
     sp_ch_conn base;
     chdb_connection *rw, *ro, *killer;
+    chdb_connection *ins; /* streamed inserts (opened on first use) */
+    const char *const *settings; /* the caller's, valid while open */
     char *database;
     int drop_on_close;
     char where[112];
@@ -297,6 +311,68 @@ static int apply_settings(chdb_conn *c, const sp_ch_stmt *st, sp_error *err)
     return rc;
 }
 
+/* functions that reach outside the database: files, URLs, other servers,
+ * programs.  Embedded, ClickHouse runs with this process's rights, so pipe
+ * SQL and /v0/sql may not call them (readonly=2 alone allows reading) */
+static const char *const external[] = {
+    "file", "fileCluster", "url", "urlCluster", "s3", "s3Cluster", "gcs", "oss", "cosn",
+    "azureBlobStorage", "azureBlobStorageCluster", "hdfs", "hdfsCluster", "remote",
+    "remoteSecure", "cluster", "clusterAllReplicas", "mysql", "postgresql", "mongodb", "redis",
+    "sqlite", "jdbc", "odbc", "executable", "executablePool", "filesystem", "iceberg",
+    "icebergS3", "icebergAzure", "icebergHDFS", "icebergLocal", "icebergCluster",
+    "icebergS3Cluster", "deltaLake", "deltaLakeS3", "deltaLakeAzure", "deltaLakeLocal",
+    "deltaLakeCluster", "hudi", "hudiCluster", "paimon", "arrowFlight", "arrowflight",
+    "ytsaurus", "prometheusQuery", "prometheusQueryRange", "timeSeriesData",
+    "timeSeriesMetrics", "timeSeriesTags", "timeSeriesSelector", "input", "zeros_mt", NULL,
+};
+
+/* a statement that may run as pipe SQL: one statement that only reads, and
+ * no call of an external-access function */
+static int check_read_only(chdb_conn *c, const sp_ch_stmt *st, sp_error *err)
+{
+    chdb_analysis an;
+    memset(&an, 0, sizeof an);
+    an.struct_size = sizeof an;
+    if (api.classify_query_n(*c->ro, st->sql, st->len, NULL, 0, &an) != 0)
+        return sp_error_set(err, SP_EENGINE, 0, "embedded clickhouse: cannot classify the query");
+    if (an.query_class == 4) /* did not parse: ClickHouse's own message follows */
+        return 0;
+    if (an.query_class != 0 || an.statement_count != 1)
+        return sp_error_set(err, SP_ESQL, 0,
+                            "clickhouse: only one query that reads may run here, not a "
+                            "statement that changes data, settings or files (readonly mode)");
+    sp_tok *t = NULL;
+    size_t n = 0;
+    int rc = sp_sql_lex(st->sql, st->len, &t, &n, NULL);
+    if (rc)
+        return 0; /* ClickHouse will say what is wrong */
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (t[i].kind != SP_TOK_IDENT && t[i].kind != SP_TOK_QIDENT)
+            continue;
+        size_t j = i + 1;
+        while (j < n && (t[j].kind == SP_TOK_WS || t[j].kind == SP_TOK_COMMENT))
+            j++;
+        if (j >= n || t[j].kind != SP_TOK_OP || st->sql[t[j].off] != '(')
+            continue;
+        const char *w = st->sql + t[i].off;
+        size_t wl = t[i].len;
+        if (t[i].kind == SP_TOK_QIDENT && wl >= 2) {
+            w++;
+            wl -= 2;
+        }
+        for (const char *const *e = external; *e; e++)
+            if (strlen(*e) == wl && !strncasecmp(w, *e, wl)) {
+                rc = sp_error_set(err, SP_ESQL, 0,
+                                  "clickhouse: %s() reaches outside the database: not allowed "
+                                  "in pipes and queries of the embedded engine",
+                                  *e);
+                break;
+            }
+    }
+    free(t);
+    return rc;
+}
+
 /* a streamed SELECT on `ro` */
 static int run_stream(chdb_conn *c, const sp_ch_stmt *st, sp_error *err)
 {
@@ -381,7 +457,9 @@ static int chdb_run(sp_ch_conn *base, const sp_ch_stmt *st, sp_error *err)
         sp_buf_release(&out);
         return rc;
     }
-    int rc = apply_settings(c, st, err);
+    int rc = check_read_only(c, st, err);
+    if (!rc)
+        rc = apply_settings(c, st, err);
     if (!rc)
         rc = run_stream(c, st, err);
     unset_all(c);
@@ -428,8 +506,8 @@ static void chdb_free(chdb_conn *c)
             exec_str(c->rw, q.data, NULL);
         sp_buf_release(&q);
     }
-    chdb_connection **all[] = { &c->rw, &c->ro, &c->killer };
-    for (size_t i = 0; i < 3; i++)
+    chdb_connection **all[] = { &c->rw, &c->ro, &c->killer, &c->ins };
+    for (size_t i = 0; i < 4; i++)
         if (*all[i]) {
             api.close_conn(*all[i]);
             *all[i] = NULL;
@@ -449,8 +527,80 @@ static void chdb_close(sp_ch_conn *base)
         chdb_free((chdb_conn *)base);
 }
 
-static const sp_ch_conn_vt chdb_vt = { "chdb", SP_CH_DOC_CHUNKS, chdb_run, chdb_kill,
-                                       chdb_where, chdb_close };
+/* streamed inserts run on a connection of their own, so that the rows of
+ * a long append and the statements around it (quarantine, DEFAULTs) do
+ * not wait for each other */
+static int chdb_insert_open(sp_ch_conn *base, const char *sql, size_t len, const char *format,
+                            void **h, sp_error *err)
+{
+    chdb_conn *c = (chdb_conn *)base;
+    *h = NULL;
+    if (!c->ins) {
+        pthread_mutex_lock(&g_mu);
+        int rc = open_one(g_path, NULL, c->settings, &c->ins, err);
+        if (!rc)
+            g_nconn++;
+        pthread_mutex_unlock(&g_mu);
+        sp_buf q = SP_BUF_INIT(4096);
+        if (!rc)
+            rc = sp_buf_adds(&q, "USE ", err);
+        if (!rc)
+            rc = quote_ident(&q, c->database, err);
+        if (!rc)
+            rc = exec_str(c->ins, q.data, err);
+        sp_buf_release(&q);
+        if (rc)
+            return rc;
+    }
+    chdb_insert_stream s = api.stream_insert_n(*c->ins, sql, len, format, strlen(format));
+    if (!s)
+        return sp_error_set(err, SP_EENGINE, 0, "embedded clickhouse: no insert stream");
+    const char *e = api.stream_insert_error(s);
+    if (e) {
+        int rc = chdb_error(e, err);
+        api.destroy_insert_stream(s);
+        return rc;
+    }
+    *h = s;
+    return 0;
+}
+
+static int chdb_insert_push(sp_ch_conn *base, void *h, const char *data, size_t len,
+                            sp_error *err)
+{
+    (void)base;
+    chdb_insert_stream s = h;
+    if (len && api.stream_append(s, data, len) != 0) {
+        const char *e = api.stream_insert_error(s);
+        return chdb_error(e ? e : "the insert stream refused the data", err);
+    }
+    return 0;
+}
+
+static int chdb_insert_close(sp_ch_conn *base, void *h, int commit, sp_error *err)
+{
+    (void)base;
+    chdb_insert_stream s = h;
+    int rc = 0;
+    if (!s)
+        return 0;
+    if (commit) {
+        chdb_result *r = api.stream_done(s);
+        const char *e = r ? api.result_error(r) : "the insert did not finish";
+        if (e)
+            rc = chdb_error(e, err);
+        if (r)
+            api.destroy_query_result(r);
+    } else {
+        api.stream_cancel_insert(s);
+    }
+    api.destroy_insert_stream(s);
+    return rc;
+}
+
+static const sp_ch_conn_vt chdb_vt = { "chdb",           SP_CH_DOC_CHUNKS, chdb_run,
+                                       chdb_kill,        chdb_insert_open, chdb_insert_push,
+                                       chdb_insert_close, chdb_where,      chdb_close };
 
 /* ------------------------------------------------------------ open */
 
@@ -550,6 +700,7 @@ int sp_ch_chdb_open(const sp_chdb_opts *o, sp_ch_conn **out, sp_error *err)
     c->drop_on_close = o && o->drop_on_close;
     snprintf(c->where, sizeof c->where, "embedded clickhouse %s", g_version);
     const char *const *settings = o ? o->settings : NULL;
+    c->settings = settings;
     rc = c->database ? 0 : sp_error_set(err, SP_ENOMEM, 0, "out of memory");
     if (!rc && !(rc = open_one(g_path, NULL, settings, &c->rw, err)))
         g_nconn++;

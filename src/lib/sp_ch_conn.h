@@ -54,6 +54,15 @@ typedef struct sp_ch_conn_vt {
     int (*run)(sp_ch_conn *c, const sp_ch_stmt *st, sp_error *err);
     /* kill: from another thread, stop the statement running with query_id */
     void (*kill)(sp_ch_conn *c, const char *query_id);
+    /* streamed inserts (NULL when the transport has none: one insert per
+     * push instead).  insert_open starts `INSERT INTO t (…)` (sql, without
+     * FORMAT) in `format`; insert_push adds rows; insert_close commits
+     * (commit = 1) or abandons the insert and frees *h.  While an insert is
+     * open the connection still runs other statements. */
+    int (*insert_open)(sp_ch_conn *c, const char *sql, size_t len, const char *format,
+                       void **h, sp_error *err);
+    int (*insert_push)(sp_ch_conn *c, void *h, const char *data, size_t len, sp_error *err);
+    int (*insert_close)(sp_ch_conn *c, void *h, int commit, sp_error *err);
     /* where: "clickhouse at http://host:port" / "embedded clickhouse" */
     const char *(*where)(const sp_ch_conn *c);
     void (*close)(sp_ch_conn *c);
@@ -76,7 +85,8 @@ int sp_ch_http_open(const struct sp_clickhouse_opts *o, sp_ch_conn **out, sp_err
  * database: the database the connection works in (created; NULL =
  * "sinkpipe"); drop_on_close drops it when the connection closes (scratch
  * databases of `check`).  settings: "name=value" for every statement of the
- * connection (NULL-ended, may be NULL).  The strings are copied. */
+ * connection (NULL-ended, may be NULL; must stay valid while the
+ * connection is open).  The other strings are copied. */
 typedef struct sp_chdb_opts {
     const char *path;
     const char *database;

@@ -346,7 +346,8 @@ static void http_close(sp_ch_conn *base)
         http_free((http_conn *)base);
 }
 
-static const sp_ch_conn_vt http_vt = { "http", 0, http_run, http_kill, http_where, http_close };
+static const sp_ch_conn_vt http_vt = { "http",     0,    http_run,   http_kill, NULL,
+                                       NULL,       NULL, http_where, http_close };
 
 static char *shown_url(const char *url)
 {

@@ -253,6 +253,17 @@ static int start_ingest(sp_project *p, const char *dsname, sp_ingest_format fmt,
     return sp_ingest_new(e, ds, fmt, (int64_t)time(NULL), in, err);
 }
 
+/* the engine may have gathered the load's rows into one insert: committed
+ * when the load succeeded, abandoned when it failed */
+static int end_load(sp_project *p, int rc, sp_error *err)
+{
+    sp_engine *e = p->engine;
+    if (!e || !e->vt->flush)
+        return rc;
+    int frc = e->vt->flush(e, rc == 0, rc ? NULL : err);
+    return rc ? rc : frc;
+}
+
 static void add_result(sp_append_result *res, const sp_append_result *r)
 {
     if (!res)
@@ -296,6 +307,7 @@ int sp_append_file(sp_project *p, const char *ds, const char *path, const char *
     sp_append_result r = { 0, 0, 0 };
     if (!rc)
         rc = sp_ingest_finish(in, &r, err);
+    rc = end_load(p, rc, err);
     if (rc)
         sp_error_prefix(err, "%s", path);
     add_result(res, &r);
@@ -318,6 +330,7 @@ int sp_append_mem(sp_project *p, const char *ds, const char *data, size_t len,
     sp_append_result r = { 0, 0, 0 };
     if (!rc)
         rc = sp_ingest_finish(in, &r, err);
+    rc = end_load(p, rc, err);
     add_result(res, &r);
     sp_ingest_free(in);
     return rc;

@@ -62,6 +62,10 @@ typedef struct sp_engine_vt {
     int (*query)(sp_engine *e, const char *sql, const sp_query_opts *o,
                  sp_schema_fn on_schema, sp_batch_fn on_batch, void *ud,
                  sp_query_stats *stats, sp_error *err);
+    /* flush: commit (commit = 1) or abandon what append calls left open:
+     * an engine may gather the appends of one load into one insert; may
+     * be NULL (each append stored at once) */
+    int (*flush)(sp_engine *e, int commit, sp_error *err);
     /* insert_raw: rows already encoded in ClickHouse's input format `format`
      * (RowBinary of the table's columns, or TabSeparated) into `table`, as
      * one insert: all or nothing */

@@ -42,7 +42,14 @@ typedef struct ch_engine {
     char qid[160]; /* the running query's id, "" when none */
     unsigned long seq;
     atomic_int interrupted;
+    /* an append streamed into one insert (transports that can) */
+    void *ins;
+    char *ins_table;
+    sp_buf insbuf; /* rows not pushed yet: pushed by INS_PUSH bytes (each
+                      push of chDB's insert stream costs a round trip) */
 } ch_engine;
+
+#define INS_PUSH ((size_t)16 << 20)
 
 static int to_buf(void *ud, const char *p, size_t n, sp_error *err)
 {
@@ -94,6 +101,10 @@ static const sp_engine_vt ch_vt, embedded_vt;
 
 static void ch_free(ch_engine *e)
 {
+    if (e->ins && e->conn)
+        e->conn->vt->insert_close(e->conn, e->ins, 0, NULL);
+    free(e->ins_table);
+    sp_buf_release(&e->insbuf);
     if (e->conn)
         e->conn->vt->close(e->conn);
     free(e->database);
@@ -118,6 +129,7 @@ static int ch_wrap(sp_ch_conn *conn, const char *database, sp_engine **out, sp_e
     }
     pthread_mutex_init(&e->mu, NULL);
     e->base.vt = (conn->vt->flags & SP_CH_DOC_CHUNKS) ? &embedded_vt : &ch_vt;
+    sp_buf_init(&e->insbuf, INS_PUSH + SP_BUF_DEFAULT_MAX);
     e->conn = conn;
     if (database && *database && !(e->database = strdup(database))) {
         ch_free(e);
@@ -510,6 +522,25 @@ static int insert_rows(ch_engine *e, const char *table, const char *fmt, const s
     return rc;
 }
 
+static int ch_flush(sp_engine *base, int commit, sp_error *err)
+{
+    ch_engine *e = (ch_engine *)base;
+    if (!e->ins)
+        return 0;
+    int rc = 0;
+    if (commit && e->insbuf.len)
+        rc = e->conn->vt->insert_push(e->conn, e->ins, e->insbuf.data, e->insbuf.len, err);
+    sp_buf_reset(&e->insbuf);
+    int crc = e->conn->vt->insert_close(e->conn, e->ins, commit && !rc, rc ? NULL : err);
+    rc = rc ? rc : crc;
+    if (rc)
+        sp_error_prefix(err, "datasource '%s': append", e->ins_table);
+    e->ins = NULL;
+    free(e->ins_table);
+    e->ins_table = NULL;
+    return rc;
+}
+
 static int ch_append(sp_engine *base, const sp_datasource *ds, const sp_schema *s,
                      const sp_batch *b, sp_error *err)
 {
@@ -518,8 +549,30 @@ static int ch_append(sp_engine *base, const sp_datasource *ds, const sp_schema *
         return 0;
     sp_buf rows = SP_BUF_INIT(SP_BUF_DEFAULT_MAX);
     int rc = sp_ch_rowbin_rows(&rows, s, b, 0, b->nrows, err);
-    if (!rc)
+    if (!rc && e->conn->vt->insert_open) {
+        /* one insert for the whole load: the rows stream in */
+        if (e->ins && strcmp(e->ins_table, ds->name) != 0)
+            rc = ch_flush(base, 1, err);
+        if (!rc && !e->ins) {
+            sp_buf q = SP_BUF_INIT(1 << 20);
+            rc = sp_buf_adds(&q, "INSERT INTO ", err);
+            if (!rc)
+                rc = table_ref(e, &q, ds->name, err);
+            if (!rc && !(e->ins_table = strdup(ds->name)))
+                rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+            if (!rc)
+                rc = e->conn->vt->insert_open(e->conn, q.data, q.len, "RowBinary", &e->ins, err);
+            sp_buf_release(&q);
+        }
+        if (!rc)
+            rc = sp_buf_add(&e->insbuf, rows.data, rows.len, err);
+        if (!rc && e->insbuf.len >= INS_PUSH) {
+            rc = e->conn->vt->insert_push(e->conn, e->ins, e->insbuf.data, e->insbuf.len, err);
+            sp_buf_reset(&e->insbuf);
+        }
+    } else if (!rc) {
         rc = insert_rows(e, ds->name, "RowBinary", &rows, err);
+    }
     if (rc)
         sp_error_prefix(err, "datasource '%s': append", ds->name);
     sp_buf_release(&rows);
@@ -726,11 +779,11 @@ static int ch_query(sp_engine *base, const char *sql, const sp_query_opts *o,
 
 static const sp_engine_vt ch_vt = {
     "clickhouse", ch_ensure, ch_append, ch_quarantine, ch_eval,
-    ch_query,     ch_insert_raw, ch_interrupt, ch_close,
+    ch_query,     ch_flush,  ch_insert_raw, ch_interrupt, ch_close,
 };
 
 /* the same engine, named for what holds the data: this process */
 static const sp_engine_vt embedded_vt = {
     "embedded", ch_ensure, ch_append, ch_quarantine, ch_eval,
-    ch_query,   ch_insert_raw, ch_interrupt, ch_close,
+    ch_query,   ch_flush,  ch_insert_raw, ch_interrupt, ch_close,
 };

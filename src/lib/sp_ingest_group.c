@@ -111,7 +111,7 @@ static int cap_eval(sp_engine *base, const char *expr, int64_t now_unix, char **
 }
 
 static const sp_engine_vt cap_vt = { "capture", NULL, cap_append, cap_quarantine, cap_eval,
-                                     NULL,      NULL, NULL,       NULL };
+                                     NULL,      NULL, NULL,       NULL,           NULL };
 
 /* ------------------------------------------------------------ rounds */
 
