@@ -109,7 +109,7 @@ static int f_eval(sp_engine *e, const char *expr, int64_t now, char **out, sp_er
 }
 
 static const sp_engine_vt fake_vt = { "fake", NULL, f_append, f_quarantine, f_eval,
-                                      NULL, NULL, NULL, NULL };
+                                      NULL, NULL, NULL, NULL, NULL };
 
 static const char *const schema_a[] = {
     "s|String||",
