@@ -462,6 +462,12 @@ static int ch_ensure(sp_engine *base, const sp_datasource *ds, sp_error *err)
                 rc = sp_buf_addch(&q, ' ', err);
             if (!rc)
                 rc = col_canon(ds->cols[i].type, &q, err);
+            /* the table's own DEFAULT (rows that materialized views and
+             * copies insert get it too) and CODEC, as written */
+            if (!rc && ds->cols[i].default_expr && *ds->cols[i].default_expr)
+                rc = sp_buf_addf(&q, err, " DEFAULT %s", ds->cols[i].default_expr);
+            if (!rc && ds->cols[i].codec && *ds->cols[i].codec)
+                rc = sp_buf_addf(&q, err, " CODEC(%s)", ds->cols[i].codec);
             if (rc)
                 sp_error_prefix(err, "column '%s'", ds->cols[i].name);
         }
@@ -472,7 +478,8 @@ static int ch_ensure(sp_engine *base, const sp_datasource *ds, sp_error *err)
         if (!rc)
             rc = ch_exec(e, q.data, NULL, err);
         if (rc)
-            sp_error_prefix(err, "datasource '%s': cannot create the table", ds->name);
+            sp_error_prefix(err, "%s%sdatasource '%s': cannot create the table",
+                            ds->path ? ds->path : "", ds->path ? ": " : "", ds->name);
     } else if (!rc) {
         rc = compare_layout(ds, &have, err);
     }
