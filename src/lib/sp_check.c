@@ -91,7 +91,8 @@ int sp_project_check_queries(sp_project *p, sp_error *err)
         if (!qrc)
             qrc = e->vt->query(e, q.data, &o, no_schema, no_batch, NULL, &st, &perr);
         if (qrc) {
-            const sp_node *last = &pipe->nodes[pipe->nnodes - 1];
+            long k = pipe->nnodes > 1 ? sp_pipe_failing_node(e, pipe, NULL, 0, 1) : -1;
+            const sp_node *last = &pipe->nodes[k >= 0 ? (size_t)k : pipe->nnodes - 1];
             char where[1200];
             sp_model_where(where, sizeof where, pipe->path, pipe->name, last->sql_line,
                            "SQL");

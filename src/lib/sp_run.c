@@ -223,9 +223,10 @@ static int on_batch(void *ud, const sp_batch *b, sp_error *err)
     return r->vt->write(r->sink, b, err);
 }
 
-/* render every node and compose them into one statement */
-int sp_pipe_render_sql(const sp_pipe *pipe, const sp_param *params, size_t nparams,
-                       sp_buf *sql, sp_error *err)
+/* render the first `count` nodes and compose them into one statement (the
+ * last of them is the result) */
+static int render_nodes(const sp_pipe *pipe, const sp_param *params, size_t nparams,
+                        size_t count, sp_buf *sql, sp_error *err)
 {
     int rc = 0;
     char **rendered = calloc(pipe->nnodes ? pipe->nnodes : 1, sizeof *rendered);
@@ -234,7 +235,7 @@ int sp_pipe_render_sql(const sp_pipe *pipe, const sp_param *params, size_t npara
         rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < pipe->nnodes && !rc; i++) {
+    for (size_t i = 0; i < count && !rc; i++) {
         const sp_node *n = &pipe->nodes[i];
         names[i] = n->name;
         sp_buf b = SP_BUF_INIT(64u << 20);
@@ -252,7 +253,7 @@ int sp_pipe_render_sql(const sp_pipe *pipe, const sp_param *params, size_t npara
             rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory");
     }
     if (!rc)
-        rc = sp_sql_compose(names, (const char *const *)rendered, pipe->nnodes, sql, err);
+        rc = sp_sql_compose(names, (const char *const *)rendered, count, sql, err);
 out:
     if (rendered)
         for (size_t i = 0; i < pipe->nnodes; i++)
@@ -260,6 +261,51 @@ out:
     free(rendered);
     free(names);
     return rc;
+}
+
+int sp_pipe_render_sql(const sp_pipe *pipe, const sp_param *params, size_t nparams,
+                       sp_buf *sql, sp_error *err)
+{
+    return render_nodes(pipe, params, nparams, pipe->nnodes, sql, err);
+}
+
+static int nothing_schema(void *ud, const sp_schema *s, sp_error *err)
+{
+    (void)ud;
+    (void)s;
+    (void)err;
+    return 0;
+}
+
+static int nothing_batch(void *ud, const sp_batch *b, sp_error *err)
+{
+    (void)ud;
+    (void)b;
+    (void)err;
+    return 0;
+}
+
+long sp_pipe_failing_node(sp_engine *e, const sp_pipe *pipe, const sp_param *params,
+                          size_t nparams, int64_t now_unix)
+{
+    for (size_t k = 1; k <= pipe->nnodes; k++) {
+        sp_buf sql = SP_BUF_INIT(64u << 20), q = SP_BUF_INIT(64u << 20);
+        int rc = render_nodes(pipe, params, nparams, k, &sql, NULL);
+        if (!rc)
+            rc = sp_buf_addf(&q, NULL, "SELECT * FROM (\n%s\n) AS __sp_node LIMIT 0",
+                             sql.data ? sql.data : "");
+        sp_query_opts o = { now_unix, NULL, NULL, 0, 0 };
+        sp_query_stats st = { 0, 0, 0 };
+        if (!rc)
+            rc = e->vt->query(e, q.data, &o, nothing_schema, nothing_batch, NULL, &st, NULL);
+        sp_buf_release(&sql);
+        sp_buf_release(&q);
+        if (rc == SP_ESQL)
+            return (long)k - 1;
+        if (rc)
+            return -1;
+    }
+    return -1;
 }
 
 static double mono_now(void)
@@ -330,6 +376,12 @@ int sp_run(sp_project *p, const char *pipe_name, const struct sp_run_opts *opts,
         rc = e->vt->query(e, sql.data, &qo, on_schema, on_batch, &r, &st, err);
         res->read_rows = st.read_rows;
         res->read_bytes = st.read_bytes;
+        if (rc == SP_ESQL && !r.sink && pipe->nnodes > 1) {
+            /* the query failed before its first row: say in which node */
+            long k = sp_pipe_failing_node(e, pipe, o->params, o->nparams, r.sctx.now_unix);
+            if (k >= 0)
+                sp_error_prefix(err, "pipe '%s', node '%s'", pipe_name, pipe->nodes[k].name);
+        }
         if (!rc && !r.sink) /* the engine gave no schema: nothing to deliver */
             rc = sp_error_set(err, SP_EINTERNAL, 0, "query returned no result description");
         if (!rc)

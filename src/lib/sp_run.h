@@ -2,7 +2,10 @@
 #ifndef SP_RUN_H
 #define SP_RUN_H
 
+#include <stdint.h>
+
 #include "sp_buf.h"
+#include "sp_engine.h"
 #include "sp_model.h"
 
 /* sp_pipe_render_sql: render every node of `pipe` with `params` and compose
@@ -10,5 +13,11 @@
  * errors point at the node's SQL line. */
 int sp_pipe_render_sql(const sp_pipe *pipe, const sp_param *params, size_t nparams,
                        sp_buf *sql, sp_error *err);
+
+/* sp_pipe_failing_node: the index of the first node whose SQL (with the
+ * nodes before it) ClickHouse refuses, found by running each prefix with
+ * LIMIT 0; -1 when none (or another kind of failure).  For messages. */
+long sp_pipe_failing_node(sp_engine *e, const sp_pipe *pipe, const sp_param *params,
+                          size_t nparams, int64_t now_unix);
 
 #endif
