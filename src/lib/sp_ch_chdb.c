@@ -40,7 +40,6 @@
 #include "sp_ch_conn.h"
 #include "sp_ch_tsv.h"
 #include "sp_error.h"
-#include "sp_sql_lex.h"
 
 #ifndef SP_LIBCHDB_DEFAULT
 #define SP_LIBCHDB_DEFAULT "libchdb.so"
@@ -341,39 +340,113 @@ static int check_read_only(chdb_conn *c, const sp_ch_stmt *st, sp_error *err)
         return sp_error_set(err, SP_ESQL, 0,
                             "clickhouse: only one query that reads may run here, not a "
                             "statement that changes data, settings or files (readonly mode)");
-    sp_tok *t = NULL;
-    size_t n = 0;
-    int rc = sp_sql_lex(st->sql, st->len, &t, &n, NULL);
-    if (rc)
-        return 0; /* ClickHouse will say what is wrong */
-    for (size_t i = 0; i < n && !rc; i++) {
-        if (t[i].kind != SP_TOK_IDENT && t[i].kind != SP_TOK_QIDENT)
-            continue;
-        size_t j = i + 1;
-        while (j < n && (t[j].kind == SP_TOK_WS || t[j].kind == SP_TOK_COMMENT))
-            j++;
-        if (j >= n || t[j].kind != SP_TOK_OP || st->sql[t[j].off] != '(')
-            continue;
-        const char *w = st->sql + t[i].off;
-        size_t wl = t[i].len;
-        if (t[i].kind == SP_TOK_QIDENT && wl >= 2) {
-            w++;
-            wl -= 2;
-        }
-        for (const char *const *e = external; *e; e++)
-            if (strlen(*e) == wl && !strncasecmp(w, *e, wl)) {
-                rc = sp_error_set(err, SP_ESQL, 0,
-                                  "clickhouse: %s() reaches outside the database: not allowed "
-                                  "in pipes and queries of the embedded engine",
-                                  *e);
-                break;
-            }
+    /* the functions it calls, as ClickHouse's own parser reads it (a lexer
+     * of ours could be fooled by syntax it reads differently: heredocs,
+     * '#' comments…): the "Function <name>" nodes of EXPLAIN AST */
+    sp_buf q = SP_BUF_INIT((size_t)64 << 20), ast = SP_BUF_INIT((size_t)64 << 20);
+    int rc = sp_buf_adds(&q, "EXPLAIN AST ", err);
+    if (!rc)
+        rc = sp_buf_add(&q, st->sql, st->len, err);
+    if (!rc && exec_whole(c->ro, q.data, q.len, "TSVRaw", &ast, NULL) != 0) {
+        /* it does not parse: ClickHouse says why when it runs */
+        sp_buf_release(&q);
+        sp_buf_release(&ast);
+        return 0;
     }
-    free(t);
+    const char *p = ast.data ? ast.data : "", *end = p + ast.len;
+    while (!rc && p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            nl = end;
+        const char *w = p;
+        while (w < nl && *w == ' ')
+            w++;
+        if ((size_t)(nl - w) > 9 && !memcmp(w, "Function ", 9)) {
+            w += 9;
+            const char *we = w;
+            while (we < nl && *we != ' ')
+                we++;
+            size_t wl = (size_t)(we - w);
+            for (const char *const *e = external; *e; e++)
+                if (strlen(*e) == wl && !strncasecmp(w, *e, wl)) {
+                    rc = sp_error_set(err, SP_ESQL, 0,
+                                      "clickhouse: %s() reaches outside the database: not "
+                                      "allowed in pipes and queries of the embedded engine",
+                                      *e);
+                    break;
+                }
+        }
+        p = nl + 1;
+    }
+    sp_buf_release(&q);
+    sp_buf_release(&ast);
     return rc;
 }
 
-/* a streamed SELECT on `ro` */
+/* A streamed SELECT on `ro`.  A fetcher thread pulls chunks from chDB
+ * (which computes the next chunk only when asked) while this thread hands
+ * the previous ones to on_chunk: ClickHouse's work and ours overlap.  At
+ * most PREFETCH chunks wait in between (memory: that many chunks, ~1 MiB
+ * each).  Only the fetcher touches the stream, as chDB requires. */
+#define PREFETCH 3
+
+typedef struct fetcher {
+    chdb_conn *c;
+    chdb_result *h;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    chdb_result *q[PREFETCH];
+    size_t head, n;
+    int end;       /* the fetcher is done (end, error or stop) */
+    int stop;      /* the consumer wants no more */
+    chdb_result *err_chunk; /* the chunk that carried an error */
+    int noanswer;
+} fetcher;
+
+static void *fetch_main(void *ud)
+{
+    fetcher *f = ud;
+    for (;;) {
+        pthread_mutex_lock(&f->mu);
+        while (f->n == PREFETCH && !f->stop)
+            pthread_cond_wait(&f->cv, &f->mu);
+        int stop = f->stop;
+        pthread_mutex_unlock(&f->mu);
+        if (stop)
+            break;
+        chdb_result *ch = api.stream_fetch_result(*f->c->ro, f->h);
+        pthread_mutex_lock(&f->mu);
+        if (!ch) {
+            f->noanswer = 1;
+        } else if (api.result_error(ch)) {
+            f->err_chunk = ch;
+        } else if (!api.result_length(ch)) {
+            api.destroy_query_result(ch);
+            f->end = 1;
+            pthread_cond_broadcast(&f->cv);
+            pthread_mutex_unlock(&f->mu);
+            return NULL;
+        } else {
+            f->q[(f->head + f->n) % PREFETCH] = ch;
+            f->n++;
+            pthread_cond_broadcast(&f->cv);
+            pthread_mutex_unlock(&f->mu);
+            continue;
+        }
+        f->end = 1;
+        pthread_cond_broadcast(&f->cv);
+        pthread_mutex_unlock(&f->mu);
+        return NULL;
+    }
+    /* stopped early: the query stops too */
+    api.stream_cancel_query(*f->c->ro, f->h);
+    pthread_mutex_lock(&f->mu);
+    f->end = 1;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+    return NULL;
+}
+
 static int run_stream(chdb_conn *c, const sp_ch_stmt *st, sp_error *err)
 {
     const char *fmt = st->format ? st->format : "TabSeparatedWithNamesAndTypes";
@@ -386,34 +459,64 @@ static int run_stream(chdb_conn *c, const sp_ch_stmt *st, sp_error *err)
         api.destroy_query_result(h);
         return rc;
     }
+    fetcher f;
+    memset(&f, 0, sizeof f);
+    f.c = c;
+    f.h = h;
+    pthread_mutex_init(&f.mu, NULL);
+    pthread_cond_init(&f.cv, NULL);
+    pthread_t th;
+    if (pthread_create(&th, NULL, fetch_main, &f) != 0) {
+        api.stream_cancel_query(*c->ro, h);
+        api.destroy_query_result(h);
+        pthread_mutex_destroy(&f.mu);
+        pthread_cond_destroy(&f.cv);
+        return sp_error_set(err, SP_EENGINE, 1, "cannot start a thread");
+    }
     int rc = 0;
     for (;;) {
         if (st->cancel && *st->cancel) {
             rc = sp_error_set(err, SP_ECANCELLED, 0, "query cancelled");
             break;
         }
-        chdb_result *ch = api.stream_fetch_result(*c->ro, h);
-        if (!ch) {
-            rc = sp_error_set(err, SP_EENGINE, 0, "embedded clickhouse: no answer");
-            break;
+        pthread_mutex_lock(&f.mu);
+        while (!f.n && !f.end)
+            pthread_cond_wait(&f.cv, &f.mu);
+        chdb_result *ch = NULL;
+        if (f.n) {
+            ch = f.q[f.head];
+            f.head = (f.head + 1) % PREFETCH;
+            f.n--;
+            pthread_cond_broadcast(&f.cv);
         }
-        e = api.result_error(ch);
-        size_t n = e ? 0 : api.result_length(ch);
-        if (e)
-            rc = chdb_error(e, err);
-        else if (n && st->on_chunk)
-            rc = st->on_chunk(st->ud, api.result_buffer(ch), n, err);
+        pthread_mutex_unlock(&f.mu);
+        if (!ch)
+            break; /* the end, or the fetcher's error */
+        if (st->on_chunk)
+            rc = st->on_chunk(st->ud, api.result_buffer(ch), api.result_length(ch), err);
         api.destroy_query_result(ch);
-        if (rc || !n) {
-            if (rc && !e)
-                break;
-            api.destroy_query_result(h);
-            return rc;
-        }
+        if (rc)
+            break;
     }
-    /* stopped early (cancel, a consumer's error): the query stops too */
-    api.stream_cancel_query(*c->ro, h);
+    pthread_mutex_lock(&f.mu);
+    f.stop = 1;
+    pthread_cond_broadcast(&f.cv);
+    pthread_mutex_unlock(&f.mu);
+    pthread_join(th, NULL);
+    while (f.n) {
+        api.destroy_query_result(f.q[f.head]);
+        f.head = (f.head + 1) % PREFETCH;
+        f.n--;
+    }
+    if (!rc && f.err_chunk)
+        rc = chdb_error(api.result_error(f.err_chunk), err);
+    else if (!rc && f.noanswer)
+        rc = sp_error_set(err, SP_EENGINE, 0, "embedded clickhouse: no answer");
+    if (f.err_chunk)
+        api.destroy_query_result(f.err_chunk);
     api.destroy_query_result(h);
+    pthread_mutex_destroy(&f.mu);
+    pthread_cond_destroy(&f.cv);
     return rc;
 }
 

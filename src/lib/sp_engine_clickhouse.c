@@ -21,6 +21,7 @@
 
 #include "sp_buf.h"
 #include "sp_ch_conn.h"
+#include "sp_ch_rbread.h"
 #include "sp_ch_rowbin.h"
 #include "sp_ch_tsv.h"
 #include "sp_engine.h"
@@ -678,6 +679,7 @@ static int ch_eval(sp_engine *base, const char *expr, int64_t now_unix, char **o
 /* ------------------------------------------------------------ query */
 
 typedef struct qctx {
+    int schema_seen; /* on_schema was called */
     sp_schema_fn on_schema;
     sp_batch_fn on_batch;
     void *ud;
@@ -688,6 +690,7 @@ typedef struct qctx {
 static int q_schema(void *ud, const sp_schema *s, sp_error *err)
 {
     qctx *q = ud;
+    q->schema_seen = 1;
     return q->on_schema ? q->on_schema(q->ud, s, err) : 0;
 }
 
@@ -702,16 +705,43 @@ static int q_batch(void *ud, const sp_batch *b, sp_error *err)
 }
 
 typedef struct qread {
-    sp_ch_tsv *rd;
+    sp_ch_tsv *rd;   /* TabSeparatedWithNamesAndTypes, or */
+    sp_ch_rb *rb;    /* RowBinaryWithNamesAndTypes (embedded) */
     int docs; /* each chunk is a whole document */
 } qread;
 
 static int q_chunk(void *ud, const char *p, size_t n, sp_error *err)
 {
     qread *r = ud;
+    if (r->rb)
+        return sp_ch_rb_chunk(r->rb, p, n, err);
     int rc = sp_ch_tsv_feed(r->rd, p, n, err);
     if (!rc && r->docs)
         rc = sp_ch_tsv_doc_end(r->rd, err);
+    return rc;
+}
+
+/* one run of the statement, read as RowBinary (binary = 1) or TSV */
+static int run_query(ch_engine *e, sp_ch_stmt *st, qctx *qc, int binary, int *schema_seen,
+                     sp_error *err)
+{
+    qread qr = { NULL, NULL, (e->conn->vt->flags & SP_CH_DOC_CHUNKS) != 0 };
+    int rc = binary ? sp_ch_rb_new(BATCH_ROWS, q_schema, q_batch, qc, &qr.rb, err)
+                    : sp_ch_tsv_new(BATCH_ROWS, q_schema, q_batch, qc, &qr.rd, err);
+    if (rc)
+        return rc;
+    st->format = binary ? "RowBinaryWithNamesAndTypes" : FORMAT_TSV;
+    st->on_chunk = q_chunk;
+    st->ud = &qr;
+    qc->schema_seen = 0;
+    rc = e->conn->vt->run(e->conn, st, err);
+    if (!rc)
+        rc = binary ? sp_ch_rb_finish(qr.rb, err) : sp_ch_tsv_finish(qr.rd, err);
+    if (rc == SP_ESQL && !binary)
+        sp_error_prefix(err, "clickhouse");
+    *schema_seen = qc->schema_seen;
+    sp_ch_rb_free(qr.rb);
+    sp_ch_tsv_free(qr.rd);
     return rc;
 }
 
@@ -745,10 +775,8 @@ static int ch_query(sp_engine *base, const char *sql, const sp_query_opts *o,
         settings[np++] = p_mem;
     }
     settings[np] = NULL;
-    qctx qc = { on_schema, on_batch, ud, o ? o->cancel : NULL, stats };
-    qread qr = { NULL, (e->conn->vt->flags & SP_CH_DOC_CHUNKS) != 0 };
-    if (!rc)
-        rc = sp_ch_tsv_new(BATCH_ROWS, q_schema, q_batch, &qc, &qr.rd, err);
+    qctx qc = { 0, on_schema, on_batch, ud, o ? o->cancel : NULL, stats };
+    int docs = (e->conn->vt->flags & SP_CH_DOC_CHUNKS) != 0;
     if (!rc) {
         pthread_mutex_lock(&e->mu);
         memcpy(e->qid, qid, sizeof qid);
@@ -756,30 +784,34 @@ static int ch_query(sp_engine *base, const char *sql, const sp_query_opts *o,
         sp_ch_stmt st = { 0 };
         st.sql = body.data ? body.data : "";
         st.len = body.len;
-        st.format = FORMAT_TSV;
         st.settings = settings;
         st.query_id = qid;
         st.read_only = 1;
-        st.on_chunk = q_chunk;
-        st.ud = &qr;
         st.cancel = o ? o->cancel : NULL;
         st.timeout_ms = o ? o->timeout_ms : 0;
-        rc = e->conn->vt->run(e->conn, &st, err);
-        if (!rc && (rc = sp_ch_tsv_finish(qr.rd, err)) == SP_ESQL)
-            sp_error_prefix(err, "clickhouse");
+        /* embedded: RowBinary, read far faster; a result column of a type
+         * without a binary reader (Dynamic, AggregateFunction, …) is found
+         * in the header, before any row: the query runs again as text */
+        int seen = 0;
+        rc = run_query(e, &st, &qc, docs, &seen, err);
+        if (rc == SP_EUNSUPPORTED && docs && !seen && !atomic_load(&e->interrupted)) {
+            sp_error_clear(err);
+            if (stats)
+                memset(stats, 0, sizeof *stats);
+            rc = run_query(e, &st, &qc, 0, &seen, err);
+        }
         pthread_mutex_lock(&e->mu);
         e->qid[0] = '\0';
         pthread_mutex_unlock(&e->mu);
         /* a transfer we stopped (cancel, a sink's error) may leave the query
          * running until it notices: kill it */
-        if (rc && rc != SP_ESQL && !qr.docs && !atomic_load(&e->interrupted))
+        if (rc && rc != SP_ESQL && !docs && !atomic_load(&e->interrupted))
             e->conn->vt->kill(e->conn, qid);
         if (rc == SP_ECANCELLED || atomic_load(&e->interrupted)) {
             sp_error_clear(err);
             rc = sp_error_set(err, SP_ECANCELLED, 0, "query cancelled");
         }
     }
-    sp_ch_tsv_free(qr.rd);
     sp_buf_release(&body);
     return rc;
 }
