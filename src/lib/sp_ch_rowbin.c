@@ -56,7 +56,7 @@ static int text_to_le(const char *p, size_t n, int scale, uint8_t *out, size_t w
             out[k] = (uint8_t)v;
             carry = v >> 8;
         }
-        if (carry || (out[w - 1] & 0x80))
+        if (carry)
             return -1;
     }
     if (!any)
@@ -68,7 +68,16 @@ static int text_to_le(const char *p, size_t n, int scale, uint8_t *out, size_t w
             out[j] = (uint8_t)v;
             carry = v >> 8;
         }
-        if (carry || (out[w - 1] & 0x80))
+        if (carry)
+            return -1;
+    }
+    /* the magnitude fits the signed width: below 2^(8w-1), or exactly
+     * that for the most negative value */
+    if (out[w - 1] & 0x80) {
+        int min = neg && out[w - 1] == 0x80;
+        for (size_t k = 0; min && k + 1 < w; k++)
+            min = out[k] == 0;
+        if (!min)
             return -1;
     }
     if (neg) {

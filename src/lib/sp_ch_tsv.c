@@ -484,7 +484,8 @@ static int parse_datetime(const char *p, size_t n, int scale, int64_t *out)
         for (; got < scale; got++)
             frac *= 10;
     }
-    *out = secs * mul + (secs < 0 ? -frac : frac);
+    /* the fraction counts forward from the second shown, before 1970 too */
+    *out = secs * mul + frac;
     return 0;
 }
 
