@@ -20,11 +20,8 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 ROWS=${BENCH_KAFKA_ROWS:-1000000}
 PARTS=${BENCH_KAFKA_PARTITIONS:-16}
-root=$PWD
-case "$BUILD" in /*) bdir=$BUILD ;; *) bdir=$root/$BUILD ;; esac
-sp="$bdir/sinkpipe"
-measure="$bdir/bench/measure"
-duck="$bdir/bench/duck"
+. bench/lib.sh
+bench_init
 SINKPIPE_BUILD=$bdir
 . "$root/tests/harness/kafka.sh"
 if ! kafka_available; then
@@ -52,19 +49,10 @@ EXPORT_KAFKA_TOPIC bench_sp
 EXPORT_SCHEDULE @on-demand
 PIPE
 
-echo "bench kafka: generating $ROWS rows in the embedded engine" >&2
-"$sp" -p "$proj" sql "SELECT 1" >/dev/null
-db="$proj/.sinkpipe/sinkpipe.duckdb"
-"$duck" "$db" "INSERT INTO events BY NAME SELECT
-    CAST(TIMESTAMP '2026-11-22 00:00:00' + to_seconds(i % 259200) AS TIMESTAMP_S) AS timestamp,
-    ['click','view','purchase','signup'][1 + (i % 4)::INTEGER] AS event_type,
-    'user_' || (i % 100000) AS user_id,
-    'session_' || (i % 1000000) AS session_id,
-    '{\"page\":\"/p/' || (i % 977) || '\",\"q\":\"a,b\"}' AS payload,
-    (i % 500000) / 7.0 AS amount,
-    (i % 1000) * 0.25 AS duration,
-    'meta ' || i AS metadata
-  FROM range($ROWS) t(i)"
+echo "bench kafka: generating $ROWS rows (gen_events, loaded by the embedded engine)" >&2
+"$gen" --rows "$ROWS" >"$work/events.ndjson"
+fill_events "$proj" "$ROWS" "$work/events.ndjson" || { echo "bench kafka: loading failed" >&2; exit 1; }
+rm -f "$work/events.ndjson"
 "$sp" -p "$proj" sql --format ndjson "SELECT * FROM events LIMIT $ROWS" >"$work/lines.ndjson"
 
 # end offsets of every partition of TOPIC, summed: the acknowledged count
@@ -75,12 +63,6 @@ delivered() {
     sum=$((sum + ${off:-0}))
   done
   echo "$sum"
-}
-
-measure_run() { # → SECS RSS; stdin is passed on
-  local log="$work/measure.log"
-  "$measure" "$@" >/dev/null 2>"$log" || { tail -5 "$log" >&2; return 1; }
-  read -r SECS RSS < <(grep '^measure:' "$log" | tail -1 | cut -d' ' -f2-)
 }
 
 if ! measure_run "$sp" -p "$proj" run bench_kafka; then

@@ -8,10 +8,13 @@
 #                    sink does, default settings)  vs  `aws s3 cp` (Debian's
 #                    awscli, default settings)
 #   s3-export-gzip   sinkpipe run of `SELECT * FROM events` (BENCH_S3_ROWS,
-#                    default 10000000) as CSV + gzip to S3  vs  what one
-#                    would do without it: DuckDB's COPY … TO 'x.csv.gz'
-#                    (FORMAT csv, HEADER, COMPRESSION gzip), then `aws s3 cp`
-#                    of that file (the two times added, the larger RSS)
+#                    default 5000000, gen_events rows) as CSV + gzip to S3
+#                    vs  what one would do without it: ClickHouse's own
+#                    `SELECT * FROM events INTO OUTFILE 'x.csv.gz'
+#                    COMPRESSION 'gzip' FORMAT CSVWithNames` in chDB
+#                    (bench/chdb_sql, the same libchdb.so on the same
+#                    table), then `aws s3 cp` of that file (the two times
+#                    added, the larger RSS)
 #
 # Both upload to the same local server (tests/harness/s3_server.py, its data
 # in /dev/shm when there is one, so disks do not count), which verifies
@@ -24,12 +27,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 BYTES=${BENCH_S3_BYTES:-1073741824}
-ROWS=${BENCH_S3_ROWS:-10000000}
-root=$PWD
-case "$BUILD" in /*) bdir=$BUILD ;; *) bdir=$root/$BUILD ;; esac
-sp="$bdir/sinkpipe"
-measure="$bdir/bench/measure"
-duck="$bdir/bench/duck"
+ROWS=${BENCH_S3_ROWS:-5000000}
+. bench/lib.sh
+bench_init
 s3cp="$bdir/tools/s3_cp"
 . "$root/tests/harness/s3.sh"
 if ! s3_available || [ ! -x "$s3cp" ]; then
@@ -60,19 +60,11 @@ for dest in s3 file; do
   } >"$proj/pipes/bench_$dest.pipe"
 done
 
-echo "bench s3: generating $ROWS rows in the embedded engine" >&2
-"$sp" -p "$proj" sql "SELECT 1" >/dev/null
-db="$proj/.sinkpipe/sinkpipe.duckdb"
-"$duck" "$db" "INSERT INTO events BY NAME SELECT
-    CAST(TIMESTAMP '2026-11-22 00:00:00' + to_seconds(i % 259200) AS TIMESTAMP_S) AS timestamp,
-    ['click','view','purchase','signup'][1 + (i % 4)::INTEGER] AS event_type,
-    'user_' || (i % 100000) AS user_id,
-    'session_' || (i % 1000000) AS session_id,
-    '{\"page\":\"/p/' || (i % 977) || '\",\"q\":\"a,b\"}' AS payload,
-    (i % 500000) / 7.0 AS amount,
-    (i % 1000) * 0.25 AS duration,
-    'meta ' || i AS metadata
-  FROM range($ROWS) t(i)"
+echo "bench s3: generating $ROWS rows (gen_events, loaded by the embedded engine)" >&2
+"$gen" --rows "$(( ROWS < 2000000 ? ROWS : 2000000 ))" >"$work/events.ndjson"
+fill_events "$proj" "$ROWS" "$work/events.ndjson" || { echo "bench s3: loading failed" >&2; exit 1; }
+rm -f "$work/events.ndjson"
+db="$proj/.sinkpipe/clickhouse"
 # the upload file: the events as CSV, cut at BYTES (repeated if too short)
 { while :; do "$sp" -p "$proj" sql --format csv "SELECT * FROM events" || break; done; } 2>/dev/null |
   head -c "$BYTES" >"$work/upload.csv" || true
@@ -124,14 +116,16 @@ s3_curl -f -o /dev/null -X DELETE "$S3_TEST_DIRECT_ENDPOINT/bench/sp.csv" || tru
 s3_curl -f -o /dev/null -X DELETE "$S3_TEST_DIRECT_ENDPOINT/bench/aws.csv" || true
 rm -f "$work/upload.csv"
 
-# ---- s3-export-gzip: sinkpipe run to S3 vs DuckDB COPY gzip + aws s3 cp
+# ---- s3-export-gzip: sinkpipe run to S3 vs chDB INTO OUTFILE gzip + aws s3 cp
 if measure_run "$sp" -p "$proj" run bench_s3; then s1=$SECS m1=$RSS c3=$CPU; else s1=; fi
-if measure_run "$duck" "$db" "COPY (SELECT * FROM events) TO '$work/duck.csv.gz' (FORMAT csv, HEADER, COMPRESSION gzip)"; then
+rm -f "$work/chdb.csv.gz"
+if measure_run "$chsql" --path "$db" \
+     "SELECT * FROM events INTO OUTFILE '$work/chdb.csv.gz' COMPRESSION 'gzip' FORMAT CSVWithNames"; then
   sd=$SECS md=$RSS
-  gz=$(stat -c %s "$work/duck.csv.gz")
+  gz=$(stat -c %s "$work/chdb.csv.gz")
   if measure_run env AWS_CONFIG_FILE=/dev/null AWS_DEFAULT_REGION="$S3_TEST_REGION" AWS_PAGER= \
        "$(s3__aws)" --endpoint-url "$S3_TEST_ENDPOINT" s3 cp --only-show-errors \
-       "$work/duck.csv.gz" s3://bench/duck.csv.gz; then
+       "$work/chdb.csv.gz" s3://bench/chdb.csv.gz; then
     sa=$SECS
     s2=$(awk -v a="$sd" -v b="$SECS" 'BEGIN{printf "%.3f", a+b}'); m2=$(( md > RSS ? md : RSS ))
   else s2=; fi
@@ -148,6 +142,6 @@ echo
 echo "s3-upload: $bytes bytes; CPU seconds (user+sys): sinkpipe ${c1:-?}, aws ${c2:-?};" \
   "the server alone takes an unsigned curl PUT of them at $server_rate MB/s"
 echo "s3-export-gzip: $ROWS rows, $(awk -v n="$ROWS" -v s="${s1:-0}" 'BEGIN{printf "%.0f", (s>0? n/s : 0)}') rows/s;" \
-  "objects: sinkpipe ${ours:-?} bytes, DuckDB ${gz:-?} bytes (MB/s of the gzip bytes);" \
-  "peer = DuckDB COPY ${sd:-?} s + aws s3 cp ${sa:-?} s; sinkpipe CPU ${c3:-?} s"
+  "objects: sinkpipe ${ours:-?} bytes, chDB ${gz:-?} bytes (MB/s of the gzip bytes);" \
+  "peer = chDB INTO OUTFILE ${sd:-?} s + aws s3 cp ${sa:-?} s; sinkpipe CPU ${c3:-?} s"
 echo "ratio = peer time / sinkpipe time (higher is better for sinkpipe; aim >= 2 for s3-upload); RSS = peak resident memory"
