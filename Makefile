@@ -45,7 +45,7 @@ TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all lib cli tests tools examples test unit e2e asan tsan bench clean setup lint
+.PHONY: all lib cli tests tools examples test unit e2e asan ubsan tsan bench clean setup lint
 all: lib cli
 
 lib: $(BUILD)/libsinkpipe.a $(BUILD)/libsinkpipe.so
@@ -114,6 +114,12 @@ test: all tests
 asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all tests
 
+# the embedded engine under UndefinedBehaviorSanitizer alone (ASan cannot
+# host libchdb), in build-ubsan/ (tests/run.sh --all runs some e2e tests
+# with it)
+ubsan:
+	$(MAKE) BUILD=build-ubsan OPT=-O1 SAN="-fsanitize=undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all tools
+
 # the threaded modules' unit tests (scheduler, job table) under
 # ThreadSanitizer, in build-tsan/ (tests/run.sh --all runs them)
 TSAN_TESTS := test_sched test_jobs
@@ -127,7 +133,7 @@ bench: all tools $(BENCH_BIN)
 	@BUILD=$(BUILD) bash bench/run.sh
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan
+	rm -rf $(BUILD) build-asan build-tsan build-ubsan
 
 # fuzz targets and their replay programs (tests/fuzz/fuzz.mk)
 -include tests/fuzz/fuzz.mk

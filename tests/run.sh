@@ -4,7 +4,9 @@
 #   tests/run.sh --unit [test_name]   unit test programs in $BUILD/tests
 #   tests/run.sh --e2e [name]         tests/e2e/*.sh against $BUILD/sinkpipe
 #   tests/run.sh --all                unit + e2e, the threaded unit tests under
-#                                     TSan, then unit + e2e again under ASan
+#                                     TSan, some e2e tests on the embedded
+#                                     engine under UBSan, then unit + e2e
+#                                     again under ASan (on a ClickHouse server)
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -73,6 +75,18 @@ case "$mode" in
     else
       failed=$((failed + 1)); failed_names+=("tsan-build")
       tail -40 "$logdir/tsan-build.log"
+    fi
+    # the embedded engine under UBSan (ASan cannot host libchdb): the tests
+    # that run the engine hardest
+    echo "building the UBSan build of the embedded engine (build-ubsan)"
+    if make -s ubsan >"$logdir/ubsan-build.log" 2>&1; then
+      for only in cli serve_seed kafka_seed tinybird_corpus; do
+        [ -f "tests/e2e/$only.sh" ] && run_e2e build-ubsan
+      done
+      only=
+    else
+      failed=$((failed + 1)); failed_names+=("ubsan-build")
+      tail -40 "$logdir/ubsan-build.log"
     fi
     echo "building the sanitizer build (build-asan)"
     if make -s asan >"$logdir/asan-build.log" 2>&1; then

@@ -4,9 +4,10 @@
  *
  * The library is loaded with dlopen when the first connection opens (so a
  * program that never opens the embedded engine — the sanitizer builds, the
- * server engine — never maps it) and stays loaded.  It is found at
- * $SINKPIPE_LIBCHDB, else where the build put it (SP_LIBCHDB_DEFAULT: the
- * copy scripts/setup.sh installs), else by the dynamic loader's search.
+ * server engine — never maps it) and stays loaded.  It is found where the
+ * caller says (SINKPIPE_LIBCHDB), else where the build put it
+ * (SP_LIBCHDB_DEFAULT: the copy scripts/setup.sh installs), else by the
+ * dynamic loader's search.
  * Its version must be 26.7 or a later 26.x (chdb_version()).
  *
  * chDB's rules, and what follows here:
@@ -91,11 +92,10 @@ static char g_path[4096]; /* the folder in use ("" = in memory) */
 static int g_nconn;       /* chdb connections open */
 static char g_version[64];
 
-static int load_library(sp_error *err)
+static int load_library(const char *want, sp_error *err)
 {
     if (g_lib)
         return 0;
-    const char *want = getenv("SINKPIPE_LIBCHDB");
     if (!want || !*want)
         want = SP_LIBCHDB_DEFAULT;
     void *h = dlopen(want, RTLD_NOW | RTLD_LOCAL);
@@ -779,7 +779,7 @@ int sp_ch_chdb_open(const sp_chdb_opts *o, sp_ch_conn **out, sp_error *err)
     const char *path = o && o->path ? o->path : NULL;
     const char *db = o && o->database && *o->database ? o->database : "sinkpipe";
     pthread_mutex_lock(&g_mu);
-    int rc = load_library(err);
+    int rc = load_library(o ? o->library : NULL, err);
     if (!rc && path && g_nconn > 0 && strcmp(path, g_path) != 0)
         rc = sp_error_set(err, SP_EBUSY, 0,
                           "this process already uses the embedded database at '%s'; it cannot "

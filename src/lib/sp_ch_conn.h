@@ -88,6 +88,7 @@ int sp_ch_http_open(const struct sp_clickhouse_opts *o, sp_ch_conn **out, sp_err
  * connection (NULL-ended, may be NULL; must stay valid while the
  * connection is open).  The other strings are copied. */
 typedef struct sp_chdb_opts {
+    const char *library; /* libchdb.so to load (first open only); NULL: the default */
     const char *path;
     const char *database;
     int drop_on_close;

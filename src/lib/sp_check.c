@@ -55,7 +55,7 @@ int sp_project_check_queries(sp_project *p, sp_error *err)
         char scratch[64];
         static unsigned long seq;
         snprintf(scratch, sizeof scratch, "_sinkpipe_check_%ld_%lu", (long)getpid(), ++seq);
-        sp_embedded_opts eo = { NULL, scratch, 1, NULL };
+        sp_embedded_opts eo = { sp_env_get(env, "SINKPIPE_LIBCHDB"), NULL, scratch, 1, NULL };
         rc = sp_engine_embedded_open(&eo, &e, err);
         if (rc)
             return rc;

@@ -145,8 +145,8 @@ static int open_engine(sp_project *p, int extra, sp_engine **out, sp_error *err)
                 if (realpath(log, abs))
                     snprintf(log, sizeof log, "%s", abs);
             }
-            sp_embedded_opts o = { extra ? NULL : path.data, NULL, 0,
-                                   fd >= 0 && !extra ? log : NULL };
+            sp_embedded_opts o = { sp_env_get(env, "SINKPIPE_LIBCHDB"), extra ? NULL : path.data,
+                                   NULL, 0, fd >= 0 && !extra ? log : NULL };
             rc = sp_engine_embedded_open(&o, &e, err);
         }
         /* held by a running daemon: through its socket */

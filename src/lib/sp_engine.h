@@ -89,6 +89,7 @@ struct sp_engine {
  * throw-away tables).  ops_log: the jobs' journal (sp_oplog), shown to
  * queries as the view tinybird.sinks_ops_log; NULL: no such view. */
 typedef struct sp_embedded_opts {
+    const char *library; /* libchdb.so (SINKPIPE_LIBCHDB), NULL: the default */
     const char *path;
     const char *database;
     int scratch;

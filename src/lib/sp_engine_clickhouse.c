@@ -194,6 +194,7 @@ static const char *const embedded_settings[] = {
     "allow_suspicious_types_in_order_by=1",
     "output_format_binary_write_json_as_string=1",
     "input_format_binary_read_json_as_string=1",
+    "implicit_select=0", /* SQL reads as on a server: `1 + 1` is not a query */
     NULL,
 };
 
@@ -201,6 +202,7 @@ int sp_engine_embedded_open(const sp_embedded_opts *o, sp_engine **out, sp_error
 {
     *out = NULL;
     sp_chdb_opts co = { 0 };
+    co.library = o ? o->library : NULL;
     co.path = o ? o->path : NULL;
     co.database = o ? o->database : NULL;
     co.drop_on_close = o ? o->scratch : 0;

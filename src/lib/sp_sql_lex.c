@@ -46,6 +46,16 @@ static size_t quoted_end(const char *s, size_t n, size_t i, char q)
     return 0;
 }
 
+/* the length of a heredoc tag `$name$` at s[i] ('$' then letters, digits or
+ * '_', then '$'), or 0 */
+static size_t heredoc_tag(const char *s, size_t n, size_t i)
+{
+    size_t j = i + 1;
+    while (j < n && (isalnum((unsigned char)s[j]) || s[j] == '_'))
+        j++;
+    return j < n && s[j] == '$' ? j + 1 - i : 0;
+}
+
 int sp_sql_lex(const char *s, size_t n, sp_tok **out, size_t *ntok, sp_error *err)
 {
     size_t cap = 64, cnt = 0, i = 0;
@@ -69,6 +79,29 @@ int sp_sql_lex(const char *s, size_t n, sp_tok **out, size_t *ntok, sp_error *er
                 j++;
             t.kind = SP_TOK_COMMENT;
             t.len = j - i;
+        } else if (c == '#' && i + 1 < n && (s[i + 1] == ' ' || s[i + 1] == '!')) {
+            /* MySQL-style comment, as ClickHouse's lexer reads "# " and "#!" */
+            size_t j = i;
+            while (j < n && s[j] != '\n')
+                j++;
+            t.kind = SP_TOK_COMMENT;
+            t.len = j - i;
+        } else if (c == '$' && heredoc_tag(s, n, i) > 0) {
+            /* $tag$ … $tag$ (heredoc string; the tag may be empty) */
+            size_t tl = heredoc_tag(s, n, i);
+            const char *e = NULL;
+            for (size_t j = i + tl; j + tl <= n; j++)
+                if (s[j] == '$' && !memcmp(s + j, s + i, tl)) {
+                    e = s + j + tl;
+                    break;
+                }
+            if (!e) {
+                free(v);
+                return sp_error_set(err, SP_EDEF, 0,
+                                    "sql: unterminated heredoc string at offset %zu", i);
+            }
+            t.kind = SP_TOK_STRING;
+            t.len = (size_t)(e - s) - i;
         } else if (c == '/' && i + 1 < n && s[i + 1] == '*') {
             const char *e = NULL;
             for (size_t j = i + 2; j + 1 < n; j++)

@@ -31,6 +31,28 @@ TEST(lexer_tokens)
     CHECK(strstr(err.msg, "unterminated string") != NULL);
 }
 
+TEST(lexer_heredoc_and_hash_comment)
+{
+    /* as ClickHouse's lexer reads them: a quote inside does not open a string */
+    const char *s = "SELECT $$it's$$, $tag$a$$b$tag$ # it's\n, 1 #x";
+    sp_tok *t = NULL;
+    size_t n = 0;
+    sp_error err = SP_ERROR_INIT;
+    CHECK_OK(sp_sql_lex(s, strlen(s), &t, &n, &err), &err);
+    int strings = 0, comments = 0, hash_op = 0;
+    for (size_t i = 0; i < n; i++) {
+        strings += t[i].kind == SP_TOK_STRING;
+        comments += t[i].kind == SP_TOK_COMMENT;
+        hash_op += t[i].kind == SP_TOK_OP && s[t[i].off] == '#';
+    }
+    CHECK_INT(strings, 2);
+    CHECK_INT(comments, 1);
+    CHECK_INT(hash_op, 1); /* "#x" is not a comment */
+    free(t);
+    CHECK_INT(sp_sql_lex("SELECT $a$ x", 12, &t, &n, &err), SP_EDEF);
+    CHECK(strstr(err.msg, "heredoc") != NULL);
+}
+
 TEST(string_unescape)
 {
     const char *s = "'a\\nb\\x41\\\\\\'c''d\\0'";
@@ -73,6 +95,7 @@ TEST(compose_nodes)
 int main(void)
 {
     RUN(lexer_tokens);
+    RUN(lexer_heredoc_and_hash_comment);
     RUN(string_unescape);
     RUN(compose_nodes);
     return sp_test_done();
