@@ -139,7 +139,8 @@ static int known(const sp_type *t)
     if (!t || (unsigned)t->kind > SP_T_ENUM16 ||
         ((t->kind == SP_T_DATETIME || t->kind == SP_T_DATETIME64) && t->tz && !utc_name(t->tz)) ||
         ((t->kind == SP_T_ENUM8 || t->kind == SP_T_ENUM16) && !t->enum_body) ||
-        (t->kind == SP_T_TUPLE && !t->nelems))
+        (t->kind == SP_T_TUPLE && !t->nelems) ||
+        (t->raw && !strcmp(t->raw, "BFloat16"))) /* 2 bytes, read as Float32's text */
         return 0;
     if (t->kind == SP_T_ARRAY || t->kind == SP_T_MAP)
         return known(t->elem) && (t->kind == SP_T_ARRAY || known(t->key));

@@ -788,20 +788,38 @@ static int utc_name(const char *tz)
 }
 
 /* DateTime('Europe/Berlin') comes as local time text: not converted */
-static int check_tz(const sp_type *t, const char *col, sp_error *err)
+/* a DateTime shown in another time zone than UTC (toTimeZone(t, 'Europe/
+ * Madrid'), DateTime('…') columns) is carried as ClickHouse's text of it:
+ * CSV and JSON write it quoted, as ClickHouse does, in its own zone */
+static int local_times_as_text(sp_type *t, sp_error *err)
 {
     if (!t)
         return 0;
-    if ((t->kind == SP_T_DATETIME || t->kind == SP_T_DATETIME64) && t->tz && !utc_name(t->tz))
-        return sp_error_set(err, SP_EUNSUPPORTED, 0,
-                            "result column '%s': DateTime in time zone '%s' (only UTC results "
-                            "are read: wrap it in toTimeZone(..., 'UTC'))",
-                            col, t->tz);
-    int rc = check_tz(t->elem, col, err);
+    if ((t->kind == SP_T_DATETIME || t->kind == SP_T_DATETIME64) && t->tz && !utc_name(t->tz)) {
+        int nullable = t->nullable, lc = t->low_cardinality;
+        t->nullable = 0;
+        t->low_cardinality = 0;
+        sp_buf b = SP_BUF_INIT(4096);
+        int rc = sp_type_format(t, &b, err);
+        t->nullable = (uint8_t)nullable;
+        t->low_cardinality = (uint8_t)lc;
+        if (rc) {
+            sp_buf_release(&b);
+            return rc;
+        }
+        free(t->raw);
+        t->raw = sp_buf_detach(&b);
+        sp_buf_release(&b);
+        if (!t->raw)
+            return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+        t->kind = SP_T_OTHER;
+        return 0;
+    }
+    int rc = local_times_as_text(t->elem, err);
     if (!rc)
-        rc = check_tz(t->key, col, err);
+        rc = local_times_as_text(t->key, err);
     for (size_t i = 0; !rc && i < t->nelems; i++)
-        rc = check_tz(t->elems[i], col, err);
+        rc = local_times_as_text(t->elems[i], err);
     return rc;
 }
 
@@ -820,7 +838,7 @@ static int on_types(sp_ch_tsv *r, const char *l, size_t n, sp_error *err)
         if (rc)
             sp_error_prefix(err, "result column '%s'", r->schema->names[i]);
         else
-            rc = check_tz(r->schema->types[i], r->schema->names[i], err);
+            rc = local_times_as_text(r->schema->types[i], err);
     }
     for (size_t i = 0; i < nt; i++)
         free(types[i]);

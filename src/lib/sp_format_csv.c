@@ -116,21 +116,51 @@ static char *csv_cell(char *p, const sp_column *c, size_t i)
     }
 }
 
-static int csv_header(sp_buf *out, const sp_schema *s, sp_error *err)
+/* a header name: a Tuple column is one column per element in CSV (its
+ * cells are written flat), named `col.elem` (or `col.1`, …), recursively,
+ * as ClickHouse's CSVWithNames names them */
+static int header_name(sp_buf *out, const char *prefix, const sp_type *t, int *first,
+                       sp_error *err)
 {
-    size_t need = 1;
-    for (size_t j = 0; j < s->ncols; j++)
-        need += 2 * strlen(s->names[j] ? s->names[j] : "") + 3;
+    if (t && t->kind == SP_T_TUPLE && !t->nullable && t->nelems) {
+        sp_buf nm = SP_BUF_INIT(1 << 20);
+        int rc = 0;
+        for (size_t i = 0; !rc && i < t->nelems; i++) {
+            sp_buf_reset(&nm);
+            if (t->names && t->names[i])
+                rc = sp_buf_addf(&nm, err, "%s.%s", prefix, t->names[i]);
+            else
+                rc = sp_buf_addf(&nm, err, "%s.%zu", prefix, i + 1);
+            if (!rc)
+                rc = header_name(out, nm.data, t->elems[i], first, err);
+        }
+        sp_buf_release(&nm);
+        return rc;
+    }
+    size_t n = strlen(prefix);
     int rc;
-    char *p = sp__fmt_begin(out, need, err, &rc);
+    char *p = sp__fmt_begin(out, 2 * n + 4, err, &rc);
     if (!p)
         return rc;
-    for (size_t j = 0; j < s->ncols; j++) {
-        if (j)
-            *p++ = ',';
-        const char *nm = s->names[j] ? s->names[j] : "";
-        p = csv_string(p, nm, strlen(nm));
-    }
+    if (!*first)
+        *p++ = ',';
+    *first = 0;
+    p = csv_string(p, prefix, n);
+    sp__fmt_end(out, p);
+    return 0;
+}
+
+static int csv_header(sp_buf *out, const sp_schema *s, sp_error *err)
+{
+    int first = 1, rc = 0;
+    for (size_t j = 0; j < s->ncols && !rc; j++)
+        rc = header_name(out, s->names[j] ? s->names[j] : "", s->types ? s->types[j] : NULL,
+                         &first, err);
+    if (rc)
+        return rc;
+    char *p = sp__fmt_begin(out, 1, err, &rc);
+    if (!p)
+        return rc;
     *p++ = '\n';
     sp__fmt_end(out, p);
     return 0;

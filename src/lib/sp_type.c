@@ -601,6 +601,63 @@ static int parse_params(parser *ps, const char *nm, size_t n, sp_type **out)
     return 0;
 }
 
+/* types whose values are another type's, named for tables by `raw`:
+ * Interval* (Int64), BFloat16 (read as Float32's text), and the geo types
+ * (Point = Tuple(Float64, Float64), Ring and LineString = Array(Point),
+ * Polygon = Array(Ring), MultiLineString = Array(LineString), MultiPolygon =
+ * Array(Polygon)).  *out NULL when nm is none of them; -1 on ENOMEM. */
+static int geo_or_scalar(const char *nm, size_t n, sp_type **out)
+{
+    static const struct {
+        const char *name, *inner;
+    } geo[] = { { "Ring", "Point" }, { "LineString", "Point" }, { "Polygon", "Ring" },
+                { "MultiLineString", "LineString" }, { "MultiPolygon", "Polygon" } };
+    sp_type *t = NULL;
+    *out = NULL;
+    if (n > 8 && !strncmp(nm, "Interval", 8) && other_name(nm, n, 0)) {
+        t = sp_type_new(SP_T_INT64);
+    } else if (word_is(nm, n, "BFloat16")) {
+        t = sp_type_new(SP_T_FLOAT32);
+    } else if (word_is(nm, n, "Point")) {
+        t = sp_type_new(SP_T_TUPLE);
+        if (t && !(t->elems = calloc(2, sizeof *t->elems))) {
+            sp_type_free(t);
+            return -1;
+        }
+        if (t) {
+            t->nelems = 2;
+            t->elems[0] = sp_type_new(SP_T_FLOAT64);
+            t->elems[1] = sp_type_new(SP_T_FLOAT64);
+            if (!t->elems[0] || !t->elems[1]) {
+                sp_type_free(t);
+                return -1;
+            }
+        }
+    } else {
+        for (size_t i = 0; i < sizeof geo / sizeof *geo; i++)
+            if (word_is(nm, n, geo[i].name)) {
+                t = sp_type_new(SP_T_ARRAY);
+                if (t && geo_or_scalar(geo[i].inner, strlen(geo[i].inner), &t->elem) != 0) {
+                    sp_type_free(t);
+                    return -1;
+                }
+                if (t && !t->elem) {
+                    sp_type_free(t);
+                    return -1;
+                }
+                break;
+            }
+        if (!t)
+            return 0;
+    }
+    if (!t || !(t->raw = strndup(nm, n))) {
+        sp_type_free(t);
+        return -1;
+    }
+    *out = t;
+    return 0;
+}
+
 static int parse_type(parser *ps, sp_type **out)
 {
     *out = NULL;
@@ -617,6 +674,7 @@ static int parse_type(parser *ps, sp_type **out)
         return rc;
     }
     int kind = -1;
+    rc = 0;
     for (size_t i = 0; kind < 0 && i < sizeof simple_names / sizeof simple_names[0]; i++)
         if (word_is(nm, n, simple_names[i].name))
             kind = (int)simple_names[i].kind;
@@ -627,6 +685,10 @@ static int parse_type(parser *ps, sp_type **out)
         *out = sp_type_new((sp_kind)kind);
         ps->depth--;
         return *out ? 0 : nomem(ps);
+    }
+    if ((rc = geo_or_scalar(nm, n, out)) != 0 || *out) {
+        ps->depth--;
+        return rc < 0 ? nomem(ps) : 0;
     }
     if (other_name(nm, n, 0)) {
         *out = sp_type_new(SP_T_OTHER);
