@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sp_buf.h"
 #include "sp_ch_rowbin.h"
@@ -39,8 +40,14 @@ typedef struct queue {
     int leading;
 } queue;
 
+/* a leader whose round would be small waits this long for calls still
+ * being validated to join it (fewer, larger inserts: every insert is a
+ * table part for ClickHouse to write and merge) */
+#define LINGER_NS 2000000L
+
 struct sp_ingest_group {
     sp_engine *e; /* inserts and DEFAULTs; one statement at a time under mu_e */
+    int validating; /* calls between arrival and their queue (under mu) */
     pthread_mutex_t mu_e;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -176,6 +183,8 @@ static queue *queue_of(sp_ingest_group *g, const char *ds)
 static int submit(sp_ingest_group *g, entry *en, sp_error *err)
 {
     pthread_mutex_lock(&g->mu);
+    g->validating--;
+    pthread_cond_broadcast(&g->cv);
     queue *q = queue_of(g, en->ds);
     if (!q) {
         pthread_mutex_unlock(&g->mu);
@@ -190,8 +199,21 @@ static int submit(sp_ingest_group *g, entry *en, sp_error *err)
         if (en->done)
             break;
         if (!q->leading && q->head == en) {
-            /* lead a round: everything queued now, up to the byte limit */
+            /* lead a round: everything queued now, up to the byte limit;
+             * calls still being validated are given a moment to join */
             q->leading = 1;
+            if (g->validating > 0) {
+                struct timespec until;
+                clock_gettime(CLOCK_REALTIME, &until);
+                until.tv_nsec += LINGER_NS;
+                if (until.tv_nsec >= 1000000000L) {
+                    until.tv_sec++;
+                    until.tv_nsec -= 1000000000L;
+                }
+                while (g->validating > 0 &&
+                       pthread_cond_timedwait(&g->cv, &g->mu, &until) == 0)
+                    ;
+            }
             entry *last = en;
             size_t bytes = en->rows.len + en->qrows.len;
             while (last->next && bytes + last->next->rows.len + last->next->qrows.len <=
@@ -231,6 +253,9 @@ int sp_ingest_group_append(sp_ingest_group *g, const sp_datasource *ds, sp_inges
     sp_buf_init(&en.qrows, ROUND_MAX_BYTES);
     capture cap = { { &cap_vt }, g, &en };
     sp_ingest *in = NULL;
+    pthread_mutex_lock(&g->mu);
+    g->validating++;
+    pthread_mutex_unlock(&g->mu);
     sp_append_result r = { 0, 0, 0 };
     int rc = sp_ingest_new(&cap.base, ds, fmt, now_unix, &in, err);
     if (!rc)
@@ -238,8 +263,14 @@ int sp_ingest_group_append(sp_ingest_group *g, const sp_datasource *ds, sp_inges
     if (!rc)
         rc = sp_ingest_finish(in, &r, err);
     sp_ingest_free(in);
-    if (!rc && (en.rows.len || en.qrows.len))
+    if (!rc && (en.rows.len || en.qrows.len)) {
         rc = submit(g, &en, err);
+    } else {
+        pthread_mutex_lock(&g->mu);
+        g->validating--;
+        pthread_cond_broadcast(&g->cv);
+        pthread_mutex_unlock(&g->mu);
+    }
     sp_buf_release(&en.rows);
     sp_buf_release(&en.qrows);
     if (res)
