@@ -122,7 +122,7 @@ ubsan:
 
 # the threaded modules' unit tests (scheduler, job table) under
 # ThreadSanitizer, in build-tsan/ (tests/run.sh --all runs them)
-TSAN_TESTS := test_sched test_jobs
+TSAN_TESTS := test_sched test_jobs test_ingest_group
 tsan:
 	$(MAKE) BUILD=build-tsan OPT=-O1 SAN="-fsanitize=thread" $(TSAN_TESTS:%=build-tsan/tests/%)
 
