@@ -507,6 +507,17 @@ static int conv_ip(sp__conv *cv, sp__colbuf *cb, const char *s, size_t n, sp_err
     return push_str(cv, cb, out, strlen(out), err);
 }
 
+/* is the integer given as sign + magnitude the enum number ev?  (exact:
+ * no negation of a magnitude that does not fit a long) */
+static int enum_num_is(long ev, int neg, uint64_t mag)
+{
+    if (mag == 0)
+        return ev == 0;
+    if (neg)
+        return ev < 0 && (uint64_t)0 - (uint64_t)ev == mag;
+    return ev > 0 && (uint64_t)ev == mag;
+}
+
 static int conv_enum(sp__conv *cv, sp__colbuf *cb, const char *s, size_t n, sp_error *err)
 {
     if (!cb->nenum)
@@ -518,7 +529,7 @@ static int conv_enum(sp__conv *cv, sp__colbuf *cb, const char *s, size_t n, sp_e
     uint64_t mag;
     if (parse_int(s, n, &neg, &mag) == 0)
         for (size_t i = 0; i < cb->nenum; i++)
-            if (cb->enum_vals[i] == (neg ? -(long)mag : (long)mag))
+            if (enum_num_is(cb->enum_vals[i], neg, mag))
                 return push_str(cv, cb, cb->enum_names[i], strlen(cb->enum_names[i]), err);
     return bad(cv, cb, s, n, NOT_VALID);
 }

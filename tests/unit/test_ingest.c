@@ -385,6 +385,12 @@ TEST(strings_json_uuid_ip_enum)
     CHECK_STR(one("Enum8('a' = 1, 'b' = 2)", "\"b\""), "b");
     CHECK_STR(one("Enum8('a' = 1, 'b' = 2)", "1"), "a");
     CHECK_STR(one("Enum8('a' = 1, 'b' = 2)", "\"c\"")[0] == 'Q' ? "Q" : one_buf, "Q");
+    /* numbers are compared exactly: no wrap-around of values beyond a long */
+    CHECK_STR(one("Enum8('m' = -1, 'a' = 1)", "-1"), "m");
+    CHECK_STR(one("Enum8('m' = -1, 'a' = 1)", "\"18446744073709551615\""),
+              "Q:column 'v': '18446744073709551615' is not a valid Enum8('m' = -1, 'a' = 1)");
+    CHECK_STR(one("Enum8('m' = -1, 'a' = 1)", "-9223372036854775808"),
+              "Q:column 'v': '-9223372036854775808' is not a valid Enum8('m' = -1, 'a' = 1)");
 }
 
 TEST(dates_and_times)
