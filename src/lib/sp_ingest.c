@@ -8,6 +8,7 @@
 #include "sp_error.h"
 #include "sp_ingest.h"
 #include "sp_ingest_int.h"
+#include "sp_ingest_scan.h"
 
 #define MAX_ROWS ((size_t)8192)
 #define MAX_BATCH_BYTES ((size_t)16 << 20)
@@ -43,6 +44,12 @@ struct sp_ingest {
     sp__arena arena;
     size_t batch_bytes, nrows;
     sp_buf scratch, msg;
+    /* NDJSON fast path (sp_ingest_scan.h): NULL when a jsonpath needs
+     * jansson; use_scan 0 forces jansson for every record (tests) */
+    sp__scan *scan;
+    int use_scan;
+    uint64_t fallbacks; /* records the scanner left to jansson */
+    sp_buf ubuf; /* decoded strings of the scanned record */
     /* quarantine batch */
     sp__arena qarena;
     sp_qrow *q;
@@ -139,6 +146,7 @@ static void conv_init(sp_ingest *in, sp__conv *cv, const icol *c)
     cv->colname = c->def->name;
     cv->msg = &in->msg;
     cv->bignum = 0;
+    cv->ubuf = &in->ubuf;
 }
 
 /* A missing value (absent, null, \N, or an empty CSV field): the DEFAULT,
@@ -187,15 +195,19 @@ static int row_done(sp_ingest *in, sp_error *err)
 
 /* ---------------------------------------------------------------- NDJSON */
 
-static int ndjson_record(sp_ingest *in, const char *p, size_t n, uint64_t lineno,
-                         sp_error *err)
+/* a missing or null value of column c */
+static int put_absent(sp_ingest *in, icol *c, sp__conv *cv, int is_null, sp_error *err)
 {
-    size_t k = 0;
-    while (k < n && (p[k] == ' ' || p[k] == '\t'))
-        k++;
-    if (k == n)
-        return 0; /* blank line */
-    in->res.rows_in++;
+    /* an explicit null into a Nullable column stays NULL */
+    if (is_null && c->type->nullable)
+        return sp__conv_null(cv, &c->cb, err);
+    return put_missing(in, c, cv, NULL, err);
+}
+
+/* the reference path: jansson's tree of the record */
+static int ndjson_jansson(sp_ingest *in, const char *p, size_t n, uint64_t lineno,
+                          sp_error *err)
+{
     json_error_t je;
     json_t *root = json_loadb(p, n, JSON_ALLOW_NUL, &je);
     int bignum = 0;
@@ -224,21 +236,60 @@ static int ndjson_record(sp_ingest *in, const char *p, size_t n, uint64_t lineno
         conv_init(in, &cv, c);
         cv.bignum = bignum;
         json_t *v = sp__jpath_eval(&c->path, root);
-        if (!v || json_is_null(v)) {
-            /* an explicit null into a Nullable column stays NULL */
-            if (v && c->type->nullable)
-                rc = sp__conv_null(&cv, &c->cb, err);
-            else
-                rc = put_missing(in, c, &cv, NULL, err);
-        } else {
+        if (!v || json_is_null(v))
+            rc = put_absent(in, c, &cv, v != NULL, err);
+        else
             rc = sp__conv_json(&cv, &c->cb, v, 0, err);
-        }
         json_decref(v);
     }
     json_decref(root);
     if (rc)
         return row_failed(in, rc, i - 1, i - 1, saved, mark, p, n, lineno, err);
     return row_done(in, err);
+}
+
+/* the fast path: the same row from the scanner's spans, or SP__FALLBACK
+ * (nothing of the row kept) when the record needs jansson */
+static int ndjson_scanned(sp_ingest *in, const char *p, size_t n, uint64_t lineno,
+                          sp_error *err)
+{
+    if (sp__scan_record(in->scan, p, n))
+        return SP__FALLBACK;
+    size_t saved = in->batch_bytes;
+    sp__amark mark = sp__arena_mark(&in->arena);
+    int rc = 0;
+    size_t i;
+    for (i = 0; i < in->ncols && !rc; i++) {
+        icol *c = &in->cols[i];
+        sp__conv cv;
+        conv_init(in, &cv, c);
+        const sp__jv *v = sp__scan_get(in->scan, i);
+        if (v->t == SP__JV_MISSING || v->t == SP__JV_NULL)
+            rc = put_absent(in, c, &cv, v->t == SP__JV_NULL, err);
+        else
+            rc = sp__conv_jv(&cv, &c->cb, v, err);
+    }
+    if (rc) /* SP__FALLBACK is rolled back and returned as it is */
+        return row_failed(in, rc, i - 1, i - 1, saved, mark, p, n, lineno, err);
+    return row_done(in, err);
+}
+
+static int ndjson_record(sp_ingest *in, const char *p, size_t n, uint64_t lineno,
+                         sp_error *err)
+{
+    size_t k = 0;
+    while (k < n && (p[k] == ' ' || p[k] == '\t'))
+        k++;
+    if (k == n)
+        return 0; /* blank line */
+    in->res.rows_in++;
+    if (in->scan && in->use_scan) {
+        int rc = ndjson_scanned(in, p, n, lineno, err);
+        if (rc != SP__FALLBACK)
+            return rc;
+        in->fallbacks++;
+    }
+    return ndjson_jansson(in, p, n, lineno, err);
 }
 
 /* ------------------------------------------------------------------ CSV */
@@ -595,6 +646,7 @@ int sp_ingest_new(sp_engine *e, const sp_datasource *ds, sp_ingest_format fmt,
     in->max_record = MAX_RECORD;
     sp_buf_init(&in->scratch, MAX_RECORD * 2);
     sp_buf_init(&in->msg, 4096);
+    sp_buf_init(&in->ubuf, MAX_RECORD + 1);
     sp_buf_init(&in->pending, MAX_RECORD + 1);
     sp_buf_init(&in->fbuf, MAX_RECORD + 1);
     int rc = 0;
@@ -614,6 +666,18 @@ int sp_ingest_new(sp_engine *e, const sp_datasource *ds, sp_ingest_format fmt,
         }
     }
     in->schema.ncols = in->ncols;
+    if (!rc && fmt == SP_INGEST_NDJSON) {
+        /* the fast path, when every jsonpath is one it can follow */
+        sp__jpath *paths = calloc(in->ncols, sizeof(*paths));
+        if (!paths)
+            rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+        for (size_t i = 0; paths && i < in->ncols; i++)
+            paths[i] = in->cols[i].path;
+        if (!rc)
+            rc = sp__scan_new(paths, in->ncols, &in->scan, err);
+        free(paths);
+        in->use_scan = 1;
+    }
     if (rc) {
         sp_ingest_free(in);
         return rc;
@@ -642,6 +706,8 @@ void sp_ingest_free(sp_ingest *in)
     free(in->fields);
     sp__arena_release(&in->arena);
     sp__arena_release(&in->qarena);
+    sp__scan_free(in->scan);
+    sp_buf_release(&in->ubuf);
     sp_buf_release(&in->scratch);
     sp_buf_release(&in->msg);
     sp_buf_release(&in->pending);
@@ -656,9 +722,25 @@ void sp__ingest_set_limits(sp_ingest *in, size_t max_rows, size_t max_bytes, siz
     in->max_record = max_record ? max_record : MAX_RECORD;
 }
 
+void sp__ingest_use_scanner(sp_ingest *in, int on)
+{
+    in->use_scan = on;
+}
+
+int sp__ingest_scanning(const sp_ingest *in)
+{
+    return in->scan && in->use_scan;
+}
+
+uint64_t sp__ingest_fallbacks(const sp_ingest *in)
+{
+    return in->fallbacks;
+}
+
 size_t sp__ingest_mem(const sp_ingest *in)
 {
-    size_t m = in->pending.cap + in->fbuf.cap + in->scratch.cap + in->arena.held +
+    size_t m = in->pending.cap + in->fbuf.cap + in->scratch.cap + in->ubuf.cap +
+               (in->scan ? sp__scan_mem(in->scan) : 0) + in->arena.held +
                in->qarena.held + in->qcap * sizeof(sp_qrow) + in->fcap * sizeof(field);
     for (size_t i = 0; i < in->ncols; i++)
         m += sp__colbuf_bytes(&in->cols[i].cb);

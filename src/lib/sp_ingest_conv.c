@@ -10,6 +10,7 @@
 
 #include "sp_error.h"
 #include "sp_ingest_int.h"
+#include "sp_ingest_scan.h"
 
 #define SP_ENOMEM_SET(err) sp_error_set((err), SP_ENOMEM, 0, "out of memory")
 
@@ -670,6 +671,96 @@ static int conv_bignum(sp__conv *cv, sp__colbuf *cb, const char *s, size_t n, sp
     }
 }
 
+/* a Float column's value given as a double (not text); txt, when NULL,
+ * is d's shortest text, for the message */
+static int push_float(sp__conv *cv, sp__colbuf *cb, double d, const char *txt, size_t tn,
+                      sp_error *err)
+{
+    if (cb->type->kind == SP_T_FLOAT32) {
+        float f = (float)d;
+        if (isinf(f) && !isinf(d)) {
+            char num[48];
+            if (!txt) {
+                tn = sp__fmt_double(d, num, sizeof(num));
+                txt = num;
+            }
+            return bad(cv, cb, txt, tn, OUT_RANGE);
+        }
+        d = (double)f;
+    }
+    return push_f64(cv, cb, d, err);
+}
+
+/* A JSON integer (not a string) into any scalar kind but the text ones.
+ * direct: a Float takes (double)iv, else the text goes through strtod
+ * (the same value: the text is exact and both round to nearest). */
+static int conv_intval(sp__conv *cv, sp__colbuf *cb, int64_t iv, int direct, sp_error *err)
+{
+    char num[48];
+    size_t n = sp__fmt_i64(iv, num);
+    num[n] = '\0';
+    switch (cb->type->kind) {
+    case SP_T_BOOL:
+        if (iv != 0 && iv != 1)
+            return bad(cv, cb, num, n, NOT_VALID);
+        return push_u64(cv, cb, (uint64_t)iv, err);
+    case SP_T_INT8: case SP_T_INT16: case SP_T_INT32: case SP_T_INT64:
+    case SP_T_UINT8: case SP_T_UINT16: case SP_T_UINT32: case SP_T_UINT64:
+        return put_int(cv, cb, iv < 0, iv < 0 ? (uint64_t)0 - (uint64_t)iv : (uint64_t)iv, num,
+                       n, err);
+    case SP_T_FLOAT32: case SP_T_FLOAT64:
+        if (direct)
+            return push_float(cv, cb, (double)iv, num, n, err);
+        return conv_float(cv, cb, num, n, err);
+    case SP_T_INT128: case SP_T_INT256: case SP_T_UINT128: case SP_T_UINT256:
+    case SP_T_DECIMAL: case SP_T_ENUM8: case SP_T_ENUM16:
+        return sp__conv_text(cv, cb, num, n, err);
+    case SP_T_DATETIME: case SP_T_DATETIME64:
+        return put_time(cv, cb, iv, 0, 0, num, n, err);
+    default:
+        return bad(cv, cb, num, n, NOT_VALID);
+    }
+}
+
+/* A JSON real.  direct: a Float takes d itself, else its shortest text
+ * goes through strtod (the same value: that text reads back as d). */
+static int conv_realval(sp__conv *cv, sp__colbuf *cb, double d, int direct, sp_error *err)
+{
+    sp_kind k = cb->type->kind;
+    if (direct && (k == SP_T_FLOAT32 || k == SP_T_FLOAT64))
+        return push_float(cv, cb, d, NULL, 0, err);
+    char num[48], txt[48];
+    size_t n = sp__fmt_double(d, num, sizeof(num));
+    memcpy(txt, num, n + 1); /* the value's text for messages */
+    size_t tn = n;
+    switch (k) {
+    case SP_T_FLOAT32: case SP_T_FLOAT64:
+        return conv_float(cv, cb, num, n, err);
+    case SP_T_DECIMAL:
+        if (memchr(num, 'e', n)) {
+            int m = snprintf(num, sizeof(num), "%.*f", cb->type->scale, d);
+            if (m < 0 || (size_t)m >= sizeof(num))
+                return bad(cv, cb, txt, tn, OUT_RANGE);
+            n = (size_t)m;
+        }
+        return conv_decimal(cv, cb, num, n, err);
+    case SP_T_DATETIME: case SP_T_DATETIME64: {
+        if (!(d > -1e11 && d < 1e11))
+            return bad(cv, cb, txt, tn, OUT_RANGE);
+        double fl = floor(d);
+        uint64_t frac = (uint64_t)llround((d - fl) * 1e9);
+        int64_t secs = (int64_t)fl;
+        if (frac >= 1000000000ULL) {
+            secs++;
+            frac -= 1000000000ULL;
+        }
+        return put_time(cv, cb, secs, frac, 9, num, n, err);
+    }
+    default:
+        return bad(cv, cb, txt, tn, NOT_VALID);
+    }
+}
+
 int sp__conv_json(sp__conv *cv, sp__colbuf *cb, json_t *v, int from_text, sp_error *err)
 {
     sp_kind k = cb->type->kind;
@@ -698,62 +789,139 @@ int sp__conv_json(sp__conv *cv, sp__colbuf *cb, json_t *v, int from_text, sp_err
             return sp__conv_text(cv, cb, cv->scratch->data, cv->scratch->len, err);
         return push_str(cv, cb, cv->scratch->data, cv->scratch->len, err);
     }
-    char num[48];
-    if (json_is_integer(v)) {
-        json_int_t iv = json_integer_value(v);
-        int n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, iv);
-        switch (k) {
-        case SP_T_BOOL:
-            if (iv != 0 && iv != 1)
-                return bad_json(cv, cb, v, NOT_VALID);
-            return push_u64(cv, cb, (uint64_t)iv, err);
-        case SP_T_INT8: case SP_T_INT16: case SP_T_INT32: case SP_T_INT64:
-        case SP_T_UINT8: case SP_T_UINT16: case SP_T_UINT32: case SP_T_UINT64:
-            return put_int(cv, cb, iv < 0,
-                           iv < 0 ? (uint64_t)0 - (uint64_t)iv : (uint64_t)iv, num, (size_t)n,
-                           err);
-        case SP_T_FLOAT32: case SP_T_FLOAT64:
-            return conv_float(cv, cb, num, (size_t)n, err);
-        case SP_T_INT128: case SP_T_INT256: case SP_T_UINT128: case SP_T_UINT256:
-        case SP_T_DECIMAL: case SP_T_ENUM8: case SP_T_ENUM16:
-            return sp__conv_text(cv, cb, num, (size_t)n, err);
-        case SP_T_DATETIME: case SP_T_DATETIME64:
-            return put_time(cv, cb, iv, 0, 0, num, (size_t)n, err);
-        default:
-            return bad_json(cv, cb, v, NOT_VALID);
-        }
-    }
-    if (json_is_real(v)) {
-        double d = json_real_value(v);
-        size_t n = sp__fmt_double(d, num, sizeof(num));
-        switch (k) {
-        case SP_T_FLOAT32: case SP_T_FLOAT64:
-            return conv_float(cv, cb, num, n, err);
-        case SP_T_DECIMAL:
-            if (memchr(num, 'e', n)) {
-                int m = snprintf(num, sizeof(num), "%.*f", cb->type->scale, d);
-                if (m < 0 || (size_t)m >= sizeof(num))
-                    return bad_json(cv, cb, v, OUT_RANGE);
-                n = (size_t)m;
-            }
-            return conv_decimal(cv, cb, num, n, err);
-        case SP_T_DATETIME: case SP_T_DATETIME64: {
-            if (!(d > -1e11 && d < 1e11))
-                return bad_json(cv, cb, v, OUT_RANGE);
-            double fl = floor(d);
-            uint64_t frac = (uint64_t)llround((d - fl) * 1e9);
-            int64_t secs = (int64_t)fl;
-            if (frac >= 1000000000ULL) {
-                secs++;
-                frac -= 1000000000ULL;
-            }
-            return put_time(cv, cb, secs, frac, 9, num, n, err);
-        }
-        default:
-            return bad_json(cv, cb, v, NOT_VALID);
-        }
-    }
+    if (json_is_integer(v))
+        return conv_intval(cv, cb, json_integer_value(v), 0, err);
+    if (json_is_real(v))
+        return conv_realval(cv, cb, json_real_value(v), 0, err);
     if (json_is_boolean(v) && k == SP_T_BOOL)
         return push_u64(cv, cb, json_is_true(v) ? 1 : 0, err);
     return bad_json(cv, cb, v, NOT_VALID);
+}
+
+/* ------------------------------------------- scanned values (fast path) */
+
+/* The same conversions from a value of a record the scanner validated
+ * (sp_ingest_scan.h), step for step as sp__conv_json does them for
+ * jansson's tree of it (from_text 0).  SP__FALLBACK when the value needs
+ * jansson after all (its object keys repeat). */
+
+static int jv_bad(sp__conv *cv, const sp__colbuf *cb, const sp__jv *v, const char *what,
+                  sp_error *err)
+{
+    const char *s;
+    size_t n;
+    if (v->t == SP__JV_STR) {
+        int rc = sp__jv_str(v, cv->ubuf, &s, &n, err);
+        return rc ? rc : bad(cv, cb, s, n, what);
+    }
+    if (v->t == SP__JV_BIG) { /* jansson's bignum marker string, as it is */
+        char mark[96];
+        mark[0] = '\0';
+        memcpy(mark + 1, v->p, v->n);
+        return bad(cv, cb, mark, v->n + 1, what);
+    }
+    sp_buf t = SP_BUF_INIT(4096); /* as bad_json: a long text is cut */
+    int rc = sp__jv_compact(v, &t, cv->ubuf, NULL);
+    if (rc != SP__FALLBACK)
+        bad(cv, cb, t.data ? t.data : "", t.len, what);
+    sp_buf_release(&t);
+    return rc == SP__FALLBACK ? rc : SP_EDATA;
+}
+
+static int jv_elem(sp__conv *cv, sp__colbuf *cb, const sp__jv *el, sp_error *err)
+{
+    return el->t == SP__JV_NULL ? sp__conv_null(cv, cb, err) : sp__conv_jv(cv, cb, el, err);
+}
+
+static int jv_list(sp__conv *cv, sp__colbuf *cb, const sp__jv *v, sp_error *err)
+{
+    sp_kind k = cb->type->kind;
+    int rc = sp__colbuf_ensure(cb, err);
+    if (rc)
+        return rc;
+    sp__jit it;
+    sp__jv key, el;
+    if (k == SP_T_ARRAY && v->t == SP__JV_ARR) {
+        sp__jit_init(&it, v);
+        while (sp__jit_next(&it, NULL, &el))
+            if ((rc = jv_elem(cv, &cb->child[0], &el, err)))
+                return rc;
+    } else if (k == SP_T_MAP && v->t == SP__JV_OBJ) {
+        if (!sp__jv_distinctkeys(v, cv->ubuf))
+            return SP__FALLBACK; /* jansson's members differ from the text's */
+        sp__jit_init(&it, v);
+        while (sp__jit_next(&it, &key, &el)) {
+            const char *ks;
+            size_t kn;
+            rc = sp__jv_str(&key, cv->ubuf, &ks, &kn, err);
+            if (!rc)
+                rc = sp__conv_text(cv, &cb->child[0], ks, kn, err);
+            if (!rc)
+                rc = jv_elem(cv, &cb->child[1], &el, err);
+            if (rc)
+                return rc;
+        }
+    } else if (k == SP_T_TUPLE && v->t == SP__JV_ARR) {
+        size_t n = 0;
+        sp__jit_init(&it, v);
+        while (sp__jit_next(&it, NULL, &el))
+            n++;
+        if (n != cb->nchild)
+            return jv_bad(cv, cb, v, NOT_VALID, err);
+        sp__jit_init(&it, v);
+        for (size_t i = 0; i < cb->nchild && sp__jit_next(&it, NULL, &el); i++)
+            if ((rc = jv_elem(cv, &cb->child[i], &el, err)))
+                return rc;
+        cb->nulls[cb->n++] = 0;
+        *cv->batch_bytes += 1;
+        return 0;
+    } else {
+        return jv_bad(cv, cb, v, NOT_VALID, err);
+    }
+    cb->offsets[cb->n + 1] = (uint64_t)cb->child[0].n;
+    cb->nulls[cb->n++] = 0;
+    *cv->batch_bytes += 9;
+    return 0;
+}
+
+int sp__conv_jv(sp__conv *cv, sp__colbuf *cb, const sp__jv *v, sp_error *err)
+{
+    sp_kind k = cb->type->kind;
+    int rc;
+    if (v->t == SP__JV_NULL)
+        return sp__conv_null(cv, cb, err);
+    if (k == SP_T_ARRAY || k == SP_T_MAP || k == SP_T_TUPLE)
+        return jv_list(cv, cb, v, err);
+    if (v->t == SP__JV_BIG)
+        return conv_bignum(cv, cb, v->p, v->n, err);
+    if (v->t == SP__JV_STR) {
+        const char *s;
+        size_t n;
+        if ((rc = sp__jv_str(v, cv->ubuf, &s, &n, err)))
+            return rc;
+        if (string_refused(k))
+            return bad(cv, cb, s, n, NOT_VALID);
+        if (k == SP_T_STRING)
+            return push_str(cv, cb, s, n, err);
+        return sp__conv_text(cv, cb, s, n, err);
+    }
+    if (k == SP_T_STRING || k == SP_T_FIXEDSTRING || k == SP_T_JSON) {
+        sp_buf_reset(cv->scratch);
+        if ((rc = sp__jv_compact(v, cv->scratch, cv->ubuf, err)))
+            return rc;
+        if (k == SP_T_FIXEDSTRING)
+            return sp__conv_text(cv, cb, cv->scratch->data, cv->scratch->len, err);
+        return push_str(cv, cb, cv->scratch->data, cv->scratch->len, err);
+    }
+    if (v->t == SP__JV_INT)
+        return conv_intval(cv, cb, v->i, 1, err);
+    if (v->t == SP__JV_REAL) {
+        double d;
+        if ((rc = sp__jv_real(v, &d, err)))
+            return rc;
+        return conv_realval(cv, cb, d, 1, err);
+    }
+    if ((v->t == SP__JV_TRUE || v->t == SP__JV_FALSE) && k == SP_T_BOOL)
+        return push_u64(cv, cb, v->t == SP__JV_TRUE, err);
+    return jv_bad(cv, cb, v, NOT_VALID, err);
 }

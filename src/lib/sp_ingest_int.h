@@ -69,8 +69,15 @@ json_t *sp__jpath_eval(const sp__jpath *p, json_t *root);
  * New reference, or NULL when the text is not such a literal. */
 json_t *sp__literal_parse(const char *s, size_t n);
 
-/* sp__fmt_double: shortest of %.15g/%.16g/%.17g that reads back as v. */
+/* sp__fmt_double: the shortest text that reads back as v (sp_dtoa); 0 when
+ * buf is too small. */
 size_t sp__fmt_double(double v, char *buf, size_t size);
+/* sp__fmt_i64: decimal text of v into buf (>= 21 bytes, no terminator);
+ * its length. */
+size_t sp__fmt_i64(int64_t v, char *buf);
+/* sp__json_str: append s[0..n) as a JSON string literal (quotes, escapes
+ * of '"', '\\' and control characters; other bytes as they are). */
+int sp__json_str(const char *s, size_t n, sp_buf *out, sp_error *err);
 
 /* ---- column builders ---- */
 typedef enum { SP__ST_U64, SP__ST_I64, SP__ST_F64, SP__ST_STR, SP__ST_LIST,
@@ -101,6 +108,7 @@ typedef struct sp__conv {
     const char *colname; /* for messages */
     sp_buf *msg;         /* on a data error: "column 'x': ..." */
     int bignum;          /* the record holds bignum marker strings */
+    sp_buf *ubuf;        /* sp__conv_jv: decoded strings */
 } sp__conv;
 
 int sp__colbuf_init(sp__colbuf *cb, const sp_type *t, sp_error *err);
@@ -121,6 +129,11 @@ size_t sp__colbuf_bytes(const sp__colbuf *cb);
  * for every scalar type. */
 int sp__conv_json(sp__conv *cv, sp__colbuf *cb, json_t *v, int from_text, sp_error *err);
 int sp__conv_text(sp__conv *cv, sp__colbuf *cb, const char *s, size_t n, sp_error *err);
+/* sp__conv_jv: a value of a record scanned by sp_ingest_scan (NDJSON, so
+ * from_text 0), exactly as sp__conv_json converts jansson's tree of it; or
+ * SP__FALLBACK (1) when the record must go through jansson. */
+struct sp__jv;
+int sp__conv_jv(sp__conv *cv, sp__colbuf *cb, const struct sp__jv *v, sp_error *err);
 /* sp__conv_null: a NULL into a Nullable builder (SP_EDATA when not). */
 int sp__conv_null(sp__conv *cv, sp__colbuf *cb, sp_error *err);
 
@@ -146,5 +159,13 @@ struct sp_ingest;
 void sp__ingest_set_limits(struct sp_ingest *in, size_t max_rows, size_t max_bytes,
                            size_t max_record);
 size_t sp__ingest_mem(const struct sp_ingest *in);
+/* sp__ingest_use_scanner: 0 sends every NDJSON record through jansson (the
+ * reference the fast path is compared with), 1 (the default) uses the
+ * scanner when the jsonpaths allow it; sp__ingest_scanning: whether it
+ * does. */
+void sp__ingest_use_scanner(struct sp_ingest *in, int on);
+int sp__ingest_scanning(const struct sp_ingest *in);
+/* sp__ingest_fallbacks: NDJSON records the scanner handed to jansson. */
+uint64_t sp__ingest_fallbacks(const struct sp_ingest *in);
 
 #endif

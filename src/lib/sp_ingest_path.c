@@ -247,8 +247,7 @@ size_t sp__fmt_double(double v, char *buf, size_t size)
     return n;
 }
 
-/* decimal text of a JSON integer without printf */
-static size_t fmt_i64(json_int_t v, char *buf)
+size_t sp__fmt_i64(int64_t v, char *buf)
 {
     char tmp[24];
     size_t n = 0;
@@ -265,7 +264,7 @@ static size_t fmt_i64(json_int_t v, char *buf)
     return k;
 }
 
-static int json_str(const char *s, size_t n, sp_buf *out, sp_error *err)
+int sp__json_str(const char *s, size_t n, sp_buf *out, sp_error *err)
 {
     int rc = sp_buf_addch(out, '"', err);
     size_t run = 0;
@@ -381,7 +380,7 @@ int sp__json_compact_bn(json_t *v, sp_buf *out, int bignum, sp_error *err)
                 rc = sp_buf_addch(out, ',', err);
             first = 0;
             if (!rc)
-                rc = json_str(k, strlen(k), out, err);
+                rc = sp__json_str(k, strlen(k), out, err);
             if (!rc)
                 rc = sp_buf_addch(out, ':', err);
             if (!rc)
@@ -406,10 +405,10 @@ int sp__json_compact_bn(json_t *v, sp_buf *out, int bignum, sp_error *err)
         const char *b = sp__bignum_text(v, bignum, &bn);
         if (b)
             return sp_buf_add(out, b, bn, err);
-        return json_str(json_string_value(v), json_string_length(v), out, err);
+        return sp__json_str(json_string_value(v), json_string_length(v), out, err);
     }
     case JSON_INTEGER:
-        return sp_buf_add(out, num, fmt_i64(json_integer_value(v), num), err);
+        return sp_buf_add(out, num, sp__fmt_i64(json_integer_value(v), num), err);
     case JSON_REAL: {
         size_t n = sp__fmt_double(json_real_value(v), num, sizeof(num));
         return sp_buf_add(out, num, n, err);
