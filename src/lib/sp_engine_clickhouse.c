@@ -737,10 +737,12 @@ static int run_query(ch_engine *e, sp_ch_stmt *st, qctx *qc, int binary, int *sc
     st->ud = &qr;
     qc->schema_seen = 0;
     rc = e->conn->vt->run(e->conn, st, err);
-    if (!rc)
+    if (!rc) {
         rc = binary ? sp_ch_rb_finish(qr.rb, err) : sp_ch_tsv_finish(qr.rd, err);
-    if (rc == SP_ESQL && !binary)
-        sp_error_prefix(err, "clickhouse");
+        /* an exception a server appended to a result it had begun */
+        if (rc == SP_ESQL && !binary)
+            sp_error_prefix(err, "clickhouse");
+    }
     *schema_seen = qc->schema_seen;
     sp_ch_rb_free(qr.rb);
     sp_ch_tsv_free(qr.rd);

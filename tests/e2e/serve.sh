@@ -281,7 +281,10 @@ http POST "/v0/pipes/by_type/sink?kind=click" -H "$A"; ID3=$(jget "$BODY" 'd["id
 wait_job "$ID3" done && ok "a job beside a CLI query" || not_ok "a job beside a CLI query"
 wait $CLIPID
 
-# --- ops log through sinkpipe sql (the daemon does not hold the database while idle)
+# --- ops log through sinkpipe sql (beside the daemon: through its socket).
+# tinybird.sinks_ops_log is a view of the embedded engine over the journal
+# file; a ClickHouse server cannot read this machine's file
+if [ "${SINKPIPE_ENGINE:-embedded}" = embedded ]; then
 OPS=$("$SINKPIPE" -p "$P" sql --format csv "SELECT pipe_name, result, error FROM tinybird.sinks_ops_log WHERE job_id IN ('$ID', '$S1', '$S3', 'cli-run-1') ORDER BY pipe_name, result" 2>&1)
 expect_eq "ops log rows" "$OPS" '"pipe_name","result","error"
 "by_type","ok",""
@@ -291,6 +294,7 @@ expect_eq "ops log rows" "$OPS" '"pipe_name","result","error"
 OUTCOL=$("$SINKPIPE" -p "$P" sql --format ndjson "SELECT output, parameters, token_name, written_rows FROM tinybird.sinks_ops_log WHERE job_id = '$ID'" 2>&1)
 expect_contains "ops log output and parameters" "$OUTCOL" '"parameters":{"kind":"click"},"token_name":"reader","written_rows":1'
 expect_contains "ops log output paths" "$OUTCOL" 'types_click.ndjson.gz\",\"size\":'
+fi
 JOBS=$("$SINKPIPE" -p "$P" jobs -n 100)
 expect_contains "sinkpipe jobs lists the runs" "$JOBS" "$S3	error	slow"
 
