@@ -630,6 +630,53 @@ static void chdb_close(sp_ch_conn *base)
         chdb_free((chdb_conn *)base);
 }
 
+#define PUSH_QUEUE 2
+
+typedef struct piece {
+    char *data;
+    size_t len;
+} piece;
+
+/* an open insert: its stream and the thread that feeds it */
+typedef struct pusher {
+    chdb_insert_stream s;
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    piece q[PUSH_QUEUE];
+    size_t head, n;
+    int closing, abandon; /* no more pieces; drop the waiting ones */
+    int failed;
+    char error[1024];
+} pusher;
+
+static void *push_main(void *ud)
+{
+    pusher *p = ud;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->n && !p->closing)
+            pthread_cond_wait(&p->cv, &p->mu);
+        if (!p->n || p->abandon || p->failed)
+            break;
+        piece pc = p->q[p->head];
+        pthread_mutex_unlock(&p->mu);
+        int bad = api.stream_append(p->s, pc.data, pc.len) != 0;
+        const char *e = bad ? api.stream_insert_error(p->s) : NULL;
+        free(pc.data);
+        pthread_mutex_lock(&p->mu);
+        p->head = (p->head + 1) % PUSH_QUEUE;
+        p->n--;
+        if (bad) {
+            p->failed = 1;
+            snprintf(p->error, sizeof p->error, "%s", e ? e : "the insert stream refused the data");
+        }
+        pthread_cond_broadcast(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
 /* streamed inserts run on a connection of their own, so that the rows of
  * a long append and the statements around it (quarantine, DEFAULTs) do
  * not wait for each other */
@@ -664,40 +711,94 @@ static int chdb_insert_open(sp_ch_conn *base, const char *sql, size_t len, const
         api.destroy_insert_stream(s);
         return rc;
     }
-    *h = s;
+    pusher *p = calloc(1, sizeof *p);
+    if (!p) {
+        api.stream_cancel_insert(s);
+        api.destroy_insert_stream(s);
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+    }
+    p->s = s;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    if (pthread_create(&p->th, NULL, push_main, p) != 0) {
+        api.stream_cancel_insert(s);
+        api.destroy_insert_stream(s);
+        pthread_mutex_destroy(&p->mu);
+        pthread_cond_destroy(&p->cv);
+        free(p);
+        return sp_error_set(err, SP_EENGINE, 1, "cannot start a thread");
+    }
+    *h = p;
     return 0;
 }
 
+/* the rows go to ClickHouse on the pusher's thread while the caller
+ * parses the next ones: a push waits only when PUSH_QUEUE pieces are
+ * already waiting (memory: that many pieces) */
 static int chdb_insert_push(sp_ch_conn *base, void *h, const char *data, size_t len,
                             sp_error *err)
 {
     (void)base;
-    chdb_insert_stream s = h;
-    if (len && api.stream_append(s, data, len) != 0) {
-        const char *e = api.stream_insert_error(s);
-        return chdb_error(e ? e : "the insert stream refused the data", err);
+    pusher *p = h;
+    if (!len)
+        return 0;
+    char *copy = malloc(len);
+    if (!copy)
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+    memcpy(copy, data, len);
+    pthread_mutex_lock(&p->mu);
+    while (p->n == PUSH_QUEUE && !p->failed)
+        pthread_cond_wait(&p->cv, &p->mu);
+    int rc = 0;
+    if (p->failed) {
+        rc = chdb_error(p->error, err);
+        free(copy);
+    } else {
+        p->q[(p->head + p->n) % PUSH_QUEUE] = (piece){ copy, len };
+        p->n++;
+        pthread_cond_broadcast(&p->cv);
     }
-    return 0;
+    pthread_mutex_unlock(&p->mu);
+    return rc;
 }
 
 static int chdb_insert_close(sp_ch_conn *base, void *h, int commit, sp_error *err)
 {
     (void)base;
-    chdb_insert_stream s = h;
-    int rc = 0;
-    if (!s)
+    pusher *p = h;
+    if (!p)
         return 0;
+    pthread_mutex_lock(&p->mu);
+    p->closing = 1;
+    if (!commit)
+        p->abandon = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->th, NULL);
+    int rc = 0;
+    if (commit && p->failed) {
+        rc = chdb_error(p->error, err);
+        commit = 0;
+    }
     if (commit) {
-        chdb_result *r = api.stream_done(s);
+        chdb_result *r = api.stream_done(p->s);
         const char *e = r ? api.result_error(r) : "the insert did not finish";
         if (e)
             rc = chdb_error(e, err);
         if (r)
             api.destroy_query_result(r);
     } else {
-        api.stream_cancel_insert(s);
+        api.stream_cancel_insert(p->s);
     }
-    api.destroy_insert_stream(s);
+    api.destroy_insert_stream(p->s);
+    while (p->n) {
+        free(p->q[p->head].data);
+        p->head = (p->head + 1) % PUSH_QUEUE;
+        p->n--;
+    }
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    free(p);
     return rc;
 }
 
