@@ -3,7 +3,7 @@
  *   none   -> bytes pass through
  *   gzip   -> RFC 1952 gzip; libdeflate compresses each chunk (1 MiB of input
  *             by default) as its own gzip member; the concatenation is a
- *             valid .gz stream that gzip -d, zcat, Python, DuckDB, Spark and
+ *             valid .gz stream that gzip -d, zcat, Python, ClickHouse, Spark and
  *             ClickHouse all read
  *   snappy -> the Snappy framing format (".sz" stream: stream identifier,
  *             compressed chunks of <= 64 KiB input with masked CRC-32C)

@@ -6,7 +6,7 @@
  * line being written.  Records carry "event": "started" (a job was
  * accepted), "finished" (one row of sinks_ops_log), "skipped" (a scheduled
  * fire while the pipe was busy).  The engine exposes the finished records
- * as tinybird.sinks_ops_log (sp_engine_duckdb.c). */
+ * as the view tinybird.sinks_ops_log (sp_engine_clickhouse.c, embedded). */
 #ifndef SP_OPLOG_H
 #define SP_OPLOG_H
 
