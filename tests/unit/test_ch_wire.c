@@ -196,9 +196,11 @@ TEST(cut_and_malformed_rows_fail)
     got = read_all(num, strlen(num), 0, &k, &rc);
     CHECK_INT(rc, SP_EENGINE);
     free(got);
+    /* a DateTime in another zone is carried as ClickHouse's text of it */
     const char *tz = "a\nDateTime('Europe/Berlin')\n2020-01-01 00:00:00\n";
     got = read_all(tz, strlen(tz), 0, &k, &rc);
-    CHECK_INT(rc, SP_EUNSUPPORTED);
+    CHECK_INT(rc, 0);
+    CHECK_STR(got, "{\"a\":\"2020-01-01 00:00:00\"}\n");
     free(got);
     const char *utc = "a\nDateTime(\\'UTC\\')\n2020-01-01 00:00:00\n";
     got = read_all(utc, strlen(utc), 0, &k, &rc);
