@@ -272,10 +272,15 @@ expect_eq "no upload left open" "$(s3_open_uploads bkt)" 0
 # server whose clock is 2013-05-24 (faketime); altered, they are refused.
 if command -v faketime >/dev/null 2>&1; then
   mkdir -p "$T/ex"
-  faketime -f "@2013-05-24 00:00:05" "$(s3__python)" "$E2E_ROOT/tests/harness/s3_server.py" \
+  # faketime runs the server as its child: both in a process group of their
+  # own (setsid), stopped together, also when the test ends early
+  setsid faketime -f "@2013-05-24 00:00:05" "$(s3__python)" "$E2E_ROOT/tests/harness/s3_server.py" \
     --dir "$T/ex" --cred AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY \
     --bucket examplebucket --vhost-suffix s3.amazonaws.com >"$T/ex.out" 2>"$T/ex.out.err" &
   ex_pid=$!
+  ex_prev=$(trap -p EXIT)
+  if [ -n "$ex_prev" ]; then eval "set -- $ex_prev"; ex_prev=$3; fi
+  trap "kill -- -$ex_pid 2>/dev/null; $ex_prev" EXIT
   if line=$(s3__wait_ready "$T/ex.out" "$ex_pid" "s3_server under faketime"); then
     got=$("$(s3__python)" "$E2E_ROOT/tests/harness/s3_aws_examples.py" "$(s3__field "$line" s3_port)" 2>&1)
     expect_eq "AWS's SigV4 examples verify; altered, they are refused" "$got" "PUT Object 200 -
@@ -291,7 +296,8 @@ altered PUT Object, chunked 403 SignatureDoesNotMatch"
   else
     not_ok "s3_server starts under faketime"
   fi
-  kill "$ex_pid" 2>/dev/null; wait "$ex_pid" 2>/dev/null
+  kill -- -"$ex_pid" 2>/dev/null; wait "$ex_pid" 2>/dev/null
+  trap "$ex_prev" EXIT
 else
   not_ok "faketime is installed (scripts/setup.sh)"
 fi
