@@ -21,6 +21,7 @@
 
 #include "sp_buf.h"
 #include "sp_ch_conn.h"
+#include "sp_ch_native.h"
 #include "sp_ch_rbread.h"
 #include "sp_ch_rowbin.h"
 #include "sp_ch_tsv.h"
@@ -195,6 +196,7 @@ static const char *const embedded_settings[] = {
     "output_format_binary_write_json_as_string=1",
     "input_format_binary_read_json_as_string=1",
     "implicit_select=0", /* SQL reads as on a server: `1 + 1` is not a query */
+    "output_format_native_write_json_as_string=1",
     NULL,
 };
 
@@ -708,13 +710,18 @@ static int q_batch(void *ud, const sp_batch *b, sp_error *err)
 
 typedef struct qread {
     sp_ch_tsv *rd;   /* TabSeparatedWithNamesAndTypes, or */
-    sp_ch_rb *rb;    /* RowBinaryWithNamesAndTypes (embedded) */
+    sp_ch_rb *rb;    /* RowBinaryWithNamesAndTypes, or */
+    sp_ch_nat *nat;  /* Native (both embedded) */
     int docs; /* each chunk is a whole document */
 } qread;
+
+enum { READ_TSV, READ_ROWBINARY, READ_NATIVE };
 
 static int q_chunk(void *ud, const char *p, size_t n, sp_error *err)
 {
     qread *r = ud;
+    if (r->nat)
+        return sp_ch_nat_chunk(r->nat, p, n, err);
     if (r->rb)
         return sp_ch_rb_chunk(r->rb, p, n, err);
     int rc = sp_ch_tsv_feed(r->rd, p, n, err);
@@ -723,30 +730,95 @@ static int q_chunk(void *ud, const char *p, size_t n, sp_error *err)
     return rc;
 }
 
-/* one run of the statement, read as RowBinary (binary = 1) or TSV */
-static int run_query(ch_engine *e, sp_ch_stmt *st, qctx *qc, int binary, int *schema_seen,
-                     sp_error *err)
+/* one run of the statement, read as `mode`; desc: the columns DESCRIBE
+ * gave (Native: a result without rows sends no block, hence no header) */
+static int run_query(ch_engine *e, sp_ch_stmt *st, qctx *qc, int mode, const sp_schema *desc,
+                     int *schema_seen, sp_error *err)
 {
-    qread qr = { NULL, NULL, (e->conn->vt->flags & SP_CH_DOC_CHUNKS) != 0 };
-    int rc = binary ? sp_ch_rb_new(BATCH_ROWS, q_schema, q_batch, qc, &qr.rb, err)
-                    : sp_ch_tsv_new(BATCH_ROWS, q_schema, q_batch, qc, &qr.rd, err);
+    qread qr = { NULL, NULL, NULL, (e->conn->vt->flags & SP_CH_DOC_CHUNKS) != 0 };
+    int rc = mode == READ_NATIVE
+                 ? sp_ch_nat_new(BATCH_ROWS, q_schema, q_batch, qc, &qr.nat, err)
+             : mode == READ_ROWBINARY
+                 ? sp_ch_rb_new(BATCH_ROWS, q_schema, q_batch, qc, &qr.rb, err)
+                 : sp_ch_tsv_new(BATCH_ROWS, q_schema, q_batch, qc, &qr.rd, err);
     if (rc)
         return rc;
-    st->format = binary ? "RowBinaryWithNamesAndTypes" : FORMAT_TSV;
+    st->format = mode == READ_NATIVE      ? "Native"
+                 : mode == READ_ROWBINARY ? "RowBinaryWithNamesAndTypes"
+                                          : FORMAT_TSV;
     st->on_chunk = q_chunk;
     st->ud = &qr;
     qc->schema_seen = 0;
     rc = e->conn->vt->run(e->conn, st, err);
     if (!rc) {
-        rc = binary ? sp_ch_rb_finish(qr.rb, err) : sp_ch_tsv_finish(qr.rd, err);
+        rc = mode == READ_NATIVE      ? sp_ch_nat_finish(qr.nat, err)
+             : mode == READ_ROWBINARY ? sp_ch_rb_finish(qr.rb, err)
+                                      : sp_ch_tsv_finish(qr.rd, err);
         /* an exception a server appended to a result it had begun */
-        if (rc == SP_ESQL && !binary)
+        if (rc == SP_ESQL && mode == READ_TSV)
             sp_error_prefix(err, "clickhouse");
     }
+    if (!rc && !qc->schema_seen && desc)
+        rc = q_schema(qc, desc, err);
     *schema_seen = qc->schema_seen;
+    sp_ch_nat_free(qr.nat);
     sp_ch_rb_free(qr.rb);
     sp_ch_tsv_free(qr.rd);
     return rc;
+}
+
+/* the result's columns from DESCRIBE (<sql>), as ClickHouse names their
+ * types (Native output drops a top-level DateTime's zone); NULL when
+ * DESCRIBE fails (the query itself will say why) */
+static sp_schema *describe(ch_engine *e, const sp_ch_stmt *q)
+{
+    sp_buf sql = SP_BUF_INIT(SQL_MAX), ans = SP_BUF_INIT(SMALL_MAX);
+    sp_buf name = SP_BUF_INIT(1 << 20), type = SP_BUF_INIT(1 << 20);
+    sp_schema *s = NULL;
+    sp_ch_stmt st = *q;
+    int rc = sp_buf_adds(&sql, "DESCRIBE (\n", NULL);
+    if (!rc)
+        rc = sp_buf_add(&sql, q->sql, q->len, NULL);
+    if (!rc)
+        rc = sp_buf_adds(&sql, "\n)", NULL);
+    st.sql = sql.data;
+    st.len = sql.len;
+    st.format = "TabSeparated";
+    st.on_chunk = to_buf;
+    st.ud = &ans;
+    if (!rc)
+        rc = e->conn->vt->run(e->conn, &st, NULL);
+    size_t n = 0;
+    for (size_t i = 0; !rc && i < ans.len; i++)
+        n += ans.data[i] == '\n';
+    if (!rc && n && (s = sp_schema_new(n)) != NULL) {
+        const char *p = ans.data, *end = ans.data + ans.len;
+        for (size_t i = 0; i < n && !rc; i++) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            const char *t1 = memchr(p, '\t', (size_t)(nl - p));
+            const char *t2 = t1 ? memchr(t1 + 1, '\t', (size_t)(nl - t1 - 1)) : NULL;
+            sp_buf_reset(&name);
+            sp_buf_reset(&type);
+            rc = !t1 || sp_ch_tsv_unescape(p, (size_t)(t1 - p), &name, NULL) ||
+                 sp_ch_tsv_unescape(t1 + 1, (size_t)((t2 ? t2 : nl) - t1 - 1), &type, NULL);
+            if (!rc && !(s->names[i] = sp_buf_detach(&name)))
+                rc = 1;
+            if (!rc)
+                rc = sp_type_parse(type.data ? type.data : "", &s->types[i], NULL);
+            if (!rc && !sp_ch_nat_supported(s->types[i]))
+                rc = 1;
+            p = nl + 1;
+        }
+    }
+    if (rc || !n) {
+        sp_schema_free(s);
+        s = NULL;
+    }
+    sp_buf_release(&sql);
+    sp_buf_release(&ans);
+    sp_buf_release(&name);
+    sp_buf_release(&type);
+    return s;
 }
 
 static int ch_query(sp_engine *base, const char *sql, const sp_query_opts *o,
@@ -797,13 +869,18 @@ static int ch_query(sp_engine *base, const char *sql, const sp_query_opts *o,
          * without a binary reader (Dynamic, AggregateFunction, …) is found
          * in the header, before any row: the query runs again as text */
         int seen = 0;
-        rc = run_query(e, &st, &qc, docs, &seen, err);
+        /* embedded: Native when DESCRIBE finds every column readable from
+         * it (columnar: cheapest to produce and to read), else RowBinary */
+        sp_schema *desc = docs ? describe(e, &st) : NULL;
+        int mode = desc ? READ_NATIVE : docs ? READ_ROWBINARY : READ_TSV;
+        rc = run_query(e, &st, &qc, mode, desc, &seen, err);
         if (rc == SP_EUNSUPPORTED && docs && !seen && !atomic_load(&e->interrupted)) {
             sp_error_clear(err);
             if (stats)
                 memset(stats, 0, sizeof *stats);
-            rc = run_query(e, &st, &qc, 0, &seen, err);
+            rc = run_query(e, &st, &qc, READ_TSV, NULL, &seen, err);
         }
+        sp_schema_free(desc);
         pthread_mutex_lock(&e->mu);
         e->qid[0] = '\0';
         pthread_mutex_unlock(&e->mu);
