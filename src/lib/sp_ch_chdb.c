@@ -563,8 +563,16 @@ static int chdb_run(sp_ch_conn *base, const sp_ch_stmt *st, sp_error *err)
     int rc = check_read_only(c, st, err);
     if (!rc)
         rc = apply_settings(c, st, err);
-    if (!rc)
+    if (!rc && st->whole) {
+        /* a small answer (DESCRIBE: chDB streams only SELECTs) */
+        sp_buf out = SP_BUF_INIT(SP_BUF_DEFAULT_MAX);
+        rc = exec_whole(c->ro, st->sql, st->len, st->format, &out, err);
+        if (!rc && out.len && st->on_chunk)
+            rc = st->on_chunk(st->ud, out.data, out.len, err);
+        sp_buf_release(&out);
+    } else if (!rc) {
         rc = run_stream(c, st, err);
+    }
     unset_all(c);
     return rc;
 }

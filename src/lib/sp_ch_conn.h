@@ -34,6 +34,7 @@ typedef struct sp_ch_stmt {
     const char *const *settings; /* "name=value" for this statement, NULL-ended, or NULL */
     const char *query_id;        /* for kill(); may be NULL */
     int read_only;               /* the statement may only read (pipe SQL) */
+    int whole;                   /* a small answer, read whole (not streamed) */
     const char *data;            /* INSERT: the rows in `format` */
     size_t datalen;
     sp_ch_chunk_fn on_chunk; /* the answer; NULL: read whole and discarded */

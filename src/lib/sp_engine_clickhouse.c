@@ -786,6 +786,7 @@ static sp_schema *describe(ch_engine *e, const sp_ch_stmt *q)
     st.format = "TabSeparated";
     st.on_chunk = to_buf;
     st.ud = &ans;
+    st.whole = 1;
     if (!rc)
         rc = e->conn->vt->run(e->conn, &st, NULL);
     size_t n = 0;
