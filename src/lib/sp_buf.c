@@ -124,3 +124,8 @@ void sp_buf_consume(sp_buf *b, size_t n)
     b->len -= n;
     b->data[b->len] = '\0';
 }
+
+int sp_buf_add_cb(void *ud, const char *p, size_t n, sp_error *err)
+{
+    return sp_buf_add(ud, p, n, err);
+}

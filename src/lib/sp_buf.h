@@ -55,4 +55,7 @@ static inline void sp_buf_add_unchecked(sp_buf *b, const void *p, size_t n)
     b->data[b->len] = '\0';
 }
 
+/* sp_buf_add_cb: sp_buf_add as a byte-sink callback (ud is the sp_buf) */
+int sp_buf_add_cb(void *ud, const char *p, size_t n, sp_error *err);
+
 #endif

@@ -39,6 +39,7 @@
 
 #include "sp_buf.h"
 #include "sp_ch_conn.h"
+#include "sp_ch_text.h"
 #include "sp_ch_tsv.h"
 #include "sp_error.h"
 
@@ -85,6 +86,17 @@ static struct {
 typedef struct chdb_analysis {
     uint32_t struct_size, statement_count, flags, query_class;
 } chdb_analysis;
+
+const char *const sp_ch_embedded_settings[] = {
+    "session_timezone=UTC",
+    "allow_suspicious_types_in_group_by=1",
+    "allow_suspicious_types_in_order_by=1",
+    "output_format_binary_write_json_as_string=1",
+    "output_format_native_write_json_as_string=1",
+    "input_format_binary_read_json_as_string=1",
+    "implicit_select=0",
+    NULL,
+};
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static void *g_lib;
@@ -168,6 +180,10 @@ typedef struct chdb_conn {
     chdb_connection *rw, *ro, *killer;
     chdb_connection *ins; /* streamed inserts (opened on first use) */
     const char *const *settings; /* the caller's, valid while open */
+    /* the query a DESCRIBE just checked: its run right after is not
+     * checked again (one use; compared byte for byte) */
+    char *checked;
+    size_t nchecked;
     char *database;
     int drop_on_close;
     char where[112];
@@ -214,18 +230,6 @@ static int exec_whole(chdb_connection *c, const char *sql, size_t len, const cha
 static int exec_str(chdb_connection *c, const char *sql, sp_error *err)
 {
     return exec_whole(c, sql, strlen(sql), NULL, NULL, err);
-}
-
-static int quote_ident(sp_buf *b, const char *s, sp_error *err)
-{
-    int rc = sp_buf_addch(b, '`', err);
-    for (const char *p = s; *p && !rc; p++) {
-        if (*p == '`' || *p == '\\')
-            rc = sp_buf_addch(b, '\\', err);
-        if (!rc)
-            rc = sp_buf_addch(b, *p, err);
-    }
-    return rc ? rc : sp_buf_addch(b, '`', err);
 }
 
 /* a value for SET name = value: numbers as they are, else a string */
@@ -560,15 +564,30 @@ static int chdb_run(sp_ch_conn *base, const sp_ch_stmt *st, sp_error *err)
         sp_buf_release(&out);
         return rc;
     }
-    int rc = check_read_only(c, st, err);
+    int again = !st->describe && c->checked && c->nchecked == st->len &&
+                !memcmp(c->checked, st->sql, st->len);
+    free(c->checked);
+    c->checked = NULL;
+    int rc = again ? 0 : check_read_only(c, st, err);
     if (!rc)
         rc = apply_settings(c, st, err);
-    if (!rc && st->whole) {
-        /* a small answer (DESCRIBE: chDB streams only SELECTs) */
-        sp_buf out = SP_BUF_INIT(SP_BUF_DEFAULT_MAX);
-        rc = exec_whole(c->ro, st->sql, st->len, st->format, &out, err);
+    if (!rc && st->describe) {
+        /* answered whole: chDB streams only SELECTs */
+        sp_buf q = SP_BUF_INIT((size_t)64 << 20), out = SP_BUF_INIT(SP_BUF_DEFAULT_MAX);
+        rc = sp_buf_adds(&q, "DESCRIBE (\n", err);
+        if (!rc)
+            rc = sp_buf_add(&q, st->sql, st->len, err);
+        if (!rc)
+            rc = sp_buf_adds(&q, "\n)", err);
+        if (!rc)
+            rc = exec_whole(c->ro, q.data, q.len, st->format, &out, err);
         if (!rc && out.len && st->on_chunk)
             rc = st->on_chunk(st->ud, out.data, out.len, err);
+        if (!rc && (c->checked = malloc(st->len ? st->len : 1)) != NULL) {
+            memcpy(c->checked, st->sql, st->len);
+            c->nchecked = st->len;
+        }
+        sp_buf_release(&q);
         sp_buf_release(&out);
     } else if (!rc) {
         rc = run_stream(c, st, err);
@@ -613,7 +632,7 @@ static void chdb_free(chdb_conn *c)
     if (c->drop_on_close && c->rw && c->database) {
         sp_buf q = SP_BUF_INIT(4096);
         if (!sp_buf_adds(&q, "DROP DATABASE IF EXISTS ", NULL) &&
-            !quote_ident(&q, c->database, NULL) && !sp_buf_adds(&q, " SYNC", NULL))
+            !sp_ch_quote_ident(&q, c->database, NULL) && !sp_buf_adds(&q, " SYNC", NULL))
             exec_str(c->rw, q.data, NULL);
         sp_buf_release(&q);
     }
@@ -628,6 +647,7 @@ static void chdb_free(chdb_conn *c)
     for (size_t i = 0; i < c->nset; i++)
         free(c->set[i]);
     free(c->set);
+    free(c->checked);
     free(c->database);
     free(c);
 }
@@ -703,7 +723,7 @@ static int chdb_insert_open(sp_ch_conn *base, const char *sql, size_t len, const
         if (!rc)
             rc = sp_buf_adds(&q, "USE ", err);
         if (!rc)
-            rc = quote_ident(&q, c->database, err);
+            rc = sp_ch_quote_ident(&q, c->database, err);
         if (!rc)
             rc = exec_str(c->ins, q.data, err);
         sp_buf_release(&q);
@@ -924,7 +944,7 @@ int sp_ch_chdb_open(const sp_chdb_opts *o, sp_ch_conn **out, sp_error *err)
     if (!rc)
         rc = sp_buf_adds(&q, "CREATE DATABASE IF NOT EXISTS ", err);
     if (!rc)
-        rc = quote_ident(&q, c->database, err);
+        rc = sp_ch_quote_ident(&q, c->database, err);
     if (!rc)
         rc = sp_buf_adds(&q, " ENGINE = Atomic", err);
     if (!rc)
@@ -933,7 +953,7 @@ int sp_ch_chdb_open(const sp_chdb_opts *o, sp_ch_conn **out, sp_error *err)
     if (!rc)
         rc = sp_buf_adds(&q, "USE ", err);
     if (!rc)
-        rc = quote_ident(&q, c->database, err);
+        rc = sp_ch_quote_ident(&q, c->database, err);
     if (!rc)
         rc = exec_str(c->rw, q.data, err);
     if (!rc)

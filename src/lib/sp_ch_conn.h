@@ -34,7 +34,7 @@ typedef struct sp_ch_stmt {
     const char *const *settings; /* "name=value" for this statement, NULL-ended, or NULL */
     const char *query_id;        /* for kill(); may be NULL */
     int read_only;               /* the statement may only read (pipe SQL) */
-    int whole;                   /* a small answer, read whole (not streamed) */
+    int describe; /* answer DESCRIBE (<sql>) instead of running it, whole */
     const char *data;            /* INSERT: the rows in `format` */
     size_t datalen;
     sp_ch_chunk_fn on_chunk; /* the answer; NULL: read whole and discarded */
@@ -96,6 +96,14 @@ typedef struct sp_chdb_opts {
     const char *const *settings;
 } sp_chdb_opts;
 int sp_ch_chdb_open(const sp_chdb_opts *o, sp_ch_conn **out, sp_error *err);
+/* sp_ch_embedded_settings: what every embedded connection of sinkpipe's
+ * runs with (the engine's and the daemon's socket's alike): DateTime shown
+ * independently of the machine (session_timezone=UTC), Tinybird's grouping
+ * and sorting by JSON/Dynamic sub-columns, JSON as its text in binary and
+ * Native results and RowBinary inserts, and SQL read as on a server
+ * (implicit_select=0: `1 + 1` is not a query).  NULL-ended. */
+extern const char *const sp_ch_embedded_settings[];
+
 /* the loaded library's version ("26.7.3"), or NULL before the first open */
 const char *sp_ch_chdb_version(void);
 

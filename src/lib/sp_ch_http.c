@@ -273,7 +273,22 @@ static int request(http_conn *h, CURL *c, const sp_ch_stmt *st, sp_error *err)
 static int http_run(sp_ch_conn *base, const sp_ch_stmt *st, sp_error *err)
 {
     http_conn *h = (http_conn *)base;
-    return request(h, h->curl, st, err);
+    if (!st->describe)
+        return request(h, h->curl, st, err);
+    sp_buf q = SP_BUF_INIT((size_t)64 << 20);
+    int rc = sp_buf_adds(&q, "DESCRIBE (\n", err);
+    if (!rc)
+        rc = sp_buf_add(&q, st->sql, st->len, err);
+    if (!rc)
+        rc = sp_buf_adds(&q, "\n)", err);
+    sp_ch_stmt d = *st;
+    d.sql = q.data;
+    d.len = q.len;
+    d.describe = 0;
+    if (!rc)
+        rc = request(h, h->curl, &d, err);
+    sp_buf_release(&q);
+    return rc;
 }
 
 static void http_kill(sp_ch_conn *base, const char *query_id)
@@ -288,12 +303,8 @@ static void http_kill(sp_ch_conn *base, const char *query_id)
     if (h->unix_socket) {
         /* the daemon kills its own statement */
         sp_ch_stmt st = { 0 };
-        const char *set[] = { NULL, NULL };
-        char qid[200];
-        snprintf(qid, sizeof qid, "%s", query_id);
         st.sql = "";
-        st.query_id = qid;
-        st.settings = set;
+        st.query_id = query_id;
         st.kill = 1;
         request(h, c, &st, NULL);
         curl_easy_cleanup(c);

@@ -58,12 +58,7 @@ static int take_conn(sp_ch_local *l, sp_ch_conn **out, sp_error *err)
     }
     pthread_mutex_unlock(&l->mu);
     sp_chdb_opts o = { 0 };
-    static const char *const settings[] = { "session_timezone=UTC",
-                                            "allow_suspicious_types_in_group_by=1",
-                                            "allow_suspicious_types_in_order_by=1",
-                                            "output_format_binary_write_json_as_string=1",
-    "input_format_binary_read_json_as_string=1", NULL };
-    o.settings = settings;
+    o.settings = sp_ch_embedded_settings; /* as the daemon's own engine */
     return sp_ch_chdb_open(&o, out, err);
 }
 
@@ -77,11 +72,6 @@ static void give_conn(sp_ch_local *l, sp_ch_conn *c)
     pthread_mutex_unlock(&l->mu);
     if (c)
         c->vt->close(c);
-}
-
-static int to_buf(void *ud, const char *p, size_t n, sp_error *err)
-{
-    return sp_buf_add(ud, p, n, err);
 }
 
 static void answer_error(sp_http_resp *resp, const sp_error *e)
@@ -232,6 +222,13 @@ static int job_chunk(void *ud, const char *p, size_t n, sp_error *err)
 static void *job_main(void *ud)
 {
     job *j = ud;
+    /* a client that goes away must not kill the process with SIGPIPE: this
+     * thread's writes get EPIPE instead (the process's own handling of
+     * signals is the program's, not the library's) */
+    sigset_t pipe_only;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, NULL);
     j->rc = j->c->vt->run(j->c, &j->st, &j->err);
     if (j->rc && j->started) {
         /* the answer began with 200: the error follows it, as ClickHouse
@@ -319,7 +316,7 @@ static void handle(void *ud, const sp_http_req *req, sp_http_resp *resp)
     if (j->a.insert || !st->read_only) {
         /* DDL and inserts: answered whole */
         sp_buf out = SP_BUF_INIT((size_t)64 << 20);
-        st->on_chunk = j->a.insert ? NULL : to_buf;
+        st->on_chunk = j->a.insert ? NULL : sp_buf_add_cb;
         st->ud = &out;
         int rc = j->c->vt->run(j->c, st, &err);
         give_conn(l, j->c);
@@ -389,8 +386,6 @@ int sp_ch_local_start(const char *sock_path, sp_ch_local **out, sp_error *err)
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->idle_cv, NULL);
-    /* a client that goes away must not kill the daemon with SIGPIPE */
-    signal(SIGPIPE, SIG_IGN);
     int rc = sp_http_start_unix(sock_path, LOCAL_MAX_BODY, handle, l, &l->http, err);
     if (rc) {
         pthread_mutex_destroy(&l->mu);

@@ -108,17 +108,6 @@ static char *ar_take(sp_ch_rb *r, size_t n)
 
 /* ------------------------------------------------------------ types */
 
-static int utc_name(const char *tz)
-{
-    static const char *const names[] = { "UTC", "Etc/UTC", "UCT", "Etc/UCT", "Universal",
-                                         "Etc/Universal", "Zulu", "Etc/Zulu", "GMT", "Etc/GMT",
-                                         "GMT0", "Etc/GMT0", "Greenwich", "Etc/Greenwich" };
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-        if (!strcmp(tz, names[i]))
-            return 1;
-    return 0;
-}
-
 /* bytes of a value of t: its fixed width, or (fixed == 0) the fewest */
 static size_t width(const sp_type *t, int fixed)
 {
@@ -137,7 +126,7 @@ static size_t width(const sp_type *t, int fixed)
 static int known(const sp_type *t)
 {
     if (!t || (unsigned)t->kind > SP_T_ENUM16 ||
-        ((t->kind == SP_T_DATETIME || t->kind == SP_T_DATETIME64) && t->tz && !utc_name(t->tz)) ||
+        ((t->kind == SP_T_DATETIME || t->kind == SP_T_DATETIME64) && t->tz && !sp_type_tz_is_utc(t->tz)) ||
         ((t->kind == SP_T_ENUM8 || t->kind == SP_T_ENUM16) && !t->enum_body) ||
         (t->kind == SP_T_TUPLE && !t->nelems) ||
         (t->raw && !strcmp(t->raw, "BFloat16"))) /* 2 bytes, read as Float32's text */

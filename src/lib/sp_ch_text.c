@@ -224,3 +224,15 @@ const sp_str *sp_ch_text_enum_name(const sp_ch_text_enum *e, int v)
     }
     return lo < e->n && e->e[lo].v == v ? &e->e[lo].s : NULL;
 }
+
+int sp_ch_quote_ident(sp_buf *b, const char *s, sp_error *err)
+{
+    int rc = sp_buf_addch(b, '`', err);
+    for (const char *p = s; *p && !rc; p++) {
+        if (*p == '`' || *p == '\\')
+            rc = sp_buf_addch(b, '\\', err);
+        if (!rc)
+            rc = sp_buf_addch(b, *p, err);
+    }
+    return rc ? rc : sp_buf_addch(b, '`', err);
+}

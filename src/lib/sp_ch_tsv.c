@@ -776,17 +776,6 @@ static int header_fields(sp_ch_tsv *r, const char *l, size_t n, char ***out, siz
     return 0;
 }
 
-static int utc_name(const char *tz)
-{
-    static const char *const names[] = { "UTC", "Etc/UTC", "UCT", "Etc/UCT", "Universal",
-                                         "Etc/Universal", "Zulu", "Etc/Zulu", "GMT", "Etc/GMT",
-                                         "GMT0", "Etc/GMT0", "Greenwich", "Etc/Greenwich" };
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-        if (!strcmp(tz, names[i]))
-            return 1;
-    return 0;
-}
-
 /* DateTime('Europe/Berlin') comes as local time text: not converted */
 /* a DateTime shown in another time zone than UTC (toTimeZone(t, 'Europe/
  * Madrid'), DateTime('…') columns) is carried as ClickHouse's text of it:
@@ -795,7 +784,7 @@ static int local_times_as_text(sp_type *t, sp_error *err)
 {
     if (!t)
         return 0;
-    if ((t->kind == SP_T_DATETIME || t->kind == SP_T_DATETIME64) && t->tz && !utc_name(t->tz)) {
+    if ((t->kind == SP_T_DATETIME || t->kind == SP_T_DATETIME64) && t->tz && !sp_type_tz_is_utc(t->tz)) {
         int nullable = t->nullable, lc = t->low_cardinality;
         t->nullable = 0;
         t->low_cardinality = 0;

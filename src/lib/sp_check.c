@@ -17,22 +17,6 @@
 #include "sp_error.h"
 #include "sp_run.h"
 
-static int no_schema(void *ud, const sp_schema *s, sp_error *err)
-{
-    (void)ud;
-    (void)s;
-    (void)err;
-    return 0;
-}
-
-static int no_batch(void *ud, const sp_batch *b, sp_error *err)
-{
-    (void)ud;
-    (void)b;
-    (void)err;
-    return 0;
-}
-
 int sp_project_check_queries(sp_project *p, sp_error *err)
 {
     sp_engine *e = NULL;
@@ -89,7 +73,7 @@ int sp_project_check_queries(sp_project *p, sp_error *err)
         o.now_unix = 1;
         sp_query_stats st = { 0, 0, 0 };
         if (!qrc)
-            qrc = e->vt->query(e, q.data, &o, no_schema, no_batch, NULL, &st, &perr);
+            qrc = e->vt->query(e, q.data, &o, sp_discard_schema, sp_discard_batch, NULL, &st, &perr);
         if (qrc) {
             long k = pipe->nnodes > 1 ? sp_pipe_failing_node(e, pipe, NULL, 0, 1) : -1;
             const sp_node *last = &pipe->nodes[k >= 0 ? (size_t)k : pipe->nnodes - 1];

@@ -24,6 +24,7 @@
 #include "sp_ch_native.h"
 #include "sp_ch_rbread.h"
 #include "sp_ch_rowbin.h"
+#include "sp_ch_text.h"
 #include "sp_ch_tsv.h"
 #include "sp_engine.h"
 #include "sp_error.h"
@@ -53,11 +54,6 @@ typedef struct ch_engine {
 
 #define INS_PUSH ((size_t)16 << 20)
 
-static int to_buf(void *ud, const char *p, size_t n, sp_error *err)
-{
-    return sp_buf_add(ud, p, n, err);
-}
-
 /* a statement whose answer is small (DDL, table layouts), read whole as
  * TabSeparated into out (may be NULL) */
 static int ch_exec(ch_engine *e, const char *sql, sp_buf *out, sp_error *err)
@@ -66,24 +62,12 @@ static int ch_exec(ch_engine *e, const char *sql, sp_buf *out, sp_error *err)
     st.sql = sql;
     st.len = strlen(sql);
     st.format = "TabSeparated";
-    st.on_chunk = out ? to_buf : NULL;
+    st.on_chunk = out ? sp_buf_add_cb : NULL;
     st.ud = out;
     return e->conn->vt->run(e->conn, &st, err);
 }
 
 /* ------------------------------------------------------------ SQL */
-
-static int quote_ident(sp_buf *q, const char *s, sp_error *err)
-{
-    int rc = sp_buf_addch(q, '`', err);
-    for (const char *p = s; *p && !rc; p++) {
-        if (*p == '`' || *p == '\\')
-            rc = sp_buf_addch(q, '\\', err);
-        if (!rc)
-            rc = sp_buf_addch(q, *p, err);
-    }
-    return rc ? rc : sp_buf_addch(q, '`', err);
-}
 
 static int quote_string(sp_buf *q, const char *s, size_t n, sp_error *err)
 {
@@ -114,13 +98,6 @@ static void ch_free(ch_engine *e)
     free(e);
 }
 
-static int utc_zone(const char *tz)
-{
-    return !strcmp(tz, "UTC") || !strcmp(tz, "Etc/UTC") || !strcmp(tz, "UCT") ||
-           !strcmp(tz, "Etc/UCT") || !strcmp(tz, "Universal") || !strcmp(tz, "Zulu") ||
-           !strcmp(tz, "GMT") || !strcmp(tz, "Etc/GMT") || !strcmp(tz, "Etc/Universal");
-}
-
 /* an engine over an open connection (taken: closed on failure) */
 static int ch_wrap(sp_ch_conn *conn, const char *database, sp_engine **out, sp_error *err)
 {
@@ -144,7 +121,7 @@ static int ch_wrap(sp_ch_conn *conn, const char *database, sp_engine **out, sp_e
     if (!rc) {
         while (tz.len && (tz.data[tz.len - 1] == '\n' || tz.data[tz.len - 1] == '\r'))
             tz.data[--tz.len] = '\0';
-        if (!utc_zone(tz.data ? tz.data : ""))
+        if (!sp_type_tz_is_utc(tz.data ? tz.data : ""))
             rc = sp_error_set(err, SP_EUNSUPPORTED, 0,
                               "%s runs in time zone '%.64s': sinkpipe needs a server in UTC "
                               "(<timezone>UTC</timezone>)",
@@ -172,7 +149,7 @@ int sp_engine_clickhouse_open(const sp_clickhouse_opts *o, sp_engine **out, sp_e
         sp_ch_stmt st = { 0 };
         rc = sp_buf_adds(&q, "CREATE DATABASE IF NOT EXISTS ", err);
         if (!rc)
-            rc = quote_ident(&q, o->database, err);
+            rc = sp_ch_quote_ident(&q, o->database, err);
         st.sql = q.data;
         st.len = q.len;
         if (!rc)
@@ -186,20 +163,6 @@ int sp_engine_clickhouse_open(const sp_clickhouse_opts *o, sp_engine **out, sp_e
     return rc ? rc : ch_wrap(c, o->database, out, err);
 }
 
-/* settings of every embedded statement: DateTime rendering independent of
- * the machine, Tinybird's grouping by JSON/Dynamic sub-columns, JSON read
- * as its text in binary results */
-static const char *const embedded_settings[] = {
-    "session_timezone=UTC",
-    "allow_suspicious_types_in_group_by=1",
-    "allow_suspicious_types_in_order_by=1",
-    "output_format_binary_write_json_as_string=1",
-    "input_format_binary_read_json_as_string=1",
-    "implicit_select=0", /* SQL reads as on a server: `1 + 1` is not a query */
-    "output_format_native_write_json_as_string=1",
-    NULL,
-};
-
 int sp_engine_embedded_open(const sp_embedded_opts *o, sp_engine **out, sp_error *err)
 {
     *out = NULL;
@@ -208,7 +171,7 @@ int sp_engine_embedded_open(const sp_embedded_opts *o, sp_engine **out, sp_error
     co.path = o ? o->path : NULL;
     co.database = o ? o->database : NULL;
     co.drop_on_close = o ? o->scratch : 0;
-    co.settings = embedded_settings;
+    co.settings = sp_ch_embedded_settings;
     sp_ch_conn *c = NULL;
     int rc = sp_ch_chdb_open(&co, &c, err);
     if (!rc)
@@ -291,11 +254,11 @@ static int table_ref(ch_engine *e, sp_buf *q, const char *table, sp_error *err)
 {
     int rc = 0;
     if (e->database) {
-        rc = quote_ident(q, e->database, err);
+        rc = sp_ch_quote_ident(q, e->database, err);
         if (!rc)
             rc = sp_buf_addch(q, '.', err);
     }
-    return rc ? rc : quote_ident(q, table, err);
+    return rc ? rc : sp_ch_quote_ident(q, table, err);
 }
 
 /* "name\tType\n" lines of the table's columns ("" when it does not exist) */
@@ -462,7 +425,7 @@ static int ch_ensure(sp_engine *base, const sp_datasource *ds, sp_error *err)
             if (i)
                 rc = sp_buf_adds(&q, ", ", err);
             if (!rc)
-                rc = quote_ident(&q, ds->cols[i].name, err);
+                rc = sp_ch_quote_ident(&q, ds->cols[i].name, err);
             if (!rc)
                 rc = sp_buf_addch(&q, ' ', err);
             if (!rc)
@@ -772,23 +735,15 @@ static int run_query(ch_engine *e, sp_ch_stmt *st, qctx *qc, int mode, const sp_
  * DESCRIBE fails (the query itself will say why) */
 static sp_schema *describe(ch_engine *e, const sp_ch_stmt *q)
 {
-    sp_buf sql = SP_BUF_INIT(SQL_MAX), ans = SP_BUF_INIT(SMALL_MAX);
+    sp_buf ans = SP_BUF_INIT(SMALL_MAX);
     sp_buf name = SP_BUF_INIT(1 << 20), type = SP_BUF_INIT(1 << 20);
     sp_schema *s = NULL;
     sp_ch_stmt st = *q;
-    int rc = sp_buf_adds(&sql, "DESCRIBE (\n", NULL);
-    if (!rc)
-        rc = sp_buf_add(&sql, q->sql, q->len, NULL);
-    if (!rc)
-        rc = sp_buf_adds(&sql, "\n)", NULL);
-    st.sql = sql.data;
-    st.len = sql.len;
     st.format = "TabSeparated";
-    st.on_chunk = to_buf;
+    st.on_chunk = sp_buf_add_cb;
     st.ud = &ans;
-    st.whole = 1;
-    if (!rc)
-        rc = e->conn->vt->run(e->conn, &st, NULL);
+    st.describe = 1;
+    int rc = e->conn->vt->run(e->conn, &st, NULL);
     size_t n = 0;
     for (size_t i = 0; !rc && i < ans.len; i++)
         n += ans.data[i] == '\n';
@@ -815,7 +770,6 @@ static sp_schema *describe(ch_engine *e, const sp_ch_stmt *q)
         sp_schema_free(s);
         s = NULL;
     }
-    sp_buf_release(&sql);
     sp_buf_release(&ans);
     sp_buf_release(&name);
     sp_buf_release(&type);

@@ -269,7 +269,7 @@ int sp_pipe_render_sql(const sp_pipe *pipe, const sp_param *params, size_t npara
     return render_nodes(pipe, params, nparams, pipe->nnodes, sql, err);
 }
 
-static int nothing_schema(void *ud, const sp_schema *s, sp_error *err)
+int sp_discard_schema(void *ud, const sp_schema *s, sp_error *err)
 {
     (void)ud;
     (void)s;
@@ -277,7 +277,7 @@ static int nothing_schema(void *ud, const sp_schema *s, sp_error *err)
     return 0;
 }
 
-static int nothing_batch(void *ud, const sp_batch *b, sp_error *err)
+int sp_discard_batch(void *ud, const sp_batch *b, sp_error *err)
 {
     (void)ud;
     (void)b;
@@ -297,7 +297,7 @@ long sp_pipe_failing_node(sp_engine *e, const sp_pipe *pipe, const sp_param *par
         sp_query_opts o = { now_unix, NULL, NULL, 0, 0 };
         sp_query_stats st = { 0, 0, 0 };
         if (!rc)
-            rc = e->vt->query(e, q.data, &o, nothing_schema, nothing_batch, NULL, &st, NULL);
+            rc = e->vt->query(e, q.data, &o, sp_discard_schema, sp_discard_batch, NULL, &st, NULL);
         sp_buf_release(&sql);
         sp_buf_release(&q);
         if (rc == SP_ESQL)

@@ -14,6 +14,11 @@
 int sp_pipe_render_sql(const sp_pipe *pipe, const sp_param *params, size_t nparams,
                        sp_buf *sql, sp_error *err);
 
+/* sp_discard_schema / sp_discard_batch: query callbacks that keep nothing
+ * (a query run for its errors only) */
+int sp_discard_schema(void *ud, const sp_schema *s, sp_error *err);
+int sp_discard_batch(void *ud, const sp_batch *b, sp_error *err);
+
 /* sp_pipe_failing_node: the index of the first node whose SQL (with the
  * nodes before it) ClickHouse refuses, found by running each prefix with
  * LIMIT 0; -1 when none (or another kind of failure).  For messages. */

@@ -408,17 +408,25 @@ static char *raw_name(const char *nm, size_t n, const char *body)
 /* types sinkpipe carries as text (SP_T_OTHER) */
 static int other_name(const char *nm, size_t n, int parametric)
 {
-    static const char *const bare[] = { "Dynamic", "Nothing", "Time", "BFloat16", "Point", "Ring",
-                                        "Polygon", "MultiPolygon", "LineString",
-                                        "MultiLineString", "IntervalNanosecond",
-                                        "IntervalMicrosecond", "IntervalMillisecond",
-                                        "IntervalSecond", "IntervalMinute", "IntervalHour",
-                                        "IntervalDay", "IntervalWeek", "IntervalMonth",
-                                        "IntervalQuarter", "IntervalYear", NULL };
+    static const char *const bare[] = { "Dynamic", "Nothing", "Time", NULL };
     static const char *const par[] = { "AggregateFunction", "Variant", "Dynamic", "Nested",
                                        "Time64", NULL };
     for (const char *const *w = parametric ? par : bare; *w; w++)
         if (word_is(nm, n, *w))
+            return 1;
+    return 0;
+}
+
+/* Interval types: Int64 values, named for tables */
+static int interval_name(const char *nm, size_t n)
+{
+    static const char *const units[] = { "Nanosecond", "Microsecond", "Millisecond", "Second",
+                                         "Minute", "Hour", "Day", "Week", "Month", "Quarter",
+                                         "Year", NULL };
+    if (n <= 8 || strncmp(nm, "Interval", 8) != 0)
+        return 0;
+    for (const char *const *u = units; *u; u++)
+        if (word_is(nm + 8, n - 8, *u))
             return 1;
     return 0;
 }
@@ -614,7 +622,7 @@ static int geo_or_scalar(const char *nm, size_t n, sp_type **out)
                 { "MultiLineString", "LineString" }, { "MultiPolygon", "Polygon" } };
     sp_type *t = NULL;
     *out = NULL;
-    if (n > 8 && !strncmp(nm, "Interval", 8) && other_name(nm, n, 0)) {
+    if (interval_name(nm, n)) {
         t = sp_type_new(SP_T_INT64);
     } else if (word_is(nm, n, "BFloat16")) {
         t = sp_type_new(SP_T_FLOAT32);
@@ -887,4 +895,15 @@ int sp_kind_json_number(sp_kind k)
     return (sp_kind_is_signed(k) || sp_kind_is_unsigned(k) || sp_kind_is_bigint(k) ||
             k == SP_T_FLOAT32 || k == SP_T_FLOAT64 || k == SP_T_DECIMAL) &&
            k != SP_T_BOOL;
+}
+
+int sp_type_tz_is_utc(const char *tz)
+{
+    static const char *const names[] = { "UTC", "Etc/UTC", "UCT", "Etc/UCT", "Universal",
+                                         "Etc/Universal", "Zulu", "Etc/Zulu", "GMT", "Etc/GMT",
+                                         "GMT0", "Etc/GMT0", "Greenwich", "Etc/Greenwich" };
+    for (size_t i = 0; tz && i < sizeof names / sizeof *names; i++)
+        if (!strcmp(tz, names[i]))
+            return 1;
+    return 0;
 }

@@ -67,6 +67,11 @@ sp_type *sp_type_new(sp_kind kind);       /* zeroed, NULL on ENOMEM */
 /* sp_type_format: append the canonical ClickHouse name to out. */
 int sp_type_format(const sp_type *t, sp_buf *out, sp_error *err);
 
+/* sp_type_tz_is_utc: the time zone name is one of UTC's names ("UTC",
+ * "Etc/UTC", "Zulu", "GMT", …): times in it are the epoch seconds as they
+ * are. */
+int sp_type_tz_is_utc(const char *tz);
+
 /* Classification helpers used by the formatters. */
 int sp_kind_is_signed(sp_kind k);   /* Int8..Int64 (held in i64) */
 int sp_kind_is_unsigned(sp_kind k); /* Bool, UInt8..UInt64 (held in u64) */
