@@ -30,7 +30,7 @@ CHDB_CFLAGS   := -DSP_LIBCHDB_DEFAULT='"$(LIBCHDB)"'
 
 CFLAGS    ?= $(OPT) -g
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(SAN) -fPIC -Iinclude -Isrc/lib $(CHDB_CFLAGS) -MMD -MP
-LIBS      := -ldl -lrdkafka -lcurl -lmicrohttpd -lcrypto -lexpat -ldeflate -lsnappy -lz -ljansson -lm -lpthread
+LIBS      := -ldl -lrdkafka -lcurl -lmicrohttpd -lcrypto -lexpat -ldeflate -lsnappy -lzstd -lz -ljansson -lm -lpthread
 LDFLAGS   ?=
 ALL_LDFLAGS = $(LDFLAGS) $(SAN)
 

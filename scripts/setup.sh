@@ -16,7 +16,7 @@ CHDB_SO_SHA256=${CHDB_SO_SHA256:-}
 PKGS=(
   gcc make pkg-config ca-certificates curl gzip python3
   libdeflate-dev libsnappy-dev zlib1g-dev libjansson-dev
-  libcurl4-openssl-dev librdkafka-dev libmicrohttpd-dev libssl-dev libexpat1-dev
+  libzstd-dev libcurl4-openssl-dev librdkafka-dev libmicrohttpd-dev libssl-dev libexpat1-dev
   clickhouse-server clickhouse-client python3-snappy kcat awscli faketime valgrind
 )
 
