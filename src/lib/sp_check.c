@@ -1,9 +1,11 @@
-/* sp_check: check every sink pipe's SQL before it runs for real.
+/* sp_check: check every pipe's SQL (sinks, endpoints, copies, materialized
+ * views, plain pipes) before it runs for real.
  *
  * A throw-away database of the embedded ClickHouse gets the project's
  * datasources (empty tables of the same columns and engines; with
  * SINKPIPE_ENGINE=clickhouse, the project's server and its tables, created
- * when missing), and each pipe's SQL — rendered with its template defaults —
+ * when missing) and its materialized views (their SQL checked against
+ * their target's columns), and each pipe's SQL — rendered with its template defaults —
  * is run as `SELECT * FROM (<sql>) LIMIT 0`: unknown tables, columns and
  * functions are found at `check` time, not at 3 AM.  Nothing is written and
  * the project's own database is not touched.  A pipe whose templates need a
@@ -45,6 +47,8 @@ int sp_project_check_queries(sp_project *p, sp_error *err)
             return rc;
         for (size_t i = 0; i < p->ndss && !rc; i++)
             rc = e->vt->ensure_datasource(e, p->dss[i], err);
+        if (!rc)
+            rc = sp_project_ensure_views(p, e, err);
         if (rc) {
             e->vt->close(e);
             return rc;
@@ -53,11 +57,11 @@ int sp_project_check_queries(sp_project *p, sp_error *err)
     int bad = 0;
     for (size_t i = 0; i < p->npipes; i++) {
         const sp_pipe *pipe = p->pipes[i];
-        if (pipe->type != SP_PIPE_SINK || pipe->nnodes == 0)
+        if (pipe->nnodes == 0)
             continue;
         sp_error perr = SP_ERROR_INIT;
         sp_buf sql = SP_BUF_INIT(64u << 20);
-        if (sp_pipe_render_sql(pipe, NULL, 0, &sql, &perr) != 0) {
+        if (sp_pipe_render_sql(p, pipe, NULL, 0, &sql, &perr) != 0) {
             /* a required parameter: the SQL depends on the request */
             if (perr.code != SP_EPARAM) {
                 sp_project_add_diag(p, perr.msg);
@@ -75,7 +79,7 @@ int sp_project_check_queries(sp_project *p, sp_error *err)
         if (!qrc)
             qrc = e->vt->query(e, q.data, &o, sp_discard_schema, sp_discard_batch, NULL, &st, &perr);
         if (qrc) {
-            long k = pipe->nnodes > 1 ? sp_pipe_failing_node(e, pipe, NULL, 0, 1) : -1;
+            long k = pipe->nnodes > 1 ? sp_pipe_failing_node(e, p, pipe, NULL, 0, 1) : -1;
             const sp_node *last = &pipe->nodes[k >= 0 ? (size_t)k : pipe->nnodes - 1];
             char where[1200];
             sp_model_where(where, sizeof where, pipe->path, pipe->name, last->sql_line,

@@ -24,6 +24,8 @@
 #include "sp_ingest.h"
 #include "sp_model.h"
 #include "sp_oplog.h"
+#include "sp_run.h"
+#include "sp_sql.h"
 
 #define SP_DATA_CHUNK (1u << 20)
 
@@ -71,6 +73,104 @@ void sp_project_engine_unshare(sp_project *p, struct sp_ch_local *l)
         unlink(sock);
 }
 
+/* the tables a view reads that are targets of other views: it comes after
+ * them (populating a view feeds the views downstream that exist) */
+typedef struct mv_reads {
+    const sp_mview *v;
+    size_t n;
+    size_t self;
+    int after; /* reads the target of a view not placed yet */
+    const unsigned char *placed;
+} mv_reads;
+
+static int mv_read(void *ud, const char *name, size_t len, sp_error *err)
+{
+    (void)err;
+    mv_reads *r = ud;
+    for (size_t i = 0; i < r->n; i++)
+        if (i != r->self && !r->placed[i] && strlen(r->v[i].target) == len &&
+            !memcmp(r->v[i].target, name, len))
+            r->after = 1;
+    return 0;
+}
+
+int sp_project_ensure_views(sp_project *p, sp_engine *e, sp_error *err)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->npipes; i++)
+        n += p->pipes[i]->type == SP_PIPE_MATERIALIZED;
+    if (n && !e->vt->ensure_views)
+        return sp_error_set(err, SP_EUNSUPPORTED, 0,
+                            "the %s engine has no materialized views", e->vt->name);
+    if (!e->vt->ensure_views)
+        return 0;
+    sp_mview *v = calloc(n ? n : 1, sizeof *v), *ordered = calloc(n ? n : 1, sizeof *v);
+    char **sqls = calloc(n ? n : 1, sizeof *sqls), **wheres = calloc(n ? n : 1, sizeof *wheres);
+    unsigned char *placed = calloc(n ? n : 1, 1);
+    int rc = (!v || !ordered || !sqls || !wheres || !placed)
+                 ? sp_error_set(err, SP_ENOMEM, 0, "out of memory")
+                 : 0;
+    size_t k = 0;
+    for (size_t i = 0; i < p->npipes && !rc; i++) {
+        const sp_pipe *pi = p->pipes[i];
+        if (pi->type != SP_PIPE_MATERIALIZED)
+            continue;
+        sp_buf sql = SP_BUF_INIT(64u << 20);
+        rc = sp_pipe_render_sql(p, pi, NULL, 0, &sql, err);
+        sqls[k] = rc ? NULL : sp_buf_detach(&sql);
+        sp_buf_release(&sql);
+        char where[1024];
+        sp_model_where(where, sizeof where, pi->path, pi->name, pi->type_line, "TYPE");
+        /* "path:line" without the key: the pipe */
+        char *colon = strrchr(where, ':');
+        if (colon && colon != where && !strcmp(colon, ": TYPE"))
+            *colon = '\0';
+        wheres[k] = strdup(where);
+        if (!rc && (!sqls[k] || !wheres[k]))
+            rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+        if (!rc) {
+            v[k].pipe = pi->name;
+            v[k].target = sp_kvlist_get(&pi->keys, "DATASOURCE");
+            v[k].sql = sqls[k];
+            v[k].where = wheres[k];
+        }
+        k++;
+    }
+    /* views reading other views' targets after them (a cycle keeps file order) */
+    for (size_t m = 0; m < n && !rc; m++) {
+        size_t pick = SIZE_MAX;
+        for (size_t i = 0; i < n && pick == SIZE_MAX && !rc; i++) {
+            if (placed[i])
+                continue;
+            mv_reads r = { v, n, i, 0, placed };
+            rc = sp_sql_table_refs(v[i].sql, mv_read, &r, err);
+            if (!r.after)
+                pick = i;
+        }
+        for (size_t i = 0; i < n && pick == SIZE_MAX; i++)
+            if (!placed[i])
+                pick = i;
+        if (!rc) {
+            placed[pick] = 1;
+            ordered[m] = v[pick];
+        }
+    }
+    if (!rc)
+        rc = e->vt->ensure_views(e, ordered, n, err);
+    for (size_t i = 0; i < n; i++) {
+        if (sqls)
+            free(sqls[i]);
+        if (wheres)
+            free(wheres[i]);
+    }
+    free(sqls);
+    free(wheres);
+    free(v);
+    free(ordered);
+    free(placed);
+    return rc;
+}
+
 int sp_project_engine_adopt(sp_project *to, sp_project *from, sp_error *err)
 {
     if (!from || !from->engine || to->engine)
@@ -82,7 +182,7 @@ int sp_project_engine_adopt(sp_project *to, sp_project *from, sp_error *err)
         if (rc)
             return rc;
     }
-    return 0;
+    return sp_project_ensure_views(to, to->engine, err);
 }
 
 /* open the engine the project's settings name; extra: a further handle on
@@ -187,6 +287,11 @@ int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err)
             e->vt->close(e);
             return rc;
         }
+    }
+    rc = sp_project_ensure_views(p, e, err);
+    if (rc) {
+        e->vt->close(e);
+        return rc;
     }
     p->engine = e;
     *out = e;
@@ -386,10 +491,21 @@ int sp_query(sp_project *p, const char *sql, const char *format, int64_t now_uni
     int rc = sp_project_engine(p, &e, err);
     if (rc)
         return rc;
+    /* the project's pipes read by name, as Tinybird's query API allows */
+    sp_node node = { NULL, NULL, (char *)sql, 0, 0, 0 };
+    sp_pipe query = { 0 };
+    query.name = (char *)"";
+    query.nodes = &node;
+    query.nnodes = 1;
+    sp_buf composed = SP_BUF_INIT(64u << 20);
+    rc = sp_pipe_render_sql(p, &query, NULL, 0, &composed, err);
     query_ctx q = { fmt, NULL, SP_BUF_INIT(64u << 20), out, ud, 0 };
     sp_query_opts o = { now_unix ? now_unix : (int64_t)time(NULL), NULL, NULL, 0, 0 };
     sp_query_stats st = { 0, 0, 0 };
-    rc = e->vt->query(e, sql, &o, q_schema, q_batch, &q, &st, err);
+    if (!rc)
+        rc = e->vt->query(e, composed.data ? composed.data : "", &o, q_schema, q_batch, &q, &st,
+                          err);
+    sp_buf_release(&composed);
     if (!rc)
         rc = q_flush(&q, err);
     sp_buf_release(&q.out);

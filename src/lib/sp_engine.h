@@ -43,6 +43,16 @@ typedef struct sp_qrow {
     uint64_t lineno;    /* 1-based line number in the input */
 } sp_qrow;
 
+/* A materialized pipe: its SQL (rendered with default params, other pipes
+ * inlined) applied to every insert into the tables it reads, its rows
+ * inserted into `target`. */
+typedef struct sp_mview {
+    const char *pipe;   /* the pipe's name */
+    const char *target; /* the datasource it writes (DATASOURCE) */
+    const char *sql;
+    const char *where;  /* "path:line" of the pipe, for messages */
+} sp_mview;
+
 typedef struct sp_engine_vt {
     const char *name; /* "clickhouse" */
     /* ensure_datasource: create the table (and <ds>_quarantine) if missing;
@@ -74,6 +84,14 @@ typedef struct sp_engine_vt {
     /* interrupt: from another thread, stop the running query */
     void (*interrupt)(sp_engine *e);
     void (*close)(sp_engine *e);
+    /* ensure_views: make the engine's materialized views exactly `v` (in
+     * order: a view reading another's target comes after it): a new or
+     * changed one is (re)created, one no longer listed is dropped.  A view
+     * created for the first time (no earlier version of its pipe's view)
+     * is populated: its SQL over the rows already stored is inserted into
+     * the target.  Each output column must be a column of the target.  May
+     * be NULL (an engine without views). */
+    int (*ensure_views)(sp_engine *e, const sp_mview *v, size_t n, sp_error *err);
 } sp_engine_vt;
 
 struct sp_engine {
@@ -147,8 +165,12 @@ int sp_project_engine_extra(sp_project *p, sp_engine **out, sp_error *err);
 struct sp_ch_local;
 int sp_project_engine_share(sp_project *p, struct sp_ch_local **out, sp_error *err);
 void sp_project_engine_unshare(sp_project *p, struct sp_ch_local *l);
+/* sp_project_ensure_views: the project's materialized pipes as e's views
+ * (vt->ensure_views), rendered with default params, views reading another
+ * view's target after it. */
+int sp_project_ensure_views(sp_project *p, sp_engine *e, sp_error *err);
 /* sp_project_engine_adopt: move from's open engine (if any) to `to` (a
- * reloaded project) and ensure to's datasources on it. */
+ * reloaded project) and ensure to's datasources and views on it. */
 int sp_project_engine_adopt(sp_project *to, sp_project *from, sp_error *err);
 /* sp_project_engine_close: close the project's engine if open (the next
  * sp_project_engine opens it again); no query may be running. */

@@ -386,6 +386,28 @@ int sp_project_check(sp_project *p, sp_error *err)
             bad = fail(p, SP_EDEF, &e, err);
         }
     }
+    /* the datasource a materialized pipe writes */
+    for (size_t i = 0; i < p->npipes; i++) {
+        const sp_pipe *pi = p->pipes[i];
+        if (pi->type != SP_PIPE_MATERIALIZED)
+            continue;
+        const sp_kv *kv = sp_kvlist_find(&pi->keys, "DATASOURCE");
+        sp_error e = SP_ERROR_INIT;
+        sp_model_where(where, sizeof where, pi->path, pi->name, kv ? kv->line : pi->type_line,
+                       "DATASOURCE");
+        if (!kv || !*kv->value)
+            sp_error_set(&e, SP_EDEF, 0,
+                         "%s: required key is missing (the datasource a materialized pipe "
+                         "writes)",
+                         where);
+        else if (!sp_project_find_datasource(p, kv->value))
+            sp_error_set(&e, SP_EDEF, 0,
+                         "%s: unknown datasource '%s' (a materialized pipe writes into a "
+                         "datasource of the project: add %s.datasource)",
+                         where, kv->value, kv->value);
+        if (e.code)
+            bad = fail(p, SP_EDEF, &e, err);
+    }
     /* connections used by datasources for ingestion */
     for (size_t i = 0; i < p->ndss; i++) {
         const char *keys[2] = { "KAFKA_CONNECTION_NAME", "IMPORT_CONNECTION_NAME" };

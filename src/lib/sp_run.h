@@ -9,10 +9,13 @@
 #include "sp_model.h"
 
 /* sp_pipe_render_sql: render every node of `pipe` with `params` and compose
- * them into one statement (ClickHouse dialect) appended to sql.  Template
- * errors point at the node's SQL line. */
-int sp_pipe_render_sql(const sp_pipe *pipe, const sp_param *params, size_t nparams,
-                       sp_buf *sql, sp_error *err);
+ * them into one statement (ClickHouse dialect) appended to sql.  Another
+ * pipe of `proj` named as a table (FROM/JOIN) is inlined as its result,
+ * rendered with the same params (proj NULL: no pipe is read as a table).
+ * Template errors point at the node's SQL line; a pipe reading itself
+ * through others is an SP_EDEF naming the cycle. */
+int sp_pipe_render_sql(const sp_project *proj, const sp_pipe *pipe, const sp_param *params,
+                       size_t nparams, sp_buf *sql, sp_error *err);
 
 /* sp_discard_schema / sp_discard_batch: query callbacks that keep nothing
  * (a query run for its errors only) */
@@ -22,7 +25,7 @@ int sp_discard_batch(void *ud, const sp_batch *b, sp_error *err);
 /* sp_pipe_failing_node: the index of the first node whose SQL (with the
  * nodes before it) ClickHouse refuses, found by running each prefix with
  * LIMIT 0; -1 when none (or another kind of failure).  For messages. */
-long sp_pipe_failing_node(sp_engine *e, const sp_pipe *pipe, const sp_param *params,
-                          size_t nparams, int64_t now_unix);
+long sp_pipe_failing_node(sp_engine *e, const sp_project *proj, const sp_pipe *pipe,
+                          const sp_param *params, size_t nparams, int64_t now_unix);
 
 #endif

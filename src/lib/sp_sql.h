@@ -17,6 +17,13 @@
 int sp_sql_compose(const char *const *names, const char *const *sqls, size_t n,
                    sp_buf *out, sp_error *err);
 
+/* sp_sql_table_refs: fn(ud, name, len) for each table name in a FROM or
+ * JOIN position of sql (bare or quoted, not db-qualified, not a table
+ * function): the names a pipe may mean as its nodes or other pipes.  A
+ * non-zero return of fn stops and is returned. */
+typedef int (*sp_sql_ref_fn)(void *ud, const char *name, size_t len, sp_error *err);
+int sp_sql_table_refs(const char *sql, sp_sql_ref_fn fn, void *ud, sp_error *err);
+
 /* sp_sql_logical_time: sql with now(), today() and yesterday() replaced by
  * constants of the logical time now_unix (UTC), each aliased as ClickHouse
  * names the call (`now()`), so result names do not change; a trailing ';'

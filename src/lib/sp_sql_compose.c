@@ -33,6 +33,39 @@ static int tok_equals(const char *s, const sp_tok *t, const char *name)
     return 0;
 }
 
+int sp_sql_table_refs(const char *sql, sp_sql_ref_fn fn, void *ud, sp_error *err)
+{
+    sp_tok *t = NULL;
+    size_t nt = 0;
+    const char *s = sql ? sql : "";
+    int rc = sp_sql_lex(s, strlen(s), &t, &nt, err);
+    size_t prev = SIZE_MAX;
+    for (size_t k = 0; k < nt && !rc; k++) {
+        if (t[k].kind == SP_TOK_WS || t[k].kind == SP_TOK_COMMENT)
+            continue;
+        if (prev != SIZE_MAX && (sp_tok_is(s, &t[prev], "FROM") || sp_tok_is(s, &t[prev], "JOIN")) &&
+            (t[k].kind == SP_TOK_IDENT || t[k].kind == SP_TOK_QIDENT) && !is_clause_kw(s, &t[k])) {
+            size_t q = k + 1;
+            while (q < nt && (t[q].kind == SP_TOK_WS || t[q].kind == SP_TOK_COMMENT))
+                q++;
+            /* db.table and table functions name no pipe */
+            int qualified = q < nt && t[q].len == 1 && (s[t[q].off] == '.' || s[t[q].off] == '(');
+            if (!qualified) {
+                const char *name = s + t[k].off;
+                size_t len = t[k].len;
+                if (t[k].kind == SP_TOK_QIDENT && len >= 2) {
+                    name++;
+                    len -= 2;
+                }
+                rc = fn(ud, name, len, err);
+            }
+        }
+        prev = k;
+    }
+    free(t);
+    return rc;
+}
+
 int sp_sql_compose(const char *const *names, const char *const *sqls, size_t n, sp_buf *out,
                    sp_error *err)
 {
