@@ -1,7 +1,7 @@
 /* sp_api: the Tinybird-compatible HTTP API of the daemon (docs/serve.md).
  *
  *   GET  /health                      GET  /metrics
- *   GET  /v0/pipes                    POST /v0/pipes/{pipe}/sink
+ *   GET  /v0/pipes                    POST /v0/pipes/{pipe}/sink, /copy
  *   GET  /v0/jobs                     GET  /v0/jobs/{id}
  *   POST /v0/jobs/{id}/cancel         POST /v0/events?name={ds}
  *   GET  /v0/sql?q=…                  POST /v0/sql
@@ -167,7 +167,10 @@ static void h_pipes(call *c)
         json_t *o = json_object();
         json_object_set_new(o, "id", json_string(name));
         json_object_set_new(o, "name", json_string(name));
-        json_object_set_new(o, "type", json_string(sch ? "sink" : "default"));
+        const char *svc = sp_pipe_service(pi);
+        json_object_set_new(o, "type", json_string(svc && !strcmp(svc, "copy") ? "copy"
+                                                   : sch                      ? "sink"
+                                                                              : "default"));
         json_object_set_new(o, "service", sp_pipe_service(pi) ? json_string(sp_pipe_service(pi))
                                                               : json_null());
         json_object_set_new(o, "schedule", sch ? json_string(sch) : json_null());
@@ -237,7 +240,9 @@ static int one_of(const char *v, const char *const *ok)
     return 0;
 }
 
-static void h_sink(call *c, const char *pipe)
+/* POST /v0/pipes/{pipe}/sink and /copy: a job of the pipe (copy = 1: a
+ * copy pipe, which takes pipe parameters only) */
+static void h_sink(call *c, const char *pipe, int copy)
 {
     const sp_pipe *pi = sp_project_find_pipe(c->s->p, pipe);
     if (!allowed(c, "READ", pipe)) {
@@ -248,8 +253,10 @@ static void h_sink(call *c, const char *pipe)
         fail(c, 404, "pipe '%s' not found", pipe);
         return;
     }
-    if (!sp_pipe_schedule(pi)) {
-        fail(c, 400, "pipe '%s' is not a sink pipe", pipe);
+    const char *svc = sp_pipe_service(pi);
+    int is_copy = svc && !strcmp(svc, "copy");
+    if (!sp_pipe_schedule(pi) || copy != is_copy) {
+        fail(c, 400, "pipe '%s' is not a %s pipe", pipe, copy ? "copy" : "sink");
         return;
     }
     static const char *const formats[] = { "csv", "ndjson", NULL };
@@ -281,6 +288,11 @@ static void h_sink(call *c, const char *pipe)
     }
     if (tmpl && !*tmpl) {
         fail(c, 400, "file_template: empty");
+        return;
+    }
+    if (copy && (format || compression || strategy || tmpl)) {
+        fail(c, 400, "pipe '%s' is a copy pipe: format, compression, write_strategy and "
+                     "file_template are for sinks", pipe);
         return;
     }
     params_ctx pc = { NULL, 0, 0, 0 };
@@ -646,9 +658,10 @@ static void route(call *c)
     } else if (!strcmp(path, "/v0/pipes") || !strcmp(path, "/v0/pipes/")) {
         ONLY(get);
         h_pipes(c);
-    } else if (!split(path, "/v0/pipes/", a, sizeof a, b, sizeof b) && !strcmp(b, "sink")) {
+    } else if (!split(path, "/v0/pipes/", a, sizeof a, b, sizeof b) &&
+               (!strcmp(b, "sink") || !strcmp(b, "copy"))) {
         ONLY(post);
-        h_sink(c, a);
+        h_sink(c, a, !strcmp(b, "copy"));
     } else if (!strcmp(path, "/v0/jobs") || !strcmp(path, "/v0/jobs/")) {
         ONLY(get);
         h_jobs(c);

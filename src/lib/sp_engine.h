@@ -92,6 +92,14 @@ typedef struct sp_engine_vt {
      * the target.  Each output column must be a column of the target.  May
      * be NULL (an engine without views). */
     int (*ensure_views)(sp_engine *e, const sp_mview *v, size_t n, sp_error *err);
+    /* copy: the rows of `sql` (a pipe's SELECT, checked as pipe SQL is,
+     * logical time o->now_unix, query id o->query_id) into table `target`:
+     * appended (replace = 0; views reading the target see the insert) or
+     * replacing its rows atomically (readers see the old rows or the new,
+     * never part).  All or nothing: a failure leaves the target as it was.
+     * *rows: rows copied.  May be NULL (an engine without copies). */
+    int (*copy)(sp_engine *e, const char *target, const char *sql, int replace,
+                const sp_query_opts *o, uint64_t *rows, sp_error *err);
 } sp_engine_vt;
 
 struct sp_engine {

@@ -1041,13 +1041,225 @@ static int ch_ensure_views(sp_engine *base, const sp_mview *v, size_t n, sp_erro
     return rc;
 }
 
+/* ------------------------------------------------------------ copies */
+
+#define COPY_PREFIX "_sp_copy_"
+
+/* a statement on the read-write connection under query id qid */
+static int ch_exec_as(ch_engine *e, const char *sql, const char *qid, volatile int *cancel,
+                      sp_buf *out, sp_error *err)
+{
+    sp_ch_stmt st = { 0 };
+    st.sql = sql;
+    st.len = strlen(sql);
+    st.format = "TabSeparated";
+    st.query_id = qid;
+    st.cancel = cancel;
+    st.on_chunk = out ? sp_buf_add_cb : NULL;
+    st.ud = out;
+    return e->conn->vt->run(e->conn, &st, err);
+}
+
+static int ch_copy(sp_engine *base, const char *target, const char *sql, int replace,
+                   const sp_query_opts *o, uint64_t *rows, sp_error *err)
+{
+    ch_engine *e = (ch_engine *)base;
+    *rows = 0;
+    atomic_store(&e->interrupted, 0);
+    int64_t now = o && o->now_unix ? o->now_unix : (int64_t)time(NULL);
+    char qid[sizeof e->qid];
+    if (o && o->query_id && *o->query_id)
+        snprintf(qid, sizeof qid, "%s", o->query_id);
+    else
+        snprintf(qid, sizeof qid, "sinkpipe-%lld-%ld-%lu", (long long)time(NULL), (long)getpid(),
+                 ++e->seq);
+    /* the staging table: the copy is made there, then moved in one step */
+    char stg[320];
+    unsigned long long h = 1469598103934665603ULL;
+    for (const char *c = qid; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    snprintf(stg, sizeof stg, COPY_PREFIX "%.150s_%012llx", target, h & 0xffffffffffffULL);
+    sp_buf body = SP_BUF_INIT(SQL_MAX), q = SP_BUF_INIT(SQL_MAX), out = SP_BUF_INIT(SMALL_MAX);
+    int rc = sp_sql_logical_time(sql, now, &body, err);
+    /* checked as pipe SQL: one reading statement without external access */
+    sp_ch_stmt chk = { 0 };
+    chk.sql = body.data ? body.data : "";
+    chk.len = body.len;
+    chk.format = "TabSeparated";
+    chk.read_only = 1;
+    chk.describe = 1;
+    if (!rc)
+        rc = e->conn->vt->run(e->conn, &chk, err);
+    /* leftovers of copies that died (a day old: no copy runs that long) */
+    sp_buf_reset(&q);
+    if (!rc)
+        rc = sp_buf_adds(&q, "SELECT name FROM system.tables WHERE database = ", err);
+    if (!rc)
+        rc = e->database ? quote_string(&q, e->database, strlen(e->database), err)
+                         : sp_buf_adds(&q, "currentDatabase()", err);
+    if (!rc)
+        rc = sp_buf_adds(&q, " AND startsWith(name, '" COPY_PREFIX "') AND "
+                             "metadata_modification_time < now() - 86400", err);
+    if (!rc)
+        rc = ch_exec(e, q.data, &out, err);
+    for (char *l = out.data, *nl; !rc && l && *l; l = nl + 1) {
+        if (!(nl = strchr(l, '\n')))
+            break;
+        *nl = '\0';
+        sp_buf_reset(&q);
+        rc = sp_buf_adds(&q, "DROP TABLE IF EXISTS ", err);
+        if (!rc)
+            rc = table_ref(e, &q, l, err);
+        if (!rc)
+            rc = ch_exec(e, q.data, NULL, err);
+    }
+    sp_buf_reset(&q);
+    if (!rc)
+        rc = sp_buf_adds(&q, "CREATE TABLE ", err);
+    if (!rc)
+        rc = table_ref(e, &q, stg, err);
+    if (!rc)
+        rc = sp_buf_adds(&q, " AS ", err);
+    if (!rc)
+        rc = table_ref(e, &q, target, err);
+    if (!rc)
+        rc = ch_exec(e, q.data, NULL, err);
+    int made = !rc;
+    /* INSERT INTO stg (the SELECT's columns) SELECT … */
+    sp_buf_reset(&out);
+    sp_ch_stmt d = chk;
+    d.on_chunk = sp_buf_add_cb;
+    d.ud = &out;
+    if (!rc)
+        rc = e->conn->vt->run(e->conn, &d, err);
+    sp_buf_reset(&q);
+    if (!rc)
+        rc = sp_buf_adds(&q, "INSERT INTO ", err);
+    if (!rc)
+        rc = table_ref(e, &q, stg, err);
+    if (!rc)
+        rc = sp_buf_adds(&q, " (", err);
+    const char *p = out.data ? out.data : "", *end = p + out.len;
+    for (int first = 1; !rc && p < end; first = 0) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *tab = memchr(p, '\t', (size_t)((nl ? nl : end) - p));
+        char col[1024];
+        size_t n = (size_t)((tab ? tab : nl ? nl : end) - p);
+        snprintf(col, sizeof col, "%.*s", (int)(n < sizeof col ? n : sizeof col - 1), p);
+        if (!first)
+            rc = sp_buf_adds(&q, ", ", err);
+        if (!rc)
+            rc = sp_ch_quote_ident(&q, col, err);
+        p = nl ? nl + 1 : end;
+    }
+    if (!rc)
+        rc = sp_buf_adds(&q, ") SELECT * FROM (\n", err);
+    if (!rc)
+        rc = sp_buf_add(&q, body.data ? body.data : "", body.len, err);
+    if (!rc)
+        rc = sp_buf_adds(&q, "\n)", err);
+    if (!rc) {
+        pthread_mutex_lock(&e->mu);
+        memcpy(e->qid, qid, sizeof qid);
+        pthread_mutex_unlock(&e->mu);
+        rc = ch_exec_as(e, q.data, qid, o ? o->cancel : NULL, NULL, err);
+        pthread_mutex_lock(&e->mu);
+        e->qid[0] = '\0';
+        pthread_mutex_unlock(&e->mu);
+        if (!rc && ((o && o->cancel && *o->cancel) || atomic_load(&e->interrupted)))
+            rc = sp_error_set(err, SP_ECANCELLED, 0, "copy cancelled");
+    }
+    sp_buf_reset(&q);
+    sp_buf_reset(&out);
+    if (!rc)
+        rc = sp_buf_adds(&q, "SELECT count() FROM ", err);
+    if (!rc)
+        rc = table_ref(e, &q, stg, err);
+    if (!rc)
+        rc = ch_exec(e, q.data, &out, err);
+    if (!rc) {
+        char *endp = NULL;
+        unsigned long long v = strtoull(out.data ? out.data : "", &endp, 10);
+        if (!out.data || endp == out.data)
+            rc = sp_error_set(err, SP_EENGINE, 0, "copy: cannot count the rows copied");
+        *rows = v;
+    }
+    sp_buf_reset(&q);
+    if (!rc && replace) {
+        /* one step: EXCHANGE where the database can (Atomic), else a
+         * two-table RENAME, which ClickHouse runs under one lock */
+        rc = sp_buf_adds(&q, "EXCHANGE TABLES ", err);
+        if (!rc)
+            rc = table_ref(e, &q, target, err);
+        if (!rc)
+            rc = sp_buf_adds(&q, " AND ", err);
+        if (!rc)
+            rc = table_ref(e, &q, stg, err);
+        sp_error xe = SP_ERROR_INIT;
+        int xrc = rc ? rc : ch_exec(e, q.data, NULL, &xe);
+        if (!rc && xrc == SP_ESQL) {
+            char old[sizeof stg];
+            snprintf(old, sizeof old, "%.300s_old", stg);
+            sp_buf_reset(&q);
+            rc = sp_buf_adds(&q, "RENAME TABLE ", err);
+            if (!rc)
+                rc = table_ref(e, &q, target, err);
+            if (!rc)
+                rc = sp_buf_adds(&q, " TO ", err);
+            if (!rc)
+                rc = table_ref(e, &q, old, err);
+            if (!rc)
+                rc = sp_buf_adds(&q, ", ", err);
+            if (!rc)
+                rc = table_ref(e, &q, stg, err);
+            if (!rc)
+                rc = sp_buf_adds(&q, " TO ", err);
+            if (!rc)
+                rc = table_ref(e, &q, target, err);
+            if (!rc)
+                rc = ch_exec(e, q.data, NULL, err);
+            if (!rc)
+                snprintf(stg, sizeof stg, "%s", old); /* what is dropped below */
+        } else if (!rc && xrc) {
+            rc = sp_error_set(err, xrc, xe.retriable, "%s", xe.msg);
+        }
+    } else if (!rc) {
+        /* one insert into the target: views reading it see the rows */
+        rc = sp_buf_adds(&q, "INSERT INTO ", err);
+        if (!rc)
+            rc = table_ref(e, &q, target, err);
+        if (!rc)
+            rc = sp_buf_adds(&q, " SELECT * FROM ", err);
+        if (!rc)
+            rc = table_ref(e, &q, stg, err);
+        if (!rc)
+            rc = ch_exec_as(e, q.data, qid, NULL, NULL, err);
+    }
+    if (made) {
+        sp_buf_reset(&q);
+        sp_error derr = SP_ERROR_INIT;
+        if (!sp_buf_adds(&q, "DROP TABLE IF EXISTS ", &derr) && !table_ref(e, &q, stg, &derr))
+            ch_exec(e, q.data, NULL, &derr);
+    }
+    if (rc == SP_ECANCELLED || atomic_load(&e->interrupted)) {
+        sp_error_clear(err);
+        rc = sp_error_set(err, SP_ECANCELLED, 0, "copy cancelled");
+    }
+    sp_buf_release(&body);
+    sp_buf_release(&q);
+    sp_buf_release(&out);
+    return rc;
+}
+
 static const sp_engine_vt ch_vt = {
     "clickhouse", ch_ensure, ch_append, ch_quarantine, ch_eval,
     ch_query,     ch_flush,  ch_insert_raw, ch_interrupt, ch_close, ch_ensure_views,
+    ch_copy,
 };
 
 /* the same engine, named for what holds the data: this process */
 static const sp_engine_vt embedded_vt = {
     "embedded", ch_ensure, ch_append, ch_quarantine, ch_eval,
     ch_query,   ch_flush,  ch_insert_raw, ch_interrupt, ch_close, ch_ensure_views,
+    ch_copy,
 };

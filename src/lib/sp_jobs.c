@@ -235,6 +235,8 @@ static json_t *finish_json(job *w, const sp_run_result *res, const char *error, 
                            json_t **row)
 {
     json_t *j = active_json(w);
+    if (res && res->service && !strcmp(res->service, "copy"))
+        json_object_set_new(j, "kind", json_string("copy"));
     json_object_set_new(j, "query_sql", jstr(res ? res->sql : NULL));
     json_object_set_new(j, "service", jstr(res ? res->service : NULL));
     json_object_set_new(j, "error", jstr(error));

@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "sp_engine.h"
+#include "sp_cron.h"
 #include "sp_error.h"
 #include "sp_keys.h"
 #include "sp_model.h"
@@ -408,6 +410,38 @@ int sp_project_check(sp_project *p, sp_error *err)
         if (e.code)
             bad = fail(p, SP_EDEF, &e, err);
     }
+    /* the datasource a copy pipe writes, its mode and schedule */
+    for (size_t i = 0; i < p->npipes; i++) {
+        const sp_pipe *pi = p->pipes[i];
+        if (pi->type != SP_PIPE_COPY)
+            continue;
+        sp_error e = SP_ERROR_INIT;
+        const sp_kv *kv = sp_kvlist_find(&pi->keys, "TARGET_DATASOURCE");
+        sp_model_where(where, sizeof where, pi->path, pi->name, kv ? kv->line : pi->type_line,
+                       "TARGET_DATASOURCE");
+        if (!kv || !*kv->value)
+            sp_error_set(&e, SP_EDEF, 0,
+                         "%s: required key is missing (the datasource a copy pipe writes)",
+                         where);
+        else if (!sp_project_find_datasource(p, kv->value))
+            sp_error_set(&e, SP_EDEF, 0, "%s: unknown datasource '%s'", where, kv->value);
+        const sp_kv *mk = sp_kvlist_find(&pi->keys, "COPY_MODE");
+        if (!e.code && mk && strcasecmp(mk->value, "append") && strcasecmp(mk->value, "replace")) {
+            sp_model_where(where, sizeof where, pi->path, pi->name, mk->line, "COPY_MODE");
+            sp_error_set(&e, SP_EDEF, 0, "%s: '%s' is not one of append, replace", where,
+                         mk->value);
+        }
+        const sp_kv *sk = sp_kvlist_find(&pi->keys, "COPY_SCHEDULE");
+        sp_cron cron;
+        sp_error ce = SP_ERROR_INIT;
+        if (!e.code && sk && sp_cron_parse(sk->value, &cron, &ce) != 0) {
+            sp_model_where(where, sizeof where, pi->path, pi->name, sk->line, "COPY_SCHEDULE");
+            sp_error_set(&e, SP_EDEF, 0, "%s: invalid schedule '%s': %s", where, sk->value,
+                         ce.msg);
+        }
+        if (e.code)
+            bad = fail(p, SP_EDEF, &e, err);
+    }
     /* connections used by datasources for ingestion */
     for (size_t i = 0; i < p->ndss; i++) {
         const char *keys[2] = { "KAFKA_CONNECTION_NAME", "IMPORT_CONNECTION_NAME" };
@@ -609,6 +643,10 @@ const char *sp_pipe_name(const sp_pipe *p)
 const char *sp_pipe_schedule(const sp_pipe *p)
 {
     sp_sink_def s;
+    if (p->type == SP_PIPE_COPY) {
+        const char *c = sp_kvlist_get(&p->keys, "COPY_SCHEDULE");
+        return c && *c ? c : "@on-demand";
+    }
     if (p->type != SP_PIPE_SINK || sp_pipe_sink(p, &s, NULL))
         return NULL;
     return s.schedule;
@@ -617,6 +655,8 @@ const char *sp_pipe_schedule(const sp_pipe *p)
 const char *sp_pipe_service(const sp_pipe *p)
 {
     sp_sink_def s;
+    if (p->type == SP_PIPE_COPY)
+        return "copy";
     if (p->type != SP_PIPE_SINK || sp_pipe_sink(p, &s, NULL))
         return NULL;
     if (s.topic)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -436,6 +437,60 @@ static double mono_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* a copy pipe: its result into TARGET_DATASOURCE, appended or replacing
+ * (COPY_MODE), by the engine in one step */
+static int run_copy(sp_project *p, const sp_pipe *pipe, const struct sp_run_opts *o,
+                    sp_run_result *res, sp_error *err)
+{
+    const char *target = sp_kvlist_get(&pipe->keys, "TARGET_DATASOURCE");
+    const char *mode = sp_kvlist_get(&pipe->keys, "COPY_MODE");
+    if (!target || !sp_project_find_datasource(p, target))
+        return sp_error_set(err, SP_EDEF, 0, "pipe '%s': TARGET_DATASOURCE: unknown datasource '%s'",
+                            pipe->name, target ? target : "");
+    if (o->format || o->file_template || o->compression || o->strategy)
+        return sp_error_set(err, SP_EINVAL, 0,
+                            "pipe '%s' is a copy pipe: format, file_template, compression and "
+                            "strategy are for sinks",
+                            pipe->name);
+    res->service = strdup("copy");
+    sp_buf sql = SP_BUF_INIT(64u << 20);
+    int rc = sp_pipe_render_sql(p, pipe, o->params, o->nparams, &sql, err);
+    if (!rc)
+        res->sql = strdup(sql.data ? sql.data : "");
+    sp_engine *e = NULL;
+    if (!rc)
+        rc = sp_project_engine(p, &e, err);
+    if (!rc && !e->vt->copy)
+        rc = sp_error_set(err, SP_EUNSUPPORTED, 0, "the %s engine cannot run copy pipes",
+                          e->vt->name);
+    if (!rc && !o->dry_run) {
+        sp_query_opts qo = { o->now_unix ? o->now_unix : (int64_t)time(NULL), o->cancel,
+                             res->job_id, 0, 0 };
+        uint64_t rows = 0;
+        rc = e->vt->copy(e, target, sql.data, mode && !strcasecmp(mode, "replace"), &qo, &rows,
+                         err);
+        res->written_rows = rows;
+        if (rc == SP_ESQL && pipe->nnodes > 1) {
+            long k = sp_pipe_failing_node(e, p, pipe, o->params, o->nparams, qo.now_unix);
+            if (k >= 0)
+                sp_error_prefix(err, "pipe '%s', node '%s'", pipe->name, pipe->nodes[k].name);
+        }
+    }
+    if (!rc) {
+        res->objects = calloc(1, sizeof *res->objects);
+        if (res->objects) {
+            size_t n = strlen(target) + 16;
+            res->objects[0].uri = malloc(n);
+            if (res->objects[0].uri)
+                snprintf(res->objects[0].uri, n, "datasource:%s", target);
+            res->objects[0].rows = res->written_rows;
+            res->nobjects = 1;
+        }
+    }
+    sp_buf_release(&sql);
+    return rc;
+}
+
 int sp_run(sp_project *p, const char *pipe_name, const struct sp_run_opts *opts,
            sp_run_result *res, sp_error *err)
 {
@@ -452,11 +507,19 @@ int sp_run(sp_project *p, const char *pipe_name, const struct sp_run_opts *opts,
     const sp_pipe *pipe = sp_project_find_pipe(p, pipe_name);
     if (!pipe)
         return sp_error_set(err, SP_ENOTFOUND, 0, "unknown pipe '%s'", pipe_name);
-    if (pipe->type != SP_PIPE_SINK)
-        return sp_error_set(err, SP_EDEF, 0, "pipe '%s' is not a sink pipe (TYPE sink)",
+    if (pipe->type != SP_PIPE_SINK && pipe->type != SP_PIPE_COPY)
+        return sp_error_set(err, SP_EDEF, 0,
+                            "pipe '%s' is not a sink or copy pipe (TYPE sink, TYPE copy)",
                             pipe_name);
     if (pipe->nnodes == 0)
         return sp_error_set(err, SP_EDEF, 0, "pipe '%s' has no node", pipe_name);
+    if (pipe->type == SP_PIPE_COPY) {
+        int crc = run_copy(p, pipe, o, res, err);
+        if (crc && err && strncmp(err->msg, "pipe '", 6) != 0)
+            sp_error_prefix(err, "pipe '%s'", pipe_name);
+        res->elapsed_s = mono_now() - t0;
+        return crc;
+    }
 
     sp_sinkcfg cfg;
     memset(&cfg, 0, sizeof cfg);
