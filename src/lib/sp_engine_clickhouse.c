@@ -974,7 +974,7 @@ static int ch_ensure_views(sp_engine *base, const sp_mview *v, size_t n, sp_erro
         rc = e->database ? quote_string(&q, e->database, strlen(e->database), err)
                          : sp_buf_adds(&q, "currentDatabase()", err);
     if (!rc)
-        rc = sp_buf_adds(&q, " AND startsWith(name, '" MV_PREFIX "')", err);
+        rc = sp_buf_adds(&q, " AND substring(name, 1, 7) = '" MV_PREFIX "'", err);
     if (!rc)
         rc = ch_exec(e, q.data, &list, err);
     /* the listing as NUL-separated names */
@@ -1098,7 +1098,7 @@ static int ch_copy(sp_engine *base, const char *target, const char *sql, int rep
         rc = e->database ? quote_string(&q, e->database, strlen(e->database), err)
                          : sp_buf_adds(&q, "currentDatabase()", err);
     if (!rc)
-        rc = sp_buf_adds(&q, " AND startsWith(name, '" COPY_PREFIX "') AND "
+        rc = sp_buf_adds(&q, " AND substring(name, 1, 9) = '" COPY_PREFIX "' AND "
                              "metadata_modification_time < now() - 86400", err);
     if (!rc)
         rc = ch_exec(e, q.data, &out, err);

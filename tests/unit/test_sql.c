@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sp_buf.h"
+#include "sp_error.h"
 #include "sp_sql.h"
 #include "sp_sql_lex.h"
 #include "sp_test.h"
@@ -92,11 +93,47 @@ TEST(compose_nodes)
     CHECK_INT(sp_sql_compose(n2, s3, 0, &b, &err), SP_EINVAL);
 }
 
+static int stop_ref(void *ud, const char *name, size_t len, sp_error *err)
+{
+    (void)ud;
+    (void)name;
+    (void)len;
+    return sp_error_set(err, SP_EDEF, 0, "stop");
+}
+
+static int collect_ref(void *ud, const char *name, size_t len, sp_error *err)
+{
+    (void)err;
+    sp_buf *b = ud;
+    if (b->len)
+        sp_buf_addch(b, ',', NULL);
+    return sp_buf_add(b, name, len, NULL);
+}
+
+TEST(table_refs)
+{
+    sp_buf b = SP_BUF_INIT(1 << 16);
+    sp_error err = SP_ERROR_INIT;
+    /* bare and quoted names after FROM/JOIN; not db.table, table functions,
+     * subqueries, keywords or names elsewhere */
+    CHECK_OK(sp_sql_table_refs("SELECT a FROM p1 AS x JOIN `p 2` USING a "
+                               "LEFT JOIN db.t ON 1 JOIN numbers(3) ON 1, "
+                               "(SELECT 1 FROM /* c */ p3) WHERE from_p = 'FROM p4' "
+                               "UNION ALL SELECT * FROM \"p5\" FINAL",
+                               collect_ref, &b, &err),
+             &err);
+    CHECK_STR(b.data, "p1,p 2,p3,p5");
+    sp_buf_release(&b);
+    /* a non-zero answer stops and is returned */
+    CHECK_INT(sp_sql_table_refs("SELECT 1 FROM a JOIN b ON 1", stop_ref, NULL, &err), SP_EDEF);
+}
+
 int main(void)
 {
     RUN(lexer_tokens);
     RUN(lexer_heredoc_and_hash_comment);
     RUN(string_unescape);
     RUN(compose_nodes);
+    RUN(table_refs);
     return sp_test_done();
 }

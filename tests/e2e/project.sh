@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# End-to-end: a whole Tinybird-style project, web-analytics shaped.  A
+# landing datasource; a materialized pipe aggregating it with -State
+# functions into an AggregatingMergeTree datasource (populated when created,
+# then fed by every append); pipes read as tables by other pipes (a sink
+# exports one); a copy pipe in replace and append mode (CLI, daemon API,
+# jobs); every result compared with ClickHouse's own answer to the plain
+# query over the landing data.  Then the mistakes a user makes: a view
+# column the target lacks, an unknown target, pipes reading each other,
+# bad COPY_MODE, external access in a view.  Runs on whatever engine the
+# suite runs (embedded; the ASan layer on a ClickHouse server).
+. "$(dirname "$0")/lib.sh"
+P=$E2E_TMP/proj
+OUT=$E2E_TMP/out
+mkdir -p "$P/datasources" "$P/pipes" "$OUT"
+S() { "$SINKPIPE" -p "$P" "$@"; }
+
+cat > "$P/datasources/hits.datasource" <<'X'
+SCHEMA >
+    `timestamp` DateTime `json:$.timestamp`,
+    `session_id` String `json:$.session_id`,
+    `pathname` String `json:$.pathname`,
+    `duration` UInt32 `json:$.duration`
+
+ENGINE "MergeTree"
+ENGINE_SORTING_KEY "timestamp"
+X
+cat > "$P/datasources/pages_mv.datasource" <<'X'
+SCHEMA >
+    `date` Date,
+    `pathname` String,
+    `visits` AggregateFunction(count),
+    `sessions` AggregateFunction(uniq, String),
+    `total_duration` AggregateFunction(sum, UInt32)
+
+ENGINE "AggregatingMergeTree"
+ENGINE_SORTING_KEY "date, pathname"
+X
+cat > "$P/datasources/snapshot.datasource" <<'X'
+SCHEMA >
+    `pathname` String,
+    `visits` UInt64,
+    `taken_at` DateTime
+
+ENGINE "MergeTree"
+ENGINE_SORTING_KEY "pathname"
+X
+cat > "$P/pipes/top_pages.pipe" <<'X'
+NODE merged
+SQL >
+    %
+    SELECT pathname, countMerge(visits) AS visits, uniqMerge(sessions) AS sessions,
+           sumMerge(total_duration) AS total_duration
+    FROM pages_mv
+    GROUP BY pathname
+
+NODE endpoint
+SQL >
+    %
+    SELECT * FROM merged
+    WHERE visits >= {{ UInt32(min_visits, 1) }}
+    ORDER BY visits DESC, pathname
+X
+cat > "$P/pipes/top_export.pipe" <<X
+NODE export
+SQL >
+    SELECT pathname, visits FROM top_pages
+
+TYPE sink
+EXPORT_BUCKET_URI file://$OUT/
+EXPORT_FILE_TEMPLATE top
+EXPORT_FORMAT csv
+EXPORT_STRATEGY replace
+X
+cat > "$P/pipes/snap.pipe" <<'X'
+NODE s
+SQL >
+    SELECT pathname, visits, now() AS taken_at FROM top_pages
+
+TYPE COPY
+TARGET_DATASOURCE snapshot
+COPY_MODE replace
+COPY_SCHEDULE @on-demand
+X
+
+gen() { # first last: hits as NDJSON
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+a, b = int(sys.argv[1]), int(sys.argv[2])
+for i in range(a, b):
+    print(json.dumps({"timestamp": "2026-11-%02d %02d:%02d:00" % (1 + i % 3, i % 24, i % 60),
+                      "session_id": "s%d" % (i % 37), "pathname": "/p%d" % (i % 7),
+                      "duration": i % 100}))
+PY
+}
+gen 0 1000 > "$E2E_TMP/a.ndjson"
+gen 1000 2500 > "$E2E_TMP/b.ndjson"
+
+# the reference: ClickHouse's own answer over the landing rows
+REF_SQL="SELECT pathname, count() AS visits, uniq(session_id) AS sessions, sum(duration) AS total_duration FROM hits GROUP BY pathname ORDER BY visits DESC, pathname"
+
+# 1. data loaded before the materialized pipe exists: creating it populates
+S append hits "$E2E_TMP/a.ndjson" >/dev/null 2>&1
+cat > "$P/pipes/pages_mat.pipe" <<'X'
+NODE m
+SQL >
+    SELECT toDate(timestamp) AS date, pathname, countState() AS visits,
+           uniqState(session_id) AS sessions, sumState(duration) AS total_duration
+    FROM hits
+    GROUP BY date, pathname
+
+TYPE MATERIALIZED
+DATASOURCE pages_mv
+X
+out=$(S check 2>&1); expect_contains "check accepts the project" "$out" "ok:"
+got=$(S sql --format csv "SELECT * FROM top_pages" 2>&1)
+want=$(S sql --format csv "$REF_SQL" 2>&1)
+expect_eq "a new materialized pipe is populated from the rows already stored" "$got" "$want"
+
+# 2. every later append goes through the view
+S append hits "$E2E_TMP/b.ndjson" >/dev/null 2>&1
+got=$(S sql --format csv "SELECT * FROM top_pages" 2>&1)
+want=$(S sql --format csv "$REF_SQL" 2>&1)
+expect_eq "appends after it are aggregated by the view" "$got" "$want"
+expect_eq "2500 rows landed" "$(S sql --format csv 'SELECT count() FROM hits' 2>&1 | tail -1)" "2500"
+
+# 3. a sink exporting a pipe read as a table
+S run top_export >/dev/null 2>&1
+want=$(S sql --format csv "SELECT pathname, visits FROM ($REF_SQL)" 2>&1)
+expect_eq "a sink reads another pipe by name" "$(cat "$OUT/top.csv" 2>&1)" "$want"
+
+# 4. copy pipe, replace: the target holds exactly the new snapshot
+S run snap --now 2026-12-01T00:00:00Z >/dev/null 2>&1
+S run snap --now 2026-12-02T00:00:00Z >"$E2E_TMP/run.out" 2>&1
+expect_contains "a copy run reports its rows" "$(cat "$E2E_TMP/run.out")" "7 rows"
+got=$(S sql --format csv "SELECT pathname, visits, taken_at FROM snapshot ORDER BY pathname" 2>&1)
+want=$(S sql --format csv "SELECT pathname, count() AS visits, toDateTime('2026-12-02 00:00:00') AS taken_at FROM hits GROUP BY pathname ORDER BY pathname" 2>&1)
+expect_eq "copy replace: the target is the last snapshot only" "$got" "$want"
+# append mode adds a snapshot
+sed -i 's/COPY_MODE replace/COPY_MODE append/' "$P/pipes/snap.pipe"
+S run snap --now 2026-12-03T00:00:00Z >/dev/null 2>&1
+expect_eq "copy append: a second snapshot is added" \
+  "$(S sql --format csv 'SELECT count(), uniq(taken_at) FROM snapshot' 2>&1 | tail -1)" "14,2"
+out=$(S run snap --format ndjson 2>&1); st=$?
+expect_eq "a copy run refuses sink overrides (status)" "$st" "1"
+expect_contains "a copy run refuses sink overrides (message)" "$out" "for sinks"
+expect_eq "no staging table is left" \
+  "$(S sql --format csv "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name LIKE '%sp_copy%'" 2>&1 | tail -1)" "0"
+
+# 5. a changed view replaces the old one (no second populate); a removed
+#    one is dropped
+sed -i 's/FROM hits/FROM hits WHERE duration < 1000/' "$P/pipes/pages_mat.pipe"
+S check >/dev/null 2>&1
+got=$(S sql --format csv "SELECT countMerge(visits) FROM pages_mv" 2>&1 | tail -1)
+expect_eq "a changed view is not populated again" "$got" "2500"
+views() { S sql --format csv "SELECT count() FROM system.tables WHERE database = currentDatabase() AND engine = 'MaterializedView'" 2>&1 | tail -1; }
+expect_eq "one view per materialized pipe" "$(views)" "1"
+mv "$P/pipes/pages_mat.pipe" "$E2E_TMP/pages_mat.pipe"
+S check >/dev/null 2>&1
+expect_eq "the view of a removed pipe is dropped" "$(views)" "0"
+S append hits "$E2E_TMP/a.ndjson" >/dev/null 2>&1
+expect_eq "... and no longer fed" \
+  "$(S sql --format csv "SELECT countMerge(visits) FROM pages_mv" 2>&1 | tail -1)" "2500"
+mv "$E2E_TMP/pages_mat.pipe" "$P/pipes/pages_mat.pipe"
+
+# 6. the daemon: copy jobs through the API
+export SINKPIPE_ADMIN_TOKEN=admin-secret-token-1
+A="Authorization: Bearer $SINKPIPE_ADMIN_TOKEN"
+LOG=$E2E_TMP/serve.log
+S serve --listen 127.0.0.1:0 >/dev/null 2>"$LOG" &
+PID=$!
+trap 'kill -9 $PID 2>/dev/null; rm -rf "$E2E_TMP"' EXIT
+ADDR=
+for _ in $(seq 1 300); do
+  ADDR=$(sed -n 's/^listening on //p' "$LOG" | head -1)
+  [ -n "$ADDR" ] && break
+  kill -0 $PID 2>/dev/null || break
+  sleep 0.1
+done
+[ -n "$ADDR" ] || { not_ok "daemon started"; cat "$LOG"; finish; }
+URL="http://$ADDR"
+jget() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2], {"d": d}))' "$1" "$2"; }
+body=$(curl -s -X POST -H "$A" "$URL/v0/pipes/snap/copy")
+id=$(jget "$body" 'd["id"]' 2>/dev/null)
+st=
+for _ in $(seq 1 600); do
+  j=$(curl -s -H "$A" "$URL/v0/jobs/$id")
+  st=$(jget "$j" 'd["status"]' 2>/dev/null)
+  [ "$st" = done ] || [ "$st" = error ] && break
+  sleep 0.1
+done
+expect_eq "POST /v0/pipes/snap/copy runs a copy job" "$st" "done"
+expect_eq "the job is of kind copy" "$(jget "$j" 'd["kind"]' 2>/dev/null)" "copy"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "$A" "$URL/v0/pipes/snap/sink")
+expect_eq "a copy pipe is not a sink (400)" "$code" "400"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "$A" "$URL/v0/pipes/top_export/copy")
+expect_eq "a sink pipe is not a copy (400)" "$code" "400"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "$A" "$URL/v0/pipes/snap/copy?format=csv")
+expect_eq "a copy takes no sink override (400)" "$code" "400"
+kill -TERM $PID; wait $PID 2>/dev/null
+
+# 7. mistakes, each named where it is
+bad() { # what file content expected-message
+  local what=$1 f=$2 msg=$3
+  printf '%s\n' "$4" > "$P/pipes/$f"
+  out=$(S check 2>&1); st=$?
+  rm -f "$P/pipes/$f"
+  if [ $st -ne 0 ]; then expect_contains "$what" "$out" "$msg"; else not_ok "$what (accepted)"; fi
+}
+bad "a view column the target lacks" bad_mv.pipe "bad_mv.pipe:6: SQL: column 'extra' is not a column of datasource 'pages_mv'" \
+'NODE m
+SQL >
+    SELECT toDate(timestamp) AS date, pathname, countState() AS visits, 1 AS extra
+    FROM hits GROUP BY date, pathname
+
+TYPE MATERIALIZED
+DATASOURCE pages_mv'
+bad "a materialized pipe into an unknown datasource" bad_mv.pipe "bad_mv.pipe:6: DATASOURCE: unknown datasource 'nowhere'" \
+'NODE m
+SQL >
+    SELECT pathname FROM hits
+
+TYPE MATERIALIZED
+DATASOURCE nowhere'
+bad "a copy pipe with a bad mode" bad_copy.pipe "bad_copy.pipe:7: COPY_MODE: 'merge' is not one of append, replace" \
+'NODE c
+SQL >
+    SELECT pathname FROM hits
+
+TYPE COPY
+TARGET_DATASOURCE snapshot
+COPY_MODE merge'
+printf 'NODE a\nSQL >\n    SELECT * FROM loop_b\n' > "$P/pipes/loop_a.pipe"
+printf 'NODE b\nSQL >\n    SELECT * FROM loop_a\n' > "$P/pipes/loop_b.pipe"
+out=$(S sql "SELECT * FROM loop_a" 2>&1)
+expect_contains "pipes reading each other are named" "$out" "reads itself through other pipes"
+rm -f "$P/pipes/loop_a.pipe" "$P/pipes/loop_b.pipe"
+if [ "${SINKPIPE_ENGINE:-embedded}" != clickhouse ]; then
+  bad "a view reaching outside the database" bad_mv.pipe "not allowed" \
+'NODE m
+SQL >
+    SELECT toDate(now()) AS date, line AS pathname FROM file('"'"'/etc/passwd'"'"', '"'"'LineAsString'"'"')
+
+TYPE MATERIALIZED
+DATASOURCE pages_mv'
+fi
+finish
