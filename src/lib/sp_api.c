@@ -2,6 +2,7 @@
  *
  *   GET  /health                      GET  /metrics
  *   GET  /v0/pipes                    POST /v0/pipes/{pipe}/sink, /copy
+ *   GET  /v0/pipes/{pipe}.json|.csv|.ndjson   (endpoints)
  *   GET  /v0/jobs                     GET  /v0/jobs/{id}
  *   POST /v0/jobs/{id}/cancel         POST /v0/events?name={ds}
  *   GET  /v0/sql?q=…                  POST /v0/sql
@@ -19,8 +20,10 @@
 #include "sp_error.h"
 #include "sp_format.h"
 #include "sp_model.h"
+#include "sp_run.h"
 #include "sp_ingest_group.h"
 #include "sp_serve_int.h"
+#include "sp_sql.h"
 #include "sp_type.h"
 
 #define SQL_RESULT_MAX (64u << 20)
@@ -462,6 +465,7 @@ typedef struct sqlq {
     json_t *meta;
     const sp_schema *schema;
     uint64_t rows;
+    const sp_format *fmt; /* csv/ndjson as a sink writes them; NULL: JSON rows */
 } sqlq;
 
 static int q_schema(void *ud, const sp_schema *s, sp_error *err)
@@ -485,6 +489,15 @@ static int q_schema(void *ud, const sp_schema *s, sp_error *err)
 static int q_batch(void *ud, const sp_batch *b, sp_error *err)
 {
     sqlq *q = ud;
+    if (q->fmt) {
+        if (!q->rows && q->fmt->header) {
+            int rc = q->fmt->header(&q->data, q->schema, err);
+            if (rc)
+                return rc;
+        }
+        q->rows += b->nrows;
+        return b->nrows ? q->fmt->rows(&q->data, q->schema, b, 0, b->nrows, err) : 0;
+    }
     for (size_t i = 0; i < b->nrows; i++) {
         if (q->rows && sp_buf_addch(&q->data, ',', err))
             return SP_ETOOBIG;
@@ -529,6 +542,150 @@ static char *form_field(const char *body, const char *name)
     return NULL;
 }
 
+/* the answer of a query: Tinybird's (ClickHouse's) JSON document — meta,
+ * data, rows, rows_before_limit_at_least (we know no more than the rows
+ * returned: "at least" holds), statistics — or the csv/ndjson bytes */
+static void answer_rows(call *c, sqlq *q, const struct timespec *t0, const sp_query_stats *st)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double elapsed = (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+    if (q->fmt) {
+        /* an empty result still has its header */
+        if (!q->rows && q->fmt->header && q->schema &&
+            q->fmt->header(&q->data, q->schema, NULL)) {
+            sp_buf_release(&q->data);
+            json_decref(q->meta);
+            fail(c, 413, "result too large");
+            return;
+        }
+        json_decref(q->meta);
+        c->resp->status = 200;
+        c->resp->content_type = !strcmp(q->fmt->name, "csv") ? "text/csv" : "application/x-ndjson";
+        c->resp->len = q->data.len;
+        c->resp->body = sp_buf_detach(&q->data);
+        if (!c->resp->body)
+            c->resp->body = strdup("");
+        return;
+    }
+    char *meta = json_dumps(q->meta, JSON_COMPACT);
+    json_decref(q->meta);
+    sp_buf out = SP_BUF_INIT(SQL_RESULT_MAX + (1u << 20));
+    int rc = sp_buf_addf(&out, NULL, "{\"meta\":%s,\"data\":[", meta ? meta : "[]");
+    free(meta);
+    if (!rc && q->data.len)
+        rc = sp_buf_add(&out, q->data.data, q->data.len, NULL);
+    if (!rc)
+        rc = sp_buf_addf(&out, NULL,
+                         "],\"rows\":%llu,\"rows_before_limit_at_least\":%llu,"
+                         "\"statistics\":{\"elapsed\":%.6f,\"rows_read\":%llu,"
+                         "\"bytes_read\":%llu}}",
+                         (unsigned long long)q->rows, (unsigned long long)q->rows, elapsed,
+                         (unsigned long long)st->read_rows, (unsigned long long)st->read_bytes);
+    sp_buf_release(&q->data);
+    if (rc) {
+        sp_buf_release(&out);
+        fail(c, 413, "result too large");
+        return;
+    }
+    c->resp->status = 200;
+    c->resp->content_type = "application/json";
+    c->resp->len = out.len;
+    c->resp->body = sp_buf_detach(&out);
+}
+
+/* run sql (already rendered and composed) on the daemon's engine and answer */
+static void run_and_answer(call *c, const char *sql, sqlq *q)
+{
+    sp_error err = SP_ERROR_INIT;
+    sp_engine *e = NULL;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pthread_rwlock_unlock(&c->s->defs);
+    int rc = sp_serve_engine_acquire(c->s, "", &e, &err);
+    sp_query_stats st = { 0, 0, 0 };
+    if (!rc) {
+        sp_query_opts qo = { 0, NULL, NULL, 0, 0 };
+        rc = e->vt->query(e, sql, &qo, q_schema, q_batch, q, &st, &err);
+        sp_serve_engine_release(c->s);
+    }
+    pthread_rwlock_rdlock(&c->s->defs);
+    if (rc) {
+        sp_buf_release(&q->data);
+        json_decref(q->meta);
+        fail(c, rc == SP_ETOOBIG ? 413 : rc == SP_EENGINE || rc == SP_ESQL ? 400 : code_status(rc),
+             "%s", err.msg);
+        return;
+    }
+    answer_rows(c, q, &t0, &st);
+}
+
+/* GET /v0/pipes/{pipe}.json|.csv|.ndjson: an endpoint's result (TYPE
+ * endpoint and plain pipes), its parameters from the query string, `q` a
+ * query on top of it (the pipe is the table `_`) */
+static void h_endpoint(call *c, const char *pipe, const char *ext)
+{
+    const sp_pipe *pi = sp_project_find_pipe(c->s->p, pipe);
+    if (!allowed(c, "READ", pipe)) {
+        forbid(c, "this pipe");
+        return;
+    }
+    if (!pi) {
+        fail(c, 404, "pipe '%s' not found", pipe);
+        return;
+    }
+    if (pi->type != SP_PIPE_ENDPOINT && pi->type != SP_PIPE_DEFAULT) {
+        fail(c, 404, "pipe '%s' is not an endpoint (it is a %s pipe)", pipe,
+             pi->type == SP_PIPE_SINK ? "sink" : pi->type == SP_PIPE_COPY ? "copy"
+                                                                          : "materialized");
+        return;
+    }
+    const sp_format *fmt = NULL;
+    if (strcmp(ext, "json") != 0 && !(fmt = sp_format_find(ext))) {
+        fail(c, 400, "format '%s' is not one of json, csv, ndjson", ext);
+        return;
+    }
+    if (fmt && strcmp(fmt->name, "csv") != 0 && strcmp(fmt->name, "ndjson") != 0) {
+        fail(c, 400, "format '%s' is not one of json, csv, ndjson", ext);
+        return;
+    }
+    params_ctx pc = { NULL, 0, 0, 0 };
+    sp_http_each_query(c->req, collect_param, &pc);
+    if (pc.bad) {
+        free(pc.v);
+        fail(c, 500, "out of memory");
+        return;
+    }
+    /* `q` is not a pipe parameter */
+    size_t k = 0;
+    for (size_t i = 0; i < pc.n; i++)
+        if (strcmp(pc.v[i].name, "q") != 0)
+            pc.v[k++] = pc.v[i];
+    pc.n = k;
+    sp_buf sql = SP_BUF_INIT(64u << 20);
+    sp_error err = SP_ERROR_INIT;
+    int rc = sp_pipe_render_sql(c->s->p, pi, pc.v, pc.n, &sql, &err);
+    free(pc.v);
+    const char *q = sp_http_query(c->req, "q");
+    sp_buf top = SP_BUF_INIT(64u << 20);
+    if (!rc && q && *q) {
+        const char *names[2] = { "_", NULL };
+        const char *sqls[2] = { sql.data ? sql.data : "", q };
+        rc = sp_sql_compose(names, sqls, 2, &top, &err);
+    }
+    if (rc) {
+        sp_buf_release(&sql);
+        sp_buf_release(&top);
+        fail(c, rc == SP_EPARAM || rc == SP_EINVAL || rc == SP_EDEF ? 400 : code_status(rc), "%s",
+             err.msg);
+        return;
+    }
+    sqlq res = { SP_BUF_INIT(SQL_RESULT_MAX), json_array(), NULL, 0, fmt };
+    run_and_answer(c, q && *q ? top.data : sql.data ? sql.data : "", &res);
+    sp_buf_release(&sql);
+    sp_buf_release(&top);
+}
+
 static void h_sql(call *c)
 {
     if (!c->admin) {
@@ -555,54 +712,20 @@ static void h_sql(call *c)
         fail(c, 400, "q: the query is required");
         return;
     }
-    sqlq q = { SP_BUF_INIT(SQL_RESULT_MAX), json_array(), NULL, 0 };
+    /* the project's pipes read by name, as Tinybird's query API allows */
+    sp_buf composed = SP_BUF_INIT(64u << 20);
     sp_error err = SP_ERROR_INIT;
-    sp_engine *e = NULL;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    pthread_rwlock_unlock(&c->s->defs);
-    int rc = sp_serve_engine_acquire(c->s, "", &e, &err);
-    sp_query_stats st = { 0, 0, 0 };
-    if (!rc) {
-        sp_query_opts qo = { 0, NULL, NULL, 0, 0 };
-        rc = e->vt->query(e, sql, &qo, q_schema, q_batch, &q, &st, &err);
-        sp_serve_engine_release(c->s);
-    }
+    int rc = sp_query_render_sql(c->s->p, sql, NULL, 0, &composed, &err);
     free(form);
     sql = NULL;
-    pthread_rwlock_rdlock(&c->s->defs);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
     if (rc) {
-        sp_buf_release(&q.data);
-        json_decref(q.meta);
-        fail(c, rc == SP_ETOOBIG ? 413 : rc == SP_EENGINE || rc == SP_ESQL ? 400 : code_status(rc),
-             "%s", err.msg);
+        sp_buf_release(&composed);
+        fail(c, code_status(rc) == 500 ? 400 : code_status(rc), "%s", err.msg);
         return;
     }
-    double elapsed = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    char *meta = json_dumps(q.meta, JSON_COMPACT);
-    json_decref(q.meta);
-    sp_buf out = SP_BUF_INIT(SQL_RESULT_MAX + (1u << 20));
-    rc = sp_buf_addf(&out, NULL, "{\"meta\":%s,\"data\":[", meta ? meta : "[]");
-    free(meta);
-    if (!rc && q.data.len)
-        rc = sp_buf_add(&out, q.data.data, q.data.len, NULL);
-    if (!rc)
-        rc = sp_buf_addf(&out, NULL,
-                         "],\"rows\":%llu,\"statistics\":{\"elapsed\":%.6f,\"rows_read\":%llu,"
-                         "\"bytes_read\":%llu}}",
-                         (unsigned long long)q.rows, elapsed, (unsigned long long)st.read_rows,
-                         (unsigned long long)st.read_bytes);
-    sp_buf_release(&q.data);
-    if (rc) {
-        sp_buf_release(&out);
-        fail(c, 413, "result too large");
-        return;
-    }
-    c->resp->status = 200;
-    c->resp->content_type = "application/json";
-    c->resp->len = out.len;
-    c->resp->body = sp_buf_detach(&out);
+    sqlq q = { SP_BUF_INIT(SQL_RESULT_MAX), json_array(), NULL, 0, NULL };
+    run_and_answer(c, composed.data ? composed.data : "", &q);
+    sp_buf_release(&composed);
 }
 
 /* ------------------------------------------------------------ routing */
@@ -662,6 +785,11 @@ static void route(call *c)
                (!strcmp(b, "sink") || !strcmp(b, "copy"))) {
         ONLY(post);
         h_sink(c, a, !strcmp(b, "copy"));
+    } else if (!split(path, "/v0/pipes/", a, sizeof a, b, sizeof b) && !b[0] && strrchr(a, '.')) {
+        ONLY(get);
+        char *dot = strrchr(a, '.');
+        *dot = '\0';
+        h_endpoint(c, a, dot + 1);
     } else if (!strcmp(path, "/v0/jobs") || !strcmp(path, "/v0/jobs/")) {
         ONLY(get);
         h_jobs(c);

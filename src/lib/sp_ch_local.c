@@ -313,8 +313,18 @@ static void handle(void *ud, const sp_http_req *req, sp_http_resp *resp)
         job_unref(j);
         return;
     }
-    if (j->a.insert || !st->read_only) {
-        /* DDL and inserts: answered whole */
+    /* DESCRIBE (<sql>) as the HTTP transport sends it: the chDB transport
+     * answers it whole (chDB streams only SELECTs), guarding <sql> */
+    static const char dpre[] = "DESCRIBE (\n", dsuf[] = "\n)";
+    if (!j->a.insert && st->read_only && st->len >= sizeof dpre + sizeof dsuf - 2 &&
+        !memcmp(st->sql, dpre, sizeof dpre - 1) &&
+        !memcmp(st->sql + st->len - (sizeof dsuf - 1), dsuf, sizeof dsuf - 1)) {
+        st->sql += sizeof dpre - 1;
+        st->len -= sizeof dpre - 1 + sizeof dsuf - 1;
+        st->describe = 1;
+    }
+    if (j->a.insert || !st->read_only || st->describe) {
+        /* DDL, inserts and DESCRIBE: answered whole */
         sp_buf out = SP_BUF_INIT((size_t)64 << 20);
         st->on_chunk = j->a.insert ? NULL : sp_buf_add_cb;
         st->ud = &out;

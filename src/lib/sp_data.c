@@ -492,13 +492,8 @@ int sp_query(sp_project *p, const char *sql, const char *format, int64_t now_uni
     if (rc)
         return rc;
     /* the project's pipes read by name, as Tinybird's query API allows */
-    sp_node node = { NULL, NULL, (char *)sql, 0, 0, 0 };
-    sp_pipe query = { 0 };
-    query.name = (char *)"";
-    query.nodes = &node;
-    query.nnodes = 1;
     sp_buf composed = SP_BUF_INIT(64u << 20);
-    rc = sp_pipe_render_sql(p, &query, NULL, 0, &composed, err);
+    rc = sp_query_render_sql(p, sql, NULL, 0, &composed, err);
     query_ctx q = { fmt, NULL, SP_BUF_INIT(64u << 20), out, ud, 0 };
     sp_query_opts o = { now_unix ? now_unix : (int64_t)time(NULL), NULL, NULL, 0, 0 };
     sp_query_stats st = { 0, 0, 0 };

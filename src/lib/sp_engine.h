@@ -88,9 +88,9 @@ typedef struct sp_engine_vt {
      * order: a view reading another's target comes after it): a new or
      * changed one is (re)created, one no longer listed is dropped.  A view
      * created for the first time (no earlier version of its pipe's view)
-     * is populated: its SQL over the rows already stored is inserted into
-     * the target.  Each output column must be a column of the target.  May
-     * be NULL (an engine without views). */
+     * whose target held no rows is populated: its SQL over the rows already
+     * stored is inserted into the target.  Each output column must be a
+     * column of the target.  May be NULL (an engine without views). */
     int (*ensure_views)(sp_engine *e, const sp_mview *v, size_t n, sp_error *err);
     /* copy: the rows of `sql` (a pipe's SELECT, checked as pipe SQL is,
      * logical time o->now_unix, query id o->query_id) into table `target`:

@@ -999,6 +999,26 @@ static int ch_ensure_views(sp_engine *base, const sp_mview *v, size_t n, sp_erro
         if (!rc)
             rc = ch_exec(e, q.data, NULL, err);
     }
+    /* a new view is populated when its target held no rows before this
+     * pass (so a re-created view never counts rows twice, and several new
+     * views into one new target all populate) */
+    unsigned char *empty = calloc(n ? n : 1, 1);
+    if (!rc && !empty)
+        rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+    for (size_t i = 0; i < n && !rc; i++) {
+        sp_buf cnt = SP_BUF_INIT(SMALL_MAX);
+        sp_buf_reset(&q);
+        rc = sp_buf_adds(&q, "SELECT count() FROM (SELECT 1 FROM ", err);
+        if (!rc)
+            rc = table_ref(e, &q, v[i].target, err);
+        if (!rc)
+            rc = sp_buf_adds(&q, " LIMIT 1)", err);
+        /* a target that does not exist is the DATASOURCE error below */
+        sp_error cerr = SP_ERROR_INIT;
+        if (!rc && ch_exec(e, q.data, &cnt, &cerr) == 0)
+            empty[i] = cnt.data && cnt.data[0] == '0';
+        sp_buf_release(&cnt);
+    }
     for (size_t i = 0; i < n && !rc; i++) {
         sp_buf_reset(&name);
         rc = mv_name(&v[i], &name, err);
@@ -1031,10 +1051,11 @@ static int ch_ensure_views(sp_engine *base, const sp_mview *v, size_t n, sp_erro
             if (rc)
                 sp_error_prefix(err, "%s: cannot create the materialized view", v[i].where);
         }
-        if (!rc && !earlier)
+        if (!rc && !earlier && empty[i])
             rc = mv_populate(e, &v[i], &desc, err);
         sp_buf_release(&desc);
     }
+    free(empty);
     sp_buf_release(&list);
     sp_buf_release(&q);
     sp_buf_release(&name);

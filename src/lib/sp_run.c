@@ -391,6 +391,17 @@ int sp_pipe_render_sql(const sp_project *proj, const sp_pipe *pipe, const sp_par
     return render_nodes(proj, pipe, params, nparams, pipe->nnodes, NULL, sql, err);
 }
 
+int sp_query_render_sql(const sp_project *proj, const char *sql, const sp_param *params,
+                        size_t nparams, sp_buf *out, sp_error *err)
+{
+    sp_node node = { NULL, NULL, (char *)sql, 0, 0, 0 };
+    sp_pipe query = { 0 };
+    query.name = (char *)"";
+    query.nodes = &node;
+    query.nnodes = 1;
+    return render_nodes(proj, &query, params, nparams, 1, NULL, out, err);
+}
+
 int sp_discard_schema(void *ud, const sp_schema *s, sp_error *err)
 {
     (void)ud;

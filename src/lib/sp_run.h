@@ -17,6 +17,12 @@
 int sp_pipe_render_sql(const sp_project *proj, const sp_pipe *pipe, const sp_param *params,
                        size_t nparams, sp_buf *sql, sp_error *err);
 
+/* sp_query_render_sql: a query (`sinkpipe sql`, /v0/sql) as one node of no
+ * pipe: templates rendered with params when it has any, the project's pipes
+ * it reads by name inlined. */
+int sp_query_render_sql(const sp_project *proj, const char *sql, const sp_param *params,
+                        size_t nparams, sp_buf *out, sp_error *err);
+
 /* sp_discard_schema / sp_discard_batch: query callbacks that keep nothing
  * (a query run for its errors only) */
 int sp_discard_schema(void *ud, const sp_schema *s, sp_error *err);

@@ -147,27 +147,11 @@ expect_contains "a copy run refuses sink overrides (message)" "$out" "for sinks"
 expect_eq "no staging table is left" \
   "$(S sql --format csv "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name LIKE '%sp_copy%'" 2>&1 | tail -1)" "0"
 
-# 5. a changed view replaces the old one (no second populate); a removed
-#    one is dropped
-sed -i 's/FROM hits/FROM hits WHERE duration < 1000/' "$P/pipes/pages_mat.pipe"
-S check >/dev/null 2>&1
-got=$(S sql --format csv "SELECT countMerge(visits) FROM pages_mv" 2>&1 | tail -1)
-expect_eq "a changed view is not populated again" "$got" "2500"
-views() { S sql --format csv "SELECT count() FROM system.tables WHERE database = currentDatabase() AND engine = 'MaterializedView'" 2>&1 | tail -1; }
-expect_eq "one view per materialized pipe" "$(views)" "1"
-mv "$P/pipes/pages_mat.pipe" "$E2E_TMP/pages_mat.pipe"
-S check >/dev/null 2>&1
-expect_eq "the view of a removed pipe is dropped" "$(views)" "0"
-S append hits "$E2E_TMP/a.ndjson" >/dev/null 2>&1
-expect_eq "... and no longer fed" \
-  "$(S sql --format csv "SELECT countMerge(visits) FROM pages_mv" 2>&1 | tail -1)" "2500"
-mv "$E2E_TMP/pages_mat.pipe" "$P/pipes/pages_mat.pipe"
-
 # 6. the daemon: copy jobs through the API
 export SINKPIPE_ADMIN_TOKEN=admin-secret-token-1
 A="Authorization: Bearer $SINKPIPE_ADMIN_TOKEN"
 LOG=$E2E_TMP/serve.log
-S serve --listen 127.0.0.1:0 >/dev/null 2>"$LOG" &
+"$SINKPIPE" -p "$P" serve --listen 127.0.0.1:0 >/dev/null 2>"$LOG" &
 PID=$!
 trap 'kill -9 $PID 2>/dev/null; rm -rf "$E2E_TMP"' EXIT
 ADDR=
@@ -197,9 +181,55 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "$A" "$URL/v0/pipes/top
 expect_eq "a sink pipe is not a copy (400)" "$code" "400"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "$A" "$URL/v0/pipes/snap/copy?format=csv")
 expect_eq "a copy takes no sink override (400)" "$code" "400"
+# endpoints: Tinybird's JSON shape, typed params, q= on top, csv/ndjson
+body=$(curl -s -H "$A" "$URL/v0/pipes/top_pages.json?min_visits=300")
+expect_eq "endpoint: meta names ClickHouse's types" \
+  "$(jget "$body" '[(m["name"], m["type"]) for m in d["meta"]]')" \
+  "[('pathname', 'String'), ('visits', 'UInt64'), ('sessions', 'UInt64'), ('total_duration', 'UInt64')]"
+want=$(S sql --format csv "SELECT count() FROM ($REF_SQL) WHERE visits >= 300" 2>&1 | tail -1)
+expect_eq "endpoint: rows, with the typed parameter applied" "$(jget "$body" 'd["rows"]')" "$want"
+expect_eq "endpoint: data rows and rows_before_limit_at_least, statistics" \
+  "$(jget "$body" '(len(d["data"]), d["rows_before_limit_at_least"] >= d["rows"], "elapsed" in d["statistics"])')" \
+  "($want, True, True)"
+got=$(curl -s -H "$A" "$URL/v0/pipes/top_pages.csv")
+want=$(S sql --format csv "SELECT * FROM ($REF_SQL) WHERE visits >= 1" 2>&1)
+expect_eq "endpoint .csv is ClickHouse's CSVWithNames of the same query" "$got" "$want"
+got=$(curl -s -H "$A" "$URL/v0/pipes/top_pages.ndjson?q=SELECT+pathname+FROM+_+ORDER+BY+pathname+LIMIT+2")
+expect_eq "endpoint q= runs on top of the pipe (_)" "$got" $'{"pathname":"\\/p0"}\n{"pathname":"\\/p1"}'
+http_code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+expect_eq "endpoint: a bad typed param is a 400" "$(http_code -H "$A" "$URL/v0/pipes/top_pages.json?min_visits=x")" "400"
+expect_eq "endpoint: a copy pipe is no endpoint (404)" "$(http_code -H "$A" "$URL/v0/pipes/snap.json")" "404"
+expect_eq "endpoint: unknown pipe (404)" "$(http_code -H "$A" "$URL/v0/pipes/nope.json")" "404"
+expect_eq "endpoint: no token (401/403)" "$(http_code "$URL/v0/pipes/top_pages.json" | sed 's/403/401/')" "401"
+body=$(curl -s -H "$A" "$URL/v0/sql?q=SELECT+count()+AS+n+FROM+top_pages")
+expect_eq "/v0/sql reads a pipe by name" "$(jget "$body" 'd["data"][0]["n"]')" "7"
+# a CLI beside the daemon goes through its socket, views and all
+sed -i 's/FROM hits$/FROM hits WHERE duration < 100000/' "$P/pipes/pages_mat.pipe"
+got=$(S sql --format csv "SELECT count() FROM top_pages" 2>&1 | tail -1)
+expect_eq "a changed view is applied through the daemon's socket" "$got" "7"
+sed -i 's/FROM hits WHERE duration < 100000$/FROM hits/' "$P/pipes/pages_mat.pipe"
 kill -TERM $PID; wait $PID 2>/dev/null
 
-# 7. mistakes, each named where it is
+# 7. a changed view replaces the old one (no second populate); a removed
+#    one is dropped
+sed -i 's/FROM hits/FROM hits WHERE duration < 1000/' "$P/pipes/pages_mat.pipe"
+S check >/dev/null 2>&1
+got=$(S sql --format csv "SELECT countMerge(visits) FROM pages_mv" 2>&1 | tail -1)
+expect_eq "a changed view is not populated again" "$got" "2500"
+views() { S sql --format csv "SELECT count() FROM system.tables WHERE database = currentDatabase() AND engine = 'MaterializedView'" 2>&1 | tail -1; }
+expect_eq "one view per materialized pipe" "$(views)" "1"
+mv "$P/pipes/pages_mat.pipe" "$E2E_TMP/pages_mat.pipe"
+S check >/dev/null 2>&1
+expect_eq "the view of a removed pipe is dropped" "$(views)" "0"
+S append hits "$E2E_TMP/a.ndjson" >/dev/null 2>&1
+expect_eq "... and no longer fed" \
+  "$(S sql --format csv "SELECT countMerge(visits) FROM pages_mv" 2>&1 | tail -1)" "2500"
+mv "$E2E_TMP/pages_mat.pipe" "$P/pipes/pages_mat.pipe"
+S check >/dev/null 2>&1
+expect_eq "a re-added view is not populated into a target that has rows" \
+  "$(S sql --format csv "SELECT countMerge(visits) FROM pages_mv" 2>&1 | tail -1)" "2500"
+
+# 8. mistakes, each named where it is
 bad() { # what file content expected-message
   local what=$1 f=$2 msg=$3
   printf '%s\n' "$4" > "$P/pipes/$f"
