@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -408,6 +409,59 @@ static int compare_layout(const sp_datasource *ds, const sp_buf *have, sp_error 
     return rc;
 }
 
+/* INDEXES >: one skipping index per line, as Tinybird writes them
+ * ("name expr TYPE type GRANULARITY n", optionally "INDEX " first and a
+ * trailing comma), each as ", INDEX name expr TYPE type GRANULARITY n" */
+static int index_clauses(const sp_datasource *ds, sp_buf *q, sp_error *err)
+{
+    const sp_kv *kv = sp_kvlist_find(&ds->keys, "INDEXES");
+    if (!kv)
+        return 0;
+    int rc = 0, lineno = kv->line;
+    for (const char *p = kv->value; !rc && p && *p; lineno++) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        while (n && (p[0] == ' ' || p[0] == '\t')) {
+            p++;
+            n--;
+        }
+        while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r' || p[n - 1] == ','))
+            n--;
+        if (n >= 6 && !strncasecmp(p, "INDEX ", 6)) {
+            p += 6;
+            n -= 6;
+        }
+        if (n) {
+            /* name, then expr up to " TYPE ", type up to " GRANULARITY ", n */
+            const char *sp = memchr(p, ' ', n), *type = NULL, *gran = NULL;
+            for (size_t i = 0; i + 6 <= n; i++)
+                if (!type && !strncasecmp(p + i, " TYPE ", 6))
+                    type = p + i;
+            for (size_t i = 0; i + 13 <= n; i++)
+                if (!strncasecmp(p + i, " GRANULARITY ", 13))
+                    gran = p + i;
+            int ok = sp && type && gran && sp < type && type + 6 < gran;
+            for (const char *g = gran ? gran + 13 : NULL; ok && g < p + n; g++)
+                ok = *g >= '0' && *g <= '9';
+            ok = ok && gran + 13 < p + n;
+            if (!ok) {
+                char where[1200];
+                sp_model_where(where, sizeof where, ds->path, ds->name,
+                               kv->line ? lineno + 1 : 0, "INDEXES");
+                return sp_error_set(err, SP_EDEF, 0,
+                                    "%s: '%.*s' is not an index (expected: name expr TYPE type "
+                                    "GRANULARITY n)",
+                                    where, (int)(n > 200 ? 200 : n), p);
+            }
+            rc = sp_buf_adds(q, ", INDEX ", err);
+            if (!rc)
+                rc = sp_buf_add(q, p, n, err);
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+    return rc;
+}
+
 static int ch_ensure(sp_engine *base, const sp_datasource *ds, sp_error *err)
 {
     ch_engine *e = (ch_engine *)base;
@@ -439,6 +493,8 @@ static int ch_ensure(sp_engine *base, const sp_datasource *ds, sp_error *err)
             if (rc)
                 sp_error_prefix(err, "column '%s'", ds->cols[i].name);
         }
+        if (!rc)
+            rc = index_clauses(ds, &q, err);
         if (!rc)
             rc = sp_buf_addch(&q, ')', err);
         if (!rc)

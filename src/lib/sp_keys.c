@@ -11,7 +11,8 @@
 
 const char *const sp_formats[] = { "csv", "ndjson", NULL };
 const char *const sp_compressions[] = { "none", "gzip", "snappy", NULL };
-const char *const sp_strategies[] = { "create_new", "replace", "truncate", NULL };
+const char *const sp_strategies[] = { "create_new", "replace", "truncate", "new", "@new",
+                                       "@truncate", NULL };
 
 static const sp_keydef kafka_keys[] = {
     { "KAFKA_BOOTSTRAP_SERVERS", SP_K_REQUIRED, NULL, NULL, NULL, 0, "host:port[,host:port...]" },
@@ -53,7 +54,7 @@ static const sp_keydef gcs_keys[] = {
 };
 
 /* group: 1 engine, 2 indexes, 3 backfill, 4 kafka, 5 import, 6 forward query,
- * 8 shared_with (tokens are written between 6 and 8) */
+ * 8 shared_with, 9 tags (tokens are written between 6 and 8) */
 static const sp_keydef ds_keys[] = {
     { "ENGINE", SP_K_QUOTE, NULL, "MergeTree", NULL, 1, "table engine" },
     { "ENGINE_PARTITION_KEY", SP_K_QUOTE, NULL, NULL, NULL, 1, "PARTITION BY" },
@@ -85,6 +86,7 @@ static const sp_keydef ds_keys[] = {
     { "IMPORT_EXPORT_BUCKET", 0, NULL, NULL, NULL, 5, "DynamoDB export bucket" },
     { "FORWARD_QUERY", SP_K_BLOCK, NULL, NULL, NULL, 6, "migration query" },
     { "SHARED_WITH", SP_K_BLOCK, NULL, NULL, NULL, 8, "workspaces" },
+    { "TAGS", 0, NULL, NULL, NULL, 9, "tags (no effect in sinkpipe)" },
 };
 
 static const sp_keydef pipe_keys[] = {
@@ -325,9 +327,11 @@ int sp_chtype_ok(const char *type)
 
 int sp_strategy_parse(const char *s, sp_strategy *out)
 {
-    if (strcasecmp(s, "create_new") == 0)
+    /* Tinybird's spellings: new, @new, @truncate */
+    if (strcasecmp(s, "create_new") == 0 || strcasecmp(s, "new") == 0 || strcasecmp(s, "@new") == 0)
         *out = SP_STRATEGY_CREATE_NEW;
-    else if (strcasecmp(s, "replace") == 0 || strcasecmp(s, "truncate") == 0)
+    else if (strcasecmp(s, "replace") == 0 || strcasecmp(s, "truncate") == 0 ||
+             strcasecmp(s, "@truncate") == 0)
         *out = SP_STRATEGY_REPLACE;
     else
         return SP_EDEF;
