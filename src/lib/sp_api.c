@@ -3,6 +3,7 @@
  *   GET  /health                      GET  /metrics
  *   GET  /v0/pipes                    POST /v0/pipes/{pipe}/sink, /copy
  *   GET  /v0/pipes/{pipe}.json|.csv|.ndjson   (endpoints)
+ *   POST /v0/datasources?name=&mode=   POST /v0/datasources/{ds}/truncate, /delete
  *   GET  /v0/jobs                     GET  /v0/jobs/{id}
  *   POST /v0/jobs/{id}/cancel         POST /v0/events?name={ds}
  *   GET  /v0/sql?q=…                  POST /v0/sql
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "sp_ascii.h"
@@ -20,11 +22,14 @@
 #include "sp_error.h"
 #include "sp_format.h"
 #include "sp_model.h"
+#include "sp_multipart.h"
 #include "sp_run.h"
+#include "sp_ingest.h"
 #include "sp_ingest_group.h"
 #include "sp_serve_int.h"
 #include "sp_sql.h"
 #include "sp_type.h"
+#include "sp_uuid.h"
 
 #define SQL_RESULT_MAX (64u << 20)
 
@@ -458,6 +463,201 @@ static void h_events(call *c)
                        "quarantined_rows", (json_int_t)res.rows_quarantined));
 }
 
+static char *form_field(const char *body, const char *name);
+
+/* -------------------------------------------------------- datasources */
+
+typedef struct upload {
+    const char *data;
+    size_t len;
+    const char *filename;
+    char field[64];
+    int files;
+} upload;
+
+static int take_file(void *ud, const sp_part *p, sp_error *err)
+{
+    (void)err;
+    upload *u = ud;
+    /* the SDK sends the file as field `csv` whatever its format; curl -F
+     * users name it csv or ndjson: the first part with a file name, or
+     * named csv/ndjson */
+    if (!*p->filename && strcmp(p->name, "csv") != 0 && strcmp(p->name, "ndjson") != 0)
+        return 0;
+    if (u->files++ == 0) {
+        u->data = p->data;
+        u->len = p->len;
+        u->filename = p->filename;
+        snprintf(u->field, sizeof u->field, "%s", p->name);
+    }
+    return 0;
+}
+
+static int ends_with_ci(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcasecmp(s + a - b, suf);
+}
+
+/* POST /v0/datasources?name=&mode=append|replace&format=csv|ndjson: the
+ * body is a multipart form with the file (the SDK, curl -F), or the rows
+ * themselves */
+static void h_datasources(call *c)
+{
+    const char *ds = sp_http_query(c->req, "name");
+    const char *mode = sp_http_query(c->req, "mode");
+    const char *format = sp_http_query(c->req, "format");
+    if (!ds || !*ds) {
+        fail(c, 400, "name: the datasource is required (?name=DATASOURCE)");
+        return;
+    }
+    if (!mode)
+        mode = "append";
+    if (strcmp(mode, "append") != 0 && strcmp(mode, "replace") != 0) {
+        fail(c, 400, "mode: '%s' is not one of append, replace (sinkpipe creates datasources "
+                     "from datafiles, not with mode=create)",
+             mode);
+        return;
+    }
+    const sp_datasource *d = sp_project_find_datasource(c->s->p, ds);
+    if (!strcmp(mode, "append") ? !allowed(c, "APPEND", ds) : !c->admin) {
+        forbid(c, !strcmp(mode, "append") ? "this datasource" : "replacing datasources");
+        return;
+    }
+    if (!d) {
+        fail(c, 404, "datasource '%s' not found", ds);
+        return;
+    }
+    size_t len;
+    const char *body = sp_http_body(c->req, &len);
+    const char *ct = sp_http_header(c->req, "Content-Type");
+    upload u = { body, len, "", "", 0 };
+    char boundary[80];
+    sp_error err = SP_ERROR_INIT;
+    if (ct && !strncasecmp(ct, "application/x-www-form-urlencoded", 33) && len >= 4 &&
+        !strncmp(body, "url=", 4)) {
+        fail(c, 400, "url: importing from a URL is not supported by sinkpipe (send the file "
+                     "as multipart/form-data, or the rows as the body)");
+        return;
+    }
+    if (sp_multipart_boundary(ct, boundary, sizeof boundary)) {
+        u.data = NULL;
+        u.len = 0;
+        if (sp_multipart_each(boundary, body, len, take_file, &u, &err)) {
+            fail(c, 400, "%s", err.msg);
+            return;
+        }
+        if (u.files != 1) {
+            fail(c, 400, "the form must hold exactly one file (field csv or ndjson), it has %d",
+                 u.files);
+            return;
+        }
+    }
+    /* the format: ?format=, else the file's extension, else the field */
+    if (!format && u.filename && *u.filename)
+        format = ends_with_ci(u.filename, ".csv") ? "csv"
+                 : ends_with_ci(u.filename, ".ndjson") || ends_with_ci(u.filename, ".jsonl") ||
+                         ends_with_ci(u.filename, ".json")
+                     ? "ndjson"
+                     : NULL;
+    if (!format && *u.field)
+        format = !strcmp(u.field, "ndjson") ? "ndjson" : "csv";
+    if (!format)
+        format = "csv";
+    sp_ingest_format fmt;
+    if (!strcmp(format, "csv")) {
+        fmt = SP_INGEST_CSV;
+    } else if (!strcmp(format, "ndjson")) {
+        fmt = SP_INGEST_NDJSON;
+    } else {
+        fail(c, 400, "format: '%s' is not one of csv, ndjson", format);
+        return;
+    }
+    if (!strcmp(mode, "replace")) {
+        fail(c, 501, "mode=replace: not supported yet");
+        return;
+    }
+    sp_append_result res = { 0, 0, 0 };
+    int rc = sp_ingest_group_append(c->s->group, d, fmt, u.data ? u.data : "", u.len,
+                                    (int64_t)time(NULL), &res, &err);
+    if (rc) {
+        fail(c, code_status(rc) == 500 && rc != SP_EIO ? 400 : code_status(rc), "%s", err.msg);
+        return;
+    }
+    char id[40];
+    sp_uuid4(id);
+    json_t *o = json_pack("{s:s,s:s,s:{s:s,s:s},s:I,s:I,s:I,s:I,s:b}", "id", id, "import_id", id,
+                          "datasource", "id", ds, "name", ds, "successful_rows",
+                          (json_int_t)res.rows_loaded, "quarantined_rows",
+                          (json_int_t)res.rows_quarantined, "quarantine_rows",
+                          (json_int_t)res.rows_quarantined, "invalid_lines", (json_int_t)0,
+                          "error", 0);
+    set_json(c->resp, 200, o);
+}
+
+/* POST /v0/datasources/{ds}/truncate, /delete (delete_condition=, dry_run=) */
+static void h_datasource_op(call *c, const char *ds, const char *op)
+{
+    if (!c->admin) {
+        forbid(c, "truncating or deleting rows");
+        return;
+    }
+    if (!sp_project_find_datasource(c->s->p, ds)) {
+        fail(c, 404, "datasource '%s' not found", ds);
+        return;
+    }
+    size_t len;
+    const char *body = sp_http_body(c->req, &len);
+    char *cond = NULL, *dry = NULL;
+    if (!strcmp(op, "delete")) {
+        cond = form_field(body, "delete_condition");
+        dry = form_field(body, "dry_run");
+        if (!cond && sp_http_query(c->req, "delete_condition"))
+            cond = strdup(sp_http_query(c->req, "delete_condition"));
+        if (!dry && sp_http_query(c->req, "dry_run"))
+            dry = strdup(sp_http_query(c->req, "dry_run"));
+        if (!cond || !cond[strspn(cond, " \t\r\n")]) {
+            free(cond);
+            free(dry);
+            fail(c, 400, "delete_condition: required (a SQL condition on the datasource's "
+                         "columns)");
+            return;
+        }
+    }
+    sp_error err = SP_ERROR_INIT;
+    sp_engine *e = NULL;
+    pthread_rwlock_unlock(&c->s->defs);
+    int rc = sp_serve_engine_acquire(c->s, "", &e, &err);
+    uint64_t rows = 0;
+    int dry_run = dry && (!strcmp(dry, "true") || !strcmp(dry, "1"));
+    if (!rc) {
+        if (!strcmp(op, "truncate"))
+            rc = e->vt->truncate ? e->vt->truncate(e, ds, &err)
+                                 : sp_error_set(&err, SP_EUNSUPPORTED, 0, "no truncate");
+        else
+            rc = e->vt->delete_rows ? e->vt->delete_rows(e, ds, cond, dry_run, &rows, &err)
+                                    : sp_error_set(&err, SP_EUNSUPPORTED, 0, "no delete");
+        sp_serve_engine_release(c->s);
+    }
+    pthread_rwlock_rdlock(&c->s->defs);
+    free(cond);
+    free(dry);
+    if (rc) {
+        fail(c, rc == SP_ESQL || rc == SP_EINVAL ? 400 : code_status(rc), "%s", err.msg);
+        return;
+    }
+    if (!strcmp(op, "truncate")) {
+        set_json(c->resp, 200, json_pack("{s:s}", "status", "done"));
+        return;
+    }
+    char id[40];
+    sp_uuid4(id);
+    set_json(c->resp, 200,
+             json_pack("{s:s,s:s,s:s,s:s,s:I,s:b}", "id", id, "job_id", id, "delete_id", id,
+                       "status", "done", "rows_to_be_deleted", (json_int_t)rows, "dry_run",
+                       dry_run));
+}
+
 /* --------------------------------------------------------------- sql */
 
 typedef struct sqlq {
@@ -785,6 +985,13 @@ static void route(call *c)
                (!strcmp(b, "sink") || !strcmp(b, "copy"))) {
         ONLY(post);
         h_sink(c, a, !strcmp(b, "copy"));
+    } else if (!strcmp(path, "/v0/datasources") || !strcmp(path, "/v0/datasources/")) {
+        ONLY(post);
+        h_datasources(c);
+    } else if (!split(path, "/v0/datasources/", a, sizeof a, b, sizeof b) &&
+               (!strcmp(b, "truncate") || !strcmp(b, "delete"))) {
+        ONLY(post);
+        h_datasource_op(c, a, b);
     } else if (!split(path, "/v0/pipes/", a, sizeof a, b, sizeof b) && !b[0] && strrchr(a, '.')) {
         ONLY(get);
         char *dot = strrchr(a, '.');

@@ -100,6 +100,14 @@ typedef struct sp_engine_vt {
      * *rows: rows copied.  May be NULL (an engine without copies). */
     int (*copy)(sp_engine *e, const char *target, const char *sql, int replace,
                 const sp_query_opts *o, uint64_t *rows, sp_error *err);
+    /* truncate: remove every row of datasource `ds` (its quarantine kept).
+     * May be NULL. */
+    int (*truncate)(sp_engine *e, const char *ds, sp_error *err);
+    /* delete_rows: *rows = the rows of `ds` where `condition` (a ClickHouse
+     * boolean expression, checked as pipe SQL is) holds; unless dry_run,
+     * delete them, waiting until they are gone.  May be NULL. */
+    int (*delete_rows)(sp_engine *e, const char *ds, const char *condition, int dry_run,
+                       uint64_t *rows, sp_error *err);
 } sp_engine_vt;
 
 struct sp_engine {

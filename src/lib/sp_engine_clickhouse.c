@@ -1328,15 +1328,119 @@ static int ch_copy(sp_engine *base, const char *target, const char *sql, int rep
     return rc;
 }
 
+/* ------------------------------------------------------------ truncate, delete */
+
+static int ch_truncate(sp_engine *base, const char *ds, sp_error *err)
+{
+    ch_engine *e = (ch_engine *)base;
+    sp_buf q = SP_BUF_INIT(SMALL_MAX);
+    int rc = sp_buf_adds(&q, "TRUNCATE TABLE ", err);
+    if (!rc)
+        rc = table_ref(e, &q, ds, err);
+    if (!rc)
+        rc = ch_exec(e, q.data, NULL, err);
+    sp_buf_release(&q);
+    return rc;
+}
+
+static int ch_delete_rows(sp_engine *base, const char *ds, const char *cond, int dry_run,
+                          uint64_t *rows, sp_error *err)
+{
+    ch_engine *e = (ch_engine *)base;
+    *rows = 0;
+    sp_buf sel = SP_BUF_INIT(SQL_MAX), q = SP_BUF_INIT(SQL_MAX), out = SP_BUF_INIT(SMALL_MAX);
+    /* the condition is checked as pipe SQL is: one reading statement, no
+     * external access; and it must be one expression (its own parentheses) */
+    int rc = sp_buf_adds(&sel, "SELECT count() FROM ", err);
+    if (!rc)
+        rc = table_ref(e, &sel, ds, err);
+    if (!rc)
+        rc = sp_buf_addf(&sel, err, " WHERE (%s\n)", cond);
+    sp_ch_stmt st = { 0 };
+    st.sql = sel.data;
+    st.len = sel.len;
+    st.format = "TabSeparated";
+    st.read_only = 1;
+    st.describe = 1;
+    if (!rc)
+        rc = e->conn->vt->run(e->conn, &st, err);
+    int depth = 0, bad = 0;
+    for (const char *c = cond; !rc && *c && !bad; c++) {
+        /* quotes skipped: a parenthesis in a string is no nesting */
+        if (*c == '\'' || *c == '"' || *c == '`') {
+            char qc = *c;
+            for (c++; *c && *c != qc; c++)
+                if (*c == '\\' && c[1])
+                    c++;
+            if (!*c)
+                break;
+        } else if (*c == '(') {
+            depth++;
+        } else if (*c == ')') {
+            bad = --depth < 0;
+        }
+    }
+    if (!rc && (bad || depth))
+        rc = sp_error_set(err, SP_EINVAL, 0, "delete_condition: unbalanced parentheses");
+    if (!rc)
+        rc = ch_exec(e, sel.data, &out, err);
+    if (!rc) {
+        char *endp = NULL;
+        *rows = strtoull(out.data ? out.data : "", &endp, 10);
+    }
+    if (!rc && !dry_run && *rows) {
+        rc = sp_buf_adds(&q, "ALTER TABLE ", err);
+        if (!rc)
+            rc = table_ref(e, &q, ds, err);
+        if (!rc)
+            rc = sp_buf_addf(&q, err, " DELETE WHERE (%s\n)", cond);
+        if (!rc)
+            rc = ch_exec(e, q.data, NULL, err);
+        /* a mutation runs in the background: wait until it is done (every
+         * server has system.mutations; mutations_sync came later) */
+        sp_buf_reset(&q);
+        if (!rc)
+            rc = sp_buf_adds(&q, "SELECT count() FROM system.mutations WHERE database = ", err);
+        if (!rc)
+            rc = e->database ? quote_string(&q, e->database, strlen(e->database), err)
+                             : sp_buf_adds(&q, "currentDatabase()", err);
+        if (!rc)
+            rc = sp_buf_adds(&q, " AND table = ", err);
+        if (!rc)
+            rc = quote_string(&q, ds, strlen(ds), err);
+        if (!rc)
+            rc = sp_buf_adds(&q, " AND is_done = 0", err);
+        for (int i = 0; !rc; i++) {
+            sp_buf_reset(&out);
+            rc = ch_exec(e, q.data, &out, err);
+            if (rc || (out.data && out.data[0] == '0'))
+                break;
+            if (i >= 6000) { /* 10 minutes */
+                rc = sp_error_set(err, SP_EBUSY, 1,
+                                  "the delete of datasource '%s' is still running after 10 "
+                                  "minutes (it goes on in the background)",
+                                  ds);
+                break;
+            }
+            struct timespec ts = { 0, 100 * 1000 * 1000 };
+            nanosleep(&ts, NULL);
+        }
+    }
+    sp_buf_release(&sel);
+    sp_buf_release(&q);
+    sp_buf_release(&out);
+    return rc;
+}
+
 static const sp_engine_vt ch_vt = {
     "clickhouse", ch_ensure, ch_append, ch_quarantine, ch_eval,
     ch_query,     ch_flush,  ch_insert_raw, ch_interrupt, ch_close, ch_ensure_views,
-    ch_copy,
+    ch_copy,      ch_truncate, ch_delete_rows,
 };
 
 /* the same engine, named for what holds the data: this process */
 static const sp_engine_vt embedded_vt = {
     "embedded", ch_ensure, ch_append, ch_quarantine, ch_eval,
     ch_query,   ch_flush,  ch_insert_raw, ch_interrupt, ch_close, ch_ensure_views,
-    ch_copy,
+    ch_copy,      ch_truncate, ch_delete_rows,
 };
