@@ -220,6 +220,29 @@ expect_eq "endpoint: unknown pipe (404)" "$(http_code -H "$A" "$URL/v0/pipes/nop
 expect_eq "endpoint: no token (401/403)" "$(http_code "$URL/v0/pipes/top_pages.json" | sed 's/403/401/')" "401"
 body=$(curl -s -H "$A" "$URL/v0/sql?q=SELECT+count()+AS+n+FROM+top_pages")
 expect_eq "/v0/sql reads a pipe by name" "$(jget "$body" 'd["data"][0]["n"]')" "7"
+# the Datasource API: a multipart upload (as the SDK and curl -F send it)
+# is appended through the view; delete and truncate; tokens
+before=$(jget "$(curl -s -H "$A" "$URL/v0/sql?q=SELECT+count()+AS+n+FROM+hits")" 'd["data"][0]["n"]')
+gen 5000 5100 > "$E2E_TMP/up.ndjson"
+body=$(curl -s -H "$A" -F "csv=@$E2E_TMP/up.ndjson" "$URL/v0/datasources?name=hits&mode=append")
+expect_eq "POST /v0/datasources appends a multipart file (format from its name)" \
+  "$(jget "$body" '(d["successful_rows"], d["quarantined_rows"])')" "(100, 0)"
+got=$(jget "$(curl -s -H "$A" "$URL/v0/sql?q=SELECT+countMerge(visits)+AS+n+FROM+pages_mv")" 'd["data"][0]["n"]')
+expect_eq "... and the materialized view saw the rows" "$got" "$((before + 100))"
+body=$(curl -s -H "$A" -X POST --data-urlencode "delete_condition=pathname = '/p1' AND duration < 50" -d dry_run=true "$URL/v0/datasources/hits/delete")
+want=$(S sql --format csv "SELECT count() FROM hits WHERE pathname = '/p1' AND duration < 50" 2>&1 | tail -1)
+expect_eq "delete dry_run counts the rows" "$(jget "$body" 'd["rows_to_be_deleted"]')" "$want"
+curl -s -H "$A" -X POST --data-urlencode "delete_condition=pathname = '/p1' AND duration < 50" "$URL/v0/datasources/hits/delete" >/dev/null
+expect_eq "delete removes exactly those rows" \
+  "$(S sql --format csv "SELECT count() FROM hits WHERE pathname = '/p1' AND duration < 50" 2>&1 | tail -1)" "0"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "$A" -X POST --data-urlencode "delete_condition=1) OR (1" "$URL/v0/datasources/hits/delete")
+expect_eq "a delete condition that is no expression is a 400" "$code" "400"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer nope" "$URL/v0/datasources/hits/truncate")
+expect_eq "truncate needs a token" "$code" "401"
+curl -s -H "$A" -X POST "$URL/v0/datasources/snapshot/truncate" >/dev/null
+expect_eq "truncate empties the datasource" \
+  "$(S sql --format csv "SELECT count() FROM snapshot" 2>&1 | tail -1)" "0"
+
 # a CLI beside the daemon goes through its socket, views and all
 sed -i 's/FROM hits$/FROM hits WHERE duration < 100000/' "$P/pipes/pages_mat.pipe"
 got=$(S sql --format csv "SELECT count() FROM top_pages" 2>&1 | tail -1)
@@ -232,7 +255,7 @@ kill -TERM $PID; wait $PID 2>/dev/null
 sed -i 's/FROM hits/FROM hits WHERE duration < 1000/' "$P/pipes/pages_mat.pipe"
 S check >/dev/null 2>&1
 got=$(S sql --format csv "SELECT countMerge(visits) FROM pages_mv" 2>&1 | tail -1)
-expect_eq "a changed view is not populated again" "$got" "2500"
+expect_eq "a changed view is not populated again" "$got" "2600"
 views() { S sql --format csv "SELECT count() FROM system.tables WHERE database = currentDatabase() AND engine = 'MaterializedView'" 2>&1 | tail -1; }
 expect_eq "one view per materialized pipe" "$(views)" "1"
 mv "$P/pipes/pages_mat.pipe" "$E2E_TMP/pages_mat.pipe"
@@ -240,11 +263,11 @@ S check >/dev/null 2>&1
 expect_eq "the view of a removed pipe is dropped" "$(views)" "0"
 S append hits "$E2E_TMP/a.ndjson" >/dev/null 2>&1
 expect_eq "... and no longer fed" \
-  "$(S sql --format csv "SELECT countMerge(visits) FROM pages_mv" 2>&1 | tail -1)" "2500"
+  "$(S sql --format csv "SELECT countMerge(visits) FROM pages_mv" 2>&1 | tail -1)" "2600"
 mv "$E2E_TMP/pages_mat.pipe" "$P/pipes/pages_mat.pipe"
 S check >/dev/null 2>&1
 expect_eq "a re-added view is not populated into a target that has rows" \
-  "$(S sql --format csv "SELECT countMerge(visits) FROM pages_mv" 2>&1 | tail -1)" "2500"
+  "$(S sql --format csv "SELECT countMerge(visits) FROM pages_mv" 2>&1 | tail -1)" "2600"
 
 # 8. mistakes, each named where it is
 bad() { # what file content expected-message
