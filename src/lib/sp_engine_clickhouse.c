@@ -205,6 +205,37 @@ int sp_engine_embedded_open(const sp_embedded_opts *o, sp_engine **out, sp_error
                              "written_bytes UInt64, output Array(String), parameters "
                              "Map(String, String), options Map(String, String), token_name "
                              "Nullable(String), cpu_time Float64') WHERE event = 'finished' "
+                             "AND service != 'copy' "
+                             "SETTINGS input_format_skip_unknown_fields = 1, "
+                             "input_format_allow_errors_ratio = 1",
+                             err);
+        if (!rc)
+            rc = ch_exec(e, q.data, NULL, err);
+        /* copy jobs write datasources: Tinybird lists them in
+         * datasources_ops_log (event_type copy, the target datasource) */
+        sp_buf_reset(&q);
+        if (!rc)
+            rc = sp_buf_adds(&q,
+                             "CREATE OR REPLACE VIEW tinybird.datasources_ops_log AS SELECT "
+                             "parseDateTimeBestEffort(`timestamp`) AS `timestamp`, "
+                             "'copy' AS event_type, "
+                             "substring(JSONExtractString(arrayElement(output, 1), 'path'), 12) AS "
+                             "datasource_id, "
+                             "datasource_id AS datasource_name, result, error, elapsed_time, "
+                             "job_id, job_id AS operation_id, written_rows AS rows, "
+                             "toUInt64(0) AS rows_quarantine, pipe_id, pipe_name, read_rows, "
+                             "read_bytes, written_rows, written_bytes, cpu_time FROM file(",
+                             err);
+        if (!rc)
+            rc = quote_string(&q, o->ops_log, strlen(o->ops_log), err);
+        if (!rc)
+            rc = sp_buf_adds(&q,
+                             ", 'JSONEachRow', 'event String, `timestamp` String, service "
+                             "String, pipe_id String, pipe_name String, result String, error "
+                             "Nullable(String), elapsed_time Float64, job_id String, "
+                             "read_rows UInt64, read_bytes UInt64, written_rows UInt64, "
+                             "written_bytes UInt64, output Array(String), cpu_time Float64') "
+                             "WHERE event = 'finished' AND service = 'copy' "
                              "SETTINGS input_format_skip_unknown_fields = 1, "
                              "input_format_allow_errors_ratio = 1",
                              err);

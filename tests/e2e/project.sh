@@ -158,6 +158,9 @@ sed -i 's/COPY_MODE replace/COPY_MODE append/' "$P/pipes/snap.pipe"
 S run snap --now 2026-12-03T00:00:00Z >/dev/null 2>&1
 expect_eq "copy append: a second snapshot is added" \
   "$(S sql --format csv 'SELECT count(), uniq(taken_at) FROM snapshot' 2>&1 | tail -1)" "14,2"
+[ -n "$EMBEDDED" ] && expect_eq "copies are in tinybird.datasources_ops_log, not sinks_ops_log" \
+  "$(S sql --format csv "SELECT (SELECT groupArray(tuple(event_type, datasource_name, result, rows)) FROM tinybird.datasources_ops_log), (SELECT count() FROM tinybird.sinks_ops_log WHERE pipe_name = 'snap')" 2>&1 | tail -1)" \
+  "\"[('copy','snapshot','ok',7),('copy','snapshot','ok',7),('copy','snapshot','ok',7)]\",0"
 out=$(S run snap --format ndjson 2>&1); st=$?
 expect_eq "a copy run refuses sink overrides (status)" "$st" "1"
 expect_contains "a copy run refuses sink overrides (message)" "$out" "for sinks"
