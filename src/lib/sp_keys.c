@@ -325,6 +325,27 @@ int sp_chtype_ok(const char *type)
     return 0;
 }
 
+int sp_chtype_depth(const char *type)
+{
+    int depth = 0, max = 0;
+    char q = 0;
+    for (const char *s = type; *s; s++) {
+        if (q) {
+            if (*s == '\\' && s[1])
+                s++;
+            else if (*s == q)
+                q = 0;
+        } else if (*s == '\'' || *s == '"' || *s == '`') {
+            q = *s;
+        } else if (*s == '(' && ++depth > max) {
+            max = depth;
+        } else if (*s == ')') {
+            depth--;
+        }
+    }
+    return max;
+}
+
 int sp_strategy_parse(const char *s, sp_strategy *out)
 {
     /* Tinybird's spellings: new, @new, @truncate */

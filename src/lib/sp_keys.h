@@ -63,6 +63,9 @@ int sp_name_ok(const char *s);
 /* sp_chtype_ok: the outermost name of a ClickHouse type is known and its
  * parentheses balance. */
 int sp_chtype_ok(const char *type);
+/* sp_chtype_depth: the deepest nesting of parentheses in a type (quotes
+ * skipped): 0 for String, 2 for Array(Nullable(String)). */
+int sp_chtype_depth(const char *type);
 
 /* Validators used by sp_sinkcfg for overrides (NULL-terminated lists). */
 extern const char *const sp_formats[], *const sp_compressions[], *const sp_strategies[];

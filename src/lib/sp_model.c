@@ -9,6 +9,7 @@
 #include "sp_error.h"
 #include "sp_keys.h"
 #include "sp_model.h"
+#include "sp_type.h"
 
 /* ------------------------------------------------------------- kvlist */
 
@@ -170,6 +171,10 @@ int sp_datasource_validate(const sp_datasource *d, sp_error *err)
                                 "%s: column '%s': unknown type '%s' (expected a ClickHouse "
                                 "type such as String, Int64, DateTime, Nullable(T))",
                                 where, c->name, c->type ? c->type : "");
+        if (sp_chtype_depth(c->type) > SP_TYPE_MAX_DEPTH)
+            return sp_error_set(err, SP_EDEF, 0,
+                                "%s: column '%s': type nested more than %d levels deep", where,
+                                c->name, SP_TYPE_MAX_DEPTH);
     }
     rc = sp_keys_check(&sp_keys_datasource, &d->keys, d->path, d->name, 0, err);
     if (rc)

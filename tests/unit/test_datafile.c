@@ -453,6 +453,91 @@ TEST(load_collects_all_diagnostics)
     rm_rf(dir);
 }
 
+/* issue 13: a key indented like the SQL would become SQL and the pipe stop
+ * being a sink; lines that merely look like keys stay SQL */
+TEST(key_lines_inside_blocks)
+{
+    expect_error("pipes/x.pipe",
+                 "NODE n\nSQL >\n    SELECT 1\n    TYPE sink\n    EXPORT_BUCKET_URI "
+                 "file:///tmp/x/\n",
+                 "pipes/x.pipe:4: TYPE: key line indented inside the SQL block of line 2 (it "
+                 "would be read as part of the block); write it at column 0");
+    expect_error("pipes/x.pipe",
+                 "NODE n\nSQL >\n    %\n    SELECT 1\n\n    EXPORT_SCHEDULE @once\nTYPE sink\n",
+                 "pipes/x.pipe:6: EXPORT_SCHEDULE: key line indented inside the SQL block of "
+                 "line 2 (it would be read as part of the block); write it at column 0");
+    expect_error("pipes/x.pipe",
+                 "DESCRIPTION >\n    exports\n    EXPORT_FORMAT csv\nNODE n\nSQL >\n    "
+                 "SELECT 1\n",
+                 "pipes/x.pipe:3: EXPORT_FORMAT: key line indented inside the DESCRIPTION "
+                 "block of line 1 (it would be read as part of the block); write it at "
+                 "column 0");
+    expect_error("datasources/x.datasource",
+                 "DESCRIPTION >\n    d\n    ENGINE_SORTING_KEY a\nSCHEMA >\n    a String\n",
+                 "datasources/x.datasource:3: ENGINE_SORTING_KEY: key line indented inside "
+                 "the DESCRIPTION block of line 1 (it would be read as part of the block); "
+                 "write it at column 0");
+    /* SQL that only looks like keys: lower case, deeper, no value, prose */
+    const char *ok = "DESCRIPTION >\n    TOKEN usage per day\nNODE n\nSQL >\n    SELECT\n"
+                     "    token AS t,\n        TYPE x,\n    TYPE\n    FROM events\nTYPE sink\n"
+                     "EXPORT_BUCKET_URI file:///tmp/x/\n";
+    sp_pipe *p = NULL;
+    sp_error err = SP_ERROR_INIT;
+    CHECK_OK(sp_datafile_parse_pipe("pipes/x.pipe", ok, strlen(ok), &p, &err), &err);
+    if (p)
+        CHECK_INT(p->type, SP_PIPE_SINK);
+    sp_pipe_free(p);
+}
+
+/* a UTF-8 BOM is not text: the file parses and lines count from it */
+TEST(bom)
+{
+    const char *t = "\xEF\xBB\xBFNODE n\nSQL >\n    SELECT 1\nTYPE sinc\n";
+    expect_error("pipes/x.pipe", t,
+                 "pipes/x.pipe:4: TYPE: unknown pipe type 'sinc' (expected sink, endpoint, "
+                 "copy, materialized)");
+    const char *g = "\xEF\xBB\xBFTYPE s3\nS3_REGION eu-west-1\nS3_ARN a\n";
+    sp_connection *c = NULL;
+    sp_error err = SP_ERROR_INIT;
+    CHECK_OK(sp_datafile_parse_connection("c.connection", g, strlen(g), &c, &err), &err);
+    sp_connection_free(c);
+}
+
+/* every definition error names its line: a too-deep type, a too-big file */
+TEST(limits_name_the_line)
+{
+    sp_buf t = SP_BUF_INIT(4096);
+    sp_buf_adds(&t, "SCHEMA >\n    a String,\n    b ", NULL);
+    for (int i = 0; i < 40; i++)
+        sp_buf_adds(&t, "Array(", NULL);
+    sp_buf_adds(&t, "String", NULL);
+    for (int i = 0; i < 40; i++)
+        sp_buf_adds(&t, ")", NULL);
+    sp_buf_adds(&t, "\n", NULL);
+    expect_error("datasources/x.datasource", t.data,
+                 "datasources/x.datasource:3: SCHEMA: column 'b': type nested more than 32 "
+                 "levels deep");
+    sp_buf_release(&t);
+    char dir[] = "/tmp/sp-defs-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    size_t n = (size_t)17 << 20;
+    char *big = malloc(n + 64);
+    if (!big)
+        return;
+    int k = snprintf(big, 64, "NODE n\nSQL >\n    SELECT '");
+    memset(big + k, 'x', n);
+    big[k + n] = '\0';
+    put_file(dir, "pipes/big.pipe", big);
+    free(big);
+    sp_project *p = NULL;
+    sp_error err = SP_ERROR_INIT;
+    CHECK(sp_project_load(dir, &p, &err) != 0);
+    CHECK_STR(err.msg, "pipes/big.pipe:3: datafile larger than 16 MiB (the limit is reached "
+                       "on this line)");
+    sp_project_free(p);
+    rm_rf(dir);
+}
+
 TEST(duplicate_names)
 {
     char dir[] = "/tmp/sp-defs-XXXXXX";
@@ -486,5 +571,8 @@ int main(void)
     RUN(load_collects_all_diagnostics);
     RUN(duplicate_names);
     RUN(missing_folder);
+    RUN(key_lines_inside_blocks);
+    RUN(bom);
+    RUN(limits_name_the_line);
     return sp_test_done();
 }
