@@ -323,6 +323,12 @@ int sp_pipe_validate(const sp_pipe *p, sp_error *err)
                             "gs://bucket/prefix/ or file:///dir/)",
                             where, s.bucket_uri);
     }
+    const char *why = s.bucket_uri ? sp_bucket_uri_problem(s.bucket_uri) : NULL;
+    if (why) {
+        sink_get(p, "EXPORT_BUCKET_URI", &line);
+        sp_model_where(where, sizeof where, p->path, p->name, line, "EXPORT_BUCKET_URI");
+        return sp_error_set(err, SP_EDEF, 0, "%s: '%s': %s", where, s.bucket_uri, why);
+    }
     if (!s.connection && !(s.bucket_uri && strncmp(s.bucket_uri, "file://", 7) == 0)) {
         sp_model_where(where, sizeof where, p->path, p->name, p->type_line,
                        "EXPORT_CONNECTION_NAME");

@@ -150,7 +150,7 @@ static const char variants_pipe[] =
     "\n"
     "TYPE SINK\n"
     "EXPORT_CONNECTION_NAME \"lake\"\n"
-    "EXPORT_BUCKET_URI 's3://b/p/'\n"
+    "EXPORT_BUCKET_URI 's3://bkt/p/'\n"
     "EXPORT_FILE_TEMPLATE out_{date}\n"
     "EXPORT_FORMAT NDJSON\n"
     "EXPORT_WRITE_STRATEGY truncate\n"
@@ -179,7 +179,7 @@ TEST(pipe_variants_parse)
     CHECK_INT(p->type, SP_PIPE_SINK);
     CHECK_INT(p->type_line, 22);
     CHECK_STR(sp_kvlist_get(&p->keys, "EXPORT_CONNECTION_NAME"), "lake");
-    CHECK_STR(sp_kvlist_get(&p->keys, "EXPORT_BUCKET_URI"), "s3://b/p/");
+    CHECK_STR(sp_kvlist_get(&p->keys, "EXPORT_BUCKET_URI"), "s3://bkt/p/");
     CHECK_STR(sp_kvlist_get(&p->keys, "EXPORT_SCHEDULE"), "*/15 * * * *");
     sp_sink_def s;
     CHECK_OK(sp_pipe_sink(p, &s, &err), &err);
@@ -241,11 +241,11 @@ TEST(error_messages)
                  "DATASOURCE, DEPLOYMENT_METHOD, CACHE, TAGS)");
     expect_error("pipes/x.pipe",
                  "NODE n\nSQL >\n    SELECT 1\n\nTYPE sink\nEXPORT_CONNECTION_NAME c\n"
-                 "EXPORT_BUCKET_URI s3://b/\nEXPORT_FORMAT xml\n",
+                 "EXPORT_BUCKET_URI s3://bkt/\nEXPORT_FORMAT xml\n",
                  "pipes/x.pipe:8: EXPORT_FORMAT: unknown format 'xml' (expected csv, ndjson)");
     expect_error("pipes/x.pipe",
                  "NODE n\nSQL >\n    SELECT 1\n\nTYPE sink\nEXPORT_CONNECTION_NAME c\n"
-                 "EXPORT_BUCKET_URI s3://b/\nEXPORT_STRATEGY append\n",
+                 "EXPORT_BUCKET_URI s3://bkt/\nEXPORT_STRATEGY append\n",
                  "pipes/x.pipe:8: EXPORT_STRATEGY: unknown strategy 'append' (expected "
                  "create_new, replace, truncate)");
     expect_error("pipes/x.pipe",
@@ -255,7 +255,7 @@ TEST(error_messages)
                  "hour 25 out of range 0-23");
     expect_error("pipes/x.pipe",
                  "NODE n\nSQL >\n    SELECT 1\n\nTYPE sink\nEXPORT_CONNECTION_NAME c\n"
-                 "EXPORT_BUCKET_URI s3://b/\nEXPORT_FILE_TEMPLATE out_{date\n",
+                 "EXPORT_BUCKET_URI s3://bkt/\nEXPORT_FILE_TEMPLATE out_{date\n",
                  "pipes/x.pipe:8: EXPORT_FILE_TEMPLATE: unbalanced braces at position 5 in "
                  "'out_{date'");
     expect_error("pipes/x.pipe", "NODE n\nSQL >\n    SELECT 1\n\nTYPE sinks\n",
@@ -425,7 +425,7 @@ TEST(load_collects_all_diagnostics)
              "EXPORT_KAFKA_TOPIC t\n");
     put_file(dir, "sinks/bad3.pipe",
              "NODE n\nSQL >\n    SELECT 1\nTYPE sink\nEXPORT_CONNECTION_NAME k\n"
-             "EXPORT_BUCKET_URI s3://b/\n");
+             "EXPORT_BUCKET_URI s3://bkt/\n");
     put_file(dir, "sinks/good.pipe",
              "NODE n\nSQL >\n    SELECT 1\nTYPE sink\nEXPORT_BUCKET_URI file:///tmp/o/\n");
     put_file(dir, "node_modules/x.pipe", "garbage\n");
