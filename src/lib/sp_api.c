@@ -511,8 +511,9 @@ static int q_batch(void *ud, const sp_batch *b, sp_error *err)
     return 0;
 }
 
-/* the `q` field of an application/x-www-form-urlencoded body, decoded (heap) */
-static char *form_field(const char *body, const char *name)
+/* the `q` field of an application/x-www-form-urlencoded body, decoded (heap);
+ * *nul set when it decodes to a NUL byte (%00) */
+static char *form_field(const char *body, const char *name, int *nul)
 {
     size_t nl = strlen(name);
     for (const char *p = body; p && *p;) {
@@ -529,6 +530,7 @@ static char *form_field(const char *body, const char *name)
                 } else if (p[i] == '%' && i + 2 < len && sp_hexval(p[i + 1]) >= 0 &&
                            sp_hexval(p[i + 2]) >= 0) {
                     out[k++] = (char)(sp_hexval(p[i + 1]) * 16 + sp_hexval(p[i + 2]));
+                    *nul |= out[k - 1] == '\0';
                     i += 2;
                 } else {
                     out[k++] = p[i];
@@ -694,18 +696,25 @@ static void h_sql(call *c)
     }
     const char *sql = NULL;
     char *form = NULL;
+    int nul = 0;
     if (!strcmp(sp_http_method(c->req), "GET")) {
         sql = sp_http_query(c->req, "q");
     } else {
         size_t len;
         sql = sp_http_body(c->req, &len);
+        nul = strlen(sql) != len;
         const char *ct = sp_http_header(c->req, "Content-Type");
         /* a form post (q=…, URL-encoded) or the query as the body */
         if (ct && !strncasecmp(ct, "application/x-www-form-urlencoded", 33) &&
             !strncmp(sql, "q=", 2))
-            sql = form = form_field(sql, "q");
+            sql = form = form_field(sql, "q", &nul);
         if ((!sql || !*sql) && sp_http_query(c->req, "q"))
             sql = sp_http_query(c->req, "q");
+    }
+    if (nul) { /* the query would be cut at it */
+        free(form);
+        fail(c, 400, "q: a NUL byte is not allowed in the query");
+        return;
     }
     if (!sql || !*sql) {
         free(form);

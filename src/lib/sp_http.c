@@ -105,6 +105,44 @@ static enum MHD_Result too_big(struct MHD_Connection *c, size_t max)
     return reply(c, 413, NULL, b, (size_t)n);
 }
 
+/* a query argument or header whose decoded text holds a NUL byte (%00)
+ * would be cut there by every C string reader: the request is refused */
+typedef struct nul_ctx {
+    char what[160]; /* "query parameter 'name'", the name made JSON-safe */
+} nul_ctx;
+
+static enum MHD_Result find_nul(void *cls, enum MHD_ValueKind kind, const char *key,
+                                size_t key_size, const char *value, size_t value_size)
+{
+    nul_ctx *n = cls;
+    if ((!key || strlen(key) == key_size) && (!value || strlen(value) == value_size))
+        return MHD_YES;
+    int k = snprintf(n->what, sizeof n->what, "%s '",
+                     kind == MHD_GET_ARGUMENT_KIND ? "query parameter" : "header");
+    for (const char *p = key ? key : ""; *p && k < 100; p++)
+        n->what[k++] = (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) ? '?' : *p;
+    n->what[k++] = '\'';
+    n->what[k] = '\0';
+    return MHD_NO;
+}
+
+/* answer_nul: 1 when the request was answered 400 (a NUL in it), 0 when
+ * it has none, -1 out of memory */
+static int answer_nul(struct MHD_Connection *c)
+{
+    nul_ctx n = { "" };
+    MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, find_nul, &n);
+    if (!n.what[0])
+        MHD_get_connection_values_n(c, MHD_HEADER_KIND, find_nul, &n);
+    if (!n.what[0])
+        return 0;
+    char *b = malloc(256);
+    if (!b)
+        return -1;
+    int len = snprintf(b, 256, "{\"error\":\"%s: a NUL byte (%%00) is not allowed\"}", n.what);
+    return reply(c, 400, NULL, b, (size_t)len) == MHD_YES ? 1 : -1;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload, size_t *upload_size, void **con_cls)
@@ -141,6 +179,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (r->too_big) {
         sp_buf_release(&r->body);
         return too_big(c, s->max_body);
+    }
+    int nul = answer_nul(c);
+    if (nul) {
+        sp_buf_release(&r->body);
+        return nul > 0 ? MHD_YES : MHD_NO;
     }
     sp_http_resp resp = { 200, NULL, NULL, 0, 0 };
     s->h(s->ud, r, &resp);
