@@ -307,7 +307,7 @@ int sp_datafile_parse_connection(const char *path, const char *text, size_t len,
     free(L.v);
     if (!rc && !have_type)
         rc = sp_error_set(err, SP_EDEF, 0,
-                          "%s: TYPE: required key is missing (expected kafka, s3, gcs)", path);
+                          "%s:1: TYPE: required key is missing (expected kafka, s3, gcs)", path);
     if (!rc)
         rc = sp_connection_validate(c, err);
     if (rc) {

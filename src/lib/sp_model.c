@@ -93,6 +93,8 @@ void sp_model_where(char *buf, size_t n, const char *path, const char *name, int
     const char *sep = key && *key ? ": " : "";
     if (!key)
         key = "";
+    if (path && line <= 0) /* something missing from the file: its first line */
+        line = 1;
     if (path && line > 0)
         snprintf(buf, n, "%s:%d%s%s", path, line, sep, key);
     else if (path)
