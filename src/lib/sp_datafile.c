@@ -280,9 +280,13 @@ int sp_datafile_parse_connection(const char *path, const char *text, size_t len,
     int have_type = 0;
     size_t i = 0;
     stmt st;
+    static const char *const conn_words[] = { "TYPE", "DESCRIPTION", NULL };
     while (!rc && (rc = next_stmt(path, &L, &i, &st, err)) == 1) {
-        rc = 0;
-        if (strcmp(st.key, "TYPE") == 0) {
+        rc = have_type ? key_in_block(path, &st, sp_keys_for_conn(c->type), conn_words, err)
+                       : 0;
+        if (rc) {
+            /* refused; the value is freed below */
+        } else if (strcmp(st.key, "TYPE") == 0) {
             if (have_type)
                 rc = sp_error_set(err, SP_EDEF, 0, "%s:%d: TYPE: duplicate key", path,
                                   st.lineno);

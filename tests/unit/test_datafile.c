@@ -477,6 +477,12 @@ TEST(key_lines_inside_blocks)
                  "datasources/x.datasource:3: ENGINE_SORTING_KEY: key line indented inside "
                  "the DESCRIPTION block of line 1 (it would be read as part of the block); "
                  "write it at column 0");
+    expect_error("connections/k.connection",
+                 "TYPE kafka\nKAFKA_SSL_CA_PEM >\n    -----BEGIN CERTIFICATE-----\n"
+                 "    -----END CERTIFICATE-----\n    KAFKA_BOOTSTRAP_SERVERS h:9092\n",
+                 "connections/k.connection:5: KAFKA_BOOTSTRAP_SERVERS: key line indented "
+                 "inside the KAFKA_SSL_CA_PEM block of line 2 (it would be read as part of the "
+                 "block); write it at column 0");
     /* SQL that only looks like keys: lower case, deeper, no value, prose */
     const char *ok = "DESCRIPTION >\n    TOKEN usage per day\nNODE n\nSQL >\n    SELECT\n"
                      "    token AS t,\n        TYPE x,\n    TYPE\n    FROM events\nTYPE sink\n"
@@ -518,6 +524,10 @@ TEST(limits_name_the_line)
                  "datasources/x.datasource:3: SCHEMA: column 'b': type nested more than 32 "
                  "levels deep");
     sp_buf_release(&t);
+    /* something missing: the file's first line */
+    expect_error("pipes/x.pipe", "# nothing\n", "pipes/x.pipe:1: NODE: at least one node is required");
+    expect_error("c.connection", "S3_REGION x\n",
+                 "c.connection:1: TYPE: required key is missing (expected kafka, s3, gcs)");
     char dir[] = "/tmp/sp-defs-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
     size_t n = (size_t)17 << 20;
