@@ -122,6 +122,10 @@ echo 'EXPORT_SCHEDULE 0 0 30 2 *' >> "$P/pipes/feb.pipe"
 check_fails "never-firing cron" "$P/pipes/feb.pipe" \
   "pipes/feb.pipe:9: EXPORT_SCHEDULE: invalid schedule '0 0 30 2 *': position 5: the schedule never fires"
 
+printf 'NODE a\nSQL >\n    SELECT n, s FROM events\n\nTYPE copy\nTARGET_DATASOURCE events\nCOPY_SCHEDULE 0 0 31 4 *\n' > "$P/pipes/cp.pipe"
+check_fails "never-firing copy schedule" "$P/pipes/cp.pipe" \
+  "pipes/cp.pipe:7: COPY_SCHEDULE: invalid schedule '0 0 31 4 *': position 5: the schedule never fires"
+
 # a job id used twice
 out=$("$SINKPIPE" -p "$P" run ok --job-id nightly-1 2>&1); rc=$?
 expect_eq "a new job id runs" "$rc" 0
