@@ -152,19 +152,12 @@ expect_eq "both stored whole" "$got" $'"n","l"\n1,45000000\n2,1\n3,45000000'
 LOG=$E2E_TMP/serve.log
 "$SINKPIPE" -p "$P" serve --listen 127.0.0.1:0 >"$E2E_TMP/serve.out" 2>"$LOG" &
 PID=$!
-ADDR=
-for _ in $(seq 1 300); do
-  ADDR=$(sed -n 's/^listening on //p' "$LOG" | head -1)
-  [ -n "$ADDR" ] && break
-  kill -0 $PID 2>/dev/null || break
-  sleep 0.1
-done
-[ -n "$ADDR" ] || { not_ok "daemon started"; cat "$LOG"; finish; }
+wait_listening "$LOG" $PID
 TOK=$(sed -n 's/^admin //p' "$E2E_TMP/serve.out")
 A="Authorization: Bearer $TOK"
 http() { # METHOD PATH [curl args] -> CODE BODY
   local m=$1 path=$2; shift 2
-  BODY=$(curl -s -o - -w '\n%{http_code}' -X "$m" "$@" "http://$ADDR$path")
+  BODY=$(curl -s -o - -w '\n%{http_code}' -X "$m" "$@" "$URL$path")
   CODE=${BODY##*$'\n'}
   BODY=${BODY%$'\n'*}
 }
