@@ -179,7 +179,10 @@ static int next_stmt(const char *path, const lines *L, size_t *i, stmt *st, sp_e
  * parser handles itself (NODE, SQL, ...); NULL-terminated.  In a block of
  * prose (DESCRIPTION) only keys with a '_' count ("TOKEN usage per day" is
  * a sentence, "EXPORT_SCHEDULE @once" is not); a SCHEMA is left to the
- * column parser, which refuses a key line as a column. */
+ * column parser, which refuses a key line as a column.  Tinybird's parser
+ * reads such a line as part of the block too (a block ends only at a key
+ * line that is not indented), where it breaks the SQL: it never meant what
+ * it looks like. */
 static int key_in_block(const char *path, const stmt *st, const sp_keytable *t,
                         const char *const *words, sp_error *err)
 {
@@ -207,8 +210,8 @@ static int key_in_block(const char *path, const stmt *st, const sp_keytable *t,
             if (known)
                 return sp_error_set(err, SP_EDEF, 0,
                                     "%s:%d: %s: key line indented inside the %s block of "
-                                    "line %d (it would be read as part of the block); write it at "
-                                    "column 0",
+                                    "line %d (it would be read as part of the block); "
+                                    "write it at column 0",
                                     path, lineno, key, st->key, st->lineno);
         }
         if (!nl)
