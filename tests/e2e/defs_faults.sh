@@ -164,6 +164,11 @@ http() { # METHOD PATH [curl args] -> CODE BODY
 http POST "/v0/pipes/ok/sink?file_template=a%00b" -H "$A"
 expect_eq "a NUL in a parameter: 400" "$CODE" 400
 expect_contains "naming it" "$BODY" "query parameter 'file_template': a NUL byte (%00) is not allowed"
+http POST "/v0/pipes/ok/sink%00x" -H "$A"
+expect_eq "a NUL in the path: 400 (the path is not cut to a valid route)" "$CODE" 400
+expect_contains "naming it" "$BODY" "the request path: a NUL byte (%00) is not allowed"
+http GET "/health%00x"
+expect_eq "a NUL in the path of /health: 400" "$CODE" 400
 http GET "/v0/sql?q=SELECT%201%00" -H "$A"
 expect_eq "a NUL in q: 400" "$CODE" 400
 http POST "/v0/sql" -H "$A" -H 'Content-Type: application/x-www-form-urlencoded' --data 'q=SELECT%201%00x'
