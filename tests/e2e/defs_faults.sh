@@ -178,5 +178,8 @@ http GET "/v0/sql?q=SELECT%201%20AS%20x" -H "$A"
 expect_eq "without a NUL: 200" "$CODE" 200
 kill -TERM $PID 2>/dev/null
 wait $PID 2>/dev/null
+st=$?
 PID=
+if [ $st -eq 0 ] && ! grep -qE 'Sanitizer|runtime error' "$LOG"; then ok "daemon stopped cleanly"
+else not_ok "daemon stopped cleanly (status $st)"; grep -A30 -E 'Sanitizer|runtime error' "$LOG" | head -40; fi
 finish
