@@ -673,7 +673,7 @@ static void h_endpoint(call *c, const char *pipe, const char *ext)
     if (!rc && q && *q) {
         const char *names[2] = { "_", NULL };
         const char *sqls[2] = { sql.data ? sql.data : "", q };
-        rc = sp_sql_compose(names, sqls, 2, &top, &err);
+        rc = sp_sql_compose(names, sqls, 2, &top, NULL, &err);
     }
     if (rc) {
         sp_buf_release(&sql);

@@ -247,7 +247,7 @@ TEST(error_messages)
                  "NODE n\nSQL >\n    SELECT 1\n\nTYPE sink\nEXPORT_CONNECTION_NAME c\n"
                  "EXPORT_BUCKET_URI s3://bkt/\nEXPORT_STRATEGY append\n",
                  "pipes/x.pipe:8: EXPORT_STRATEGY: unknown strategy 'append' (expected "
-                 "create_new, replace, truncate)");
+                 "create_new, replace, truncate, new, @new, @truncate)");
     expect_error("pipes/x.pipe",
                  "NODE n\nSQL >\n    SELECT 1\n\nTYPE sink\nEXPORT_CONNECTION_NAME c\n"
                  "EXPORT_KAFKA_TOPIC t\nEXPORT_SCHEDULE 0 25 * * *\n",
@@ -295,7 +295,7 @@ TEST(error_messages)
                  "KAFKA_STORE_RAW_VALUE, KAFKA_STORE_HEADERS, KAFKA_TARGET_PARTITIONS, "
                  "IMPORT_CONNECTION_NAME, IMPORT_BUCKET_URI, IMPORT_SCHEDULE, "
                  "IMPORT_FROM_TIMESTAMP, IMPORT_STRATEGY, IMPORT_TABLE_ARN, "
-                 "IMPORT_EXPORT_BUCKET, FORWARD_QUERY, SHARED_WITH)");
+                 "IMPORT_EXPORT_BUCKET, FORWARD_QUERY, SHARED_WITH, TAGS)");
 }
 
 static const char ds_text[] =
