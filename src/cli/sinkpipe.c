@@ -457,7 +457,9 @@ static int cmd_run(const char *dir, int json, int argc, char **argv)
         if (run_rc) {
             if (!json)
                 fail(&err);
-            if (!json && r.nobjects == 0)
+            if (!json && r.nobjects == 0 && !r.job_id[0]) /* refused before a job */
+                fprintf(stderr, "sinkpipe: nothing was delivered\n");
+            else if (!json && r.nobjects == 0)
                 fprintf(stderr, "sinkpipe: nothing was delivered (job %s)\n", r.job_id);
             else if (!json)
                 fprintf(stderr, "sinkpipe: delivered before the failure: the %zu object%s "

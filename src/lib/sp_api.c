@@ -711,8 +711,9 @@ static int q_batch(void *ud, const sp_batch *b, sp_error *err)
     return 0;
 }
 
-/* the `q` field of an application/x-www-form-urlencoded body, decoded (heap) */
-static char *form_field(const char *body, const char *name)
+/* the `q` field of an application/x-www-form-urlencoded body, decoded (heap);
+ * *nul set when it decodes to a NUL byte (%00) */
+static char *form_field(const char *body, const char *name, int *nul)
 {
     size_t nl = strlen(name);
     for (const char *p = body; p && *p;) {
@@ -729,6 +730,7 @@ static char *form_field(const char *body, const char *name)
                 } else if (p[i] == '%' && i + 2 < len && sp_hexval(p[i + 1]) >= 0 &&
                            sp_hexval(p[i + 2]) >= 0) {
                     out[k++] = (char)(sp_hexval(p[i + 1]) * 16 + sp_hexval(p[i + 2]));
+                    *nul |= out[k - 1] == '\0';
                     i += 2;
                 } else {
                     out[k++] = p[i];
@@ -871,7 +873,7 @@ static void h_endpoint(call *c, const char *pipe, const char *ext)
     if (!rc && q && *q) {
         const char *names[2] = { "_", NULL };
         const char *sqls[2] = { sql.data ? sql.data : "", q };
-        rc = sp_sql_compose(names, sqls, 2, &top, &err);
+        rc = sp_sql_compose(names, sqls, 2, &top, NULL, &err);
     }
     if (rc) {
         sp_buf_release(&sql);
@@ -894,18 +896,25 @@ static void h_sql(call *c)
     }
     const char *sql = NULL;
     char *form = NULL;
+    int nul = 0;
     if (!strcmp(sp_http_method(c->req), "GET")) {
         sql = sp_http_query(c->req, "q");
     } else {
         size_t len;
         sql = sp_http_body(c->req, &len);
+        nul = strlen(sql) != len;
         const char *ct = sp_http_header(c->req, "Content-Type");
         /* a form post (q=…, URL-encoded) or the query as the body */
         if (ct && !strncasecmp(ct, "application/x-www-form-urlencoded", 33) &&
             !strncmp(sql, "q=", 2))
-            sql = form = form_field(sql, "q");
+            sql = form = form_field(sql, "q", &nul);
         if ((!sql || !*sql) && sp_http_query(c->req, "q"))
             sql = sp_http_query(c->req, "q");
+    }
+    if (nul) { /* the query would be cut at it */
+        free(form);
+        fail(c, 400, "q: a NUL byte is not allowed in the query");
+        return;
     }
     if (!sql || !*sql) {
         free(form);

@@ -158,6 +158,7 @@ int sp_cron_parse(const char *text, sp_cron *out, sp_error *err)
     const char *end = s + len;
     uint64_t bits[5];
     int star[5];
+    const char *at[5];
     int nf = 0;
     const char *p = s;
     while (p < end) {
@@ -173,6 +174,7 @@ int sp_cron_parse(const char *text, sp_cron *out, sp_error *err)
                                 "position %d: too many fields (expected 5: minute hour "
                                 "day-of-month month day-of-week)",
                                 (int)(p - text) + 1);
+        at[nf] = p;
         int rc = parse_field(text, p, fe, &fields[nf], &bits[nf], &star[nf], err);
         if (rc)
             return rc;
@@ -191,6 +193,25 @@ int sp_cron_parse(const char *text, sp_cron *out, sp_error *err)
     out->dow = (uint8_t)bits[4];
     out->dom_star = (uint8_t)star[2];
     out->dow_star = (uint8_t)star[4];
+    /* a day of the week restricts nothing alone (every month has every
+     * weekday, and a restricted one is OR-ed with the day of the month);
+     * with `*` for it, the days of the month must exist in one of the
+     * months (February has 29 days in leap years) or it never fires */
+    static const int mdays[13] = { 0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    int longest = 0;
+    for (int m = 1; m <= 12; m++)
+        if ((out->month >> m) & 1 && mdays[m] > longest)
+            longest = mdays[m];
+    if (out->dow_star && !(out->dom & ((2u << longest) - 2u))) {
+        int first = 1;
+        while (!((out->dom >> first) & 1))
+            first++;
+        memset(out, 0, sizeof *out);
+        return sp_error_set(err, SP_EDEF, 0,
+                            "position %d: the schedule never fires (day %d of the month is "
+                            "past the end of every month it names)",
+                            (int)(at[2] - text) + 1, first);
+    }
     return 0;
 }
 

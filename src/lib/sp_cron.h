@@ -20,10 +20,12 @@ typedef struct sp_cron {
     uint8_t dom_star, dow_star;
 } sp_cron;
 
-/* sp_cron_parse: errors say "position N: reason" (1-based column). */
+/* sp_cron_parse: errors say "position N: reason" (1-based column).  A
+ * schedule that can never fire (`0 0 30 2 *`) is an error. */
 int sp_cron_parse(const char *text, sp_cron *out, sp_error *err);
 /* sp_cron_next: the first fire time strictly after `after` (UTC seconds);
- * -1 for @once / @on-demand or when none within 5 years. */
+ * -1 for @once / @on-demand (a parsed cron fires within 5 years: 29
+ * February is the rarest). */
 int64_t sp_cron_next(const sp_cron *c, int64_t after);
 
 #endif

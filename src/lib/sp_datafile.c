@@ -35,6 +35,10 @@ static int split_lines(const char *text, size_t len, lines *out)
     size_t n = 1;
     for (size_t i = 0; i < len; i++)
         n += text[i] == '\n';
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) { /* a UTF-8 BOM: not text */
+        text += 3;
+        len -= 3;
+    }
     out->v = calloc(n, sizeof *out->v);
     if (!out->v)
         return SP_ENOMEM;
@@ -166,6 +170,57 @@ static int next_stmt(const char *path, const lines *L, size_t *i, stmt *st, sp_e
     return 0;
 }
 
+/* key_in_block: a block (SQL, DESCRIPTION, ...) holds every line indented
+ * deeper than its key, so a key line indented like the block's text would
+ * silently become SQL or text, and the file lose its meaning (a sink that no
+ * longer is one).  A body line at the block's own indentation whose first
+ * word is one of the file's keys, written as keys are (upper case), followed
+ * by a value or '>', is refused, naming its line.  `words` are the keys the
+ * parser handles itself (NODE, SQL, ...); NULL-terminated.  In a block of
+ * prose (DESCRIPTION) only keys with a '_' count ("TOKEN usage per day" is
+ * a sentence, "EXPORT_SCHEDULE @once" is not); a SCHEMA is left to the
+ * column parser, which refuses a key line as a column.  Tinybird's parser
+ * reads such a line as part of the block too (a block ends only at a key
+ * line that is not indented), where it breaks the SQL: it never meant what
+ * it looks like. */
+static int key_in_block(const char *path, const stmt *st, const sp_keytable *t,
+                        const char *const *words, sp_error *err)
+{
+    if (!st->block || strcmp(st->key, "SCHEMA") == 0)
+        return 0;
+    int sql = strcmp(st->key, "SQL") == 0 || strcmp(st->key, "FORWARD_QUERY") == 0;
+    int lineno = st->lineno + 1;
+    for (const char *l = st->value; *l; lineno++) {
+        const char *nl = strchr(l, '\n');
+        size_t n = nl ? (size_t)(nl - l) : strlen(l);
+        size_t w = 0;
+        while (w < n && ((l[w] >= 'A' && l[w] <= 'Z') || l[w] == '_' ||
+                         (w && l[w] >= '0' && l[w] <= '9')))
+            w++;
+        size_t v = w;
+        while (v < n && (l[v] == ' ' || l[v] == '\t'))
+            v++;
+        if (w && w < 64 && v > w && v < n) {
+            char key[64];
+            memcpy(key, l, w);
+            key[w] = '\0';
+            int known = sp_keys_find(t, key) != NULL && (sql || memchr(key, '_', w));
+            for (size_t k = 0; !known && sql && words[k]; k++)
+                known = strcmp(words[k], key) == 0;
+            if (known)
+                return sp_error_set(err, SP_EDEF, 0,
+                                    "%s:%d: %s: key line indented inside the %s block of "
+                                    "line %d (it would be read as part of the block); "
+                                    "write it at column 0",
+                                    path, lineno, key, st->key, st->lineno);
+        }
+        if (!nl)
+            break;
+        l = nl + 1;
+    }
+    return 0;
+}
+
 static char *name_from_path(const char *path)
 {
     const char *b = strrchr(path, '/');
@@ -228,9 +283,13 @@ int sp_datafile_parse_connection(const char *path, const char *text, size_t len,
     int have_type = 0;
     size_t i = 0;
     stmt st;
+    static const char *const conn_words[] = { "TYPE", "DESCRIPTION", NULL };
     while (!rc && (rc = next_stmt(path, &L, &i, &st, err)) == 1) {
-        rc = 0;
-        if (strcmp(st.key, "TYPE") == 0) {
+        rc = have_type ? key_in_block(path, &st, sp_keys_for_conn(c->type), conn_words, err)
+                       : 0;
+        if (rc) {
+            /* refused; the value is freed below */
+        } else if (strcmp(st.key, "TYPE") == 0) {
             if (have_type)
                 rc = sp_error_set(err, SP_EDEF, 0, "%s:%d: TYPE: duplicate key", path,
                                   st.lineno);
@@ -255,7 +314,7 @@ int sp_datafile_parse_connection(const char *path, const char *text, size_t len,
     free(L.v);
     if (!rc && !have_type)
         rc = sp_error_set(err, SP_EDEF, 0,
-                          "%s: TYPE: required key is missing (expected kafka, s3, gcs)", path);
+                          "%s:1: TYPE: required key is missing (expected kafka, s3, gcs)", path);
     if (!rc)
         rc = sp_connection_validate(c, err);
     if (rc) {
@@ -495,9 +554,12 @@ int sp_datafile_parse_datasource(const char *path, const char *text, size_t len,
         rc = oom(path, err);
     size_t i = 0;
     stmt st;
+    static const char *const ds_words[] = { "DESCRIPTION", "SCHEMA", "TOKEN", NULL };
     while (!rc && (rc = next_stmt(path, &L, &i, &st, err)) == 1) {
-        rc = 0;
-        if (strcmp(st.key, "DESCRIPTION") == 0) {
+        rc = key_in_block(path, &st, &sp_keys_datasource, ds_words, err);
+        if (rc) {
+            /* refused; the value is freed below */
+        } else if (strcmp(st.key, "DESCRIPTION") == 0) {
             free(d->description);
             d->description = st.value;
             st.value = NULL;
@@ -561,9 +623,13 @@ int sp_datafile_parse_pipe(const char *path, const char *text, size_t len, sp_pi
     int have_type = 0;
     size_t i = 0;
     stmt st;
+    static const char *const pipe_words[] = { "NODE", "SQL", "TYPE", "TOKEN", "DESCRIPTION",
+                                              NULL };
     while (!rc && (rc = next_stmt(path, &L, &i, &st, err)) == 1) {
-        rc = 0;
-        if (strcmp(st.key, "NODE") == 0) {
+        rc = key_in_block(path, &st, &sp_keys_pipe, pipe_words, err);
+        if (rc) {
+            /* refused; the value is freed below */
+        } else if (strcmp(st.key, "NODE") == 0) {
             sp_node *v = realloc(p->nodes, (p->nnodes + 1) * sizeof *v);
             if (!v) {
                 rc = oom(path, err);

@@ -532,9 +532,11 @@ static int ch_ensure(sp_engine *base, const sp_datasource *ds, sp_error *err)
             rc = engine_clause(ds, &q, err);
         if (!rc)
             rc = ch_exec(e, q.data, NULL, err);
-        if (rc)
-            sp_error_prefix(err, "%s%sdatasource '%s': cannot create the table",
-                            ds->path ? ds->path : "", ds->path ? ": " : "", ds->name);
+        if (rc && ds->path) /* the definition's place: its SCHEMA */
+            sp_error_prefix(err, "%s:%d: SCHEMA: datasource '%s': cannot create the table",
+                            ds->path, ds->schema_line > 0 ? ds->schema_line : 1, ds->name);
+        else if (rc)
+            sp_error_prefix(err, "datasource '%s': cannot create the table", ds->name);
     } else if (!rc) {
         rc = compare_layout(ds, &have, err);
     }

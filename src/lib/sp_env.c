@@ -121,12 +121,30 @@ static int read_dotenv(sp_env *e, const char *path, sp_error *err)
     char chunk[4096];
     size_t got;
     int rc = 0;
-    while (!rc && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
+    while (!rc && (got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (b.len + got > b.max) { /* every definition error names its line */
+            int at = 1;
+            for (size_t i = 0; i < b.len; i++)
+                at += b.data[i] == '\n';
+            rc = sp_error_set(err, SP_EDEF, 0, "%s:%d: file larger than %zu MiB", path, at,
+                              b.max >> 20);
+            break;
+        }
         rc = sp_buf_add(&b, chunk, got, err);
+    }
     if (!rc && ferror(f))
         rc = sp_error_set(err, SP_EIO, 0, "%s: read error", path);
     fclose(f);
     const char *s = b.data ? b.data : "";
+    const char *nul = rc ? NULL : memchr(s, '\0', b.len);
+    if (nul) { /* values are C strings: a NUL would cut the file short */
+        int at = 1;
+        for (const char *q = s; q < nul; q++)
+            at += *q == '\n';
+        rc = sp_error_set(err, SP_EDEF, 0, "%s:%d: NUL byte in the file", path, at);
+    }
+    if (b.len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3)) /* a UTF-8 BOM */
+        s += 3;
     int lineno = 0;
     while (!rc && *s) {
         const char *eol = strchr(s, '\n');

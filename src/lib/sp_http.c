@@ -30,7 +30,20 @@ struct sp_http_req {
     const char *path;
     sp_buf body;
     int too_big;
+    int nul_in_uri; /* the raw URI holds %00 (the path was cut there) */
 };
+
+/* the first con_cls of a request whose raw URI holds "%00": libmicrohttpd
+ * gives the handler the decoded path as a C string, cut at the NUL, so
+ * only the raw URI shows it (uri_log sees it before anything else) */
+static char nul_uri;
+
+static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    (void)c;
+    return uri && strstr(uri, "%00") ? &nul_uri : NULL;
+}
 
 const char *sp_http_method(const sp_http_req *r)
 {
@@ -105,6 +118,47 @@ static enum MHD_Result too_big(struct MHD_Connection *c, size_t max)
     return reply(c, 413, NULL, b, (size_t)n);
 }
 
+/* a query argument or header whose decoded text holds a NUL byte (%00)
+ * would be cut there by every C string reader: the request is refused */
+typedef struct nul_ctx {
+    char what[160]; /* "query parameter 'name'", the name made JSON-safe */
+} nul_ctx;
+
+static enum MHD_Result find_nul(void *cls, enum MHD_ValueKind kind, const char *key,
+                                size_t key_size, const char *value, size_t value_size)
+{
+    nul_ctx *n = cls;
+    if ((!key || strlen(key) == key_size) && (!value || strlen(value) == value_size))
+        return MHD_YES;
+    int k = snprintf(n->what, sizeof n->what, "%s '",
+                     kind == MHD_GET_ARGUMENT_KIND ? "query parameter" : "header");
+    for (const char *p = key ? key : ""; *p && k < 100; p++)
+        n->what[k++] = (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) ? '?' : *p;
+    n->what[k++] = '\'';
+    n->what[k] = '\0';
+    return MHD_NO;
+}
+
+/* answer_nul: 1 when the request was answered 400 (a NUL in a query
+ * parameter, a header, or the path when in_uri), 0 when it has none, -1 out
+ * of memory */
+static int answer_nul(struct MHD_Connection *c, int in_uri)
+{
+    nul_ctx n = { "" };
+    MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, find_nul, &n);
+    if (!n.what[0])
+        MHD_get_connection_values_n(c, MHD_HEADER_KIND, find_nul, &n);
+    if (!n.what[0] && in_uri)
+        snprintf(n.what, sizeof n.what, "the request path");
+    if (!n.what[0])
+        return 0;
+    char *b = malloc(256);
+    if (!b)
+        return -1;
+    int len = snprintf(b, 256, "{\"error\":\"%s: a NUL byte (%%00) is not allowed\"}", n.what);
+    return reply(c, 400, NULL, b, (size_t)len) == MHD_YES ? 1 : -1;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload, size_t *upload_size, void **con_cls)
@@ -112,10 +166,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)version;
     sp_http *s = cls;
     sp_http_req *r = *con_cls;
-    if (!r) {
+    if (!r || r == (void *)&nul_uri) {
+        int nul = r != NULL;
         r = calloc(1, sizeof *r);
         if (!r)
             return MHD_NO;
+        r->nul_in_uri = nul;
         r->c = c;
         r->method = method;
         r->path = url;
@@ -142,6 +198,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         sp_buf_release(&r->body);
         return too_big(c, s->max_body);
     }
+    int nul = answer_nul(c, r->nul_in_uri);
+    if (nul) {
+        sp_buf_release(&r->body);
+        return nul > 0 ? MHD_YES : MHD_NO;
+    }
     sp_http_resp resp = { 200, NULL, NULL, 0, 0 };
     s->h(s->ud, r, &resp);
     if (resp.stream_fd > 0) {
@@ -167,7 +228,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)c;
     (void)toe;
     sp_http_req *r = *con_cls;
-    if (!r)
+    if (!r || r == (void *)&nul_uri) /* the handler never ran */
         return;
     sp_buf_release(&r->body);
     free(r);
@@ -210,6 +271,7 @@ int sp_http_start(const char *listen, size_t max_body, sp_http_handler h, void *
                                 MHD_USE_ITC,
                             0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
                             (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
+                            MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
     if (!s->d) {
@@ -257,6 +319,7 @@ int sp_http_start_unix(const char *path, size_t max_body, sp_http_handler h, voi
                                 MHD_USE_ITC,
                             0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
                             MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
+                            MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0, MHD_OPTION_END);
     if (!s->d) {

@@ -12,7 +12,7 @@
 
 #define MAX_ROWS ((size_t)8192)
 #define MAX_BATCH_BYTES ((size_t)16 << 20)
-#define MAX_RECORD ((size_t)16 << 20)
+#define MAX_RECORD ((size_t)128 << 20) /* one NDJSON line or CSV record: 100 MB values fit */
 #define MAX_QROWS ((size_t)1024)
 #define MAX_QBYTES ((size_t)8 << 20)
 #define RAW_KEEP ((size_t)4096) /* bytes of a too-large record kept as its raw */

@@ -718,6 +718,42 @@ void sp_jobs_end(sp_jobs *j, const char *id, int rc, const sp_run_result *res,
     json_decref(api);
 }
 
+/* a job id given by the caller names one job only: it may be in the kept
+ * list or only in the journal (older jobs are trimmed from memory) */
+typedef struct id_use {
+    const char *id;
+    char pipe[200];
+} id_use;
+
+static int on_id(void *ud, json_t *rec)
+{
+    id_use *u = ud;
+    const char *id = json_string_value(json_object_get(rec, "job_id"));
+    if (!id || strcmp(id, u->id) != 0)
+        return 0;
+    const char *p = json_string_value(json_object_get(rec, "pipe_name"));
+    snprintf(u->pipe, sizeof u->pipe, "%s", p ? p : "?");
+    return 1;
+}
+
+static int id_taken(sp_jobs *j, const char *given, sp_error *err)
+{
+    id_use u = { given, "" };
+    pthread_mutex_lock(&j->mu);
+    const job *w = find(j, given);
+    if (w)
+        snprintf(u.pipe, sizeof u.pipe, "%s", w->pipe);
+    pthread_mutex_unlock(&j->mu);
+    char path[4096];
+    sp_oplog_path(j->dir, path, sizeof path);
+    int rc = u.pipe[0] ? 0 : sp_oplog_each(path, on_id, &u, err);
+    if (!rc && u.pipe[0])
+        rc = sp_error_set(err, SP_EEXIST, 0,
+                          "job id '%s' is already used (a job of pipe '%s'): give a new one",
+                          given, u.pipe);
+    return rc;
+}
+
 static int submit(sp_jobs *j, const sp_job_spec *spec, int skip_if_busy, const char *given,
                   char id[40], sp_error *err)
 {
@@ -725,6 +761,9 @@ static int submit(sp_jobs *j, const sp_job_spec *spec, int skip_if_busy, const c
         return sp_error_set(err, SP_EINVAL, 0, "a job needs a pipe");
     if (given && (!*given || strlen(given) >= 40))
         return sp_error_set(err, SP_EINVAL, 0, "job id '%s': 1 to 39 characters", given);
+    int trc = given ? id_taken(j, given, err) : 0;
+    if (trc)
+        return trc;
     job *w = job_new(spec);
     if (!w)
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
@@ -738,6 +777,10 @@ static int submit(sp_jobs *j, const sp_job_spec *spec, int skip_if_busy, const c
     int rc = 0;
     if (!j->accepting)
         rc = sp_error_set(err, SP_ECANCELLED, 0, "shutting down: no new jobs");
+    if (!rc && given && find(j, given)) /* given twice at once in this process */
+        rc = sp_error_set(err, SP_EEXIST, 0,
+                          "job id '%s' is already used (a job of pipe '%s'): give a new one",
+                          given, find(j, given)->pipe);
     if (!rc && skip_if_busy && busy_locked(j, w->pipe))
         rc = sp_error_set(err, SP_EEXIST, 0, "pipe '%s' is already running", w->pipe);
     json_t *api = NULL;

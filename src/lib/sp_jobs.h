@@ -82,7 +82,8 @@ int sp_jobs_submit(sp_jobs *j, const sp_job_spec *spec, int skip_if_busy, char i
 /* sp_jobs_begin / sp_jobs_end: a run made by the caller itself (the CLI's
  * `run`), recorded as a job: begin journals it as working (id: spec's
  * given id, or a new UUID, into id[40]); end finishes it with the run's
- * outcome (rc, *res, err borrowed). */
+ * outcome (rc, *res, err borrowed).  A given id already used by a job (kept
+ * in memory or only in the journal) is refused: SP_EEXIST. */
 int sp_jobs_begin(sp_jobs *j, const sp_job_spec *spec, const char *given_id, char id[40],
                   sp_error *err);
 void sp_jobs_end(sp_jobs *j, const char *id, int rc, const sp_run_result *res,

@@ -325,6 +325,61 @@ int sp_chtype_ok(const char *type)
     return 0;
 }
 
+int sp_chtype_depth(const char *type)
+{
+    int depth = 0, max = 0;
+    char q = 0;
+    for (const char *s = type; *s; s++) {
+        if (q) {
+            if (*s == '\\' && s[1])
+                s++;
+            else if (*s == q)
+                q = 0;
+        } else if (*s == '\'' || *s == '"' || *s == '`') {
+            q = *s;
+        } else if (*s == '(' && ++depth > max) {
+            max = depth;
+        } else if (*s == ')') {
+            depth--;
+        }
+    }
+    return max;
+}
+
+static int lower_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+const char *sp_bucket_uri_problem(const char *uri)
+{
+    const char *path = uri;
+    if (!strncmp(uri, "s3://", 5)) {
+        const char *b = uri + 5;
+        size_t n = strcspn(b, "/");
+        if (n < 3 || n > 63)
+            return "an S3 bucket name has 3 to 63 characters";
+        for (size_t i = 0; i < n; i++)
+            if (!lower_alnum(b[i]) && b[i] != '.' && b[i] != '-')
+                return "an S3 bucket name holds only a-z, 0-9, '.' and '-'";
+        if (!lower_alnum(b[0]) || !lower_alnum(b[n - 1]))
+            return "an S3 bucket name starts and ends with a letter or digit";
+        for (size_t i = 0; i + 1 < n; i++)
+            if (b[i] == '.' && b[i + 1] == '.')
+                return "an S3 bucket name has no \"..\"";
+        path = b + n;
+    } else if (!strncmp(uri, "gs://", 5) || !strncmp(uri, "file://", 7)) {
+        path = uri + (uri[0] == 'g' ? 5 : 7);
+    }
+    for (const char *q = path; *q;) { /* segments between '/' */
+        size_t n = strcspn(q, "/");
+        if (n == 2 && q[0] == '.' && q[1] == '.')
+            return "a '..' path segment would leave the bucket or folder";
+        q += n + (q[n] == '/');
+    }
+    return NULL;
+}
+
 int sp_strategy_parse(const char *s, sp_strategy *out)
 {
     /* Tinybird's spellings: new, @new, @truncate */

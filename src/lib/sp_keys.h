@@ -63,6 +63,17 @@ int sp_name_ok(const char *s);
 /* sp_chtype_ok: the outermost name of a ClickHouse type is known and its
  * parentheses balance. */
 int sp_chtype_ok(const char *type);
+/* sp_chtype_depth: the deepest nesting of parentheses in a type (quotes
+ * skipped): 0 for String, 2 for Array(Nullable(String)). */
+int sp_chtype_depth(const char *type);
+
+/* sp_bucket_uri_problem: NULL when an EXPORT_BUCKET_URI cannot leave its
+ * bucket or folder, else why (a static string): an s3:// bucket name must
+ * follow S3's rules (3-63 characters of a-z, 0-9, '.' and '-', starting and
+ * ending with a letter or digit, no ".."), and no URI may hold a ".."
+ * path segment (with a file:// S3_ENDPOINT the bucket and the prefix are
+ * folders under the endpoint's). */
+const char *sp_bucket_uri_problem(const char *uri);
 
 /* Validators used by sp_sinkcfg for overrides (NULL-terminated lists). */
 extern const char *const sp_formats[], *const sp_compressions[], *const sp_strategies[];

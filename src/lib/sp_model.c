@@ -9,6 +9,7 @@
 #include "sp_error.h"
 #include "sp_keys.h"
 #include "sp_model.h"
+#include "sp_type.h"
 
 /* ------------------------------------------------------------- kvlist */
 
@@ -92,6 +93,8 @@ void sp_model_where(char *buf, size_t n, const char *path, const char *name, int
     const char *sep = key && *key ? ": " : "";
     if (!key)
         key = "";
+    if (path && line <= 0) /* something missing from the file: its first line */
+        line = 1;
     if (path && line > 0)
         snprintf(buf, n, "%s:%d%s%s", path, line, sep, key);
     else if (path)
@@ -170,6 +173,10 @@ int sp_datasource_validate(const sp_datasource *d, sp_error *err)
                                 "%s: column '%s': unknown type '%s' (expected a ClickHouse "
                                 "type such as String, Int64, DateTime, Nullable(T))",
                                 where, c->name, c->type ? c->type : "");
+        if (sp_chtype_depth(c->type) > SP_TYPE_MAX_DEPTH)
+            return sp_error_set(err, SP_EDEF, 0,
+                                "%s: column '%s': type nested more than %d levels deep", where,
+                                c->name, SP_TYPE_MAX_DEPTH);
     }
     rc = sp_keys_check(&sp_keys_datasource, &d->keys, d->path, d->name, 0, err);
     if (rc)
@@ -317,6 +324,12 @@ int sp_pipe_validate(const sp_pipe *p, sp_error *err)
                             "%s: unsupported URI '%s' (expected s3://bucket/prefix/, "
                             "gs://bucket/prefix/ or file:///dir/)",
                             where, s.bucket_uri);
+    }
+    const char *why = s.bucket_uri ? sp_bucket_uri_problem(s.bucket_uri) : NULL;
+    if (why) {
+        sink_get(p, "EXPORT_BUCKET_URI", &line);
+        sp_model_where(where, sizeof where, p->path, p->name, line, "EXPORT_BUCKET_URI");
+        return sp_error_set(err, SP_EDEF, 0, "%s: '%s': %s", where, s.bucket_uri, why);
     }
     if (!s.connection && !(s.bucket_uri && strncmp(s.bucket_uri, "file://", 7) == 0)) {
         sp_model_where(where, sizeof where, p->path, p->name, p->type_line,

@@ -131,7 +131,8 @@ int sp_pipe_validate(const sp_pipe *p, sp_error *err);
 int sp_connection_validate(const sp_connection *c, sp_error *err);
 int sp_datasource_validate(const sp_datasource *d, sp_error *err);
 
-/* sp_model_where: "path:line: KEY" or "name: KEY" into buf. */
+/* sp_model_where: "path:line: KEY" or "name: KEY" into buf (line 0, for
+ * something missing from the file, is given as line 1). */
 void sp_model_where(char *buf, size_t n, const char *path, const char *name,
                     int line, const char *key);
 

@@ -271,13 +271,25 @@ static int read_file(const char *path, const char *rel, sp_buf *b, sp_error *err
     char chunk[8192];
     size_t n;
     int rc = 0;
-    while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+    while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (b->len + n > b->max) { /* name the line the ceiling falls on */
+            size_t fit = b->max - b->len;
+            int line = 1;
+            for (size_t i = 0; i < b->len; i++)
+                line += b->data[i] == '\n';
+            for (size_t i = 0; i < fit; i++)
+                line += chunk[i] == '\n';
+            rc = sp_error_set(err, SP_ETOOBIG, 0,
+                              "%s:%d: datafile larger than %zu MiB (the limit is reached "
+                              "on this line)",
+                              rel, line, b->max >> 20);
+            break;
+        }
         rc = sp_buf_add(b, chunk, n, err);
+    }
     if (!rc && ferror(f))
         rc = sp_error_set(err, SP_EIO, 0, "%s: read error", rel);
     fclose(f);
-    if (rc == SP_ETOOBIG)
-        sp_error_prefix(err, "%s", rel);
     return rc;
 }
 

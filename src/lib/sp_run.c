@@ -367,7 +367,15 @@ static int render_nodes(const sp_project *proj, const sp_pipe *pipe, const sp_pa
                 names[x.n + i] = pipe->nodes[i].name;
                 sqls[x.n + i] = rendered[i];
             }
-            rc = sp_sql_compose(names, sqls, total, sql, err);
+            size_t bad;
+            rc = sp_sql_compose(names, sqls, total, sql, &bad, err);
+            if (rc && bad < total && count) { /* a node, or a pipe one of them reads */
+                const sp_node *n = &pipe->nodes[bad >= x.n ? bad - x.n : count - 1];
+                char where[1200];
+                sp_model_where(where, sizeof where, pipe->path, pipe->name, n->sql_line,
+                               "SQL");
+                sp_error_prefix(err, "%s", where);
+            }
         }
         free(names);
         free(sqls);

@@ -538,6 +538,11 @@ int sp_run_job(sp_project *p, const char *pipe, const struct sp_run_opts *opts,
     int lrc = sp_jobs_open(&jo, &j, &lerr);
     if (!lrc)
         lrc = sp_jobs_begin(j, &spec, o->job_id, id, &lerr);
+    if (lrc == SP_EEXIST || lrc == SP_EINVAL) { /* a bad --job-id: nothing runs */
+        sp_jobs_free(j);
+        memset(res, 0, sizeof *res);
+        return sp_error_set(err, lrc, 0, "%s", lerr.msg);
+    }
     struct sp_run_opts ro = *o;
     if (!lrc)
         ro.job_id = id;

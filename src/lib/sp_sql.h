@@ -4,7 +4,9 @@
  *   earlier node's name in a FROM/JOIN position becomes a parenthesised
  *   subquery aliased by that name (works on every ClickHouse, including old
  *   servers without WITH … AS (SELECT)).  The SQL itself is ClickHouse's and
- *   runs as written. */
+ *   runs as written.  On failure *failed (may be NULL) is the index of the
+ *   node whose SQL could not be composed (out->max bounds each node's
+ *   expansion: a node read many times by many nodes grows geometrically). */
 #ifndef SP_SQL_H
 #define SP_SQL_H
 
@@ -15,7 +17,7 @@
 #include "sp_buf.h"
 
 int sp_sql_compose(const char *const *names, const char *const *sqls, size_t n,
-                   sp_buf *out, sp_error *err);
+                   sp_buf *out, size_t *failed, sp_error *err);
 
 /* sp_sql_table_refs: fn(ud, name, len) for each table name in a FROM or
  * JOIN position of sql (bare or quoted, not db-qualified, not a table

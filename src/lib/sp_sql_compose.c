@@ -67,8 +67,10 @@ int sp_sql_table_refs(const char *sql, sp_sql_ref_fn fn, void *ud, sp_error *err
 }
 
 int sp_sql_compose(const char *const *names, const char *const *sqls, size_t n, sp_buf *out,
-                   sp_error *err)
+                   size_t *failed, sp_error *err)
 {
+    if (failed)
+        *failed = n ? n - 1 : 0;
     if (n == 0)
         return sp_error_set(err, SP_EINVAL, 0, "pipe has no node");
     char **exp = calloc(n, sizeof *exp);
@@ -113,6 +115,12 @@ int sp_sql_compose(const char *const *names, const char *const *sqls, size_t n, 
                 prev = k;
         }
         free(t);
+        if (rc == SP_ETOOBIG) /* fan-in: each reference inlines the node read */
+            sp_error_prefix(err, "node '%s': its SQL with the earlier nodes it reads "
+                                 "inlined",
+                            names[i] ? names[i] : "?");
+        if (rc && failed)
+            *failed = i;
         /* drop a trailing ';' so the node can be inlined */
         while (!rc && b.len && (b.data[b.len - 1] == ';' || b.data[b.len - 1] == ' ' ||
                                 b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\t'))

@@ -8,6 +8,7 @@
 
 #include "sp_env.h"
 #include "sp_error.h"
+#include "sp_keys.h"
 #include "sp_store_for.h"
 #include "sp_store_s3.h"
 
@@ -67,6 +68,9 @@ int sp_bucket_uri_parse(const char *uri, sp_bucket_uri *out, sp_error *err)
     if (!uri || !*uri)
         return sp_error_set(err, SP_EDEF, 0, "EXPORT_BUCKET_URI is empty (expected "
                             "s3://bucket/prefix/ or file:///abs/path/)");
+    const char *why = sp_bucket_uri_problem(uri);
+    if (why)
+        return sp_error_set(err, SP_EDEF, 0, "EXPORT_BUCKET_URI '%s': %s", uri, why);
     if (!strncmp(uri, "s3://", 5)) {
         const char *b = uri + 5;
         size_t bl = strcspn(b, "/");
@@ -103,16 +107,6 @@ int sp_bucket_uri_parse(const char *uri, sp_bucket_uri *out, sp_error *err)
         out->scheme = SP_BUCKET_FILE;
         out->root = rl ? dupn(path, rl) : dupn("/", 1);
         out->key_prefix = prefix_of(path + rest, strlen(path + rest));
-        if (out->root) {
-            for (char *q = out->root; *q; q++) {
-                if (!strncmp(q, "/..", 3) && (q[3] == '/' || q[3] == '\0')) {
-                    sp_bucket_uri_release(out);
-                    return sp_error_set(err, SP_EDEF, 0,
-                                        "EXPORT_BUCKET_URI '%s': '..' is not allowed in "
-                                        "the path", uri);
-                }
-            }
-        }
     } else {
         return sp_error_set(err, SP_EDEF, 0,
                             "EXPORT_BUCKET_URI '%s': expected s3://bucket/prefix/ or "

@@ -9,7 +9,7 @@
 
 #include "sp_error.h"
 
-#define MAX_DEPTH 32
+#define MAX_DEPTH SP_TYPE_MAX_DEPTH
 
 typedef struct parser {
     const char *text; /* whole input, for messages */

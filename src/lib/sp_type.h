@@ -58,6 +58,10 @@ typedef struct sp_type {
     char *raw;
 } sp_type;
 
+/* the deepest nesting of types accepted (Array(Array(...)) 32 levels deep);
+ * datafile validation refuses deeper column types with their file:line */
+#define SP_TYPE_MAX_DEPTH 32
+
 /* sp_type_parse: parse a ClickHouse type name; *out is heap-allocated (free
  * with sp_type_free).  Errors name the offending text and position. */
 int sp_type_parse(const char *text, sp_type **out, sp_error *err);

@@ -28,3 +28,17 @@ expect_contains() {
   case "$2" in *"$3"*) ok "$1" ;; *) not_ok "$1"; printf '#   %s\n#   does not contain: %s\n' "$2" "$3" ;; esac
 }
 finish() { exit $E2E_FAILED; }
+# wait_listening LOG PID: wait (deadline 30 s) for a `sinkpipe serve` started
+# in the background with its stderr in LOG to say where it listens; sets
+# ADDR and URL, or fails the test (the daemon's log printed) and finishes
+wait_listening() {
+  ADDR=
+  for _ in $(seq 1 300); do
+    ADDR=$(sed -n 's/^listening on //p' "$1" | head -1)
+    [ -n "$ADDR" ] && break
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -n "$ADDR" ] || { not_ok "daemon started"; cat "$1"; finish; }
+  URL="http://$ADDR"
+}

@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         sp_buf out = SP_BUF_INIT(1 << 22);
         sp_error err = SP_ERROR_INIT;
-        if (sp_sql_compose(names, sqls, np, &out, &err) == 0)
+        if (sp_sql_compose(names, sqls, np, &out, NULL, &err) == 0)
             rewrite(out.data ? out.data : "");
         else
             fz_check_msg(&err);

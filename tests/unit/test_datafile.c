@@ -150,7 +150,7 @@ static const char variants_pipe[] =
     "\n"
     "TYPE SINK\n"
     "EXPORT_CONNECTION_NAME \"lake\"\n"
-    "EXPORT_BUCKET_URI 's3://b/p/'\n"
+    "EXPORT_BUCKET_URI 's3://bkt/p/'\n"
     "EXPORT_FILE_TEMPLATE out_{date}\n"
     "EXPORT_FORMAT NDJSON\n"
     "EXPORT_WRITE_STRATEGY truncate\n"
@@ -179,7 +179,7 @@ TEST(pipe_variants_parse)
     CHECK_INT(p->type, SP_PIPE_SINK);
     CHECK_INT(p->type_line, 22);
     CHECK_STR(sp_kvlist_get(&p->keys, "EXPORT_CONNECTION_NAME"), "lake");
-    CHECK_STR(sp_kvlist_get(&p->keys, "EXPORT_BUCKET_URI"), "s3://b/p/");
+    CHECK_STR(sp_kvlist_get(&p->keys, "EXPORT_BUCKET_URI"), "s3://bkt/p/");
     CHECK_STR(sp_kvlist_get(&p->keys, "EXPORT_SCHEDULE"), "*/15 * * * *");
     sp_sink_def s;
     CHECK_OK(sp_pipe_sink(p, &s, &err), &err);
@@ -241,13 +241,13 @@ TEST(error_messages)
                  "DATASOURCE, DEPLOYMENT_METHOD, CACHE, TAGS)");
     expect_error("pipes/x.pipe",
                  "NODE n\nSQL >\n    SELECT 1\n\nTYPE sink\nEXPORT_CONNECTION_NAME c\n"
-                 "EXPORT_BUCKET_URI s3://b/\nEXPORT_FORMAT xml\n",
+                 "EXPORT_BUCKET_URI s3://bkt/\nEXPORT_FORMAT xml\n",
                  "pipes/x.pipe:8: EXPORT_FORMAT: unknown format 'xml' (expected csv, ndjson)");
     expect_error("pipes/x.pipe",
                  "NODE n\nSQL >\n    SELECT 1\n\nTYPE sink\nEXPORT_CONNECTION_NAME c\n"
-                 "EXPORT_BUCKET_URI s3://b/\nEXPORT_STRATEGY append\n",
+                 "EXPORT_BUCKET_URI s3://bkt/\nEXPORT_STRATEGY append\n",
                  "pipes/x.pipe:8: EXPORT_STRATEGY: unknown strategy 'append' (expected "
-                 "create_new, replace, truncate)");
+                 "create_new, replace, truncate, new, @new, @truncate)");
     expect_error("pipes/x.pipe",
                  "NODE n\nSQL >\n    SELECT 1\n\nTYPE sink\nEXPORT_CONNECTION_NAME c\n"
                  "EXPORT_KAFKA_TOPIC t\nEXPORT_SCHEDULE 0 25 * * *\n",
@@ -255,7 +255,7 @@ TEST(error_messages)
                  "hour 25 out of range 0-23");
     expect_error("pipes/x.pipe",
                  "NODE n\nSQL >\n    SELECT 1\n\nTYPE sink\nEXPORT_CONNECTION_NAME c\n"
-                 "EXPORT_BUCKET_URI s3://b/\nEXPORT_FILE_TEMPLATE out_{date\n",
+                 "EXPORT_BUCKET_URI s3://bkt/\nEXPORT_FILE_TEMPLATE out_{date\n",
                  "pipes/x.pipe:8: EXPORT_FILE_TEMPLATE: unbalanced braces at position 5 in "
                  "'out_{date'");
     expect_error("pipes/x.pipe", "NODE n\nSQL >\n    SELECT 1\n\nTYPE sinks\n",
@@ -295,7 +295,7 @@ TEST(error_messages)
                  "KAFKA_STORE_RAW_VALUE, KAFKA_STORE_HEADERS, KAFKA_TARGET_PARTITIONS, "
                  "IMPORT_CONNECTION_NAME, IMPORT_BUCKET_URI, IMPORT_SCHEDULE, "
                  "IMPORT_FROM_TIMESTAMP, IMPORT_STRATEGY, IMPORT_TABLE_ARN, "
-                 "IMPORT_EXPORT_BUCKET, FORWARD_QUERY, SHARED_WITH)");
+                 "IMPORT_EXPORT_BUCKET, FORWARD_QUERY, SHARED_WITH, TAGS)");
 }
 
 static const char ds_text[] =
@@ -425,7 +425,7 @@ TEST(load_collects_all_diagnostics)
              "EXPORT_KAFKA_TOPIC t\n");
     put_file(dir, "sinks/bad3.pipe",
              "NODE n\nSQL >\n    SELECT 1\nTYPE sink\nEXPORT_CONNECTION_NAME k\n"
-             "EXPORT_BUCKET_URI s3://b/\n");
+             "EXPORT_BUCKET_URI s3://bkt/\n");
     put_file(dir, "sinks/good.pipe",
              "NODE n\nSQL >\n    SELECT 1\nTYPE sink\nEXPORT_BUCKET_URI file:///tmp/o/\n");
     put_file(dir, "node_modules/x.pipe", "garbage\n");
@@ -449,6 +449,101 @@ TEST(load_collects_all_diagnostics)
         CHECK_INT(sp_project_npipes(p), 4);
         CHECK_STR(sp_pipe_service(sp_project_find_pipe(p, "good")), "file");
     }
+    sp_project_free(p);
+    rm_rf(dir);
+}
+
+/* issue 13: a key indented like the SQL would become SQL and the pipe stop
+ * being a sink; lines that merely look like keys stay SQL */
+TEST(key_lines_inside_blocks)
+{
+    expect_error("pipes/x.pipe",
+                 "NODE n\nSQL >\n    SELECT 1\n    TYPE sink\n    EXPORT_BUCKET_URI "
+                 "file:///tmp/x/\n",
+                 "pipes/x.pipe:4: TYPE: key line indented inside the SQL block of line 2 (it "
+                 "would be read as part of the block); write it at column 0");
+    expect_error("pipes/x.pipe",
+                 "NODE n\nSQL >\n    %\n    SELECT 1\n\n    EXPORT_SCHEDULE @once\nTYPE sink\n",
+                 "pipes/x.pipe:6: EXPORT_SCHEDULE: key line indented inside the SQL block of "
+                 "line 2 (it would be read as part of the block); write it at column 0");
+    expect_error("pipes/x.pipe",
+                 "DESCRIPTION >\n    exports\n    EXPORT_FORMAT csv\nNODE n\nSQL >\n    "
+                 "SELECT 1\n",
+                 "pipes/x.pipe:3: EXPORT_FORMAT: key line indented inside the DESCRIPTION "
+                 "block of line 1 (it would be read as part of the block); write it at "
+                 "column 0");
+    expect_error("datasources/x.datasource",
+                 "DESCRIPTION >\n    d\n    ENGINE_SORTING_KEY a\nSCHEMA >\n    a String\n",
+                 "datasources/x.datasource:3: ENGINE_SORTING_KEY: key line indented inside "
+                 "the DESCRIPTION block of line 1 (it would be read as part of the block); "
+                 "write it at column 0");
+    expect_error("connections/k.connection",
+                 "TYPE kafka\nKAFKA_SSL_CA_PEM >\n    -----BEGIN CERTIFICATE-----\n"
+                 "    -----END CERTIFICATE-----\n    KAFKA_BOOTSTRAP_SERVERS h:9092\n",
+                 "connections/k.connection:5: KAFKA_BOOTSTRAP_SERVERS: key line indented "
+                 "inside the KAFKA_SSL_CA_PEM block of line 2 (it would be read as part of the "
+                 "block); write it at column 0");
+    /* SQL that only looks like keys: lower case, deeper, no value, prose */
+    const char *ok = "DESCRIPTION >\n    TOKEN usage per day\nNODE n\nSQL >\n    SELECT\n"
+                     "    token AS t,\n        TYPE x,\n    TYPE\n    FROM events\nTYPE sink\n"
+                     "EXPORT_BUCKET_URI file:///tmp/x/\n";
+    sp_pipe *p = NULL;
+    sp_error err = SP_ERROR_INIT;
+    CHECK_OK(sp_datafile_parse_pipe("pipes/x.pipe", ok, strlen(ok), &p, &err), &err);
+    if (p)
+        CHECK_INT(p->type, SP_PIPE_SINK);
+    sp_pipe_free(p);
+}
+
+/* a UTF-8 BOM is not text: the file parses and lines count from it */
+TEST(bom)
+{
+    const char *t = "\xEF\xBB\xBFNODE n\nSQL >\n    SELECT 1\nTYPE sinc\n";
+    expect_error("pipes/x.pipe", t,
+                 "pipes/x.pipe:4: TYPE: unknown pipe type 'sinc' (expected sink, endpoint, "
+                 "copy, materialized)");
+    const char *g = "\xEF\xBB\xBFTYPE s3\nS3_REGION eu-west-1\nS3_ARN a\n";
+    sp_connection *c = NULL;
+    sp_error err = SP_ERROR_INIT;
+    CHECK_OK(sp_datafile_parse_connection("c.connection", g, strlen(g), &c, &err), &err);
+    sp_connection_free(c);
+}
+
+/* every definition error names its line: a too-deep type, a too-big file */
+TEST(limits_name_the_line)
+{
+    sp_buf t = SP_BUF_INIT(4096);
+    sp_buf_adds(&t, "SCHEMA >\n    a String,\n    b ", NULL);
+    for (int i = 0; i < 40; i++)
+        sp_buf_adds(&t, "Array(", NULL);
+    sp_buf_adds(&t, "String", NULL);
+    for (int i = 0; i < 40; i++)
+        sp_buf_adds(&t, ")", NULL);
+    sp_buf_adds(&t, "\n", NULL);
+    expect_error("datasources/x.datasource", t.data,
+                 "datasources/x.datasource:3: SCHEMA: column 'b': type nested more than 32 "
+                 "levels deep");
+    sp_buf_release(&t);
+    /* something missing: the file's first line */
+    expect_error("pipes/x.pipe", "# nothing\n", "pipes/x.pipe:1: NODE: at least one node is required");
+    expect_error("c.connection", "S3_REGION x\n",
+                 "c.connection:1: TYPE: required key is missing (expected kafka, s3, gcs)");
+    char dir[] = "/tmp/sp-defs-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    size_t n = (size_t)17 << 20;
+    char *big = malloc(n + 64);
+    if (!big)
+        return;
+    int k = snprintf(big, 64, "NODE n\nSQL >\n    SELECT '");
+    memset(big + k, 'x', n);
+    big[k + n] = '\0';
+    put_file(dir, "pipes/big.pipe", big);
+    free(big);
+    sp_project *p = NULL;
+    sp_error err = SP_ERROR_INIT;
+    CHECK(sp_project_load(dir, &p, &err) != 0);
+    CHECK_STR(err.msg, "pipes/big.pipe:3: datafile larger than 16 MiB (the limit is reached "
+                       "on this line)");
     sp_project_free(p);
     rm_rf(dir);
 }
@@ -486,5 +581,8 @@ int main(void)
     RUN(load_collects_all_diagnostics);
     RUN(duplicate_names);
     RUN(missing_folder);
+    RUN(key_lines_inside_blocks);
+    RUN(bom);
+    RUN(limits_name_the_line);
     return sp_test_done();
 }

@@ -62,6 +62,24 @@ TEST(dotenv_precedence)
     snprintf(want, sizeof want, "%s/.env:2: expected NAME=value", dir);
     CHECK_STR(err.msg, want);
     CHECK(e == NULL);
+    /* a BOM is skipped; a NUL would cut the file short: refused at its line */
+    put_file(dir, ".env", "\xEF\xBB\xBFSPT_F=bom\n");
+    CHECK_OK(sp_env_open(dir, &e, &err), &err);
+    CHECK_STR(sp_env_get(e, "SPT_F"), "bom");
+    sp_env_free(e);
+    e = NULL;
+    char path[300];
+    snprintf(path, sizeof path, "%s/.env", dir);
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite("SPT_G=a\nSPT_H=b\0c\nSPT_I=d\n", 1, 24, f);
+        fclose(f);
+    }
+    sp_error_clear(&err);
+    CHECK_INT(sp_env_open(dir, &e, &err), SP_EDEF);
+    snprintf(want, sizeof want, "%s/.env:2: NUL byte in the file", dir);
+    CHECK_STR(err.msg, want);
+    CHECK(e == NULL);
     rm_rf(dir);
 }
 

@@ -353,6 +353,36 @@ TEST(shutdown_cancels_after_grace)
     sp_jobs_free(j);
 }
 
+/* issue 13: a given job id names one job only, even once trimmed from
+ * memory (it is still in the journal) */
+TEST(given_id_used_once)
+{
+    struct sp_jobs_opts o = { g_dir, 0, 1, 0, NULL, NULL, NULL, NULL, 1 };
+    sp_jobs *j = NULL;
+    sp_error err = SP_ERROR_INIT;
+    CHECK_OK(sp_jobs_open(&o, &j, &err), &err);
+    sp_job_spec s = { "p1", 0, NULL, 0, NULL, NULL, NULL, NULL, "", "cli" };
+    char id[40];
+    sp_run_result res = { 0 };
+    CHECK_OK(sp_jobs_begin(j, &s, "nightly-1", id, &err), &err);
+    CHECK_STR(id, "nightly-1");
+    sp_error e2 = SP_ERROR_INIT;
+    CHECK_INT(sp_jobs_begin(j, &s, "nightly-1", id, &e2), SP_EEXIST); /* still working */
+    CHECK_STR(e2.msg, "job id 'nightly-1' is already used (a job of pipe 'p1'): give a new one");
+    sp_jobs_end(j, "nightly-1", 0, &res, NULL, 0);
+    CHECK_OK(sp_jobs_begin(j, &s, "nightly-2", id, &err), &err); /* trims nightly-1 (keep 1) */
+    sp_jobs_end(j, "nightly-2", 0, &res, NULL, 0);
+    sp_jobs_free(j);
+    CHECK_OK(sp_jobs_open(&o, &j, &err), &err);
+    CHECK(sp_jobs_get(j, "nightly-1") == NULL); /* not in memory */
+    sp_error_clear(&e2);
+    CHECK_INT(sp_jobs_begin(j, &s, "nightly-1", id, &e2), SP_EEXIST);
+    CHECK(strstr(e2.msg, "'nightly-1' is already used") != NULL);
+    CHECK_OK(sp_jobs_begin(j, &s, "nightly-3", id, &err), &err);
+    sp_jobs_end(j, "nightly-3", 0, &res, NULL, 0);
+    sp_jobs_free(j);
+}
+
 int main(void)
 {
     pthread_mutex_init(&g.mu, NULL);
@@ -365,6 +395,7 @@ int main(void)
     RUN(one_job_per_pipe);
     RUN(crash_recovery);
     RUN(shutdown_cancels_after_grace);
+    RUN(given_id_used_once);
     char path[512];
     sp_oplog_path(g_dir, path, sizeof path);
     unlink(path);

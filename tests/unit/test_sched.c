@@ -233,8 +233,13 @@ TEST(never_fires)
     sp_sched *s = NULL;
     struct sp_sched_opts o = { &c.base, NULL, 0, 0, on_fire, &f };
     CHECK_OK(sp_sched_new(&o, &s, &err), &err);
-    sp_sched_pipe p[] = { { "feb30", "0 0 30 2 *", "h" }, { "od", "@on-demand", "h" } };
-    CHECK_OK(sp_sched_set(s, p, 2, &err), &err);
+    /* 30 February never comes: refused (issue 13), naming the pipe */
+    sp_sched_pipe feb30 = { "feb30", "0 0 30 2 *", "h" };
+    CHECK_INT(sp_sched_set(s, &feb30, 1, &err), SP_EDEF);
+    CHECK(strstr(err.msg, "pipe 'feb30'") != NULL && strstr(err.msg, "never fires") != NULL);
+    sp_error_clear(&err);
+    sp_sched_pipe p[] = { { "od", "@on-demand", "h" } };
+    CHECK_OK(sp_sched_set(s, p, 1, &err), &err);
     CHECK(sp_sched_tick(s, T(2026, 1, 1, 0, 0)) == INT64_MAX);
     CHECK_INT(sp_sched_next(s, "feb30"), -1);
     CHECK_INT(sp_sched_next(s, "od"), -1);

@@ -159,7 +159,7 @@ TEST(c_roundtrip)
         "tpl",
         &(struct sp_sink_pipe_opts){
             .sink = &(struct sp_sink_opts){ .connection = s3,
-                                            .bucket_uri = "s3://b/org={org}/",
+                                            .bucket_uri = "s3://bkt/org={org}/",
                                             .file_template = "part_{ts, '%Y-%m-%d'}_{4}",
                                             .format = "ndjson",
                                             .schedule = "*/5 * * * *" },
@@ -206,7 +206,7 @@ TEST(c_roundtrip)
     char *text = slurp(path, &n);
     CHECK_STR(text, "NODE a\nDESCRIPTION >\n    first\nSQL >\n    SELECT 1 AS x\n\n"
                     "NODE b\nSQL >\n    %\n    SELECT * FROM a WHERE x = {{ Int32(x, 1) }}\n\n"
-                    "TYPE sink\nEXPORT_CONNECTION_NAME minio\nEXPORT_BUCKET_URI s3://b/org={org}/\n"
+                    "TYPE sink\nEXPORT_CONNECTION_NAME minio\nEXPORT_BUCKET_URI s3://bkt/org={org}/\n"
                     "EXPORT_FILE_TEMPLATE part_{ts, '%Y-%m-%d'}_{4}\nEXPORT_SCHEDULE */5 * * * *\n"
                     "EXPORT_FORMAT ndjson\n\nTOKEN reader READ");
     free(text);

@@ -1,4 +1,5 @@
 // sp-deps: sp_buf sp_error sp_objname sp_format sp_format_csv sp_format_ndjson sp_dtoa sp_type sp_codec sp_codec_none sp_codec_gzip sp_codec_snappy sp_crc32c sp_store sp_store_file sp_store_s3 sp_s3 sp_sigv4 sp_result sp_sink_objects sp_model sp_keys sp_env sp_cron
+#include "sp_keys.h"
 #include "sp_test.h"
 
 #include <ftw.h>
@@ -638,6 +639,20 @@ TEST(s3_local_endpoint)
     if (res.nobjects == 1)
         CHECK_STR(res.objects[0].uri, "s3://data-lake/events/year=2026/ev_2026-11-24.csv");
     sp_run_result_release(&res);
+    /* issue 13: a bucket or a prefix cannot leave the endpoint's folder */
+    const char *bad[] = { "s3://../x/", "s3://bkt/a/../../x/", "s3://ab/x/",
+                          "s3://Data_Lake/x/", "s3://-lake/", "s3://data..lake/" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        tcfg x = { .bucket = bad[i], .tmpl = "x", .endpoint = ep };
+        CHECK_INT(run(&x, &b, 1, 0, &res, &e), SP_EDEF);
+        CHECK(strstr(e.msg, bad[i]) != NULL);
+        sp_run_result_release(&res);
+        sp_error_clear(&e);
+    }
+    CHECK_STR(list_files(), "s3/data-lake/events/year=2026/ev_2026-11-24.csv");
+    CHECK(sp_bucket_uri_problem("s3://a.b-c.123/x/y/") == NULL);
+    CHECK(sp_bucket_uri_problem("file:///srv/x/{a}/../y/") != NULL);
+    CHECK(sp_bucket_uri_problem("file:///srv/x../y/") == NULL);
     rm_tmpdir();
 }
 

@@ -75,7 +75,7 @@ TEST(compose_nodes)
                            "SELECT * FROM agg a JOIN base ON 1 WHERE base_x FROM_x = 'agg'" };
     sp_buf b = SP_BUF_INIT(1 << 16);
     sp_error err = SP_ERROR_INIT;
-    CHECK_OK(sp_sql_compose(names, sqls, 3, &b, &err), &err);
+    CHECK_OK(sp_sql_compose(names, sqls, 3, &b, NULL, &err), &err);
     CHECK_STR(b.data, "SELECT * FROM (\nSELECT a, count() FROM (\nSELECT * FROM events -- all\n) AS "
                       "base GROUP BY a\n) a JOIN (\nSELECT * FROM events -- all\n) AS base ON 1 "
                       "WHERE base_x FROM_x = 'agg'");
@@ -83,14 +83,35 @@ TEST(compose_nodes)
     /* later nodes and case differences are not references */
     const char *n2[] = { "a", "b" };
     const char *s2[] = { "SELECT * FROM b", "SELECT * FROM A, `a`" };
-    CHECK_OK(sp_sql_compose(n2, s2, 2, &b, &err), &err);
+    CHECK_OK(sp_sql_compose(n2, s2, 2, &b, NULL, &err), &err);
     CHECK_STR(b.data, "SELECT * FROM A, `a`");
     sp_buf_reset(&b);
     const char *s3[] = { "SELECT 1", "SELECT * FROM `a` WHERE x" };
-    CHECK_OK(sp_sql_compose(n2, s3, 2, &b, &err), &err);
+    CHECK_OK(sp_sql_compose(n2, s3, 2, &b, NULL, &err), &err);
     CHECK_STR(b.data, "SELECT * FROM (\nSELECT 1\n) AS `a` WHERE x");
     sp_buf_release(&b);
-    CHECK_INT(sp_sql_compose(n2, s3, 0, &b, &err), SP_EINVAL);
+    CHECK_INT(sp_sql_compose(n2, s3, 0, &b, NULL, &err), SP_EINVAL);
+}
+
+/* a node read twice by each next node doubles each time: the node that
+ * crosses the ceiling is named (sp_run turns it into file:line) */
+TEST(compose_fan_in_names_the_node)
+{
+    const char *names[] = { "n0", "n1", "n2", "n3", "n4", "n5" };
+    const char *sqls[] = { "SELECT 1 AS x",
+                           "SELECT a.x FROM n0 AS a JOIN n0 AS b ON 1",
+                           "SELECT a.x FROM n1 AS a JOIN n1 AS b ON 1",
+                           "SELECT a.x FROM n2 AS a JOIN n2 AS b ON 1",
+                           "SELECT a.x FROM n3 AS a JOIN n3 AS b ON 1",
+                           "SELECT a.x FROM n4 AS a JOIN n4 AS b ON 1" };
+    sp_buf b = SP_BUF_INIT(1000);
+    sp_error err = SP_ERROR_INIT;
+    size_t bad = 99;
+    CHECK_INT(sp_sql_compose(names, sqls, 6, &b, &bad, &err), SP_ETOOBIG);
+    CHECK_INT((int)bad, 5);
+    const char *want = "node 'n5': its SQL with the earlier nodes it reads inlined: ";
+    CHECK(strncmp(err.msg, want, strlen(want)) == 0);
+    sp_buf_release(&b);
 }
 
 static int stop_ref(void *ud, const char *name, size_t len, sp_error *err)
@@ -135,5 +156,6 @@ int main(void)
     RUN(string_unescape);
     RUN(compose_nodes);
     RUN(table_refs);
+    RUN(compose_fan_in_names_the_node);
     return sp_test_done();
 }
