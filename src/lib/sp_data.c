@@ -133,6 +133,10 @@ int sp_project_ensure_views(sp_project *p, sp_engine *e, sp_error *err)
             v[k].target = sp_kvlist_get(&pi->keys, "DATASOURCE");
             v[k].sql = sqls[k];
             v[k].where = wheres[k];
+            v[k].engine_keys = sp_kvlist_find(&pi->keys, "ENGINE") &&
+                                       !sp_project_find_datasource(p, v[k].target)
+                                   ? &pi->keys
+                                   : NULL;
         }
         k++;
     }

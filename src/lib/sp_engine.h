@@ -51,6 +51,9 @@ typedef struct sp_mview {
     const char *target; /* the datasource it writes (DATASOURCE) */
     const char *sql;
     const char *where;  /* "path:line" of the pipe, for messages */
+    /* the pipe's ENGINE keys when it creates its target (Tinybird's older
+     * form: DATASOURCE names no datasource file), else NULL */
+    const sp_kvlist *engine_keys;
 } sp_mview;
 
 typedef struct sp_engine_vt {

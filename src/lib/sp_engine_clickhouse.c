@@ -311,9 +311,10 @@ static int table_layout(ch_engine *e, const char *table, sp_buf *out, sp_error *
     return rc;
 }
 
-static int engine_clause(const sp_datasource *ds, sp_buf *q, sp_error *err)
+/* " ENGINE = …" from ENGINE and ENGINE_* keys (a datasource's, or a
+ * materialized pipe's that creates its target) */
+static int engine_clause(const sp_kvlist *k, sp_buf *q, sp_error *err)
 {
-    const sp_kvlist *k = &ds->keys;
     const char *engine = sp_kvlist_get(k, "ENGINE");
     if (!engine || !*engine)
         engine = "MergeTree";
@@ -529,7 +530,7 @@ static int ch_ensure(sp_engine *base, const sp_datasource *ds, sp_error *err)
         if (!rc)
             rc = sp_buf_addch(&q, ')', err);
         if (!rc)
-            rc = engine_clause(ds, &q, err);
+            rc = engine_clause(&ds->keys, &q, err);
         if (!rc)
             rc = ch_exec(e, q.data, NULL, err);
         if (rc && ds->path) /* the definition's place: its SCHEMA */
@@ -1122,6 +1123,29 @@ static int ch_ensure_views(sp_engine *base, const sp_mview *v, size_t n, sp_erro
             continue;
         sp_buf desc = SP_BUF_INIT(SMALL_MAX);
         rc = mv_describe(e, &v[i], &desc, err);
+        if (!rc && v[i].engine_keys) {
+            /* the older form: the pipe's ENGINE keys make the target, with
+             * the columns of its SQL, when it does not exist yet */
+            sp_buf have = SP_BUF_INIT(SMALL_MAX);
+            rc = table_layout(e, v[i].target, &have, err);
+            if (!rc && have.len == 0) {
+                sp_buf_reset(&q);
+                rc = sp_buf_adds(&q, "CREATE TABLE IF NOT EXISTS ", err);
+                if (!rc)
+                    rc = table_ref(e, &q, v[i].target, err);
+                if (!rc)
+                    rc = engine_clause(v[i].engine_keys, &q, err);
+                if (!rc)
+                    rc = sp_buf_addf(&q, err, " AS SELECT * FROM (%s\n) LIMIT 0", v[i].sql);
+                if (!rc && (rc = ch_exec(e, q.data, NULL, err)) != 0)
+                    sp_error_prefix(err, "%s: cannot create datasource '%s' from the pipe's "
+                                         "ENGINE keys",
+                                    v[i].where, v[i].target);
+                if (!rc)
+                    empty[i] = 1;
+            }
+            sp_buf_release(&have);
+        }
         if (!rc)
             rc = mv_check_columns(e, &v[i], &desc, err);
         sp_buf_reset(&q);

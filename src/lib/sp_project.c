@@ -414,13 +414,43 @@ int sp_project_check(sp_project *p, sp_error *err)
                          "%s: required key is missing (the datasource a materialized pipe "
                          "writes)",
                          where);
-        else if (!sp_project_find_datasource(p, kv->value))
+        else if (!sp_project_find_datasource(p, kv->value) &&
+                 !sp_kvlist_find(&pi->keys, "ENGINE"))
             sp_error_set(&e, SP_EDEF, 0,
                          "%s: unknown datasource '%s' (a materialized pipe writes into a "
-                         "datasource of the project: add %s.datasource)",
+                         "datasource of the project: add %s.datasource, or ENGINE keys to "
+                         "the pipe to create it)",
                          where, kv->value, kv->value);
+        else if (sp_project_find_datasource(p, kv->value) &&
+                 sp_kvlist_find(&pi->keys, "ENGINE")) {
+            const sp_kv *ek = sp_kvlist_find(&pi->keys, "ENGINE");
+            sp_model_where(where, sizeof where, pi->path, pi->name, ek->line, "ENGINE");
+            sp_error_set(&e, SP_EDEF, 0,
+                         "%s: datasource '%s' is defined by its datafile: the pipe's ENGINE "
+                         "keys would be ignored (remove them)",
+                         where, kv->value);
+        }
         if (e.code)
             bad = fail(p, SP_EDEF, &e, err);
+    }
+    /* ENGINE keys belong to materialized pipes (that create their target) */
+    for (size_t i = 0; i < p->npipes; i++) {
+        const sp_pipe *pi = p->pipes[i];
+        if (pi->type == SP_PIPE_MATERIALIZED)
+            continue;
+        for (size_t k = 0; k < pi->keys.n; k++) {
+            if (strncmp(pi->keys.v[k].key, "ENGINE", 6) != 0)
+                continue;
+            sp_error e = SP_ERROR_INIT;
+            sp_model_where(where, sizeof where, pi->path, pi->name, pi->keys.v[k].line,
+                           pi->keys.v[k].key);
+            sp_error_set(&e, SP_EDEF, 0,
+                         "%s: only a materialized pipe takes ENGINE keys (they create the "
+                         "datasource it writes)",
+                         where);
+            bad = fail(p, SP_EDEF, &e, err);
+            break;
+        }
     }
     /* the datasource a copy pipe writes, its mode and schedule */
     for (size_t i = 0; i < p->npipes; i++) {

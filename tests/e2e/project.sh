@@ -134,6 +134,26 @@ expect_eq "a new materialized pipe is populated from the rows already stored" "$
   "$(S sql --format csv "SELECT name, type, expr FROM system.data_skipping_indices WHERE database = currentDatabase() AND table = 'hits' ORDER BY name" 2>&1)" \
   "$(printf '"name","type","expr"\n"idx_dur","minmax","duration"\n"idx_path","bloom_filter","pathname"')"
 
+# the older form: the pipe's ENGINE keys create its target
+cat > "$P/pipes/daily_mat.pipe" <<'X'
+NODE d
+SQL >
+    SELECT toDate(timestamp) AS date, uniqState(session_id) AS sessions
+    FROM hits GROUP BY date
+
+TYPE MATERIALIZED
+DATASOURCE daily_mv
+ENGINE "AggregatingMergeTree"
+ENGINE_SORTING_KEY "date"
+X
+out=$(S check 2>&1); expect_contains "a materialized pipe with ENGINE keys creates its target" "$out" "ok:"
+expect_eq "... with the columns of its SQL" \
+  "$(S sql --format csv "SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'daily_mv' ORDER BY name" 2>&1 | tr '\n' ' ')" \
+  '"name","type" "date","Date" "sessions","AggregateFunction(uniq, String)" '
+expect_eq "... populated like any new view" \
+  "$(S sql --format csv "SELECT uniqMerge(sessions) FROM daily_mv" 2>&1 | tail -1)" \
+  "$(S sql --format csv "SELECT uniq(session_id) FROM hits" 2>&1 | tail -1)"
+
 # 2. every later append goes through the view
 S append hits "$E2E_TMP/b.ndjson" >/dev/null 2>&1
 got=$(S sql --format csv "SELECT * FROM top_pages" 2>&1)
@@ -260,10 +280,10 @@ S check >/dev/null 2>&1
 got=$(S sql --format csv "SELECT countMerge(visits) FROM pages_mv" 2>&1 | tail -1)
 expect_eq "a changed view is not populated again" "$got" "2600"
 views() { S sql --format csv "SELECT count() FROM system.tables WHERE database = currentDatabase() AND engine = 'MaterializedView'" 2>&1 | tail -1; }
-expect_eq "one view per materialized pipe" "$(views)" "1"
+expect_eq "one view per materialized pipe" "$(views)" "2"
 mv "$P/pipes/pages_mat.pipe" "$E2E_TMP/pages_mat.pipe"
 S check >/dev/null 2>&1
-expect_eq "the view of a removed pipe is dropped" "$(views)" "0"
+expect_eq "the view of a removed pipe is dropped" "$(views)" "1"
 S append hits "$E2E_TMP/a.ndjson" >/dev/null 2>&1
 expect_eq "... and no longer fed" \
   "$(S sql --format csv "SELECT countMerge(visits) FROM pages_mv" 2>&1 | tail -1)" "2600"
@@ -295,6 +315,19 @@ SQL >
 
 TYPE MATERIALIZED
 DATASOURCE nowhere'
+bad "ENGINE keys on a pipe that is not materialized" bad_eng.pipe "bad_eng.pipe:4: ENGINE: only a materialized pipe takes ENGINE keys" \
+'NODE c
+SQL >
+    SELECT 1
+ENGINE "MergeTree"'
+bad "ENGINE keys for a target that has a datafile" bad_eng.pipe "bad_eng.pipe:7: ENGINE: datasource 'pages_mv' is defined by its datafile" \
+'NODE m
+SQL >
+    SELECT pathname FROM hits
+
+TYPE MATERIALIZED
+DATASOURCE pages_mv
+ENGINE "MergeTree"'
 bad "a copy pipe with a bad mode" bad_copy.pipe "bad_copy.pipe:7: COPY_MODE: 'merge' is not one of append, replace" \
 'NODE c
 SQL >
