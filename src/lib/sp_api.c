@@ -19,6 +19,7 @@
 #include "sp_ascii.h"
 #include "sp_batch.h"
 #include "sp_buf.h"
+#include "sp_codec.h"
 #include "sp_error.h"
 #include "sp_format.h"
 #include "sp_model.h"
@@ -268,7 +269,6 @@ static void h_sink(call *c, const char *pipe, int copy)
         return;
     }
     static const char *const formats[] = { "csv", "ndjson", NULL };
-    static const char *const codecs[] = { "none", "gzip", "snappy", NULL };
     static const char *const strategies[] = { "create_new", "replace", "truncate", NULL };
     const char *format = sp_http_query(c->req, "format");
     const char *compression = sp_http_query(c->req, "compression");
@@ -276,17 +276,19 @@ static void h_sink(call *c, const char *pipe, int copy)
     if (!strategy)
         strategy = sp_http_query(c->req, "strategy");
     const char *tmpl = sp_http_query(c->req, "file_template");
-    /* Tinybird's spellings */
-    if (compression && !strcmp(compression, "gz"))
-        compression = "gzip";
+    /* Tinybird's spellings: "new", and codec aliases ("gz") */
+    const sp_codec *codec = compression ? sp_codec_find(compression) : NULL;
+    if (codec)
+        compression = codec->name;
     if (strategy && !strcmp(strategy, "new"))
         strategy = "create_new";
     if (format && !one_of(format, formats)) {
         fail(c, 400, "format: '%s' is not one of csv, ndjson", format);
         return;
     }
-    if (compression && !one_of(compression, codecs)) {
-        fail(c, 400, "compression: '%s' is not one of none, gzip (gz), snappy", compression);
+    if (compression && !codec) {
+        fail(c, 400, "compression: '%s' is not one of %s (or gz, zst)", compression,
+             sp_codec_names());
         return;
     }
     if (strategy && !one_of(strategy, strategies)) {

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sp_codec.h"
 #include "sp_error.h"
 #include "sp_keys.h"
 
@@ -10,7 +11,8 @@
 #define VALS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 const char *const sp_formats[] = { "csv", "ndjson", NULL };
-const char *const sp_compressions[] = { "none", "gzip", "snappy", NULL };
+#define CODEC_NAME(w) #w,
+const char *const sp_compressions[] = { SP_CODECS(CODEC_NAME) NULL }; /* sp_codec.h */
 const char *const sp_strategies[] = { "create_new", "replace", "truncate", "new", "@new",
                                        "@truncate", NULL };
 

@@ -479,11 +479,11 @@ static int ob_open(sp_sink **out, const sp_sink_ctx *ctx, const sp_schema *schem
              s->codec ? s->codec->ext : "");
     s->meta.job_id = s->job_id;
     s->meta.pipe = cfg->pipe ? cfg->pipe->name : NULL;
-    s->meta.content_type = !strcmp(fmt->name, "csv") ? "text/csv" : "application/x-ndjson";
-    s->meta.content_encoding = s->codec == &sp_codec_gzip ? "gzip" : NULL;
+    s->meta.content_type = codec->content_type ? codec->content_type
+                          : !strcmp(fmt->name, "csv") ? "text/csv"
+                                                      : "application/x-ndjson";
+    s->meta.content_encoding = codec->content_encoding;
     s->meta.cancel = ctx->cancel;
-    if (s->codec == &sp_codec_snappy)
-        s->meta.content_type = "application/x-snappy-framed";
     sp_buf_init(&s->header, MEM_MAX);
     sp_buf_init(&s->key, KEY_MAX);
     sp_buf_init(&s->out, PART_TEXT_MAX);
