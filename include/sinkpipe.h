@@ -297,6 +297,10 @@ struct sp_run_opts {
     const char *strategy;
     const char *job_id;       /* NULL: a new UUID */
     volatile int *cancel;     /* set to non-zero to cancel; may be NULL */
+    /* per-run overrides of EXPORT_MAX_FILE_SIZE ("256MB") and
+     * EXPORT_MAX_FILE_ROWS (NULL: as defined; "0": no bound) */
+    const char *max_file_size;
+    const char *max_file_rows;
 };
 
 typedef struct sp_object_info {
