@@ -438,7 +438,7 @@ int sp_size_parse(const char *s, uint64_t *out)
     const char *p;
     if (!s || parse_u64(s, &v, &p))
         return SP_EDEF;
-    while (*p == ' ')
+    if (*p == ' ' && p[1]) /* one space before a unit */
         p++;
     for (size_t i = 0; i < NELEM(units); i++) {
         if (strcasecmp(p, units[i].unit) != 0)
