@@ -90,6 +90,18 @@ check() {
   echo "$i" >"$E2E_TMP/count.$name"
 }
 names() { objects "$1" | awk '{print $1}' | sed "s|^$2||" | tr '\n' ' ' | sed 's/ $//'; }
+# split_part NAME FOLDER PART: run NAME's files under FOLDER=PART/ and the
+# query's rows of that partition (CSV column 2), as run NAME_pPART
+split_part() {
+  python3 - "$E2E_TMP/$1.json" "/$2=$3/" >"$E2E_TMP/$1_p$3.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["output"] = [o for o in d["output"] if sys.argv[2] in o["path"]]
+json.dump(d, sys.stdout)
+PY
+  { head -n 1 "$E2E_TMP/want.$1"; awk -F, -v p="$3" 'NR > 1 && $2 == p' "$E2E_TMP/want.$1"; } \
+    >"$E2E_TMP/want.$1_p$3"
+}
 
 # ---------------------------------------------------------- file://, rows
 pipe rows_csv 50000 "file://$OUT/rows/" n csv none EXPORT_MAX_FILE_ROWS 7000
@@ -118,14 +130,7 @@ want size_gz csv
 run size_gz && ok "run size_gz" || { not_ok "run size_gz"; show "$E2E_TMP/size_gz.err"; }
 # each partition's rows are its own sequence: check them partition by partition
 for part in 0 1 2; do
-  python3 - "$E2E_TMP/size_gz.json" "$part" >"$E2E_TMP/size_gz_p$part.json" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-d["output"] = [o for o in d["output"] if "/part=%s/" % sys.argv[2] in o["path"]]
-json.dump(d, sys.stdout)
-PY
-  { head -n 1 "$E2E_TMP/want.size_gz"; awk -F, -v p="$part" 'NR > 1 && $2 == p' "$E2E_TMP/want.size_gz"; } \
-    >"$E2E_TMP/want.size_gz_p$part"
+  split_part size_gz part "$part"
   check "size_gz_p$part" csv 0 65536 "$OUT/gz" "file://$OUT/gz/"
 done
 expect_eq "size_gz: every partition rolls over on its own (names)" \
@@ -201,14 +206,7 @@ want s3_zst csv
 run s3_zst && ok "run s3_zst" || { not_ok "run s3_zst"; show "$E2E_TMP/s3_zst.err"; }
 fetch_all s3_zst "$E2E_TMP/s3" && ok "aws reads back every s3_zst file" || show "$E2E_TMP/fetch.err"
 for part in 0 1 2; do
-  python3 - "$E2E_TMP/s3_zst.json" "$part" >"$E2E_TMP/s3_zst_p$part.json" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-d["output"] = [o for o in d["output"] if "/p=%s/" % sys.argv[2] in o["path"]]
-json.dump(d, sys.stdout)
-PY
-  { head -n 1 "$E2E_TMP/want.s3_zst"; awk -F, -v p="$part" 'NR > 1 && $2 == p' "$E2E_TMP/want.s3_zst"; } \
-    >"$E2E_TMP/want.s3_zst_p$part"
+  split_part s3_zst p "$part"
   check "s3_zst_p$part" csv 0 50000 "$E2E_TMP/s3" "s3://lake/"
 done
 first=$(objects s3_zst | head -n 1 | awk '{print $1}')
