@@ -262,13 +262,13 @@ TEST(error_messages)
                  "'out_{date'");
     expect_error("pipes/x.pipe",
                  "NODE n\nSQL >\n    SELECT 1\n\nTYPE sink\nEXPORT_CONNECTION_NAME c\n"
-                 "EXPORT_BUCKET_URI s3://b/\nEXPORT_MAX_FILE_SIZE 256 MiBs\n",
+                 "EXPORT_BUCKET_URI s3://bkt/\nEXPORT_MAX_FILE_SIZE 256 MiBs\n",
                  "pipes/x.pipe:8: EXPORT_MAX_FILE_SIZE: '256 MiBs' is not a positive size "
                  "(bytes, or with a unit: 256MB, 1GiB; units B, KB, MB, GB, TB, KiB, MiB, GiB, "
                  "TiB)");
     expect_error("pipes/x.pipe",
                  "NODE n\nSQL >\n    SELECT 1\n\nTYPE sink\nEXPORT_CONNECTION_NAME c\n"
-                 "EXPORT_BUCKET_URI s3://b/\nEXPORT_MAX_FILE_ROWS 1e6\n",
+                 "EXPORT_BUCKET_URI s3://bkt/\nEXPORT_MAX_FILE_ROWS 1e6\n",
                  "pipes/x.pipe:8: EXPORT_MAX_FILE_ROWS: '1e6' is not a positive number of rows");
     expect_error("pipes/x.pipe",
                  "NODE n\nSQL >\n    SELECT 1\n\nTYPE sink\nEXPORT_CONNECTION_NAME c\n"
@@ -388,7 +388,7 @@ TEST(file_bounds_parse)
 TEST(sink_file_bounds)
 {
     const char *text = "NODE n\nSQL >\n    SELECT 1\n\nTYPE sink\nEXPORT_CONNECTION_NAME c\n"
-                       "EXPORT_BUCKET_URI s3://b/\nEXPORT_MAX_FILE_SIZE 1GiB\n"
+                       "EXPORT_BUCKET_URI s3://bkt/\nEXPORT_MAX_FILE_SIZE 1GiB\n"
                        "EXPORT_MAX_FILE_ROWS 5000000\n";
     sp_pipe *p = NULL;
     sp_error err = SP_ERROR_INIT;
