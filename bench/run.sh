@@ -13,6 +13,12 @@
 #                     same rows, the same bytes once lines are sorted.
 #   export-csv-gzip   the same with gzip (`… COMPRESSION 'gzip'`); checked:
 #                     the same number of rows.
+#   export-csv-zstd   the same with zstd (EXPORT_COMPRESSION zstd: query,
+#                     CSV and libzstd's 2 workers at level 1)  vs  the zstd
+#                     CLI compressing the plain CSV of the same query
+#                     (`zstd -T2 -1`, the CSV already written).  Checked:
+#                     the same rows, and the same bytes once decompressed
+#                     and sorted; the note gives both sizes (ratio).
 #   ingest-ndjson     `sinkpipe append events FILE` (BENCH_ROWS rows of
 #                     gen_events NDJSON, a fresh project each run)  vs
 #                     `INSERT INTO events SELECT * FROM file('FILE',
@@ -143,9 +149,16 @@ PIPE
   # all parts merged first: no background merge runs during a timed run
   "$chsql" --path "$db" "OPTIMIZE TABLE events FINAL" 2>/dev/null
   local comp ext name target ours peer i ta tb ra rb a b check
-  for comp in none gzip; do
-    if [ $comp = none ]; then ext=csv name=export-csv target=">= 1.5x" c_sql=
-    else ext=csv.gz name=export-csv-gzip target=">= 3.0x" c_sql=" COMPRESSION 'gzip'"; fi
+  local plain="$work/plain.csv"
+  for comp in none gzip zstd; do
+    case $comp in
+      none) ext=csv name=export-csv target=">= 1.5x" c_sql= ;;
+      gzip) ext=csv.gz name=export-csv-gzip target=">= 3.0x" c_sql=" COMPRESSION 'gzip'" ;;
+      zstd) ext=csv.zst name=export-csv-zstd target=">= 1.0x"
+            # the peer compresses the plain CSV of the same query
+            "$sp" -p "$xproj" run bench_export --compression none >/dev/null 2>&1 &&
+              mv "$out/events_export.csv" "$plain" || { say "$comp: plain CSV failed"; return 1; } ;;
+    esac
     ours="$out/events_export.$ext" peer="$work/chdb.$ext"
     ta=() tb=() ra=0 rb=0
     for ((i = 1; i <= N; i++)); do
@@ -154,11 +167,15 @@ PIPE
         { say "$name: sinkpipe run failed"; return 1; }
       ta+=("$SECS"); ra=$(( RSS > ra ? RSS : ra ))
       rm -f "$peer"; sync
-      measure_run "$chsql" --path "$db" \
-        "SELECT * FROM events INTO OUTFILE '$peer'$c_sql FORMAT CSVWithNames" ||
-        { say "$name: chDB INTO OUTFILE failed"; return 1; }
+      if [ $comp = zstd ]; then
+        measure_run zstd -T2 -1 -q -f "$plain" -o "$peer" || { say "$name: zstd -T2 failed"; return 1; }
+      else
+        measure_run "$chsql" --path "$db" \
+          "SELECT * FROM events INTO OUTFILE '$peer'$c_sql FORMAT CSVWithNames" ||
+          { say "$name: chDB INTO OUTFILE failed"; return 1; }
+      fi
       tb+=("$SECS"); rb=$(( RSS > rb ? RSS : rb ))
-      say "$name run $i: sinkpipe ${ta[-1]} s, chDB ${tb[-1]} s"
+      say "$name run $i: sinkpipe ${ta[-1]} s, peer ${tb[-1]} s"
     done
     local n1 n2
     n1=$(rows_of "$ours" CSVWithNames) n2=$(rows_of "$peer" CSVWithNames)
@@ -170,12 +187,21 @@ PIPE
         elif [ "$(LC_ALL=C sort -S 1G "$ours" | md5sum)" = "$(LC_ALL=C sort -S 1G "$peer" | md5sum)" ]; then
           check="$check, same bytes once sorted"
         else check="DIFFERENT bytes (sorted lines), $check"; fi
+      elif [ $comp = zstd ]; then
+        if [ "$(zstd -dc "$ours" | LC_ALL=C sort -S 1G | md5sum)" = "$(LC_ALL=C sort -S 1G "$plain" | md5sum)" ]; then
+          check="$check, same bytes decompressed and sorted"
+        else check="DIFFERENT bytes (decompressed, sorted), $check"; fi
       fi
     fi
     a=$(median "${ta[@]}") b=$(median "${tb[@]}")
     line "$name" "$a s" "$b s" "$(ratio "$a" "$b")" "$target" "$(mib $ra)" "$(mib $rb)" "$check"
-    NOTES+=("$name: $ROWS rows; sinkpipe $(stat -c %s "$ours") bytes, chDB $(stat -c %s "$peer") bytes")
+    if [ $comp = zstd ]; then
+      NOTES+=("$name: $ROWS rows, $(stat -c %s "$plain") bytes of CSV; sinkpipe $(stat -c %s "$ours") bytes, zstd -T2 -1 $(stat -c %s "$peer") bytes (peer: the CLI compressing the CSV already written, no query)")
+    else
+      NOTES+=("$name: $ROWS rows; sinkpipe $(stat -c %s "$ours") bytes, chDB $(stat -c %s "$peer") bytes")
+    fi
     rm -f "$ours" "$peer"
+    if [ $comp = zstd ]; then rm -f "$plain"; fi
   done
 }
 
@@ -295,7 +321,7 @@ rm -f "$data"
 echo
 echo "sinkpipe vs peer: median of $N runs each (events-api: one run of $EV_SECS s each); $(nproc) cores;" \
   "load average at start: $load0, now: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "peer: chDB $chver INTO OUTFILE / INSERT … SELECT FROM file() (same libchdb.so, same table); events-api: clickhouse-server"
+echo "peer: chDB $chver INTO OUTFILE / INSERT … SELECT FROM file() (same libchdb.so, same table); export-csv-zstd: zstd CLI $(zstd -V 2>/dev/null | grep -o 'v[0-9.]*' | head -1); events-api: clickhouse-server"
 printf '%-18s %13s %13s %7s %8s %8s %8s  %s\n' benchmark sinkpipe peer ratio target "RSS MiB" "peer MiB" check
 for l in "${TABLE[@]}"; do echo "$l"; done
 if [ ${#RSS_LINES[@]} -gt 0 ]; then echo; for l in "${RSS_LINES[@]}"; do echo "$l"; done; fi

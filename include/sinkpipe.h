@@ -132,10 +132,12 @@ struct sp_sink_opts {
     const char *file_template; /* EXPORT_FILE_TEMPLATE */
     const char *format;        /* EXPORT_FORMAT: csv (default), ndjson */
     const char *strategy;      /* EXPORT_STRATEGY: create_new, replace */
-    const char *compression;   /* EXPORT_COMPRESSION: none, gzip, snappy */
+    const char *compression;   /* EXPORT_COMPRESSION: none, gzip, snappy, zstd */
     /* both */
     const char *schedule;        /* EXPORT_SCHEDULE: cron, @once, @on-demand */
-    const char *const *settings; /* extension EXPORT_* keys, SP_SETTINGS() */
+    /* extension EXPORT_* keys, SP_SETTINGS(): e.g. EXPORT_MAX_FILE_SIZE,
+     * EXPORT_MAX_FILE_ROWS (size-bounded files, docs/objects.md) */
+    const char *const *settings;
 };
 
 struct sp_sink_pipe_opts {
@@ -297,6 +299,10 @@ struct sp_run_opts {
     const char *strategy;
     const char *job_id;       /* NULL: a new UUID */
     volatile int *cancel;     /* set to non-zero to cancel; may be NULL */
+    /* per-run overrides of EXPORT_MAX_FILE_SIZE ("256MB") and
+     * EXPORT_MAX_FILE_ROWS (NULL: as defined; "0": no bound) */
+    const char *max_file_size;
+    const char *max_file_rows;
 };
 
 typedef struct sp_object_info {

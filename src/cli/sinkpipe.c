@@ -42,7 +42,8 @@ static const char usage_text[] =
     "                             write nothing\n"
     "      --preview-rows N       rows shown by --dry-run (default 10)\n"
     "      --format F, --compression C, --strategy S, --file-template T\n"
-    "                             override the sink for this run\n"
+    "      --max-file-size SIZE, --max-file-rows N\n"
+    "                             override the sink for this run (0: no bound)\n"
     "      --job-id ID            use this job id instead of a new UUID\n"
     "  write OUTDIR               write the project's datafiles as `tinybird\n"
     "                             generate` does\n"
@@ -407,6 +408,10 @@ static int cmd_run(const char *dir, int json, int argc, char **argv)
             o.strategy = v;
         } else if (OPT("--file-template")) {
             o.file_template = v;
+        } else if (OPT("--max-file-size")) {
+            o.max_file_size = v;
+        } else if (OPT("--max-file-rows")) {
+            o.max_file_rows = v;
         } else if (OPT("--job-id")) {
             o.job_id = v;
         } else if (a[0] == '-' || pipe) {

@@ -19,6 +19,7 @@
 #include "sp_ascii.h"
 #include "sp_batch.h"
 #include "sp_buf.h"
+#include "sp_codec.h"
 #include "sp_error.h"
 #include "sp_format.h"
 #include "sp_model.h"
@@ -26,6 +27,7 @@
 #include "sp_run.h"
 #include "sp_ingest.h"
 #include "sp_ingest_group.h"
+#include "sp_keys.h"
 #include "sp_serve_int.h"
 #include "sp_sql.h"
 #include "sp_type.h"
@@ -213,8 +215,9 @@ typedef struct params_ctx {
 
 static int is_option(const char *name)
 {
-    static const char *const opts[] = { "token", "format", "file_template", "compression",
-                                        "write_strategy", "strategy", NULL };
+    static const char *const opts[] = { "token",         "format",        "file_template",
+                                        "compression",   "write_strategy", "strategy",
+                                        "max_file_size", "max_file_rows", NULL };
     for (int i = 0; opts[i]; i++)
         if (!strcmp(name, opts[i]))
             return 1;
@@ -268,7 +271,6 @@ static void h_sink(call *c, const char *pipe, int copy)
         return;
     }
     static const char *const formats[] = { "csv", "ndjson", NULL };
-    static const char *const codecs[] = { "none", "gzip", "snappy", NULL };
     static const char *const strategies[] = { "create_new", "replace", "truncate", NULL };
     const char *format = sp_http_query(c->req, "format");
     const char *compression = sp_http_query(c->req, "compression");
@@ -276,17 +278,19 @@ static void h_sink(call *c, const char *pipe, int copy)
     if (!strategy)
         strategy = sp_http_query(c->req, "strategy");
     const char *tmpl = sp_http_query(c->req, "file_template");
-    /* Tinybird's spellings */
-    if (compression && !strcmp(compression, "gz"))
-        compression = "gzip";
+    /* Tinybird's spellings: "new", and codec aliases ("gz") */
+    const sp_codec *codec = compression ? sp_codec_find(compression) : NULL;
+    if (codec)
+        compression = codec->name;
     if (strategy && !strcmp(strategy, "new"))
         strategy = "create_new";
     if (format && !one_of(format, formats)) {
         fail(c, 400, "format: '%s' is not one of csv, ndjson", format);
         return;
     }
-    if (compression && !one_of(compression, codecs)) {
-        fail(c, 400, "compression: '%s' is not one of none, gzip (gz), snappy", compression);
+    if (compression && !codec) {
+        fail(c, 400, "compression: '%s' is not one of %s (or gz, zst)", compression,
+             sp_codec_names());
         return;
     }
     if (strategy && !one_of(strategy, strategies)) {
@@ -298,9 +302,21 @@ static void h_sink(call *c, const char *pipe, int copy)
         fail(c, 400, "file_template: empty");
         return;
     }
-    if (copy && (format || compression || strategy || tmpl)) {
-        fail(c, 400, "pipe '%s' is a copy pipe: format, compression, write_strategy and "
-                     "file_template are for sinks", pipe);
+    const char *max_size = sp_http_query(c->req, "max_file_size");
+    const char *max_rows = sp_http_query(c->req, "max_file_rows");
+    if (copy && (format || compression || strategy || tmpl || max_size || max_rows)) {
+        fail(c, 400, "pipe '%s' is a copy pipe: format, compression, write_strategy, "
+                     "file_template, max_file_size and max_file_rows are for sinks", pipe);
+        return;
+    }
+    uint64_t u;
+    if (max_size && strcmp(max_size, "0") && sp_size_parse(max_size, &u)) {
+        fail(c, 400, "max_file_size: '%s' is not a size (bytes, or 256MB, 1GiB; 0: no bound)",
+             max_size);
+        return;
+    }
+    if (max_rows && strcmp(max_rows, "0") && sp_count_parse(max_rows, &u)) {
+        fail(c, 400, "max_file_rows: '%s' is not a number of rows (0: no bound)", max_rows);
         return;
     }
     params_ctx pc = { NULL, 0, 0, 0 };
@@ -310,8 +326,8 @@ static void h_sink(call *c, const char *pipe, int copy)
         fail(c, 500, "out of memory");
         return;
     }
-    sp_job_spec spec = { pipe, 0, pc.v, pc.n, format, tmpl, compression, strategy, c->token,
-                         "api" };
+    sp_job_spec spec = { pipe,   0,     pc.v,     pc.n,     format,  tmpl,
+                         compression, strategy, c->token, "api", max_size, max_rows };
     char id[40];
     sp_error err = SP_ERROR_INIT;
     int rc = sp_jobs_submit(c->s->jobs, &spec, 0, id, &err);

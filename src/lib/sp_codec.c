@@ -1,26 +1,24 @@
-/* sp_codec: the codec registry.  A new codec is one new file plus one line
- * in `codecs` below. */
+/* sp_codec: the codec registry (SP_CODECS in sp_codec.h). */
 #include "sp_codec.h"
 
 #include <string.h>
 
-static const sp_codec *const codecs[] = {
-    &sp_codec_none,
-    &sp_codec_gzip,
-    &sp_codec_snappy,
-};
+#define SP_CODEC_PTR_(w) &sp_codec_##w,
+static const sp_codec *const codecs[] = { SP_CODECS(SP_CODEC_PTR_) };
 
 const sp_codec *sp_codec_find(const char *name)
 {
     if (!name)
         return NULL;
     for (size_t i = 0; i < sizeof codecs / sizeof codecs[0]; i++)
-        if (strcmp(codecs[i]->name, name) == 0)
+        if (strcmp(codecs[i]->name, name) == 0 ||
+            (codecs[i]->alias && strcmp(codecs[i]->alias, name) == 0))
             return codecs[i];
     return NULL;
 }
 
+#define SP_CODEC_LISTED_(w) ", " #w
 const char *sp_codec_names(void)
 {
-    return "none, gzip, snappy";
+    return SP_CODECS(SP_CODEC_LISTED_) + 2; /* without the first ", " */
 }

@@ -335,6 +335,22 @@ static int gz_write(sp_codec_state *st, const void *in, size_t n, sp_buf *out,
     return rc;
 }
 
+/* gz_flush: the partial chunk becomes a member (starting the worker if it
+ * has not started) and every member due is appended */
+static int gz_flush(sp_codec_state *st, sp_buf *out, sp_error *err)
+{
+    gz_state *s = (gz_state *)st;
+    if (s->finished || s->failed)
+        return sp_error_set(err, SP_EINTERNAL, 0, "gzip: flush after %s",
+                            s->finished ? "finish" : "a failure");
+    int rc = s->fill ? submit(s, out, err) : 0;
+    while (!rc && s->started && s->collected < s->submitted)
+        rc = collect(s, 1, out, err);
+    if (rc)
+        s->failed = 1;
+    return rc;
+}
+
 static int gz_finish(sp_codec_state *st, sp_buf *out, sp_error *err)
 {
     gz_state *s = (gz_state *)st;
@@ -367,9 +383,12 @@ static int gz_finish(sp_codec_state *st, sp_buf *out, sp_error *err)
 
 const sp_codec sp_codec_gzip = {
     .name = "gzip",
+    .alias = "gz",
     .ext = "gz",
+    .content_encoding = "gzip",
     .open = gz_open,
     .write = gz_write,
+    .flush = gz_flush,
     .finish = gz_finish,
     .free = gz_free,
 };

@@ -36,6 +36,29 @@ void sp__gzip_fail_member(sp_codec_state *st, long member);
 /* sp__gzip_worker_started: test hook, 1 once st has started its worker */
 int sp__gzip_worker_started(const sp_codec_state *st);
 
+#define SP_ZSTD_LEVEL_DEFAULT 1 /* level 0 means this: the fastest regular level */
+#define SP_ZSTD_LEVEL_MAX 19    /* 20..22 ("ultra") need hundreds of MiB */
+#define SP_ZSTD_WORKERS_DEFAULT 2 /* libzstd worker threads per state */
+#define SP_ZSTD_WORKERS_MAX 16
+
+/* sp__zstd_open_opts: as sp_codec_zstd.open with `workers` libzstd worker
+ * threads (0: compress in the caller's thread; capped at what the library
+ * supports).  *st is freed with sp_codec_zstd.free. */
+int sp__zstd_open_opts(sp_codec_state **st, int level, int workers, sp_error *err);
+
+/* sp__zstd_workers_max: the most workers this libzstd supports (0 when it
+ * was built without threads) */
+int sp__zstd_workers_max(void);
+
+/* sp__zstd_workers: the workers st was opened with (after capping) */
+int sp__zstd_workers(const sp_codec_state *st);
+
+/* sp__zstd_break: test hook, call before the first write: promise libzstd
+ * a stable input buffer (ZSTD_c_stableInBuffer), which write() does not
+ * keep, so libzstd itself fails the first write whose buffer moved — a real
+ * compression failure, in every thread mode.  -1 when libzstd refuses. */
+int sp__zstd_break(sp_codec_state *st);
+
 /* sp__snappy_mask_crc: the framing format's masked CRC-32C */
 static inline uint32_t sp__snappy_mask_crc(uint32_t crc)
 {

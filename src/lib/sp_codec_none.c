@@ -29,6 +29,14 @@ static int none_write(sp_codec_state *st, const void *in, size_t n, sp_buf *out,
     return n ? sp_buf_add(out, in, n, err) : 0;
 }
 
+static int none_flush(sp_codec_state *st, sp_buf *out, sp_error *err)
+{
+    (void)st;
+    (void)out;
+    (void)err;
+    return 0; /* nothing is ever held */
+}
+
 static int none_finish(sp_codec_state *st, sp_buf *out, sp_error *err)
 {
     (void)out;
@@ -47,6 +55,7 @@ const sp_codec sp_codec_none = {
     .ext = "",
     .open = none_open,
     .write = none_write,
+    .flush = none_flush,
     .finish = none_finish,
     .free = none_free,
 };

@@ -139,6 +139,20 @@ static int sz_write(sp_codec_state *st, const void *in, size_t n, sp_buf *out,
     return 0;
 }
 
+/* sz_flush: the partial chunk goes out as a (short) chunk */
+static int sz_flush(sp_codec_state *st, sp_buf *out, sp_error *err)
+{
+    sz_state *s = (sz_state *)st;
+    if (s->finished)
+        return sp_error_set(err, SP_EINTERNAL, 0, "snappy: flush after finish");
+    if (!s->in_len)
+        return 0;
+    int rc = sz_emit(s, s->in, s->in_len, out, err);
+    if (!rc)
+        s->in_len = 0;
+    return rc;
+}
+
 static int sz_finish(sp_codec_state *st, sp_buf *out, sp_error *err)
 {
     sz_state *s = (sz_state *)st;
@@ -158,8 +172,10 @@ static int sz_finish(sp_codec_state *st, sp_buf *out, sp_error *err)
 const sp_codec sp_codec_snappy = {
     .name = "snappy",
     .ext = "snappy",
+    .content_type = "application/x-snappy-framed",
     .open = sz_open,
     .write = sz_write,
+    .flush = sz_flush,
     .finish = sz_finish,
     .free = sz_free,
 };

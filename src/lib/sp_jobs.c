@@ -126,6 +126,8 @@ static void spec_free(job *w)
     free((char *)w->spec.file_template);
     free((char *)w->spec.compression);
     free((char *)w->spec.strategy);
+    free((char *)w->spec.max_file_size);
+    free((char *)w->spec.max_file_rows);
     free((char *)w->spec.token_name);
     free((char *)w->spec.trigger);
     memset(&w->spec, 0, sizeof w->spec);
@@ -167,11 +169,14 @@ static job *job_new(const sp_job_spec *s)
     w->spec.file_template = dup0(s->file_template);
     w->spec.compression = dup0(s->compression);
     w->spec.strategy = dup0(s->strategy);
+    w->spec.max_file_size = dup0(s->max_file_size);
+    w->spec.max_file_rows = dup0(s->max_file_rows);
     w->spec.token_name = strdup(s->token_name ? s->token_name : "");
     w->spec.trigger = strdup(s->trigger ? s->trigger : "api");
     if (bad || (s->format && !w->spec.format) || (s->file_template && !w->spec.file_template) ||
         (s->compression && !w->spec.compression) || (s->strategy && !w->spec.strategy) ||
-        !w->spec.token_name || !w->spec.trigger) {
+        (s->max_file_size && !w->spec.max_file_size) ||
+        (s->max_file_rows && !w->spec.max_file_rows) || !w->spec.token_name || !w->spec.trigger) {
         job_free(w);
         return NULL;
     }
@@ -197,6 +202,10 @@ static json_t *options_json(const sp_job_spec *s)
         json_object_set_new(o, "compression", json_string(s->compression));
     if (s->strategy)
         json_object_set_new(o, "write_strategy", json_string(s->strategy));
+    if (s->max_file_size)
+        json_object_set_new(o, "max_file_size", json_string(s->max_file_size));
+    if (s->max_file_rows)
+        json_object_set_new(o, "max_file_rows", json_string(s->max_file_rows));
     return o;
 }
 
@@ -613,6 +622,8 @@ static int recover(sp_jobs *j, json_t *open, sp_error *err)
         w->spec.file_template = dup0(json_string_value(json_object_get(opt, "file_template")));
         w->spec.compression = dup0(json_string_value(json_object_get(opt, "compression")));
         w->spec.strategy = dup0(json_string_value(json_object_get(opt, "write_strategy")));
+        w->spec.max_file_size = dup0(json_string_value(json_object_get(opt, "max_file_size")));
+        w->spec.max_file_rows = dup0(json_string_value(json_object_get(opt, "max_file_rows")));
         w->spec.token_name = dup0(json_string_value(json_object_get(api, "token_name")));
         w->spec.trigger = dup0(json_string_value(json_object_get(api, "trigger")));
         const char *lt = json_string_value(json_object_get(api, "logical_time"));

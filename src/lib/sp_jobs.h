@@ -44,6 +44,8 @@ typedef struct sp_job_spec {
     const char *strategy;
     const char *token_name;  /* who asked ("" for the scheduler and the CLI) */
     const char *trigger;     /* "schedule", "api", "cli" */
+    const char *max_file_size; /* overrides, NULL = as defined */
+    const char *max_file_rows;
 } sp_job_spec;
 
 /* The runner: run the job (spec and id borrowed for the call), honouring

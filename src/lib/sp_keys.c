@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sp_codec.h"
 #include "sp_error.h"
 #include "sp_keys.h"
 
@@ -10,7 +11,8 @@
 #define VALS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 const char *const sp_formats[] = { "csv", "ndjson", NULL };
-const char *const sp_compressions[] = { "none", "gzip", "snappy", NULL };
+#define CODEC_NAME(w) #w,
+const char *const sp_compressions[] = { SP_CODECS(CODEC_NAME) NULL }; /* sp_codec.h */
 const char *const sp_strategies[] = { "create_new", "replace", "truncate", "new", "@new",
                                        "@truncate", NULL };
 
@@ -99,6 +101,11 @@ static const sp_keydef pipe_keys[] = {
     { "EXPORT_STRATEGY", SP_K_CI, sp_strategies, "create_new", NULL, 0, "write strategy" },
     { "EXPORT_WRITE_STRATEGY", SP_K_CI, sp_strategies, NULL, "EXPORT_STRATEGY", 0, "alias" },
     { "EXPORT_COMPRESSION", SP_K_CI, sp_compressions, "none", NULL, 0, "compression" },
+    { "EXPORT_MAX_FILE_SIZE", 0, NULL, NULL, NULL, 0,
+      "extension: start a new file once one reaches this size as stored (bytes, or "
+      "256MB, 1GiB ...)" },
+    { "EXPORT_MAX_FILE_ROWS", 0, NULL, NULL, NULL, 0,
+      "extension: start a new file once one holds this many rows" },
     { "EXPORT_SERVICE", SP_K_CI, VALS("kafka", "s3", "s3_iamrole"), NULL, NULL, 0, "service" },
     { "EXPORT_KAFKA_KEY", 0, NULL, NULL, NULL, 0, "extension: message key column" },
     { "EXPORT_KAFKA_TRANSACTIONAL", SP_K_CI, VALS("true", "false"), NULL, NULL, 0,
@@ -402,6 +409,67 @@ int sp_strategy_parse(const char *s, sp_strategy *out)
         *out = SP_STRATEGY_REPLACE;
     else
         return SP_EDEF;
+    return 0;
+}
+
+/* parse_u64: leading decimal digits of s (1 .. SP_SIZE_MAX); *end after */
+static int parse_u64(const char *s, uint64_t *out, const char **end)
+{
+    uint64_t v = 0;
+    const char *p = s;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (SP_SIZE_MAX - (uint64_t)(*p - '0')) / 10)
+            return SP_EDEF;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    if (p == s || v == 0)
+        return SP_EDEF;
+    *out = v;
+    *end = p;
+    return 0;
+}
+
+int sp_size_parse(const char *s, uint64_t *out)
+{
+    static const struct {
+        const char *unit;
+        uint64_t mul;
+    } units[] = {
+        { "", 1 },
+        { "B", 1 },
+        { "KB", 1000ull },
+        { "MB", 1000ull * 1000 },
+        { "GB", 1000ull * 1000 * 1000 },
+        { "TB", 1000ull * 1000 * 1000 * 1000 },
+        { "KiB", 1ull << 10 },
+        { "MiB", 1ull << 20 },
+        { "GiB", 1ull << 30 },
+        { "TiB", 1ull << 40 },
+    };
+    uint64_t v;
+    const char *p;
+    if (!s || parse_u64(s, &v, &p))
+        return SP_EDEF;
+    if (*p == ' ' && p[1]) /* one space before a unit */
+        p++;
+    for (size_t i = 0; i < NELEM(units); i++) {
+        if (strcasecmp(p, units[i].unit) != 0)
+            continue;
+        if (v > SP_SIZE_MAX / units[i].mul)
+            return SP_EDEF;
+        *out = v * units[i].mul;
+        return 0;
+    }
+    return SP_EDEF;
+}
+
+int sp_count_parse(const char *s, uint64_t *out)
+{
+    const char *p;
+    uint64_t v;
+    if (!s || parse_u64(s, &v, &p) || *p)
+        return SP_EDEF;
+    *out = v;
     return 0;
 }
 

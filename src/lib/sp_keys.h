@@ -80,6 +80,15 @@ extern const char *const sp_formats[], *const sp_compressions[], *const sp_strat
 
 /* sp_strategy_parse: create_new | replace | truncate (= replace). */
 int sp_strategy_parse(const char *s, sp_strategy *out);
+/* sp_size_parse: a positive size in bytes: digits, optionally a space, and
+ * a unit B, KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers
+ * of 1024), any case: "1048576", "256MB", "1 GiB".  At most SP_SIZE_MAX.
+ * SP_EDEF for anything else (0, fractions, signs, unknown units). */
+#define SP_SIZE_MAX ((uint64_t)1 << 62)
+int sp_size_parse(const char *s, uint64_t *out);
+/* sp_count_parse: a positive decimal count (digits only, at most
+ * SP_SIZE_MAX); SP_EDEF otherwise. */
+int sp_count_parse(const char *s, uint64_t *out);
 /* sp_template_balanced: braces in a file template balance (no nesting). */
 int sp_template_balanced(const char *s, size_t *pos);
 

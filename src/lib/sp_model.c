@@ -249,6 +249,24 @@ int sp_pipe_sink(const sp_pipe *p, sp_sink_def *out, sp_error *err)
                             "EXPORT_BUCKET_URI (s3), not both",
                             where);
     }
+    static const char *const bounds[] = { "EXPORT_MAX_FILE_SIZE", "EXPORT_MAX_FILE_ROWS" };
+    for (int i = 0; i < 2; i++) {
+        int *lp = i ? &out->max_file_rows_line : &out->max_file_size_line;
+        v = sink_get(p, bounds[i], lp);
+        if (!v)
+            continue;
+        sp_model_where(where, sizeof where, p->path, p->name, *lp, bounds[i]);
+        if (out->topic)
+            return sp_error_set(err, SP_EDEF, 0,
+                                "%s: a kafka sink writes messages, not files (the key is for "
+                                "EXPORT_BUCKET_URI sinks)",
+                                where);
+        if (i ? sp_count_parse(v, &out->max_file_rows) : sp_size_parse(v, &out->max_file_size))
+            return sp_error_set(err, SP_EDEF, 0, "%s: '%s' is not %s", where, v,
+                                i ? "a positive number of rows"
+                                  : "a positive size (bytes, or with a unit: 256MB, 1GiB; "
+                                    "units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)");
+    }
     if (!out->topic && !out->bucket_uri) {
         sp_model_where(where, sizeof where, p->path, p->name, p->type_line, "TYPE");
         return sp_error_set(err, SP_EDEF, 0,

@@ -118,6 +118,10 @@ typedef struct sp_sink_def {
     const char *format;        /* csv | ndjson (default csv) */
     const char *compression;   /* none | gzip | snappy (default none) */
     sp_strategy strategy;      /* default create_new */
+    /* EXPORT_MAX_FILE_SIZE (bytes as stored), EXPORT_MAX_FILE_ROWS; 0 = no
+     * bound (objects only: a kafka sink with either is an error) */
+    uint64_t max_file_size, max_file_rows;
+    int max_file_size_line, max_file_rows_line;
 } sp_sink_def;
 
 /* sp_pipe_sink: the sink definition of a TYPE sink pipe (pointers into the

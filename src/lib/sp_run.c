@@ -466,10 +466,11 @@ static int run_copy(sp_project *p, const sp_pipe *pipe, const struct sp_run_opts
     if (!target || !sp_project_find_datasource(p, target))
         return sp_error_set(err, SP_EDEF, 0, "pipe '%s': TARGET_DATASOURCE: unknown datasource '%s'",
                             pipe->name, target ? target : "");
-    if (o->format || o->file_template || o->compression || o->strategy)
+    if (o->format || o->file_template || o->compression || o->strategy || o->max_file_size ||
+        o->max_file_rows)
         return sp_error_set(err, SP_EINVAL, 0,
-                            "pipe '%s' is a copy pipe: format, file_template, compression and "
-                            "strategy are for sinks",
+                            "pipe '%s' is a copy pipe: format, file_template, compression, "
+                            "strategy and the file bounds are for sinks",
                             pipe->name);
     res->service = strdup("copy");
     sp_buf sql = SP_BUF_INIT(64u << 20);

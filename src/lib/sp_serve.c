@@ -148,6 +148,8 @@ static int run_job(void *ud, const char *job_id, const sp_job_spec *spec, volati
     o.file_template = spec->file_template;
     o.compression = spec->compression;
     o.strategy = spec->strategy;
+    o.max_file_size = spec->max_file_size;
+    o.max_file_rows = spec->max_file_rows;
     o.job_id = job_id;
     o.cancel = cancel;
     /* the definitions are not swapped while the engine is held */
@@ -534,7 +536,8 @@ int sp_run_job(sp_project *p, const char *pipe, const struct sp_run_opts *opts,
     sp_error lerr = SP_ERROR_INIT;
     char id[40];
     sp_job_spec spec = { pipe ? pipe : "", o->now_unix, o->params, o->nparams, o->format,
-                         o->file_template, o->compression, o->strategy, "", "cli" };
+                         o->file_template, o->compression, o->strategy, "", "cli",
+                         o->max_file_size, o->max_file_rows };
     int lrc = sp_jobs_open(&jo, &j, &lerr);
     if (!lrc)
         lrc = sp_jobs_begin(j, &spec, o->job_id, id, &lerr);

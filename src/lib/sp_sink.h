@@ -35,10 +35,14 @@ typedef struct sp_sinkcfg {
     char *compression;        /* "none" | "gzip" | "snappy" */
     sp_strategy strategy;
     char *schedule;
+    /* files roll over past these bounds (docs/objects.md); 0 = no bound */
+    uint64_t max_file_size; /* bytes as stored (after compression) */
+    uint64_t max_file_rows;
 } sp_sinkcfg;
 
 /* sp_sinkcfg_build: resolve pipe `pipe` of project `p` for a run with the
- * overrides of opts (format, file_template, compression, strategy).  Errors
+ * overrides of opts (format, file_template, compression, strategy, file
+ * bounds).  Errors
  * name the pipe and key; unknown override values list the accepted ones. */
 int sp_sinkcfg_build(sp_project *p, const sp_pipe *pipe, const struct sp_run_opts *opts,
                      sp_sinkcfg *out, sp_error *err);

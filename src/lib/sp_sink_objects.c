@@ -10,8 +10,20 @@
  * them (over it the largest are flushed); at most MAX_WRITERS writers open
  * before finish (each may hold a file descriptor) and MAX_CODECS codec states
  * (a gzip state holds ~2 MiB): when a partition needs a codec and all are
- * taken, the least recently used one is finished — concatenated gzip members
- * and Snappy framed streams are valid streams — and reopened on demand. */
+ * taken, the least recently used one is finished — concatenated gzip members,
+ * zstd frames and Snappy framed streams are valid streams — and reopened on
+ * demand.
+ *
+ * Size-bounded files (EXPORT_MAX_FILE_SIZE / _ROWS, docs/objects.md): each
+ * partition writes a sequence of files <name>_0001, _0002, ...  Rows go in
+ * slices (put_rows); before a slice is kept, the file's size with it is
+ * estimated as bytes stored so far + raw bytes not yet measured x the
+ * compression ratio last measured.  Near the bound the codec is flushed to
+ * measure the file exactly (measure).  A slice that does not fit is cut
+ * down to one row, and a row that does not fit starts the next file: the
+ * file is finished and committed exactly as at the end of the run (commit),
+ * then the partition starts over under the next number (roll).  Nothing in
+ * this depends on the format or the codec. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +57,10 @@ typedef struct opart {
     uint64_t last_use;  /* codec LRU clock */
     int coded;          /* a codec stream was started for it */
     unsigned k;         /* sibling index the writer began under (0: none) */
+    /* the current file (rows and raw above count it alone when rolling) */
+    unsigned seq;       /* its number when files roll over (1, 2, ...), else 0 */
+    uint64_t sent;      /* bytes written to its writer (as stored) */
+    uint64_t pend;      /* raw bytes in the codec since it last flushed */
 } opart;
 
 typedef struct objects_sink {
@@ -74,6 +90,12 @@ typedef struct objects_sink {
     sp_buf out;
     sp_buf preview;
     size_t preview_kept;
+    /* size-bounded files */
+    uint64_t max_size, max_rows; /* 0: no bound */
+    double ratio;                /* stored / raw bytes, last measured (1 before) */
+    uint64_t fmt_rows, fmt_bytes; /* rows formatted and their bytes (row size) */
+    sp_buf carry;                /* a row moving to the next file */
+    sp_run_result rolled;        /* files committed when rolling over */
 } objects_sink;
 
 /* ---- partitions ---------------------------------------------------------- */
@@ -156,6 +178,7 @@ static int get_part(objects_sink *s, const char *key, size_t n, opart **out,
     p->name[n] = '\0';
     p->nlen = n;
     p->hash = h;
+    p->seq = s->max_size || s->max_rows ? 1 : 0;
     sp_buf_init(&p->text, PART_TEXT_MAX);
     if (s->header.len && (rc = sp_buf_add(&p->text, s->header.data, s->header.len, err))) {
         part_free(p);
@@ -172,13 +195,16 @@ static int get_part(objects_sink *s, const char *key, size_t n, opart **out,
     return 0;
 }
 
-/* full_key: name [+ ".k"] + ext into s->key */
+/* full_key: name [+ "_<seq>"] [+ ".k"] + ext into s->key */
 static int full_key(objects_sink *s, const opart *p, unsigned k, sp_error *err)
 {
     sp_buf_reset(&s->key);
-    if (k)
-        return sp_buf_addf(&s->key, err, "%s.%u%s", p->name, k, s->ext);
-    return sp_buf_addf(&s->key, err, "%s%s", p->name, s->ext);
+    int rc = sp_buf_adds(&s->key, p->name, err);
+    if (!rc && p->seq)
+        rc = sp_buf_addf(&s->key, err, "_%04u", p->seq);
+    if (!rc && k)
+        rc = sp_buf_addf(&s->key, err, ".%u", k);
+    return rc ? rc : sp_buf_adds(&s->key, s->ext, err);
 }
 
 /* ---- streaming ----------------------------------------------------------- */
@@ -188,6 +214,7 @@ static int put_out(objects_sink *s, opart *p, sp_error *err)
     int rc = 0;
     if (s->out.len)
         rc = s->dest.store->vt->write(p->w, s->out.data, s->out.len, err);
+    p->sent += s->out.len;
     sp_buf_reset(&s->out);
     return rc;
 }
@@ -202,6 +229,7 @@ static int codec_close(objects_sink *s, opart *p, sp_error *err)
         rc = put_out(s, p, err);
     s->codec->free(p->cs);
     p->cs = NULL;
+    p->pend = 0;
     s->ncodecs--;
     return rc;
 }
@@ -258,27 +286,37 @@ static int begin(objects_sink *s, opart *p, sp_error *err)
     return rc;
 }
 
-/* stream: push p's pending text through the codec into its writer */
-static int stream(objects_sink *s, opart *p, sp_error *err)
+/* stream_upto: push the first n bytes of p's pending text through the
+ * codec into its writer; the rest moves to the front */
+static int stream_upto(objects_sink *s, opart *p, size_t n, sp_error *err)
 {
     int rc = 0;
-    if (!p->text.len)
+    if (!n)
         return 0;
     if (!s->codec) {
-        rc = s->dest.store->vt->write(p->w, p->text.data, p->text.len, err);
+        rc = s->dest.store->vt->write(p->w, p->text.data, n, err);
+        p->sent += n;
     } else {
         if (!p->cs)
             rc = codec_open(s, p, err);
         p->last_use = ++s->tick;
         sp_buf_reset(&s->out);
         if (!rc)
-            rc = s->codec->write(p->cs, p->text.data, p->text.len, &s->out, err);
+            rc = s->codec->write(p->cs, p->text.data, n, &s->out, err);
         if (!rc)
             rc = put_out(s, p, err);
+        p->pend += n;
     }
-    s->buffered -= p->text.len;
-    sp_buf_reset(&p->text);
+    s->buffered -= n;
+    memmove(p->text.data, p->text.data + n, p->text.len - n);
+    p->text.len -= n;
     return rc;
+}
+
+/* stream: push all of p's pending text through the codec into its writer */
+static int stream(objects_sink *s, opart *p, sp_error *err)
+{
+    return stream_upto(s, p, p->text.len, err);
 }
 
 /* try_flush: stream p if it has (or may get) a writer; *done says so */
@@ -340,6 +378,165 @@ static int added(objects_sink *s, opart *p, size_t before, sp_error *err)
     return rc;
 }
 
+/* ---- size-bounded files -------------------------------------------------- */
+
+/* FILE_CODA: bytes a codec may add when it finishes a measured stream (a
+ * last gzip member's header and trailer, zstd's last block and checksum) */
+#define FILE_CODA 64
+
+/* measure: p's text and its codec's held input go out (the codec flushes),
+ * so p->sent is the file's exact size so far; the first `keep` bytes of
+ * text are held back (the slice being decided).  A partition that cannot
+ * begin a writer (MAX_WRITERS) stays estimated. */
+static int measure(objects_sink *s, opart *p, size_t keep, sp_error *err)
+{
+    int rc = 0;
+    if (!p->w) {
+        if (s->nwriters >= MAX_WRITERS)
+            return 0;
+        if ((rc = begin(s, p, err)))
+            return rc;
+    }
+    rc = stream_upto(s, p, p->text.len - keep, err);
+    if (!rc && p->cs) {
+        sp_buf_reset(&s->out);
+        rc = s->codec->flush(p->cs, &s->out, err);
+        if (!rc)
+            rc = put_out(s, p, err);
+    }
+    if (rc)
+        return rc;
+    p->pend = 0;
+    /* p->raw: every byte before the slice, all of it measured now */
+    if (p->raw >= 4096 && p->sent)
+        s->ratio = (double)p->sent / (double)p->raw;
+    return 0;
+}
+
+/* fits: may the slice of n bytes at the end of p's text stay in this file?
+ * Measures the file when the estimate says so. */
+static int fits(objects_sink *s, opart *p, size_t n, int *fit, sp_error *err)
+{
+    *fit = 1;
+    if (!s->max_size)
+        return 0;
+    if (s->ctx.dry_run) { /* sizes before compression, known exactly */
+        *fit = p->raw + n <= s->max_size;
+        return 0;
+    }
+    int coded = s->codec != NULL;
+    double r = coded ? s->ratio : 1.0;
+    double room = (double)s->max_size - (coded ? FILE_CODA : 0) - (double)p->sent;
+    double unknown = (double)(p->pend + p->text.len - n) * r;
+    double est = unknown + (double)n * r;
+    /* measure when the estimate runs over, or when the part not measured
+     * is more than half of the room left (so the error of the ratio can
+     * only touch a small part of the file) */
+    if (coded && unknown > 0 && (est > room || 2 * unknown > room)) {
+        int rc = measure(s, p, n, err);
+        if (rc)
+            return rc;
+        room = (double)s->max_size - FILE_CODA - (double)p->sent;
+        est = (double)(p->pend + p->text.len - n) * s->ratio + (double)n * s->ratio;
+    }
+    *fit = est <= room;
+    return 0;
+}
+
+/* slice_rows: how many rows the next slice may hold so that it most likely
+ * fits in half the room left (at least 1) */
+static size_t slice_rows(objects_sink *s, const opart *p, size_t want)
+{
+    if (!s->max_size || !s->fmt_rows)
+        return s->max_size ? 1 : want;
+    double r = s->codec && !s->ctx.dry_run ? s->ratio : 1.0;
+    double used = s->ctx.dry_run ? (double)p->raw
+                                 : (double)p->sent + (double)(p->pend + p->text.len) * r;
+    double room = ((double)s->max_size - used) / 2;
+    double row = (double)s->fmt_bytes / (double)s->fmt_rows * r;
+    double k = room > row ? room / (row > 1 ? row : 1) : 1;
+    return k < (double)want ? (size_t)k : want;
+}
+
+static int commit(objects_sink *s, opart *p, sp_run_result *res, sp_error *err);
+static int dry_object(objects_sink *s, opart *p, sp_run_result *res, sp_error *err);
+
+/* roll: finish and commit p's file (as at the end of the run), then start
+ * the partition's next file */
+static int roll(objects_sink *s, opart *p, sp_error *err)
+{
+    int rc;
+    if (s->ctx.dry_run) {
+        rc = dry_object(s, p, &s->rolled, err);
+        s->buffered -= p->text.len;
+        sp_buf_reset(&p->text);
+    } else {
+        rc = commit(s, p, &s->rolled, err); /* frees the writer, releases text */
+    }
+    if (rc)
+        return rc;
+    p->seq++;
+    p->rows = p->sent = p->pend = 0;
+    p->coded = 0;
+    p->k = 0;
+    p->raw = s->header.len;
+    s->buffered += s->header.len;
+    return sp_buf_add(&p->text, s->header.data ? s->header.data : "", s->header.len, err);
+}
+
+/* put_rows: rows [from, to) of b into partition p, rolling over to the
+ * partition's next file at the bounds */
+static int put_rows(objects_sink *s, opart *p, const sp_batch *b, size_t from, size_t to,
+                    sp_error *err)
+{
+    size_t cap = to - from; /* shrinks when a slice did not fit */
+    int rc = 0;
+    while (from < to && !rc) {
+        if (s->max_rows && p->rows >= s->max_rows) {
+            rc = roll(s, p, err);
+            continue;
+        }
+        size_t k = to - from;
+        if (s->max_rows && k > s->max_rows - p->rows)
+            k = (size_t)(s->max_rows - p->rows);
+        k = slice_rows(s, p, k < cap ? k : cap);
+        size_t before = p->text.len;
+        rc = k == 1 ? s->fmt->row(&p->text, s->schema, b, from, err)
+                    : s->fmt->rows(&p->text, s->schema, b, from, from + k, err);
+        size_t n = rc ? 0 : p->text.len - before;
+        int fit = 1;
+        if (!rc && p->rows)
+            rc = fits(s, p, n, &fit, err);
+        if (rc)
+            break;
+        before = p->text.len - n; /* measure() may have moved the text */
+        if (!fit && k > 1) { /* retry with fewer rows */
+            p->text.len = before;
+            cap = k / 2;
+            continue;
+        }
+        if (!fit) { /* this row starts the next file */
+            sp_buf_reset(&s->carry);
+            rc = sp_buf_add(&s->carry, p->text.data + before, n, err);
+            p->text.len = before;
+            if (!rc)
+                rc = roll(s, p, err);
+            before = p->text.len;
+            if (!rc)
+                rc = sp_buf_add(&p->text, s->carry.data, n, err);
+            if (rc)
+                break;
+        }
+        s->fmt_rows += k;
+        s->fmt_bytes += p->text.len - before;
+        p->rows += k;
+        from += k;
+        cap = to - from;
+        rc = added(s, p, before, err);
+    }
+    return rc;
+}
+
 /* ---- the vtable ---------------------------------------------------------- */
 
 static void release_all(objects_sink *s)
@@ -377,6 +574,8 @@ static void ob_free(sp_sink *k)
     sp_buf_release(&s->key);
     sp_buf_release(&s->out);
     sp_buf_release(&s->preview);
+    sp_buf_release(&s->carry);
+    sp_run_result_release(&s->rolled);
     free(s);
 }
 
@@ -479,15 +678,19 @@ static int ob_open(sp_sink **out, const sp_sink_ctx *ctx, const sp_schema *schem
              s->codec ? s->codec->ext : "");
     s->meta.job_id = s->job_id;
     s->meta.pipe = cfg->pipe ? cfg->pipe->name : NULL;
-    s->meta.content_type = !strcmp(fmt->name, "csv") ? "text/csv" : "application/x-ndjson";
-    s->meta.content_encoding = s->codec == &sp_codec_gzip ? "gzip" : NULL;
+    s->meta.content_type = codec->content_type ? codec->content_type
+                          : !strcmp(fmt->name, "csv") ? "text/csv"
+                                                      : "application/x-ndjson";
+    s->meta.content_encoding = codec->content_encoding;
     s->meta.cancel = ctx->cancel;
-    if (s->codec == &sp_codec_snappy)
-        s->meta.content_type = "application/x-snappy-framed";
     sp_buf_init(&s->header, MEM_MAX);
     sp_buf_init(&s->key, KEY_MAX);
     sp_buf_init(&s->out, PART_TEXT_MAX);
     sp_buf_init(&s->preview, PART_TEXT_MAX);
+    sp_buf_init(&s->carry, PART_TEXT_MAX);
+    s->max_size = cfg->max_file_size;
+    s->max_rows = cfg->max_file_rows;
+    s->ratio = 1.0;
     int rc = sp_store_open_for(cfg, ctx->dry_run, &s->dest, err);
     if (!rc)
         rc = setup_name(s, schema, err);
@@ -530,13 +733,8 @@ static int ob_write(sp_sink *k, const sp_batch *b, sp_error *err)
         rc = sp_objname_render(s->name, NULL, 0, 0, &s->key, err);
         if (!rc)
             rc = get_part(s, s->key.data, s->key.len, &p, err);
-        size_t before = p ? p->text.len : 0;
         if (!rc)
-            rc = s->fmt->rows(&p->text, s->schema, b, 0, b->nrows, err);
-        if (!rc) {
-            p->rows += b->nrows;
-            rc = added(s, p, before, err);
-        }
+            rc = put_rows(s, p, b, 0, b->nrows, err);
         s->row_no += b->nrows;
         return rc;
     }
@@ -554,12 +752,7 @@ static int ob_write(sp_sink *k, const sp_batch *b, sp_error *err)
             if (s->by_no)
                 s->by_no[no] = p;
         }
-        size_t before = p->text.len;
-        rc = s->fmt->row(&p->text, s->schema, b, i, err);
-        if (!rc) {
-            p->rows++;
-            rc = added(s, p, before, err);
-        }
+        rc = put_rows(s, p, b, i, i + 1, err);
     }
     return rc;
 }
@@ -696,12 +889,28 @@ static int commit_all(objects_sink *s, sp_run_result *res, sp_error *err)
     return rc;
 }
 
+/* take_rolled: the files committed when rolling over, into res (first) */
+static int take_rolled(objects_sink *s, sp_run_result *res, sp_error *err)
+{
+    int rc = 0;
+    for (size_t i = 0; i < s->rolled.nobjects && !rc; i++) {
+        const sp_object_info *o = &s->rolled.objects[i];
+        if (sp_run_result_add_object(res, o->uri, o->size, o->rows))
+            rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (run result)");
+    }
+    res->written_rows += s->rolled.written_rows;
+    res->written_bytes += s->rolled.written_bytes;
+    sp_run_result_release(&s->rolled);
+    memset(&s->rolled, 0, sizeof s->rolled);
+    return rc;
+}
+
 static int ob_finish(sp_sink *k, sp_run_result *res, sp_error *err)
 {
     objects_sink *s = (objects_sink *)k;
-    int rc = 0;
+    int rc = take_rolled(s, res, err);
     opart *p;
-    if (s->ctx.cancel && *s->ctx.cancel)
+    if (!rc && s->ctx.cancel && *s->ctx.cancel)
         rc = sp_error_set(err, SP_ECANCELLED, 0, "cancelled");
     /* a static name always makes its object, even with no rows */
     if (!rc && s->nparts == 0 && s->is_static) {
@@ -738,6 +947,9 @@ static int ob_finish(sp_sink *k, sp_run_result *res, sp_error *err)
 
 static void ob_abort(sp_sink *k, sp_run_result *res)
 {
-    (void)res;
-    release_all((objects_sink *)k);
+    objects_sink *s = (objects_sink *)k;
+    sp_error e = SP_ERROR_INIT;
+    if (res)
+        (void)take_rolled(s, res, &e); /* what rolled over was published */
+    release_all(s);
 }

@@ -24,6 +24,26 @@ static int pick(const char *pipe, const char *key, const char *what, const char 
                         key, what, v, list);
 }
 
+/* bound: the sink definition's file bound, or the run's override of it
+ * ("0" lifts the bound) */
+static int bound(const char *pipe, const char *key, const char *over, uint64_t dflt, int rows,
+                 uint64_t *out, sp_error *err)
+{
+    *out = dflt;
+    if (!over)
+        return 0;
+    if (!strcmp(over, "0")) {
+        *out = 0;
+        return 0;
+    }
+    if (rows ? sp_count_parse(over, out) : sp_size_parse(over, out))
+        return sp_error_set(err, SP_EPARAM, 0, "pipe '%s': %s: '%s' is not %s", pipe, key, over,
+                            rows ? "a number of rows"
+                                 : "a size (bytes, or with a unit: 256MB, 1GiB; units B, KB, "
+                                   "MB, GB, TB, KiB, MiB, GiB, TiB)");
+    return 0;
+}
+
 static int dup_opt(const char *pipe, const char *s, char **out, sp_error *err)
 {
     *out = NULL;
@@ -53,6 +73,17 @@ int sp_sinkcfg_build(sp_project *p, const sp_pipe *pipe, const struct sp_run_opt
             : pick(n, "EXPORT_COMPRESSION", "compression", opts ? opts->compression : NULL,
                    s.compression, sp_compressions, &out->compression, err);
     out->strategy = s.strategy;
+    rc = rc ? rc
+            : bound(n, "EXPORT_MAX_FILE_SIZE", opts ? opts->max_file_size : NULL,
+                    s.max_file_size, 0, &out->max_file_size, err);
+    rc = rc ? rc
+            : bound(n, "EXPORT_MAX_FILE_ROWS", opts ? opts->max_file_rows : NULL,
+                    s.max_file_rows, 1, &out->max_file_rows, err);
+    if (!rc && s.topic && (out->max_file_size || out->max_file_rows))
+        rc = sp_error_set(err, SP_EPARAM, 0,
+                          "pipe '%s': EXPORT_MAX_FILE_SIZE/EXPORT_MAX_FILE_ROWS: a kafka sink "
+                          "writes messages, not files",
+                          n);
     if (!rc && opts && opts->strategy && *opts->strategy) {
         char *tmp = NULL;
         rc = pick(n, "EXPORT_STRATEGY", "strategy", opts->strategy, NULL, strategies, &tmp,

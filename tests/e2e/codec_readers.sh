@@ -2,6 +2,8 @@
 # Files written by our codecs must be read by independent readers:
 #   gzip  -> gzip -t, zcat, Python's gzip module
 #   snappy-> python3-snappy's framing decoder (StreamDecompressor)
+#   zstd  -> zstd -t, zstd -dc, and ClickHouse (chDB) reading the file with
+#            file(..., 'zstd')
 # The input is fed to the codec in randomly sized writes by
 # $SINKPIPE_BUILD/tools/codec_write (tests/tools/codec_write.c).
 . "$(dirname "$0")/lib.sh"
@@ -115,6 +117,19 @@ for input in text noise small tiny empty; do
     py_snappy "$in" "$d/ref.snappy" 2>"$d/err" || sed 's/^/#   /' "$d/err" | tail -5
     expect_file_eq "snappy $input is byte-identical to python-snappy's" "$d/$input.default.snappy" "$d/ref.snappy"
   fi
+  # zstd: libzstd's workers (default), its top regular level, tiny writes
+  for variant in "default:" "level19:-l 19 -s 5" "bytewise:-m 1"; do
+    name=${variant%%:*} args=${variant#*:}
+    [ "$name" = bytewise ] && [ "$input" = text -o "$input" = noise ] && continue
+    [ "$name" = level19 ] && [ "$input" = noise ] && continue
+    out="$d/$input.$name.zst"
+    # shellcheck disable=SC2086
+    if ! "$cw" $args zstd < "$in" > "$out"; then not_ok "zstd $input $name: codec_write"; continue; fi
+    if zstd -q -t "$out" 2>"$d/err"; then ok "zstd -t accepts $input ($name)"; else
+      not_ok "zstd -t accepts $input ($name)"; sed 's/^/#   /' "$d/err"; fi
+    zstd -q -dc "$out" > "$d/back" 2>"$d/err"
+    expect_file_eq "zstd -d restores $input ($name)" "$d/back" "$in"
+  done
   # none
   "$cw" none < "$in" > "$d/back"
   expect_file_eq "codec none passes $input through" "$d/back" "$in"
@@ -129,9 +144,31 @@ while data:
 print(n)' "$d/text.default.gz")
 expect_eq "3 MiB of text makes 4 gzip members" "$members" "4"
 
+# one zstd frame for the whole stream, with a content checksum
+frames=$(zstd -lv "$d/text.default.zst" 2>/dev/null | awk '/^# Zstandard Frames:/ {print $4}')
+expect_eq "3 MiB of text is one zstd frame" "$frames" "1"
+expect_contains "the zstd frame carries a checksum" "$(zstd -lv "$d/text.default.zst" 2>&1)" "Check: XXH64"
+
+# ClickHouse reads the zstd file (its own decoder, through chDB)
+cq=$SINKPIPE_BUILD/tools/chdb_query
+if [ -n "${SINKPIPE_ASAN:-}" ] || [ ! -x "$cq" ]; then
+  ok "skipped: ClickHouse reader (needs build/tools/chdb_query, not under ASan)"
+else
+  want=$("${py:-python3}" -c '
+import sys
+rows = [l.split(",") for l in open(sys.argv[1]).read().splitlines()]
+print("%d\t%d" % (len(rows), sum(int(r[0]) for r in rows)))' "$d/text")
+  got=$("$cq" --path "$d/chdb" --database default --format TSV \
+    "SELECT count(), sum(c1) FROM file('$d/text.default.zst', 'CSV', 'c1 UInt64, c2 String, c3 Date, c4 Float64', 'zstd')" 2>"$d/err")
+  expect_eq "ClickHouse reads the zstd CSV (rows, sum)" "$got" "$want"
+  [ -s "$d/err" ] && sed 's/^/#   /' "$d/err" | head -5
+fi
+
 # errors: unknown codec, bad level
-if "$cw" zstd < /dev/null > /dev/null 2>"$d/err"; then not_ok "unknown codec fails"; else
-  expect_contains "unknown codec names the choices" "$(cat "$d/err")" "none, gzip, snappy"; fi
+if "$cw" lz4 < /dev/null > /dev/null 2>"$d/err"; then not_ok "unknown codec fails"; else
+  expect_contains "unknown codec names the choices" "$(cat "$d/err")" "none, gzip, snappy, zstd"; fi
+if "$cw" -l 20 zstd < /dev/null > /dev/null 2>"$d/err"; then not_ok "zstd level 20 fails"; else
+  expect_contains "zstd level 20 is out of range" "$(cat "$d/err")" "out of range"; fi
 if "$cw" -l 13 gzip < /dev/null > /dev/null 2>"$d/err"; then not_ok "gzip level 13 fails"; else
   expect_contains "gzip level 13 is out of range" "$(cat "$d/err")" "out of range"; fi
 finish

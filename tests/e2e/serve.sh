@@ -206,6 +206,15 @@ ID2=$(jget "$BODY" 'd["id"]')
 wait_job "$ID2" done && ok "Tinybird's gz/new spellings" || not_ok "Tinybird's gz/new spellings"
 expect_eq "gz override written" "$(zcat "$OUT/by_type/types_view.csv.gz" 2>/dev/null)" '"event_type","c","total"
 "view",1,2'
+http POST "/v0/pipes/by_type/sink?kind=view&compression=zst&max_file_rows=1&max_file_size=1GiB" -H "$A"
+ID3=$(jget "$BODY" 'd["id"]')
+wait_job "$ID3" done && ok "file bounds and zst as overrides" || not_ok "file bounds and zst as overrides"
+http GET "/v0/jobs/$ID3" -H "$A"
+expect_eq "bounded files: numbered name, options kept" "$(jget "$BODY" 'd["output"][0]["path"].rsplit("/", 1)[1], d["options"]')" \
+  "('types_view_0001.csv.zst', {'compression': 'zstd', 'max_file_size': '1GiB', 'max_file_rows': '1'})"
+http POST "/v0/pipes/by_type/sink?max_file_size=lots" -H "$A"
+expect_eq "bad max_file_size: 400" "$CODE $(jget "$BODY" 'd["error"]')" \
+  "400 max_file_size: 'lots' is not a size (bytes, or 256MB, 1GiB; 0: no bound)"
 http POST "/v0/pipes/nope/sink" -H "$A"
 expect_eq "unknown pipe: 404" "$CODE" 404
 http GET "/v0/pipes/by_type/sink" -H "$A"
@@ -240,8 +249,8 @@ expect_eq "READ token cannot cancel other pipes' jobs: 403" "$CODE" 403
 
 # --- metrics
 http GET /metrics -H "$A"
-expect_contains "metrics: jobs by pipe and result" "$BODY" 'sinkpipe_jobs_total{pipe="by_type",result="ok"} 2'
-expect_contains "metrics: duration histogram" "$BODY" 'sinkpipe_run_duration_seconds_bucket{pipe="by_type",le="+Inf"} 2'
+expect_contains "metrics: jobs by pipe and result" "$BODY" 'sinkpipe_jobs_total{pipe="by_type",result="ok"} 3'
+expect_contains "metrics: duration histogram" "$BODY" 'sinkpipe_run_duration_seconds_bucket{pipe="by_type",le="+Inf"} 3'
 
 # --- SIGHUP: an invalid definition is refused, the old ones stay
 cp "$P/pipes/first.pipe" "$E2E_TMP/first.pipe"

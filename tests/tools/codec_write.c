@@ -46,7 +46,7 @@ static int write_all(const char *p, size_t n)
 static void usage(void)
 {
     fprintf(stderr, "usage: codec_write [-l LEVEL] [-s SEED] [-c GZIP_CHUNK] "
-                    "[-m MAXWRITE] none|gzip|snappy\n");
+                    "[-m MAXWRITE] none|gzip|snappy|zstd\n");
     exit(2);
 }
 

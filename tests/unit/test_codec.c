@@ -1,8 +1,9 @@
-// sp-deps: sp_buf sp_error sp_crc32c sp_codec sp_codec_none sp_codec_gzip sp_codec_snappy
+// sp-deps: sp_buf sp_error sp_crc32c sp_codec sp_codec_none sp_codec_gzip sp_codec_snappy sp_codec_zstd
 #include <libdeflate.h>
 #include <snappy-c.h>
 #include <stdint.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "sp_test.h"
 #include "sp_buf.h"
@@ -584,6 +585,273 @@ static void snappy_round_trip(const unsigned char *in, size_t n, size_t maxw,
     sp_buf_release(&back);
 }
 
+/* ---- zstd: decoded with libzstd's own decompressor ----------------------- */
+
+/* unzstd: decode every frame of (p, n) into out; *frames gets the count of
+ * complete frames.  A trailing incomplete frame (a flushed, unfinished
+ * stream) is decoded as far as it goes when `partial`; otherwise it is an
+ * error.  Returns 0 or -1. */
+static int unzstd(const unsigned char *p, size_t n, sp_buf *out, int *frames,
+                  int partial)
+{
+    ZSTD_DCtx *d = ZSTD_createDCtx();
+    unsigned char tmp[65536];
+    ZSTD_inBuffer ib = {p, n, 0};
+    size_t left = 0;
+    int rc = 0;
+    *frames = 0;
+    while (d && ib.pos < ib.size) {
+        ZSTD_outBuffer ob = {tmp, sizeof tmp, 0};
+        left = ZSTD_decompressStream(d, &ob, &ib);
+        if (ZSTD_isError(left) || sp_buf_add(out, tmp, ob.pos, NULL)) {
+            rc = -1;
+            break;
+        }
+        if (left == 0)
+            (*frames)++;
+    }
+    for (;;) { /* drain what the decoder still holds */
+        ZSTD_outBuffer ob = {tmp, sizeof tmp, 0};
+        if (rc || !d || left == 0)
+            break;
+        left = ZSTD_decompressStream(d, &ob, &ib);
+        if (ZSTD_isError(left) || sp_buf_add(out, tmp, ob.pos, NULL))
+            rc = -1;
+        if (ob.pos == 0)
+            break;
+    }
+    if (!d || (left != 0 && !partial))
+        rc = -1;
+    ZSTD_freeDCtx(d);
+    return rc;
+}
+
+static void zstd_round_trip(const unsigned char *in, size_t n, size_t maxw, int workers,
+                            int level)
+{
+    sp_codec_state *st = NULL;
+    sp_error err = SP_ERROR_INIT;
+    sp_buf out = SP_BUF_INIT(0), back = SP_BUF_INIT(0);
+    int frames = -1;
+    CHECK_OK(sp__zstd_open_opts(&st, level, workers, &err), &err);
+    if (!st)
+        return;
+    CHECK_OK(compress_with(st, &sp_codec_zstd, in, n, maxw, &out, &err), &err);
+    sp_codec_zstd.free(st);
+    CHECK_INT(unzstd((unsigned char *)out.data, out.len, &back, &frames, 0), 0);
+    CHECK_INT(frames, 1);
+    CHECK_MEM(back.data ? back.data : "", back.len, (const char *)in, n);
+    /* the frame header descriptor (after the 4-byte magic): bit 2 is the
+     * content checksum flag (RFC 8878 3.1.1.1.1) — readers verify it */
+    CHECK(out.len > 4 && (((unsigned char)out.data[4] >> 2) & 1) == 1);
+    CHECK_INT(ZSTD_findFrameCompressedSize(out.data, out.len), out.len);
+    sp_buf_release(&out);
+    sp_buf_release(&back);
+}
+
+TEST(zstd_library_has_threads)
+{
+    /* Debian's libzstd is built with threads; the codec uses them */
+    CHECK(sp__zstd_workers_max() >= SP_ZSTD_WORKERS_DEFAULT);
+    sp_codec_state *st = NULL;
+    sp_error err = SP_ERROR_INIT;
+    CHECK_OK(sp_codec_zstd.open(&st, 0, &err), &err);
+    CHECK_INT(sp__zstd_workers(st), SP_ZSTD_WORKERS_DEFAULT);
+    sp_codec_zstd.free(st);
+}
+
+TEST(zstd_round_trip_text)
+{
+    size_t n = (size_t)9 << 20; /* several of libzstd's jobs */
+    unsigned char *in = make_text(n);
+    zstd_round_trip(in, n, 200000, 2, 0);
+    zstd_round_trip(in, n, 0, 2, 3);
+    zstd_round_trip(in, n, 70000, 0, 0);
+    free(in);
+}
+
+TEST(zstd_small_writes_and_noise)
+{
+    unsigned char *in = make_text(20000);
+    zstd_round_trip(in, 20000, 1, 2, 0);
+    free(in);
+    in = make_noise(3 << 20);
+    zstd_round_trip(in, 3 << 20, 100000, 2, 0);
+    zstd_round_trip(in, 3 << 20, 100000, 0, 19);
+    free(in);
+}
+
+TEST(zstd_empty_input_is_a_frame)
+{
+    for (int w = 0; w <= 2; w += 2) {
+        sp_codec_state *st = NULL;
+        sp_error err = SP_ERROR_INIT;
+        sp_buf out = SP_BUF_INIT(0), back = SP_BUF_INIT(0);
+        int frames = 0;
+        CHECK_OK(sp__zstd_open_opts(&st, 0, w, &err), &err);
+        CHECK_OK(sp_codec_zstd.finish(st, &out, &err), &err);
+        size_t len = out.len;
+        CHECK_OK(sp_codec_zstd.finish(st, &out, &err), &err); /* idempotent */
+        CHECK_INT(out.len, len);
+        CHECK_INT(sp_codec_zstd.write(st, "x", 1, &out, &err), SP_EINTERNAL);
+        sp_codec_zstd.free(st);
+        CHECK(out.len >= 9); /* magic, header, empty last block */
+        CHECK_INT(unzstd((unsigned char *)out.data, out.len, &back, &frames, 0), 0);
+        CHECK_INT(frames, 1);
+        CHECK_INT(back.len, 0);
+        sp_buf_release(&out);
+        sp_buf_release(&back);
+    }
+}
+
+/* two states one after the other (the sink reopens a codec after evicting
+ * it) make two frames; a decoder reads both as one stream */
+TEST(zstd_multi_frame)
+{
+    size_t n = (size_t)3 << 20;
+    unsigned char *in = make_text(n);
+    sp_buf out = SP_BUF_INIT(0), back = SP_BUF_INIT(0);
+    sp_error err = SP_ERROR_INIT;
+    size_t cut[] = {0, 1000, n / 3, n};
+    for (int f = 0; f < 3; f++) {
+        sp_codec_state *st = NULL;
+        CHECK_OK(sp__zstd_open_opts(&st, 0, f == 1 ? 0 : 2, &err), &err);
+        CHECK_OK(compress_with(st, &sp_codec_zstd, in + cut[f], cut[f + 1] - cut[f], 50000,
+                               &out, &err),
+                 &err);
+        sp_codec_zstd.free(st);
+    }
+    int frames = 0;
+    CHECK_INT(unzstd((unsigned char *)out.data, out.len, &back, &frames, 0), 0);
+    CHECK_INT(frames, 3);
+    CHECK_MEM(back.data, back.len, (const char *)in, n);
+    sp_buf_release(&out);
+    sp_buf_release(&back);
+    free(in);
+}
+
+TEST(zstd_bad_level_and_workers)
+{
+    sp_codec_state *st = NULL;
+    sp_error err = SP_ERROR_INIT;
+    CHECK_INT(sp_codec_zstd.open(&st, -1, &err), SP_EINVAL);
+    CHECK(st == NULL);
+    CHECK(strstr(err.msg, "level -1") != NULL);
+    sp_error_clear(&err);
+    CHECK_INT(sp_codec_zstd.open(&st, SP_ZSTD_LEVEL_MAX + 1, &err), SP_EINVAL);
+    sp_error_clear(&err);
+    CHECK_INT(sp__zstd_open_opts(&st, 0, SP_ZSTD_WORKERS_MAX + 1, &err), SP_EINVAL);
+    CHECK(strstr(err.msg, "workers") != NULL);
+    CHECK(st == NULL);
+}
+
+/* libzstd failing (sp__zstd_break) surfaces as SP_ECODEC on the write it
+ * failed, with libzstd's reason; the state then refuses more */
+TEST(zstd_failure_surfaces)
+{
+    size_t n = (size_t)5 << 20;
+    unsigned char *in = make_text(n);
+    for (int w = 0; w <= 2; w += 2) {
+        for (size_t maxw = 1000; maxw <= 1000000; maxw *= 1000) {
+            sp_codec_state *st = NULL;
+            sp_error err = SP_ERROR_INIT;
+            sp_buf out = SP_BUF_INIT(0);
+            CHECK_OK(sp__zstd_open_opts(&st, 0, w, &err), &err);
+            CHECK_INT(sp__zstd_break(st), 0);
+            int rc = compress_with(st, &sp_codec_zstd, in, n, maxw, &out, &err);
+            CHECK_INT(rc, SP_ECODEC);
+            CHECK(strstr(err.msg, "zstd: compressing failed") != NULL);
+            sp_error_clear(&err);
+            CHECK_INT(sp_codec_zstd.write(st, "x", 1, &out, &err), SP_EINTERNAL);
+            sp_error_clear(&err);
+            CHECK_INT(sp_codec_zstd.finish(st, &out, &err), SP_EINTERNAL);
+            sp_codec_zstd.free(st);
+            sp_buf_release(&out);
+        }
+    }
+    free(in);
+}
+
+TEST(zstd_output_ceiling_fails_cleanly)
+{
+    unsigned char *in = make_noise(1 << 20);
+    sp_codec_state *st = NULL;
+    sp_error err = SP_ERROR_INIT;
+    sp_buf out = SP_BUF_INIT(100000);
+    CHECK_OK(sp__zstd_open_opts(&st, 0, 2, &err), &err);
+    CHECK_INT(compress_with(st, &sp_codec_zstd, in, 1 << 20, 65536, &out, &err),
+              SP_ETOOBIG);
+    CHECK(out.len <= 100000);
+    sp_codec_zstd.free(st); /* joins libzstd's workers mid-frame */
+    sp_buf_release(&out);
+    free(in);
+}
+
+TEST(zstd_free_without_finish)
+{
+    unsigned char *in = make_text(6 << 20);
+    sp_codec_state *st = NULL;
+    sp_error err = SP_ERROR_INIT;
+    sp_buf out = SP_BUF_INIT(0);
+    CHECK_OK(sp_codec_zstd.open(&st, 0, &err), &err);
+    CHECK_OK(sp_codec_zstd.write(st, in, 6 << 20, &out, &err), &err);
+    sp_codec_zstd.free(st);
+    sp_buf_release(&out);
+    free(in);
+}
+
+/* ---- flush: every codec's output holds everything written so far -------- */
+
+static int decode_any(const sp_codec *c, const sp_buf *z, sp_buf *back)
+{
+    int k = 0;
+    frame_stats fs;
+    if (c == &sp_codec_gzip)
+        return gunzip((const unsigned char *)z->data, z->len, back, &k);
+    if (c == &sp_codec_snappy)
+        return unframe((const unsigned char *)z->data, z->len, back, &fs);
+    if (c == &sp_codec_zstd)
+        return unzstd((const unsigned char *)z->data, z->len, back, &k, 1);
+    return sp_buf_add(back, z->data, z->len, NULL) ? -1 : 0;
+}
+
+TEST(flush_outputs_everything_written)
+{
+    size_t n = (size_t)3 << 20;
+    unsigned char *in = make_text(n);
+    const sp_codec *cs[] = {&sp_codec_none, &sp_codec_gzip, &sp_codec_snappy,
+                            &sp_codec_zstd};
+    size_t cut[] = {777, (size_t)1 << 20, ((size_t)5 << 19) + 3, n};
+    for (int i = 0; i < 4; i++) {
+        sp_codec_state *st = NULL;
+        sp_error err = SP_ERROR_INIT;
+        sp_buf out = SP_BUF_INIT(0);
+        CHECK_OK(cs[i]->open(&st, 0, &err), &err);
+        size_t off = 0;
+        for (int k = 0; k < 4; k++) {
+            CHECK_OK(cs[i]->write(st, in + off, cut[k] - off, &out, &err), &err);
+            off = cut[k];
+            CHECK_OK(cs[i]->flush(st, &out, &err), &err);
+            CHECK_OK(cs[i]->flush(st, &out, &err), &err); /* twice: nothing held */
+            sp_buf back = SP_BUF_INIT(0);
+            CHECK_INT(decode_any(cs[i], &out, &back), 0);
+            if (back.len != off)
+                fprintf(stderr, "  codec %s, after %zu bytes\n", cs[i]->name, off);
+            CHECK_MEM(back.data, back.len, (const char *)in, off);
+            sp_buf_release(&back);
+        }
+        CHECK_OK(cs[i]->finish(st, &out, &err), &err);
+        CHECK_INT(cs[i]->flush(st, &out, &err) < 0, cs[i] != &sp_codec_none);
+        cs[i]->free(st);
+        sp_buf back = SP_BUF_INIT(0);
+        CHECK_INT(decode_any(cs[i], &out, &back), 0);
+        CHECK_MEM(back.data, back.len, (const char *)in, n);
+        sp_buf_release(&back);
+        sp_buf_release(&out);
+    }
+    free(in);
+}
+
 TEST(crc32c_known_vectors)
 {
     unsigned char b[32];
@@ -710,8 +978,8 @@ TEST(none_passes_through)
 
 TEST(write_after_finish_fails)
 {
-    const sp_codec *cs[] = {&sp_codec_gzip, &sp_codec_snappy};
-    for (int i = 0; i < 2; i++) {
+    const sp_codec *cs[] = {&sp_codec_gzip, &sp_codec_snappy, &sp_codec_zstd};
+    for (int i = 0; i < 3; i++) {
         sp_codec_state *st = NULL;
         sp_error err = SP_ERROR_INIT;
         sp_buf out = SP_BUF_INIT(0);
@@ -731,10 +999,20 @@ TEST(find_and_names)
     CHECK(sp_codec_find("none") == &sp_codec_none);
     CHECK(sp_codec_find("gzip") == &sp_codec_gzip);
     CHECK(sp_codec_find("snappy") == &sp_codec_snappy);
-    CHECK(sp_codec_find("zstd") == NULL);
+    CHECK(sp_codec_find("zstd") == &sp_codec_zstd);
+    CHECK(sp_codec_find("gz") == &sp_codec_gzip); /* aliases */
+    CHECK(sp_codec_find("zst") == &sp_codec_zstd);
+    CHECK(sp_codec_find("GZIP") == NULL);
+    CHECK(sp_codec_find("lz4") == NULL);
     CHECK(sp_codec_find("") == NULL);
     CHECK(sp_codec_find(NULL) == NULL);
-    CHECK_STR(sp_codec_names(), "none, gzip, snappy");
+    CHECK_STR(sp_codec_names(), "none, gzip, snappy, zstd");
+    CHECK_STR(sp_codec_zstd.ext, "zst");
+    CHECK_STR(sp_codec_zstd.content_encoding, "zstd");
+    CHECK_STR(sp_codec_gzip.content_encoding, "gzip");
+    CHECK(sp_codec_none.content_encoding == NULL);
+    CHECK(sp_codec_snappy.content_encoding == NULL);
+    CHECK_STR(sp_codec_snappy.content_type, "application/x-snappy-framed");
     CHECK_STR(sp_codec_gzip.ext, "gz");
     CHECK_STR(sp_codec_snappy.ext, "snappy");
     CHECK_STR(sp_codec_none.ext, "");
@@ -767,6 +1045,16 @@ int main(void)
     RUN(snappy_one_byte_writes);
     RUN(snappy_empty_input_is_stream_identifier);
     RUN(snappy_known_small_frame);
+    RUN(zstd_library_has_threads);
+    RUN(zstd_round_trip_text);
+    RUN(zstd_small_writes_and_noise);
+    RUN(zstd_empty_input_is_a_frame);
+    RUN(zstd_multi_frame);
+    RUN(zstd_bad_level_and_workers);
+    RUN(zstd_failure_surfaces);
+    RUN(zstd_output_ceiling_fails_cleanly);
+    RUN(zstd_free_without_finish);
+    RUN(flush_outputs_everything_written);
     RUN(none_passes_through);
     RUN(write_after_finish_fails);
     RUN(find_and_names);

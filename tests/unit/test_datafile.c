@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sp_keys.h"
 #include "sp_model.h"
 #include "sp_test.h"
 
@@ -236,7 +237,8 @@ TEST(error_messages)
                  "pipes/x.pipe:10: EXPORT_FROMAT: unknown key (expected one of "
                  "EXPORT_CONNECTION_NAME, EXPORT_KAFKA_TOPIC, EXPORT_BUCKET_URI, "
                  "EXPORT_FILE_TEMPLATE, EXPORT_SCHEDULE, EXPORT_FORMAT, EXPORT_STRATEGY, "
-                 "EXPORT_COMPRESSION, EXPORT_SERVICE, EXPORT_KAFKA_KEY, "
+                 "EXPORT_COMPRESSION, EXPORT_MAX_FILE_SIZE, EXPORT_MAX_FILE_ROWS, "
+                 "EXPORT_SERVICE, EXPORT_KAFKA_KEY, "
                  "EXPORT_KAFKA_TRANSACTIONAL, TARGET_DATASOURCE, COPY_SCHEDULE, COPY_MODE, "
                  "DATASOURCE, ENGINE, ENGINE_PARTITION_KEY, ENGINE_SORTING_KEY, ENGINE_PRIMARY_KEY, "
                  "ENGINE_SAMPLING_KEY, ENGINE_TTL, ENGINE_VER, ENGINE_IS_DELETED, ENGINE_SIGN, "
@@ -261,6 +263,21 @@ TEST(error_messages)
                  "EXPORT_BUCKET_URI s3://bkt/\nEXPORT_FILE_TEMPLATE out_{date\n",
                  "pipes/x.pipe:8: EXPORT_FILE_TEMPLATE: unbalanced braces at position 5 in "
                  "'out_{date'");
+    expect_error("pipes/x.pipe",
+                 "NODE n\nSQL >\n    SELECT 1\n\nTYPE sink\nEXPORT_CONNECTION_NAME c\n"
+                 "EXPORT_BUCKET_URI s3://bkt/\nEXPORT_MAX_FILE_SIZE 256 MiBs\n",
+                 "pipes/x.pipe:8: EXPORT_MAX_FILE_SIZE: '256 MiBs' is not a positive size "
+                 "(bytes, or with a unit: 256MB, 1GiB; units B, KB, MB, GB, TB, KiB, MiB, GiB, "
+                 "TiB)");
+    expect_error("pipes/x.pipe",
+                 "NODE n\nSQL >\n    SELECT 1\n\nTYPE sink\nEXPORT_CONNECTION_NAME c\n"
+                 "EXPORT_BUCKET_URI s3://bkt/\nEXPORT_MAX_FILE_ROWS 1e6\n",
+                 "pipes/x.pipe:8: EXPORT_MAX_FILE_ROWS: '1e6' is not a positive number of rows");
+    expect_error("pipes/x.pipe",
+                 "NODE n\nSQL >\n    SELECT 1\n\nTYPE sink\nEXPORT_CONNECTION_NAME c\n"
+                 "EXPORT_KAFKA_TOPIC t\nEXPORT_MAX_FILE_ROWS 100\n",
+                 "pipes/x.pipe:8: EXPORT_MAX_FILE_ROWS: a kafka sink writes messages, not files "
+                 "(the key is for EXPORT_BUCKET_URI sinks)");
     expect_error("pipes/x.pipe", "NODE n\nSQL >\n    SELECT 1\n\nTYPE sinks\n",
                  "pipes/x.pipe:5: TYPE: unknown pipe type 'sinks' (expected sink, endpoint, "
                  "copy, materialized)");
@@ -321,6 +338,73 @@ static const char ds_text[] =
     "KAFKA_CONNECTION_NAME k\n"
     "KAFKA_TOPIC t\n"
     "TOKEN \"ingest\" APPEND\n";
+
+TEST(file_bounds_parse)
+{
+    static const struct {
+        const char *in;
+        uint64_t want; /* 0: rejected */
+    } sizes[] = {
+        { "1", 1 },
+        { "1048576", 1048576 },
+        { "256MB", 256000000 },
+        { "256mb", 256000000 },
+        { "1 GiB", 1073741824 },
+        { "64KiB", 65536 },
+        { "10B", 10 },
+        { "2TB", 2000000000000ull },
+        { "4611686018427387904", (uint64_t)1 << 62 },
+        { "4611686018427387905", 0 },
+        { "4194304TiB", (uint64_t)1 << 62 },
+        { "4194305TiB", 0 },
+        { "0", 0 },
+        { "0MB", 0 },
+        { "", 0 },
+        { "MB", 0 },
+        { "1.5GB", 0 },
+        { "-1", 0 },
+        { "+1", 0 },
+        { "1 MiBs", 0 },
+        { "1  MB", 0 },
+        { " 1", 0 },
+        { "1Mi", 0 },
+    };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        uint64_t v = 0;
+        int rc = sp_size_parse(sizes[i].in, &v);
+        if ((rc == 0) != (sizes[i].want != 0))
+            fprintf(stderr, "  size '%s'\n", sizes[i].in);
+        CHECK_INT(rc == 0, sizes[i].want != 0);
+        if (!rc)
+            CHECK_INT(v, sizes[i].want);
+    }
+    uint64_t v = 0;
+    CHECK_INT(sp_count_parse("1000", &v), 0);
+    CHECK_INT(v, 1000);
+    CHECK(sp_count_parse("0", &v) != 0);
+    CHECK(sp_count_parse("10k", &v) != 0);
+    CHECK(sp_count_parse("", &v) != 0);
+    CHECK(sp_count_parse(NULL, &v) != 0);
+    CHECK(sp_size_parse(NULL, &v) != 0);
+}
+
+TEST(sink_file_bounds)
+{
+    const char *text = "NODE n\nSQL >\n    SELECT 1\n\nTYPE sink\nEXPORT_CONNECTION_NAME c\n"
+                       "EXPORT_BUCKET_URI s3://bkt/\nEXPORT_MAX_FILE_SIZE 1GiB\n"
+                       "EXPORT_MAX_FILE_ROWS 5000000\n";
+    sp_pipe *p = NULL;
+    sp_error err = SP_ERROR_INIT;
+    CHECK_OK(sp_datafile_parse_pipe("pipes/x.pipe", text, strlen(text), &p, &err), &err);
+    sp_sink_def s;
+    if (p) {
+        CHECK_OK(sp_pipe_sink(p, &s, &err), &err);
+        CHECK_INT(s.max_file_size, 1073741824);
+        CHECK_INT(s.max_file_rows, 5000000);
+        CHECK_INT(s.max_file_size_line, 8);
+    }
+    sp_pipe_free(p);
+}
 
 TEST(datasource_schema)
 {
@@ -579,6 +663,8 @@ int main(void)
     RUN(seed_writes_identical_bytes);
     RUN(pipe_variants_parse);
     RUN(error_messages);
+    RUN(file_bounds_parse);
+    RUN(sink_file_bounds);
     RUN(datasource_schema);
     RUN(connection_blocks);
     RUN(load_collects_all_diagnostics);

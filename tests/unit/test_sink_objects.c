@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_objname sp_format sp_format_csv sp_format_ndjson sp_dtoa sp_type sp_codec sp_codec_none sp_codec_gzip sp_codec_snappy sp_crc32c sp_store sp_store_file sp_store_s3 sp_s3 sp_sigv4 sp_result sp_sink_objects sp_model sp_keys sp_env sp_cron
+// sp-deps: sp_buf sp_error sp_objname sp_format sp_format_csv sp_format_ndjson sp_dtoa sp_type sp_codec sp_codec_none sp_codec_gzip sp_codec_snappy sp_codec_zstd sp_crc32c sp_store sp_store_file sp_store_s3 sp_s3 sp_sigv4 sp_result sp_sink_objects sp_model sp_keys sp_env sp_cron
 #include "sp_keys.h"
 #include "sp_test.h"
 
@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "sp_sink.h"
 
@@ -110,12 +111,42 @@ static const char *list_files(void)
 static char filebuf[1 << 22];
 static size_t filelen;
 
+/* unzstd_file: a zstd file decoded into filebuf (every frame); 0 or -1 */
+static int unzstd_file(const char *path)
+{
+    static unsigned char z[1 << 22];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    size_t zn = fread(z, 1, sizeof z, f);
+    fclose(f);
+    ZSTD_DCtx *d = ZSTD_createDCtx();
+    ZSTD_inBuffer ib = { z, zn, 0 };
+    size_t left = 1;
+    while (d && ib.pos < ib.size) {
+        ZSTD_outBuffer ob = { filebuf + filelen, sizeof filebuf - 1 - filelen, 0 };
+        left = ZSTD_decompressStream(d, &ob, &ib);
+        filelen += ob.pos;
+        if (ZSTD_isError(left) || (ob.pos == 0 && ib.pos < ib.size && left != 0))
+            break;
+    }
+    ZSTD_freeDCtx(d);
+    return left == 0 && ib.pos == ib.size ? 0 : -1;
+}
+
+/* read_rel: gz 1 gzip-decoded, 2 zstd-decoded ("(corrupt)" when not a
+ * complete stream) */
 static const char *read_rel(const char *rel, int gz)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", tmpdir, rel);
     filelen = 0;
     filebuf[0] = '\0';
+    if (gz == 2) {
+        int bad = unzstd_file(path);
+        filebuf[filelen] = '\0';
+        return bad ? "(corrupt)" : filebuf;
+    }
     if (gz) {
         gzFile g = gzopen(path, "rb");
         if (!g)
@@ -152,6 +183,7 @@ typedef struct tcfg {
     int dry_run;
     volatile int *cancel;
     const char *endpoint; /* S3_ENDPOINT */
+    uint64_t max_size, max_rows;
 } tcfg;
 
 static char bucket_buf[512];
@@ -170,6 +202,8 @@ static void make_cfg(const tcfg *t, sp_sinkcfg *cfg, sp_setting *set)
     cfg->format = (char *)(t->format ? t->format : "csv");
     cfg->compression = (char *)(t->compression ? t->compression : "none");
     cfg->strategy = t->strategy;
+    cfg->max_file_size = t->max_size;
+    cfg->max_file_rows = t->max_rows;
     if (t->endpoint) {
         set->key = "S3_ENDPOINT";
         set->value = (char *)t->endpoint;
@@ -656,6 +690,201 @@ TEST(s3_local_endpoint)
     rm_tmpdir();
 }
 
+/* ---- size-bounded files ------------------------------------------------- */
+
+/* check_rolled: the objects of res are <stem>_0001<ext>, _0002, ... under
+ * out/, in order; each decodes alone, starts with the header, holds the
+ * rows res says (at most max_rows), is at most max_size + slack bytes, and
+ * the rows run on from file to file (n = 0, 1, 2, ... for one partition) */
+static void check_rolled(const sp_run_result *res, const char *stem, const char *ext,
+                         int mode, uint64_t max_rows, uint64_t max_size, uint64_t slack,
+                         uint64_t total)
+{
+    uint64_t next = 0, rows = 0;
+    for (size_t i = 0; i < res->nobjects; i++) {
+        char rel[128], want[400];
+        snprintf(rel, sizeof rel, "out/%s_%04zu%s", stem, i + 1, ext);
+        snprintf(want, sizeof want, "%s/%s", tmpdir, rel);
+        const char *u = res->objects[i].uri;
+        CHECK(strlen(u) > 7 && strcmp(u + 7, want) == 0);
+        long long size = file_size(rel);
+        CHECK_INT(res->objects[i].size, size);
+        if (max_size && size > (long long)(max_size + slack))
+            fprintf(stderr, "  %s: %lld bytes, bound %llu\n", rel, size,
+                    (unsigned long long)max_size);
+        if (max_size)
+            CHECK(size <= (long long)(max_size + slack));
+        const char *txt = read_rel(rel, mode);
+        CHECK(strncmp(txt, HDR, strlen(HDR)) == 0);
+        uint64_t lines = 0;
+        const char *p = strchr(txt, '\n');
+        while (p && p[1]) { /* each row: its last field is n */
+            const char *end = strchr(p + 1, '\n');
+            const char *c = end;
+            while (c && c > p && *c != ',' && *c != ':')
+                c--;
+            if (!end || c == p || strtoull(c + 1, NULL, 10) != next) {
+                CHECK(end && c != p && strtoull(c + 1, NULL, 10) == next);
+                break;
+            }
+            next++;
+            lines++;
+            p = end;
+        }
+        CHECK_INT(lines, res->objects[i].rows);
+        if (max_rows)
+            CHECK(res->objects[i].rows <= max_rows);
+        CHECK(res->objects[i].rows > 0);
+        rows += res->objects[i].rows;
+    }
+    CHECK_INT(rows, total);
+    CHECK_INT(res->written_rows, total);
+}
+
+TEST(roll_by_rows_splits_batches)
+{
+    mk_tmpdir();
+    sp_error e = SP_ERROR_INIT;
+    sp_run_result res;
+    /* batches of 64 rows, files of 50: the bound cuts inside batches */
+    tcfg t = { .tmpl = "data", .max_rows = 50 };
+    CHECK_OK(run_big(&t, 1, 1000, 0, &res, &e), &e);
+    CHECK_INT(res.nobjects, 20); /* exactly: no empty 21st file */
+    check_rolled(&res, "data", ".csv", 0, 50, 0, 0, 1000);
+    sp_run_result_release(&res);
+    CHECK_OK(run_big(&t, 1, 1001, 0, &res, &e), &e); /* create_new: siblings */
+    CHECK_INT(res.nobjects, 21);
+    if (res.nobjects == 21) {
+        CHECK(strstr(res.objects[0].uri, "/out/data_0001.1.csv") != NULL);
+        CHECK(strstr(res.objects[20].uri, "/out/data_0021.csv") != NULL);
+        CHECK_INT(res.objects[20].rows, 1);
+    }
+    sp_run_result_release(&res);
+    list_files();
+    CHECK_INT(nfound, 41);
+    rm_tmpdir();
+}
+
+TEST(roll_by_size_uncompressed_is_exact)
+{
+    mk_tmpdir();
+    sp_error e = SP_ERROR_INIT;
+    sp_run_result res;
+    tcfg t = { .tmpl = "data.csv", .max_size = 10000 };
+    CHECK_OK(run_big(&t, 1, 5000, 0, &res, &e), &e);
+    CHECK(res.nobjects > 10);
+    check_rolled(&res, "data", ".csv", 0, 0, 10000, 0, 5000);
+    /* and full: the next row would not have fit */
+    for (size_t i = 0; i + 1 < res.nobjects; i++)
+        CHECK(res.objects[i].size > 10000 - 64);
+    sp_run_result_release(&res);
+    rm_tmpdir();
+}
+
+TEST(roll_by_size_compressed)
+{
+    const char *codecs[] = { "gzip", "zstd", "snappy" };
+    const char *exts[] = { ".csv.gz", ".csv.zst", ".csv.snappy" };
+    for (int c = 0; c < 3; c++) {
+        mk_tmpdir();
+        sp_error e = SP_ERROR_INIT;
+        sp_run_result res;
+        /* ~2 MiB of CSV into files of 64 KiB compressed */
+        tcfg t = { .tmpl = "data", .compression = codecs[c], .max_size = 65536 };
+        CHECK_OK(run_big(&t, 1, 50000, 0, &res, &e), &e);
+        CHECK(res.nobjects >= 2);
+        if (c < 2) /* decoded and checked row by row */
+            check_rolled(&res, "data", exts[c], c + 1, 0, 65536, 64, 50000);
+        uint64_t total = 0;
+        for (size_t i = 0; i < res.nobjects; i++) {
+            if (getenv("SP_TEST_SIZES"))
+                fprintf(stderr, "  %s %zu: %llu bytes, %llu rows\n", codecs[c], i,
+                        (unsigned long long)res.objects[i].size,
+                        (unsigned long long)res.objects[i].rows);
+            total += res.objects[i].rows;
+            CHECK(res.objects[i].size <= 65536 + 64);
+            if (i + 1 < res.nobjects) /* files are filled, not cut early */
+                CHECK(res.objects[i].size > 65536 * 3 / 4);
+        }
+        CHECK_INT(total, 50000);
+        sp_run_result_release(&res);
+        rm_tmpdir();
+    }
+}
+
+TEST(roll_partitions_separately)
+{
+    mk_tmpdir();
+    sp_error e = SP_ERROR_INIT;
+    sp_run_result res;
+    /* rows alternate o0, o1, o2: each partition counts its own rows */
+    tcfg t = { .tmpl = "{org}/part", .max_rows = 100, .compression = "zstd" };
+    CHECK_OK(run_big(&t, 3, 900, 0, &res, &e), &e);
+    CHECK_INT(res.nobjects, 9);
+    CHECK_STR(list_files(), "out/o0/part_0001.csv.zst\nout/o0/part_0002.csv.zst\n"
+                            "out/o0/part_0003.csv.zst\nout/o1/part_0001.csv.zst\n"
+                            "out/o1/part_0002.csv.zst\nout/o1/part_0003.csv.zst\n"
+                            "out/o2/part_0001.csv.zst\nout/o2/part_0002.csv.zst\n"
+                            "out/o2/part_0003.csv.zst");
+    for (size_t i = 0; i < res.nobjects; i++)
+        CHECK_INT(res.objects[i].rows, 100);
+    const char *txt = read_rel("out/o1/part_0002.csv.zst", 2);
+    CHECK(strncmp(txt, HDR "\"o1\",", strlen(HDR) + 5) == 0);
+    CHECK(strstr(txt, ",301\n") != NULL); /* o1's 101st row: n = 1 + 3 * 100 */
+    sp_run_result_release(&res);
+    rm_tmpdir();
+}
+
+TEST(roll_replace_dry_run_and_abort)
+{
+    mk_tmpdir();
+    sp_error e = SP_ERROR_INIT;
+    sp_run_result res;
+    tcfg t = { .tmpl = "d", .max_rows = 40, .format = "ndjson", .compression = "gzip",
+               .strategy = SP_STRATEGY_REPLACE };
+    CHECK_OK(run_big(&t, 1, 100, 0, &res, &e), &e);
+    sp_run_result_release(&res);
+    CHECK_OK(run_big(&t, 1, 100, 0, &res, &e), &e); /* replaces the same names */
+    CHECK_INT(res.nobjects, 3);
+    sp_run_result_release(&res);
+    CHECK_STR(list_files(), "out/d_0001.ndjson.gz\nout/d_0002.ndjson.gz\nout/d_0003.ndjson.gz");
+    /* a dry run lists the files it would write, sizes before compression */
+    tcfg dry = { .tmpl = "x", .max_rows = 40, .dry_run = 1 };
+    CHECK_OK(run_big(&dry, 1, 100, 0, &res, &e), &e);
+    CHECK_INT(res.nobjects, 3);
+    if (res.nobjects == 3) {
+        CHECK(strstr(res.objects[2].uri, "/out/x_0003.csv") != NULL);
+        CHECK_INT(res.objects[2].rows, 20);
+        CHECK(res.objects[0].size > strlen(HDR) + 40 * 20);
+    }
+    sp_run_result_release(&res);
+    tcfg dsize = { .tmpl = "x", .max_size = 1000, .dry_run = 1 };
+    CHECK_OK(run_big(&dsize, 1, 100, 0, &res, &e), &e);
+    CHECK(res.nobjects >= 4);
+    for (size_t i = 0; i < res.nobjects; i++)
+        CHECK(res.objects[i].size <= 1000);
+    sp_run_result_release(&res);
+    /* an aborted run lists (and keeps) the files that rolled over: they
+     * were published; the file in progress is not */
+    tcfg ab = { .tmpl = "ab", .max_rows = 40 };
+    CHECK_OK(run_big(&ab, 1, 100, 1, &res, &e), &e);
+    CHECK_INT(res.nobjects, 2);
+    CHECK_INT(res.written_rows, 80);
+    sp_run_result_release(&res);
+    CHECK_STR(list_files(), "out/ab_0001.csv\nout/ab_0002.csv\nout/d_0001.ndjson.gz\n"
+                            "out/d_0002.ndjson.gz\nout/d_0003.ndjson.gz");
+    /* a static name with no rows still makes its (first) file */
+    tbatch empty;
+    tb_init(&empty);
+    tbatch *b = &empty;
+    tcfg st = { .tmpl = "none", .max_rows = 5 };
+    CHECK_OK(run(&st, &b, 1, 0, &res, &e), &e);
+    CHECK_INT(res.nobjects, 1);
+    CHECK_STR(read_rel("out/none_0001.csv", 0), HDR);
+    sp_run_result_release(&res);
+    rm_tmpdir();
+}
+
 TEST(result_add_and_release)
 {
     sp_run_result r;
@@ -690,6 +919,11 @@ int main(void)
     RUN(commit_failure_midway);
     RUN(errors_and_limits);
     RUN(s3_local_endpoint);
+    RUN(roll_by_rows_splits_batches);
+    RUN(roll_by_size_uncompressed_is_exact);
+    RUN(roll_by_size_compressed);
+    RUN(roll_partitions_separately);
+    RUN(roll_replace_dry_run_and_abort);
     RUN(result_add_and_release);
     return sp_test_done();
 }
