@@ -276,6 +276,16 @@ static void h_sink(call *c, const char *pipe, int copy)
     if (!strategy)
         strategy = sp_http_query(c->req, "strategy");
     const char *tmpl = sp_http_query(c->req, "file_template");
+    /* the sink as defined is the pipe's; changing where or how it writes
+     * (another name, replace instead of create_new) needs more than READ */
+    if ((format || compression || strategy || tmpl) && !allowed(c, "OVERRIDE", pipe)) {
+        fail(c, 403,
+             "token '%s' may run pipe '%s' with parameters but not override its sink "
+             "(format, compression, file_template, write_strategy): that needs the admin "
+             "token or a token with the OVERRIDE scope on the pipe",
+             c->token, pipe);
+        return;
+    }
     /* Tinybird's spellings */
     if (compression && !strcmp(compression, "gz"))
         compression = "gzip";

@@ -288,7 +288,7 @@ int sp_pipe_validate(const sp_pipe *p, sp_error *err)
     rc = sp_keys_check(&sp_keys_pipe, &p->keys, p->path, p->name, p->type_line, err);
     if (rc)
         return rc;
-    rc = check_tokens(p->tokens, p->ntokens, p->path, p->name, "READ", NULL, err);
+    rc = check_tokens(p->tokens, p->ntokens, p->path, p->name, "READ", "OVERRIDE", err);
     if (rc || p->type != SP_PIPE_SINK)
         return rc;
     sp_sink_def s;

@@ -1,0 +1,53 @@
+# tests/harness/daemon.sh — start, drive and stop `sinkpipe serve` (sourced
+# by e2e tests after lib.sh).  Needs P (the project; PROJ overrides it for
+# one start) and A (an "Authorization: Bearer …" header for wait_job).
+#   start            daemon on a free loopback port -> PID, ADDR, URL, LOG
+#   stop [SIGNAL]    signal it, wait -> STOP_STATUS (a graceful stop must
+#                    exit 0 with no sanitizer report)
+#   http M PATH ...  curl -> CODE, BODY
+#   jget JSON EXPR   a Python expression over d = the parsed JSON
+#   wait_job ID ST   poll the job until its status is ST (deadline 30 s)
+LOG=$E2E_TMP/serve.log
+PID=
+start() {
+  : > "$LOG"
+  "$SINKPIPE" -p "${PROJ:-$P}" serve --listen 127.0.0.1:0 >"$E2E_TMP/serve.out" 2>>"$LOG" &
+  PID=$!
+  ADDR=
+  for _ in $(seq 1 300); do
+    ADDR=$(sed -n 's/^listening on //p' "$LOG" | head -1)
+    [ -n "$ADDR" ] && break
+    kill -0 $PID 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -n "$ADDR" ] || { not_ok "daemon started"; cat "$LOG"; finish; }
+  URL="http://$ADDR"
+}
+stop() {
+  kill -"${1:-TERM}" $PID 2>/dev/null
+  wait $PID 2>/dev/null
+  STOP_STATUS=$?
+  if [ "${1:-TERM}" != KILL ]; then
+    if [ "$STOP_STATUS" -ne 0 ] || grep -qE 'Sanitizer|runtime error' "$LOG"; then
+      not_ok "daemon stopped cleanly (status $STOP_STATUS)"; grep -A30 -E 'Sanitizer|runtime error' "$LOG" | head -60
+    fi
+  fi
+}
+trap 'kill -9 $PID 2>/dev/null; rm -rf "$E2E_TMP"' EXIT
+http() {
+  local m=$1 path=$2; shift 2
+  BODY=$(curl -s -o - -w '\n%{http_code}' -X "$m" "$@" "$URL$path")
+  CODE=${BODY##*$'\n'}
+  BODY=${BODY%$'\n'*}
+}
+jget() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2], {"d": d}))' "$1" "$2"; }
+wait_job() {
+  local st=
+  for _ in $(seq 1 600); do
+    http GET "/v0/jobs/$1" -H "$A"
+    st=$(jget "$BODY" 'd["status"]' 2>/dev/null)
+    [ "$st" = "$2" ] && return 0
+    sleep 0.05
+  done
+  echo "# job $1: status '$st', want '$2'"; return 1
+}
