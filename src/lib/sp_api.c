@@ -26,6 +26,7 @@
 #include "sp_run.h"
 #include "sp_ingest.h"
 #include "sp_ingest_group.h"
+#include "sp_secret.h"
 #include "sp_serve_int.h"
 #include "sp_sql.h"
 #include "sp_type.h"
@@ -59,6 +60,7 @@ static void fail(call *c, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    sp_secret_scrub(msg, sizeof msg, NULL);
     set_json(c->resp, status, json_pack("{s:s}", "error", msg));
 }
 

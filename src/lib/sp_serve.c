@@ -12,10 +12,36 @@
 #include "sp_error.h"
 #include "sp_keys.h"
 #include "sp_model.h"
+#include "sp_secret.h"
 #include "sp_ingest_group.h"
 #include "sp_serve_int.h"
 
 /* ------------------------------------------------------------ logging */
+
+/* scrub_fields: no secret in any string field (sp_secret.h); the text is
+ * scrubbed before it is encoded, so JSON stays JSON */
+static void scrub_fields(json_t *fields)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(fields, k, v) {
+        if (!json_is_string(v))
+            continue;
+        size_t n = json_string_length(v);
+        size_t cap = n * 3 + 4; /* "***" may be longer than a short secret */
+        char *t = malloc(cap);
+        if (!t) {
+            json_object_set_new(fields, k, json_string("(out of memory)"));
+            continue;
+        }
+        memcpy(t, json_string_value(v), n + 1);
+        sp_secret_scrub(t, cap, NULL);
+        /* a new string: the value may be shared with a job's record */
+        if (strcmp(t, json_string_value(v)) != 0)
+            json_object_set_new(fields, k, json_string(t));
+        free(t);
+    }
+}
 
 void sp_serve_log(struct sp_server *s, const char *event, json_t *fields)
 {
@@ -23,6 +49,7 @@ void sp_serve_log(struct sp_server *s, const char *event, json_t *fields)
         json_decref(fields);
         return;
     }
+    scrub_fields(fields);
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     char t[40];
