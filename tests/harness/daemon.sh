@@ -1,7 +1,10 @@
 # tests/harness/daemon.sh — start, drive and stop `sinkpipe serve` (sourced
 # by e2e tests after lib.sh).  Needs P (the project; PROJ overrides it for
 # one start) and A (an "Authorization: Bearer …" header for wait_job).
-#   start            daemon on a free loopback port -> PID, ADDR, URL, LOG
+#   start            daemon on a free loopback port (SERVE_ARGS: more
+#                    arguments of serve) -> PID, ADDR, URL, LOG
+#                    (stdout in $E2E_TMP/serve.out); the EXIT trap already
+#                    set is chained after a kill -9 of the daemon
 #   stop [SIGNAL]    signal it, wait -> STOP_STATUS (a graceful stop must
 #                    exit 0 with no sanitizer report)
 #   http M PATH ...  curl -> CODE, BODY
@@ -11,7 +14,9 @@ LOG=$E2E_TMP/serve.log
 PID=
 start() {
   : > "$LOG"
-  "$SINKPIPE" -p "${PROJ:-$P}" serve --listen 127.0.0.1:0 >"$E2E_TMP/serve.out" 2>>"$LOG" &
+  # shellcheck disable=SC2086
+  "$SINKPIPE" -p "${PROJ:-$P}" serve --listen 127.0.0.1:0 ${SERVE_ARGS:-} \
+    >"$E2E_TMP/serve.out" 2>>"$LOG" &
   PID=$!
   ADDR=
   for _ in $(seq 1 300); do
@@ -33,7 +38,13 @@ stop() {
     fi
   fi
 }
-trap 'kill -9 $PID 2>/dev/null; rm -rf "$E2E_TMP"' EXIT
+daemon_trap() {
+  local prev
+  prev=$(trap -p EXIT)
+  if [ -n "$prev" ]; then eval "set -- $prev"; prev=$3; fi
+  trap 'kill -9 $PID 2>/dev/null; '"$prev" EXIT
+}
+daemon_trap
 http() {
   local m=$1 path=$2; shift 2
   BODY=$(curl -s -o - -w '\n%{http_code}' -X "$m" "$@" "$URL$path")
