@@ -250,6 +250,38 @@ static int one_of(const char *v, const char *const *ok)
     return 0;
 }
 
+/* template_names: whether object-name template t has placeholder {name} */
+static int template_names(const char *t, const char *name)
+{
+    size_t nl = strlen(name);
+    for (const char *p = t ? strchr(t, '{') : NULL; p; p = strchr(p + 1, '{')) {
+        const char *a = p + 1;
+        while (*a == ' ' || *a == '\t')
+            a++;
+        if (strcspn(a, " \t,}") == nl && !strncmp(a, name, nl))
+            return 1;
+    }
+    return 0;
+}
+
+/* names_replaced_objects: for a caller who may not override the sink, the
+ * first parameter that would choose the name of an object the pipe
+ * replaces (its strategy is replace and its bucket URI or file template
+ * names the parameter), or NULL: a READ token never picks which existing
+ * object is overwritten */
+static const char *names_replaced_objects(call *c, const sp_pipe *pi, const params_ctx *pc)
+{
+    sp_sink_def d;
+    if (allowed(c, "OVERRIDE", sp_pipe_name(pi)) || sp_pipe_sink(pi, &d, NULL) != 0 ||
+        d.strategy != SP_STRATEGY_REPLACE)
+        return NULL;
+    for (size_t i = 0; i < pc->n; i++)
+        if (template_names(d.file_template, pc->v[i].name) ||
+            template_names(d.bucket_uri, pc->v[i].name))
+            return pc->v[i].name;
+    return NULL;
+}
+
 /* POST /v0/pipes/{pipe}/sink and /copy: a job of the pipe (copy = 1: a
  * copy pipe, which takes pipe parameters only) */
 static void h_sink(call *c, const char *pipe, int copy)
@@ -320,6 +352,16 @@ static void h_sink(call *c, const char *pipe, int copy)
     if (pc.bad) {
         free(pc.v);
         fail(c, 500, "out of memory");
+        return;
+    }
+    const char *chooser = copy ? NULL : names_replaced_objects(c, pi, &pc);
+    if (chooser) {
+        fail(c, 403,
+             "token '%s' may not choose which objects pipe '%s' replaces: its object names "
+             "take parameter '%s' and its strategy is replace (the admin token or a token "
+             "with the OVERRIDE scope may)",
+             c->token, pipe, chooser);
+        free(pc.v);
         return;
     }
     sp_job_spec spec = { pipe, 0, pc.v, pc.n, format, tmpl, compression, strategy, c->token,
