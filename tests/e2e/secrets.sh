@@ -119,8 +119,11 @@ stop TERM
 cp "$LOG" "$O/serve.log"; cp "$E2E_TMP/serve.out" "$O/serve.out"
 collect jobs SP jobs -n 100
 collect jobs-json SP --json jobs -n 100
-collect opslog SP sql --format ndjson "SELECT * FROM tinybird.sinks_ops_log"
-expect_contains "the ops log has the errors" "$(cat "$O"/*opslog.out)" '"result":"error"'
+# tinybird.sinks_ops_log is a view of the embedded engine (docs/serve.md)
+if [ "${SINKPIPE_ENGINE:-embedded}" = embedded ]; then
+  collect opslog SP sql --format ndjson "SELECT * FROM tinybird.sinks_ops_log"
+  expect_contains "the ops log has the errors" "$(cat "$O"/*opslog.out)" '"result":"error"'
+fi
 
 # no secret anywhere
 leaks=0
