@@ -517,7 +517,7 @@ static void h_events(call *c)
                        "quarantined_rows", (json_int_t)res.rows_quarantined));
 }
 
-static char *form_field(const char *body, const char *name);
+static char *form_field(const char *body, const char *name, int *nul);
 
 /* -------------------------------------------------------- datasources */
 
@@ -664,8 +664,15 @@ static void h_datasource_op(call *c, const char *ds, const char *op)
     const char *body = sp_http_body(c->req, &len);
     char *cond = NULL, *dry = NULL;
     if (!strcmp(op, "delete")) {
-        cond = form_field(body, "delete_condition");
-        dry = form_field(body, "dry_run");
+        int nul = 0;
+        cond = form_field(body, "delete_condition", &nul);
+        dry = form_field(body, "dry_run", &nul);
+        if (nul) {
+            free(cond);
+            free(dry);
+            fail(c, 400, "delete_condition, dry_run: a NUL byte (%%00) is not allowed");
+            return;
+        }
         if (!cond && sp_http_query(c->req, "delete_condition"))
             cond = strdup(sp_http_query(c->req, "delete_condition"));
         if (!dry && sp_http_query(c->req, "dry_run"))
