@@ -18,15 +18,7 @@ start() {
   "$SINKPIPE" -p "${PROJ:-$P}" serve --listen 127.0.0.1:0 ${SERVE_ARGS:-} \
     >"$E2E_TMP/serve.out" 2>>"$LOG" &
   PID=$!
-  ADDR=
-  for _ in $(seq 1 300); do
-    ADDR=$(sed -n 's/^listening on //p' "$LOG" | head -1)
-    [ -n "$ADDR" ] && break
-    kill -0 $PID 2>/dev/null || break
-    sleep 0.1
-  done
-  [ -n "$ADDR" ] || { not_ok "daemon started"; cat "$LOG"; finish; }
-  URL="http://$ADDR"
+  wait_listening "$LOG" $PID
 }
 stop() {
   kill -"${1:-TERM}" $PID 2>/dev/null
