@@ -75,9 +75,10 @@ $(BUILD)/sinkpipe: $(CLI_OBJ) $(BUILD)/libsinkpipe.a
 # A unit test names the library modules it needs on a line
 #   // sp-deps: sp_buf sp_error
 # so that it builds while other modules are still in progress; "all" links
-# the whole library.
+# the whole library.  sp_error comes with sp_secret (every error message is
+# scrubbed of secrets).
 define test_deps
-$(if $(filter all,$(shell sed -n 's|^// sp-deps:||p' $(1))),$(LIB_OBJ),$(patsubst %,$(BUILD)/obj/lib/%.o,$(shell sed -n 's|^// sp-deps:||p' $(1))))
+$(if $(filter all,$(shell sed -n 's|^// sp-deps:||p' $(1))),$(LIB_OBJ),$(patsubst %,$(BUILD)/obj/lib/%.o,$(sort $(shell sed -n 's|^// sp-deps:||p' $(1)) $(if $(filter sp_error,$(shell sed -n 's|^// sp-deps:||p' $(1))),sp_secret))))
 endef
 
 .SECONDEXPANSION:

@@ -379,7 +379,10 @@ const char *sp_server_address(const sp_server *s);
 /* sp_server_reload: re-read the datafiles (and tokens); when they are
  * invalid the running definitions stay and err says why.  Tokens of new
  * TOKEN lines are created as at start: *created_tokens (may be NULL) as in
- * sp_server_start. */
+ * sp_server_start.  It waits for running jobs to leave the engine: call it
+ * on a thread of its own, so that sp_server_stop can run meanwhile (the
+ * reload then gives up: SP_ECANCELLED).  Call sp_server_free only after it
+ * returned. */
 int sp_server_reload(sp_server *s, char **created_tokens, sp_error *err);
 /* sp_server_stop: stop accepting requests and fires, let running jobs
  * finish for the grace period, then cancel them cleanly.  Idempotent. */

@@ -502,6 +502,39 @@ static void log_stderr(void *ud, const char *line)
     fprintf(stderr, "%s\n", line);
 }
 
+/* the daemon's reload thread: one reload per request, until told to quit */
+typedef struct reloader {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    sp_server *s;
+    int pending, quit;
+} reloader;
+
+static void *reload_thread(void *arg)
+{
+    reloader *r = arg;
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        while (!r->pending && !r->quit)
+            pthread_cond_wait(&r->cv, &r->mu);
+        if (r->quit)
+            break;
+        r->pending = 0;
+        pthread_mutex_unlock(&r->mu);
+        sp_error rerr = SP_ERROR_INIT;
+        char *made = NULL;
+        sp_server_reload(r->s, &made, &rerr); /* logged by the server */
+        if (made) {
+            printf("tokens created (shown once, stored hashed):\n%s", made);
+            fflush(stdout);
+            free(made);
+        }
+        pthread_mutex_lock(&r->mu);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
 static int cmd_serve(const char *dir, int argc, char **argv)
 {
     struct sp_serve_opts o = { "127.0.0.1:7181", 0, log_stderr, NULL };
@@ -539,22 +572,33 @@ static int cmd_serve(const char *dir, int argc, char **argv)
         free(created);
     }
     fprintf(stderr, "listening on %s\n", sp_server_address(s));
+    /* this thread only takes signals; reloads run on a thread of their own
+     * (a reload waits for running jobs, SIGTERM must not) */
+    reloader rl = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, s, 0, 0 };
+    pthread_t th;
+    int have_th = pthread_create(&th, NULL, reload_thread, &rl) == 0;
     for (;;) {
         int sig = 0;
         if (sigwait(&set, &sig) != 0)
             continue;
-        if (sig == SIGHUP) {
-            sp_error rerr = SP_ERROR_INIT;
-            char *made = NULL;
-            sp_server_reload(s, &made, &rerr); /* logged by the server */
-            if (made) {
-                printf("tokens created (shown once, stored hashed):\n%s", made);
-                fflush(stdout);
-                free(made);
-            }
+        if (sig != SIGHUP)
+            break;
+        if (!have_th) {
+            fprintf(stderr, "sinkpipe: SIGHUP: no reload thread, reload ignored\n");
             continue;
         }
-        break;
+        pthread_mutex_lock(&rl.mu);
+        rl.pending = 1; /* reloads asked for while one runs make one more */
+        pthread_cond_signal(&rl.cv);
+        pthread_mutex_unlock(&rl.mu);
+    }
+    sp_server_stop(s); /* a reload waiting meanwhile gives up */
+    if (have_th) {
+        pthread_mutex_lock(&rl.mu);
+        rl.quit = 1;
+        pthread_cond_signal(&rl.cv);
+        pthread_mutex_unlock(&rl.mu);
+        pthread_join(th, NULL);
     }
     sp_server_free(s);
     return 0;

@@ -28,6 +28,7 @@
 #include "sp_ingest.h"
 #include "sp_ingest_group.h"
 #include "sp_keys.h"
+#include "sp_secret.h"
 #include "sp_serve_int.h"
 #include "sp_sql.h"
 #include "sp_type.h"
@@ -61,6 +62,7 @@ static void fail(call *c, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    sp_secret_scrub(msg, sizeof msg, NULL);
     set_json(c->resp, status, json_pack("{s:s}", "error", msg));
 }
 
@@ -251,6 +253,38 @@ static int one_of(const char *v, const char *const *ok)
     return 0;
 }
 
+/* template_names: whether object-name template t has placeholder {name} */
+static int template_names(const char *t, const char *name)
+{
+    size_t nl = strlen(name);
+    for (const char *p = t ? strchr(t, '{') : NULL; p; p = strchr(p + 1, '{')) {
+        const char *a = p + 1;
+        while (*a == ' ' || *a == '\t')
+            a++;
+        if (strcspn(a, " \t,}") == nl && !strncmp(a, name, nl))
+            return 1;
+    }
+    return 0;
+}
+
+/* names_replaced_objects: for a caller who may not override the sink, the
+ * first parameter that would choose the name of an object the pipe
+ * replaces (its strategy is replace and its bucket URI or file template
+ * names the parameter), or NULL: a READ token never picks which existing
+ * object is overwritten */
+static const char *names_replaced_objects(call *c, const sp_pipe *pi, const params_ctx *pc)
+{
+    sp_sink_def d;
+    if (allowed(c, "OVERRIDE", sp_pipe_name(pi)) || sp_pipe_sink(pi, &d, NULL) != 0 ||
+        d.strategy != SP_STRATEGY_REPLACE)
+        return NULL;
+    for (size_t i = 0; i < pc->n; i++)
+        if (template_names(d.file_template, pc->v[i].name) ||
+            template_names(d.bucket_uri, pc->v[i].name))
+            return pc->v[i].name;
+    return NULL;
+}
+
 /* POST /v0/pipes/{pipe}/sink and /copy: a job of the pipe (copy = 1: a
  * copy pipe, which takes pipe parameters only) */
 static void h_sink(call *c, const char *pipe, int copy)
@@ -278,6 +312,21 @@ static void h_sink(call *c, const char *pipe, int copy)
     if (!strategy)
         strategy = sp_http_query(c->req, "strategy");
     const char *tmpl = sp_http_query(c->req, "file_template");
+    /* the sink as defined is the pipe's; changing where or how it writes
+     * (another name, replace instead of create_new, other bounds) needs more
+     * than READ */
+    if (!copy &&
+        (format || compression || strategy || tmpl || sp_http_query(c->req, "max_file_size") ||
+         sp_http_query(c->req, "max_file_rows")) &&
+        !allowed(c, "OVERRIDE", pipe)) {
+        fail(c, 403,
+             "token '%s' may run pipe '%s' with parameters but not override its sink "
+             "(format, compression, file_template, write_strategy, max_file_size, "
+             "max_file_rows): that needs the admin token or a token with the OVERRIDE scope "
+             "on the pipe",
+             c->token, pipe);
+        return;
+    }
     /* Tinybird's spellings: "new", and codec aliases ("gz") */
     const sp_codec *codec = compression ? sp_codec_find(compression) : NULL;
     if (codec)
@@ -324,6 +373,16 @@ static void h_sink(call *c, const char *pipe, int copy)
     if (pc.bad) {
         free(pc.v);
         fail(c, 500, "out of memory");
+        return;
+    }
+    const char *chooser = copy ? NULL : names_replaced_objects(c, pi, &pc);
+    if (chooser) {
+        fail(c, 403,
+             "token '%s' may not choose which objects pipe '%s' replaces: its object names "
+             "take parameter '%s' and its strategy is replace (the admin token or a token "
+             "with the OVERRIDE scope may)",
+             c->token, pipe, chooser);
+        free(pc.v);
         return;
     }
     sp_job_spec spec = { pipe,   0,     pc.v,     pc.n,     format,  tmpl,
@@ -632,7 +691,7 @@ static void h_datasource_op(call *c, const char *ds, const char *op)
         if (nul) {
             free(cond);
             free(dry);
-            fail(c, 400, "delete_condition: a NUL byte (%%00) is not allowed");
+            fail(c, 400, "delete_condition, dry_run: a NUL byte (%%00) is not allowed");
             return;
         }
         if (!cond && sp_http_query(c->req, "delete_condition"))

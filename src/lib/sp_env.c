@@ -10,6 +10,7 @@
 #include "sp_buf.h"
 #include "sp_env.h"
 #include "sp_error.h"
+#include "sp_secret.h"
 
 extern char **environ;
 
@@ -295,7 +296,7 @@ int sp_env_resolve(const sp_env *e, const char *raw, const char *where, char **o
         raw = "";
     sp_buf b = SP_BUF_INIT(SP_BUF_DEFAULT_MAX);
     const char *s = raw;
-    int rc = 0;
+    int rc = 0, used = 0;
     while (!rc && *s) {
         const char *o = strstr(s, "{{");
         if (!o) {
@@ -314,18 +315,30 @@ int sp_env_resolve(const sp_env *e, const char *raw, const char *where, char **o
         if (rc)
             break;
         env_var *v = e ? find(e, name, nlen) : NULL;
-        if (v)
+        /* whatever key it feeds, the value is never shown (sp_secret.h) */
+        if (v) {
             rc = sp_buf_adds(&b, v->value, err);
-        else if (dflt)
+            if (!rc && sp_secret_register(v->value))
+                rc = sp_error_set(err, SP_ENOMEM, 0, "%s: out of memory", where ? where : "?");
+        } else if (dflt) {
             rc = sp_buf_add(&b, dflt, dlen, err);
+            char *d = rc ? NULL : strndup(dflt, dlen);
+            if (!rc && (!d || sp_secret_register(d)))
+                rc = sp_error_set(err, SP_ENOMEM, 0, "%s: out of memory", where ? where : "?");
+            free(d);
+        }
         else
             rc = sp_error_set(err, SP_ESECRET, 0,
                               "%s: secret '%.*s' is not set (environment, .env.local, .env)",
                               where ? where : "?", (int)nlen, name);
         if (is_secret)
             *is_secret = 1;
+        used = 1;
         s = end;
     }
+    /* and the value as a whole (a secret inside a longer value) */
+    if (!rc && b.data && used && sp_secret_register(b.data))
+        rc = sp_error_set(err, SP_ENOMEM, 0, "%s: out of memory", where ? where : "?");
     if (rc) {
         if (b.data)
             memset(b.data, 0, b.len);

@@ -2,7 +2,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "sp_secret.h"
 
 #define SP_CODE_NAME(sym, val, text) case sym: return text;
 const char *sp_strerror(int code)
@@ -29,10 +32,36 @@ int sp_error_set(sp_error *err, int code, int retriable, const char *fmt, ...)
         return code;
     err->code = code;
     err->retriable = retriable;
+    /* the whole text is scrubbed before it is cut to fit: a secret cut in
+     * two would not be recognised */
+    char small[4 * sizeof err->msg];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
+    char *text = small;
+    size_t cap = sizeof small;
+    if (n >= (int)sizeof small) {
+        char *big = malloc((size_t)n + 1);
+        if (big) {
+            va_start(ap, fmt);
+            vsnprintf(big, (size_t)n + 1, fmt, ap);
+            va_end(ap);
+            text = big;
+            cap = (size_t)n + 1;
+        }
+    }
+    sp_secret_scrub(text, cap, NULL);
+    size_t tl = strlen(text);
+    if (tl >= sizeof err->msg)
+        tl = sizeof err->msg - 1;
+    memcpy(err->msg, text, tl);
+    err->msg[tl] = '\0';
+    if (text != small) {
+        memset(text, 0, cap);
+        free(text);
+    }
+    memset(small, 0, sizeof small);
     /* keep messages on one line */
     for (char *p = err->msg; *p; p++)
         if (*p == '\n' || *p == '\r')
@@ -49,6 +78,7 @@ void sp_error_prefix(sp_error *err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(pre, sizeof pre, fmt, ap);
     va_end(ap);
+    sp_secret_scrub(pre, sizeof pre, NULL);
     char tmp[sizeof err->msg];
     size_t pl = strlen(pre);
     if (pl > sizeof tmp - 3)

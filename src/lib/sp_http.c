@@ -235,8 +235,8 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
-int sp_http_start(const char *listen, size_t max_body, sp_http_handler h, void *ud,
-                  sp_http **out, sp_error *err)
+int sp_http_start(const char *listen, size_t max_body, const sp_http_limits *lim,
+                  sp_http_handler h, void *ud, sp_http **out, sp_error *err)
 {
     *out = NULL;
     const char *colon = listen ? strrchr(listen, ':') : NULL;
@@ -267,13 +267,18 @@ int sp_http_start(const char *listen, size_t max_body, sp_http_handler h, void *
     s->h = h;
     s->ud = ud;
     s->max_body = max_body;
-    s->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+    /* a thread per connection (handlers may wait on the engine), each
+     * polling its socket with poll() (not select(): no FD_SETSIZE ceiling);
+     * idle and slow clients are bounded in number, per address and in time */
+    s->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD |
                                 MHD_USE_ITC,
                             0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
                             (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
                             MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
+                            MHD_OPTION_CONNECTION_LIMIT, lim->max_conns,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim->max_conns_per_ip,
+                            MHD_OPTION_CONNECTION_TIMEOUT, lim->idle_timeout,
+                            MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
     if (!s->d) {
         free(s);
         return sp_error_set(err, SP_EIO, 0, "cannot listen on %s", listen);
@@ -315,7 +320,7 @@ int sp_http_start_unix(const char *path, size_t max_body, sp_http_handler h, voi
     s->h = h;
     s->ud = ud;
     s->max_body = max_body;
-    s->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+    s->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD |
                                 MHD_USE_ITC,
                             0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
                             MHD_OPTION_NOTIFY_COMPLETED, on_done, s,

@@ -34,9 +34,18 @@ const char *sp_http_header(const sp_http_req *r, const char *name);
 void sp_http_each_query(const sp_http_req *r,
                         void (*fn)(void *ud, const char *name, const char *value), void *ud);
 
-/* sp_http_start: listen on "host:port" (port 0: any free port) */
-int sp_http_start(const char *listen, size_t max_body, sp_http_handler h, void *ud,
-                  sp_http **out, sp_error *err);
+/* limits that keep idle or slow clients from taking every connection */
+typedef struct sp_http_limits {
+    unsigned max_conns;        /* connections open at once (a thread each); more are refused */
+    unsigned max_conns_per_ip; /* from one client address; 0: no limit of its own */
+    unsigned idle_timeout;     /* seconds without traffic (headers, body, keep-alive) before
+                                * a connection is closed; 0: never */
+} sp_http_limits;
+
+/* sp_http_start: listen on "host:port" (port 0: any free port) with the
+ * limits `lim` (copied) */
+int sp_http_start(const char *listen, size_t max_body, const sp_http_limits *lim,
+                  sp_http_handler h, void *ud, sp_http **out, sp_error *err);
 /* sp_http_start_unix: listen on a unix-domain socket at `path` (created
  * mode 0600; an existing socket file is replaced); for processes of the
  * same user on this machine */

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "sp_kafka_conf.h"
+#include "sp_secret.h"
 
 static void quiet_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
@@ -19,26 +20,6 @@ static void quiet_log(const rd_kafka_t *rk, int level, const char *fac, const ch
 void sp_kafka_conf_quiet(rd_kafka_conf_t *conf)
 {
     rd_kafka_conf_set_log_cb(conf, quiet_log);
-}
-
-void sp_kafka_scrub(char *msg, size_t cap, const char *value)
-{
-    size_t vn = value ? strlen(value) : 0;
-    if (!vn || !msg)
-        return;
-    char *p;
-    size_t from = 0;
-    while ((p = strstr(msg + from, value)) != NULL) {
-        size_t at = (size_t)(p - msg), len = strlen(msg);
-        size_t tail = len - at - vn;
-        if (at + 3 + tail + 1 > cap) { /* cannot grow: cut the rest */
-            msg[at] = '\0';
-            return;
-        }
-        memmove(msg + at + 3, msg + at + vn, tail + 1);
-        memcpy(msg + at, "***", 3);
-        from = at + 3;
-    }
 }
 
 /* property names whose values must never appear in a message */
@@ -78,8 +59,9 @@ static int set(rd_kafka_conf_t *conf, const char *conn, const char *key, int lin
     char es[512];
     if (rd_kafka_conf_set(conf, prop, val, es, sizeof es) == RD_KAFKA_CONF_OK)
         return 0;
-    if (secret || sensitive(prop))
-        sp_kafka_scrub(es, sizeof es, val);
+    /* registered secrets go (sp_secret.h), and a sensitive property's value
+     * written in clear in KAFKA_PRODUCER_CONFIG */
+    sp_secret_scrub(es, sizeof es, secret || sensitive(prop) ? val : NULL);
     where_set(w, key, line);
     if (line)
         return sp_error_set(err, SP_EDEF, 0, "connection '%s': %s: line %d: %s", conn, key,
@@ -266,7 +248,7 @@ int sp_project_check_kafka(sp_project *p, sp_error *err)
                 rd_kafka_conf_destroy(conf);
                 for (size_t k = 0; k < s.n; k++)
                     if (s.v[k].secret)
-                        sp_kafka_scrub(es, sizeof es, s.v[k].value);
+                        sp_secret_scrub(es, sizeof es, s.v[k].value);
                 char msg[700];
                 snprintf(msg, sizeof msg, "librdkafka rejects the configuration: %s", es);
                 w.key = strstr(es, "ssl.ca") && sp_kvlist_find(&c->keys, "KAFKA_SSL_CA_PEM")

@@ -43,8 +43,4 @@ int sp_kafka_conf_build(const char *conn, const sp_settings *s, int bootstrap,
  * never prints); errors reach us through delivery reports and return codes. */
 void sp_kafka_conf_quiet(rd_kafka_conf_t *conf);
 
-/* sp_kafka_scrub: cut every occurrence of `value` (if non-empty) out of the
- * NUL-terminated `msg` in place, replacing it with "***". */
-void sp_kafka_scrub(char *msg, size_t cap, const char *value);
-
 #endif

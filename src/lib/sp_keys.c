@@ -137,8 +137,8 @@ static const sp_keydef serve_keys[] = {
     { "SINKPIPE_ADMIN_TOKEN", SP_K_SECRET, NULL, NULL, NULL, 0,
       "the admin token; unset: created at the first start, printed once, stored hashed" },
     { "SINKPIPE_TOKEN_<name>", SP_K_SECRET, NULL, NULL, NULL, 0,
-      "the value of datafile token <name> (TOKEN name READ|APPEND); unset: created like the "
-      "admin token" },
+      "the value of datafile token <name> (TOKEN name READ|OVERRIDE|APPEND); unset: created "
+      "like the admin token" },
     { "SINKPIPE_SERVE_MAX_JOBS", 0, NULL, "2", NULL, 0, "jobs in flight at once (1 to 64)" },
     { "SINKPIPE_SERVE_CATCH_UP", SP_K_CI, VALS("true", "false"), "true", NULL, 0,
       "run the latest schedule slot missed while the daemon was down, once, at start-up" },
@@ -148,6 +148,13 @@ static const sp_keydef serve_keys[] = {
       "largest request body in bytes (larger: 413)" },
     { "SINKPIPE_SERVE_KEEP_JOBS", 0, NULL, "1000", NULL, 0,
       "finished jobs kept in memory and read back from the ops log at start" },
+    { "SINKPIPE_SERVE_MAX_CONNECTIONS", 0, NULL, "1024", NULL, 0,
+      "HTTP connections open at once, each on its own thread (16 to 8192); more are refused" },
+    { "SINKPIPE_SERVE_MAX_CONNECTIONS_PER_IP", 0, NULL, "128", NULL, 0,
+      "HTTP connections open at once from one client address (1 to 8192); more are refused" },
+    { "SINKPIPE_SERVE_IDLE_TIMEOUT", 0, NULL, "10", NULL, 0,
+      "seconds an HTTP connection may send nothing (slow headers or body, idle keep-alive) "
+      "before it is closed (1 to 3600)" },
     { "SINKPIPE_SERVE_FAKE_NOW", 0, NULL, NULL, NULL, 0,
       "test hook: the scheduler's clock starts at this ISO 8601 time" },
     { "SINKPIPE_SERVE_CLOCK_SPEED", 0, NULL, "1", NULL, 0,

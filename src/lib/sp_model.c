@@ -9,6 +9,7 @@
 #include "sp_error.h"
 #include "sp_keys.h"
 #include "sp_model.h"
+#include "sp_secret.h"
 #include "sp_type.h"
 
 /* ------------------------------------------------------------- kvlist */
@@ -306,7 +307,7 @@ int sp_pipe_validate(const sp_pipe *p, sp_error *err)
     rc = sp_keys_check(&sp_keys_pipe, &p->keys, p->path, p->name, p->type_line, err);
     if (rc)
         return rc;
-    rc = check_tokens(p->tokens, p->ntokens, p->path, p->name, "READ", NULL, err);
+    rc = check_tokens(p->tokens, p->ntokens, p->path, p->name, "READ", "OVERRIDE", err);
     if (rc || p->type != SP_PIPE_SINK)
         return rc;
     sp_sink_def s;
@@ -412,6 +413,11 @@ static int resolve_one(const sp_connection *c, const sp_env *env, const char *ke
     int rc = sp_env_resolve(env, raw, where, &val, &used, err);
     if (rc)
         return rc;
+    /* a secret key's value is never shown, from tb_secret or not */
+    if (sp_secret_key(key) && sp_secret_register(val)) {
+        free(val);
+        return SP_ENOMEM;
+    }
     return settings_put(out, key, val, used || sp_secret_key(key));
 }
 

@@ -13,6 +13,7 @@
 #include "sp_error.h"
 #include "sp_keys.h"
 #include "sp_model.h"
+#include "sp_secret.h"
 
 #define DATAFILE_MAX ((size_t)16 << 20)
 #define SCAN_DEPTH 3
@@ -59,8 +60,12 @@ int sp_project_add_diag(sp_project *p, const char *line)
     if (!v)
         return SP_ENOMEM;
     p->diags = v;
-    if (!(v[p->ndiags] = strdup(line)))
+    /* never a secret (sp_secret.h); "***" may be longer than a short one */
+    size_t cap = strlen(line) * 3 + 4;
+    if (!(v[p->ndiags] = malloc(cap)))
         return SP_ENOMEM;
+    memcpy(v[p->ndiags], line, strlen(line) + 1);
+    sp_secret_scrub(v[p->ndiags], cap, NULL);
     p->ndiags++;
     return 0;
 }

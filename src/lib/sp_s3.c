@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "sp_error.h"
+#include "sp_secret.h"
 
 #define RESP_MAX ((size_t)4 << 20) /* response bodies we read (XML) */
 #define ERRBODY_MAX ((size_t)64 << 10)
@@ -444,6 +445,13 @@ static int shared_file(const char *path, const char *profile, creds *c, sp_error
     return 1;
 }
 
+/* keep_secret: c's secret key and session token are never shown in any
+ * message (sp_secret.h) */
+static int keep_secret(const creds *c)
+{
+    return sp_secret_register(c->sk) || sp_secret_register(c->token) ? -1 : 0;
+}
+
 /* resolve_base: the base credentials, in the documented order (under mu) */
 static int resolve_base(sp_s3 *s, sp_error *err)
 {
@@ -461,6 +469,8 @@ static int resolve_base(sp_s3 *s, sp_error *err)
         copy_str(c->sk, sizeof c->sk, s->cfg_sk, strlen(s->cfg_sk));
         snprintf(s->source, sizeof s->source, "connection");
         s->have_base = 1;
+        if (keep_secret(c))
+            return sp_error_set(err, SP_ENOMEM, 0, "connection '%s': out of memory", s->conn);
         return 0;
     }
     const sp_env *env = s->env;
@@ -479,6 +489,8 @@ static int resolve_base(sp_s3 *s, sp_error *err)
             copy_str(c->token, sizeof c->token, tok, strlen(tok));
         snprintf(s->source, sizeof s->source, "environment");
         s->have_base = 1;
+        if (keep_secret(c))
+            return sp_error_set(err, SP_ENOMEM, 0, "connection '%s': out of memory", s->conn);
         return 0;
     }
     char path[4096];
@@ -501,6 +513,9 @@ static int resolve_base(sp_s3 *s, sp_error *err)
             snprintf(s->source, sizeof s->source, "shared file '%.400s' profile '%.64s'", path,
                      profile);
             s->have_base = 1;
+            if (keep_secret(c))
+                return sp_error_set(err, SP_ENOMEM, 0, "connection '%s': out of memory",
+                                    s->conn);
             return 0;
         }
     }
@@ -1112,6 +1127,8 @@ static int assume_role(sp_s3 *s, sp_error *err)
         rc = sp_error_set(err, SP_EAUTH, 0,
                           "connection '%s': AssumeRole '%s': the answer holds no credentials",
                           s->conn, s->role_arn);
+    } else if (keep_secret(&c)) {
+        rc = sp_error_set(err, SP_ENOMEM, 0, "connection '%s': out of memory", s->conn);
     } else {
         pthread_mutex_lock(&s->mu);
         s->role = c;

@@ -12,10 +12,36 @@
 #include "sp_error.h"
 #include "sp_keys.h"
 #include "sp_model.h"
+#include "sp_secret.h"
 #include "sp_ingest_group.h"
 #include "sp_serve_int.h"
 
 /* ------------------------------------------------------------ logging */
+
+/* scrub_fields: no secret in any string field (sp_secret.h); the text is
+ * scrubbed before it is encoded, so JSON stays JSON */
+static void scrub_fields(json_t *fields)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(fields, k, v) {
+        if (!json_is_string(v))
+            continue;
+        size_t n = json_string_length(v);
+        size_t cap = n * 3 + 4; /* "***" may be longer than a short secret */
+        char *t = malloc(cap);
+        if (!t) {
+            json_object_set_new(fields, k, json_string("(out of memory)"));
+            continue;
+        }
+        memcpy(t, json_string_value(v), n + 1);
+        sp_secret_scrub(t, cap, NULL);
+        /* a new string: the value may be shared with a job's record */
+        if (strcmp(t, json_string_value(v)) != 0)
+            json_object_set_new(fields, k, json_string(t));
+        free(t);
+    }
+}
 
 void sp_serve_log(struct sp_server *s, const char *event, json_t *fields)
 {
@@ -23,6 +49,7 @@ void sp_serve_log(struct sp_server *s, const char *event, json_t *fields)
         json_decref(fields);
         return;
     }
+    scrub_fields(fields);
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     char t[40];
@@ -334,6 +361,7 @@ int sp_server_start(const char *dir, const struct sp_serve_opts *o, sp_server **
 
     const sp_env *env = NULL;
     double workers = 2, keep = 1000, max_body = 10 << 20, speed = 1;
+    double conns = 1024, conns_ip = 128, idle = 10;
     int catch_up = 1;
     int64_t fake_now = 0, clock_start = 0;
     if (!rc)
@@ -346,6 +374,12 @@ int sp_server_start(const char *dir, const struct sp_serve_opts *o, sp_server **
         rc = setting_num(env, "SINKPIPE_SERVE_MAX_BODY", 1, 1e10, &max_body, err);
     if (!rc)
         rc = setting_num(env, "SINKPIPE_SERVE_GRACE", 0, 86400, &s->grace, err);
+    if (!rc)
+        rc = setting_num(env, "SINKPIPE_SERVE_MAX_CONNECTIONS", 16, 8192, &conns, err);
+    if (!rc)
+        rc = setting_num(env, "SINKPIPE_SERVE_MAX_CONNECTIONS_PER_IP", 1, 8192, &conns_ip, err);
+    if (!rc)
+        rc = setting_num(env, "SINKPIPE_SERVE_IDLE_TIMEOUT", 1, 3600, &idle, err);
     if (!rc)
         rc = setting_bool(env, "SINKPIPE_SERVE_CATCH_UP", &catch_up, err);
     if (!rc)
@@ -392,9 +426,11 @@ int sp_server_start(const char *dir, const struct sp_serve_opts *o, sp_server **
     }
     if (!rc)
         rc = schedule_pipes(s, s->p, err);
-    if (!rc)
-        rc = sp_http_start(o->listen ? o->listen : "127.0.0.1:7181", s->max_body, sp_api_handle,
-                           s, &s->http, err);
+    if (!rc) {
+        sp_http_limits lim = { (unsigned)conns, (unsigned)conns_ip, (unsigned)idle };
+        rc = sp_http_start(o->listen ? o->listen : "127.0.0.1:7181", s->max_body, &lim,
+                           sp_api_handle, s, &s->http, err);
+    }
     if (!rc)
         rc = sp_sched_start(s->sched, err);
     if (rc) {
@@ -420,6 +456,38 @@ const char *sp_server_address(const sp_server *s)
     return s->http ? sp_http_address(s->http) : "";
 }
 
+static int stopping(struct sp_server *s)
+{
+    return __atomic_load_n(&s->stopping, __ATOMIC_SEQ_CST);
+}
+
+/* lock_unless_stopping: lock mu (or write-lock rw), checking every 50 ms
+ * whether the server is stopping; -1 (nothing held) when it is */
+static int lock_unless_stopping(struct sp_server *s, pthread_mutex_t *mu, pthread_rwlock_t *rw)
+{
+    for (;;) {
+        if (stopping(s))
+            return -1;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        int r = mu ? pthread_mutex_timedlock(mu, &ts) : pthread_rwlock_timedwrlock(rw, &ts);
+        if (r == 0 && stopping(s)) {
+            if (mu)
+                pthread_mutex_unlock(mu);
+            else
+                pthread_rwlock_unlock(rw);
+            return -1;
+        }
+        if (r == 0)
+            return 0;
+    }
+}
+
 int sp_server_reload(sp_server *s, char **created_tokens, sp_error *err)
 {
     sp_project *np = NULL;
@@ -443,9 +511,26 @@ int sp_server_reload(sp_server *s, char **created_tokens, sp_error *err)
         sp_serve_log(s, "reload_failed", json_pack("{s:s}", "error", err ? err->msg : ""));
         return rc;
     }
-    /* no job is using the old definitions while they are swapped */
-    pthread_mutex_lock(&s->engine_mu);
-    pthread_rwlock_wrlock(&s->defs);
+    /* no job is using the old definitions while they are swapped: wait for
+     * the engine and the API handlers, but never past a stop */
+    int held = pthread_mutex_trylock(&s->engine_mu) == 0;
+    if (!held) {
+        char owner[40];
+        pthread_mutex_lock(&s->owner_mu);
+        snprintf(owner, sizeof owner, "%s", s->owner);
+        pthread_mutex_unlock(&s->owner_mu);
+        sp_serve_log(s, "reload_waiting", json_pack("{s:s}", "engine_used_by",
+                                                    *owner ? owner : "a request"));
+        held = lock_unless_stopping(s, &s->engine_mu, NULL) == 0;
+    }
+    if (!held || lock_unless_stopping(s, NULL, &s->defs)) {
+        if (held)
+            pthread_mutex_unlock(&s->engine_mu);
+        sp_tokens_free(nt);
+        sp_project_free(np);
+        sp_serve_log(s, "reload_abandoned", json_pack("{s:s}", "reason", "the server is stopping"));
+        return sp_error_set(err, SP_ECANCELLED, 0, "reload abandoned: the server is stopping");
+    }
     sp_project *old = s->p;
     sp_tokens *oldt = s->tokens;
     sp_error aerr = SP_ERROR_INIT;
@@ -466,6 +551,8 @@ void sp_server_stop(sp_server *s)
     if (!s || s->stopped)
         return;
     s->stopped = 1;
+    /* a reload waiting for the engine gives up (sp_server_reload) */
+    __atomic_store_n(&s->stopping, 1, __ATOMIC_SEQ_CST);
     sp_serve_log(s, "stopping", json_pack("{s:f}", "grace", s->grace));
     if (s->http)
         sp_http_quiesce(s->http);

@@ -25,6 +25,7 @@
 
 #include "sp_format.h"
 #include "sp_kafka_conf.h"
+#include "sp_secret.h"
 #include "sp_sink.h"
 
 #define META_TIMEOUT_MS 10000
@@ -192,7 +193,7 @@ static int open_producer(kafka_sink *k, sp_error *err)
         rd_kafka_conf_destroy(conf);
         for (size_t i = 0; i < cfg->conn.n; i++)
             if (cfg->conn.v[i].secret)
-                sp_kafka_scrub(es, sizeof es, cfg->conn.v[i].value);
+                sp_secret_scrub(es, sizeof es, cfg->conn.v[i].value);
         return sp_error_set(err, SP_EDEF, 0, "pipe '%s': connection '%s': %s", k->pipe,
                             cfg->connection_name, es);
     }

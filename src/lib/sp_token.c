@@ -26,7 +26,7 @@ typedef struct tok {
 
 typedef struct grant {
     char *token;
-    char *scope;    /* READ, APPEND */
+    char *scope;    /* READ, OVERRIDE (pipes), APPEND (datasources) */
     char *resource; /* pipe or datasource */
 } grant;
 
@@ -240,9 +240,14 @@ int sp_tokens_allows(const sp_tokens *t, const char *name, const char *scope,
         return 0;
     if (sp_tokens_is_admin(t, name))
         return 1;
+    if (!resource)
+        return 0;
+    /* OVERRIDE on a pipe includes READ on it */
+    int read = !strcasecmp(scope, "READ");
     for (size_t i = 0; i < t->ng; i++)
-        if (!strcmp(t->g[i].token, name) && !strcasecmp(t->g[i].scope, scope) &&
-            !strcmp(t->g[i].resource, resource))
+        if (!strcmp(t->g[i].token, name) && !strcmp(t->g[i].resource, resource) &&
+            (!strcasecmp(t->g[i].scope, scope) ||
+             (read && !strcasecmp(t->g[i].scope, "OVERRIDE"))))
             return 1;
     return 0;
 }

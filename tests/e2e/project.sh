@@ -190,20 +190,8 @@ expect_eq "no staging table is left" \
 # 6. the daemon: copy jobs through the API
 export SINKPIPE_ADMIN_TOKEN=admin-secret-token-1
 A="Authorization: Bearer $SINKPIPE_ADMIN_TOKEN"
-LOG=$E2E_TMP/serve.log
-"$SINKPIPE" -p "$P" serve --listen 127.0.0.1:0 >/dev/null 2>"$LOG" &
-PID=$!
-trap 'kill -9 $PID 2>/dev/null; rm -rf "$E2E_TMP"' EXIT
-ADDR=
-for _ in $(seq 1 300); do
-  ADDR=$(sed -n 's/^listening on //p' "$LOG" | head -1)
-  [ -n "$ADDR" ] && break
-  kill -0 $PID 2>/dev/null || break
-  sleep 0.1
-done
-[ -n "$ADDR" ] || { not_ok "daemon started"; cat "$LOG"; finish; }
-URL="http://$ADDR"
-jget() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2], {"d": d}))' "$1" "$2"; }
+. "$E2E_ROOT/tests/harness/daemon.sh"
+start
 body=$(curl -s -X POST -H "$A" "$URL/v0/pipes/snap/copy")
 id=$(jget "$body" 'd["id"]' 2>/dev/null)
 st=

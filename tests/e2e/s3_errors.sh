@@ -14,6 +14,7 @@ s3_mb data-warehouse us-west-2 || not_ok "bucket data-warehouse"
 P=$E2E_TMP/project
 cp -r "$E2E_ROOT/examples/seed" "$P"
 rm -rf "$P/.sinkpipe" # engine state of a hand run in examples/seed, if any
+# (the Kafka values are secrets: "x" and "y" are hidden wherever they stand alone)
 printf 'KAFKA_KEY=x\nKAFKA_SECRET=y\nSTREAMING_KAFKA_KEY=x\nSTREAMING_KAFKA_SECRET=y\n' >"$P/.env"
 "$SINKPIPE_BUILD/tools/gen_events" --rows 20000 --end 2026-11-25T01:00:00Z --days 2 --seed 7 \
   >"$E2E_TMP/events.ndjson"
@@ -33,12 +34,12 @@ expect_contains "dry run names the object" "$out" "s3://data-warehouse/tinybird/
 
 # check validates S3 settings offline
 out=$(SINKPIPE_CONNECTION__data_warehouse__S3_REGION="us east" \
-  SINKPIPE_CONNECTION__data_lake__S3_ENDPOINT=ftp://x "$SINKPIPE" -p "$P" check 2>&1); st=$?
+  SINKPIPE_CONNECTION__data_lake__S3_ENDPOINT=ftp://nowhere "$SINKPIPE" -p "$P" check 2>&1); st=$?
 expect_eq "check: bad S3 settings fail" "$st" 1
 expect_contains "check: the region, at its line" "$out" \
   "connections/data_warehouse.connection:2: S3_REGION: 'us east' is not a region name (e.g. us-east-1)"
 expect_contains "check: the endpoint" "$out" \
-  "S3_ENDPOINT 'ftp://x': expected http://host[:port] or https://host[:port]"
+  "S3_ENDPOINT 'ftp://nowhere': expected http://host[:port] or https://host[:port]"
 
 export SINKPIPE_CONNECTION__data_warehouse__S3_ENDPOINT=$S3_TEST_ENDPOINT
 export SINKPIPE_CONNECTION__data_warehouse__S3_STS_ENDPOINT=$S3_TEST_STS_ENDPOINT

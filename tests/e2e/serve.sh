@@ -15,6 +15,7 @@ mkdir -p "$P/datasources" "$P/pipes" "$OUT"
 export SINKPIPE_ADMIN_TOKEN=admin-secret-token-1
 export SINKPIPE_TOKEN_reader=reader-secret-2
 export SINKPIPE_TOKEN_appender=appender-secret-3
+export SINKPIPE_TOKEN_ops=ops-secret-4
 export SINKPIPE_SERVE_FAKE_NOW=2026-11-25T00:59:50Z
 export SINKPIPE_SERVE_CLOCK_SPEED=10
 export SINKPIPE_SERVE_MAX_BODY=100000
@@ -45,6 +46,7 @@ EXPORT_FILE_TEMPLATE types_{kind}
 EXPORT_SCHEDULE @on-demand
 EXPORT_FORMAT csv
 TOKEN reader READ
+TOKEN ops OVERRIDE
 X
 cat > "$P/pipes/nightly.pipe" <<X
 NODE n
@@ -81,52 +83,7 @@ EXPORT_SCHEDULE @on-demand
 EXPORT_FORMAT csv
 X
 
-LOG=$E2E_TMP/serve.log
-PID=
-start() {
-  : > "$LOG"
-  "$SINKPIPE" -p "${PROJ:-$P}" serve --listen 127.0.0.1:0 >"$E2E_TMP/serve.out" 2>>"$LOG" &
-  PID=$!
-  ADDR=
-  for _ in $(seq 1 300); do
-    ADDR=$(sed -n 's/^listening on //p' "$LOG" | head -1)
-    [ -n "$ADDR" ] && break
-    kill -0 $PID 2>/dev/null || break
-    sleep 0.1
-  done
-  [ -n "$ADDR" ] || { not_ok "daemon started"; cat "$LOG"; finish; }
-  URL="http://$ADDR"
-}
-stop() { # signal; a graceful stop must exit 0 with no sanitizer report
-  kill -"${1:-TERM}" $PID 2>/dev/null
-  wait $PID 2>/dev/null
-  STOP_STATUS=$?
-  if [ "${1:-TERM}" != KILL ]; then
-    if [ "$STOP_STATUS" -ne 0 ] || grep -qE 'Sanitizer|runtime error' "$LOG"; then
-      not_ok "daemon stopped cleanly (status $STOP_STATUS)"; grep -A30 -E 'Sanitizer|runtime error' "$LOG" | head -60
-    fi
-  fi
-}
-trap 'kill -9 $PID 2>/dev/null; rm -rf "$E2E_TMP"' EXIT
-# http METHOD PATH [curl args...] -> $CODE, $BODY
-http() {
-  local m=$1 path=$2; shift 2
-  BODY=$(curl -s -o - -w '\n%{http_code}' -X "$m" "$@" "$URL$path")
-  CODE=${BODY##*$'\n'}
-  BODY=${BODY%$'\n'*}
-}
-jget() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2], {"d": d}))' "$1" "$2"; }
-# wait_job ID STATUS
-wait_job() {
-  local st=
-  for _ in $(seq 1 600); do
-    http GET "/v0/jobs/$1" -H "$A"
-    st=$(jget "$BODY" 'd["status"]' 2>/dev/null)
-    [ "$st" = "$2" ] && return 0
-    sleep 0.05
-  done
-  echo "# job $1: status '$st', want '$2'"; return 1
-}
+. "$E2E_ROOT/tests/harness/daemon.sh"
 
 start
 expect_contains "prints its address" "$ADDR" "127.0.0.1:"
@@ -190,15 +147,17 @@ expect_eq "@once ran" "$(ls "$OUT/once/" 2>/dev/null)" "once.csv"
 http GET "/v0/jobs?pipe_name=nightly" -H "$A"
 expect_eq "scheduled job listed" "$(jget "$BODY" 'd["jobs"][0]["trigger"], d["jobs"][0]["logical_time"]')" "('schedule', '2026-11-25 01:00:00')"
 
-# --- on-demand run with params and overrides
+# --- on-demand run with params and overrides (READ: params only; OVERRIDE: overrides)
 http POST "/v0/pipes/by_type/sink?kind=click&format=ndjson&compression=gzip" -H "Authorization: Bearer $SINKPIPE_TOKEN_reader"
+expect_eq "READ token overriding the sink: 403" "$CODE $(jget "$BODY" '"OVERRIDE scope" in d["error"]')" "403 True"
+http POST "/v0/pipes/by_type/sink?kind=click&format=ndjson&compression=gzip" -H "Authorization: Bearer $SINKPIPE_TOKEN_ops"
 expect_eq "trigger: 200" "$CODE" 200
 ID=$(jget "$BODY" 'd["id"]')
 expect_eq "trigger answers the job" "$(jget "$BODY" 'd["kind"], d["pipe"]["name"], d["status"] in ("waiting","working","done"), d["job_url"].endswith("/v0/jobs/" + d["id"]), d["job"]["id"] == d["id"]')" "('sink', 'by_type', True, True, True)"
 wait_job "$ID" done && ok "on-demand job done" || not_ok "on-demand job done"
 expect_eq "params and overrides applied" "$(zcat "$OUT/by_type/types_click.ndjson.gz" 2>/dev/null)" '{"event_type":"click","c":2,"total":4}'
 http GET "/v0/jobs/$ID" -H "$A"
-expect_eq "job statistics and output" "$(jget "$BODY" 'd["statistics"]["written_rows"], d["output"][0]["path"].endswith("types_click.ndjson.gz"), d["parameters"], d["options"], d["token_name"]')" "(1, True, {'kind': 'click'}, {'format': 'ndjson', 'compression': 'gzip'}, 'reader')"
+expect_eq "job statistics and output" "$(jget "$BODY" 'd["statistics"]["written_rows"], d["output"][0]["path"].endswith("types_click.ndjson.gz"), d["parameters"], d["options"], d["token_name"]')" "(1, True, {'kind': 'click'}, {'format': 'ndjson', 'compression': 'gzip'}, 'ops')"
 http POST "/v0/pipes/by_type/sink?format=xml" -H "$A"
 expect_eq "bad override: 400" "$CODE" 400
 http POST "/v0/pipes/by_type/sink?kind=view&compression=gz&write_strategy=new" -H "$A"
@@ -301,7 +260,7 @@ expect_eq "ops log rows" "$OPS" '"pipe_name","result","error"
 "slow","cancelled","cancelled"
 "slow","error","interrupted"'
 OUTCOL=$("$SINKPIPE" -p "$P" sql --format ndjson "SELECT output, parameters, token_name, written_rows FROM tinybird.sinks_ops_log WHERE job_id = '$ID'" 2>&1)
-expect_contains "ops log output and parameters" "$OUTCOL" '"parameters":{"kind":"click"},"token_name":"reader","written_rows":1'
+expect_contains "ops log output and parameters" "$OUTCOL" '"parameters":{"kind":"click"},"token_name":"ops","written_rows":1'
 expect_contains "ops log output paths" "$OUTCOL" 'types_click.ndjson.gz\",\"size\":'
 fi
 JOBS=$("$SINKPIPE" -p "$P" jobs -n 100)
@@ -316,7 +275,7 @@ expect_contains "stopped logged" "$(tail -3 "$LOG")" "stopped"
 expect_contains "job cancelled at shutdown" "$("$SINKPIPE" -p "$P" jobs -n 1)" "$S4	cancelled	slow"
 
 # secrets never in the log
-if grep -q -e "$SINKPIPE_ADMIN_TOKEN" -e "$SINKPIPE_TOKEN_reader" -e "$SINKPIPE_TOKEN_appender" "$LOG" -r "$P/.sinkpipe/"; then
+if grep -q -e "$SINKPIPE_ADMIN_TOKEN" -e "$SINKPIPE_TOKEN_reader" -e "$SINKPIPE_TOKEN_appender" -e "$SINKPIPE_TOKEN_ops" "$LOG" -r "$P/.sinkpipe/"; then
   not_ok "tokens never logged or stored"
 else
   ok "tokens never logged or stored"

@@ -43,22 +43,10 @@ fi
   { not_ok "append events"; finish; }
 "$GE" --rows 100 --end 2026-11-25T00:59:00Z --days 1 --seed 8 >"$E2E_TMP/more.ndjson"
 
-LOG=$E2E_TMP/serve.log
-"$SINKPIPE" -p "$P" serve --listen 127.0.0.1:0 --log-format json >/dev/null 2>"$LOG" &
-PID=$!
-trap 'kill -9 $PID 2>/dev/null; kafka_stop; rm -rf "$E2E_TMP"' EXIT
-ADDR=
-for _ in $(seq 1 300); do
-  ADDR=$(sed -n 's/^listening on //p' "$LOG" | head -1)
-  [ -n "$ADDR" ] && break
-  kill -0 $PID 2>/dev/null || break
-  sleep 0.1
-done
-[ -n "$ADDR" ] || { not_ok "daemon started"; cat "$LOG"; finish; }
-URL="http://$ADDR"
+. "$E2E_ROOT/tests/harness/daemon.sh"
+SERVE_ARGS="--log-format json" start
 ok "serve starts on the seed project"
 expect_contains "log lines are JSON" "$(head -1 "$LOG")" '{"time":"'
-jget() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2], {"d": d}))' "$1" "$2"; }
 
 BODY=$(curl -s -X POST -H "$A" --data-binary @"$E2E_TMP/more.ndjson" "$URL/v0/events?name=events&wait=true")
 expect_eq "events over HTTP" "$(jget "$BODY" 'd["successful_rows"], d["quarantined_rows"]')" "(100, 0)"

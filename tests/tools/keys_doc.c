@@ -46,5 +46,27 @@ int main(void)
     table(&sp_keys_gcs, "GCS connections (`.connection`, TYPE gcs)");
     table(&sp_keys_datasource, "Datasources (`.datasource`)");
     table(&sp_keys_serve, "Daemon settings (environment of `sinkpipe serve`, docs/serve.md)");
+    printf("\n## Secrets\n\n"
+           "A value that came from `tb_secret`, whatever key it feeds (a bootstrap "
+           "server, a region, an endpoint as much as a password), the value of every "
+           "key marked secret above, and credentials read from the environment, a "
+           "shared credentials file or AssumeRole are never printed: they are "
+           "registered with one scrubber (`src/lib/sp_secret.c`) that every error "
+           "message passes through when it is made — ours and the text of "
+           "librdkafka, libcurl and ClickHouse it carries — and so do `check` "
+           "diagnostics, the daemon's log fields and API errors. What reaches the "
+           "terminal, the ops log, `/v0/jobs` or `sinkpipe jobs` shows `***` "
+           "instead. With an address-like value its parts are hidden too: the items "
+           "of a list, `host:port`, the host, a URL's user info.\n\n"
+           "The rule, so that hiding never mangles text: a value of 12 characters or "
+           "more is replaced wherever it occurs; a shorter one only as a whole token "
+           "— where the value begins (ends) with a letter, digit or `_`, the "
+           "character before (after) it must not be one. A secret `ou` hides "
+           "`user=ou` but leaves `routine` alone; `SSL` in `Invalid value \"SSL\"` "
+           "is hidden, in `SSLv3` it is not (it is not the secret there). Longer "
+           "values are replaced first. A very short secret is still hidden wherever "
+           "it stands alone, which can hide a common word (a secret `on` turns "
+           "`failed on retry` into `failed *** retry`): secret values should not be "
+           "words.\n");
     return 0;
 }

@@ -1,7 +1,7 @@
 // sp-deps: all
 /* test_token: admin and datafile tokens — created once and stored only as
- * hashes, taken from the environment when set, scopes (READ on pipes,
- * APPEND on datasources), unknown and empty tokens refused. */
+ * hashes, taken from the environment when set, scopes (READ and OVERRIDE
+ * on pipes, APPEND on datasources), unknown and empty tokens refused. */
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -109,6 +109,27 @@ TEST(created_once_stored_hashed)
     sp_project_free(p);
 }
 
+TEST(override_scope)
+{
+    sp_project *p = load();
+    sp_tokens *t = NULL;
+    char *made = NULL;
+    sp_error err = SP_ERROR_INIT;
+    CHECK_OK(sp_tokens_load(p, &t, &made, &err), &err);
+    /* OVERRIDE: READ too, on its pipe only; READ alone cannot override */
+    CHECK(sp_tokens_allows(t, "ops", "OVERRIDE", "pp"));
+    CHECK(sp_tokens_allows(t, "ops", "READ", "pp"));
+    CHECK(!sp_tokens_allows(t, "ops", "OVERRIDE", "other"));
+    CHECK(!sp_tokens_allows(t, "ops", "READ", "other"));
+    CHECK(!sp_tokens_allows(t, "ops", "APPEND", "pp"));
+    CHECK(!sp_tokens_allows(t, "reader", "OVERRIDE", "pp"));
+    CHECK(sp_tokens_allows(t, "admin", "OVERRIDE", "pp"));
+    CHECK(!sp_tokens_allows(t, "ops", "READ", NULL));
+    sp_tokens_free(t);
+    free(made);
+    sp_project_free(p);
+}
+
 int main(void)
 {
     snprintf(g_dir, sizeof g_dir, "/tmp/sp-test-token-XXXXXX");
@@ -117,8 +138,9 @@ int main(void)
     write_file("events.datasource", "SCHEMA >\n    `n` Int64 `json:$.n`\n\nTOKEN appender APPEND\n");
     write_file("pp.pipe", "NODE n\nSQL >\n    SELECT n FROM events\n\nTYPE sink\n"
                           "EXPORT_BUCKET_URI file:///tmp/x/\nEXPORT_FILE_TEMPLATE x\n"
-                          "TOKEN reader READ\n");
+                          "TOKEN reader READ\nTOKEN ops OVERRIDE\n");
     RUN(created_once_stored_hashed);
+    RUN(override_scope);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
     if (system(cmd) != 0)
