@@ -8,11 +8,12 @@
  * call queued so far, stores all their rows with one insert (and their
  * rejected rows with one more) on the group's engine, and wakes them; a
  * call that arrives meanwhile waits for the next round, led by the first
- * of them.  A round whose insert fails is stored again call by call, so a
- * call fails only on its own account, and a failed call stores nothing.
+ * of them.  A round is one load of the engine (rows and rejected rows
+ * stored all or nothing); a round that fails is stored again call by
+ * call, so a call fails only on its own account, and a failed call stores
+ * nothing.
  * Every call returns only once its rows are stored (wait=true by design). */
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -122,18 +123,12 @@ static const sp_engine_vt cap_vt = { "capture", NULL, cap_append, cap_quarantine
 
 /* ------------------------------------------------------------ rounds */
 
+/* rows and rejected rows of one or more calls, as one load: all or nothing */
 static int store(sp_ingest_group *g, const char *ds, const sp_buf *rows, const sp_buf *qrows,
                  sp_error *err)
 {
-    int rc = 0;
     pthread_mutex_lock(&g->mu_e);
-    if (rows->len)
-        rc = g->e->vt->insert_raw(g->e, ds, "RowBinary", rows->data, rows->len, err);
-    if (!rc && qrows->len) {
-        char qname[600];
-        snprintf(qname, sizeof qname, "%s_quarantine", ds);
-        rc = g->e->vt->insert_raw(g->e, qname, "TabSeparated", qrows->data, qrows->len, err);
-    }
+    int rc = g->e->vt->load_raw(g->e, ds, rows->data, rows->len, qrows->data, qrows->len, err);
     pthread_mutex_unlock(&g->mu_e);
     if (rc)
         sp_error_prefix(err, "datasource '%s'", ds);
