@@ -470,8 +470,16 @@ static void h_events(call *c)
     int rc = sp_ingest_group_append(c->s->group, sp_project_find_datasource(c->s->p, ds),
                                     SP_INGEST_NDJSON, body, len, (int64_t)time(NULL), &res,
                                     &err);
+    /* a failed call stored nothing (sp_ingest_group): rows ClickHouse
+     * refused are the caller's (4xx), an engine that failed or cannot be
+     * reached is ours (500, 503 when a retry may succeed) */
     if (rc) {
-        fail(c, code_status(rc) == 500 && rc != SP_EIO ? 400 : code_status(rc), "%s", err.msg);
+        int st = code_status(rc);
+        if (err.retriable)
+            st = 503;
+        else if (st == 500 && rc != SP_EIO && rc != SP_EENGINE && rc != SP_ENOMEM)
+            st = 400;
+        fail(c, st, "%s", err.msg);
         return;
     }
     set_json(c->resp, 200,
