@@ -16,6 +16,9 @@
 #  - embedded only: ClickHouse itself rejecting the load at insert time
 #    after its first blocks (three million rows) (max 100 partitions
 #    per insert block; 18.16 has no such limit): nothing stored;
+#  - kill -9 of an append waiting for more input (a FIFO) after it handed
+#    rows to the engine: none of them is seen; the staging table is gone
+#    at the next start (embedded); the load run again stores its rows once;
 #  - the Events API (the daemon): 3 rows, one invalid UTF-8, posted three
 #    times: 200 with successful_rows 2 / quarantined_rows 1 each time, and
 #    exactly that stored; embedded only: a call ClickHouse rejects answers
@@ -60,7 +63,7 @@ make_project() {
   P=$E2E_TMP/$1
   rm -rf "$P"
   mkdir -p "$P/datasources"
-  for ds in d_csv d_nd d_cut d_ev; do
+  for ds in d_csv d_nd d_cut d_ev d_kill; do
     printf 'SCHEMA >\n    `id` Int64,\n    `s` String\n\nENGINE "MergeTree"\nENGINE_PARTITION_KEY "intDiv(id, 1000000)"\nENGINE_SORTING_KEY "id"\n' \
       >"$P/datasources/$ds.datasource"
   done
@@ -144,6 +147,35 @@ run_engine() {
     expect_eq "$eng: and stores nothing (not even its first blocks)" "$(counts d_parts)" "0 0"
   fi
 
+  # --- kill -9 in the middle of a load: the rows it had sent are not seen;
+  # its staging table goes at the next start (embedded: this folder's)
+  rm -f "$E2E_TMP/fifo.csv"; mkfifo "$E2E_TMP/fifo.csv"
+  "$SINKPIPE" -p "$P" append d_kill "$E2E_TMP/fifo.csv" >"$E2E_TMP/kill.out" 2>&1 &
+  local apid=$! staged=
+  exec 7>"$E2E_TMP/fifo.csv"
+  # rows for three 1 MiB reads: batches handed to the engine, then it waits
+  seq 1 300000 | sed 's/$/,k/' >&7
+  for _ in $(seq 1 600); do
+    if [ "$eng" = embedded ]; then
+      staged=$(ls "$P/.sinkpipe/clickhouse/metadata/sinkpipe/" 2>/dev/null | grep -c '^d_kill__sp_load_')
+    else
+      staged=$("$SINKPIPE" -p "$P" sql --format csv "SELECT count() FROM system.tables WHERE database = currentDatabase() AND position(name, 'd_kill__sp_load_') > 0" 2>/dev/null | tail -1)
+    fi
+    [ "${staged:-0}" -ge 1 ] 2>/dev/null && break
+    kill -0 $apid 2>/dev/null || break
+    sleep 0.05
+  done
+  expect_eq "$eng: a load waiting for more input has a staging table" "$staged" 1
+  kill -9 $apid 2>/dev/null; wait $apid 2>/dev/null
+  exec 7>&-
+  expect_eq "$eng: after kill -9 mid-load nothing of it is seen" "$(counts d_kill)" "0 0"
+  if [ "$eng" = embedded ]; then
+    expect_eq "$eng: and the next start dropped its staging table" \
+      "$("$SINKPIPE" -p "$P" sql --format csv "SELECT count() FROM system.tables WHERE database = currentDatabase() AND position(name, '__sp_load_') > 0" | tail -1)" 0
+  fi
+  append d_kill "$E2E_TMP/utf8.csv"
+  expect_eq "$eng: the load run again stores its rows once" "$(counts d_kill)" "20000 0"
+
   # --- the Events API
   if start_daemon; then
     for k in 1 2 3; do
@@ -163,8 +195,10 @@ run_engine() {
           "$(counts d_parts)" "0 0"
       done
     fi
+    # (on a server, the killed load's staging table stays for a day: other
+    # processes may be loading)
     expect_eq "$eng: no staging table left" \
-      "$("$SINKPIPE" -p "$P" sql --format csv "SELECT count() FROM system.tables WHERE database = currentDatabase() AND position(name, '__sp_load_') > 0" | tail -1)" 0
+      "$("$SINKPIPE" -p "$P" sql --format csv "SELECT count() FROM system.tables WHERE database = currentDatabase() AND position(name, '__sp_load_') > 0 AND substring(name, 1, 8) != 'd_kill__'" | tail -1)" 0
     stop_daemon
   else
     not_ok "$eng: daemon started"
