@@ -81,11 +81,13 @@ typedef struct sp_engine_vt {
      * append and quarantine calls opened; may be NULL (each call stored
      * at once) */
     int (*flush)(sp_engine *e, int commit, sp_error *err);
-    /* load_raw: rows already encoded, RowBinary of ds's columns and
-     * TabSeparated rows of <ds>_quarantine (sp_engine_quarantine_rows),
-     * stored as one load: all or nothing (either may be empty) */
+    /* load_raw: rows already encoded, nrows rows of RowBinary of ds's
+     * columns and nqrows TabSeparated rows of <ds>_quarantine
+     * (sp_engine_quarantine_rows), stored as one load: all or nothing
+     * (either may be empty) */
     int (*load_raw)(sp_engine *e, const char *ds, const char *rows, size_t rowslen,
-                    const char *qrows, size_t qlen, sp_error *err);
+                    uint64_t nrows, const char *qrows, size_t qlen, uint64_t nqrows,
+                    sp_error *err);
     /* interrupt: from another thread, stop the running query */
     void (*interrupt)(sp_engine *e);
     void (*close)(sp_engine *e);

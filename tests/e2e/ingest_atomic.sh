@@ -22,7 +22,8 @@
 #  - the Events API (the daemon): 3 rows, one invalid UTF-8, posted three
 #    times: 200 with successful_rows 2 / quarantined_rows 1 each time, and
 #    exactly that stored; embedded only: a call ClickHouse rejects answers
-#    an error and stores nothing, neither its rows nor its rejected row;
+#    an error and stores nothing, neither its rows nor its rejected row
+#    (with and without a rejected row: staged, or one plain insert);
 #  - no staging table is left behind.
 . "$(dirname "$0")/lib.sh"
 . "$E2E_ROOT/tests/harness/clickhouse.sh"
@@ -56,7 +57,10 @@ with open(d + "/ev.ndjson", "wb") as f:
 with open(d + "/evparts.ndjson", "w") as f:
     for i in range(150):
         f.write('{"id":%d,"s":"e"}\n' % (4000000 + i))
+    body_ok = f.tell()
     f.write('{"id":"no","s":"e"}\n')
+# the same rows without the rejected one (one plain insert, no staging)
+open(d + "/evparts_ok.ndjson", "wb").write(open(d + "/evparts.ndjson", "rb").read()[:body_ok])
 PY
 
 make_project() {
@@ -99,7 +103,7 @@ post() { # DS FILE -> $CODE $BODY
 }
 
 run_engine() {
-  local eng=$1
+  local eng=$1 f
   make_project "p_$eng"
 
   # --- CSV with invalid UTF-8: bytes stored, every row, exactly once per run
@@ -186,8 +190,9 @@ run_engine() {
       expect_eq "$eng: events call $k: exactly that stored" "$(counts d_ev)" "$((2 * k)) $k"
     done
     if [ "$eng" = embedded ]; then
-      for k in 1 2; do
-        post d_parts "$E2E_TMP/evparts.ndjson"
+      for k in 1 2 3 4; do
+        [ $k -le 2 ] && f=evparts.ndjson || f=evparts_ok.ndjson
+        post d_parts "$E2E_TMP/$f"
         expect_eq "$eng: an events call ClickHouse rejects is not 200 ($k)" \
           "$([ "$CODE" != 200 ] && echo "$CODE" | grep -q '^[45]' && echo yes)" yes
         expect_contains "$eng: and says why ($k)" "$BODY" "Too many partitions"

@@ -28,7 +28,8 @@ typedef struct fake {
 /* one load: the rows (RowBinary) and rejected rows (TabSeparated) are
  * stored together, or neither */
 static int f_load_raw(sp_engine *e, const char *ds, const char *data, size_t len,
-                      const char *qdata, size_t qlen, sp_error *err)
+                      uint64_t nrows, const char *qdata, size_t qlen, uint64_t nqrows,
+                      sp_error *err)
 {
     (void)ds;
     fake *f = (fake *)e;
@@ -55,6 +56,9 @@ static int f_load_raw(sp_engine *e, const char *ds, const char *data, size_t len
     size_t lines = 0;
     for (size_t i = 0; i < qlen; i++)
         lines += qdata[i] == '\n';
+    if (!rc && (k != nrows || lines != nqrows))
+        rc = sp_error_set(err, SP_EINTERNAL, 0, "counts %zu/%llu, %zu/%llu", k,
+                          (unsigned long long)nrows, lines, (unsigned long long)nqrows);
     pthread_mutex_lock(&f->mu);
     if (!rc) {
         f->inserts += len > 0;
