@@ -601,13 +601,35 @@ static int ch_ensure(sp_engine *base, const sp_datasource *ds, sp_error *err)
 
 typedef struct ch_stage ch_stage;
 
+static int db_name(ch_engine *e, sp_buf *q, sp_error *err)
+{
+    return e->database ? quote_string(q, e->database, strlen(e->database), err)
+                       : sp_buf_adds(q, "currentDatabase()", err);
+}
+
+/* appends `text` then the table's (qualified) name */
+static int add_ref(ch_engine *e, sp_buf *q, const char *text, const char *table, sp_error *err)
+{
+    int rc = sp_buf_adds(q, text, err);
+    return rc ? rc : table_ref(e, q, table, err);
+}
+
+/* appends "(the database's engine) FROM system.<from> WHERE database = …" */
+static int from_system(ch_engine *e, sp_buf *q, const char *from, sp_error *err)
+{
+    int rc = sp_buf_adds(q, "(SELECT engine FROM system.databases WHERE name = ", err);
+    if (!rc)
+        rc = db_name(e, q, err);
+    if (!rc)
+        rc = sp_buf_addf(q, err, ") FROM system.%s WHERE database = ", from);
+    return rc ? rc : db_name(e, q, err);
+}
+
 static int insert_rows(ch_engine *e, const char *table, const char *fmt, const char *data,
                        size_t len, sp_error *err)
 {
     sp_buf q = SP_BUF_INIT(1 << 20);
-    int rc = sp_buf_adds(&q, "INSERT INTO ", err);
-    if (!rc)
-        rc = table_ref(e, &q, table, err);
+    int rc = add_ref(e, &q, "INSERT INTO ", table, err);
     if (!rc) {
         sp_ch_stmt st = { 0 };
         st.sql = q.data;
@@ -621,18 +643,10 @@ static int insert_rows(ch_engine *e, const char *table, const char *fmt, const c
     return rc;
 }
 
-static int db_name(ch_engine *e, sp_buf *q, sp_error *err)
-{
-    return e->database ? quote_string(q, e->database, strlen(e->database), err)
-                       : sp_buf_adds(q, "currentDatabase()", err);
-}
-
 static int drop_table(ch_engine *e, const char *table, int sync, sp_error *err)
 {
     sp_buf q = SP_BUF_INIT(1 << 16);
-    int rc = sp_buf_adds(&q, "DROP TABLE IF EXISTS ", err);
-    if (!rc)
-        rc = table_ref(e, &q, table, err);
+    int rc = add_ref(e, &q, "DROP TABLE IF EXISTS ", table, err);
     if (!rc && sync)
         rc = sp_buf_adds(&q, " SYNC", err);
     if (!rc)
@@ -646,14 +660,9 @@ static int drop_table(ch_engine *e, const char *table, int sync, sp_error *err)
 static int stage_create(ch_engine *e, ch_stage *st, sp_error *err)
 {
     sp_buf q = SP_BUF_INIT(1 << 16), ans = SP_BUF_INIT(SMALL_MAX);
-    int rc = sp_buf_adds(&q, "SELECT engine, (SELECT engine FROM system.databases WHERE name = ",
-                         err);
+    int rc = sp_buf_adds(&q, "SELECT engine, ", err);
     if (!rc)
-        rc = db_name(e, &q, err);
-    if (!rc)
-        rc = sp_buf_adds(&q, ") FROM system.tables WHERE database = ", err);
-    if (!rc)
-        rc = db_name(e, &q, err);
+        rc = from_system(e, &q, "tables", err);
     if (!rc)
         rc = sp_buf_adds(&q, " AND name = ", err);
     if (!rc)
@@ -678,13 +687,9 @@ static int stage_create(ch_engine *e, ch_stage *st, sp_error *err)
                  (long long)time(NULL), id, id + 9);
         st->sync = !strcmp(dbengine, "Atomic");
         sp_buf_reset(&q);
-        rc = sp_buf_adds(&q, "CREATE TABLE ", err);
+        rc = add_ref(e, &q, "CREATE TABLE ", name, err);
         if (!rc)
-            rc = table_ref(e, &q, name, err);
-        if (!rc)
-            rc = sp_buf_adds(&q, " AS ", err);
-        if (!rc)
-            rc = table_ref(e, &q, st->table, err);
+            rc = add_ref(e, &q, " AS ", st->table, err);
         if (!rc)
             rc = ch_exec(e, q.data, NULL, err);
         if (!rc && !(st->stage = strdup(name)))
@@ -701,10 +706,9 @@ static int stage_create(ch_engine *e, ch_stage *st, sp_error *err)
 static int stage_move(ch_engine *e, const ch_stage *st, sp_error *err)
 {
     sp_buf q = SP_BUF_INIT(1 << 16), parts = SP_BUF_INIT(SMALL_MAX);
-    int rc = sp_buf_adds(&q, "SELECT DISTINCT partition_id FROM system.parts WHERE database = ",
-                         err);
+    int rc = sp_buf_adds(&q, "SELECT DISTINCT partition_id, ", err);
     if (!rc)
-        rc = db_name(e, &q, err);
+        rc = from_system(e, &q, "parts", err);
     if (!rc)
         rc = sp_buf_adds(&q, " AND table = ", err);
     if (!rc)
@@ -717,17 +721,13 @@ static int stage_move(ch_engine *e, const ch_stage *st, sp_error *err)
     for (size_t i = 0; !rc && i < parts.len;) {
         size_t n = strcspn(parts.data + i, "\n");
         sp_buf_reset(&q);
-        rc = sp_buf_adds(&q, "ALTER TABLE ", err);
-        if (!rc)
-            rc = table_ref(e, &q, st->table, err);
+        rc = add_ref(e, &q, "ALTER TABLE ", st->table, err);
         if (!rc)
             rc = sp_buf_adds(&q, " ATTACH PARTITION ID ", err);
         if (!rc)
-            rc = quote_string(&q, parts.data + i, n, err);
+            rc = quote_string(&q, parts.data + i, strcspn(parts.data + i, "\t"), err);
         if (!rc)
-            rc = sp_buf_adds(&q, " FROM ", err);
-        if (!rc)
-            rc = table_ref(e, &q, st->stage, err);
+            rc = add_ref(e, &q, " FROM ", st->stage, err);
         if (!rc)
             rc = ch_exec(e, q.data, NULL, err);
         moved += !rc;
@@ -824,9 +824,7 @@ static int load_rows(ch_engine *e, const char *ds, const char *data, size_t len,
         return insert_rows(e, table, "RowBinary", data, len, err);
     if (!rc && !e->ins) {
         sp_buf q = SP_BUF_INIT(1 << 20);
-        rc = sp_buf_adds(&q, "INSERT INTO ", err);
-        if (!rc)
-            rc = table_ref(e, &q, table, err);
+        rc = add_ref(e, &q, "INSERT INTO ", table, err);
         if (!rc)
             rc = e->conn->vt->insert_open(e->conn, q.data, q.len, "RowBinary", &e->ins, err);
         sp_buf_release(&q);
@@ -943,14 +941,9 @@ static int ch_load_raw(sp_engine *base, const char *ds, const char *rows, size_t
 static int stage_cleanup(ch_engine *e, sp_error *err)
 {
     sp_buf q = SP_BUF_INIT(1 << 16), names = SP_BUF_INIT(SMALL_MAX);
-    int rc = sp_buf_adds(&q, "SELECT name, (SELECT engine FROM system.databases WHERE name = ",
-                         err);
+    int rc = sp_buf_adds(&q, "SELECT name, ", err);
     if (!rc)
-        rc = db_name(e, &q, err);
-    if (!rc)
-        rc = sp_buf_adds(&q, ") FROM system.tables WHERE database = ", err);
-    if (!rc)
-        rc = db_name(e, &q, err);
+        rc = from_system(e, &q, "tables", err);
     if (!rc)
         rc = sp_buf_adds(&q, " AND position(name, '" STAGE_MARK "') > 0", err);
     if (!rc)
