@@ -55,6 +55,7 @@ typedef struct ch_engine {
         char *table; /* the real table */
         char *stage; /* its staging table, NULL: loaded directly */
         int sync;    /* DROP ... SYNC (an Atomic database) */
+        int views;   /* materialized views read the table: INSERT … SELECT */
     } rows, qrows;
     void *ins;
     sp_buf insbuf;
@@ -660,7 +661,7 @@ static int drop_table(ch_engine *e, const char *table, int sync, sp_error *err)
 static int stage_create(ch_engine *e, ch_stage *st, sp_error *err)
 {
     sp_buf q = SP_BUF_INIT(1 << 16), ans = SP_BUF_INIT(SMALL_MAX);
-    int rc = sp_buf_adds(&q, "SELECT engine, ", err);
+    int rc = sp_buf_adds(&q, "SELECT engine, length(dependencies_table), ", err);
     if (!rc)
         rc = from_system(e, &q, "tables", err);
     if (!rc)
@@ -669,13 +670,20 @@ static int stage_create(ch_engine *e, ch_stage *st, sp_error *err)
         rc = quote_string(&q, st->table, strlen(st->table), err);
     if (!rc)
         rc = ch_exec(e, q.data, &ans, err);
+    /* engine \t views \t the database's engine */
     char engine[128] = "", dbengine[128] = "";
+    long views = 0;
     if (!rc && ans.len) {
-        const char *tab = memchr(ans.data, '\t', ans.len);
-        size_t n = tab ? (size_t)(tab - ans.data) : 0;
-        snprintf(engine, sizeof engine, "%.*s", (int)(n < 127 ? n : 127), ans.data);
-        if (tab)
-            snprintf(dbengine, sizeof dbengine, "%.*s", (int)strcspn(tab + 1, "\r\n"), tab + 1);
+        const char *f = ans.data;
+        size_t n = strcspn(f, "\t\n");
+        snprintf(engine, sizeof engine, "%.*s", (int)(n < 127 ? n : 127), f);
+        if (f[n] == '\t') {
+            char *end = NULL;
+            views = strtol(f + n + 1, &end, 10);
+            if (end && *end == '\t')
+                snprintf(dbengine, sizeof dbengine, "%.*s", (int)strcspn(end + 1, "\r\n"),
+                         end + 1);
+        }
     }
     size_t el = strlen(engine);
     int stageable = el >= 9 && !strcmp(engine + el - 9, "MergeTree") &&
@@ -686,6 +694,7 @@ static int stage_create(ch_engine *e, ch_stage *st, sp_error *err)
         snprintf(name, sizeof name, "%s" STAGE_MARK "%lld_%.8s%.4s", st->table,
                  (long long)time(NULL), id, id + 9);
         st->sync = !strcmp(dbengine, "Atomic");
+        st->views = views > 0;
         sp_buf_reset(&q);
         rc = add_ref(e, &q, "CREATE TABLE ", name, err);
         if (!rc)
@@ -702,11 +711,23 @@ static int stage_create(ch_engine *e, ch_stage *st, sp_error *err)
     return rc;
 }
 
-/* attach every partition of the staging table to the real table */
+/* attach every partition of the staging table to the real table; when
+ * materialized views read the table (an attach does not feed them), one
+ * INSERT … SELECT of the staged rows instead */
 static int stage_move(ch_engine *e, const ch_stage *st, sp_error *err)
 {
     sp_buf q = SP_BUF_INIT(1 << 16), parts = SP_BUF_INIT(SMALL_MAX);
-    int rc = sp_buf_adds(&q, "SELECT DISTINCT partition_id, ", err);
+    int rc = 0;
+    if (st->views) {
+        rc = add_ref(e, &q, "INSERT INTO ", st->table, err);
+        if (!rc)
+            rc = add_ref(e, &q, " SELECT * FROM ", st->stage, err);
+        if (!rc)
+            rc = ch_exec(e, q.data, NULL, err);
+        sp_buf_release(&q);
+        return rc;
+    }
+    rc = sp_buf_adds(&q, "SELECT DISTINCT partition_id, ", err);
     if (!rc)
         rc = from_system(e, &q, "parts", err);
     if (!rc)
