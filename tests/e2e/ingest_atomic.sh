@@ -10,9 +10,9 @@
 #    must be UTF-8), 19,999 rows + 1 quarantined per run, 3 runs exact;
 #  - a load that fails mid-way (a gzip file cut short, after more than one
 #    batch of rows and a quarantined row were handed to the engine): exit
-#    1, `--json` reports 0 rows, and neither the datasource nor its
-#    quarantine holds a row of it, however often it is retried; the whole
-#    file then loads exactly;
+#    1, `--json` reports 0 rows, and neither the datasource, its quarantine
+#    nor the materialized view reading it holds a row of it, however often
+#    it is retried; the whole file then loads exactly, views included;
 #  - embedded only: ClickHouse itself rejecting the load at insert time
 #    after its first blocks (three million rows) (max 100 partitions
 #    per insert block; 18.16 has no such limit): nothing stored;
@@ -67,12 +67,16 @@ make_project() {
   P=$E2E_TMP/$1
   rm -rf "$P"
   mkdir -p "$P/datasources"
-  for ds in d_csv d_nd d_cut d_ev d_kill; do
+  for ds in d_csv d_nd d_cut d_cut_mv d_ev d_kill; do
     printf 'SCHEMA >\n    `id` Int64,\n    `s` String\n\nENGINE "MergeTree"\nENGINE_PARTITION_KEY "intDiv(id, 1000000)"\nENGINE_SORTING_KEY "id"\n' \
       >"$P/datasources/$ds.datasource"
   done
   printf 'SCHEMA >\n    `id` Int64,\n    `s` String\n\nENGINE "MergeTree"\nENGINE_PARTITION_KEY "if(id < 3000000, 0, id)"\nENGINE_SORTING_KEY "id"\n' \
     >"$P/datasources/d_parts.datasource"
+  # a materialized view reads d_cut: its loads feed d_cut_mv, or not at all
+  mkdir -p "$P/pipes"
+  printf 'NODE m\nSQL >\n    SELECT id, s FROM d_cut\n\nTYPE MATERIALIZED\nDATASOURCE d_cut_mv\n' \
+    >"$P/pipes/cut_mv.pipe"
 }
 count() { "$SINKPIPE" -p "$P" sql --format csv "SELECT count() FROM $1" 2>&1 | tail -1; }
 counts() { echo "$(count "$1") $(count "$1_quarantine")"; }
@@ -138,10 +142,12 @@ run_engine() {
     expect_contains "$eng: cut gzip run $k reports nothing stored" "$OUT" \
       '"successful_rows":0,"quarantined_rows":0'
     expect_eq "$eng: cut gzip run $k: nothing stored, no rejected row either" "$(counts d_cut)" "0 0"
+    expect_eq "$eng: cut gzip run $k: nothing reached the materialized view" "$(count d_cut_mv)" 0
   done
   append d_cut "$E2E_TMP/whole.csv.gz"
   expect_contains "$eng: the whole file then loads" "$OUT" "99999 rows loaded, 1 quarantined"
   expect_eq "$eng: exactly once" "$(counts d_cut)" "99999 1"
+  expect_eq "$eng: and through the materialized view, once" "$(count d_cut_mv)" 99999
 
   # --- ClickHouse rejects the load after a first block was written
   if [ "$eng" = embedded ]; then
