@@ -156,10 +156,12 @@ run_engine() { # in a subshell: its daemon is stopped however it ends
   # its staging table goes at the next start (embedded: this folder's)
   rm -f "$E2E_TMP/fifo.csv"; mkfifo "$E2E_TMP/fifo.csv"
   "$SINKPIPE" -p "$P" append d_kill "$E2E_TMP/fifo.csv" >"$E2E_TMP/kill.out" 2>&1 &
-  local apid=$! staged=
-  exec 7>"$E2E_TMP/fifo.csv"
+  local apid=$! staged= wpid
+  # opened read-write: never blocks, even when the append died early
+  exec 7<>"$E2E_TMP/fifo.csv"
   # rows for three 1 MiB reads: batches handed to the engine, then it waits
-  seq 1 300000 | sed 's/$/,k/' >&7
+  (seq 1 300000 | sed 's/$/,k/' >&7) &
+  wpid=$!
   for _ in $(seq 1 600); do
     if [ "$eng" = embedded ]; then
       staged=$(ls "$P/.sinkpipe/clickhouse/metadata/sinkpipe/" 2>/dev/null | grep -c '^d_kill__sp_load_')
@@ -172,6 +174,7 @@ run_engine() { # in a subshell: its daemon is stopped however it ends
   done
   expect_eq "$eng: a load waiting for more input has a staging table" "$staged" 1
   kill -9 $apid 2>/dev/null; wait $apid 2>/dev/null
+  kill $wpid 2>/dev/null; wait $wpid 2>/dev/null
   exec 7>&-
   expect_eq "$eng: after kill -9 mid-load nothing of it is seen" "$(counts d_kill)" "0 0"
   if [ "$eng" = embedded ]; then
