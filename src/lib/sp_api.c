@@ -505,6 +505,20 @@ static void h_cancel(call *c, const char *id)
 
 /* ------------------------------------------------------------ events */
 
+/* the status of a failed append (Events and Datasource API), which stored
+ * nothing (sp_ingest_group): rows ClickHouse refused are the caller's
+ * (4xx), an engine that failed or cannot be reached is ours (500, 503
+ * when a retry may succeed) */
+static int ingest_status(int rc, const sp_error *err)
+{
+    int st = code_status(rc);
+    if (err->retriable)
+        return 503;
+    if (st == 500 && rc != SP_EIO && rc != SP_EENGINE && rc != SP_ENOMEM)
+        return 400;
+    return st;
+}
+
 static void h_events(call *c)
 {
     const char *ds = sp_http_query(c->req, "name");
@@ -530,7 +544,7 @@ static void h_events(call *c)
                                     SP_INGEST_NDJSON, body, len, (int64_t)time(NULL), &res,
                                     &err);
     if (rc) {
-        fail(c, code_status(rc) == 500 && rc != SP_EIO ? 400 : code_status(rc), "%s", err.msg);
+        fail(c, ingest_status(rc, &err), "%s", err.msg);
         return;
     }
     set_json(c->resp, 200,
@@ -656,7 +670,7 @@ static void h_datasources(call *c)
     int rc = sp_ingest_group_append(c->s->group, d, fmt, u.data ? u.data : "", u.len,
                                     (int64_t)time(NULL), &res, &err);
     if (rc) {
-        fail(c, code_status(rc) == 500 && rc != SP_EIO ? 400 : code_status(rc), "%s", err.msg);
+        fail(c, ingest_status(rc, &err), "%s", err.msg);
         return;
     }
     char id[40];

@@ -362,15 +362,21 @@ static int start_ingest(sp_project *p, const char *dsname, sp_ingest_format fmt,
     return sp_ingest_new(e, ds, fmt, (int64_t)time(NULL), in, err);
 }
 
-/* the engine may have gathered the load's rows into one insert: committed
- * when the load succeeded, abandoned when it failed */
-static int end_load(sp_project *p, int rc, sp_error *err)
+/* the load's rows and rejected rows are stored all or nothing: committed
+ * when the load succeeded, abandoned when it failed; a failed load stored
+ * nothing, and its counts say so (rows_in stays: what was read) */
+static int end_load(sp_project *p, int rc, sp_append_result *r, sp_error *err)
 {
     sp_engine *e = p->engine;
-    if (!e || !e->vt->flush)
-        return rc;
-    int frc = e->vt->flush(e, rc == 0, rc ? NULL : err);
-    return rc ? rc : frc;
+    if (e && e->vt->flush) {
+        int frc = e->vt->flush(e, rc == 0, rc ? NULL : err);
+        rc = rc ? rc : frc;
+    }
+    if (rc) {
+        r->rows_loaded = 0;
+        r->rows_quarantined = 0;
+    }
+    return rc;
 }
 
 static void add_result(sp_append_result *res, const sp_append_result *r)
@@ -409,14 +415,23 @@ int sp_append_file(sp_project *p, const char *ds, const char *path, const char *
                               zerr == Z_ERRNO ? strerror(errno) : msg);
             break;
         }
-        if (n == 0)
+        if (n == 0) {
+            /* a gzip stream cut short ends like a file, with an error */
+            int zerr = Z_OK;
+            const char *msg = gzerror(f, &zerr);
+            if (zerr != Z_OK)
+                rc = sp_error_set(err, SP_EIO, 0, "cannot read '%s': %s", path,
+                                  zerr == Z_BUF_ERROR ? "unexpected end of file (the gzip "
+                                                        "data is cut short)"
+                                                      : msg);
             break;
+        }
         rc = sp_ingest_feed(in, chunk, (size_t)n, err);
     }
     sp_append_result r = { 0, 0, 0 };
     if (!rc)
         rc = sp_ingest_finish(in, &r, err);
-    rc = end_load(p, rc, err);
+    rc = end_load(p, rc, &r, err);
     if (rc)
         sp_error_prefix(err, "%s", path);
     add_result(res, &r);
@@ -439,7 +454,7 @@ int sp_append_mem(sp_project *p, const char *ds, const char *data, size_t len,
     sp_append_result r = { 0, 0, 0 };
     if (!rc)
         rc = sp_ingest_finish(in, &r, err);
-    rc = end_load(p, rc, err);
+    rc = end_load(p, rc, &r, err);
     add_result(res, &r);
     sp_ingest_free(in);
     return rc;

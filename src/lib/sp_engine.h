@@ -61,11 +61,12 @@ typedef struct sp_engine_vt {
     /* ensure_datasource: create the table (and <ds>_quarantine) if missing;
      * SP_EDEF with a clear message when an existing table's columns differ */
     int (*ensure_datasource)(sp_engine *e, const sp_datasource *ds, sp_error *err);
-    /* append: store validated rows (schema = the datasource's columns, in
-     * order); all-or-nothing per call */
+    /* append: validated rows (schema = the datasource's columns, in
+     * order) of the load of ds; a load (every append and quarantine call
+     * until flush) is stored all or nothing */
     int (*append)(sp_engine *e, const sp_datasource *ds, const sp_schema *s,
                   const sp_batch *b, sp_error *err);
-    /* quarantine: store rejected rows in <ds>_quarantine */
+    /* quarantine: rejected rows for <ds>_quarantine, in the load of ds */
     int (*quarantine)(sp_engine *e, const sp_datasource *ds, const sp_qrow *rows,
                       size_t n, int64_t now_unix, sp_error *err);
     /* eval_scalar: evaluate a constant ClickHouse expression (a column's
@@ -75,15 +76,18 @@ typedef struct sp_engine_vt {
     int (*query)(sp_engine *e, const char *sql, const sp_query_opts *o,
                  sp_schema_fn on_schema, sp_batch_fn on_batch, void *ud,
                  sp_query_stats *stats, sp_error *err);
-    /* flush: commit (commit = 1) or abandon what append calls left open:
-     * an engine may gather the appends of one load into one insert; may
-     * be NULL (each append stored at once) */
+    /* flush: commit (commit = 1: every row of the load is stored, or on
+     * failure none) or abandon (nothing of it is stored) the load that
+     * append and quarantine calls opened; may be NULL (each call stored
+     * at once) */
     int (*flush)(sp_engine *e, int commit, sp_error *err);
-    /* insert_raw: rows already encoded in ClickHouse's input format `format`
-     * (RowBinary of the table's columns, or TabSeparated) into `table`, as
-     * one insert: all or nothing */
-    int (*insert_raw)(sp_engine *e, const char *table, const char *format, const char *data,
-                      size_t len, sp_error *err);
+    /* load_raw: rows already encoded, nrows rows of RowBinary of ds's
+     * columns and nqrows TabSeparated rows of <ds>_quarantine
+     * (sp_engine_quarantine_rows), stored as one load: all or nothing
+     * (either may be empty) */
+    int (*load_raw)(sp_engine *e, const char *ds, const char *rows, size_t rowslen,
+                    uint64_t nrows, const char *qrows, size_t qlen, uint64_t nqrows,
+                    sp_error *err);
     /* interrupt: from another thread, stop the running query */
     void (*interrupt)(sp_engine *e);
     void (*close)(sp_engine *e);

@@ -32,6 +32,7 @@
 #include "sp_format.h"
 #include "sp_sql.h"
 #include "sp_type.h"
+#include "sp_uuid.h"
 
 #define SQL_MAX ((size_t)64 << 20)
 #define SMALL_MAX ((size_t)16 << 20) /* answers read whole (table layouts) */
@@ -46,11 +47,19 @@ typedef struct ch_engine {
     char qid[160]; /* the running query's id, "" when none */
     unsigned long seq;
     atomic_int interrupted;
-    /* an append streamed into one insert (transports that can) */
+    /* the open load (see "loads"): its datasource, the staging tables of
+     * its rows and rejected rows, the rows' streamed insert (transports
+     * that can) and the rows not pushed yet (pushed by INS_PUSH bytes) */
+    char *load_ds;
+    struct ch_stage {
+        char *table; /* the real table */
+        char *stage; /* its staging table, NULL: loaded directly */
+        int sync;    /* DROP ... SYNC (an Atomic database) */
+        int views;   /* materialized views read the table: INSERT … SELECT */
+    } rows, qrows;
     void *ins;
-    char *ins_table;
-    sp_buf insbuf; /* rows not pushed yet: pushed by INS_PUSH bytes (each
-                      push of chDB's insert stream costs a round trip) */
+    sp_buf insbuf;
+    int cleaned; /* dead loads' staging tables dropped (first ensure) */
 } ch_engine;
 
 #define INS_PUSH ((size_t)16 << 20)
@@ -85,12 +94,13 @@ static int quote_string(sp_buf *q, const char *s, size_t n, sp_error *err)
 /* ------------------------------------------------------------ open */
 
 static const sp_engine_vt ch_vt, embedded_vt;
+static int load_end(ch_engine *e, int commit, sp_error *err);
+static int stage_cleanup(ch_engine *e, sp_error *err);
 
 static void ch_free(ch_engine *e)
 {
-    if (e->ins && e->conn)
-        e->conn->vt->insert_close(e->conn, e->ins, 0, NULL);
-    free(e->ins_table);
+    if (e->conn)
+        load_end(e, 0, NULL);
     sp_buf_release(&e->insbuf);
     if (e->conn)
         e->conn->vt->close(e->conn);
@@ -500,7 +510,13 @@ static int ch_ensure(sp_engine *base, const sp_datasource *ds, sp_error *err)
     if (!ds->ncols)
         return sp_error_set(err, SP_EDEF, 0, "datasource '%s': no columns", ds->name);
     sp_buf have = SP_BUF_INIT(SMALL_MAX), q = SP_BUF_INIT(SQL_MAX);
-    int rc = table_layout(e, ds->name, &have, err);
+    int rc = 0;
+    if (!e->cleaned) {
+        rc = stage_cleanup(e, err);
+        e->cleaned = !rc;
+    }
+    if (!rc)
+        rc = table_layout(e, ds->name, &have, err);
     if (!rc && have.len == 0) {
         rc = sp_buf_adds(&q, "CREATE TABLE IF NOT EXISTS ", err);
         if (!rc)
@@ -565,45 +581,290 @@ static int ch_ensure(sp_engine *base, const sp_datasource *ds, sp_error *err)
     return rc;
 }
 
-/* ------------------------------------------------------------ append */
+/* ------------------------------------------------------------ loads
+ *
+ * A load (the appends and quarantined rows of one `append` file or one
+ * Events API round, until flush) is all or nothing.  ClickHouse commits an
+ * insert block by block (each ~max_insert_block_size rows becomes a part
+ * as it arrives), and the rows and the rejected rows go to two tables, so
+ * the rows are not inserted into the datasource: they go to staging
+ * tables created `AS` the datasource and its quarantine
+ * (`<table>__sp_load_<unix time>_<random>`), and on commit each staging
+ * table's partitions are attached to the real table (`ALTER TABLE t ATTACH
+ * PARTITION ID 'p' FROM stage`: the parts are hard-linked, no row is
+ * copied), the quarantine first, then the staging tables are dropped.  A
+ * load that fails drops them: nothing was stored.  Tables that cannot take
+ * partitions from another table (not a local *MergeTree: Distributed,
+ * Replicated*, Memory…) are loaded directly, as before. */
 
-static int insert_rows(ch_engine *e, const char *table, const char *fmt, const sp_buf *rows,
-                       sp_error *err)
+#define STAGE_MARK "__sp_load_"
+#define STAGE_STALE_S (24 * 3600) /* a server's leftover staging tables */
+
+typedef struct ch_stage ch_stage;
+
+static int db_name(ch_engine *e, sp_buf *q, sp_error *err)
+{
+    return e->database ? quote_string(q, e->database, strlen(e->database), err)
+                       : sp_buf_adds(q, "currentDatabase()", err);
+}
+
+/* appends `text` then the table's (qualified) name */
+static int add_ref(ch_engine *e, sp_buf *q, const char *text, const char *table, sp_error *err)
+{
+    int rc = sp_buf_adds(q, text, err);
+    return rc ? rc : table_ref(e, q, table, err);
+}
+
+/* appends "(the database's engine) FROM system.<from> WHERE database = …" */
+static int from_system(ch_engine *e, sp_buf *q, const char *from, sp_error *err)
+{
+    int rc = sp_buf_adds(q, "(SELECT engine FROM system.databases WHERE name = ", err);
+    if (!rc)
+        rc = db_name(e, q, err);
+    if (!rc)
+        rc = sp_buf_addf(q, err, ") FROM system.%s WHERE database = ", from);
+    return rc ? rc : db_name(e, q, err);
+}
+
+static int insert_rows(ch_engine *e, const char *table, const char *fmt, const char *data,
+                       size_t len, sp_error *err)
 {
     sp_buf q = SP_BUF_INIT(1 << 20);
-    int rc = sp_buf_adds(&q, "INSERT INTO ", err);
-    if (!rc)
-        rc = table_ref(e, &q, table, err);
+    int rc = add_ref(e, &q, "INSERT INTO ", table, err);
     if (!rc) {
         sp_ch_stmt st = { 0 };
         st.sql = q.data;
         st.len = q.len;
         st.format = fmt;
-        st.data = rows->data ? rows->data : "";
-        st.datalen = rows->len;
+        st.data = data ? data : "";
+        st.datalen = len;
         rc = e->conn->vt->run(e->conn, &st, err);
     }
     sp_buf_release(&q);
     return rc;
 }
 
-static int ch_flush(sp_engine *base, int commit, sp_error *err)
+static int drop_table(ch_engine *e, const char *table, int sync, sp_error *err)
 {
-    ch_engine *e = (ch_engine *)base;
-    if (!e->ins)
+    sp_buf q = SP_BUF_INIT(1 << 16);
+    int rc = add_ref(e, &q, "DROP TABLE IF EXISTS ", table, err);
+    if (!rc && sync)
+        rc = sp_buf_adds(&q, " SYNC", err);
+    if (!rc)
+        rc = ch_exec(e, q.data, NULL, err);
+    sp_buf_release(&q);
+    return rc;
+}
+
+/* the staging table of st->table for one load (st->stage stays NULL when
+ * the table's engine cannot attach partitions from another table) */
+static int stage_create(ch_engine *e, ch_stage *st, sp_error *err)
+{
+    sp_buf q = SP_BUF_INIT(1 << 16), ans = SP_BUF_INIT(SMALL_MAX);
+    int rc = sp_buf_adds(&q, "SELECT engine, length(dependencies_table), ", err);
+    if (!rc)
+        rc = from_system(e, &q, "tables", err);
+    if (!rc)
+        rc = sp_buf_adds(&q, " AND name = ", err);
+    if (!rc)
+        rc = quote_string(&q, st->table, strlen(st->table), err);
+    if (!rc)
+        rc = ch_exec(e, q.data, &ans, err);
+    /* engine \t views \t the database's engine */
+    char engine[128] = "", dbengine[128] = "";
+    long views = 0;
+    if (!rc && ans.len) {
+        const char *f = ans.data;
+        size_t n = strcspn(f, "\t\n");
+        snprintf(engine, sizeof engine, "%.*s", (int)(n < 127 ? n : 127), f);
+        if (f[n] == '\t') {
+            char *end = NULL;
+            views = strtol(f + n + 1, &end, 10);
+            if (end && *end == '\t')
+                snprintf(dbengine, sizeof dbengine, "%.*s", (int)strcspn(end + 1, "\r\n"),
+                         end + 1);
+        }
+    }
+    size_t el = strlen(engine);
+    int stageable = el >= 9 && !strcmp(engine + el - 9, "MergeTree") &&
+                    strncmp(engine, "Replicated", 10) != 0;
+    if (!rc && stageable) {
+        char id[40], name[700];
+        sp_uuid4(id);
+        snprintf(name, sizeof name, "%s" STAGE_MARK "%lld_%.8s%.4s", st->table,
+                 (long long)time(NULL), id, id + 9);
+        st->sync = !strcmp(dbengine, "Atomic");
+        st->views = views > 0;
+        sp_buf_reset(&q);
+        rc = add_ref(e, &q, "CREATE TABLE ", name, err);
+        if (!rc)
+            rc = add_ref(e, &q, " AS ", st->table, err);
+        if (!rc)
+            rc = ch_exec(e, q.data, NULL, err);
+        if (!rc && !(st->stage = strdup(name)))
+            rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+    }
+    if (rc)
+        sp_error_prefix(err, "cannot stage the load of '%s'", st->table);
+    sp_buf_release(&q);
+    sp_buf_release(&ans);
+    return rc;
+}
+
+/* attach every partition of the staging table to the real table; when
+ * materialized views read the table (an attach does not feed them), one
+ * INSERT … SELECT of the staged rows instead */
+static int stage_move(ch_engine *e, const ch_stage *st, sp_error *err)
+{
+    sp_buf q = SP_BUF_INIT(1 << 16), parts = SP_BUF_INIT(SMALL_MAX);
+    int rc = 0;
+    if (st->views) {
+        rc = add_ref(e, &q, "INSERT INTO ", st->table, err);
+        if (!rc)
+            rc = add_ref(e, &q, " SELECT * FROM ", st->stage, err);
+        if (!rc)
+            rc = ch_exec(e, q.data, NULL, err);
+        sp_buf_release(&q);
+        return rc;
+    }
+    rc = sp_buf_adds(&q, "SELECT DISTINCT partition_id, ", err);
+    if (!rc)
+        rc = from_system(e, &q, "parts", err);
+    if (!rc)
+        rc = sp_buf_adds(&q, " AND table = ", err);
+    if (!rc)
+        rc = quote_string(&q, st->stage, strlen(st->stage), err);
+    if (!rc)
+        rc = sp_buf_adds(&q, " AND active ORDER BY partition_id", err);
+    if (!rc)
+        rc = ch_exec(e, q.data, &parts, err);
+    size_t moved = 0;
+    for (size_t i = 0; !rc && i < parts.len;) {
+        size_t n = strcspn(parts.data + i, "\n");
+        sp_buf_reset(&q);
+        rc = add_ref(e, &q, "ALTER TABLE ", st->table, err);
+        if (!rc)
+            rc = sp_buf_adds(&q, " ATTACH PARTITION ID ", err);
+        if (!rc)
+            rc = quote_string(&q, parts.data + i, strcspn(parts.data + i, "\t"), err);
+        if (!rc)
+            rc = add_ref(e, &q, " FROM ", st->stage, err);
+        if (!rc)
+            rc = ch_exec(e, q.data, NULL, err);
+        moved += !rc;
+        i += n + 1;
+    }
+    if (rc && moved)
+        sp_error_prefix(err, "'%s': %zu of the load's partitions were stored, then", st->table,
+                        moved);
+    sp_buf_release(&q);
+    sp_buf_release(&parts);
+    return rc;
+}
+
+/* drop the staging table: at once (SYNC) after a load that went through;
+ * after a failed one chDB may still hold the table for the abandoned
+ * insert stream, and DROP … SYNC would wait for it: the database drops it
+ * in the background */
+static void stage_release(ch_engine *e, ch_stage *st, int committed)
+{
+    if (st->stage) {
+        sp_error ignore = SP_ERROR_INIT;
+        drop_table(e, st->stage, st->sync && committed, &ignore);
+    }
+    free(st->stage);
+    free(st->table);
+    memset(st, 0, sizeof *st);
+}
+
+/* end the open load: commit (its staging tables attached) or abandon */
+static int load_end(ch_engine *e, int commit, sp_error *err)
+{
+    if (!e->load_ds)
         return 0;
     int rc = 0;
-    if (commit && e->insbuf.len)
-        rc = e->conn->vt->insert_push(e->conn, e->ins, e->insbuf.data, e->insbuf.len, err);
+    if (e->ins) {
+        if (commit && e->insbuf.len)
+            rc = e->conn->vt->insert_push(e->conn, e->ins, e->insbuf.data, e->insbuf.len, err);
+        int crc = e->conn->vt->insert_close(e->conn, e->ins, commit && !rc, rc ? NULL : err);
+        rc = rc ? rc : crc;
+        e->ins = NULL;
+    }
     sp_buf_reset(&e->insbuf);
-    int crc = e->conn->vt->insert_close(e->conn, e->ins, commit && !rc, rc ? NULL : err);
-    rc = rc ? rc : crc;
+    /* the rejected rows first: should the rows' move fail, a retry adds
+     * rejected rows twice rather than rows */
+    if (commit && !rc && e->qrows.stage)
+        rc = stage_move(e, &e->qrows, err);
+    if (commit && !rc && e->rows.stage)
+        rc = stage_move(e, &e->rows, err);
     if (rc)
-        sp_error_prefix(err, "datasource '%s': append", e->ins_table);
-    e->ins = NULL;
-    free(e->ins_table);
-    e->ins_table = NULL;
+        sp_error_prefix(err, "datasource '%s': append", e->load_ds);
+    stage_release(e, &e->rows, commit && !rc);
+    stage_release(e, &e->qrows, commit && !rc);
+    free(e->load_ds);
+    e->load_ds = NULL;
     return rc;
+}
+
+/* where the load of `ds` puts its rows (q = 0) or rejected rows (q = 1):
+ * the load is opened, and another datasource's committed, as needed */
+static int load_target(ch_engine *e, const char *ds, int q, const char **out, sp_error *err)
+{
+    int rc = 0;
+    if (e->load_ds && strcmp(e->load_ds, ds) != 0)
+        rc = load_end(e, 1, err);
+    if (!rc && !e->load_ds && !(e->load_ds = strdup(ds)))
+        rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+    ch_stage *st = q ? &e->qrows : &e->rows;
+    if (!rc && !st->table) {
+        char name[600];
+        snprintf(name, sizeof name, q ? "%s_quarantine" : "%s", ds);
+        if (!(st->table = strdup(name)))
+            rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+        if (!rc)
+            rc = stage_create(e, st, err);
+    }
+    *out = rc ? NULL : st->stage ? st->stage : st->table;
+    return rc;
+}
+
+static int ch_flush(sp_engine *base, int commit, sp_error *err)
+{
+    return load_end((ch_engine *)base, commit, err);
+}
+
+/* RowBinary rows of the load of `ds`: stream = 1, streamed into one insert
+ * where the transport can (each push of chDB's insert stream costs a round
+ * trip); else one insert of these rows */
+static int load_rows(ch_engine *e, const char *ds, const char *data, size_t len, int stream,
+                     sp_error *err)
+{
+    const char *table = NULL;
+    int rc = load_target(e, ds, 0, &table, err);
+    if (!rc && (!stream || !e->conn->vt->insert_open))
+        return insert_rows(e, table, "RowBinary", data, len, err);
+    if (!rc && !e->ins) {
+        sp_buf q = SP_BUF_INIT(1 << 20);
+        rc = add_ref(e, &q, "INSERT INTO ", table, err);
+        if (!rc)
+            rc = e->conn->vt->insert_open(e->conn, q.data, q.len, "RowBinary", &e->ins, err);
+        sp_buf_release(&q);
+    }
+    if (!rc)
+        rc = sp_buf_add(&e->insbuf, data, len, err);
+    if (!rc && e->insbuf.len >= INS_PUSH) {
+        rc = e->conn->vt->insert_push(e->conn, e->ins, e->insbuf.data, e->insbuf.len, err);
+        sp_buf_reset(&e->insbuf);
+    }
+    return rc;
+}
+
+/* TabSeparated rows of <ds>_quarantine, in the load of `ds` */
+static int load_qrows(ch_engine *e, const char *ds, const char *data, size_t len, sp_error *err)
+{
+    const char *table = NULL;
+    int rc = load_target(e, ds, 1, &table, err);
+    return rc ? rc : insert_rows(e, table, "TabSeparated", data, len, err);
 }
 
 static int ch_append(sp_engine *base, const sp_datasource *ds, const sp_schema *s,
@@ -614,30 +875,8 @@ static int ch_append(sp_engine *base, const sp_datasource *ds, const sp_schema *
         return 0;
     sp_buf rows = SP_BUF_INIT(SP_BUF_DEFAULT_MAX);
     int rc = sp_ch_rowbin_rows(&rows, s, b, 0, b->nrows, err);
-    if (!rc && e->conn->vt->insert_open) {
-        /* one insert for the whole load: the rows stream in */
-        if (e->ins && strcmp(e->ins_table, ds->name) != 0)
-            rc = ch_flush(base, 1, err);
-        if (!rc && !e->ins) {
-            sp_buf q = SP_BUF_INIT(1 << 20);
-            rc = sp_buf_adds(&q, "INSERT INTO ", err);
-            if (!rc)
-                rc = table_ref(e, &q, ds->name, err);
-            if (!rc && !(e->ins_table = strdup(ds->name)))
-                rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory");
-            if (!rc)
-                rc = e->conn->vt->insert_open(e->conn, q.data, q.len, "RowBinary", &e->ins, err);
-            sp_buf_release(&q);
-        }
-        if (!rc)
-            rc = sp_buf_add(&e->insbuf, rows.data, rows.len, err);
-        if (!rc && e->insbuf.len >= INS_PUSH) {
-            rc = e->conn->vt->insert_push(e->conn, e->ins, e->insbuf.data, e->insbuf.len, err);
-            sp_buf_reset(&e->insbuf);
-        }
-    } else if (!rc) {
-        rc = insert_rows(e, ds->name, "RowBinary", &rows, err);
-    }
+    if (!rc)
+        rc = load_rows(e, ds->name, rows.data, rows.len, 1, err);
     if (rc)
         sp_error_prefix(err, "datasource '%s': append", ds->name);
     sp_buf_release(&rows);
@@ -679,24 +918,78 @@ static int ch_quarantine(sp_engine *base, const sp_datasource *ds, const sp_qrow
         return 0;
     sp_buf t = SP_BUF_INIT(SP_BUF_DEFAULT_MAX);
     int rc = sp_engine_quarantine_rows(&t, rows, n, now_unix, err);
-    char qname[600];
-    snprintf(qname, sizeof qname, "%s_quarantine", ds->name);
     if (!rc)
-        rc = insert_rows(e, qname, "TabSeparated", &t, err);
+        rc = load_qrows(e, ds->name, t.data, t.len, err);
     if (rc)
         sp_error_prefix(err, "datasource '%s': quarantine", ds->name);
     sp_buf_release(&t);
     return rc;
 }
 
-static int ch_insert_raw(sp_engine *base, const char *table, const char *format,
-                         const char *data, size_t len, sp_error *err)
+/* rows that one INSERT surely makes one block of (ClickHouse cuts a block at
+ * max_insert_block_size rows, 1,048,449 by default, or 256 MiB): a refused
+ * value fails it whole, so it needs no staging */
+#define ONE_BLOCK_ROWS 65536
+
+static int ch_load_raw(sp_engine *base, const char *ds, const char *rows, size_t rowslen,
+                       uint64_t nrows, const char *qrows, size_t qlen, uint64_t nqrows,
+                       sp_error *err)
 {
     ch_engine *e = (ch_engine *)base;
-    sp_buf rows = { 0 };
-    rows.data = (char *)data;
-    rows.len = len;
-    return insert_rows(e, table, format, &rows, err);
+    int rc = load_end(e, 1, err); /* a load left open is its own */
+    if (rc)
+        return rc;
+    /* one table, one block: one plain insert (the Events API's rounds
+     * without rejected rows: one statement instead of staging's six) */
+    if (!qlen && nrows <= ONE_BLOCK_ROWS)
+        return rowslen ? insert_rows(e, ds, "RowBinary", rows, rowslen, err) : 0;
+    if (!rowslen && nqrows <= ONE_BLOCK_ROWS) {
+        char qname[600];
+        snprintf(qname, sizeof qname, "%s_quarantine", ds);
+        return qlen ? insert_rows(e, qname, "TabSeparated", qrows, qlen, err) : 0;
+    }
+    if (!rc && rowslen)
+        rc = load_rows(e, ds, rows, rowslen, 0, err);
+    if (!rc && qlen)
+        rc = load_qrows(e, ds, qrows, qlen, err);
+    int erc = load_end(e, !rc, rc ? NULL : err);
+    return rc ? rc : erc;
+}
+
+/* staging tables that a dead process left (their rows were never stored):
+ * an embedded engine is this process's alone, so every one; on a server,
+ * those older than a day (other processes may be loading) */
+static int stage_cleanup(ch_engine *e, sp_error *err)
+{
+    sp_buf q = SP_BUF_INIT(1 << 16), names = SP_BUF_INIT(SMALL_MAX);
+    int rc = sp_buf_adds(&q, "SELECT name, ", err);
+    if (!rc)
+        rc = from_system(e, &q, "tables", err);
+    if (!rc)
+        rc = sp_buf_adds(&q, " AND position(name, '" STAGE_MARK "') > 0", err);
+    if (!rc)
+        rc = ch_exec(e, q.data, &names, err);
+    int local = (e->conn->vt->flags & SP_CH_DOC_CHUNKS) != 0;
+    long long now = (long long)time(NULL);
+    for (size_t i = 0; !rc && i < names.len;) {
+        char *line = names.data + i;
+        size_t n = strcspn(line, "\n");
+        i += n + 1;
+        line[n] = '\0';
+        char *tab = strchr(line, '\t');
+        if (!tab)
+            continue;
+        *tab = '\0';
+        const char *mark = strstr(line, STAGE_MARK);
+        long long t = mark ? strtoll(mark + strlen(STAGE_MARK), NULL, 10) : now;
+        if (local || now - t > STAGE_STALE_S)
+            rc = drop_table(e, line, !strcmp(tab + 1, "Atomic"), err);
+    }
+    if (rc)
+        sp_error_prefix(err, "cannot drop a dead load's staging table");
+    sp_buf_release(&q);
+    sp_buf_release(&names);
+    return rc;
 }
 
 /* ------------------------------------------------------------ eval_scalar */
@@ -1491,13 +1784,13 @@ static int ch_delete_rows(sp_engine *base, const char *ds, const char *cond, int
 
 static const sp_engine_vt ch_vt = {
     "clickhouse", ch_ensure, ch_append, ch_quarantine, ch_eval,
-    ch_query,     ch_flush,  ch_insert_raw, ch_interrupt, ch_close, ch_ensure_views,
+    ch_query,     ch_flush,  ch_load_raw, ch_interrupt, ch_close, ch_ensure_views,
     ch_copy,      ch_truncate, ch_delete_rows,
 };
 
 /* the same engine, named for what holds the data: this process */
 static const sp_engine_vt embedded_vt = {
     "embedded", ch_ensure, ch_append, ch_quarantine, ch_eval,
-    ch_query,   ch_flush,  ch_insert_raw, ch_interrupt, ch_close, ch_ensure_views,
+    ch_query,   ch_flush,  ch_load_raw, ch_interrupt, ch_close, ch_ensure_views,
     ch_copy,      ch_truncate, ch_delete_rows,
 };

@@ -8,11 +8,12 @@
  * call queued so far, stores all their rows with one insert (and their
  * rejected rows with one more) on the group's engine, and wakes them; a
  * call that arrives meanwhile waits for the next round, led by the first
- * of them.  A round whose insert fails is stored again call by call, so a
- * call fails only on its own account, and a failed call stores nothing.
+ * of them.  A round is one load of the engine (rows and rejected rows
+ * stored all or nothing); a round that fails is stored again call by
+ * call, so a call fails only on its own account, and a failed call stores
+ * nothing.
  * Every call returns only once its rows are stored (wait=true by design). */
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -29,6 +30,7 @@ typedef struct entry {
     const char *ds;
     sp_buf rows; /* RowBinary */
     sp_buf qrows; /* TabSeparated of <ds>_quarantine */
+    uint64_t nrows, nqrows;
     int done, rc;
     sp_error err;
 } entry;
@@ -122,18 +124,13 @@ static const sp_engine_vt cap_vt = { "capture", NULL, cap_append, cap_quarantine
 
 /* ------------------------------------------------------------ rounds */
 
-static int store(sp_ingest_group *g, const char *ds, const sp_buf *rows, const sp_buf *qrows,
-                 sp_error *err)
+/* rows and rejected rows of one or more calls, as one load: all or nothing */
+static int store(sp_ingest_group *g, const char *ds, const sp_buf *rows, uint64_t nrows,
+                 const sp_buf *qrows, uint64_t nqrows, sp_error *err)
 {
-    int rc = 0;
     pthread_mutex_lock(&g->mu_e);
-    if (rows->len)
-        rc = g->e->vt->insert_raw(g->e, ds, "RowBinary", rows->data, rows->len, err);
-    if (!rc && qrows->len) {
-        char qname[600];
-        snprintf(qname, sizeof qname, "%s_quarantine", ds);
-        rc = g->e->vt->insert_raw(g->e, qname, "TabSeparated", qrows->data, qrows->len, err);
-    }
+    int rc = g->e->vt->load_raw(g->e, ds, rows->data, rows->len, nrows, qrows->data, qrows->len,
+                                nqrows, err);
     pthread_mutex_unlock(&g->mu_e);
     if (rc)
         sp_error_prefix(err, "datasource '%s'", ds);
@@ -146,18 +143,21 @@ static void run_round(sp_ingest_group *g, const char *ds, entry *first)
     sp_buf rows = SP_BUF_INIT(ROUND_MAX_BYTES * 2), qrows = SP_BUF_INIT(ROUND_MAX_BYTES * 2);
     sp_error err = SP_ERROR_INIT;
     int rc = 0, n = 0;
+    uint64_t nrows = 0, nqrows = 0;
     for (entry *e = first; e && !rc; e = e->next, n++) {
         rc = sp_buf_add(&rows, e->rows.data, e->rows.len, &err);
         if (!rc)
             rc = sp_buf_add(&qrows, e->qrows.data, e->qrows.len, &err);
+        nrows += e->nrows;
+        nqrows += e->nqrows;
     }
     if (!rc)
-        rc = store(g, ds, &rows, &qrows, &err);
+        rc = store(g, ds, &rows, nrows, &qrows, nqrows, &err);
     sp_buf_release(&rows);
     sp_buf_release(&qrows);
     for (entry *e = first; e; e = e->next) {
         if (rc && n > 1) /* alone, so that a bad call fails on its own */
-            e->rc = store(g, ds, &e->rows, &e->qrows, &e->err);
+            e->rc = store(g, ds, &e->rows, e->nrows, &e->qrows, e->nqrows, &e->err);
         else if (rc) {
             e->rc = rc;
             e->err = err;
@@ -263,6 +263,8 @@ int sp_ingest_group_append(sp_ingest_group *g, const sp_datasource *ds, sp_inges
     if (!rc)
         rc = sp_ingest_finish(in, &r, err);
     sp_ingest_free(in);
+    en.nrows = r.rows_loaded;
+    en.nqrows = r.rows_quarantined;
     if (!rc && (en.rows.len || en.qrows.len)) {
         rc = submit(g, &en, err);
     } else {

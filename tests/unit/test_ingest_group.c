@@ -25,9 +25,13 @@ typedef struct fake {
     size_t nquar;
 } fake;
 
-static int f_insert_raw(sp_engine *e, const char *table, const char *format, const char *data,
-                        size_t len, sp_error *err)
+/* one load: the rows (RowBinary) and rejected rows (TabSeparated) are
+ * stored together, or neither */
+static int f_load_raw(sp_engine *e, const char *ds, const char *data, size_t len,
+                      uint64_t nrows, const char *qdata, size_t qlen, uint64_t nqrows,
+                      sp_error *err)
 {
+    (void)ds;
     fake *f = (fake *)e;
     pthread_mutex_lock(&f->mu);
     if (f->busy)
@@ -35,41 +39,35 @@ static int f_insert_raw(sp_engine *e, const char *table, const char *format, con
     f->busy = 1;
     pthread_mutex_unlock(&f->mu);
     int rc = 0;
-    if (strstr(table, "_quarantine")) {
-        size_t lines = 0;
-        for (size_t i = 0; i < len; i++)
-            lines += data[i] == '\n';
-        pthread_mutex_lock(&f->mu);
-        f->qinserts++;
-        f->nquar += lines;
-        pthread_mutex_unlock(&f->mu);
-    } else if (strcmp(format, "RowBinary") != 0) {
-        rc = sp_error_set(err, SP_EINTERNAL, 0, "format %s", format);
-    } else {
-        /* all or nothing: a row whose string is "poison" fails the insert */
-        unsigned ns[4096];
-        size_t k = 0;
-        for (size_t p = 0; p < len && !rc;) {
-            size_t sl = (unsigned char)data[p++]; /* short strings: one-byte LEB128 */
-            if (sl == 6 && !memcmp(data + p, "poison", 6))
-                rc = sp_error_set(err, SP_ESQL, 0, "clickhouse: poisoned row");
-            p += sl;
-            uint64_t n = 0;
-            memcpy(&n, data + p, 8);
-            p += 8;
-            if (k < 4096)
-                ns[k++] = (unsigned)n;
-        }
-        pthread_mutex_lock(&f->mu);
-        if (!rc) {
-            f->inserts++;
-            for (size_t i = 0; i < k; i++)
-                if (ns[i] < sizeof f->seen)
-                    f->seen[ns[i]]++;
-        }
-        pthread_mutex_unlock(&f->mu);
+    /* all or nothing: a row whose string is "poison" fails the load */
+    unsigned ns[4096];
+    size_t k = 0;
+    for (size_t p = 0; p < len && !rc;) {
+        size_t sl = (unsigned char)data[p++]; /* short strings: one-byte LEB128 */
+        if (sl == 6 && !memcmp(data + p, "poison", 6))
+            rc = sp_error_set(err, SP_ESQL, 0, "clickhouse: poisoned row");
+        p += sl;
+        uint64_t n = 0;
+        memcpy(&n, data + p, 8);
+        p += 8;
+        if (k < 4096)
+            ns[k++] = (unsigned)n;
     }
+    size_t lines = 0;
+    for (size_t i = 0; i < qlen; i++)
+        lines += qdata[i] == '\n';
+    if (!rc && (k != nrows || lines != nqrows))
+        rc = sp_error_set(err, SP_EINTERNAL, 0, "counts %zu/%llu, %zu/%llu", k,
+                          (unsigned long long)nrows, lines, (unsigned long long)nqrows);
     pthread_mutex_lock(&f->mu);
+    if (!rc) {
+        f->inserts += len > 0;
+        for (size_t i = 0; i < k; i++)
+            if (ns[i] < sizeof f->seen)
+                f->seen[ns[i]]++;
+        f->qinserts += qlen > 0;
+        f->nquar += lines;
+    }
     f->busy = 0;
     pthread_mutex_unlock(&f->mu);
     return rc;
@@ -83,7 +81,7 @@ static int f_eval(sp_engine *e, const char *expr, int64_t now, char **out, sp_er
 }
 
 static const sp_engine_vt fake_vt = { "fake", NULL, NULL,         NULL, f_eval, NULL,
-                                      NULL,   f_insert_raw, NULL, NULL };
+                                      NULL,   f_load_raw, NULL, NULL };
 
 /* ------------------------------------------------------------ callers */
 
