@@ -58,6 +58,7 @@ struct sp_jobs {
     pipe_metrics *pm;
     size_t npm;
     char boot_id[64];
+    json_t *cleaned;     /* job id -> what recovery undid of it (ops log "cleaned") */
 };
 
 const char *sp_job_status_name(sp_job_status s)
@@ -548,7 +549,17 @@ static int on_record(void *ud, json_t *rec)
     const char *id = json_string_value(json_object_get(rec, "job_id"));
     if (!ev || !id)
         return 0;
-    if (!strcmp(ev, "started")) {
+    if (!strcmp(ev, "cleaned")) {
+        /* what a later run or daemon start undid of this (dead) job */
+        json_t *arr = json_object_get(r->j->cleaned, id);
+        if (!arr)
+            json_object_set_new(r->j->cleaned, id, arr = json_array());
+        json_t *c = json_object();
+        json_object_set(c, "store", json_object_get(rec, "store"));
+        json_object_set(c, "cleaned", json_object_get(rec, "cleaned"));
+        json_object_set(c, "at", json_object_get(rec, "timestamp"));
+        json_array_append_new(arr, c);
+    } else if (!strcmp(ev, "started")) {
         json_object_set(r->open, id, rec);
     } else if (!strcmp(ev, "finished")) {
         json_object_del(r->open, id);
@@ -659,6 +670,7 @@ int sp_jobs_open(const struct sp_jobs_opts *o, sp_jobs **out, sp_error *err)
     j->o.dir = j->dir;
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->cv, NULL);
+    j->cleaned = json_object();
     read_boot_id(j->boot_id, sizeof j->boot_id);
     int rc = j->dir ? 0 : sp_error_set(err, SP_ENOMEM, 0, "out of memory");
     if (!rc && (o->run || o->recover || o->record))
@@ -859,16 +871,20 @@ int sp_jobs_cancel(sp_jobs *j, const char *id, sp_error *err)
     return sp_error_set(err, SP_EINVAL, 0, "job '%s' has already finished", id);
 }
 
-static json_t *job_json(const job *w)
+static json_t *job_json(const sp_jobs *j, const job *w)
 {
-    return w->done ? json_deep_copy(w->done) : active_json(w);
+    json_t *o = w->done ? json_deep_copy(w->done) : active_json(w);
+    json_t *c = json_object_get(j->cleaned, w->id);
+    if (c && o)
+        json_object_set_new(o, "cleanup", json_deep_copy(c));
+    return o;
 }
 
 json_t *sp_jobs_get(sp_jobs *j, const char *id)
 {
     pthread_mutex_lock(&j->mu);
     job *w = find(j, id);
-    json_t *r = w ? job_json(w) : NULL;
+    json_t *r = w ? job_json(j, w) : NULL;
     pthread_mutex_unlock(&j->mu);
     return r;
 }
@@ -887,7 +903,7 @@ json_t *sp_jobs_list(sp_jobs *j, const sp_jobs_filter *f)
             continue;
         if (f && f->created_before && !(w->created < (double)f->created_before))
             continue;
-        json_array_append_new(arr, job_json(w));
+        json_array_append_new(arr, job_json(j, w));
         if (f && f->limit && json_array_size(arr) >= f->limit)
             break;
     }
@@ -1078,6 +1094,7 @@ void sp_jobs_free(sp_jobs *j)
     free(j->pm);
     sp_oplog_close(j->log);
     pthread_cond_destroy(&j->cv);
+    json_decref(j->cleaned);
     pthread_mutex_destroy(&j->mu);
     free(j->dir);
     free(j);

@@ -13,6 +13,7 @@
 #include "sp_keys.h"
 #include "sp_model.h"
 #include "sp_ingest_group.h"
+#include "sp_recover.h"
 #include "sp_serve_int.h"
 
 /* ------------------------------------------------------------ logging */
@@ -379,6 +380,21 @@ int sp_server_start(const char *dir, const struct sp_serve_opts *o, sp_server **
     }
     if (!rc)
         rc = sp_oplog_open(s->dir, &s->log, err);
+    if (!rc) {
+        /* what killed runs left (temp files, uploads, transactions) is
+         * undone before the job table reads the ops log, so the listing
+         * shows it */
+        json_t *rep = NULL;
+        sp_error rerr = SP_ERROR_INIT;
+        if (sp_recover_dead_runs(s->p, &rep, &rerr))
+            sp_serve_log(s, "cleanup_failed", json_pack("{s:s}", "error", rerr.msg));
+        size_t i;
+        json_t *it;
+        json_array_foreach(rep, i, it)
+            sp_serve_log(s, json_object_get(it, "error") ? "cleanup_kept" : "cleaned",
+                         json_incref(it));
+        json_decref(rep);
+    }
     if (!rc) {
         struct sp_jobs_opts jo = { s->dir, (unsigned)workers, (size_t)keep, 1, run_job,
                                    interrupt_job, job_event, s };
