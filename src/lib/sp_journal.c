@@ -409,7 +409,8 @@ static int live_has_file(const char *path, const char *key, const char *value)
     return found;
 }
 
-int sp_journal_live_has(const char *dir, const char *key, const char *value)
+int sp_journal_live_has(const char *dir, const char *skip, const char *key,
+                        const char *value)
 {
     char jd[PATH_BYTES], path[PATH_BYTES + 300];
     journal_dir(dir, jd, sizeof jd, 0, NULL);
@@ -424,7 +425,8 @@ int sp_journal_live_has(const char *dir, const char *key, const char *value)
             strcmp(de->d_name + nl - 7, ".ndjson") != 0)
             continue;
         snprintf(path, sizeof path, "%s/%s", jd, de->d_name);
-        found = live_has_file(path, key, value);
+        if (!skip || strcmp(path, skip) != 0)
+            found = live_has_file(path, key, value);
     }
     closedir(d);
     return found;

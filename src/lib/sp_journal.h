@@ -86,9 +86,11 @@ typedef int (*sp_leftover_fn)(void *ud, const sp_leftover *l);
 int sp_journal_recover(const char *dir, int dry_run, sp_leftover_fn fn, void *ud,
                        sp_error *err);
 
-/* sp_journal_live_has: 1 when a live run (a journal someone holds locked)
- * has an open entry whose field `key` is `value` — e.g. the same Kafka
- * transactional.id, which recovery must then leave alone. */
-int sp_journal_live_has(const char *dir, const char *key, const char *value);
+/* sp_journal_live_has: 1 when a live run (a journal someone holds locked,
+ * other than the one at `skip`, which may be NULL) has an open entry whose
+ * field `key` is `value` — e.g. the same Kafka transactional.id, which
+ * recovery must then leave alone. */
+int sp_journal_live_has(const char *dir, const char *skip, const char *key,
+                        const char *value);
 
 #endif

@@ -63,7 +63,7 @@ static int undo(sp_project *p, const sp_leftover *l, char *what, size_t whatsz, 
     int rc = dead_cfg(p, l->run, &cfg, err);
     const char *tid = sget(l->entry, "transactional_id");
     if (!rc && store && !strcmp(store, "kafka") && tid &&
-        sp_journal_live_has(sp_project_dir(p), "transactional_id", tid)) {
+        sp_journal_live_has(sp_project_dir(p), l->journal, "transactional_id", tid)) {
         /* a live run of the same pipe holds the transactional.id: its own
          * init_transactions already fenced the dead one */
         snprintf(what, whatsz, "transactional.id %s: already fenced by a live run", tid);
