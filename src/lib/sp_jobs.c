@@ -542,6 +542,30 @@ static job *job_from_api(json_t *api)
     return w;
 }
 
+/* note_cleaned: append {"store","cleaned","at"} of rec to job id's list;
+ * under the lock (or before the table is shared) */
+static void note_cleaned(sp_jobs *j, const char *id, const json_t *rec)
+{
+    json_t *arr = json_object_get(j->cleaned, id);
+    if (!arr)
+        json_object_set_new(j->cleaned, id, arr = json_array());
+    json_t *c = json_object();
+    json_t *at = json_object_get(rec, "timestamp");
+    json_object_set(c, "store", json_object_get(rec, "store"));
+    json_object_set(c, "cleaned", json_object_get(rec, "cleaned"));
+    json_object_set_new(c, "at", at ? json_incref(at) : jtime(wall()));
+    json_array_append_new(arr, c);
+}
+
+void sp_jobs_note_cleaned(sp_jobs *j, const char *id, const json_t *item)
+{
+    if (!j || !id)
+        return;
+    pthread_mutex_lock(&j->mu);
+    note_cleaned(j, id, item);
+    pthread_mutex_unlock(&j->mu);
+}
+
 static int on_record(void *ud, json_t *rec)
 {
     replay *r = ud;
@@ -551,14 +575,7 @@ static int on_record(void *ud, json_t *rec)
         return 0;
     if (!strcmp(ev, "cleaned")) {
         /* what a later run or daemon start undid of this (dead) job */
-        json_t *arr = json_object_get(r->j->cleaned, id);
-        if (!arr)
-            json_object_set_new(r->j->cleaned, id, arr = json_array());
-        json_t *c = json_object();
-        json_object_set(c, "store", json_object_get(rec, "store"));
-        json_object_set(c, "cleaned", json_object_get(rec, "cleaned"));
-        json_object_set(c, "at", json_object_get(rec, "timestamp"));
-        json_array_append_new(arr, c);
+        note_cleaned(r->j, id, rec);
     } else if (!strcmp(ev, "started")) {
         json_object_set(r->open, id, rec);
     } else if (!strcmp(ev, "finished")) {
