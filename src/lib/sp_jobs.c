@@ -250,6 +250,8 @@ static json_t *finish_json(job *w, const sp_run_result *res, const char *error, 
     json_object_set_new(j, "query_sql", jstr(res ? res->sql : NULL));
     json_object_set_new(j, "service", jstr(res ? res->service : NULL));
     json_object_set_new(j, "error", jstr(error));
+    if (res && res->warning)
+        json_object_set_new(j, "warning", json_string(res->warning));
     json_t *st = json_object();
     json_object_set_new(st, "read_rows", json_integer(res ? (json_int_t)res->read_rows : 0));
     json_object_set_new(st, "read_bytes", json_integer(res ? (json_int_t)res->read_bytes : 0));

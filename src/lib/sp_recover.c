@@ -71,15 +71,20 @@ static int undo(sp_project *p, const sp_leftover *l, char *what, size_t whatsz, 
         rc = sp_sink_kafka_recover(&cfg, tid, what, whatsz, err);
     } else if (!rc && store && (!strcmp(store, "file") || !strcmp(store, "s3"))) {
         sp_store_dest d;
+        memset(&d, 0, sizeof d);
         if (!cfg.bucket_uri)
             rc = sp_error_set(err, SP_EINVAL, 0, "journal of the run names no bucket URI");
+        /* a folder is opened as a dry run would: one that is gone is not
+         * created again (and held nothing of the run any more) */
         if (!rc)
-            rc = sp_store_open_for(&cfg, 0, &d, err);
-        if (!rc && (!d.store->vt->recover || strcmp(d.store->vt->name, store) != 0))
+            rc = sp_store_open_for(&cfg, !strcmp(store, "file"), &d, err);
+        if (!rc && !d.store)
+            snprintf(what, whatsz, "the folder of %s is gone: nothing left", cfg.bucket_uri);
+        else if (!rc && (!d.store->vt->recover || strcmp(d.store->vt->name, store) != 0))
             rc = sp_error_set(err, SP_EUNSUPPORTED, 0,
                               "the %s store of '%s' cannot undo a '%s' entry",
                               d.store->vt->name, cfg.bucket_uri, store);
-        if (!rc)
+        if (!rc && d.store)
             rc = d.store->vt->recover(d.store, l->entry, what, whatsz, err);
         sp_store_dest_release(&d);
     } else if (!rc) {
