@@ -484,11 +484,12 @@ static int kf_finish(sp_sink *base, sp_run_result *res, sp_error *err)
     else if (k->acked < k->produced)
         rc = sp_error_set(err, SP_ESINK, 1,
                           "pipe '%s': topic '%s': %llu of %llu messages acknowledged; first "
-                          "error: %s",
+                          "error: %s%s",
                           k->pipe, k->topic, (unsigned long long)k->acked,
                           (unsigned long long)k->produced,
                           k->failed ? rd_kafka_err2str(k->first_err)
-                                    : "delivery reports did not arrive in time");
+                                    : "delivery reports did not arrive in time",
+                          k->txn ? "; the transaction is aborted: nothing was delivered" : "");
     if (k->txn) {
         if (!rc) {
             rd_kafka_error_t *e = rd_kafka_commit_transaction(k->rk, TXN_TIMEOUT_MS);
