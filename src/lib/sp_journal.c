@@ -31,37 +31,16 @@ struct sp_journal {
     int broken; /* a write failed: keep the file for recovery */
 };
 
-/* write_line: rec as one line in one write(); fsync when durable */
+/* write_line: rec as one line in one write(); fdatasync'd when durable.  A
+ * failure marks the journal broken (kept for recovery at close). */
 static int write_line(sp_journal *j, json_t *rec, int durable, sp_error *err)
 {
-    char *s = json_dumps(rec, JSON_COMPACT);
-    if (!s)
-        return sp_error_set(err, SP_ENOMEM, 0, "out of memory (journal)");
-    size_t n = strlen(s);
-    char *line = realloc(s, n + 2);
-    if (!line) {
-        free(s);
-        return sp_error_set(err, SP_ENOMEM, 0, "out of memory (journal)");
-    }
-    line[n++] = '\n';
-    line[n] = '\0';
-    ssize_t w;
-    do
-        w = write(j->fd, line, n);
-    while (w < 0 && errno == EINTR);
-    int e = errno;
-    free(line);
-    if (w != (ssize_t)n) {
+    char what[PATH_BYTES + 32];
+    snprintf(what, sizeof what, "the run journal '%.4000s'", j->path);
+    int rc = sp_oplog_write_line(j->fd, rec, durable, what, err);
+    if (rc)
         j->broken = 1;
-        return sp_error_set(err, SP_EIO, 0, "cannot write the run journal '%s': %s", j->path,
-                            w < 0 ? strerror(e) : "short write");
-    }
-    if (durable && fdatasync(j->fd) != 0) {
-        j->broken = 1;
-        return sp_error_set(err, SP_EIO, 0, "cannot sync the run journal '%s': %s", j->path,
-                            strerror(errno));
-    }
-    return 0;
+    return rc;
 }
 
 static void fsync_path(const char *dir)

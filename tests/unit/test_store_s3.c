@@ -193,9 +193,9 @@ static int get(const char *key, sp_buf *out)
     return rc;
 }
 
-/* open_uploads: multipart uploads in progress in BUCKET (the server's
- * ListMultipartUploads through the direct endpoint), -1 on error */
-static long open_uploads(void)
+/* list_uploads: ListMultipartUploads of BUCKET (keys under prefix, "" for
+ * all) through the direct endpoint into out; 0 or -1 */
+static int list_uploads(const char *prefix, sp_buf *out)
 {
     sp_s3_conf c = conf_for(var("S3_TEST_DIRECT_ENDPOINT"));
     sp_s3 *s3 = NULL;
@@ -203,20 +203,28 @@ static long open_uploads(void)
     if (sp_s3_open(&c, &s3, &e))
         return -1;
     sp_s3_handle *h = sp_s3_handle_new();
+    sp_sigv4_kv q[] = { { "prefix", prefix }, { "uploads", NULL } };
+    sp_s3_req r = { .method = "GET", .query = q + (*prefix ? 0 : 1),
+                    .nquery = *prefix ? 2 : 1, .resp = out };
+    int rc = sp_s3_do(s3, h, &r, &e) == 0 ? 0 : -1;
+    if (rc)
+        SP_T_FAIL("ListMultipartUploads: %s", e.msg);
+    sp_s3_handle_free(h);
+    sp_s3_free(s3);
+    return rc;
+}
+
+/* open_uploads: multipart uploads in progress in BUCKET, -1 on error */
+static long open_uploads(void)
+{
     sp_buf b = SP_BUF_INIT(1 << 20);
-    sp_sigv4_kv q[] = { { "uploads", NULL } };
-    sp_s3_req r = { .method = "GET", .query = q, .nquery = 1, .resp = &b };
     long n = -1;
-    if (sp_s3_do(s3, h, &r, &e) == 0) {
+    if (list_uploads("", &b) == 0) {
         n = 0;
         for (const char *p = b.data; p && (p = strstr(p, "<UploadId>")); p++)
             n++;
-    } else {
-        SP_T_FAIL("ListMultipartUploads: %s", e.msg);
     }
     sp_buf_release(&b);
-    sp_s3_handle_free(h);
-    sp_s3_free(s3);
     return n;
 }
 
@@ -448,21 +456,11 @@ TEST(abort_leaves_nothing)
 /* upload_id_of: the id of the open upload of `key` (first one), "" if none */
 static void upload_id_of(const char *key, char *out, size_t outsz)
 {
-    sp_s3_conf c = conf_for(var("S3_TEST_DIRECT_ENDPOINT"));
-    sp_s3 *s3 = NULL;
-    sp_error e = SP_ERROR_INIT;
-    out[0] = '\0';
-    if (sp_s3_open(&c, &s3, &e))
-        return;
-    sp_s3_handle *h = sp_s3_handle_new();
     sp_buf b = SP_BUF_INIT(1 << 20);
-    sp_sigv4_kv q[] = { { "prefix", key }, { "uploads", NULL } };
-    sp_s3_req r = { .method = "GET", .query = q, .nquery = 2, .resp = &b };
-    if (sp_s3_do(s3, h, &r, &e) == 0)
+    out[0] = '\0';
+    if (list_uploads(key, &b) == 0)
         sp_s3_xml_text(b.data, b.len, "UploadId", out, outsz);
     sp_buf_release(&b);
-    sp_s3_handle_free(h);
-    sp_s3_free(s3);
 }
 
 /* recover(): a dead run's upload is aborted by its journaled id, or — when
