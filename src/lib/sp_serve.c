@@ -168,8 +168,10 @@ static int run_job(void *ud, const char *job_id, const sp_job_spec *spec, volati
     o.job_id = job_id;
     o.cancel = cancel;
     /* what killed runs left (a `sinkpipe run` killed while the daemon
-     * serves): undone here so the job table shows it at once (sp_run
-     * then finds nothing left) */
+     * serves): undone here so that the job table shows it at once (sp_run
+     * then finds nothing left).  Under the engine hold, as sp_run: the
+     * definitions (and their lazily opened environment) are this job's
+     * alone meanwhile */
     json_t *rep = NULL;
     (void)sp_recover_dead_runs(s->p, &rep, NULL);
     log_cleanup(s, rep);
