@@ -325,6 +325,8 @@ typedef struct sp_run_result {
     sp_object_info *objects; /* objects written (dry run: would be) */
     size_t nobjects;
     char *preview;           /* dry run: first rows as the sink would write */
+    char *warning;           /* NULL, or one line the user should know (e.g. a
+                              * Kafka run that fell back to at-least-once) */
 } sp_run_result;
 
 /* sp_run: run one sink pipe.  *res is filled even when the run fails (with
@@ -392,6 +394,15 @@ void sp_server_free(sp_server *s); /* stops first */
 /* sp_jobs_recent_json: the project's last `limit` jobs (0: all kept),
  * newest first, as a JSON array (heap text, caller frees; NULL on error). */
 char *sp_jobs_recent_json(const char *dir, size_t limit, sp_error *err);
+
+/* sp_cleanup_json: crash leftovers of the project in `dir`, as a JSON object
+ * (heap text, caller frees; NULL on error):
+ *   "pending": what dead runs left and no run has undone yet
+ *              [{"job_id","pipe","store","object"}]
+ *   "cleaned": the last `limit` leftovers undone (ops log events "cleaned")
+ *              [{"job_id","pipe","store","cleaned","at"}]
+ * Nothing is changed (runs and `serve` do the cleaning; docs/objects.md). */
+char *sp_cleanup_json(const char *dir, size_t limit, sp_error *err);
 
 #ifdef __cplusplus
 }

@@ -107,6 +107,29 @@ static void json_print(json_t *j)
 
 /* ------------------------------------------------------------- commands */
 
+/* print_cleanup: crash leftovers on stderr (sp_cleanup_json's object) */
+static void print_cleanup(json_t *c)
+{
+    size_t i;
+    json_t *it;
+    json_t *pend = json_object_get(c, "pending"), *done = json_object_get(c, "cleaned");
+    if (json_array_size(pend))
+        fprintf(stderr, "left by killed runs, undone at the next run or serve:\n");
+    json_array_foreach(pend, i, it)
+        fprintf(stderr, "  job %s (pipe %s): %s\n",
+                json_string_value(json_object_get(it, "job_id")),
+                json_string_value(json_object_get(it, "pipe")),
+                json_string_value(json_object_get(it, "object")));
+    if (json_array_size(done))
+        fprintf(stderr, "cleaned after killed runs (latest %zu):\n", json_array_size(done));
+    json_array_foreach(done, i, it)
+        fprintf(stderr, "  %s job %s (pipe %s): %s\n",
+                json_string_value(json_object_get(it, "at")),
+                json_string_value(json_object_get(it, "job_id")),
+                json_string_value(json_object_get(it, "pipe")),
+                json_string_value(json_object_get(it, "cleaned")));
+}
+
 static int cmd_check(const char *dir, int json, int argc, char **argv)
 {
     (void)argc;
@@ -123,9 +146,15 @@ static int cmd_check(const char *dir, int json, int argc, char **argv)
     if (p && !rc && sp_project_check_s3(p, &err))
         rc = SP_EDEF;
     size_t nd = p ? sp_project_ndiag(p) : 0;
+    /* crash leftovers: informational, never an error of the definitions */
+    char *ctxt = sp_cleanup_json(dir, 10, NULL);
+    json_t *cleanup = ctxt ? json_loads(ctxt, 0, NULL) : NULL;
+    free(ctxt);
     if (json) {
         json_t *j = json_object();
         json_object_set_new(j, "ok", json_boolean(rc == 0));
+        if (cleanup)
+            json_object_set(j, "leftovers", cleanup);
         json_t *errs = json_array();
         for (size_t i = 0; i < nd; i++)
             json_array_append_new(errs, json_string(sp_project_diag(p, i)));
@@ -150,6 +179,9 @@ static int cmd_check(const char *dir, int json, int argc, char **argv)
                 sp_project_ndatasources(p), sp_project_ndatasources(p) == 1 ? "" : "s",
                 sp_project_npipes(p), sp_project_npipes(p) == 1 ? "" : "s");
     }
+    if (!json && cleanup)
+        print_cleanup(cleanup);
+    json_decref(cleanup);
     sp_project_free(p);
     return rc ? 1 : 0;
 }
@@ -360,6 +392,8 @@ static json_t *result_json(const sp_run_result *r, int rc, const sp_error *err, 
     json_object_set_new(j, "query_sql", r->sql ? json_string(r->sql) : json_null());
     if (dry)
         json_object_set_new(j, "preview", r->preview ? json_string(r->preview) : json_null());
+    if (r->warning)
+        json_object_set_new(j, "warning", json_string(r->warning));
     return j;
 }
 
@@ -453,6 +487,8 @@ static int cmd_run(const char *dir, int json, int argc, char **argv)
                     bytes += r.objects[i].size;
                 }
             }
+            if (r.warning)
+                fprintf(stderr, "sinkpipe: warning: %s\n", r.warning);
             if (run_rc == 0)
                 fprintf(stderr, "%s: %s%llu rows, %zu %s, %llu bytes in %.2f s (job %s)\n",
                         pipe, o.dry_run ? "dry run, would write " : "", rows, r.nobjects,
@@ -641,6 +677,10 @@ static int cmd_jobs(const char *dir, int json, int argc, char **argv)
                json_string_value(json_object_get(j, "trigger")) ?
                    json_string_value(json_object_get(j, "trigger")) : "-",
                e && *e ? "\t" : "", e && *e ? e : "");
+        size_t k;
+        json_t *c;
+        json_array_foreach(json_object_get(j, "cleanup"), k, c)
+            printf("\tcleaned: %s\n", json_string_value(json_object_get(c, "cleaned")));
     }
     json_decref(arr);
     return 0;

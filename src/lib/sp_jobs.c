@@ -58,6 +58,7 @@ struct sp_jobs {
     pipe_metrics *pm;
     size_t npm;
     char boot_id[64];
+    json_t *cleaned;     /* job id -> what recovery undid of it (ops log "cleaned") */
 };
 
 const char *sp_job_status_name(sp_job_status s)
@@ -249,6 +250,8 @@ static json_t *finish_json(job *w, const sp_run_result *res, const char *error, 
     json_object_set_new(j, "query_sql", jstr(res ? res->sql : NULL));
     json_object_set_new(j, "service", jstr(res ? res->service : NULL));
     json_object_set_new(j, "error", jstr(error));
+    if (res && res->warning)
+        json_object_set_new(j, "warning", json_string(res->warning));
     json_t *st = json_object();
     json_object_set_new(st, "read_rows", json_integer(res ? (json_int_t)res->read_rows : 0));
     json_object_set_new(st, "read_bytes", json_integer(res ? (json_int_t)res->read_bytes : 0));
@@ -541,6 +544,30 @@ static job *job_from_api(json_t *api)
     return w;
 }
 
+/* note_cleaned: append {"store","cleaned","at"} of rec to job id's list;
+ * under the lock (or before the table is shared) */
+static void note_cleaned(sp_jobs *j, const char *id, const json_t *rec)
+{
+    json_t *arr = json_object_get(j->cleaned, id);
+    if (!arr)
+        json_object_set_new(j->cleaned, id, arr = json_array());
+    json_t *c = json_object();
+    json_t *at = json_object_get(rec, "timestamp");
+    json_object_set(c, "store", json_object_get(rec, "store"));
+    json_object_set(c, "cleaned", json_object_get(rec, "cleaned"));
+    json_object_set_new(c, "at", at ? json_incref(at) : jtime(wall()));
+    json_array_append_new(arr, c);
+}
+
+void sp_jobs_note_cleaned(sp_jobs *j, const char *id, const json_t *item)
+{
+    if (!j || !id)
+        return;
+    pthread_mutex_lock(&j->mu);
+    note_cleaned(j, id, item);
+    pthread_mutex_unlock(&j->mu);
+}
+
 static int on_record(void *ud, json_t *rec)
 {
     replay *r = ud;
@@ -548,7 +575,10 @@ static int on_record(void *ud, json_t *rec)
     const char *id = json_string_value(json_object_get(rec, "job_id"));
     if (!ev || !id)
         return 0;
-    if (!strcmp(ev, "started")) {
+    if (!strcmp(ev, "cleaned")) {
+        /* what a later run or daemon start undid of this (dead) job */
+        note_cleaned(r->j, id, rec);
+    } else if (!strcmp(ev, "started")) {
         json_object_set(r->open, id, rec);
     } else if (!strcmp(ev, "finished")) {
         json_object_del(r->open, id);
@@ -659,6 +689,7 @@ int sp_jobs_open(const struct sp_jobs_opts *o, sp_jobs **out, sp_error *err)
     j->o.dir = j->dir;
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->cv, NULL);
+    j->cleaned = json_object();
     read_boot_id(j->boot_id, sizeof j->boot_id);
     int rc = j->dir ? 0 : sp_error_set(err, SP_ENOMEM, 0, "out of memory");
     if (!rc && (o->run || o->recover || o->record))
@@ -859,16 +890,20 @@ int sp_jobs_cancel(sp_jobs *j, const char *id, sp_error *err)
     return sp_error_set(err, SP_EINVAL, 0, "job '%s' has already finished", id);
 }
 
-static json_t *job_json(const job *w)
+static json_t *job_json(const sp_jobs *j, const job *w)
 {
-    return w->done ? json_deep_copy(w->done) : active_json(w);
+    json_t *o = w->done ? json_deep_copy(w->done) : active_json(w);
+    json_t *c = json_object_get(j->cleaned, w->id);
+    if (c && o)
+        json_object_set_new(o, "cleanup", json_deep_copy(c));
+    return o;
 }
 
 json_t *sp_jobs_get(sp_jobs *j, const char *id)
 {
     pthread_mutex_lock(&j->mu);
     job *w = find(j, id);
-    json_t *r = w ? job_json(w) : NULL;
+    json_t *r = w ? job_json(j, w) : NULL;
     pthread_mutex_unlock(&j->mu);
     return r;
 }
@@ -887,7 +922,7 @@ json_t *sp_jobs_list(sp_jobs *j, const sp_jobs_filter *f)
             continue;
         if (f && f->created_before && !(w->created < (double)f->created_before))
             continue;
-        json_array_append_new(arr, job_json(w));
+        json_array_append_new(arr, job_json(j, w));
         if (f && f->limit && json_array_size(arr) >= f->limit)
             break;
     }
@@ -1078,6 +1113,7 @@ void sp_jobs_free(sp_jobs *j)
     free(j->pm);
     sp_oplog_close(j->log);
     pthread_cond_destroy(&j->cv);
+    json_decref(j->cleaned);
     pthread_mutex_destroy(&j->mu);
     free(j->dir);
     free(j);

@@ -107,6 +107,11 @@ typedef struct sp_jobs_filter {
 json_t *sp_jobs_get(sp_jobs *j, const char *id);
 json_t *sp_jobs_list(sp_jobs *j, const sp_jobs_filter *f); /* newest first */
 
+/* sp_jobs_note_cleaned: what a recovery undid of (dead) job `id` (item
+ * borrowed: {"store","cleaned"}), shown as the job's "cleanup" list — as
+ * the ops log's "cleaned" events are at open. */
+void sp_jobs_note_cleaned(sp_jobs *j, const char *id, const json_t *item);
+
 /* sp_jobs_pipe_busy: 1 when the pipe has a waiting or working job. */
 int sp_jobs_pipe_busy(sp_jobs *j, const char *pipe);
 

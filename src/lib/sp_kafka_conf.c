@@ -156,6 +156,9 @@ int sp_kafka_conf_build(const char *conn, const sp_settings *s, int bootstrap,
         { "linger.ms", "5" },
         { "queue.buffering.max.messages", "100000" },
         { "queue.buffering.max.kbytes", "65536" },
+        /* a transactional run is one transaction: the broker's default
+         * ceiling (transaction.max.timeout.ms) rather than librdkafka's 60 s */
+        { "transaction.timeout.ms", "900000" },
     };
     for (size_t i = 0; !rc && i < sizeof dflt / sizeof dflt[0]; i++)
         rc = set(conf, conn, "TYPE", 0, dflt[i][0], dflt[i][1], 0, w, err);

@@ -11,7 +11,8 @@
  *
  * Defaults set before the pass-through lines (which may override them):
  * enable.idempotence=true, acks=all, linger.ms=5, a bounded local queue
- * (queue.buffering.max.messages=100000, queue.buffering.max.kbytes=65536);
+ * (queue.buffering.max.messages=100000, queue.buffering.max.kbytes=65536),
+ * transaction.timeout.ms=900000 (a transactional run is one transaction);
  * compression.type=gzip without compression.level gets level 1.
  *
  * Error messages never include a configuration value that could be secret:

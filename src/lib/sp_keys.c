@@ -108,8 +108,10 @@ static const sp_keydef pipe_keys[] = {
       "extension: start a new file once one holds this many rows" },
     { "EXPORT_SERVICE", SP_K_CI, VALS("kafka", "s3", "s3_iamrole"), NULL, NULL, 0, "service" },
     { "EXPORT_KAFKA_KEY", 0, NULL, NULL, NULL, 0, "extension: message key column" },
-    { "EXPORT_KAFKA_TRANSACTIONAL", SP_K_CI, VALS("true", "false"), NULL, NULL, 0,
-      "extension: transactional producer" },
+    { "EXPORT_KAFKA_TRANSACTIONAL", SP_K_CI, VALS("auto", "true", "false"), "auto", NULL, 0,
+      "extension: one transaction per run (exactly once for read_committed consumers); auto: "
+      "when the broker allows it, else at-least-once with a warning; false: idempotent, "
+      "at-least-once" },
     { "TARGET_DATASOURCE", 0, NULL, NULL, NULL, 0, "copy target" },
     { "COPY_SCHEDULE", 0, NULL, NULL, NULL, 0, "copy schedule" },
     { "COPY_MODE", 0, NULL, NULL, NULL, 0, "append | replace" },

@@ -101,7 +101,7 @@ void sp_oplog_close(sp_oplog *l)
     free(l);
 }
 
-int sp_oplog_append(sp_oplog *l, json_t *rec, sp_error *err)
+int sp_oplog_write_line(int fd, json_t *rec, int sync, const char *what, sp_error *err)
 {
     char *s = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (!s)
@@ -117,15 +117,20 @@ int sp_oplog_append(sp_oplog *l, json_t *rec, sp_error *err)
     /* one write: O_APPEND keeps concurrent writers' lines whole */
     ssize_t w;
     do
-        w = write(l->fd, line, n + 1);
+        w = write(fd, line, n + 1);
     while (w < 0 && errno == EINTR);
     free(line);
     if (w != (ssize_t)(n + 1))
-        return sp_error_set(err, SP_EIO, 1, "cannot write the ops log: %s",
+        return sp_error_set(err, SP_EIO, 1, "cannot write %s: %s", what,
                             w < 0 ? strerror(errno) : "short write");
-    if (fdatasync(l->fd) != 0)
-        return sp_error_set(err, SP_EIO, 1, "cannot sync the ops log: %s", strerror(errno));
+    if (sync && fdatasync(fd) != 0)
+        return sp_error_set(err, SP_EIO, 1, "cannot sync %s: %s", what, strerror(errno));
     return 0;
+}
+
+int sp_oplog_append(sp_oplog *l, json_t *rec, sp_error *err)
+{
+    return sp_oplog_write_line(l->fd, rec, 1, "the ops log", err);
 }
 
 int sp_oplog_each(const char *path, sp_oplog_fn fn, void *ud, sp_error *err)

@@ -31,6 +31,11 @@ void sp_oplog_close(sp_oplog *l);
 /* sp_oplog_append: one record (borrowed) as one durable line. */
 int sp_oplog_append(sp_oplog *l, json_t *rec, sp_error *err);
 
+/* sp_oplog_write_line: rec (borrowed) as one NDJSON line in one write() on
+ * fd (O_APPEND keeps concurrent writers' lines whole), fdatasync'd when
+ * sync.  `what` names the file in messages ("the ops log"). */
+int sp_oplog_write_line(int fd, json_t *rec, int sync, const char *what, sp_error *err);
+
 /* sp_oplog_each: call fn for every well-formed record of the journal at
  * `path` in order (rec is borrowed for the call); malformed lines are
  * skipped.  A missing file has no records.  fn returns non-zero to stop. */

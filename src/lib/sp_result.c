@@ -40,10 +40,11 @@ void sp_run_result_release(sp_run_result *res)
     free(res->service);
     free(res->sql);
     free(res->preview);
+    free(res->warning);
     for (size_t i = 0; i < res->nobjects; i++)
         free(res->objects[i].uri);
     free(res->objects);
-    res->pipe = res->service = res->sql = res->preview = NULL;
+    res->pipe = res->service = res->sql = res->preview = res->warning = NULL;
     res->objects = NULL;
     res->nobjects = 0;
 }

@@ -17,7 +17,9 @@
 #include "sp_engine.h"
 #include "sp_error.h"
 #include "sp_format.h"
+#include "sp_journal.h"
 #include "sp_model.h"
+#include "sp_recover.h"
 #include "sp_sink.h"
 #include "sp_sql.h"
 #include "sp_run.h"
@@ -563,9 +565,19 @@ int sp_run(sp_project *p, const char *pipe_name, const struct sp_run_opts *opts,
         rc = sp_sink_for(&cfg, &r.vt, err);
 
     sp_engine *e = NULL;
+    sp_journal *jn = NULL;
+    if (!rc && !o->dry_run) {
+        /* what dead runs left goes first (never fails the run: a leftover
+         * that cannot be undone now is kept for the next time); then this
+         * run's own journal, before anything is started */
+        (void)sp_recover_dead_runs(p, NULL, NULL);
+        sp_journal_run jr = { res->job_id, pipe_name, cfg.connection_name, cfg.bucket_uri };
+        rc = sp_journal_open(sp_project_dir(p), &jr, &jn, err);
+    }
     if (!rc)
         rc = sp_project_engine(p, &e, err);
     if (!rc) {
+        r.sctx.journal = jn;
         r.sctx.cfg = &cfg;
         r.sctx.job_id = res->job_id;
         r.sctx.now_unix = o->now_unix ? o->now_unix : (int64_t)time(NULL);
@@ -595,6 +607,7 @@ int sp_run(sp_project *p, const char *pipe_name, const struct sp_run_opts *opts,
         if (r.sink)
             r.vt->free(r.sink);
     }
+    sp_journal_close(jn);
     if (rc && err && strncmp(err->msg, "pipe '", 6) != 0)
         sp_error_prefix(err, "pipe '%s'", pipe_name);
     sp_buf_release(&sql);

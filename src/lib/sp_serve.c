@@ -14,6 +14,7 @@
 #include "sp_model.h"
 #include "sp_secret.h"
 #include "sp_ingest_group.h"
+#include "sp_recover.h"
 #include "sp_serve_int.h"
 
 /* ------------------------------------------------------------ logging */
@@ -149,6 +150,20 @@ void sp_serve_engine_release(struct sp_server *s)
 
 /* ---------------------------------------------------------- job hooks */
 
+/* log_cleanup: a recovery's report (sp_recover_dead_runs) to the event log
+ * and, once the job table is open, to the dead jobs' "cleanup" lists */
+static void log_cleanup(struct sp_server *s, json_t *rep)
+{
+    size_t i;
+    json_t *it;
+    json_array_foreach(rep, i, it) {
+        int kept = json_object_get(it, "error") != NULL;
+        if (!kept && s->jobs)
+            sp_jobs_note_cleaned(s->jobs, json_string_value(json_object_get(it, "job_id")), it);
+        sp_serve_log(s, kept ? "cleanup_kept" : "cleaned", json_incref(it));
+    }
+}
+
 static int run_job(void *ud, const char *job_id, const sp_job_spec *spec, volatile int *cancel,
                    sp_run_result *res, sp_error *err)
 {
@@ -179,6 +194,15 @@ static int run_job(void *ud, const char *job_id, const sp_job_spec *spec, volati
     o.max_file_rows = spec->max_file_rows;
     o.job_id = job_id;
     o.cancel = cancel;
+    /* what killed runs left (a `sinkpipe run` killed while the daemon
+     * serves): undone here so that the job table shows it at once (sp_run
+     * then finds nothing left).  Under the engine hold, as sp_run: the
+     * definitions (and their lazily opened environment) are this job's
+     * alone meanwhile */
+    json_t *rep = NULL;
+    (void)sp_recover_dead_runs(s->p, &rep, NULL);
+    log_cleanup(s, rep);
+    json_decref(rep);
     /* the definitions are not swapped while the engine is held */
     rc = sp_run(s->p, spec->pipe, &o, res, err);
     sp_serve_engine_release(s);
@@ -413,6 +437,17 @@ int sp_server_start(const char *dir, const struct sp_serve_opts *o, sp_server **
     }
     if (!rc)
         rc = sp_oplog_open(s->dir, &s->log, err);
+    if (!rc) {
+        /* what killed runs left (temp files, uploads, transactions) is
+         * undone before the job table reads the ops log, so the listing
+         * shows it */
+        json_t *rep = NULL;
+        sp_error rerr = SP_ERROR_INIT;
+        if (sp_recover_dead_runs(s->p, &rep, &rerr))
+            sp_serve_log(s, "cleanup_failed", json_pack("{s:s}", "error", rerr.msg));
+        log_cleanup(s, rep);
+        json_decref(rep);
+    }
     if (!rc) {
         struct sp_jobs_opts jo = { s->dir, (unsigned)workers, (size_t)keep, 1, run_job,
                                    interrupt_job, job_event, s };

@@ -4,7 +4,7 @@
  *            connections (local folder endpoint now, real S3 later through
  *            sp_store) — applying file templates, partitioning, formats,
  *            codecs and strategies.
- *   kafka   (sp_sink_kafka.c, a later issue): one message per row.
+ *   kafka   (sp_sink_kafka.c): one message per row.
  *
  * Life of a sink in a run: open (with the result schema) -> write (each
  * batch) -> finish (commit: objects become visible, messages acknowledged)
@@ -60,6 +60,10 @@ typedef struct sp_sink_ctx {
     int dry_run;
     size_t preview_rows;
     volatile int *cancel;
+    /* journal: the run's journal (borrowed, may be NULL): what the sink
+     * starts outside the destination (temp files, uploads, transactions)
+     * is written there first (sp_journal.h) */
+    struct sp_journal *journal;
 } sp_sink_ctx;
 
 typedef struct sp_sink_vt {
@@ -77,6 +81,12 @@ struct sp_sink {
 
 extern const sp_sink_vt sp_sink_objects;
 extern const sp_sink_vt sp_sink_kafka; /* sp_sink_kafka.c */
+
+/* sp_sink_kafka_recover: a dead run's open transaction (journal entry
+ * "store": "kafka"): fence transactional.id tid on cfg's connection, which
+ * makes the coordinator abort it.  `what` receives what was done. */
+int sp_sink_kafka_recover(const sp_sinkcfg *cfg, const char *tid, char *what, size_t whatsz,
+                          sp_error *err);
 
 /* sp_sink_for: the sink implementation for a resolved config, or SP_EDEF /
  * SP_EUNSUPPORTED naming the connection type. */

@@ -12,9 +12,14 @@
  * waited out with poll(100 ms).
  * Delivery reports are counted (acked / failed, first error kept); finish
  * flushes until every report arrived, and succeeds only if every message was
- * acknowledged.  EXPORT_KAFKA_TRANSACTIONAL true makes each run one
- * transaction (transactional.id `sinkpipe-<pipe>`): committed at finish,
- * aborted on failure. */
+ * acknowledged.  Each run is one transaction (EXPORT_KAFKA_TRANSACTIONAL
+ * auto, the default, or true; transactional.id `sinkpipe-<pipe>`):
+ * committed at finish, aborted on failure; the transaction is journaled
+ * (sp_journal.h), so that the next run or daemon start fences the
+ * transactional.id of a killed run, which aborts its open transaction.
+ * auto falls back to the idempotent producer (at-least-once, a warning in
+ * the run result) when the broker refuses transactions; false always uses
+ * it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +29,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "sp_format.h"
+#include "sp_journal.h"
 #include "sp_kafka_conf.h"
 #include "sp_secret.h"
 #include "sp_sink.h"
@@ -31,6 +37,8 @@
 #define META_TIMEOUT_MS 10000
 #define TXN_TIMEOUT_MS 30000
 #define ABORT_DRAIN_MS 5000
+
+enum { TXN_OFF, TXN_ON, TXN_AUTO }; /* EXPORT_KAFKA_TRANSACTIONAL false, true, auto */
 
 /* one batch's values, alive until each of its messages was reported */
 typedef struct vbatch {
@@ -50,6 +58,8 @@ typedef struct kafka_sink {
     int key_col; /* -1: no key */
     int txn;     /* transactional run */
     int txn_open;
+    long jid;    /* the transaction's journal entry, -1: none */
+    char *warning; /* handed to the run result */
     int64_t msg_timeout_ms;
     sp_buf vals; /* one batch's values, back to back */
     sp_buf key;
@@ -154,6 +164,60 @@ static int find_key(kafka_sink *k, const char *col, sp_error *err)
 
 static void kf_free(sp_sink *base);
 
+/* txn_refused: init_transactions errors that mean "this broker (or these
+ * credentials) offer no transactions", as opposed to a broker in trouble */
+static int txn_refused(rd_kafka_resp_err_t e)
+{
+    return e == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE ||
+           e == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION ||
+           e == RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED ||
+           e == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED ||
+           e == RD_KAFKA_RESP_ERR_INVALID_TRANSACTION_TIMEOUT;
+}
+
+/* new_producer: a producer for cfg's connection, transactional when tid is
+ * given; es receives librdkafka's refusal (secrets cut out) */
+static rd_kafka_t *new_producer(const sp_sinkcfg *cfg, const char *pipe, const char *tid,
+                                void *opaque, char *es, size_t essz,
+                                int64_t *msg_timeout_ms, sp_error *err)
+{
+    rd_kafka_conf_t *conf = NULL;
+    if (sp_kafka_conf_build(cfg->connection_name, &cfg->conn, 1, &conf, NULL, err))
+        return NULL;
+    if (tid && rd_kafka_conf_set(conf, "transactional.id", tid, es, essz)) {
+        rd_kafka_conf_destroy(conf);
+        sp_error_set(err, SP_EDEF, 0, "pipe '%s': EXPORT_KAFKA_TRANSACTIONAL: %s", pipe, es);
+        return NULL;
+    }
+    char v[32];
+    size_t vn = sizeof v;
+    if (msg_timeout_ms && rd_kafka_conf_get(conf, "message.timeout.ms", v, &vn) == RD_KAFKA_CONF_OK)
+        *msg_timeout_ms = strtoll(v, NULL, 10);
+    if (opaque) {
+        rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+        rd_kafka_conf_set_opaque(conf, opaque);
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, es, essz);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        for (size_t i = 0; i < cfg->conn.n; i++)
+            if (cfg->conn.v[i].secret)
+                sp_secret_scrub(es, essz, cfg->conn.v[i].value);
+        sp_error_set(err, SP_EDEF, 0, "pipe '%s': connection '%s': %s", pipe,
+                     cfg->connection_name, es);
+    }
+    return rk;
+}
+
+static int make_producer(kafka_sink *k, const char *tid, sp_error *err)
+{
+    char es[512];
+    k->msg_timeout_ms = 300000;
+    k->rk = new_producer(k->ctx->cfg, k->pipe, tid, k, es, sizeof es, &k->msg_timeout_ms,
+                         err);
+    return k->rk ? 0 : err && err->code ? err->code : SP_EDEF;
+}
+
 static int open_producer(kafka_sink *k, sp_error *err)
 {
     const sp_sinkcfg *cfg = k->ctx->cfg;
@@ -165,49 +229,53 @@ static int open_producer(kafka_sink *k, sp_error *err)
     if (kc && *kc && (rc = find_key(k, kc, err)) != 0)
         return rc;
     const char *tx = sp_kvlist_get(cfg->keys, "EXPORT_KAFKA_TRANSACTIONAL");
-    k->txn = tx && !strcasecmp(tx, "true");
-
-    rd_kafka_conf_t *conf = NULL;
-    rc = sp_kafka_conf_build(cfg->connection_name, &cfg->conn, 1, &conf, NULL, err);
-    if (rc)
+    int mode = !tx || !strcasecmp(tx, "auto") ? TXN_AUTO
+               : !strcasecmp(tx, "true")      ? TXN_ON
+                                              : TXN_OFF;
+    char tid[300];
+    snprintf(tid, sizeof tid, "sinkpipe-%s", k->pipe);
+    k->txn = mode != TXN_OFF;
+    if ((rc = make_producer(k, k->txn ? tid : NULL, err)))
         return rc;
-    char es[512];
-    if (k->txn) {
-        char tid[300];
-        snprintf(tid, sizeof tid, "sinkpipe-%s", k->pipe);
-        if (rd_kafka_conf_set(conf, "transactional.id", tid, es, sizeof es)) {
-            rd_kafka_conf_destroy(conf);
-            return sp_error_set(err, SP_EDEF, 0, "pipe '%s': EXPORT_KAFKA_TRANSACTIONAL: %s",
-                                k->pipe, es);
-        }
+    if ((rc = check_topic(k, err)) || !k->txn)
+        return rc;
+    rd_kafka_error_t *e = rd_kafka_init_transactions(k->rk, TXN_TIMEOUT_MS);
+    if (e && mode == TXN_AUTO && txn_refused(rd_kafka_error_code(e))) {
+        /* a broker without transactions (or that does not let us use
+         * them): the idempotent producer, at-least-once, said out loud */
+        char w[700];
+        snprintf(w, sizeof w,
+                 "pipe '%s': topic '%s': the broker refuses transactions (%s): delivered "
+                 "at-least-once (a rerun after a crash may duplicate rows); set "
+                 "EXPORT_KAFKA_TRANSACTIONAL false to choose this, or true to fail instead",
+                 k->pipe, k->topic, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        free(k->warning);
+        k->warning = strdup(w);
+        rd_kafka_destroy(k->rk);
+        k->rk = NULL;
+        k->txn = 0;
+        return make_producer(k, NULL, err);
     }
-    char v[32];
-    size_t vn = sizeof v;
-    k->msg_timeout_ms = 300000;
-    if (rd_kafka_conf_get(conf, "message.timeout.ms", v, &vn) == RD_KAFKA_CONF_OK)
-        k->msg_timeout_ms = strtoll(v, NULL, 10);
-    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-    rd_kafka_conf_set_opaque(conf, k);
-    k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, es, sizeof es);
-    if (!k->rk) {
-        rd_kafka_conf_destroy(conf);
-        for (size_t i = 0; i < cfg->conn.n; i++)
-            if (cfg->conn.v[i].secret)
-                sp_secret_scrub(es, sizeof es, cfg->conn.v[i].value);
-        return sp_error_set(err, SP_EDEF, 0, "pipe '%s': connection '%s': %s", k->pipe,
-                            cfg->connection_name, es);
+    if (e)
+        return txn_error(k, "init_transactions", e, err);
+    /* journaled before the transaction starts: if this process dies, the
+     * next run or daemon start fences tid, which aborts it */
+    if (k->ctx->journal) {
+        json_t *je = json_object();
+        json_object_set_new(je, "store", json_string("kafka"));
+        json_object_set_new(je, "transactional_id", json_string(tid));
+        json_object_set_new(je, "topic", json_string(k->topic));
+        rc = sp_journal_add(k->ctx->journal, je, &k->jid, err);
+        json_decref(je);
+        if (rc)
+            return rc;
     }
-    rc = check_topic(k, err);
-    if (!rc && k->txn) {
-        rd_kafka_error_t *e = rd_kafka_init_transactions(k->rk, TXN_TIMEOUT_MS);
-        if (e)
-            return txn_error(k, "init_transactions", e, err);
-        e = rd_kafka_begin_transaction(k->rk);
-        if (e)
-            return txn_error(k, "begin_transaction", e, err);
-        k->txn_open = 1;
-    }
-    return rc;
+    e = rd_kafka_begin_transaction(k->rk);
+    if (e)
+        return txn_error(k, "begin_transaction", e, err);
+    k->txn_open = 1;
+    return 0;
 }
 
 static int kf_open(sp_sink **out, const sp_sink_ctx *ctx, const sp_schema *s, sp_error *err)
@@ -222,6 +290,7 @@ static int kf_open(sp_sink **out, const sp_sink_ctx *ctx, const sp_schema *s, sp
     k->pipe = ctx->cfg->pipe->name;
     k->topic = ctx->cfg->topic ? ctx->cfg->topic : "";
     k->key_col = -1;
+    k->jid = -1;
     sp_buf_init(&k->vals, 256u << 20);
     sp_buf_init(&k->key, 1u << 20);
     int rc = open_producer(k, err);
@@ -337,27 +406,51 @@ static void fill_result(kafka_sink *k, sp_run_result *res, uint64_t rows, uint64
     char uri[1024];
     snprintf(uri, sizeof uri, "kafka://%s/%s", k->ctx->cfg->connection_name, k->topic);
     sp_run_result_add_object(res, uri, bytes, rows);
+    if (k->warning && !res->warning) {
+        res->warning = k->warning;
+        k->warning = NULL;
+    }
+}
+
+/* fence_tid: a new producer with transactional.id tid: its
+ * init_transactions bumps the producer epoch, which makes the coordinator
+ * abort the transaction the old producer left open (Kafka's fencing) */
+static int fence_tid(const sp_sinkcfg *cfg, const char *pipe, const char *tid, sp_error *err)
+{
+    char es[512];
+    rd_kafka_t *rk = new_producer(cfg, pipe, tid, NULL, es, sizeof es, NULL, err);
+    if (!rk)
+        return err && err->code ? err->code : SP_EDEF;
+    rd_kafka_error_t *e = rd_kafka_init_transactions(rk, TXN_TIMEOUT_MS);
+    int rc = 0;
+    if (e) {
+        rc = sp_error_set(err, SP_ESINK, rd_kafka_error_is_retriable(e),
+                          "connection '%s': transactional.id '%s': init_transactions: %s",
+                          cfg->connection_name, tid, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    rd_kafka_destroy(rk);
+    return rc;
 }
 
 static void fence(kafka_sink *k)
 {
-    const sp_sinkcfg *cfg = k->ctx->cfg;
-    rd_kafka_conf_t *conf = NULL;
-    if (sp_kafka_conf_build(cfg->connection_name, &cfg->conn, 1, &conf, NULL, NULL))
-        return;
-    char tid[300], es[256];
+    char tid[300];
     snprintf(tid, sizeof tid, "sinkpipe-%s", k->pipe);
-    rd_kafka_t *rk = NULL;
-    if (rd_kafka_conf_set(conf, "transactional.id", tid, es, sizeof es) == RD_KAFKA_CONF_OK)
-        rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, es, sizeof es);
-    if (!rk) {
-        rd_kafka_conf_destroy(conf);
-        return;
-    }
-    rd_kafka_error_t *e = rd_kafka_init_transactions(rk, TXN_TIMEOUT_MS);
-    if (e)
-        rd_kafka_error_destroy(e);
-    rd_kafka_destroy(rk);
+    if (!fence_tid(k->ctx->cfg, k->pipe, tid, NULL))
+        sp_journal_done(k->ctx->journal, k->jid);
+}
+
+int sp_sink_kafka_recover(const sp_sinkcfg *cfg, const char *tid, char *what, size_t whatsz,
+                          sp_error *err)
+{
+    if (!tid || !*tid)
+        return sp_error_set(err, SP_EINVAL, 0, "journal entry names no transactional.id");
+    int rc = fence_tid(cfg, tid, tid, err);
+    if (!rc)
+        snprintf(what, whatsz, "fenced transactional.id %s on connection '%s' (its open "
+                 "transaction is aborted)", tid, cfg->connection_name);
+    return rc;
 }
 
 static void txn_abort(kafka_sink *k)
@@ -370,6 +463,8 @@ static void txn_abort(kafka_sink *k)
         rd_kafka_error_destroy(e);
         e = rd_kafka_abort_transaction(k->rk, TXN_TIMEOUT_MS);
     }
+    if (!e)
+        sp_journal_done(k->ctx->journal, k->jid);
     if (e) {
         /* the producer is fenced or in a fatal state: a new producer with
          * the same transactional.id makes the coordinator abort the open
@@ -390,15 +485,18 @@ static int kf_finish(sp_sink *base, sp_run_result *res, sp_error *err)
     else if (k->acked < k->produced)
         rc = sp_error_set(err, SP_ESINK, 1,
                           "pipe '%s': topic '%s': %llu of %llu messages acknowledged; first "
-                          "error: %s",
+                          "error: %s%s",
                           k->pipe, k->topic, (unsigned long long)k->acked,
                           (unsigned long long)k->produced,
                           k->failed ? rd_kafka_err2str(k->first_err)
-                                    : "delivery reports did not arrive in time");
+                                    : "delivery reports did not arrive in time",
+                          k->txn ? "; the transaction is aborted: nothing was delivered" : "");
     if (k->txn) {
         if (!rc) {
             rd_kafka_error_t *e = rd_kafka_commit_transaction(k->rk, TXN_TIMEOUT_MS);
             k->txn_open = 0;
+            if (!e)
+                sp_journal_done(k->ctx->journal, k->jid);
             if (e) {
                 rc = txn_error(k, "commit_transaction", e, err);
                 k->txn_open = 1;
@@ -457,6 +555,7 @@ static void kf_free(sp_sink *base)
     sp_buf_release(&k->vals);
     sp_buf_release(&k->key);
     free(k->ends);
+    free(k->warning);
     free(k);
 }
 

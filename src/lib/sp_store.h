@@ -6,7 +6,14 @@
  * An object is written through a writer: begin() starts it (invisible under
  * its final name), write() streams bytes, commit() makes it visible
  * atomically, abort() discards it.  A run that fails aborts every writer it
- * began, so no partial object is ever visible. */
+ * began, so no partial object is ever visible.
+ *
+ * What a writer leaves outside the object's final name while it is open (a
+ * temp file, a multipart upload) is written to the run's journal
+ * (sp_journal.h, meta->journal) before it is created, and marked done at
+ * commit or abort.  When a run dies in between, the next run or daemon
+ * start opens the same store from the journal and calls recover() on the
+ * entry: each backend undoes what it journaled itself. */
 #ifndef SP_STORE_H
 #define SP_STORE_H
 
@@ -14,7 +21,10 @@
 #include <stdio.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "sinkpipe.h"
+#include "sp_journal.h"
 
 typedef struct sp_store sp_store;
 typedef struct sp_objw sp_objw;
@@ -28,6 +38,8 @@ typedef struct sp_obj_meta {
      * store stops the writer's uploads and commit fails with SP_ECANCELLED
      * up to the moment the object is being made visible */
     volatile int *cancel;
+    /* journal: the run's journal (borrowed, may be NULL: nothing recorded) */
+    sp_journal *journal;
 } sp_obj_meta;
 
 typedef struct sp_store_vt {
@@ -58,6 +70,13 @@ typedef struct sp_store_vt {
     /* uri: append the full URI of `key` (e.g. s3://bucket/key) */
     int (*uri)(sp_store *s, const char *key, char *buf, size_t bufsz);
     void (*free)(sp_store *s);
+    /* recover: undo what a dead run's writer left, from the journal entry
+     * this backend wrote (borrowed): remove a temp file, abort a multipart
+     * upload.  0 when undone or already gone (`what` receives one line
+     * saying what was done, for check/jobs); an error keeps the entry for
+     * a later recovery.  NULL: the store journals nothing. */
+    int (*recover)(sp_store *s, const json_t *entry, char *what, size_t whatsz,
+                   sp_error *err);
     /* names_at_begin: 1 when a writer cannot change its key at commit (S3
      * multipart uploads): the caller resolves create_new sibling names with
      * exists() before begin(), and commit_as is then only a race fallback */

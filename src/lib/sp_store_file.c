@@ -6,6 +6,8 @@
  * and commit publishes it atomically: rename() when overwriting, link() when
  * not (link fails with EEXIST if the key exists, so two writers can never
  * both claim one name).  Both fsync the data first and the folder after.
+ * The temp file's path is journaled (meta->journal) before it is created;
+ * recover() removes the temp file of a dead run's entry.
  * The store holds no mutable state: writers of one store may run in
  * parallel threads. */
 #include <errno.h>
@@ -39,6 +41,8 @@ struct sp_objw {
     char *key; /* key given to begin (for messages) */
     uint64_t size;
     uint64_t flushed; /* bytes already handed to the kernel's writeback */
+    sp_journal *jn;   /* the run's journal (borrowed, may be NULL) */
+    long jid;         /* the temp file's journal entry, -1: none */
 };
 
 /* Start writeback of what has been written every WRITEBACK_STEP bytes
@@ -198,14 +202,27 @@ static void tmp_suffix(char *buf, size_t bufsz)
     snprintf(buf, bufsz, ".sinkpipe-%016llx.tmp", (unsigned long long)r);
 }
 
+/* journal_tmp: record w->tmp in the run's journal before it exists */
+static int journal_tmp(sp_objw *w, const char *key, sp_error *err)
+{
+    if (!w->jn)
+        return 0;
+    json_t *e = json_object();
+    json_object_set_new(e, "store", json_string("file"));
+    json_object_set_new(e, "key", json_string(key));
+    json_object_set_new(e, "tmp", json_string(w->tmp));
+    int rc = sp_journal_add(w->jn, e, &w->jid, err);
+    json_decref(e);
+    return rc;
+}
+
 static int fs_begin(sp_store *s, const char *key, const sp_obj_meta *meta,
                     sp_objw **wp, sp_error *err)
 {
     file_store *fs = (file_store *)s;
     char *path = NULL;
     size_t dir_end = 0;
-    (void)meta; /* a folder keeps no metadata */
-    *wp = NULL;
+    *wp = NULL; /* a folder keeps no metadata: only meta->journal is used */
     int rc = key_path(fs, key, &path, &dir_end, err);
     if (rc)
         return rc;
@@ -222,6 +239,8 @@ static int fs_begin(sp_store *s, const char *key, const sp_obj_meta *meta,
     }
     w->fs = fs;
     w->fd = -1;
+    w->jn = meta ? meta->journal : NULL;
+    w->jid = -1;
     /* <dir>/.<base>.sinkpipe-<hex>.tmp */
     const char *base = path + dir_end + 1;
     size_t blen = strlen(base);
@@ -237,13 +256,23 @@ static int fs_begin(sp_store *s, const char *key, const sp_obj_meta *meta,
             break;
         snprintf(w->tmp, tl, "%.*s/.%.*s%s", (int)dir_end, path, (int)blen,
                  base, suffix);
+        if ((rc = journal_tmp(w, key, err)))
+            break;
         w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (w->fd < 0) {
+            int e = errno;
+            sp_journal_done(w->jn, w->jid); /* nothing was created */
+            w->jid = -1;
+            errno = e;
+        }
         if (w->fd < 0 && errno != EEXIST)
             break;
     }
     if (w->fd < 0) {
         int e = errno;
-        if (!w->tmp)
+        if (rc)
+            ; /* the journal said why */
+        else if (!w->tmp)
             rc = sp_error_set(err, SP_ENOMEM, 0,
                               "out of memory (temp name for '%s')", key);
         else
@@ -290,6 +319,7 @@ static int fs_write(sp_objw *w, const void *data, size_t n, sp_error *err)
 
 static void writer_free(sp_objw *w)
 {
+    sp_journal_done(w->jn, w->jid); /* published or removed: nothing left */
     free(w->tmp);
     free(w->key);
     free(w);
@@ -371,7 +401,8 @@ static void fs_abort(sp_objw *w)
         return;
     if (w->fd >= 0) {
         close(w->fd);
-        unlink(w->tmp);
+        if (unlink(w->tmp) != 0 && errno != ENOENT)
+            w->jid = -1; /* still there: left open in the journal, for recovery */
     }
     writer_free(w);
 }
@@ -379,6 +410,45 @@ static void fs_abort(sp_objw *w)
 static int fs_uri(sp_store *s, const char *key, char *buf, size_t bufsz)
 {
     return sp_store_uri_join(((file_store *)s)->uri_prefix, key, buf, bufsz);
+}
+
+/* is_tmp_name: a basename as fs_begin makes them: .<base>.sinkpipe-<16 hex>.tmp */
+static int is_tmp_name(const char *b)
+{
+    size_t n = strlen(b);
+    const size_t tail = strlen(".sinkpipe-") + 16 + strlen(".tmp");
+    if (b[0] != '.' || n < 1 + tail || strcmp(b + n - 4, ".tmp") != 0 ||
+        strncmp(b + n - tail, ".sinkpipe-", 10) != 0)
+        return 0;
+    for (size_t i = n - 20; i < n - 4; i++)
+        if (!strchr("0123456789abcdef", b[i]))
+            return 0;
+    return 1;
+}
+
+static int fs_recover(sp_store *s, const json_t *entry, char *what, size_t whatsz,
+                      sp_error *err)
+{
+    file_store *fs = (file_store *)s;
+    const char *tmp = json_string_value(json_object_get(entry, "tmp"));
+    size_t rl = strlen(fs->root);
+    const char *slash = tmp ? strrchr(tmp, '/') : NULL;
+    /* only a temp file of ours, under this store's folder */
+    if (!slash || strncmp(tmp, fs->root, rl) != 0 || (tmp[rl] != '/' && rl > 1) ||
+        strstr(tmp, "/../") || !is_tmp_name(slash + 1))
+        return sp_error_set(err, SP_EINVAL, 0,
+                            "journal entry names no temp file under '%s': '%s'", fs->root,
+                            tmp ? tmp : "");
+    if (unlink(tmp) == 0) {
+        snprintf(what, whatsz, "removed temp file %s", tmp);
+        fsync_dir(tmp);
+        return 0;
+    }
+    if (errno == ENOENT || errno == ENOTDIR) {
+        snprintf(what, whatsz, "temp file %s was already gone", tmp);
+        return 0;
+    }
+    return sp_error_set(err, SP_EIO, 0, "cannot remove '%s': %s", tmp, strerror(errno));
 }
 
 static void fs_free(sp_store *s)
@@ -401,6 +471,7 @@ static const sp_store_vt file_vt = {
     .abort = fs_abort,
     .uri = fs_uri,
     .free = fs_free,
+    .recover = fs_recover,
 };
 
 int sp_store_file_open(const char *root, const char *uri_prefix, sp_store **out,

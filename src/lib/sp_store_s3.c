@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "sp_error.h"
+#include "sp_oplog.h"
 
 #define DEFAULT_PART ((size_t)8 << 20)
 #define MAX_PARTS 10000
@@ -52,6 +53,8 @@ struct sp_objw {
     uint64_t size;
     int multipart;
     char *upload_id;
+    sp_journal *jn; /* the run's journal (borrowed, may be NULL) */
+    long jid;       /* the multipart upload's journal entry, -1: none */
     unsigned nparts; /* parts handed to the pool */
     char **etags;    /* [MAX_PARTS], filled by the workers */
     /* under st->mu */
@@ -373,7 +376,9 @@ static int s3_begin(sp_store *s, const char *key, const sp_obj_meta *meta, sp_ob
         w->ctype = sdup(meta->content_type);
         w->cenc = sdup(meta->content_encoding);
         w->cancel = meta->cancel;
+        w->jn = meta->journal;
     }
+    w->jid = -1;
     if (!w->key || (meta && ((meta->job_id && !w->job_id) || (meta->pipe && !w->pipe) ||
                              (meta->content_type && !w->ctype) ||
                              (meta->content_encoding && !w->cenc)))) {
@@ -394,7 +399,21 @@ static int start_multipart(sp_objw *w, sp_error *err)
     size_t nh = meta_headers(w, h);
     sp_s3_req r = { .method = "POST", .key = w->key, .query = q, .nquery = 1,
                     .headers = h, .nheaders = nh, .resp = &resp, .cancel = w->cancel };
-    int rc = call(st, &r, err);
+    /* journaled first: if the answer is lost, or this process dies before
+     * the upload id is known, recovery lists the key's uploads */
+    int rc = 0;
+    if (w->jn) {
+        char bucket[1100];
+        sp_s3_uri(st->s3, NULL, bucket, sizeof bucket);
+        json_t *e = json_object();
+        json_object_set_new(e, "store", json_string("s3"));
+        json_object_set_new(e, "bucket", json_string(bucket));
+        json_object_set_new(e, "key", json_string(w->key));
+        rc = sp_journal_add(w->jn, e, &w->jid, err);
+        json_decref(e);
+    }
+    if (!rc)
+        rc = call(st, &r, err);
     char id[2048];
     if (!rc && !sp_s3_xml_text(resp.data, resp.len, "UploadId", id, sizeof id))
         rc = sp_error_set(err, SP_ESINK, 0, "%s: CreateMultipartUpload: no UploadId in the "
@@ -404,6 +423,8 @@ static int start_multipart(sp_objw *w, sp_error *err)
         rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (upload of '%s')", w->key);
     if (!rc)
         w->multipart = 1;
+    if (!rc)
+        rc = sp_journal_set(w->jn, w->jid, "upload_id", w->upload_id, err);
     sp_buf_release(&resp);
     return rc;
 }
@@ -684,6 +705,8 @@ again:
     if (w->multipart) {
         free(w->upload_id); /* completed: nothing left to abort */
         w->upload_id = NULL;
+        sp_journal_done(w->jn, w->jid);
+        w->jid = -1;
     }
     return 0;
 }
@@ -760,8 +783,13 @@ static void s3_abort(sp_objw *w)
         sp_sigv4_kv q[] = { { "uploadId", w->upload_id } };
         sp_s3_req r = { .method = "DELETE", .key = w->key, .query = q, .nquery = 1 };
         sp_error e = SP_ERROR_INIT;
-        (void)call(st, &r, &e); /* retried inside; NoSuchUpload is fine */
+        /* retried inside; NoSuchUpload is fine.  A failure stays open in the
+         * journal: the next run's recovery aborts it */
+        if (!call(st, &r, &e) || r.status == 404)
+            sp_journal_done(w->jn, w->jid);
     }
+    /* a CreateMultipartUpload that failed may still have taken effect: its
+     * entry stays open, and recovery lists the key's uploads */
     writer_free(w);
 }
 
@@ -812,6 +840,86 @@ int sp_store_s3_probe(sp_store *s, sp_error *err)
     return sp_error_set(err, e.code, e.retriable, "%s", e.msg);
 }
 
+/* abort_upload: AbortMultipartUpload; 1 when it was already gone */
+static int abort_upload(s3_store *st, const char *key, const char *id, sp_error *err)
+{
+    sp_sigv4_kv q[] = { { "uploadId", id } };
+    sp_s3_req r = { .method = "DELETE", .key = key, .query = q, .nquery = 1 };
+    sp_error e = SP_ERROR_INIT;
+    int rc = call(st, &r, &e);
+    if (!rc)
+        return 0;
+    if (r.status == 404)
+        return 1;
+    return sp_error_set(err, e.code ? e.code : rc, e.retriable, "%s", e.msg);
+}
+
+/* abort_listed: abort the uploads of exactly `key` begun since `since`
+ * (unix seconds, minus a margin for clock skew): a dead run's upload whose
+ * id never reached its journal.  *n receives how many were aborted. */
+static int abort_listed(s3_store *st, const char *key, int64_t since, int *n, sp_error *err)
+{
+    sp_buf resp = SP_BUF_INIT(XML_MAX);
+    sp_sigv4_kv q[] = { { "prefix", key }, { "uploads", NULL } };
+    sp_s3_req r = { .method = "GET", .query = q, .nquery = 2, .resp = &resp };
+    int rc = call(st, &r, err);
+    *n = 0;
+    const char *p = resp.data, *end = resp.data ? resp.data + resp.len : NULL;
+    while (!rc && p && p < end) {
+        const char *a = strstr(p, "<Upload>"), *b = a ? strstr(a, "</Upload>") : NULL;
+        if (!a || !b)
+            break;
+        b += strlen("</Upload>");
+        char k[1100], id[2048], ini[64];
+        size_t bl = (size_t)(b - a);
+        int64_t t = 0;
+        /* Initiated: 2026-11-25T09:00:00.000Z */
+        if (sp_s3_xml_text(a, bl, "Initiated", ini, sizeof ini) && strlen(ini) >= 19) {
+            ini[10] = ' ';
+            ini[19] = '\0';
+        }
+        if (sp_s3_xml_text(a, bl, "Key", k, sizeof k) &&
+            sp_s3_xml_text(a, bl, "UploadId", id, sizeof id) && !strcmp(k, key) &&
+            (sp_time_parse_text(ini, &t) || t >= since - 300)) {
+            int gone = abort_upload(st, key, id, err);
+            if (gone < 0)
+                rc = gone;
+            else if (!gone)
+                (*n)++;
+        }
+        p = b;
+    }
+    sp_buf_release(&resp);
+    return rc;
+}
+
+static int s3_recover(sp_store *s, const json_t *entry, char *what, size_t whatsz,
+                      sp_error *err)
+{
+    s3_store *st = (s3_store *)s;
+    const char *key = json_string_value(json_object_get(entry, "key"));
+    const char *id = json_string_value(json_object_get(entry, "upload_id"));
+    if (!key || !*key)
+        return sp_error_set(err, SP_EINVAL, 0, "journal entry names no object key");
+    char uri[1200];
+    sp_s3_uri(st->s3, key, uri, sizeof uri);
+    if (id) {
+        int gone = abort_upload(st, key, id, err);
+        if (gone < 0)
+            return gone;
+        snprintf(what, whatsz, gone ? "multipart upload %s of %s was already gone"
+                                    : "aborted multipart upload %s of %s", id, uri);
+        return 0;
+    }
+    int n = 0;
+    int rc = abort_listed(st, key, (int64_t)json_integer_value(json_object_get(entry, "at")),
+                          &n, err);
+    if (!rc)
+        snprintf(what, whatsz, "aborted %d multipart upload%s of %s (begun, id not journaled)",
+                 n, n == 1 ? "" : "s", uri);
+    return rc;
+}
+
 static const sp_store_vt s3_vt = {
     .name = "s3",
     .exists = s3_exists,
@@ -824,6 +932,7 @@ static const sp_store_vt s3_vt = {
     .abort = s3_abort,
     .uri = s3_uri,
     .free = s3_free,
+    .recover = s3_recover,
     .names_at_begin = 1,
 };
 

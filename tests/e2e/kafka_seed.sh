@@ -6,7 +6,8 @@
 # NOT_LEADER_FOR_PARTITION / REQUEST_TIMED_OUT on Produce and a broker down
 # and back lose and duplicate nothing; a broker down for good fails the run,
 # which reports exactly as many acknowledged rows as kcat then reads.
-# Transactional mode (EXPORT_KAFKA_TRANSACTIONAL true) is read with
+# The seed's pipes run in the default mode (one transaction per run, the
+# mock allowing it); transactional mode (EXPORT_KAFKA_TRANSACTIONAL true) is read with
 # isolation.level=read_committed; a failed commit fails the run with 0 rows
 # delivered (the mock cannot hide aborted messages from consumers).
 #
@@ -217,12 +218,13 @@ expect_contains "a failed transactional run names the transaction step" \
   "$(jfield "$E2E_TMP/txnab.json" error)" "transaction"
 
 # a broker down for good: the run fails (message.timeout.ms=3000), reports
-# the acknowledged count, and exactly that many are in the topic.  Keyed
+# the acknowledged count, and exactly that many are in the topic (the
+# at-least-once mode: EXPORT_KAFKA_TRANSACTIONAL false).  Keyed
 # messages (EXPORT_KAFKA_KEY user_id) on three partitions: the key hash puts
 # some on partition 0, whose leader goes down, and the rest on live ones
 # (unkeyed messages would be routed around the unavailable partition).
 kafka_cmd "topic fault_dead 3" || not_ok "create topic fault_dead"
-printf 'NODE all_rows\nSQL >\n    SELECT * FROM events ORDER BY timestamp\n\nTYPE sink\nEXPORT_CONNECTION_NAME events_kafka\nEXPORT_KAFKA_TOPIC fault_dead\nEXPORT_SCHEDULE @on-demand\nEXPORT_KAFKA_KEY user_id\n' \
+printf 'NODE all_rows\nSQL >\n    SELECT * FROM events ORDER BY timestamp\n\nTYPE sink\nEXPORT_CONNECTION_NAME events_kafka\nEXPORT_KAFKA_TOPIC fault_dead\nEXPORT_SCHEDULE @on-demand\nEXPORT_KAFKA_KEY user_id\nEXPORT_KAFKA_TRANSACTIONAL false\n' \
   >"$P/pipes/fault_dead.pipe"
 dead=$(kcat -L -b "$KAFKA_BOOTSTRAP" -t fault_dead 2>/dev/null |
        sed -n 's/.*partition 0, leader \([0-9]*\),.*/\1/p')

@@ -414,6 +414,8 @@ TEST(broker_down_for_good_fails_with_acked_count)
     rd_kafka_mock_partition_set_leader(mc, "t_down", 0, 2);
     fixture f;
     fx_init(&f, "p_down", "t_down", "message.timeout.ms=1500\nlinger.ms=0");
+    /* the at-least-once mode: what was acknowledged stays and is counted */
+    sp_kvlist_add(&f.pipe.keys, "EXPORT_KAFKA_TRANSACTIONAL", "false", 1);
     sp_error err = SP_ERROR_INIT;
     sp_run_result res;
     memset(&res, 0, sizeof res);
@@ -484,6 +486,39 @@ TEST(transactions_commit_visible_abort_invisible)
             break;
         }
     }
+    got_free(&g);
+    fx_release(&f);
+}
+
+TEST(default_falls_back_when_transactions_are_refused)
+{
+    rd_kafka_mock_topic_create(mc, "t_notxn", 1, 1);
+    fixture f;
+    fx_init(&f, "p_notxn", "t_notxn", NULL);
+    /* the transaction coordinator refuses the transactional.id once (as a
+     * broker whose ACLs allow no transactions does) */
+    rd_kafka_mock_push_request_errors(mc, 22 /* InitProducerId */, 1,
+                                      RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    sp_run_result res;
+    sp_error err = SP_ERROR_INIT;
+    CHECK_OK(run(&f, 0, 1, 7, &res, &err), &err);
+    CHECK_INT(res.messages_acked, 7);
+    CHECK(res.warning && strstr(res.warning, "pipe 'p_notxn': topic 't_notxn': the broker "
+                                             "refuses transactions (") == res.warning);
+    CHECK(res.warning && strstr(res.warning, "at-least-once"));
+    sp_run_result_release(&res);
+    /* true: the same refusal fails the run instead */
+    sp_kvlist_add(&f.pipe.keys, "EXPORT_KAFKA_TRANSACTIONAL", "true", 1);
+    rd_kafka_mock_push_request_errors(mc, 22, 1,
+                                      RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    sp_error_clear(&err);
+    CHECK_INT(run(&f, 7, 1, 3, &res, &err), SP_ESINK);
+    CHECK(strstr(err.msg, "pipe 'p_notxn': topic 't_notxn': init_transactions: ") == err.msg);
+    CHECK(res.warning == NULL);
+    sp_run_result_release(&res);
+    got g;
+    CHECK_INT(consume("t_notxn", 1, 1, &g), 0);
+    CHECK_INT(g.n, 7);
     got_free(&g);
     fx_release(&f);
 }
@@ -630,6 +665,7 @@ int main(void)
     RUN(broker_down_for_good_fails_with_acked_count);
     RUN(transactions_commit_visible_abort_invisible);
     RUN(failed_commit_is_aborted);
+    RUN(default_falls_back_when_transactions_are_refused);
     RUN(bad_producer_config_line_names_it);
     RUN(secrets_never_in_messages);
     RUN(check_reports_connection_lines);

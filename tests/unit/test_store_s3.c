@@ -1,4 +1,4 @@
-// sp-deps: sp_store_s3 sp_s3 sp_sigv4 sp_env sp_buf sp_error
+// sp-deps: sp_store_s3 sp_s3 sp_sigv4 sp_env sp_buf sp_error sp_journal sp_oplog
 /* test_store_s3: the S3 store and client against the project's strict S3 +
  * STS server (tests/harness/s3_server.py: verifies SigV4, payload hashes,
  * Content-MD5, multipart rules) behind its fault-injecting proxy, started
@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sp_env.h"
@@ -192,9 +193,9 @@ static int get(const char *key, sp_buf *out)
     return rc;
 }
 
-/* open_uploads: multipart uploads in progress in BUCKET (the server's
- * ListMultipartUploads through the direct endpoint), -1 on error */
-static long open_uploads(void)
+/* list_uploads: ListMultipartUploads of BUCKET (keys under prefix, "" for
+ * all) through the direct endpoint into out; 0 or -1 */
+static int list_uploads(const char *prefix, sp_buf *out)
 {
     sp_s3_conf c = conf_for(var("S3_TEST_DIRECT_ENDPOINT"));
     sp_s3 *s3 = NULL;
@@ -202,20 +203,28 @@ static long open_uploads(void)
     if (sp_s3_open(&c, &s3, &e))
         return -1;
     sp_s3_handle *h = sp_s3_handle_new();
+    sp_sigv4_kv q[] = { { "prefix", prefix }, { "uploads", NULL } };
+    sp_s3_req r = { .method = "GET", .query = q + (*prefix ? 0 : 1),
+                    .nquery = *prefix ? 2 : 1, .resp = out };
+    int rc = sp_s3_do(s3, h, &r, &e) == 0 ? 0 : -1;
+    if (rc)
+        SP_T_FAIL("ListMultipartUploads: %s", e.msg);
+    sp_s3_handle_free(h);
+    sp_s3_free(s3);
+    return rc;
+}
+
+/* open_uploads: multipart uploads in progress in BUCKET, -1 on error */
+static long open_uploads(void)
+{
     sp_buf b = SP_BUF_INIT(1 << 20);
-    sp_sigv4_kv q[] = { { "uploads", NULL } };
-    sp_s3_req r = { .method = "GET", .query = q, .nquery = 1, .resp = &b };
     long n = -1;
-    if (sp_s3_do(s3, h, &r, &e) == 0) {
+    if (list_uploads("", &b) == 0) {
         n = 0;
         for (const char *p = b.data; p && (p = strstr(p, "<UploadId>")); p++)
             n++;
-    } else {
-        SP_T_FAIL("ListMultipartUploads: %s", e.msg);
     }
     sp_buf_release(&b);
-    sp_s3_handle_free(h);
-    sp_s3_free(s3);
     return n;
 }
 
@@ -440,6 +449,60 @@ TEST(abort_leaves_nothing)
     st->vt->abort(w);
     CHECK_INT(st->vt->exists(st, "ab/small.csv", &ex, &e), 0);
     CHECK_INT(ex, 0);
+    free(data);
+    st->vt->free(st);
+}
+
+/* upload_id_of: the id of the open upload of `key` (first one), "" if none */
+static void upload_id_of(const char *key, char *out, size_t outsz)
+{
+    sp_buf b = SP_BUF_INIT(1 << 20);
+    out[0] = '\0';
+    if (list_uploads(key, &b) == 0)
+        sp_s3_xml_text(b.data, b.len, "UploadId", out, outsz);
+    sp_buf_release(&b);
+}
+
+/* recover(): a dead run's upload is aborted by its journaled id, or — when
+ * the id never reached the journal — by listing that exact key's uploads;
+ * another key's upload is left alone */
+TEST(recover_aborts_dead_uploads)
+{
+    sp_s3_conf c = conf_for(var("S3_TEST_ENDPOINT"));
+    sp_store *st = open_store(&c, 5 * MiB, 2);
+    if (!st)
+        return;
+    size_t n = 6 * MiB;
+    char *data = malloc(n);
+    fill(data, n, 7);
+    sp_objw *w[3] = { NULL, NULL, NULL };
+    const char *keys[3] = { "rc/a.csv", "rc/b.csv", "rc/c.csv" };
+    sp_error e = SP_ERROR_INIT;
+    for (int i = 0; i < 3; i++) {
+        CHECK_INT(st->vt->begin(st, keys[i], NULL, &w[i], &e), 0);
+        CHECK_INT(st->vt->write(w[i], data, n, &e), 0); /* one part shipped */
+    }
+    CHECK_INT(open_uploads(), 3);
+    char id[256], what[1400];
+    upload_id_of("rc/a.csv", id, sizeof id);
+    CHECK(id[0] != '\0');
+    json_t *ent = json_pack("{s:s,s:s,s:s}", "store", "s3", "key", "rc/a.csv", "upload_id", id);
+    CHECK_OK(st->vt->recover(st, ent, what, sizeof what, &e), &e);
+    CHECK(strstr(what, "aborted multipart upload ") == what);
+    CHECK_OK(st->vt->recover(st, ent, what, sizeof what, &e), &e); /* again: gone */
+    CHECK(strstr(what, "was already gone") != NULL);
+    json_decref(ent);
+    CHECK_INT(open_uploads(), 2);
+    ent = json_pack("{s:s,s:s,s:I}", "store", "s3", "key", "rc/b.csv", "at",
+                    (json_int_t)time(NULL));
+    CHECK_OK(st->vt->recover(st, ent, what, sizeof what, &e), &e);
+    CHECK(strstr(what, "aborted 1 multipart upload of s3://" BUCKET "/rc/b.csv") == what);
+    json_decref(ent);
+    upload_id_of("rc/c.csv", id, sizeof id);
+    CHECK(id[0] != '\0'); /* another key's upload: untouched */
+    for (int i = 0; i < 3; i++)
+        st->vt->abort(w[i]);
+    CHECK_INT(open_uploads(), 0);
     free(data);
     st->vt->free(st);
 }
@@ -961,6 +1024,7 @@ int main(void)
     RUN(create_new_and_replace);
     RUN(many_open_objects_ship_early);
     RUN(abort_leaves_nothing);
+    RUN(recover_aborts_dead_uploads);
     RUN(retries_through_faults);
     RUN(stall_noticed_on_time);
     RUN(cancel_during_commit);
