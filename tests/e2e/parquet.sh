@@ -308,6 +308,27 @@ if [ $have_duck = 1 ]; then
   expect_eq "over the budget: row groups were closed early" "$got" "true"
 fi
 
+# ------------------------------------------- files bounded by rows
+# EXPORT_MAX_FILE_ROWS: each file is finished (last row group, footer) and
+# the next one starts with a new writer: every file is complete on its own
+sed -e "s|^EXPORT_FILE_TEMPLATE .*|EXPORT_FILE_TEMPLATE rolled|" \
+    -e "s|^EXPORT_PARQUET_ROW_GROUP_SIZE .*|EXPORT_PARQUET_ROW_GROUP_SIZE 700\nEXPORT_MAX_FILE_ROWS 2000|" \
+    "$P/pipes/typed.pipe" >"$P/pipes/rolled.pipe"
+"$SINKPIPE" -p "$P" run rolled --now $NOW >/dev/null 2>"$E2E_TMP/rolled.err" || { not_ok "rows bound: the run"; show "$E2E_TMP/rolled.err"; }
+nfiles=$(( (ROWS + 1999) / 2000 ))
+expect_eq "rows bound: $nfiles files" "$(ls "$OUT/typed" | grep -c '^rolled_[0-9]*\.parquet$')" "$nfiles"
+got=$("$CH" --path "$CHDIR" --database default --format CSV "SELECT count(), sum(id), max(c) FROM (SELECT _file, count() AS c, sum(id) AS id FROM file('$OUT/typed/rolled_*.parquet', Parquet, '${STRUCT//\'/\\\'}') GROUP BY _file)" 2>&1)
+expect_eq "rows bound: every file valid, at most 2000 rows each, every row once" "$got" "$nfiles,$(( ROWS * (ROWS - 1) / 2 )),2000"
+if [ $have_duck = 1 ]; then
+  got=$(duckdb_sql "SELECT count(*), count(DISTINCT filename) FROM read_parquet('$OUT/typed/rolled_*.parquet', filename = true)")
+  expect_eq "rows bound: DuckDB reads every file" "$got" "$ROWS,$nfiles"
+fi
+sed -e "s|^EXPORT_MAX_FILE_ROWS .*|EXPORT_MAX_FILE_SIZE 1MB|" "$P/pipes/rolled.pipe" >"$P/pipes/rolled_size.pipe"
+err=$("$SINKPIPE" -p "$P" check 2>&1); rc=$?
+expect_eq "size bound with parquet: check fails" "$rc" "1"
+expect_contains "size bound with parquet: refused at its line" "$err" "pipes/rolled_size.pipe:$(grep -n EXPORT_MAX_FILE_SIZE "$P/pipes/rolled_size.pipe" | cut -d: -f1): EXPORT_MAX_FILE_SIZE: not supported with EXPORT_FORMAT parquet yet"
+rm -f "$P/pipes/rolled_size.pipe"
+
 # ----------------------------------------------------- refusals
 cat > "$P/pipes/bad_type.pipe" <<X
 NODE q
