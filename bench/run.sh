@@ -34,13 +34,24 @@
 #                     (tests/harness/clickhouse.sh).  The ratio is calls/s
 #                     over the peer's; checked: rows stored = rows
 #                     acknowledged.
+#   export-parquet    `sinkpipe run` of the same pipe with EXPORT_FORMAT
+#                     parquet (snappy pages, the default)  vs  chDB's
+#                     `… INTO OUTFILE '…' FORMAT Parquet` with snappy
+#                     (output_format_parquet_compression_method)  and  DuckDB's
+#                     `COPY events TO '…' (FORMAT parquet, COMPRESSION snappy)`
+#                     (npm @duckdb/node-api, tests/harness/duckdb.sh; the
+#                     NDJSON loaded into a DuckDB file first, untimed; each
+#                     side's time includes its process start).  The ratio is
+#                     against the faster peer.  Checked: count() and
+#                     sum(cityHash64(*)) of ours and chDB's files read back by
+#                     ClickHouse are equal, DuckDB's row count.
 #   export-rss        peak RSS of `sinkpipe run` (CSV) on BENCH_RSS_BIG
 #                     (10 M) rows vs BENCH_RSS_SMALL (1 M) rows; chDB's INTO
 #                     OUTFILE beside it for reference.
 #
 # then bench/kafka.sh, bench/clickhouse.sh and bench/s3.sh (their own
-# sizes: see each).  BENCH_ONLY="export ingest events rss kafka clickhouse
-# s3" (any subset) picks what runs.  Wall time is of the whole process for
+# sizes: see each).  BENCH_ONLY="export parquet ingest events rss kafka
+# clickhouse s3" (any subset) picks what runs.  Wall time is of the whole process for
 # both sides (each starts its embedded ClickHouse: ~0.2 s).  Everything
 # runs on loopback and stops at the end (traps).  Results are informative:
 # nothing fails because of speed; a failed check prints DIFFERENT.
@@ -54,7 +65,7 @@ EV_CLIENTS=${BENCH_EVENTS_CLIENTS:-16}
 EV_BATCH=${BENCH_EVENTS_BATCH:-50}
 RSS_BIG=${BENCH_RSS_BIG:-10000000}
 RSS_SMALL=${BENCH_RSS_SMALL:-1000000}
-ONLY=" ${BENCH_ONLY:-export ingest events rss kafka clickhouse s3} "
+ONLY=" ${BENCH_ONLY:-export parquet ingest events rss kafka clickhouse s3} "
 want() { [[ $ONLY == *" $1 "* ]]; }
 . bench/lib.sh
 bench_init
@@ -126,14 +137,17 @@ ingest() {
 }
 
 # --------------------------------------------------------------- export
-export_bench() {
-  local db="$xproj/.sinkpipe/clickhouse" out="$work/out"
+# export_setup PIPE FORMAT: xproj's events table loaded (by `ingest`, or
+# here), all its parts merged (no background merge during a timed run),
+# and pipe PIPE exporting `SELECT * FROM events` to $out/events_export in
+# FORMAT (EXPORT_COMPRESSION unset: a run's --compression picks it)
+export_setup() {
   mkdir -p "$out" "$xproj/pipes"
   if [ ! -d "$db" ]; then   # `ingest` did not run: load the table here
     new_project "$xproj"; say "loading $ROWS rows with sinkpipe append"
     "$sp" -p "$xproj" append events "$data" >/dev/null 2>&1
   fi
-  cat >"$xproj/pipes/bench_export.pipe" <<PIPE
+  cat >"$xproj/pipes/$1.pipe" <<PIPE
 NODE export
 SQL >
     SELECT * FROM events
@@ -142,12 +156,15 @@ TYPE sink
 EXPORT_BUCKET_URI file://$out/
 EXPORT_FILE_TEMPLATE events_export
 EXPORT_SCHEDULE @on-demand
-EXPORT_FORMAT csv
+EXPORT_FORMAT $2
 EXPORT_STRATEGY replace
-EXPORT_COMPRESSION none
 PIPE
-  # all parts merged first: no background merge runs during a timed run
   "$chsql" --path "$db" "OPTIMIZE TABLE events FINAL" 2>/dev/null
+}
+
+export_bench() {
+  local db="$xproj/.sinkpipe/clickhouse" out="$work/out"
+  export_setup bench_export csv
   local comp ext name target ours peer i ta tb ra rb a b check
   local plain="$work/plain.csv"
   for comp in none gzip zstd; do
@@ -203,6 +220,47 @@ PIPE
     rm -f "$ours" "$peer"
     if [ $comp = zstd ]; then rm -f "$plain"; fi
   done
+}
+
+# --------------------------------------------------------------- parquet
+parquet_bench() {
+  local db="$xproj/.sinkpipe/clickhouse" out="$work/out" duck="$work/duck.db"
+  . tests/harness/duckdb.sh
+  duckdb_install "$work/duckdb.log" || { say "parquet: DuckDB does not install"; tail -3 "$work/duckdb.log" >&2; return 1; }
+  export_setup bench_parquet parquet
+  rm -f "$duck"
+  (export DUCKDB_DATABASE=$duck; duckdb_sql "CREATE TABLE events AS SELECT * FROM read_json('$data', format = 'newline_delimited', columns = {timestamp: 'TIMESTAMP', event_type: 'VARCHAR', user_id: 'VARCHAR', session_id: 'VARCHAR', payload: 'VARCHAR', amount: 'DOUBLE', duration: 'DOUBLE', metadata: 'VARCHAR'})" \
+    "SELECT count(*) FROM events" >/dev/null) || { say "parquet: loading DuckDB failed"; return 1; }
+  local ours="$out/events_export.parquet" peer="$work/chdb.parquet" dpeer="$work/duck.parquet"
+  local i ta=() tb=() tc=() ra=0 rb=0 rc=0 a b c best check
+  for ((i = 1; i <= N; i++)); do
+    rm -f "$ours"; sync
+    measure_run "$sp" -p "$xproj" run bench_parquet || { say "parquet: sinkpipe run failed"; return 1; }
+    ta+=("$SECS"); ra=$(( RSS > ra ? RSS : ra ))
+    rm -f "$peer"; sync
+    measure_run "$chsql" --path "$db" \
+      "SELECT * FROM events INTO OUTFILE '$peer' FORMAT Parquet SETTINGS output_format_parquet_compression_method = 'snappy'" ||
+      { say "parquet: chDB INTO OUTFILE failed"; return 1; }
+    tb+=("$SECS"); rb=$(( RSS > rb ? RSS : rb ))
+    rm -f "$dpeer"; sync
+    measure_run env DUCKDB_DATABASE="$duck" NODE_PATH="$DUCKDB_DIR/node_modules" node "$DUCKDB_SCRIPT" \
+      "COPY events TO '$dpeer' (FORMAT parquet, COMPRESSION snappy)" ||
+      { say "parquet: DuckDB COPY failed"; return 1; }
+    tc+=("$SECS"); rc=$(( RSS > rc ? RSS : rc ))
+    say "export-parquet run $i: sinkpipe ${ta[-1]} s, chDB ${tb[-1]} s, DuckDB ${tc[-1]} s"
+  done
+  local q="count(), sum(cityHash64(*))" s1 s2 n3
+  s1=$("$chsql" --format CSV "SELECT $q FROM file('$ours', Parquet)" 2>/dev/null)
+  s2=$("$chsql" --format CSV "SELECT $q FROM file('$peer', Parquet)" 2>/dev/null)
+  n3=$("$chsql" --format CSV "SELECT count() FROM file('$dpeer', Parquet)" 2>/dev/null)
+  check="DIFFERENT: ours $s1, chDB $s2, DuckDB $n3 rows"
+  [ "$s1" = "$s2" ] && [ "${s1%%,*}" = "$ROWS" ] && [ "$n3" = "$ROWS" ] &&
+    check="same rows and hash as chDB's file; DuckDB $n3 rows"
+  a=$(median "${ta[@]}") b=$(median "${tb[@]}") c=$(median "${tc[@]}")
+  best=$(awk -v b="$b" -v c="$c" 'BEGIN{print (b < c ? b : c)}')
+  line export-parquet "$a s" "$best s" "$(ratio "$a" "$best")" ">= 1.0x" "$(mib $ra)" "$(mib $(( rb > rc ? rb : rc )))" "$check"
+  NOTES+=("export-parquet: $ROWS rows; sinkpipe $a s, $(mib $ra) MiB, $(stat -c %s "$ours") bytes; chDB $b s, $(mib $rb) MiB, $(stat -c %s "$peer") bytes; DuckDB $c s, $(mib $rc) MiB, $(stat -c %s "$dpeer") bytes (peer = the faster)")
+  rm -f "$ours" "$peer" "$dpeer" "$duck"
 }
 
 # --------------------------------------------------------------- events API
@@ -314,6 +372,7 @@ PIPE
 RSS_LINES=()
 want ingest && { ingest || say "ingest failed"; }
 want export && { export_bench || say "export failed"; }
+want parquet && { parquet_bench || say "export-parquet failed"; }
 want events && { events_bench || say "events-api failed"; }
 want rss && { rss_bench || say "export-rss failed"; }
 rm -f "$data"

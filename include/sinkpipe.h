@@ -278,7 +278,8 @@ typedef struct sp_param {
 } sp_param;
 
 /* sp_query: run a ClickHouse-dialect SQL statement and stream the result in
- * `format` ("csv" or "ndjson", exactly what a sink writes) to `out`.
+ * `format` ("csv", "ndjson" or "parquet": exactly what a sink writes; a
+ * Parquet file with the default row groups and snappy pages) to `out`.
  * now_unix: the logical time in seconds (UTC) for now()/today(); 0 = current
  * time.  *rows (may be NULL) receives the row count. */
 int sp_query(sp_project *p, const char *sql, const char *format, int64_t now_unix,

@@ -33,7 +33,7 @@ static const char usage_text[] =
     "  pipes                      list the pipes with their sink and schedule\n"
     "  schedule [--from TIME] [-n N]  next fire times of every scheduled pipe\n"
     "  append DS FILE...          load NDJSON/CSV files (.gz too) into datasource DS\n"
-    "  sql [--format csv|ndjson] [--now TIME] SQL\n"
+    "  sql [--format csv|ndjson|parquet] [--now TIME] SQL\n"
     "                             run a query; print what a sink would write\n"
     "  run PIPE [options]         run a sink pipe now\n"
     "      --now TIME             logical time (ISO 8601, UTC): now(), {date}, ...\n"

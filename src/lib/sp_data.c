@@ -464,6 +464,7 @@ int sp_append_mem(sp_project *p, const char *ds, const char *data, size_t len,
 
 typedef struct query_ctx {
     const sp_format *fmt;
+    sp_fmt_writer *fw; /* stateful formats (parquet) */
     const sp_schema *schema;
     sp_buf out;
     sp_write_fn write;
@@ -486,13 +487,17 @@ static int q_schema(void *ud, const sp_schema *s, sp_error *err)
 {
     query_ctx *q = ud;
     q->schema = s;
-    return q->fmt->header(&q->out, s, err);
+    int rc = q->fmt->header(&q->out, s, err);
+    if (!rc && q->fmt->w_open)
+        rc = q->fmt->w_open(&q->fw, s, NULL, err);
+    return rc;
 }
 
 static int q_batch(void *ud, const sp_batch *b, sp_error *err)
 {
     query_ctx *q = ud;
-    int rc = q->fmt->rows(&q->out, q->schema, b, 0, b->nrows, err);
+    int rc = q->fw ? q->fmt->w_rows(q->fw, b, 0, b->nrows, &q->out, err)
+                   : q->fmt->rows(&q->out, q->schema, b, 0, b->nrows, err);
     q->rows += b->nrows;
     if (!rc && q->out.len >= SP_DATA_CHUNK)
         rc = q_flush(q, err);
@@ -513,15 +518,19 @@ int sp_query(sp_project *p, const char *sql, const char *format, int64_t now_uni
     /* the project's pipes read by name, as Tinybird's query API allows */
     sp_buf composed = SP_BUF_INIT(64u << 20);
     rc = sp_query_render_sql(p, sql, NULL, 0, &composed, err);
-    query_ctx q = { fmt, NULL, SP_BUF_INIT(64u << 20), out, ud, 0 };
+    query_ctx q = { fmt, NULL, NULL, SP_BUF_INIT(256u << 20), out, ud, 0 };
     sp_query_opts o = { now_unix ? now_unix : (int64_t)time(NULL), NULL, NULL, 0, 0 };
     sp_query_stats st = { 0, 0, 0 };
     if (!rc)
         rc = e->vt->query(e, composed.data ? composed.data : "", &o, q_schema, q_batch, &q, &st,
                           err);
     sp_buf_release(&composed);
+    if (!rc && q.fw) /* the last row group and the footer */
+        rc = fmt->w_finish(q.fw, &q.out, err);
     if (!rc)
         rc = q_flush(&q, err);
+    if (q.fw)
+        fmt->w_free(q.fw);
     sp_buf_release(&q.out);
     if (rows)
         *rows = q.rows;

@@ -13,7 +13,8 @@ const char sp__digit_pairs[201] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
-static const sp_format *const formats[] = {&sp_format_csv, &sp_format_ndjson};
+static const sp_format *const formats[] = {&sp_format_csv, &sp_format_ndjson,
+                                           &sp_format_parquet};
 
 const sp_format *sp_format_find(const char *name)
 {
@@ -27,7 +28,7 @@ const sp_format *sp_format_find(const char *name)
 
 const char *sp_format_names(void)
 {
-    return "csv, ndjson";
+    return "csv, ndjson, parquet";
 }
 
 /* ------------------------------------------------------------ calendar */

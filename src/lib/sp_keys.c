@@ -10,7 +10,7 @@
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define VALS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
-const char *const sp_formats[] = { "csv", "ndjson", NULL };
+const char *const sp_formats[] = { "csv", "ndjson", "parquet", NULL };
 #define CODEC_NAME(w) #w,
 const char *const sp_compressions[] = { SP_CODECS(CODEC_NAME) NULL }; /* sp_codec.h */
 const char *const sp_strategies[] = { "create_new", "replace", "truncate", "new", "@new",
@@ -100,7 +100,10 @@ static const sp_keydef pipe_keys[] = {
     { "EXPORT_FORMAT", SP_K_CI, sp_formats, "csv", NULL, 0, "file format" },
     { "EXPORT_STRATEGY", SP_K_CI, sp_strategies, "create_new", NULL, 0, "write strategy" },
     { "EXPORT_WRITE_STRATEGY", SP_K_CI, sp_strategies, NULL, "EXPORT_STRATEGY", 0, "alias" },
-    { "EXPORT_COMPRESSION", SP_K_CI, sp_compressions, "none", NULL, 0, "compression" },
+    { "EXPORT_COMPRESSION", SP_K_CI, sp_compressions, "none", NULL, 0,
+      "compression (parquet: of its pages, default snappy)" },
+    { "EXPORT_PARQUET_ROW_GROUP_SIZE", 0, NULL, "1000000", NULL, 0,
+      "extension: rows per Parquet row group (a group also closes at a byte bound)" },
     { "EXPORT_MAX_FILE_SIZE", 0, NULL, NULL, NULL, 0,
       "extension: start a new file once one reaches this size as stored (bytes, or "
       "256MB, 1GiB ...)" },

@@ -233,11 +233,26 @@ int sp_pipe_sink(const sp_pipe *p, sp_sink_def *out, sp_error *err)
     out->format = "csv";
     if (v && !(out->format = canon_value(v, sp_formats)))
         return bad_value(p, "EXPORT_FORMAT", line, "format", v, sp_formats, err);
+    int fmt_line = line;
     v = sink_get(p, "EXPORT_COMPRESSION", &line);
     out->compression = "none";
+    out->compression_set = v != NULL;
     if (v && !(out->compression = canon_value(v, sp_compressions)))
         return bad_value(p, "EXPORT_COMPRESSION", line, "compression", v, sp_compressions,
                          err);
+    v = sink_get(p, "EXPORT_PARQUET_ROW_GROUP_SIZE", &line);
+    if (v) {
+        char *end = NULL;
+        unsigned long long n = strtoull(v, &end, 10);
+        if (!*v || *v == '-' || *end || n < 1 || n > SP_PARQUET_ROW_GROUP_MAX) {
+            sp_model_where(where, sizeof where, p->path, p->name, line,
+                           "EXPORT_PARQUET_ROW_GROUP_SIZE");
+            return sp_error_set(err, SP_EDEF, 0,
+                                "%s: '%s' is not a row count (expected 1 to %llu)", where, v,
+                                (unsigned long long)SP_PARQUET_ROW_GROUP_MAX);
+        }
+        out->parquet_row_group_rows = n;
+    }
     out->strategy = SP_STRATEGY_CREATE_NEW;
     const sp_kv *kv = sp_kvlist_find_canon(&sp_keys_pipe, &p->keys, "EXPORT_STRATEGY");
     if (kv && sp_strategy_parse(kv->value, &out->strategy))
@@ -267,6 +282,19 @@ int sp_pipe_sink(const sp_pipe *p, sp_sink_def *out, sp_error *err)
                                 i ? "a positive number of rows"
                                   : "a positive size (bytes, or with a unit: 256MB, 1GiB; "
                                     "units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)");
+        if (!i && !strcmp(out->format, "parquet"))
+            return sp_error_set(err, SP_EDEF, 0,
+                                "%s: not supported with EXPORT_FORMAT parquet yet (bound its "
+                                "files with EXPORT_MAX_FILE_ROWS)",
+                                where);
+    }
+    if (out->topic && !strcmp(out->format, "parquet")) {
+        sp_model_where(where, sizeof where, p->path, p->name, fmt_line, "EXPORT_FORMAT");
+        return sp_error_set(err, SP_EDEF, 0,
+                            "%s: parquet is a file format: a kafka sink (EXPORT_KAFKA_TOPIC) "
+                            "sends one JSON message per row; remove EXPORT_FORMAT or export "
+                            "to EXPORT_BUCKET_URI",
+                            where);
     }
     if (!out->topic && !out->bucket_uri) {
         sp_model_where(where, sizeof where, p->path, p->name, p->type_line, "TYPE");

@@ -108,6 +108,10 @@ struct sp_pipe {
 
 /* The sink of a pipe, validated and with defaults applied (not resolved
  * against secrets or overrides: that is sp_sinkcfg, at run time). */
+/* the largest EXPORT_PARQUET_ROW_GROUP_SIZE (memory is bounded by bytes
+ * anyway: a row group also closes at a byte bound, docs/formats.md) */
+#define SP_PARQUET_ROW_GROUP_MAX 100000000ull
+
 typedef struct sp_sink_def {
     const char *connection;    /* EXPORT_CONNECTION_NAME */
     const char *service;       /* EXPORT_SERVICE if given: kafka, s3, s3_iamrole */
@@ -115,8 +119,11 @@ typedef struct sp_sink_def {
     const char *bucket_uri;    /* EXPORT_BUCKET_URI */
     const char *file_template; /* EXPORT_FILE_TEMPLATE */
     const char *schedule;      /* EXPORT_SCHEDULE, default @on-demand */
-    const char *format;        /* csv | ndjson (default csv) */
-    const char *compression;   /* none | gzip | snappy (default none) */
+    const char *format;        /* csv | ndjson | parquet (default csv) */
+    const char *compression;   /* none | gzip | snappy | zstd (default none) */
+    int compression_set;       /* EXPORT_COMPRESSION was given (parquet's
+                                * pages default to snappy, not none) */
+    uint64_t parquet_row_group_rows; /* EXPORT_PARQUET_ROW_GROUP_SIZE, 0: default */
     sp_strategy strategy;      /* default create_new */
     /* EXPORT_MAX_FILE_SIZE (bytes as stored), EXPORT_MAX_FILE_ROWS; 0 = no
      * bound (objects only: a kafka sink with either is an error) */

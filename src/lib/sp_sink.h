@@ -31,8 +31,11 @@ typedef struct sp_sinkcfg {
     char *topic;              /* Kafka */
     char *bucket_uri;         /* objects: template text, e.g. s3://b/{year}/ */
     char *file_template;      /* objects: template text */
-    char *format;             /* "csv" | "ndjson" */
-    char *compression;        /* "none" | "gzip" | "snappy" */
+    char *format;             /* "csv" | "ndjson" | "parquet" */
+    char *compression;        /* "none" | "gzip" | "snappy" | "zstd" */
+    int compression_set;      /* given (key or override): parquet's default
+                               * page compression is snappy, not none */
+    uint64_t parquet_row_group_rows; /* 0: the default */
     sp_strategy strategy;
     char *schedule;
     /* files roll over past these bounds (docs/objects.md); 0 = no bound */

@@ -23,7 +23,16 @@
  * down to one row, and a row that does not fit starts the next file: the
  * file is finished and committed exactly as at the end of the run (commit),
  * then the partition starts over under the next number (roll).  Nothing in
- * this depends on the format or the codec. */
+ * this depends on the format or the codec.
+ *
+ * Parquet (a stateful format, sp_format.h) has no codec: each partition
+ * holds a writer that buffers its row group in columns; the bytes of each
+ * completed row group join the partition's text, and the writer's own
+ * buffer counts towards MEM_MAX (over it, the largest partition's row
+ * group is closed early).  Its footer is written when the object is
+ * prepared for commit; a next file (EXPORT_MAX_FILE_ROWS) gets a new
+ * writer (part_begin_file).  EXPORT_MAX_FILE_SIZE is refused with parquet
+ * at the definition (sp_model.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +64,8 @@ typedef struct opart {
     uint64_t rows;
     uint64_t raw;       /* uncompressed bytes (header included) */
     uint64_t last_use;  /* codec LRU clock */
+    sp_fmt_writer *fw;  /* stateful format's writer (parquet), or NULL */
+    size_t fw_held;     /* its buffered bytes, as counted in s->buffered */
     int coded;          /* a codec stream was started for it */
     unsigned k;         /* sibling index the writer began under (0: none) */
     /* the current file (rows and raw above count it alone when rolling) */
@@ -69,7 +80,8 @@ typedef struct objects_sink {
     char job_id[64];
     const sp_schema *schema;
     const sp_format *fmt;
-    const sp_codec *codec; /* NULL: no compression */
+    sp_fmt_opts fopts;     /* stateful formats: page compression, row groups */
+    const sp_codec *codec; /* NULL: no compression (always for parquet) */
     char ext[32];          /* ".csv", ".ndjson.gz", ... */
     char fext[16];         /* ".csv" */
     sp_store_dest dest;
@@ -132,9 +144,24 @@ static void part_free(opart *p)
 {
     if (!p)
         return;
-    free(p->name);
+    free(p->name); /* a writer (fw) is freed by release_all */
     sp_buf_release(&p->text);
     free(p);
+}
+
+/* part_begin_file: p's (empty) text starts with the format's header and, for
+ * a stateful format (parquet), p gets a fresh writer: what every file of p
+ * starts with (a next file of p too, after the previous one was prepared) */
+static int part_begin_file(objects_sink *s, opart *p, sp_error *err)
+{
+    int rc = 0;
+    if (s->header.len && (rc = sp_buf_add(&p->text, s->header.data, s->header.len, err)))
+        return rc;
+    if (s->fmt->w_open && (rc = s->fmt->w_open(&p->fw, s->schema, &s->fopts, err)))
+        return rc;
+    p->raw += s->header.len;
+    s->buffered += s->header.len;
+    return 0;
 }
 
 /* get_part: the partition named key[0..n), created (with the header) if new */
@@ -180,12 +207,10 @@ static int get_part(objects_sink *s, const char *key, size_t n, opart **out,
     p->hash = h;
     p->seq = s->max_size || s->max_rows ? 1 : 0;
     sp_buf_init(&p->text, PART_TEXT_MAX);
-    if (s->header.len && (rc = sp_buf_add(&p->text, s->header.data, s->header.len, err))) {
+    if ((rc = part_begin_file(s, p, err))) {
         part_free(p);
         return rc;
     }
-    p->raw = s->header.len;
-    s->buffered += s->header.len;
     size_t j = (size_t)h & (s->nslots - 1);
     while (s->slots[j])
         j = (j + 1) & (s->nslots - 1);
@@ -334,6 +359,31 @@ static int try_flush(objects_sink *s, opart *p, int *done, sp_error *err)
     return stream(s, p, err);
 }
 
+/* held: what p holds in memory (text, and a stateful writer's buffer) */
+static size_t held(const opart *p)
+{
+    return p->text.len + p->fw_held;
+}
+
+/* fw_account: after p's writer changed, its buffer in s->buffered */
+static void fw_account(objects_sink *s, opart *p)
+{
+    size_t now = p->fw && s->fmt->w_buffered ? s->fmt->w_buffered(p->fw) : 0;
+    s->buffered = s->buffered - p->fw_held + now;
+    p->fw_held = now;
+}
+
+/* fw_close_group: p's writer closes its row group into p's text */
+static int fw_close_group(objects_sink *s, opart *p, sp_error *err)
+{
+    size_t before = p->text.len;
+    int rc = s->fmt->w_flush(p->fw, &p->text, err);
+    p->raw += p->text.len - before;
+    s->buffered += p->text.len - before;
+    fw_account(s, p);
+    return rc;
+}
+
 /* relieve: flush the largest partitions until under MEM_LOW */
 static int relieve(objects_sink *s, sp_error *err)
 {
@@ -341,9 +391,14 @@ static int relieve(objects_sink *s, sp_error *err)
         opart *big = NULL;
         for (size_t i = 0; i < s->nparts; i++) {
             opart *q = s->parts[i];
-            if (q->text.len && (q->w || s->nwriters < MAX_WRITERS) &&
-                (!big || q->text.len > big->text.len))
+            if (held(q) && (q->w || s->nwriters < MAX_WRITERS) &&
+                (!big || held(q) > held(big)))
                 big = q;
+        }
+        if (big && big->fw_held) {
+            int rc = fw_close_group(s, big, err);
+            if (rc)
+                return rc;
         }
         if (!big)
             return sp_error_set(err, SP_ETOOBIG, 0,
@@ -365,9 +420,22 @@ static int added(objects_sink *s, opart *p, size_t before, sp_error *err)
     size_t n = p->text.len - before;
     p->raw += n;
     s->buffered += n;
+    if (p->fw)
+        fw_account(s, p);
     if (s->ctx.dry_run) { /* only the sizes matter */
         s->buffered -= p->text.len;
         sp_buf_reset(&p->text);
+        while (s->buffered > MEM_LOW) { /* Parquet writers' buffers */
+            opart *big = NULL;
+            for (size_t i = 0; i < s->nparts; i++)
+                if (s->parts[i]->fw_held && (!big || s->parts[i]->fw_held > big->fw_held))
+                    big = s->parts[i];
+            int rc = big ? fw_close_group(s, big, err) : 0;
+            if (rc || !big)
+                return rc;
+            s->buffered -= big->text.len;
+            sp_buf_reset(&big->text);
+        }
         return 0;
     }
     int done, rc = 0;
@@ -479,9 +547,8 @@ static int roll(objects_sink *s, opart *p, sp_error *err)
     p->rows = p->sent = p->pend = 0;
     p->coded = 0;
     p->k = 0;
-    p->raw = s->header.len;
-    s->buffered += s->header.len;
-    return sp_buf_add(&p->text, s->header.data ? s->header.data : "", s->header.len, err);
+    p->raw = 0;
+    return part_begin_file(s, p, err); /* the header, a new writer (parquet) */
 }
 
 /* put_rows: rows [from, to) of b into partition p, rolling over to the
@@ -501,6 +568,16 @@ static int put_rows(objects_sink *s, opart *p, const sp_batch *b, size_t from, s
             k = (size_t)(s->max_rows - p->rows);
         k = slice_rows(s, p, k < cap ? k : cap);
         size_t before = p->text.len;
+        if (p->fw) { /* parquet: rows into the writer, files bounded by rows only */
+            rc = s->fmt->w_rows(p->fw, b, from, from + k, &p->text, err);
+            if (!rc) {
+                p->rows += k;
+                from += k;
+                cap = to - from;
+                rc = added(s, p, before, err);
+            }
+            continue;
+        }
         rc = k == 1 ? s->fmt->row(&p->text, s->schema, b, from, err)
                     : s->fmt->rows(&p->text, s->schema, b, from, from + k, err);
         size_t n = rc ? 0 : p->text.len - before;
@@ -550,6 +627,12 @@ static void release_all(objects_sink *s)
         if (p->w) {
             s->dest.store->vt->abort(p->w);
             p->w = NULL;
+        }
+        if (p->fw) {
+            s->fmt->w_free(p->fw);
+            p->fw = NULL;
+            s->buffered -= p->fw_held;
+            p->fw_held = 0;
         }
         s->buffered -= p->text.len;
         sp_buf_release(&p->text);
@@ -655,13 +738,17 @@ static int ob_open(sp_sink **out, const sp_sink_ctx *ctx, const sp_schema *schem
     const char *fname = cfg->format && *cfg->format ? cfg->format : "csv";
     const char *cname = cfg->compression && *cfg->compression ? cfg->compression : "none";
     const sp_format *fmt = sp_format_find(fname);
-    const sp_codec *codec = sp_codec_find(cname);
+    /* parquet compresses its own pages (EXPORT_COMPRESSION names their codec) */
+    const sp_codec *codec = fmt && fmt->w_open ? &sp_codec_none : sp_codec_find(cname);
     if (!fmt)
         return sp_error_set(err, SP_EDEF, 0, "EXPORT_FORMAT: unknown format '%s' "
                             "(expected %s)", fname, sp_format_names());
     if (!codec)
         return sp_error_set(err, SP_EDEF, 0, "EXPORT_COMPRESSION: unknown compression "
                             "'%s' (expected %s)", cname, sp_codec_names());
+    if (fmt->w_open && cfg->max_file_size)
+        return sp_error_set(err, SP_EDEF, 0, "EXPORT_MAX_FILE_SIZE: not supported with "
+                            "format parquet yet (bound its files with EXPORT_MAX_FILE_ROWS)");
     objects_sink *s = calloc(1, sizeof *s);
     if (!s)
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory (objects sink)");
@@ -672,15 +759,21 @@ static int ob_open(sp_sink **out, const sp_sink_ctx *ctx, const sp_schema *schem
     snprintf(s->job_id, sizeof s->job_id, "%s", ctx->job_id ? ctx->job_id : "");
     s->schema = schema;
     s->fmt = fmt;
-    s->codec = codec->ext && *codec->ext ? codec : NULL;
+    s->codec = codec->ext && *codec->ext && !fmt->w_open ? codec : NULL;
+    if (fmt->w_open) { /* EXPORT_COMPRESSION picks the page compression */
+        s->fopts.compression = cfg->compression_set ? cname : NULL;
+        s->fopts.row_group_rows = cfg->parquet_row_group_rows;
+        s->fopts.row_group_bytes = MEM_LOW / 2;
+    }
     snprintf(s->fext, sizeof s->fext, ".%s", fmt->ext);
     snprintf(s->ext, sizeof s->ext, ".%s%s%s", fmt->ext, s->codec ? "." : "",
              s->codec ? s->codec->ext : "");
     s->meta.job_id = s->job_id;
     s->meta.pipe = cfg->pipe ? cfg->pipe->name : NULL;
     s->meta.content_type = codec->content_type ? codec->content_type
-                          : !strcmp(fmt->name, "csv") ? "text/csv"
-                                                      : "application/x-ndjson";
+                          : !strcmp(fmt->name, "csv")     ? "text/csv"
+                          : !strcmp(fmt->name, "parquet") ? "application/vnd.apache.parquet"
+                                                          : "application/x-ndjson";
     s->meta.content_encoding = codec->content_encoding;
     s->meta.cancel = ctx->cancel;
     s->meta.journal = ctx->journal;
@@ -697,7 +790,9 @@ static int ob_open(sp_sink **out, const sp_sink_ctx *ctx, const sp_schema *schem
         rc = setup_name(s, schema, err);
     if (!rc)
         rc = fmt->header(&s->header, schema, err);
-    if (!rc && ctx->dry_run)
+    if (!rc && ctx->dry_run && !fmt->rows) /* a binary format previews as csv */
+        rc = sp_format_csv.header(&s->preview, schema, err);
+    else if (!rc && ctx->dry_run)
         rc = sp_buf_add(&s->preview, s->header.data ? s->header.data : "",
                         s->header.len, err);
     if (rc) {
@@ -715,7 +810,8 @@ static int keep_preview(objects_sink *s, const sp_batch *b, sp_error *err)
     if (!n)
         return 0;
     s->preview_kept += n;
-    return s->fmt->rows(&s->preview, s->schema, b, 0, n, err);
+    const sp_format *f = s->fmt->rows ? s->fmt : &sp_format_csv;
+    return f->rows(&s->preview, s->schema, b, 0, n, err);
 }
 
 static int ob_write(sp_sink *k, const sp_batch *b, sp_error *err)
@@ -758,10 +854,28 @@ static int ob_write(sp_sink *k, const sp_batch *b, sp_error *err)
     return rc;
 }
 
+/* fw_finish: p's stateful writer writes its last row group and footer
+ * into p's text and is freed: the file is complete */
+static int fw_finish(objects_sink *s, opart *p, sp_error *err)
+{
+    if (!p->fw)
+        return 0;
+    size_t before = p->text.len;
+    int rc = s->fmt->w_finish(p->fw, &p->text, err);
+    p->raw += p->text.len - before;
+    s->buffered += p->text.len - before;
+    s->fmt->w_free(p->fw);
+    p->fw = NULL;
+    fw_account(s, p);
+    return rc;
+}
+
 /* prepare: finish p's stream: every byte of it is in its writer */
 static int prepare(objects_sink *s, opart *p, sp_error *err)
 {
-    int rc = p->w ? 0 : begin(s, p, err);
+    int rc = fw_finish(s, p, err);
+    if (!rc && !p->w)
+        rc = begin(s, p, err);
     if (!rc)
         rc = stream(s, p, err);
     if (!rc && s->codec && !p->coded)
@@ -827,7 +941,11 @@ static int settle(objects_sink *s, opart *p, int rc, sp_error *e, uint64_t size,
 /* dry_object: the object p would be, listed in res */
 static int dry_object(objects_sink *s, opart *p, sp_run_result *res, sp_error *err)
 {
-    int rc = full_key(s, p, 0, err);
+    int rc = fw_finish(s, p, err); /* its size includes the footer */
+    s->buffered -= p->text.len;
+    sp_buf_reset(&p->text);
+    if (!rc)
+        rc = full_key(s, p, 0, err);
     sp_store *st = s->dest.store;
     int create_new = s->ctx.cfg->strategy != SP_STRATEGY_REPLACE;
     for (unsigned k = 1; !rc && st && create_new; k++) {

@@ -56,7 +56,6 @@ static int dup_opt(const char *pipe, const char *s, char **out, sp_error *err)
 int sp_sinkcfg_build(sp_project *p, const sp_pipe *pipe, const struct sp_run_opts *opts,
                      sp_sinkcfg *out, sp_error *err)
 {
-    static const char *const formats[] = { "csv", "ndjson", NULL };
     static const char *const strategies[] = { "create_new", "replace", "truncate", NULL };
     memset(out, 0, sizeof *out);
     out->pipe = pipe;
@@ -67,8 +66,15 @@ int sp_sinkcfg_build(sp_project *p, const sp_pipe *pipe, const struct sp_run_opt
     if (rc)
         return rc;
     const char *n = pipe->name;
-    rc = pick(n, "EXPORT_FORMAT", "format", opts ? opts->format : NULL, s.format, formats,
+    rc = pick(n, "EXPORT_FORMAT", "format", opts ? opts->format : NULL, s.format, sp_formats,
               &out->format, err);
+    out->compression_set = s.compression_set || (opts && opts->compression && *opts->compression);
+    out->parquet_row_group_rows = s.parquet_row_group_rows;
+    if (!rc && s.topic && !strcmp(out->format, "parquet"))
+        rc = sp_error_set(err, SP_EPARAM, 0,
+                          "pipe '%s': format parquet: a kafka sink sends one JSON message per "
+                          "row; parquet is for EXPORT_BUCKET_URI sinks",
+                          n);
     rc = rc ? rc
             : pick(n, "EXPORT_COMPRESSION", "compression", opts ? opts->compression : NULL,
                    s.compression, sp_compressions, &out->compression, err);

@@ -187,7 +187,7 @@ sed 's/EXPORT_FORMAT csv/EXPORT_FORMAT xml/' "$P/pipes/by_type.pipe" > "$B/pipes
 out=$("$SINKPIPE" -p "$B" check 2>&1); rc=$?
 expect_eq "check fails on a bad format" "$([ $rc -ne 0 ] && echo yes)" yes
 line=$(grep -n 'EXPORT_FORMAT' "$B/pipes/by_type.pipe" | cut -d: -f1)
-expect_contains "bad format error has file:line: KEY: reason" "$out" "by_type.pipe:$line: EXPORT_FORMAT: unknown format 'xml' (expected csv, ndjson)"
+expect_contains "bad format error has file:line: KEY: reason" "$out" "by_type.pipe:$line: EXPORT_FORMAT: unknown format 'xml' (expected csv, ndjson, parquet)"
 printf 'NODE n\nSQL >\n    SELECT 1\n\nTYPE sink\nEXPORT_BUCKET_URI file:///tmp/x/\nEXPORT_FILE_TEMPLATE x\nEXPORT_SCHEDULE @on-demand\nEXPORT_FROMAT csv\n' > "$B/pipes/typo.pipe"
 out=$("$SINKPIPE" -p "$B" check 2>&1)
 expect_contains "unknown key is an error with its line" "$out" "typo.pipe:9: EXPORT_FROMAT: unknown key"

@@ -237,8 +237,8 @@ TEST(error_messages)
                  "pipes/x.pipe:10: EXPORT_FROMAT: unknown key (expected one of "
                  "EXPORT_CONNECTION_NAME, EXPORT_KAFKA_TOPIC, EXPORT_BUCKET_URI, "
                  "EXPORT_FILE_TEMPLATE, EXPORT_SCHEDULE, EXPORT_FORMAT, EXPORT_STRATEGY, "
-                 "EXPORT_COMPRESSION, EXPORT_MAX_FILE_SIZE, EXPORT_MAX_FILE_ROWS, "
-                 "EXPORT_SERVICE, EXPORT_KAFKA_KEY, "
+                 "EXPORT_COMPRESSION, EXPORT_PARQUET_ROW_GROUP_SIZE, EXPORT_MAX_FILE_SIZE, "
+                 "EXPORT_MAX_FILE_ROWS, EXPORT_SERVICE, EXPORT_KAFKA_KEY, "
                  "EXPORT_KAFKA_TRANSACTIONAL, TARGET_DATASOURCE, COPY_SCHEDULE, COPY_MODE, "
                  "DATASOURCE, ENGINE, ENGINE_PARTITION_KEY, ENGINE_SORTING_KEY, ENGINE_PRIMARY_KEY, "
                  "ENGINE_SAMPLING_KEY, ENGINE_TTL, ENGINE_VER, ENGINE_IS_DELETED, ENGINE_SIGN, "
@@ -247,7 +247,7 @@ TEST(error_messages)
     expect_error("pipes/x.pipe",
                  "NODE n\nSQL >\n    SELECT 1\n\nTYPE sink\nEXPORT_CONNECTION_NAME c\n"
                  "EXPORT_BUCKET_URI s3://bkt/\nEXPORT_FORMAT xml\n",
-                 "pipes/x.pipe:8: EXPORT_FORMAT: unknown format 'xml' (expected csv, ndjson)");
+                 "pipes/x.pipe:8: EXPORT_FORMAT: unknown format 'xml' (expected csv, ndjson, parquet)");
     expect_error("pipes/x.pipe",
                  "NODE n\nSQL >\n    SELECT 1\n\nTYPE sink\nEXPORT_CONNECTION_NAME c\n"
                  "EXPORT_BUCKET_URI s3://bkt/\nEXPORT_STRATEGY append\n",
@@ -525,7 +525,7 @@ TEST(load_collects_all_diagnostics)
     if (p) {
         CHECK_INT(sp_project_ndiag(p), 3);
         CHECK_STR(sp_project_diag(p, 0),
-                  "sinks/bad1.pipe:5: EXPORT_FORMAT: unknown format 'xml' (expected csv, ndjson)");
+                  "sinks/bad1.pipe:5: EXPORT_FORMAT: unknown format 'xml' (expected csv, ndjson, parquet)");
         CHECK_STR(sp_project_diag(p, 1),
                   "sinks/bad2.pipe:5: EXPORT_CONNECTION_NAME: unknown connection 'nope' "
                   "(defined: k)");

@@ -196,7 +196,7 @@ TEST(check_secrets_and_sinkcfg)
     struct sp_run_opts o = { .format = "xml" };
     CHECK_INT(sp_sinkcfg_build(p, sp_project_find_pipe(p, "to_dir"), &o, &cfg, &err),
               SP_EPARAM);
-    CHECK_STR(err.msg, "pipe 'to_dir': EXPORT_FORMAT: unknown format 'xml' (expected csv, ndjson)");
+    CHECK_STR(err.msg, "pipe 'to_dir': EXPORT_FORMAT: unknown format 'xml' (expected csv, ndjson, parquet)");
     sp_error_clear(&err);
     o = (struct sp_run_opts){ .compression = "GZIP", .strategy = "truncate",
                               .file_template = "x_{date}" };

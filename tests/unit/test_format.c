@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_type sp_batch sp_dtoa sp_format sp_format_csv sp_format_ndjson
+// sp-deps: sp_buf sp_error sp_type sp_batch sp_dtoa sp_format sp_format_csv sp_format_ndjson sp_format_parquet sp_thrift sp_rle
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +60,7 @@ TEST(registry)
     CHECK(sp_format_find("ndjson") == &sp_format_ndjson);
     CHECK(sp_format_find("xml") == NULL);
     CHECK(sp_format_find(NULL) == NULL);
-    CHECK_STR(sp_format_names(), "csv, ndjson");
+    CHECK_STR(sp_format_names(), "csv, ndjson, parquet");
     CHECK_STR(sp_format_csv.ext, "csv");
     CHECK_STR(sp_format_ndjson.ext, "ndjson");
 }

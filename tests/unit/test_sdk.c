@@ -250,7 +250,9 @@ TEST(c_validation)
                                                                .format = "parquet" },
                                .nodes = SP_NODES({ .name = "n", .sql = "SELECT 1" }) });
     CHECK_INT(sp_project_add_pipe(p, pp, &err), SP_EDEF);
-    CHECK_STR(err.msg, "p: EXPORT_FORMAT: unknown format 'parquet' (expected csv, ndjson)");
+    CHECK_STR(err.msg, "p: EXPORT_FORMAT: parquet is a file format: a kafka sink "
+                       "(EXPORT_KAFKA_TOPIC) sends one JSON message per row; remove "
+                       "EXPORT_FORMAT or export to EXPORT_BUCKET_URI");
     sp_error_clear(&err);
     pp = sp_sink_pipe("p", &(struct sp_sink_pipe_opts){
                                .sink = &(struct sp_sink_opts){ .connection = c, .topic = "t",
