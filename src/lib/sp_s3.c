@@ -34,6 +34,7 @@ typedef struct creds {
 
 struct sp_s3 {
     char *conn, *bucket, *region;
+    char scheme[8]; /* of URIs in messages */
     endpoint s3, sts;
     int virtual_host; /* bucket in the host name */
     int aws_s3, aws_sts; /* the endpoints are AWS's defaults */
@@ -263,6 +264,7 @@ int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err)
     s->role_arn = dup0(c->role_arn);
     s->external_id = dup0(c->external_id);
     s->env = c->env;
+    snprintf(s->scheme, sizeof s->scheme, "%s", nz(c->uri_scheme) ? c->uri_scheme : "s3");
     s->max_attempts = c->max_attempts > 0 ? c->max_attempts : 6;
     s->base_ms = c->retry_base_ms > 0 ? c->retry_base_ms : 200;
     s->cap_ms = c->retry_cap_ms > 0 ? c->retry_cap_ms : 10000;
@@ -379,7 +381,7 @@ const char *sp_s3_conn_name(const sp_s3 *s)
 
 void sp_s3_uri(const sp_s3 *s, const char *key, char *buf, size_t bufsz)
 {
-    snprintf(buf, bufsz, "s3://%s/%s", s->bucket, key ? key : "");
+    snprintf(buf, bufsz, "%s://%s/%s", s->scheme, s->bucket, key ? key : "");
 }
 
 /* ---- credentials --------------------------------------------------------- */

@@ -41,6 +41,8 @@ typedef struct sp_s3_conf {
     const char *sts_endpoint; /* S3_STS_ENDPOINT (else AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL) */
     const char *session_name; /* RoleSessionName; default "sinkpipe-<conn>" */
     const sp_env *env;        /* the AWS_* chain, HOME; may be NULL (none) */
+    const char *uri_scheme;   /* of URIs in messages: "s3" (default), "gs" (GCS's
+                               * XML API with HMAC keys) */
     /* tuning (0 = default) */
     int max_attempts;         /* per request, default 6 */
     int retry_base_ms;        /* first backoff, default 200 */
@@ -99,7 +101,8 @@ int sp_s3_do(sp_s3 *s, sp_s3_handle *h, sp_s3_req *r, sp_error *err);
 /* sp_s3_conn_name: the connection name given to sp_s3_open (owned by s). */
 const char *sp_s3_conn_name(const sp_s3 *s);
 
-/* sp_s3_uri: "s3://bucket/key" into buf (truncated to fit). */
+/* sp_s3_uri: "s3://bucket/key" (or the conf's uri_scheme) into buf
+ * (truncated to fit). */
 void sp_s3_uri(const sp_s3 *s, const char *key, char *buf, size_t bufsz);
 
 /* sp_s3_credentials_source: which source the base credentials come from

@@ -1,7 +1,8 @@
 /* sp_store: object stores behind a small function table — where the objects
  * of file-like sinks land.  Implementations: the local folder (file:// URIs
  * and S3 connections whose S3_ENDPOINT is file:///path) in sp_store_file.c;
- * S3 and S3-compatible stores in sp_store_s3.c (sp_store_s3.h).
+ * S3 and S3-compatible stores in sp_store_s3.c (sp_store_s3.h); Google
+ * Cloud Storage's JSON API in sp_store_gcs.c (sp_store_gcs.h).
  *
  * An object is written through a writer: begin() starts it (invisible under
  * its final name), write() streams bytes, commit() makes it visible
@@ -28,10 +29,14 @@ typedef struct sp_obj_meta {
      * store stops the writer's uploads and commit fails with SP_ECANCELLED
      * up to the moment the object is being made visible */
     volatile int *cancel;
+    /* overwrite: what the writer's commit will pass (replace = 1).  Stores
+     * that bind an upload's precondition when it starts (GCS resumable
+     * sessions) read it at begin(); 0 (create_new) is the safe default */
+    int overwrite;
 } sp_obj_meta;
 
 typedef struct sp_store_vt {
-    const char *name; /* "file", "s3" */
+    const char *name; /* "file", "s3", "gcs" */
     /* exists: *out = 1 when `key` exists */
     int (*exists)(sp_store *s, const char *key, int *out, sp_error *err);
     int (*begin)(sp_store *s, const char *key, const sp_obj_meta *meta,

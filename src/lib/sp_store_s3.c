@@ -35,6 +35,7 @@ typedef struct s3_store {
     int nidle, capidle;
     int head_forbidden; /* a HEAD got 403: existence checks are blind */
     size_t filling;     /* bytes in writers' buffers not yet shipped */
+    char create_header[64], create_value[16]; /* create_new's precondition */
 } s3_store;
 
 /* Past FILL_BUDGET bytes buffered across a store's writers (many partitions
@@ -641,7 +642,7 @@ again:
     sp_error_clear(&ce);
     nh = 0;
     if (inm)
-        h[nh++] = (sp_sigv4_kv){ "if-none-match", "*" };
+        h[nh++] = (sp_sigv4_kv){ st->create_header, st->create_value };
     if (!w->multipart) {
         nh += meta_headers(w, h + nh);
         sp_s3_req r = { .method = "PUT", .key = key, .headers = h, .nheaders = nh,
@@ -845,6 +846,10 @@ int sp_store_s3_open(const sp_s3_conf *conf, const sp_store_s3_opts *o,
     if (st->nthreads > 64)
         st->nthreads = 64;
     st->max_inflight = o && o->max_inflight > 0 ? o->max_inflight : st->nthreads + 2;
+    int custom = o && o->create_header && o->create_value;
+    snprintf(st->create_header, sizeof st->create_header, "%s",
+             custom ? o->create_header : "if-none-match");
+    snprintf(st->create_value, sizeof st->create_value, "%s", custom ? o->create_value : "*");
     int rc = sp_s3_open(conf, &st->s3, err);
     if (!rc && !(st->uri_prefix = strdup(uri_prefix ? uri_prefix : "")))
         rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (s3 store)");
