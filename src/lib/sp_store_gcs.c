@@ -299,6 +299,7 @@ static int put_range(sp_objw *w, const char *data, size_t n, int final, sp_error
         snprintf(hash, sizeof hash, "X-Goog-Hash: md5=%s", md5);
     size_t off = 0;
     int query = 0; /* ask the session how much it holds before sending */
+    int resynced = 0;
     int max = sp_gcs_max_attempts(st->g);
     sp_error e = SP_ERROR_INIT;
     for (int attempt = 0;; attempt++) {
@@ -355,6 +356,14 @@ static int put_range(sp_objw *w, const char *data, size_t n, int final, sp_error
             return appeared(w, err);
         if (r.status == 404 || r.status == 410)
             return sp_error_set(err, SP_ESINK, 1, "%s (the upload session is gone)", e.msg);
+        if (r.status == 400 && !query && !resynced) {
+            /* the session disagrees about the offset: libcurl resends a
+             * request on its own when a reused connection died, and the
+             * first copy may have landed.  Ask, and go on from there. */
+            resynced = 1;
+            query = 1;
+            continue;
+        }
         if (!e.retriable || attempt + 1 >= max) {
             if (e.retriable && attempt > 0)
                 return sp_error_set(err, e.code, 1, "%s (gave up after %d attempts)", e.msg,

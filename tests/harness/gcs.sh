@@ -11,6 +11,8 @@
 #                                  drop, drop_after); 0 on ok
 #   gcs_fault_count NAME           prints how many times it fired
 #   gcs_fault_clear
+#   gcs_tokens uses=N|lifetime=S   tokens issued from now on: refused after N
+#                                  requests (0: never) / live S seconds
 #   gcs_get BUCKET KEY             the object's bytes on stdout (curl, admin token)
 #   gcs_meta BUCKET KEY            the object's resource (JSON) on stdout
 #   gcs_list BUCKET [PREFIX]       object names, one a line
@@ -151,6 +153,12 @@ PY
 }
 gcs_fault_count() { curl -sS --noproxy '*' -m 10 "$GCS_TEST_ENDPOINT/_fault/$1"; }
 gcs_fault_clear() { [ "$(curl -sS --noproxy '*' -m 10 -X POST "$GCS_TEST_ENDPOINT/_clear")" = ok ]; }
+gcs_tokens() {
+  local json
+  json=$("$(gcs__python)" -c 'import json, sys
+print(json.dumps({a.split("=")[0]: int(a.split("=")[1]) for a in sys.argv[1:]}))' "$@") || return 1
+  [ "$(curl -sS --noproxy '*' -m 10 -X POST --data-binary "$json" "$GCS_TEST_ENDPOINT/_tokens")" = ok ]
+}
 gcs_open_sessions() { curl -sS --noproxy '*' -m 10 "$GCS_TEST_ENDPOINT/_sessions"; }
 
 gcs_log_count() {

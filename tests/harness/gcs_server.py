@@ -40,11 +40,13 @@ session starts and again when it completes): 412 when the object exists.
 An object only exists once its upload completes.
 
 Faults (control, no token): POST /_fault {"name", "match" (substring of
-"METHOD path?query"), "action": an HTTP status (e.g. 503, 429) | "drop"
+"METHOD path?query Content-Range"), "action": an HTTP status (e.g. 503, 429) | "drop"
 (close without answering, the request not applied) | "drop_after" (apply
 it, then close without answering), "nth" (first matching request that
 fires, default 1), "times" (default 1)}; GET /_fault/NAME -> fired count;
-POST /_clear.
+POST /_clear; POST /_tokens {"uses": N, "lifetime": S} (tokens issued from
+then on); GET /_sessions -> resumable sessions neither completed nor
+cancelled.
 
 Every request is logged as one JSON line to DIR/requests.log (op, method,
 path, status, upload kind, bytes); tokens, assertions and keys never.
@@ -135,7 +137,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def fault(self, when):
         """The action of the first fault rule matching this request."""
-        desc = "%s %s" % (self.command, self.path)
+        desc = "%s %s %s" % (self.command, self.path, self.headers.get("Content-Range") or "")
         with self.st.lock:
             for r in self.st.faults:
                 act = str(r["action"])
@@ -160,11 +162,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def auth(self):
         h = self.headers.get("Authorization") or ""
+        self.logrec["op"] = "unauthorized"  # until the token is accepted
         if not h.startswith("Bearer "):
             raise Fail(401, "Anonymous caller does not have storage access (no bearer token).")
         tok = h[7:].strip()
         if self.st.args.admin_token and secrets.compare_digest(tok, self.st.args.admin_token):
             self.logrec["who"] = "admin"
+            self.logrec.pop("op")
             return
         with self.st.lock:
             t = self.st.tokens.get(tok)
@@ -177,6 +181,7 @@ class Handler(BaseHTTPRequestHandler):
                     raise Fail(401, "Invalid Credentials (token revoked)")
                 t[1] -= 1
             self.logrec["who"] = "token%d" % t[2]
+        self.logrec.pop("op")
 
     # ------------------------------------------------------------ dispatch
     def handle_any(self):
@@ -496,6 +501,14 @@ class Handler(BaseHTTPRequestHandler):
         if p == "/_clear" and self.command == "POST":
             with self.st.lock:
                 self.st.faults = []
+            return self.send(200, b"ok", ctype="text/plain")
+        if p == "/_tokens" and self.command == "POST":
+            r = json.loads(body)
+            with self.st.lock:
+                if "uses" in r:
+                    self.st.args.token_uses = int(r["uses"])
+                if "lifetime" in r:
+                    self.st.args.token_lifetime = int(r["lifetime"])
             return self.send(200, b"ok", ctype="text/plain")
         if p == "/_sessions" and self.command == "GET":
             with self.st.lock:
