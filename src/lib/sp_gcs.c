@@ -2,21 +2,18 @@
  * docs/gcs.md. */
 #include "sp_gcs.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/random.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "sp_curlx.h"
 #include "sp_error.h"
 
 #define RESP_MAX ((size_t)1 << 20)
@@ -32,24 +29,6 @@ struct sp_gcs {
     int64_t obtained_ms, expires_in;
     int ntokens;
 };
-
-struct sp_gcs_handle {
-    CURL *curl;
-};
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc;
-static void curl_init(void)
-{
-    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- keys and JWTs -------------------------------------------------------- */
 
@@ -209,9 +188,8 @@ int sp_gcs_open(const sp_gcs_conf *c, sp_gcs **out, sp_error *err)
 {
     *out = NULL;
     const char *conn = c->conn_name ? c->conn_name : "";
-    pthread_once(&curl_once, curl_init);
-    if (curl_init_rc != CURLE_OK)
-        return sp_error_set(err, SP_EINTERNAL, 0, "libcurl initialisation failed");
+    if (sp_curlx_global_init(err))
+        return SP_EINTERNAL;
     if (!c->bucket || !*c->bucket)
         return sp_error_set(err, SP_EINVAL, 0, "connection '%s': no bucket", conn);
     const char *ep = c->endpoint && *c->endpoint ? c->endpoint : SP_GCS_DEFAULT_ENDPOINT;
@@ -259,25 +237,6 @@ void sp_gcs_free(sp_gcs *g)
     OPENSSL_cleanse(g->token, sizeof g->token);
     pthread_mutex_destroy(&g->mu);
     free(g);
-}
-
-sp_gcs_handle *sp_gcs_handle_new(void)
-{
-    pthread_once(&curl_once, curl_init);
-    sp_gcs_handle *h = calloc(1, sizeof *h);
-    if (h && !(h->curl = curl_easy_init())) {
-        free(h);
-        h = NULL;
-    }
-    return h;
-}
-
-void sp_gcs_handle_free(sp_gcs_handle *h)
-{
-    if (h) {
-        curl_easy_cleanup(h->curl);
-        free(h);
-    }
 }
 
 const char *sp_gcs_conn_name(const sp_gcs *g)
@@ -331,168 +290,7 @@ int sp_gcs_url(const sp_gcs *g, sp_gcs_url_kind kind, const char *key, const cha
     return rc;
 }
 
-/* ---- one HTTP exchange --------------------------------------------------- */
-
-typedef struct xfer {
-    const char *body;
-    size_t len, off;
-    sp_buf *resp;
-    int resp_full;
-    char *location, *range;
-    size_t location_sz, range_sz;
-    int stall_ms;
-    volatile int *cancel;
-    curl_off_t last_up, last_dn;
-    int64_t last_move_ms;
-    int stalled, cancelled;
-} xfer;
-
-static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
-{
-    (void)dt;
-    (void)ut;
-    xfer *x = ud;
-    if (x->cancel && *x->cancel)
-        return x->cancelled = 1;
-    int64_t now = mono_ms();
-    if (un != x->last_up || dn != x->last_dn) {
-        x->last_up = un;
-        x->last_dn = dn;
-        x->last_move_ms = now;
-    } else if (now - x->last_move_ms >= x->stall_ms) {
-        return x->stalled = 1;
-    }
-    return 0;
-}
-
-static size_t on_read(char *dst, size_t size, size_t nmemb, void *ud)
-{
-    xfer *x = ud;
-    size_t n = size * nmemb;
-    if (n > x->len - x->off)
-        n = x->len - x->off;
-    memcpy(dst, x->body + x->off, n);
-    x->off += n;
-    return n;
-}
-
-static int on_seek(void *ud, curl_off_t off, int origin)
-{
-    xfer *x = ud;
-    if (origin != SEEK_SET || off < 0 || (uint64_t)off > x->len)
-        return CURL_SEEKFUNC_CANTSEEK;
-    x->off = (size_t)off;
-    return CURL_SEEKFUNC_OK;
-}
-
-static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
-{
-    xfer *x = ud;
-    size_t n = size * nmemb;
-    if (x->resp && !x->resp_full && sp_buf_add(x->resp, p, n, NULL))
-        x->resp_full = 1;
-    return n;
-}
-
-/* hval: the value of header line p[0..n) when its name is `name` */
-static void hval(const char *p, size_t n, const char *name, char *out, size_t outsz)
-{
-    size_t nl = strlen(name);
-    if (!out || n <= nl || strncasecmp(p, name, nl) || p[nl] != ':')
-        return;
-    const char *b = p + nl + 1, *e = p + n;
-    while (b < e && (*b == ' ' || *b == '\t'))
-        b++;
-    while (e > b && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' '))
-        e--;
-    size_t l = (size_t)(e - b) < outsz - 1 ? (size_t)(e - b) : outsz - 1;
-    memcpy(out, b, l);
-    out[l] = '\0';
-}
-
-static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
-{
-    xfer *x = ud;
-    size_t n = size * nmemb;
-    if (n >= 5 && !strncmp(p, "HTTP/", 5)) { /* a new response */
-        x->location[0] = x->range[0] = '\0';
-        if (x->resp) {
-            sp_buf_reset(x->resp);
-            x->resp_full = 0;
-        }
-    }
-    hval(p, n, "location", x->location, x->location_sz);
-    hval(p, n, "range", x->range, x->range_sz);
-    return n;
-}
-
-/* exchange: one attempt of method url with the header lines hs */
-static CURLcode exchange(const sp_gcs *g, sp_gcs_handle *h, const char *method,
-                         const char *url, struct curl_slist *hs, xfer *x, long *status)
-{
-    CURL *e = h->curl;
-    curl_easy_reset(e);
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, hs);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)g->connect_ms);
-    x->stall_ms = g->stall_ms;
-    x->last_up = x->last_dn = 0;
-    x->last_move_ms = mono_ms();
-    x->stalled = x->cancelled = 0;
-    x->off = 0;
-    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(e, CURLOPT_XFERINFODATA, x);
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "sinkpipe");
-    if (!strcmp(method, "PUT")) {
-        curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
-        curl_easy_setopt(e, CURLOPT_READDATA, x);
-        curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek);
-        curl_easy_setopt(e, CURLOPT_SEEKDATA, x);
-        curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)x->len);
-    } else if (!strcmp(method, "POST")) {
-        curl_easy_setopt(e, CURLOPT_POST, 1L);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body ? x->body : "");
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->len);
-    } else if (strcmp(method, "GET")) {
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-    }
-    CURLcode cc = curl_easy_perform(e);
-    *status = 0;
-    if (cc == CURLE_OK)
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
-    if (cc == CURLE_ABORTED_BY_CALLBACK && x->stalled)
-        cc = CURLE_OPERATION_TIMEDOUT;
-    return cc;
-}
-
-static int curl_transient(CURLcode c)
-{
-    switch (c) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_WEIRD_SERVER_REPLY:
-    case CURLE_SEND_FAIL_REWIND:
-        return 1;
-    default:
-        return 0;
-    }
-}
+/* ---- requests with retries ---------------------------------------------- */
 
 static int status_transient(long st)
 {
@@ -501,22 +299,7 @@ static int status_transient(long st)
 
 void sp_gcs_backoff(const sp_gcs *g, int attempt, volatile int *cancel)
 {
-    int64_t cap = g->base_ms;
-    for (int i = 0; i < attempt && cap < g->cap_ms; i++)
-        cap *= 2;
-    if (cap > g->cap_ms)
-        cap = g->cap_ms;
-    uint32_t r = 0;
-    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
-        r = (uint32_t)mono_ms() * 2654435761u;
-    int64_t ms = cap / 2 + (int64_t)(r % (uint32_t)(cap / 2 + 1));
-    while (ms > 0 && !(cancel && *cancel)) {
-        int64_t slice = ms < 100 ? ms : 100;
-        ms -= slice;
-        struct timespec ts = { 0, (long)slice * 1000000L };
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-        }
-    }
+    sp_curlx_backoff(g->base_ms, g->cap_ms, attempt, cancel);
 }
 
 /* json_reason: "what the server said" from a JSON error body: GCS's
@@ -615,12 +398,15 @@ static int send_call(const sp_gcs *g, sp_gcs_handle *h, call *c, sp_error *err)
                               g->conn, c->what);
             break;
         }
-        xfer x = { .body = c->body, .len = c->len, .resp = resp, .location = c->location,
-                   .location_sz = sizeof c->location, .range = c->range,
-                   .range_sz = sizeof c->range, .cancel = c->cancel };
-        sp_buf_reset(resp);
+        sp_curlx_hdr hv[] = { { "location", c->location, sizeof c->location },
+                              { "range", c->range, sizeof c->range } };
+        sp_curlx x = { .method = c->method, .url = c->url, .headers = hs, .body = c->body,
+                       .len = c->len, .resp = resp, .hdrs = hv, .nhdrs = 2,
+                       .stall_ms = g->stall_ms, .connect_ms = g->connect_ms,
+                       .cancel = c->cancel };
         c->attempts++;
-        c->cc = exchange(g, h, c->method, c->url, hs, &x, &c->status);
+        c->cc = sp_curlx_perform(h, &x);
+        c->status = x.status;
         if (c->cc == CURLE_ABORTED_BY_CALLBACK && x.cancelled) {
             rc = sp_error_set(err, SP_ECANCELLED, 0, "connection '%s': %s: cancelled",
                               g->conn, c->what);
@@ -628,7 +414,7 @@ static int send_call(const sp_gcs *g, sp_gcs_handle *h, call *c, sp_error *err)
         }
         if (c->cc == CURLE_OK && ((c->status >= 200 && c->status < 300) || c->status == 308))
             break;
-        int retry = c->cc != CURLE_OK ? curl_transient(c->cc) : status_transient(c->status);
+        int retry = c->cc != CURLE_OK ? sp_curlx_transient(c->cc) : status_transient(c->status);
         c->retriable = retry;
         if (retry && !c->single && attempt + 1 < g->max_attempts) {
             sp_gcs_backoff(g, attempt, c->cancel);
@@ -666,14 +452,14 @@ static int fetch_token(sp_gcs *g, volatile int *cancel, sp_error *err)
     sp_buf jwt = SP_BUF_INIT(16384), form = SP_BUF_INIT(20000), resp = SP_BUF_INIT(RESP_MAX);
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    int64_t t0 = mono_ms();
+    int64_t t0 = sp_curlx_mono_ms();
     int rc = sp_gcs_jwt(&g->key, SP_GCS_SCOPE, (int64_t)now.tv_sec, 3600, &jwt, err);
     if (!rc)
         rc = sp_buf_adds(&form, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3A"
                                 "jwt-bearer&assertion=", err);
     if (!rc)
         rc = sp_buf_add(&form, jwt.data, jwt.len, err); /* base64url and '.': unreserved */
-    sp_gcs_handle *h = rc ? NULL : sp_gcs_handle_new();
+    sp_gcs_handle *h = rc ? NULL : sp_curlx_handle_new();
     if (!rc && !h)
         rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (token request)");
     char what[600];
@@ -687,7 +473,7 @@ static int fetch_token(sp_gcs *g, volatile int *cancel, sp_error *err)
         int code = e.code == SP_ESINK && c.status >= 400 && c.status < 500 ? SP_EAUTH : e.code;
         sp_error_set(err, code, e.retriable, "%s", e.msg);
     }
-    sp_gcs_handle_free(h);
+    sp_curlx_handle_free(h);
     json_t *j = rc ? NULL : json_loadb(resp.data, resp.len, 0, NULL);
     const char *tok = j ? json_string_value(json_object_get(j, "access_token")) : NULL;
     json_t *exp = j ? json_object_get(j, "expires_in") : NULL;
@@ -726,7 +512,7 @@ static int get_token(sp_gcs *g, const char *stale, volatile int *cancel, char *o
 {
     pthread_mutex_lock(&g->mu);
     int rc = 0;
-    int need = !g->have_token || !sp_gcs_token_usable(mono_ms(), g->obtained_ms, g->expires_in) ||
+    int need = !g->have_token || !sp_gcs_token_usable(sp_curlx_mono_ms(), g->obtained_ms, g->expires_in) ||
                (stale && !strcmp(stale, g->token));
     if (need)
         rc = fetch_token(g, cancel, err);

@@ -5,8 +5,8 @@
  *
  * One sp_gcs per connection and bucket; it is thread-safe (the token cache
  * sits behind a mutex; one refresh at a time).  Connections are
- * sp_gcs_handle's: one per thread, each a curl easy handle that keeps its
- * connection alive between requests.
+ * sp_gcs_handle's (sp_curlx handles): one per thread, each a curl easy
+ * handle that keeps its connection alive between requests.
  *
  * Errors are one line naming the connection and the object and what GCS
  * (or the token endpoint) said, e.g.
@@ -22,7 +22,8 @@
 #include "sp_buf.h"
 
 typedef struct sp_gcs sp_gcs;
-typedef struct sp_gcs_handle sp_gcs_handle;
+/* a connection: sp_curlx_handle_new / sp_curlx_handle_free (sp_curlx.h) */
+typedef struct sp_curlx_handle sp_gcs_handle;
 
 #define SP_GCS_SCOPE "https://www.googleapis.com/auth/devstorage.read_write"
 #define SP_GCS_DEFAULT_ENDPOINT "https://storage.googleapis.com"
@@ -79,9 +80,6 @@ typedef struct sp_gcs_conf {
  * SP_EDEF naming the connection for a bad key or endpoint URL. */
 int sp_gcs_open(const sp_gcs_conf *c, sp_gcs **out, sp_error *err);
 void sp_gcs_free(sp_gcs *g);
-
-sp_gcs_handle *sp_gcs_handle_new(void);
-void sp_gcs_handle_free(sp_gcs_handle *h);
 
 const char *sp_gcs_conn_name(const sp_gcs *g);
 

@@ -3,9 +3,9 @@
  * AssumeRole.  See docs/s3.md for the user-facing rules.
  *
  * One sp_s3 per connection and bucket; it is thread-safe (credentials and
- * the clock offset sit behind a mutex).  Connections are sp_s3_handle's:
- * one per thread, each a curl easy handle that keeps its connection alive
- * between requests.
+ * the clock offset sit behind a mutex).  Connections are sp_s3_handle's
+ * (sp_curlx handles): one per thread, each a curl easy handle that keeps its
+ * connection alive between requests.
  *
  * Errors are one line naming the connection and the object, and what S3
  * (or STS) said, e.g.
@@ -23,7 +23,8 @@
 #include "sp_sigv4.h"
 
 typedef struct sp_s3 sp_s3;
-typedef struct sp_s3_handle sp_s3_handle;
+/* a connection: sp_curlx_handle_new / sp_curlx_handle_free (sp_curlx.h) */
+typedef struct sp_curlx_handle sp_s3_handle;
 
 /* Where a client's settings come from.  Strings are copied by sp_s3_open;
  * NULL or "" means unset. */
@@ -58,10 +59,6 @@ typedef struct sp_s3_conf {
  * SP_EDEF naming the connection for a missing region or a bad endpoint URL. */
 int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err);
 void sp_s3_free(sp_s3 *s);
-
-/* sp_s3_handle_new: a connection for one thread (NULL on ENOMEM). */
-sp_s3_handle *sp_s3_handle_new(void);
-void sp_s3_handle_free(sp_s3_handle *h);
 
 /* One request.  Inputs are borrowed for the call. */
 typedef struct sp_s3_req {

@@ -12,10 +12,13 @@
 #define SP_STORE_H
 
 #include <stddef.h>
-#include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "sinkpipe.h"
+#include "sp_error.h"
 
 typedef struct sp_store sp_store;
 typedef struct sp_objw sp_objw;
@@ -85,6 +88,71 @@ static inline int sp_store_uri_join(const char *prefix, const char *key, char *b
     if (n < 0)
         return SP_EINTERNAL;
     return (size_t)n >= bufsz ? SP_ETOOBIG : 0;
+}
+
+/* An object's metadata as a writer keeps it: owned copies of sp_obj_meta's
+ * strings (NULL where unset) and its flags. */
+typedef struct sp_objw_meta {
+    char *job_id, *pipe, *ctype, *cenc;
+    volatile int *cancel; /* borrowed */
+    int overwrite;
+} sp_objw_meta;
+
+static inline void sp_objw_meta_release(sp_objw_meta *m)
+{
+    free(m->job_id);
+    free(m->pipe);
+    free(m->ctype);
+    free(m->cenc);
+    memset(m, 0, sizeof *m);
+}
+
+static inline char *sp_objw__dup(const char *s, int *bad)
+{
+    char *d = s ? strdup(s) : NULL;
+    *bad |= s && !d;
+    return d;
+}
+
+/* sp_objw_meta_copy: src (NULL: nothing set) into dst; SP_ENOMEM naming
+ * the object `key` (dst then empty). */
+static inline int sp_objw_meta_copy(sp_objw_meta *dst, const sp_obj_meta *src,
+                                    const char *key, sp_error *err)
+{
+    int bad = 0;
+    memset(dst, 0, sizeof *dst);
+    if (src) {
+        dst->job_id = sp_objw__dup(src->job_id, &bad);
+        dst->pipe = sp_objw__dup(src->pipe, &bad);
+        dst->ctype = sp_objw__dup(src->content_type, &bad);
+        dst->cenc = sp_objw__dup(src->content_encoding, &bad);
+        dst->cancel = src->cancel;
+        dst->overwrite = src->overwrite;
+    }
+    if (!bad)
+        return 0;
+    sp_objw_meta_release(dst);
+    return sp_error_set(err, SP_ENOMEM, 0, "out of memory (writer of '%s')", key);
+}
+
+/* sp_store_check_key: SP_EINVAL for an empty key or one longer than 1024
+ * bytes (S3's and GCS's limit). */
+static inline int sp_store_check_key(const char *key, sp_error *err)
+{
+    if (!key || !*key)
+        return sp_error_set(err, SP_EINVAL, 0, "store: empty object key");
+    if (strlen(key) > 1024)
+        return sp_error_set(err, SP_EINVAL, 0,
+                            "store: object key '%.80s...' is longer than 1024 bytes", key);
+    return 0;
+}
+
+/* sp_store_check_cancel: SP_ECANCELLED once the run's cancel flag is raised */
+static inline int sp_store_check_cancel(const sp_objw_meta *m, const char *key, sp_error *err)
+{
+    if (m->cancel && *m->cancel)
+        return sp_error_set(err, SP_ECANCELLED, 0, "cancelled before '%s' was committed", key);
+    return 0;
 }
 
 /* sp_store_file_open: objects under `root` (a folder; created if missing):

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "sp_curlx.h"
 #include "sp_error.h"
 
 #define DEFAULT_CHUNK ((size_t)8 << 20)
@@ -23,17 +24,15 @@ typedef struct gcs_store {
     sp_gcs *g;
     char *uri_prefix;
     size_t chunk;
-    pthread_mutex_t mu;
-    sp_gcs_handle **idle;
-    int nidle, capidle;
-    size_t filling; /* bytes in writers' buffers */
+    sp_curlx_pool conns;
+    pthread_mutex_t mu; /* filling */
+    size_t filling;     /* bytes in writers' buffers */
 } gcs_store;
 
 struct sp_objw {
     gcs_store *st;
-    char *key, *job_id, *pipe, *ctype, *cenc;
-    volatile int *cancel;
-    int overwrite;   /* meta->overwrite: the session's precondition */
+    char *key;
+    sp_objw_meta m;  /* m.overwrite: the session's precondition */
     char *buf;       /* bytes not yet in the session */
     size_t len, cap;
     uint64_t size;   /* bytes written */
@@ -44,62 +43,17 @@ struct sp_objw {
 
 /* ---- connections ---------------------------------------------------------- */
 
-static sp_gcs_handle *conn_get(gcs_store *st)
-{
-    pthread_mutex_lock(&st->mu);
-    sp_gcs_handle *h = st->nidle ? st->idle[--st->nidle] : NULL;
-    pthread_mutex_unlock(&st->mu);
-    return h ? h : sp_gcs_handle_new();
-}
-
-static void conn_put(gcs_store *st, sp_gcs_handle *h)
-{
-    pthread_mutex_lock(&st->mu);
-    if (h && st->nidle == st->capidle) {
-        int nc = st->capidle ? st->capidle * 2 : 4;
-        sp_gcs_handle **ni = realloc(st->idle, (size_t)nc * sizeof *ni);
-        if (ni) {
-            st->idle = ni;
-            st->capidle = nc;
-        }
-    }
-    if (h && st->nidle < st->capidle) {
-        st->idle[st->nidle++] = h;
-        h = NULL;
-    }
-    pthread_mutex_unlock(&st->mu);
-    sp_gcs_handle_free(h);
-}
-
 static int call(gcs_store *st, sp_gcs_req *r, sp_error *err)
 {
-    sp_gcs_handle *h = conn_get(st);
+    sp_gcs_handle *h = sp_curlx_pool_get(&st->conns);
     if (!h)
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory (gcs connection)");
     int rc = sp_gcs_do(st->g, h, r, err);
-    conn_put(st, h);
+    sp_curlx_pool_put(&st->conns, h);
     return rc;
 }
 
 /* ---- helpers ------------------------------------------------------------- */
-
-static int check_key(const char *key, sp_error *err)
-{
-    if (!key || !*key)
-        return sp_error_set(err, SP_EINVAL, 0, "store: empty object key");
-    if (strlen(key) > 1024)
-        return sp_error_set(err, SP_EINVAL, 0,
-                            "store: object key '%.80s...' is longer than 1024 bytes", key);
-    return 0;
-}
-
-static int check_cancel(const sp_objw *w, sp_error *err)
-{
-    if (w->cancel && *w->cancel)
-        return sp_error_set(err, SP_ECANCELLED, 0, "cancelled before '%s' was committed",
-                            w->key);
-    return 0;
-}
 
 static int appeared(const sp_objw *w, sp_error *err)
 {
@@ -132,16 +86,16 @@ static char *meta_json(const sp_objw *w, const char *key, const char *md5)
         json_decref(m);
         return NULL;
     }
-    if (w->ctype)
-        json_object_set_new(j, "contentType", json_string(w->ctype));
-    if (w->cenc)
-        json_object_set_new(j, "contentEncoding", json_string(w->cenc));
+    if (w->m.ctype)
+        json_object_set_new(j, "contentType", json_string(w->m.ctype));
+    if (w->m.cenc)
+        json_object_set_new(j, "contentEncoding", json_string(w->m.cenc));
     if (md5)
         json_object_set_new(j, "md5Hash", json_string(md5));
-    if (w->job_id)
-        json_object_set_new(m, "job-id", json_string(w->job_id));
-    if (w->pipe)
-        json_object_set_new(m, "pipe", json_string(w->pipe));
+    if (w->m.job_id)
+        json_object_set_new(m, "job-id", json_string(w->m.job_id));
+    if (w->m.pipe)
+        json_object_set_new(m, "pipe", json_string(w->m.pipe));
     json_object_set_new(j, "metadata", m);
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
@@ -154,7 +108,7 @@ static int gcs_exists(sp_store *s, const char *key, int *out, sp_error *err)
 {
     gcs_store *st = (gcs_store *)s;
     *out = 0;
-    int rc = check_key(key, err);
+    int rc = sp_store_check_key(key, err);
     if (rc)
         return rc;
     sp_buf url = SP_BUF_INIT(8192);
@@ -176,11 +130,6 @@ static int gcs_exists(sp_store *s, const char *key, int *out, sp_error *err)
     return rc;
 }
 
-static char *sdup(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
 static void writer_free(sp_objw *w)
 {
     if (!w)
@@ -191,10 +140,7 @@ static void writer_free(sp_objw *w)
         pthread_mutex_unlock(&w->st->mu);
     }
     free(w->key);
-    free(w->job_id);
-    free(w->pipe);
-    free(w->ctype);
-    free(w->cenc);
+    sp_objw_meta_release(&w->m);
     free(w->buf);
     free(w->session);
     EVP_MD_CTX_free(w->md5);
@@ -206,7 +152,7 @@ static int gcs_begin(sp_store *s, const char *key, const sp_obj_meta *meta, sp_o
 {
     gcs_store *st = (gcs_store *)s;
     *wp = NULL;
-    int rc = check_key(key, err);
+    int rc = sp_store_check_key(key, err);
     if (rc)
         return rc;
     sp_objw *w = calloc(1, sizeof *w);
@@ -215,20 +161,13 @@ static int gcs_begin(sp_store *s, const char *key, const sp_obj_meta *meta, sp_o
     w->st = st;
     w->key = strdup(key);
     w->md5 = EVP_MD_CTX_new();
-    int bad = !w->key || !w->md5 || !EVP_DigestInit_ex(w->md5, EVP_md5(), NULL);
-    if (meta) {
-        w->job_id = sdup(meta->job_id);
-        w->pipe = sdup(meta->pipe);
-        w->ctype = sdup(meta->content_type);
-        w->cenc = sdup(meta->content_encoding);
-        w->cancel = meta->cancel;
-        w->overwrite = meta->overwrite;
-        bad |= (meta->job_id && !w->job_id) || (meta->pipe && !w->pipe) ||
-               (meta->content_type && !w->ctype) || (meta->content_encoding && !w->cenc);
-    }
-    if (bad) {
+    if (!w->key || !w->md5 || !EVP_DigestInit_ex(w->md5, EVP_md5(), NULL)) {
         writer_free(w);
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory (writer of '%s')", key);
+    }
+    if ((rc = sp_objw_meta_copy(&w->m, meta, key, err))) {
+        writer_free(w);
+        return rc;
     }
     *wp = w;
     return 0;
@@ -245,17 +184,17 @@ static int start_session(sp_objw *w, sp_error *err)
         rc = sp_buf_adds(&q, "uploadType=resumable&name=", err);
     if (!rc)
         rc = sp_gcs_encode(&q, w->key, err);
-    if (!rc && !w->overwrite)
+    if (!rc && !w->m.overwrite)
         rc = sp_buf_adds(&q, "&ifGenerationMatch=0", err);
     if (!rc)
         rc = sp_gcs_url(st->g, SP_GCS_UPLOAD, NULL, q.data, &url, err);
     char ct[300];
     snprintf(ct, sizeof ct, "X-Upload-Content-Type: %.200s",
-             w->ctype ? w->ctype : "application/octet-stream");
+             w->m.ctype ? w->m.ctype : "application/octet-stream");
     const char *hs[] = { "Content-Type: application/json; charset=UTF-8", ct };
     sp_gcs_req r = { .method = "POST", .url = url.data, .key = w->key, .headers = hs,
                      .nheaders = 2, .body = meta, .len = meta ? strlen(meta) : 0,
-                     .cancel = w->cancel };
+                     .cancel = w->m.cancel };
     sp_error e = SP_ERROR_INIT;
     if (!rc && (rc = call(st, &r, &e))) {
         if (rc == SP_EEXIST)
@@ -307,7 +246,7 @@ static int put_range(sp_objw *w, const char *data, size_t n, int final, sp_error
         sp_error_clear(&e);
         const char *hs[2] = { cr, hash };
         sp_gcs_req r = { .method = "PUT", .url = w->session, .key = w->key, .headers = hs,
-                         .nheaders = 1, .single = 1, .cancel = w->cancel };
+                         .nheaders = 1, .single = 1, .cancel = w->m.cancel };
         if (query && !final) {
             snprintf(cr, sizeof cr, "Content-Range: bytes */*");
         } else if (query || off == n) { /* only a final chunk can be empty */
@@ -370,7 +309,7 @@ static int put_range(sp_objw *w, const char *data, size_t n, int final, sp_error
                                     attempt + 1);
             return sp_error_set(err, e.code, e.retriable, "%s", e.msg);
         }
-        sp_gcs_backoff(st->g, attempt, w->cancel);
+        sp_gcs_backoff(st->g, attempt, w->m.cancel);
         query = 1;
     }
 }
@@ -379,7 +318,7 @@ static int put_range(sp_objw *w, const char *data, size_t n, int final, sp_error
  * session as a chunk (started on the first one) */
 static int ship(sp_objw *w, size_t n, sp_error *err)
 {
-    int rc = check_cancel(w, err);
+    int rc = sp_store_check_cancel(&w->m, w->key, err);
     if (!rc && !w->session)
         rc = start_session(w, err);
     if (!rc)
@@ -481,7 +420,7 @@ static int put_whole(sp_objw *w, const char *key, int overwrite, sp_error *err)
     if (!rc)
         rc = sp_buf_addf(&body, err, "--%s\r\nContent-Type: application/json; charset=UTF-8"
                          "\r\n\r\n%s\r\n--%s\r\nContent-Type: %s\r\n\r\n", bnd, meta, bnd,
-                         w->ctype ? w->ctype : "application/octet-stream");
+                         w->m.ctype ? w->m.ctype : "application/octet-stream");
     if (!rc && w->len)
         rc = sp_buf_add(&body, w->buf, w->len, err);
     if (!rc)
@@ -515,14 +454,14 @@ static int put_whole(sp_objw *w, const char *key, int overwrite, sp_error *err)
 static int gcs_commit_as(sp_objw *w, const char *key, int overwrite, uint64_t *size,
                          sp_error *err)
 {
-    int rc = check_key(key, err);
+    int rc = sp_store_check_key(key, err);
     if (rc)
         return rc;
     if (w->session && strcmp(key, w->key))
         return appeared(w, err); /* a session is bound to its name */
-    if ((rc = check_cancel(w, err)))
+    if ((rc = sp_store_check_cancel(&w->m, w->key, err)))
         return rc;
-    if (!overwrite && (!w->session || w->overwrite)) {
+    if (!overwrite && (!w->session || w->m.overwrite)) {
         /* create_new: check first (the precondition then guards the race;
          * a session started for replace has none) */
         int ex = 0;
@@ -535,7 +474,7 @@ static int gcs_commit_as(sp_objw *w, const char *key, int overwrite, uint64_t *s
     }
     /* the last moment a cancel is honoured: the request below makes the
      * object visible */
-    if ((rc = check_cancel(w, err)))
+    if ((rc = sp_store_check_cancel(&w->m, w->key, err)))
         return rc;
     if (w->session)
         rc = put_range(w, w->buf, w->len, 1, err);
@@ -561,11 +500,11 @@ static void gcs_abort(sp_objw *w)
     if (!w)
         return;
     if (w->session) {
-        sp_gcs_handle *h = conn_get(w->st);
+        sp_gcs_handle *h = sp_curlx_pool_get(&w->st->conns);
         sp_error e = SP_ERROR_INIT;
         if (h)
             (void)sp_gcs_cancel_upload(w->st->g, h, w->session, &e); /* retried inside */
-        conn_put(w->st, h);
+        sp_curlx_pool_put(&w->st->conns, h);
     }
     writer_free(w);
 }
@@ -580,9 +519,7 @@ static void gcs_free(sp_store *s)
     gcs_store *st = (gcs_store *)s;
     if (!st)
         return;
-    for (int i = 0; i < st->nidle; i++)
-        sp_gcs_handle_free(st->idle[i]);
-    free(st->idle);
+    sp_curlx_pool_release(&st->conns);
     sp_gcs_free(st->g);
     free(st->uri_prefix);
     pthread_mutex_destroy(&st->mu);
@@ -634,6 +571,7 @@ int sp_store_gcs_open(const sp_gcs_conf *conf, const sp_store_gcs_opts *o,
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory (gcs store)");
     st->base.vt = &gcs_vt;
     pthread_mutex_init(&st->mu, NULL);
+    sp_curlx_pool_init(&st->conns);
     size_t c = o && o->chunk_size ? o->chunk_size : DEFAULT_CHUNK;
     if (c > ((size_t)1 << 30))
         c = (size_t)1 << 30;
