@@ -34,12 +34,7 @@ export GCS_KEY
 export SINKPIPE_CONNECTION__lake__GCS_ENDPOINT=$GCS_TEST_ENDPOINT
 export SINKPIPE_GCS_CHUNK_SIZE=262144 SINKPIPE_GCS_RETRY_BASE_MS=20 SINKPIPE_GCS_RETRY_CAP_MS=200
 
-GE=$SINKPIPE_BUILD/tools/gen_events
-if [ ! -x "$GE" ]; then
-  GE=$E2E_TMP/gen_events
-  ${CC:-cc} -std=c17 -O2 -o "$GE" "$E2E_ROOT/tests/tools/gen_events.c" || {
-    not_ok "gen_events builds"; finish; }
-fi
+GE=$(gen_events_bin) || { not_ok "gen_events builds"; finish; }
 "$GE" --rows "$ROWS" --end "$NOW" --days 3 --seed 42 >"$E2E_TMP/events.ndjson"
 out=$("$SINKPIPE" -p "$P" append events "$E2E_TMP/events.ndjson" 2>&1)
 expect_contains "append loads every row" "$out" "$ROWS rows loaded, 0 quarantined"

@@ -50,24 +50,7 @@ gcs_available() {
   command -v openssl >/dev/null 2>&1 && command -v curl >/dev/null 2>&1
 }
 
-gcs__wait_ready() {
-  local f=$1 pid=$2 line
-  local deadline=$(( $(date +%s) + ${GCS_START_TIMEOUT:-20} ))
-  while :; do
-    line=$(head -1 "$f" 2>/dev/null)
-    case $line in "ready "*) echo "$line"; return 0 ;; esac
-    if ! kill -0 "$pid" 2>/dev/null; then
-      echo "# gcs_server exited during start:" >&2
-      sed 's/^/#   /' "$f.err" >&2
-      return 1
-    fi
-    if [ "$(date +%s)" -ge "$deadline" ]; then
-      echo "# gcs_server printed no ready line within ${GCS_START_TIMEOUT:-20}s" >&2
-      return 1
-    fi
-    sleep 0.05  # polling interval while waiting on a condition with a deadline
-  done
-}
+. "$(dirname "${BASH_SOURCE[0]}")/peer.sh"
 
 # gcs__keyfile PEM OUT: a service-account key file around private key PEM
 gcs__keyfile() {
@@ -112,7 +95,7 @@ gcs_start() {
     >"$GCS_DIR/server.out" 2>"$GCS_DIR/server.out.err" &
   GCS_PID=$!
   local line
-  line=$(gcs__wait_ready "$GCS_DIR/server.out" "$GCS_PID") || return 1
+  line=$(harness_wait_ready "$GCS_DIR/server.out" "$GCS_PID" gcs_server "${GCS_START_TIMEOUT:-20}") || return 1
   GCS_TEST_ENDPOINT=http://127.0.0.1:${line##*port=}
   GCS_TEST_KEY_JSON=$GCS_DIR/key.json
   GCS_TEST_WRONG_KEY_JSON=$GCS_DIR/wrong.json
@@ -161,26 +144,10 @@ print(json.dumps({a.split("=")[0]: int(a.split("=")[1]) for a in sys.argv[1:]}))
 }
 gcs_open_sessions() { curl -sS --noproxy '*' -m 10 "$GCS_TEST_ENDPOINT/_sessions"; }
 
-gcs_log_count() {
-  "$(gcs__python)" - "$GCS_TEST_LOG" "$1" "${2:-}" <<'PY'
-import json, sys
-n = 0
-for ln in open(sys.argv[1]):
-    r = json.loads(ln)
-    if r.get("op") == sys.argv[2] and (not sys.argv[3] or str(r.get("status")) == sys.argv[3]):
-        n += 1
-print(n)
-PY
-}
+gcs_log_count() { PEER_PYTHON=$(gcs__python) harness_log_count "$GCS_TEST_LOG" "$@"; }
 
 gcs_stop() {
-  local p=${GCS_PID:-}
-  if [ -n "$p" ] && kill "$p" 2>/dev/null; then
-    local i=0
-    while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-    kill -9 "$p" 2>/dev/null || true
-    wait "$p" 2>/dev/null || true
-  fi
+  harness_stop_pid "${GCS_PID:-}"
   GCS_PID=
   if [ -n "${GCS_DIR:-}" ]; then rm -rf "$GCS_DIR"; GCS_DIR=; fi
   return 0
