@@ -9,7 +9,9 @@
 # (sibling names, and the precondition), replace, faults on every kind of
 # request (5xx, 429, a dropped connection, an answer lost after the
 # request took effect) that the run survives, faults it does not survive
-# (no object, no session left open), tokens revoked early (refreshed),
+# (no object, no session left open), a chunk held past the stall timeout,
+# a run interrupted mid-upload (SIGTERM: its session is cancelled), tokens
+# revoked early (refreshed),
 # a key the token endpoint refuses (a clear error, no secret anywhere),
 # `check` of GCS connections; and HMAC keys through GCS's XML API (the S3
 # peer with x-goog-if-generation-match) when the S3 peer is available.
@@ -186,6 +188,43 @@ gcs_fault_clear && gcs_fault x_403 match=uploadType=multipart action=403 times=1
 mkpipe x_403 10 data csv
 run x_403 && not_ok "x_403: the run fails" || ok "x_403: the run fails"
 expect_eq "x_403: sent once" "$(gcs_fault_count x_403)" 1
+gcs_fault_clear || not_ok "clear the rules"
+
+# a chunk held past the client's stall timeout: sent again, the run succeeds
+gcs_fault_clear && gcs_fault f_chunk_stall match=upload_id= method=PUT nth=2 action=delay secs=4 ||
+  not_ok "f_chunk_stall: add the rule"
+mkpipe f_chunk_stall "$ROWS" data csv
+if run f_chunk_stall SINKPIPE_GCS_STALL_MS=1500 && run f_chunk_stall_ref; then
+  ok "f_chunk_stall: the run succeeds"; else not_ok "f_chunk_stall: the run succeeds"; show "$E2E_TMP/f_chunk_stall.json"; fi
+same f_chunk_stall data.csv
+n=$(grep -F '"key": "f_chunk_stall/data.csv"' "$GCS_TEST_LOG" | grep -cF '"range": "bytes */*"')
+[ "$n" -ge 1 ] && ok "f_chunk_stall: the client timed out and asked the session ($n)" ||
+  not_ok "f_chunk_stall: the client timed out and asked the session"
+
+# interrupted mid-upload: SIGTERM while a chunk is held; the run fails,
+# says so, and ends its session (DELETE): no object, no session left open
+gcs_fault_clear && gcs_fault held match=upload_id= method=PUT nth=3 action=delay secs=20 ||
+  not_ok "held: add the rule"
+mkpipe held "$ROWS" data csv
+c0=$(gcs_log_count session.cancel 499)
+SINKPIPE_GCS_STALL_MS=60000 "$SINKPIPE" -p "$P" --json run held --now "$NOW" \
+  >"$E2E_TMP/held.json" 2>"$E2E_TMP/held.err" &
+runpid=$!
+deadline=$(( $(date +%s) + 60 ))
+while [ "$(gcs_fault_count held)" = 0 ] && kill -0 "$runpid" 2>/dev/null &&
+      [ "$(date +%s)" -lt "$deadline" ]; do
+  sleep 0.1  # waiting for the third chunk to reach the server, a condition with a deadline
+done
+expect_eq "held: the third chunk is held while the run goes on" \
+  "$(gcs_fault_count held) $(kill -0 "$runpid" 2>/dev/null && echo running)" "1 running"
+expect_eq "held: its session is open meanwhile" "$(gcs_open_sessions)" 1
+kill -TERM "$runpid" 2>/dev/null
+if wait "$runpid"; then not_ok "held: the run fails"; show "$E2E_TMP/held.json"
+else ok "held: the run fails"; fi
+expect_contains "held: it says so" "$(cat "$E2E_TMP/held.json" "$E2E_TMP/held.err")" cancel
+expect_eq "held: no object" "$(listing held)" ""
+expect_eq "held: the session was cancelled" "$(gcs_log_count session.cancel 499)" "$((c0 + 1))"
+expect_eq "held: no session left open" "$(gcs_open_sessions)" 0
 gcs_fault_clear || not_ok "clear the rules"
 
 # ------------------------------------------------------------ tokens

@@ -42,7 +42,8 @@ An object only exists once its upload completes.
 Faults (control, no token): POST /_fault {"name", "match" (substring of
 "METHOD path?query Content-Range"), "action": an HTTP status (e.g. 503, 429) | "drop"
 (close without answering, the request not applied) | "drop_after" (apply
-it, then close without answering), "nth" (first matching request that
+it, then close without answering) | "delay" (hold it "secs" seconds, then
+serve it), "nth" (first matching request that
 fires, default 1), "times" (default 1)}; GET /_fault/NAME -> fired count;
 POST /_clear; POST /_tokens {"uses": N, "lifetime": S} (tokens issued from
 then on); GET /_sessions -> resumable sessions neither completed nor
@@ -148,6 +149,8 @@ class Handler(BaseHTTPRequestHandler):
                     if r["seen"] >= r.get("nth", 1) and r["fired"] < r.get("times", 1):
                         r["fired"] += 1
                         self.logrec["fault"] = r["name"]
+                        if act == "delay":
+                            self.delay = float(r.get("secs", 1))
                         return act
                     return None
         return None
@@ -198,7 +201,9 @@ class Handler(BaseHTTPRequestHandler):
             act = self.fault("before")
             if act == "drop":
                 return self.drop()
-            if act is not None:
+            if act == "delay":  # hold the request, then serve it
+                time.sleep(self.delay)
+            elif act is not None:
                 st = int(act)
                 return self.send_error_json(st, "injected fault %d" % st)
             if u.path == "/token" and self.command == "POST":
