@@ -98,6 +98,10 @@ both nd_gz && same nd_gz data.ndjson.gz
 expect_contains "nd_gz: gzip content encoding" "$(gcs_meta test-bucket nd_gz/data.ndjson.gz)" \
   '"contentEncoding": "gzip"'
 
+# no rows: a static name still makes its (empty) object
+mkpipe empty 0 data ndjson
+both empty && same empty data.ndjson
+
 mkpipe parts 5000 "{event_type}/day={timestamp, '%Y-%m-%d'}" csv gzip
 if both parts; then
   expect_eq "parts: the same objects as the local folder" "$(listing parts)" "$(ref_listing parts)"
