@@ -6,7 +6,8 @@
 # and compared byte for byte with what the same pipe writes to a local
 # folder (file://).  Covered: CSV and NDJSON, gzip, partitioned templates,
 # one-request uploads and resumable ones (256 KiB chunks), create_new
-# (sibling names, and the precondition), replace, faults on every kind of
+# (sibling names, and the precondition when another writer wins the name),
+# replace, faults on every kind of
 # request (5xx, 429, a dropped connection, an answer lost after the
 # request took effect) that the run survives, faults it does not survive
 # (no object, no session left open), a chunk held past the stall timeout,
@@ -164,6 +165,28 @@ mkpipe "$f" "$ROWS" data csv
 both "$f" && same "$f" data.csv
 [ "$(gcs_fault_count "$f")" = 1 ] && ok "$f: an answer was lost late in the upload" ||
   not_ok "$f: an answer was lost late in the upload"
+
+# create_new races: another writer creates the name while we upload.  A
+# one-request object moves on to the next name; a resumable one is bound to
+# its name and fails the run.  The other writer's object is never touched.
+gcs_fault_clear && gcs_fault race_mp match=uploadType=multipart action=precreate ||
+  not_ok "race_mp: add the rule"
+mkpipe race_mp 500 data csv
+both race_mp
+gcs_get test-bucket race_mp/data.1.csv >"$E2E_TMP/got" 2>/dev/null
+expect_file_eq "race_mp: our rows went to data.1.csv" "$E2E_TMP/got" "$REF/race_mp/data.csv"
+expect_eq "race_mp: the other writer's object stays" "$(gcs_get test-bucket race_mp/data.csv)" \
+  "written by another client"
+gcs_fault_clear && gcs_fault race_big "match=/$TOTAL" method=PUT action=precreate ||
+  not_ok "race_big: add the rule"
+mkpipe race_big "$ROWS" data csv
+run race_big && not_ok "race_big: the run fails" || ok "race_big: the run fails"
+expect_contains "race_big: it says why" "$(cat "$E2E_TMP/race_big.json")" \
+  "object 'race_big/data.csv' appeared while it was being uploaded (create_new never overwrites)"
+expect_eq "race_big: the other writer's object stays" "$(gcs_get test-bucket race_big/data.csv)" \
+  "written by another client"
+expect_eq "race_big: nothing else" "$(listing race_big)" "data.csv "
+expect_eq "race_big: no session left open" "$(gcs_open_sessions)" 0
 
 # ------------------------------------------- faults the run does not survive
 # fail_case NAME LIMIT RULE...: the run fails with a one-line error naming

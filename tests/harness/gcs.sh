@@ -8,7 +8,8 @@
 #   gcs_start [--bucket NAME]... [--token-lifetime S] [--token-uses N]  || exit 1
 #   gcs_fault NAME action=503 match='upload_id=' [method=PUT] [nth=N] [times=K]
 #                                  add a fault rule (action: an HTTP status,
-#                                  drop, drop_after, delay with secs=S);
+#                                  drop, drop_after, delay with secs=S,
+#                                  precreate: another writer takes the name);
 #                                  0 on ok
 #   gcs_fault_count NAME           prints how many times it fired
 #   gcs_fault_clear

@@ -43,7 +43,8 @@ Faults (control, no token): POST /_fault {"name", "match" (substring of
 "METHOD path?query Content-Range"), "action": an HTTP status (e.g. 503, 429) | "drop"
 (close without answering, the request not applied) | "drop_after" (apply
 it, then close without answering) | "delay" (hold it "secs" seconds, then
-serve it), "nth" (first matching request that
+serve it) | "precreate" (an object appears under the name just before the
+upload completes: another writer won), "nth" (first matching request that
 fires, default 1), "times" (default 1)}; GET /_fault/NAME -> fired count;
 POST /_clear; POST /_tokens {"uses": N, "lifetime": S} (tokens issued from
 then on); GET /_sessions -> resumable sessions neither completed nor
@@ -191,7 +192,7 @@ class Handler(BaseHTTPRequestHandler):
         u = urllib.parse.urlsplit(self.path)
         self.q = dict(urllib.parse.parse_qsl(u.query, keep_blank_values=True))
         self.upath = u.path
-        self.swallow = False
+        self.swallow = self.precreate = False
         self.logrec = {"t": time.time(), "method": self.command, "path": u.path,
                        "query": {k: v for k, v in self.q.items() if k != "upload_id"}}
         body = self.body() if self.command in ("POST", "PUT") else b""
@@ -203,6 +204,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.drop()
             if act == "delay":  # hold the request, then serve it
                 time.sleep(self.delay)
+            elif act == "precreate":  # another writer wins the name first
+                self.precreate = True
             elif act is not None:
                 st = int(act)
                 return self.send_error_json(st, "injected fault %d" % st)
@@ -306,6 +309,10 @@ class Handler(BaseHTTPRequestHandler):
                        % (want, got))
         objs = self.st.buckets[bucket]
         with self.st.lock:
+            if self.precreate:
+                self.st.gen += 1
+                objs[name] = {"data": b"written by another client\n", "meta": {},
+                              "gen": self.st.gen}
             self.precondition(objs, name, q)
             self.st.gen += 1
             o = {"data": data, "meta": {k: v for k, v in meta.items() if k != "md5Hash"},
