@@ -284,6 +284,14 @@ else
   ok "no key, token or assertion in outputs, job records and state"
 fi
 
+# a dry run needs no GCS (the endpoint points at a closed port)
+if out=$(SINKPIPE_CONNECTION__lake__GCS_ENDPOINT=http://127.0.0.1:9 \
+         "$SINKPIPE" -p "$P" run small --now "$NOW" --dry-run 2>&1); then
+  expect_contains "a dry run needs no GCS and names the object" "$out" "gs://test-bucket/small/data.csv"
+else
+  not_ok "a dry run needs no GCS"; echo "$out" | show
+fi
+
 # ------------------------------------------------------------ check
 out=$("$SINKPIPE" -p "$P" check 2>&1) && ok "check passes with a good key" ||
   { not_ok "check passes with a good key"; echo "$out" | show; }
