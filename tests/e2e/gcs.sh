@@ -54,10 +54,15 @@ mkpipe() {
     n=${1}_ref
   done
 }
-# run NAME [env...]: 0 when the run succeeds (JSON in $E2E_TMP/NAME.json)
+# run NAME [env...]: 0 when the run succeeds (JSON in $E2E_TMP/NAME.json);
+# job ids e2e-NAME, then e2e-NAME.2, ... (a job id is used once)
+declare -A NRUN
 run() {
   local n=$1; shift
-  env "$@" "$SINKPIPE" -p "$P" --json run "$n" --now "$NOW" --job-id "e2e-$n" \
+  NRUN[$n]=$(( ${NRUN[$n]:-0} + 1 ))
+  local id=e2e-$n
+  [ "${NRUN[$n]}" = 1 ] || id=$id.${NRUN[$n]}
+  env "$@" "$SINKPIPE" -p "$P" --json run "$n" --now "$NOW" --job-id "$id" \
     >"$E2E_TMP/$n.json" 2>"$E2E_TMP/$n.err"
 }
 # same NAME KEY: gs://test-bucket/NAME/KEY equals file://REF/NAME/KEY
