@@ -46,11 +46,12 @@ REF=$E2E_TMP/ref
 show() { cat "$@" 2>/dev/null | sed 's/^/#   /' | head -20; }
 # mkpipe NAME LIMIT TEMPLATE FORMAT [COMPRESSION] [STRATEGY]: NAME writes to
 # gs://test-bucket/NAME/, its twin NAME_ref the same rows to file://REF/NAME/
+# (EXTRA: more key lines for both)
 mkpipe() {
   local n=$1 lim=$2 tpl=$3 fmt=$4 comp=${5:-none} strat=${6:-create_new} uri
   for uri in "gs://test-bucket/$n/" "file://$REF/$n/"; do
-    printf 'NODE q\nSQL >\n    SELECT * FROM events ORDER BY timestamp, user_id, session_id, event_type, payload, amount, duration LIMIT %s\n\nTYPE sink\nEXPORT_CONNECTION_NAME lake\nEXPORT_BUCKET_URI %s\nEXPORT_FILE_TEMPLATE %s\nEXPORT_FORMAT %s\nEXPORT_COMPRESSION %s\nEXPORT_STRATEGY %s\nEXPORT_SCHEDULE @on-demand\n' \
-      "$lim" "$uri" "$tpl" "$fmt" "$comp" "$strat" >"$P/pipes/$n.pipe"
+    printf 'NODE q\nSQL >\n    SELECT * FROM events ORDER BY timestamp, user_id, session_id, event_type, payload, amount, duration LIMIT %s\n\nTYPE sink\nEXPORT_CONNECTION_NAME lake\nEXPORT_BUCKET_URI %s\nEXPORT_FILE_TEMPLATE %s\nEXPORT_FORMAT %s\nEXPORT_COMPRESSION %s\nEXPORT_STRATEGY %s\nEXPORT_SCHEDULE @on-demand\n%s' \
+      "$lim" "$uri" "$tpl" "$fmt" "$comp" "$strat" "${EXTRA:-}" >"$P/pipes/$n.pipe"
     n=${1}_ref
   done
 }
@@ -112,6 +113,15 @@ mkpipe parts 5000 "{event_type}/day={timestamp, '%Y-%m-%d'}" csv gzip
 if both parts; then
   expect_eq "parts: the same objects as the local folder" "$(listing parts)" "$(ref_listing parts)"
   for k in $(ref_listing parts); do same parts "$k"; done
+fi
+
+# size-bounded files (EXPORT_MAX_FILE_ROWS, zstd): the same files as the local folder's
+EXTRA=$'EXPORT_MAX_FILE_ROWS 7000\n' mkpipe roll "$ROWS" data csv zstd
+if both roll; then
+  expect_eq "roll: the same objects as the local folder" "$(listing roll)" "$(ref_listing roll)"
+  n=0
+  for k in $(ref_listing roll); do same roll "$k"; n=$((n + 1)); done
+  [ "$n" -ge 3 ] && ok "roll: $n files" || not_ok "roll: 3 files or more (got $n)"
 fi
 
 # create_new: a second run never overwrites: data.1.csv
