@@ -223,8 +223,9 @@ int sp_project_check_queries(sp_project *p, sp_error *err);
  * `path:line: KEY: reason` (librdkafka's reason, never a secret value).
  * Connections whose secrets are missing are left to check_secrets. */
 int sp_project_check_kafka(sp_project *p, sp_error *err);
-/* sp_project_check_s3: validate every S3 connection's settings as an upload
- * would use them (region name, endpoint URLs, keys that go together),
+/* sp_project_check_s3: validate every S3 and GCS connection's settings as
+ * an upload would use them (region name, endpoint URLs, keys that go
+ * together, a GCS service-account key that parses),
  * without network and without looking up credentials: diagnostics
  * `path:line: KEY: reason`. */
 int sp_project_check_s3(sp_project *p, sp_error *err);

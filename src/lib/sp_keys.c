@@ -53,6 +53,9 @@ static const sp_keydef gcs_keys[] = {
       "service account JSON" },
     { "GCS_HMAC_ACCESS_ID", 0, NULL, NULL, NULL, 0, "HMAC access id" },
     { "GCS_HMAC_SECRET", SP_K_SECRET, NULL, NULL, NULL, 0, "HMAC secret" },
+    { "GCS_ENDPOINT", 0, NULL, NULL, NULL, 0,
+      "extension: storage endpoint URL (default https://storage.googleapis.com; file:///dir: a "
+      "local folder)" },
 };
 
 /* group: 1 engine, 2 indexes, 3 backfill, 4 kafka, 5 import, 6 forward query,
@@ -94,7 +97,8 @@ static const sp_keydef ds_keys[] = {
 static const sp_keydef pipe_keys[] = {
     { "EXPORT_CONNECTION_NAME", 0, NULL, NULL, NULL, 0, "sink connection" },
     { "EXPORT_KAFKA_TOPIC", 0, NULL, NULL, NULL, 0, "Kafka sink topic" },
-    { "EXPORT_BUCKET_URI", 0, NULL, NULL, NULL, 0, "s3://bucket/prefix/ or file:///dir/" },
+    { "EXPORT_BUCKET_URI", 0, NULL, NULL, NULL, 0,
+      "s3://bucket/prefix/, gs://bucket/prefix/ or file:///dir/" },
     { "EXPORT_FILE_TEMPLATE", 0, NULL, NULL, NULL, 0, "object name template" },
     { "EXPORT_SCHEDULE", 0, NULL, "@on-demand", NULL, 0, "cron, @once, @on-demand" },
     { "EXPORT_FORMAT", SP_K_CI, sp_formats, "csv", NULL, 0, "file format" },
@@ -109,7 +113,7 @@ static const sp_keydef pipe_keys[] = {
       "256MB, 1GiB ...)" },
     { "EXPORT_MAX_FILE_ROWS", 0, NULL, NULL, NULL, 0,
       "extension: start a new file once one holds this many rows" },
-    { "EXPORT_SERVICE", SP_K_CI, VALS("kafka", "s3", "s3_iamrole"), NULL, NULL, 0, "service" },
+    { "EXPORT_SERVICE", SP_K_CI, VALS("kafka", "s3", "s3_iamrole", "gcs"), NULL, NULL, 0, "service" },
     { "EXPORT_KAFKA_KEY", 0, NULL, NULL, NULL, 0, "extension: message key column" },
     { "EXPORT_KAFKA_TRANSACTIONAL", SP_K_CI, VALS("auto", "true", "false"), "auto", NULL, 0,
       "extension: one transaction per run (exactly once for read_committed consumers); auto: "

@@ -403,6 +403,16 @@ int sp_project_check(sp_project *p, sp_error *err)
                          "EXPORT_BUCKET_URI needs TYPE s3 or gcs)",
                          where, c->name);
             bad = fail(p, SP_EDEF, &e, err);
+        } else if (s.bucket_uri && ((!strncmp(s.bucket_uri, "gs://", 5) &&
+                                     c->type != SP_CONN_GCS) ||
+                                    (!strncmp(s.bucket_uri, "s3://", 5) &&
+                                     c->type != SP_CONN_S3))) {
+            int gs = c->type == SP_CONN_GCS;
+            sp_error_set(&e, SP_EDEF, 0,
+                         "%s: EXPORT_BUCKET_URI '%s': connection '%s' is a %s connection "
+                         "(expected %s://bucket/prefix/ or file:///abs/path/)",
+                         where, s.bucket_uri, c->name, gs ? "gcs" : "s3", gs ? "gs" : "s3");
+            bad = fail(p, SP_EDEF, &e, err);
         }
     }
     /* the datasource a materialized pipe writes */

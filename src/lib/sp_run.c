@@ -190,15 +190,11 @@ static void pv_free(sp_sink *base)
 
 int sp_sink_for(const sp_sinkcfg *cfg, const sp_sink_vt **out, sp_error *err)
 {
+    (void)err; /* every connection type has a sink */
     if (cfg->conn_type == SP_CONN_KAFKA) {
         *out = &sp_sink_kafka;
         return 0;
     }
-    if (cfg->conn_type == SP_CONN_GCS)
-        return sp_error_set(err, SP_EUNSUPPORTED, 0,
-                            "pipe '%s': connection '%s': GCS sinks are not supported "
-                            "(expected an s3 or kafka connection)",
-                            cfg->pipe->name, cfg->connection_name);
     *out = &sp_sink_objects;
     return 0;
 }

@@ -1,19 +1,17 @@
 /* sp_s3: the S3 client — see sp_s3.h and docs/s3.md. */
 #include "sp_s3.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <expat.h>
 #include <openssl/evp.h>
 
+#include "sp_curlx.h"
 #include "sp_error.h"
 #include "sp_secret.h"
 
@@ -35,6 +33,7 @@ typedef struct creds {
 
 struct sp_s3 {
     char *conn, *bucket, *region;
+    char scheme[8]; /* of URIs in messages */
     endpoint s3, sts;
     int virtual_host; /* bucket in the host name */
     int aws_s3, aws_sts; /* the endpoints are AWS's defaults */
@@ -88,13 +87,6 @@ static int64_t now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec;
-}
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc;
-static void curl_init(void)
-{
-    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
 void sp_md5_base64(const void *data, size_t n, char out[25])
@@ -240,9 +232,8 @@ int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err)
 {
     *out = NULL;
     const char *conn = c->conn_name ? c->conn_name : "";
-    pthread_once(&curl_once, curl_init);
-    if (curl_init_rc != CURLE_OK)
-        return sp_error_set(err, SP_EINTERNAL, 0, "libcurl initialisation failed");
+    if (sp_curlx_global_init(err))
+        return SP_EINTERNAL;
     if (!nz(c->region))
         return sp_error_set(err, SP_EDEF, 0, "connection '%s': S3_REGION is required", conn);
     if (!valid_region(c->region))
@@ -264,6 +255,7 @@ int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err)
     s->role_arn = dup0(c->role_arn);
     s->external_id = dup0(c->external_id);
     s->env = c->env;
+    snprintf(s->scheme, sizeof s->scheme, "%s", nz(c->uri_scheme) ? c->uri_scheme : "s3");
     s->max_attempts = c->max_attempts > 0 ? c->max_attempts : 6;
     s->base_ms = c->retry_base_ms > 0 ? c->retry_base_ms : 200;
     s->cap_ms = c->retry_cap_ms > 0 ? c->retry_cap_ms : 10000;
@@ -354,25 +346,6 @@ void sp_s3_free(sp_s3 *s)
     free(s);
 }
 
-sp_s3_handle *sp_s3_handle_new(void)
-{
-    pthread_once(&curl_once, curl_init);
-    sp_s3_handle *h = calloc(1, sizeof *h);
-    if (h && !(h->curl = curl_easy_init())) {
-        free(h);
-        h = NULL;
-    }
-    return h;
-}
-
-void sp_s3_handle_free(sp_s3_handle *h)
-{
-    if (!h)
-        return;
-    curl_easy_cleanup(h->curl);
-    free(h);
-}
-
 const char *sp_s3_conn_name(const sp_s3 *s)
 {
     return s->conn;
@@ -380,7 +353,7 @@ const char *sp_s3_conn_name(const sp_s3 *s)
 
 void sp_s3_uri(const sp_s3 *s, const char *key, char *buf, size_t bufsz)
 {
-    snprintf(buf, bufsz, "s3://%s/%s", s->bucket, key ? key : "");
+    snprintf(buf, bufsz, "%s://%s/%s", s->scheme, s->bucket, key ? key : "");
 }
 
 /* ---- credentials --------------------------------------------------------- */
@@ -535,124 +508,6 @@ int sp_s3_credentials_source(sp_s3 *s, char *buf, size_t bufsz, sp_error *err)
     return rc;
 }
 
-/* ---- one HTTP exchange --------------------------------------------------- */
-
-typedef struct xfer {
-    const char *body;
-    size_t len, off;
-    sp_buf *resp;
-    int resp_full;
-    char etag[128];
-    char date[64];
-    char region[64];
-    uint64_t clen;
-    /* progress: stall detection and cancellation */
-    int stall_ms;
-    volatile int *cancel;
-    curl_off_t last_up, last_dn;
-    int64_t last_move_ms; /* monotonic */
-    int stalled, cancelled;
-} xfer;
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* progress_cb: stop the transfer when the run is cancelled, or when no byte
- * moved either way for stall_ms (libcurl calls it at least about once a
- * second, more often while data flows) */
-static int progress_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                       curl_off_t ulnow)
-{
-    (void)dltotal;
-    (void)ultotal;
-    xfer *x = ud;
-    if (x->cancel && *x->cancel) {
-        x->cancelled = 1;
-        return 1;
-    }
-    int64_t now = mono_ms();
-    if (ulnow != x->last_up || dlnow != x->last_dn) {
-        x->last_up = ulnow;
-        x->last_dn = dlnow;
-        x->last_move_ms = now;
-        return 0;
-    }
-    if (now - x->last_move_ms >= x->stall_ms) {
-        x->stalled = 1;
-        return 1;
-    }
-    return 0;
-}
-
-static size_t read_cb(char *dst, size_t size, size_t nmemb, void *ud)
-{
-    xfer *x = ud;
-    size_t n = size * nmemb, left = x->len - x->off;
-    if (n > left)
-        n = left;
-    memcpy(dst, x->body + x->off, n);
-    x->off += n;
-    return n;
-}
-
-static int seek_cb(void *ud, curl_off_t off, int origin)
-{
-    xfer *x = ud;
-    if (origin != SEEK_SET || off < 0 || (uint64_t)off > x->len)
-        return CURL_SEEKFUNC_CANTSEEK;
-    x->off = (size_t)off;
-    return CURL_SEEKFUNC_OK;
-}
-
-static size_t write_cb(char *p, size_t size, size_t nmemb, void *ud)
-{
-    xfer *x = ud;
-    size_t n = size * nmemb;
-    if (x->resp && !x->resp_full && sp_buf_add(x->resp, p, n, NULL))
-        x->resp_full = 1; /* keep reading, drop the rest */
-    return n;
-}
-
-static void header_value(const char *line, size_t n, const char *name, char *out,
-                         size_t outsz)
-{
-    size_t nl = strlen(name);
-    if (n <= nl || strncasecmp(line, name, nl) || line[nl] != ':')
-        return;
-    const char *b = line + nl + 1, *e = line + n;
-    while (b < e && (*b == ' ' || *b == '\t'))
-        b++;
-    while (e > b && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' '))
-        e--;
-    copy_str(out, outsz, b, (size_t)(e - b));
-}
-
-static size_t header_cb(char *p, size_t size, size_t nmemb, void *ud)
-{
-    xfer *x = ud;
-    size_t n = size * nmemb;
-    if (n >= 5 && !strncmp(p, "HTTP/", 5)) { /* a new response: forget the last */
-        x->etag[0] = x->date[0] = x->region[0] = '\0';
-        x->clen = 0;
-        if (x->resp) {
-            sp_buf_reset(x->resp);
-            x->resp_full = 0;
-        }
-    }
-    char cl[32] = "";
-    header_value(p, n, "etag", x->etag, sizeof x->etag);
-    header_value(p, n, "date", x->date, sizeof x->date);
-    header_value(p, n, "x-amz-bucket-region", x->region, sizeof x->region);
-    header_value(p, n, "content-length", cl, sizeof cl);
-    if (cl[0])
-        x->clen = strtoull(cl, NULL, 10);
-    return n;
-}
-
 /* A target: where and how one request goes. */
 typedef struct target {
     const endpoint *ep;
@@ -682,53 +537,11 @@ static int64_t iso_date(const char *d)
     return (int64_t)timegm(&tm);
 }
 
-/* backoff: sleep before attempt + 1 (in slices: a raised *cancel ends it) */
-static void backoff(const sp_s3 *s, int attempt, volatile int *cancel)
-{
-    int64_t cap = s->base_ms;
-    for (int i = 0; i < attempt && cap < s->cap_ms; i++)
-        cap *= 2;
-    if (cap > s->cap_ms)
-        cap = s->cap_ms;
-    uint32_t r = 0;
-    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
-        r = (uint32_t)now_s() * 2654435761u;
-    /* equal jitter: half the window, plus a random share of the other half */
-    int64_t ms = cap / 2 + (int64_t)(r % (uint32_t)(cap / 2 + 1));
-    while (ms > 0 && !(cancel && *cancel)) {
-        int64_t slice = ms < 100 ? ms : 100;
-        ms -= slice;
-        struct timespec ts = { 0, (long)slice * 1000000L };
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-        }
-    }
-}
-
-static int curl_retriable(CURLcode c)
-{
-    switch (c) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_WEIRD_SERVER_REPLY:
-    case CURLE_SEND_FAIL_REWIND:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
 /* exchange: one attempt.  *cc receives curl's result; r->status etc. the
  * response. */
 static CURLcode exchange(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r,
                          const creds *c, const char *payload_hash, const char *md5,
-                         xfer *x, sp_error *err, int *rc)
+                         sp_curlx *x, sp_error *err, int *rc)
 {
     char amz[17];
     int64_t when = now_s();
@@ -800,55 +613,16 @@ static CURLcode exchange(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *
     if (line.data) /* it held the Authorization and token lines */
         OPENSSL_cleanse(line.data, line.len);
     if (!*rc) {
-        CURL *e = h->curl;
-        curl_easy_reset(e);
-        curl_easy_setopt(e, CURLOPT_URL, url.data);
-        curl_easy_setopt(e, CURLOPT_HTTPHEADER, sl);
-        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)s->connect_ms);
-        /* stalls: our own check of the byte counters on a monotonic clock
-         * (libcurl's low-speed limit averages over seconds: a stall after
-         * data flowed would be noticed seconds late); also cancellation */
-        x->stall_ms = s->stall_ms;
-        x->cancel = r->cancel;
-        x->last_up = x->last_dn = 0;
-        x->last_move_ms = mono_ms();
-        x->stalled = x->cancelled = 0;
-        curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
-        curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, progress_cb);
-        curl_easy_setopt(e, CURLOPT_XFERINFODATA, x);
-        curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-        /* keys may hold "." and ".." segments: send the path as signed */
-        curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
-        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
-        curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-        curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
-        curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
-        curl_easy_setopt(e, CURLOPT_USERAGENT, "sinkpipe");
+        x->method = r->method;
+        x->url = url.data;
+        x->headers = sl;
         x->body = r->body;
         x->len = r->len;
-        x->off = 0;
-        if (!strcmp(r->method, "HEAD")) {
-            curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-        } else if (!strcmp(r->method, "PUT")) {
-            curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-            curl_easy_setopt(e, CURLOPT_READFUNCTION, read_cb);
-            curl_easy_setopt(e, CURLOPT_READDATA, x);
-            curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, seek_cb);
-            curl_easy_setopt(e, CURLOPT_SEEKDATA, x);
-            curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->len);
-        } else if (!strcmp(r->method, "POST")) {
-            curl_easy_setopt(e, CURLOPT_POST, 1L);
-            curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body ? (const char *)r->body : "");
-            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->len);
-        } else if (strcmp(r->method, "GET")) {
-            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
-        }
-        cc = curl_easy_perform(e);
-        long st = 0;
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &st);
-        r->status = cc == CURLE_OK ? st : 0;
+        x->stall_ms = s->stall_ms;
+        x->connect_ms = s->connect_ms;
+        x->cancel = r->cancel;
+        cc = sp_curlx_perform(h, x);
+        r->status = x->status;
     }
     curl_slist_free_all(sl);
     sp_buf_release(&auth);
@@ -950,7 +724,12 @@ static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int
         rc = get_creds(s, for_sts, 0, &c, err);
         if (rc)
             break;
-        xfer x = { .resp = resp };
+        char date[64], region[64], clen[32];
+        sp_curlx_hdr hv[] = { { "etag", r->etag, sizeof r->etag },
+                              { "date", date, sizeof date },
+                              { "x-amz-bucket-region", region, sizeof region },
+                              { "content-length", clen, sizeof clen } };
+        sp_curlx x = { .resp = resp, .hdrs = hv, .nhdrs = 4 };
         r->attempts++;
         sp_buf_reset(resp);
         r->code[0] = msg[0] = '\0';
@@ -966,13 +745,10 @@ static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int
                               t->what);
             break;
         }
-        if (cc == CURLE_ABORTED_BY_CALLBACK && x.stalled)
-            cc = CURLE_OPERATION_TIMEDOUT; /* retried as any timeout */
-        snprintf(r->etag, sizeof r->etag, "%s", x.etag);
-        r->content_length = x.clen;
+        r->content_length = clen[0] ? strtoull(clen, NULL, 10) : 0;
         int retry = 0;
         if (cc != CURLE_OK) {
-            retry = curl_retriable(cc);
+            retry = sp_curlx_transient(cc);
             if (x.stalled)
                 snprintf(msg, sizeof msg, "timeout: no byte moved for %d ms", s->stall_ms);
             else
@@ -1014,17 +790,17 @@ static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int
                 snprintf(msg, sizeof msg, "%s: %s", r->code, m);
             else
                 snprintf(msg, sizeof msg, "%s (HTTP %ld)", r->code, r->status);
-            if (x.region[0] && strcmp(x.region, s->region)) {
+            if (region[0] && strcmp(region, s->region)) {
                 size_t ml = strlen(msg);
                 snprintf(msg + ml, sizeof msg - ml,
-                         " (the bucket is in region '%s', S3_REGION is '%s')", x.region,
+                         " (the bucket is in region '%s', S3_REGION is '%s')", region,
                          s->region);
             }
             if ((r->status >= 500 && r->status != 501) || !strcmp(r->code, "RequestTimeout") ||
                 !strcmp(r->code, "SlowDown") || !strcmp(r->code, "InternalError"))
                 retry = 1;
             if (!strcmp(r->code, "RequestTimeTooSkewed")) {
-                int64_t server = http_date(x.date);
+                int64_t server = http_date(date);
                 if (server) {
                     pthread_mutex_lock(&s->mu);
                     s->clock_offset = server - now_s();
@@ -1069,7 +845,7 @@ static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int
                                   t->what, msg, tail);
             break;
         }
-        backoff(s, attempt, r->cancel);
+        sp_curlx_backoff(s->base_ms, s->cap_ms, attempt, r->cancel);
     }
     sp_buf_release(&errbody);
     return rc;
@@ -1099,7 +875,7 @@ static int assume_role(sp_s3 *s, sp_error *err)
         rc = form_add(&body, "ExternalId", s->external_id, err);
     if (rc)
         goto out;
-    sp_s3_handle *h = sp_s3_handle_new();
+    sp_s3_handle *h = sp_curlx_handle_new();
     if (!h) {
         rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (sts)");
         goto out;
@@ -1112,7 +888,7 @@ static int assume_role(sp_s3 *s, sp_error *err)
     sp_s3_req r = { .method = "POST", .headers = ct, .nheaders = 1, .body = body.data,
                     .len = body.len, .resp = &resp };
     rc = request(s, h, &t, &r, 1, err);
-    sp_s3_handle_free(h);
+    sp_curlx_handle_free(h);
     if (rc)
         goto out;
     creds c;

@@ -3,9 +3,9 @@
  * AssumeRole.  See docs/s3.md for the user-facing rules.
  *
  * One sp_s3 per connection and bucket; it is thread-safe (credentials and
- * the clock offset sit behind a mutex).  Connections are sp_s3_handle's:
- * one per thread, each a curl easy handle that keeps its connection alive
- * between requests.
+ * the clock offset sit behind a mutex).  Connections are sp_s3_handle's
+ * (sp_curlx handles): one per thread, each a curl easy handle that keeps its
+ * connection alive between requests.
  *
  * Errors are one line naming the connection and the object, and what S3
  * (or STS) said, e.g.
@@ -23,7 +23,8 @@
 #include "sp_sigv4.h"
 
 typedef struct sp_s3 sp_s3;
-typedef struct sp_s3_handle sp_s3_handle;
+/* a connection: sp_curlx_handle_new / sp_curlx_handle_free (sp_curlx.h) */
+typedef struct sp_curlx_handle sp_s3_handle;
 
 /* Where a client's settings come from.  Strings are copied by sp_s3_open;
  * NULL or "" means unset. */
@@ -41,6 +42,8 @@ typedef struct sp_s3_conf {
     const char *sts_endpoint; /* S3_STS_ENDPOINT (else AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL) */
     const char *session_name; /* RoleSessionName; default "sinkpipe-<conn>" */
     const sp_env *env;        /* the AWS_* chain, HOME; may be NULL (none) */
+    const char *uri_scheme;   /* of URIs in messages: "s3" (default), "gs" (GCS's
+                               * XML API with HMAC keys) */
     /* tuning (0 = default) */
     int max_attempts;         /* per request, default 6 */
     int retry_base_ms;        /* first backoff, default 200 */
@@ -56,10 +59,6 @@ typedef struct sp_s3_conf {
  * SP_EDEF naming the connection for a missing region or a bad endpoint URL. */
 int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err);
 void sp_s3_free(sp_s3 *s);
-
-/* sp_s3_handle_new: a connection for one thread (NULL on ENOMEM). */
-sp_s3_handle *sp_s3_handle_new(void);
-void sp_s3_handle_free(sp_s3_handle *h);
 
 /* One request.  Inputs are borrowed for the call. */
 typedef struct sp_s3_req {
@@ -99,7 +98,8 @@ int sp_s3_do(sp_s3 *s, sp_s3_handle *h, sp_s3_req *r, sp_error *err);
 /* sp_s3_conn_name: the connection name given to sp_s3_open (owned by s). */
 const char *sp_s3_conn_name(const sp_s3 *s);
 
-/* sp_s3_uri: "s3://bucket/key" into buf (truncated to fit). */
+/* sp_s3_uri: "s3://bucket/key" (or the conf's uri_scheme) into buf
+ * (truncated to fit). */
 void sp_s3_uri(const sp_s3 *s, const char *key, char *buf, size_t bufsz);
 
 /* sp_s3_credentials_source: which source the base credentials come from

@@ -1,14 +1,17 @@
-/* sp_s3_check: `check` of every S3 connection (sp_project_check_s3) —
- * the settings an upload would use, validated without any network:
- * region name, endpoint URLs (connection keys and AWS_ENDPOINT_URL*),
- * key pairs that go together.  A file:// S3_ENDPOINT (local folder) is
- * checked for being absolute.  Credentials are not looked up (a dry run
- * and check need none). */
+/* sp_s3_check: `check` of every S3 and GCS connection
+ * (sp_project_check_s3) — the settings an upload would use, validated
+ * without any network: region name, endpoint URLs (connection keys and
+ * AWS_ENDPOINT_URL*), key pairs that go together; for GCS, one kind of
+ * credentials, the service-account key parsed (JSON, client_email, an RSA
+ * private key, token_uri) and GCS_ENDPOINT.  A file:// endpoint (local
+ * folder) is checked for being absolute.  Credentials are not looked up
+ * (a dry run and check need none). */
 #include <stdio.h>
 #include <string.h>
 
 #include "sp_env.h"
 #include "sp_error.h"
+#include "sp_gcs.h"
 #include "sp_model.h"
 #include "sp_s3.h"
 
@@ -88,6 +91,63 @@ static int check_one(sp_project *p, const sp_connection *c, const sp_settings *s
     return 1;
 }
 
+static int set(const char *v)
+{
+    return v && *v;
+}
+
+/* check_gcs: 1 when the GCS connection has an error (reported) */
+static int check_gcs(sp_project *p, const sp_connection *c, const sp_settings *s)
+{
+    const char *ep = sp_settings_get(s, "GCS_ENDPOINT");
+    const char *json = sp_settings_get(s, "GCS_SERVICE_ACCOUNT_CREDENTIALS_JSON");
+    const char *id = sp_settings_get(s, "GCS_HMAC_ACCESS_ID");
+    const char *sk = sp_settings_get(s, "GCS_HMAC_SECRET");
+    char m[700];
+    if (set(ep) && !strncmp(ep, "file://", 7)) {
+        if (ep[7] == '/')
+            return 0; /* a local folder: no credentials matter */
+        snprintf(m, sizeof m, "GCS_ENDPOINT '%.500s': relative file:// paths are not "
+                 "supported (expected file:///abs/dir)", ep);
+        diag(p, c, "GCS_ENDPOINT", m);
+        return 1;
+    }
+    if (set(ep) && ((strncmp(ep, "http://", 7) && strncmp(ep, "https://", 8)) ||
+                    strpbrk(ep, "?# "))) {
+        snprintf(m, sizeof m, "GCS_ENDPOINT '%.500s': expected http://host[:port] or "
+                 "https://host[:port]", ep);
+        diag(p, c, "GCS_ENDPOINT", m);
+        return 1;
+    }
+    if (set(json) && (set(id) || set(sk))) {
+        diag(p, c, set(id) ? "GCS_HMAC_ACCESS_ID" : "GCS_HMAC_SECRET",
+             "set GCS_SERVICE_ACCOUNT_CREDENTIALS_JSON or GCS_HMAC_ACCESS_ID and "
+             "GCS_HMAC_SECRET, not both");
+        return 1;
+    }
+    if (set(id) != set(sk)) {
+        diag(p, c, set(id) ? "GCS_HMAC_ACCESS_ID" : "GCS_HMAC_SECRET",
+             "GCS_HMAC_ACCESS_ID and GCS_HMAC_SECRET go together");
+        return 1;
+    }
+    if (!set(json) && !set(id)) {
+        diag(p, c, "TYPE", "no credentials: set GCS_SERVICE_ACCOUNT_CREDENTIALS_JSON (a "
+             "service account key) or GCS_HMAC_ACCESS_ID and GCS_HMAC_SECRET");
+        return 1;
+    }
+    if (!set(json))
+        return 0;
+    sp_gcs_key k;
+    sp_error e = SP_ERROR_INIT;
+    int rc = sp_gcs_key_parse(json, c->name, &k, &e);
+    sp_gcs_key_release(&k);
+    if (!rc)
+        return 0;
+    const char *pre = "GCS_SERVICE_ACCOUNT_CREDENTIALS_JSON: ", *why = strstr(e.msg, pre);
+    diag(p, c, "GCS_SERVICE_ACCOUNT_CREDENTIALS_JSON", why ? why + strlen(pre) : e.msg);
+    return 1;
+}
+
 int sp_project_check_s3(sp_project *p, sp_error *err)
 {
     const sp_env *env = NULL;
@@ -97,17 +157,17 @@ int sp_project_check_s3(sp_project *p, sp_error *err)
     int bad = 0;
     for (size_t i = 0; i < p->nconns; i++) {
         const sp_connection *c = p->conns[i];
-        if (c->type != SP_CONN_S3)
+        if (c->type != SP_CONN_S3 && c->type != SP_CONN_GCS)
             continue;
         sp_settings s;
         sp_error e = SP_ERROR_INIT;
         if (sp_connection_resolve(c, env, &s, &e) != 0)
             continue; /* missing secrets: sp_project_check_secrets reports them */
-        bad += check_one(p, c, &s, env);
+        bad += c->type == SP_CONN_GCS ? check_gcs(p, c, &s) : check_one(p, c, &s, env);
         sp_settings_release(&s);
     }
     if (bad)
-        return sp_error_set(err, SP_EDEF, 0, "%d s3 connection%s with configuration errors",
+        return sp_error_set(err, SP_EDEF, 0, "%d s3/gcs connection%s with configuration errors",
                             bad, bad == 1 ? "" : "s");
     return 0;
 }

@@ -777,6 +777,7 @@ static int ob_open(sp_sink **out, const sp_sink_ctx *ctx, const sp_schema *schem
     s->meta.content_encoding = codec->content_encoding;
     s->meta.cancel = ctx->cancel;
     s->meta.journal = ctx->journal;
+    s->meta.overwrite = cfg->strategy == SP_STRATEGY_REPLACE;
     sp_buf_init(&s->header, MEM_MAX);
     sp_buf_init(&s->key, KEY_MAX);
     sp_buf_init(&s->out, PART_TEXT_MAX);

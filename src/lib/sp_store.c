@@ -10,6 +10,7 @@
 #include "sp_error.h"
 #include "sp_keys.h"
 #include "sp_store_for.h"
+#include "sp_store_gcs.h"
 #include "sp_store_s3.h"
 
 static char *dupn(const char *s, size_t n)
@@ -67,11 +68,12 @@ int sp_bucket_uri_parse(const char *uri, sp_bucket_uri *out, sp_error *err)
     memset(out, 0, sizeof *out);
     if (!uri || !*uri)
         return sp_error_set(err, SP_EDEF, 0, "EXPORT_BUCKET_URI is empty (expected "
-                            "s3://bucket/prefix/ or file:///abs/path/)");
+                            "s3://bucket/prefix/, gs://bucket/prefix/ or file:///abs/path/)");
     const char *why = sp_bucket_uri_problem(uri);
     if (why)
         return sp_error_set(err, SP_EDEF, 0, "EXPORT_BUCKET_URI '%s': %s", uri, why);
-    if (!strncmp(uri, "s3://", 5)) {
+    int gs = !strncmp(uri, "gs://", 5);
+    if (gs || !strncmp(uri, "s3://", 5)) {
         const char *b = uri + 5;
         size_t bl = strcspn(b, "/");
         if (bl == 0)
@@ -81,7 +83,7 @@ int sp_bucket_uri_parse(const char *uri, sp_bucket_uri *out, sp_error *err)
             return sp_error_set(err, SP_EDEF, 0,
                                 "EXPORT_BUCKET_URI '%s': the bucket name cannot hold a "
                                 "placeholder (only the prefix can)", uri);
-        out->scheme = SP_BUCKET_S3;
+        out->scheme = gs ? SP_BUCKET_GCS : SP_BUCKET_S3;
         out->root = dupn(b, bl);
         out->key_prefix = prefix_of(b + bl, strlen(b + bl));
     } else if (!strncmp(uri, "file://", 7)) {
@@ -109,8 +111,8 @@ int sp_bucket_uri_parse(const char *uri, sp_bucket_uri *out, sp_error *err)
         out->key_prefix = prefix_of(path + rest, strlen(path + rest));
     } else {
         return sp_error_set(err, SP_EDEF, 0,
-                            "EXPORT_BUCKET_URI '%s': expected s3://bucket/prefix/ or "
-                            "file:///abs/path/", uri);
+                            "EXPORT_BUCKET_URI '%s': expected s3://bucket/prefix/, "
+                            "gs://bucket/prefix/ or file:///abs/path/", uri);
     }
     if (!out->root || !out->key_prefix) {
         sp_bucket_uri_release(out);
@@ -193,6 +195,87 @@ static int open_s3(const sp_sinkcfg *cfg, const char *bucket, const char *uri_pr
     return rc;
 }
 
+static int nonempty(const char *s)
+{
+    return s && *s;
+}
+
+/* open_gcs: GCS — the JSON API with a service-account key, or the XML API
+ * (the S3 store, SigV4 with the HMAC keys) — and the SINKPIPE_GCS_* /
+ * SINKPIPE_S3_* tuning knobs (docs/gcs.md) */
+static int open_gcs(const sp_sinkcfg *cfg, const char *bucket, const char *uri_prefix,
+                    sp_store **out, sp_error *err)
+{
+    const sp_settings *c = &cfg->conn;
+    const sp_env *env = cfg->env;
+    const char *conn = cfg->connection_name ? cfg->connection_name : "";
+    const char *json = sp_settings_get(c, "GCS_SERVICE_ACCOUNT_CREDENTIALS_JSON");
+    const char *id = sp_settings_get(c, "GCS_HMAC_ACCESS_ID");
+    const char *secret = sp_settings_get(c, "GCS_HMAC_SECRET");
+    const char *ep = sp_settings_get(c, "GCS_ENDPOINT");
+    int rc;
+    if (nonempty(json) && (nonempty(id) || nonempty(secret)))
+        return sp_error_set(err, SP_EDEF, 0,
+                            "connection '%s': set GCS_SERVICE_ACCOUNT_CREDENTIALS_JSON or "
+                            "GCS_HMAC_ACCESS_ID and GCS_HMAC_SECRET, not both", conn);
+    if (nonempty(json)) {
+        sp_gcs_conf conf = {
+            .conn_name = conn,
+            .bucket = bucket,
+            .endpoint = ep,
+            .key_json = json,
+            .max_attempts = (int)env_num(env, "SINKPIPE_GCS_MAX_ATTEMPTS", 0),
+            .retry_base_ms = (int)env_num(env, "SINKPIPE_GCS_RETRY_BASE_MS", 0),
+            .retry_cap_ms = (int)env_num(env, "SINKPIPE_GCS_RETRY_CAP_MS", 0),
+            .stall_ms = (int)env_num(env, "SINKPIPE_GCS_STALL_MS", 0),
+        };
+        sp_store_gcs_opts o = {
+            .chunk_size = (size_t)env_num(env, "SINKPIPE_GCS_CHUNK_SIZE", 0),
+        };
+        rc = sp_store_gcs_open(&conf, &o, uri_prefix, out, err);
+        if (!rc && (rc = sp_store_gcs_probe(*out, err))) {
+            (*out)->vt->free(*out);
+            *out = NULL;
+        }
+        return rc;
+    }
+    if (!nonempty(id) || !nonempty(secret))
+        return sp_error_set(err, SP_EDEF, 0,
+                            "connection '%s': %s", conn,
+                            nonempty(id) || nonempty(secret)
+                                ? "GCS_HMAC_ACCESS_ID and GCS_HMAC_SECRET go together"
+                                : "no credentials: set GCS_SERVICE_ACCOUNT_CREDENTIALS_JSON "
+                                  "(a service account key) or GCS_HMAC_ACCESS_ID and "
+                                  "GCS_HMAC_SECRET");
+    sp_s3_conf conf = {
+        .conn_name = conn,
+        .bucket = bucket,
+        .region = "auto",
+        .endpoint = nonempty(ep) ? ep : SP_GCS_DEFAULT_ENDPOINT,
+        .path_style = "true",
+        .access_key = id,
+        .secret = secret,
+        .uri_scheme = "gs",
+        .max_attempts = (int)env_num(env, "SINKPIPE_S3_MAX_ATTEMPTS", 0),
+        .retry_base_ms = (int)env_num(env, "SINKPIPE_S3_RETRY_BASE_MS", 0),
+        .retry_cap_ms = (int)env_num(env, "SINKPIPE_S3_RETRY_CAP_MS", 0),
+        .stall_ms = (int)env_num(env, "SINKPIPE_S3_STALL_MS", 0),
+    };
+    sp_store_s3_opts o = {
+        .part_size = (size_t)env_num(env, "SINKPIPE_S3_PART_SIZE", 0),
+        .threads = (int)env_num(env, "SINKPIPE_S3_THREADS", 0),
+        .max_inflight = (int)env_num(env, "SINKPIPE_S3_MAX_INFLIGHT", 0),
+        .create_header = "x-goog-if-generation-match",
+        .create_value = "0",
+    };
+    rc = sp_store_s3_open(&conf, &o, uri_prefix, out, err);
+    if (!rc && (rc = sp_store_s3_probe(*out, err))) {
+        (*out)->vt->free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 int sp_store_open_for(const sp_sinkcfg *cfg, int dry_run, sp_store_dest *out,
                       sp_error *err)
 {
@@ -212,17 +295,27 @@ int sp_store_open_for(const sp_sinkcfg *cfg, int dry_run, sp_store_dest *out,
             out->uri_prefix = p;
         }
     } else {
-        const char *ep = sp_settings_get(&cfg->conn, "S3_ENDPOINT");
-        char *pre = join("s3://", u.root);
+        int gs = u.scheme == SP_BUCKET_GCS;
+        const char *cname = cfg->connection_name ? cfg->connection_name : "";
+        if (gs != (cfg->conn_type == SP_CONN_GCS)) {
+            rc = sp_error_set(err, SP_EDEF, 0,
+                              "EXPORT_BUCKET_URI '%s': a %s:// URI needs a %s connection "
+                              "(connection '%s' is not)", cfg->bucket_uri, gs ? "gs" : "s3",
+                              gs ? "gcs" : "s3", cname);
+            goto out;
+        }
+        const char *epkey = gs ? "GCS_ENDPOINT" : "S3_ENDPOINT";
+        const char *ep = sp_settings_get(&cfg->conn, epkey);
+        char *pre = join(gs ? "gs://" : "s3://", u.root);
         out->uri_prefix = pre ? join(pre, "/") : NULL;
         free(pre);
         if (ep && !strncmp(ep, "file://", 7)) {
             const char *dir = ep + 7;
             if (dir[0] != '/') {
                 rc = sp_error_set(err, SP_EDEF, 0,
-                                  "connection '%s': S3_ENDPOINT '%s': relative file:// "
+                                  "connection '%s': %s '%s': relative file:// "
                                   "paths are not supported (expected file:///abs/dir)",
-                                  cfg->connection_name ? cfg->connection_name : "", ep);
+                                  cname, epkey, ep);
                 goto out;
             }
             size_t dl = strlen(dir);
@@ -240,7 +333,8 @@ int sp_store_open_for(const sp_sinkcfg *cfg, int dry_run, sp_store_dest *out,
             /* a dry run needs no S3 access (nor credentials): keys are
              * resolved without existence checks */
             if (!dry_run)
-                rc = open_s3(cfg, u.root, out->uri_prefix, &out->store, err);
+                rc = gs ? open_gcs(cfg, u.root, out->uri_prefix, &out->store, err)
+                        : open_s3(cfg, u.root, out->uri_prefix, &out->store, err);
             goto out;
         }
     }

@@ -1,7 +1,8 @@
 /* sp_store: object stores behind a small function table — where the objects
  * of file-like sinks land.  Implementations: the local folder (file:// URIs
  * and S3 connections whose S3_ENDPOINT is file:///path) in sp_store_file.c;
- * S3 and S3-compatible stores in sp_store_s3.c (sp_store_s3.h).
+ * S3 and S3-compatible stores in sp_store_s3.c (sp_store_s3.h); Google
+ * Cloud Storage's JSON API in sp_store_gcs.c (sp_store_gcs.h).
  *
  * An object is written through a writer: begin() starts it (invisible under
  * its final name), write() streams bytes, commit() makes it visible
@@ -18,13 +19,16 @@
 #define SP_STORE_H
 
 #include <stddef.h>
-#include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 
 #include "sinkpipe.h"
 #include "sp_journal.h"
+#include "sp_error.h"
 
 typedef struct sp_store sp_store;
 typedef struct sp_objw sp_objw;
@@ -40,10 +44,14 @@ typedef struct sp_obj_meta {
     volatile int *cancel;
     /* journal: the run's journal (borrowed, may be NULL: nothing recorded) */
     sp_journal *journal;
+    /* overwrite: what the writer's commit will pass (replace = 1).  Stores
+     * that bind an upload's precondition when it starts (GCS resumable
+     * sessions) read it at begin(); 0 (create_new) is the safe default */
+    int overwrite;
 } sp_obj_meta;
 
 typedef struct sp_store_vt {
-    const char *name; /* "file", "s3" */
+    const char *name; /* "file", "s3", "gcs" */
     /* exists: *out = 1 when `key` exists */
     int (*exists)(sp_store *s, const char *key, int *out, sp_error *err);
     int (*begin)(sp_store *s, const char *key, const sp_obj_meta *meta,
@@ -99,6 +107,71 @@ static inline int sp_store_uri_join(const char *prefix, const char *key, char *b
     if (n < 0)
         return SP_EINTERNAL;
     return (size_t)n >= bufsz ? SP_ETOOBIG : 0;
+}
+
+/* An object's metadata as a writer keeps it: owned copies of sp_obj_meta's
+ * strings (NULL where unset) and its flags. */
+typedef struct sp_objw_meta {
+    char *job_id, *pipe, *ctype, *cenc;
+    volatile int *cancel; /* borrowed */
+    int overwrite;
+} sp_objw_meta;
+
+static inline void sp_objw_meta_release(sp_objw_meta *m)
+{
+    free(m->job_id);
+    free(m->pipe);
+    free(m->ctype);
+    free(m->cenc);
+    memset(m, 0, sizeof *m);
+}
+
+static inline char *sp_objw__dup(const char *s, int *bad)
+{
+    char *d = s ? strdup(s) : NULL;
+    *bad |= s && !d;
+    return d;
+}
+
+/* sp_objw_meta_copy: src (NULL: nothing set) into dst; SP_ENOMEM naming
+ * the object `key` (dst then empty). */
+static inline int sp_objw_meta_copy(sp_objw_meta *dst, const sp_obj_meta *src,
+                                    const char *key, sp_error *err)
+{
+    int bad = 0;
+    memset(dst, 0, sizeof *dst);
+    if (src) {
+        dst->job_id = sp_objw__dup(src->job_id, &bad);
+        dst->pipe = sp_objw__dup(src->pipe, &bad);
+        dst->ctype = sp_objw__dup(src->content_type, &bad);
+        dst->cenc = sp_objw__dup(src->content_encoding, &bad);
+        dst->cancel = src->cancel;
+        dst->overwrite = src->overwrite;
+    }
+    if (!bad)
+        return 0;
+    sp_objw_meta_release(dst);
+    return sp_error_set(err, SP_ENOMEM, 0, "out of memory (writer of '%s')", key);
+}
+
+/* sp_store_check_key: SP_EINVAL for an empty key or one longer than 1024
+ * bytes (S3's and GCS's limit). */
+static inline int sp_store_check_key(const char *key, sp_error *err)
+{
+    if (!key || !*key)
+        return sp_error_set(err, SP_EINVAL, 0, "store: empty object key");
+    if (strlen(key) > 1024)
+        return sp_error_set(err, SP_EINVAL, 0,
+                            "store: object key '%.80s...' is longer than 1024 bytes", key);
+    return 0;
+}
+
+/* sp_store_check_cancel: SP_ECANCELLED once the run's cancel flag is raised */
+static inline int sp_store_check_cancel(const sp_objw_meta *m, const char *key, sp_error *err)
+{
+    if (m->cancel && *m->cancel)
+        return sp_error_set(err, SP_ECANCELLED, 0, "cancelled before '%s' was committed", key);
+    return 0;
 }
 
 /* sp_store_file_open: objects under `root` (a folder; created if missing):

@@ -8,6 +8,7 @@
 
 #include <openssl/evp.h>
 
+#include "sp_curlx.h"
 #include "sp_error.h"
 #include "sp_oplog.h"
 
@@ -32,10 +33,10 @@ typedef struct s3_store {
     int inflight;           /* queued + uploading */
     int started, stop;
     pthread_t *threads;
-    sp_s3_handle **idle; /* free connections for the writers' own requests */
-    int nidle, capidle;
+    sp_curlx_pool conns; /* free connections for the writers' own requests */
     int head_forbidden; /* a HEAD got 403: existence checks are blind */
     size_t filling;     /* bytes in writers' buffers not yet shipped */
+    char create_header[64], create_value[16]; /* create_new's precondition */
 } s3_store;
 
 /* Past FILL_BUDGET bytes buffered across a store's writers (many partitions
@@ -46,8 +47,7 @@ typedef struct s3_store {
 struct sp_objw {
     s3_store *st;
     char *key;
-    char *job_id, *pipe, *ctype, *cenc;
-    volatile int *cancel; /* the run's (borrowed, may be NULL) */
+    sp_objw_meta m;
     char *buf; /* the part being filled (owned) */
     size_t len, cap;
     uint64_t size;
@@ -84,43 +84,14 @@ struct job {
 
 /* ---- connections --------------------------------------------------------- */
 
-static sp_s3_handle *conn_get(s3_store *st)
-{
-    pthread_mutex_lock(&st->mu);
-    sp_s3_handle *h = st->nidle ? st->idle[--st->nidle] : NULL;
-    pthread_mutex_unlock(&st->mu);
-    return h ? h : sp_s3_handle_new();
-}
-
-static void conn_put(s3_store *st, sp_s3_handle *h)
-{
-    if (!h)
-        return;
-    pthread_mutex_lock(&st->mu);
-    if (st->nidle == st->capidle) {
-        int nc = st->capidle ? st->capidle * 2 : 4;
-        sp_s3_handle **ni = realloc(st->idle, (size_t)nc * sizeof *ni);
-        if (ni) {
-            st->idle = ni;
-            st->capidle = nc;
-        }
-    }
-    if (st->nidle < st->capidle) {
-        st->idle[st->nidle++] = h;
-        h = NULL;
-    }
-    pthread_mutex_unlock(&st->mu);
-    sp_s3_handle_free(h);
-}
-
 /* call: one request on a pooled connection */
 static int call(s3_store *st, sp_s3_req *r, sp_error *err)
 {
-    sp_s3_handle *h = conn_get(st);
+    sp_s3_handle *h = sp_curlx_pool_get(&st->conns);
     if (!h)
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory (s3 connection)");
     int rc = sp_s3_do(st->s3, h, r, err);
-    conn_put(st, h);
+    sp_curlx_pool_put(&st->conns, h);
     return rc;
 }
 
@@ -180,7 +151,7 @@ static void run_commit(s3_store *st, job *j)
 static void *worker(void *arg)
 {
     s3_store *st = arg;
-    sp_s3_handle *h = sp_s3_handle_new();
+    sp_s3_handle *h = sp_curlx_handle_new();
     pthread_mutex_lock(&st->mu);
     for (;;) {
         while (!st->head && !st->stop)
@@ -207,7 +178,7 @@ static void *worker(void *arg)
             sp_sigv4_kv q[] = { { "partNumber", pn }, { "uploadId", w->upload_id } };
             sp_s3_req r = { .method = "PUT", .key = w->key, .query = q, .nquery = 2,
                             .body = j->data, .len = j->len, .content_md5 = 1,
-                            .cancel = w->cancel };
+                            .cancel = w->m.cancel };
             rc = h ? sp_s3_do(st->s3, h, &r, &e)
                    : sp_error_set(&e, SP_ENOMEM, 0, "out of memory (s3 connection)");
             if (!rc && !r.etag[0])
@@ -230,7 +201,7 @@ static void *worker(void *arg)
         pthread_cond_broadcast(&st->cv_done);
     }
     pthread_mutex_unlock(&st->mu);
-    sp_s3_handle_free(h);
+    sp_curlx_handle_free(h);
     return NULL;
 }
 
@@ -274,11 +245,6 @@ static size_t part_len(const s3_store *st, unsigned part /* 1-based */)
     return st->part_size << (shift > 9 ? 9 : shift);
 }
 
-static char *sdup(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
 static void writer_free(sp_objw *w)
 {
     if (!w)
@@ -289,10 +255,7 @@ static void writer_free(sp_objw *w)
         pthread_mutex_unlock(&w->st->mu);
     }
     free(w->key);
-    free(w->job_id);
-    free(w->pipe);
-    free(w->ctype);
-    free(w->cenc);
+    sp_objw_meta_release(&w->m);
     free(w->buf);
     free(w->upload_id);
     if (w->etags)
@@ -307,32 +270,22 @@ static void writer_free(sp_objw *w)
 static size_t meta_headers(const sp_objw *w, sp_sigv4_kv *h)
 {
     size_t n = 0;
-    if (w->ctype)
-        h[n++] = (sp_sigv4_kv){ "content-type", w->ctype };
-    if (w->cenc)
-        h[n++] = (sp_sigv4_kv){ "content-encoding", w->cenc };
-    if (w->job_id)
-        h[n++] = (sp_sigv4_kv){ "x-amz-meta-job-id", w->job_id };
-    if (w->pipe)
-        h[n++] = (sp_sigv4_kv){ "x-amz-meta-pipe", w->pipe };
+    if (w->m.ctype)
+        h[n++] = (sp_sigv4_kv){ "content-type", w->m.ctype };
+    if (w->m.cenc)
+        h[n++] = (sp_sigv4_kv){ "content-encoding", w->m.cenc };
+    if (w->m.job_id)
+        h[n++] = (sp_sigv4_kv){ "x-amz-meta-job-id", w->m.job_id };
+    if (w->m.pipe)
+        h[n++] = (sp_sigv4_kv){ "x-amz-meta-pipe", w->m.pipe };
     return n;
-}
-
-static int check_key(const char *key, sp_error *err)
-{
-    if (!key || !*key)
-        return sp_error_set(err, SP_EINVAL, 0, "store: empty object key");
-    if (strlen(key) > 1024)
-        return sp_error_set(err, SP_EINVAL, 0,
-                            "store: object key '%.80s...' is longer than 1024 bytes", key);
-    return 0;
 }
 
 static int s3_exists(sp_store *s, const char *key, int *out, sp_error *err)
 {
     s3_store *st = (s3_store *)s;
     *out = 0;
-    int rc = check_key(key, err);
+    int rc = sp_store_check_key(key, err);
     if (rc)
         return rc;
     sp_error e = SP_ERROR_INIT;
@@ -362,7 +315,7 @@ static int s3_begin(sp_store *s, const char *key, const sp_obj_meta *meta, sp_ob
 {
     s3_store *st = (s3_store *)s;
     *wp = NULL;
-    int rc = check_key(key, err);
+    int rc = sp_store_check_key(key, err);
     if (rc)
         return rc;
     sp_objw *w = calloc(1, sizeof *w);
@@ -370,20 +323,15 @@ static int s3_begin(sp_store *s, const char *key, const sp_obj_meta *meta, sp_ob
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory (writer of '%s')", key);
     w->st = st;
     w->key = strdup(key);
-    if (meta) {
-        w->job_id = sdup(meta->job_id);
-        w->pipe = sdup(meta->pipe);
-        w->ctype = sdup(meta->content_type);
-        w->cenc = sdup(meta->content_encoding);
-        w->cancel = meta->cancel;
-        w->jn = meta->journal;
+    if (!w->key) {
+        free(w);
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory (writer of '%s')", key);
     }
     w->jid = -1;
-    if (!w->key || (meta && ((meta->job_id && !w->job_id) || (meta->pipe && !w->pipe) ||
-                             (meta->content_type && !w->ctype) ||
-                             (meta->content_encoding && !w->cenc)))) {
+    w->jn = meta ? meta->journal : NULL;
+    if ((rc = sp_objw_meta_copy(&w->m, meta, key, err))) {
         writer_free(w);
-        return sp_error_set(err, SP_ENOMEM, 0, "out of memory (writer of '%s')", key);
+        return rc;
     }
     *wp = w;
     return 0;
@@ -398,7 +346,7 @@ static int start_multipart(sp_objw *w, sp_error *err)
     sp_sigv4_kv h[8];
     size_t nh = meta_headers(w, h);
     sp_s3_req r = { .method = "POST", .key = w->key, .query = q, .nquery = 1,
-                    .headers = h, .nheaders = nh, .resp = &resp, .cancel = w->cancel };
+                    .headers = h, .nheaders = nh, .resp = &resp, .cancel = w->m.cancel };
     /* journaled first: if the answer is lost, or this process dies before
      * the upload id is known, recovery lists the key's uploads */
     int rc = 0;
@@ -580,20 +528,11 @@ static int landed(const sp_objw *w, const char *key)
     return call(w->st, &r, &e) == 0 && !strcmp(r.etag, want);
 }
 
-/* check_cancel: SP_ECANCELLED once the run's cancel flag is raised */
-static int check_cancel(const sp_objw *w, sp_error *err)
-{
-    if (w->cancel && *w->cancel)
-        return sp_error_set(err, SP_ECANCELLED, 0, "cancelled before '%s' was committed",
-                            w->key);
-    return 0;
-}
-
 static int s3_commit_as(sp_objw *w, const char *key, int overwrite, uint64_t *size,
                         sp_error *err)
 {
     s3_store *st = w->st;
-    int rc = check_key(key, err);
+    int rc = sp_store_check_key(key, err);
     if (rc)
         return rc;
     int same = !strcmp(key, w->key);
@@ -611,7 +550,7 @@ static int s3_commit_as(sp_objw *w, const char *key, int overwrite, uint64_t *si
                             "object '%s' appeared while it was being uploaded (create_new "
                             "never overwrites); run again", w->key);
     }
-    if ((rc = check_cancel(w, err)))
+    if ((rc = sp_store_check_cancel(&w->m, w->key, err)))
         return rc;
     /* the last part first: an exists check cannot save it from being sent,
      * and ship() reports earlier part failures */
@@ -651,7 +590,7 @@ static int finish_commit(sp_objw *w, const char *key, int overwrite, uint64_t *s
     /* the last moment a cancel is honoured: the request below makes the
      * object visible, and is not interrupted (it may take effect even if
      * its answer is lost, and then the object is delivered) */
-    if ((rc = check_cancel(w, err)))
+    if ((rc = sp_store_check_cancel(&w->m, w->key, err)))
         return rc;
     sp_sigv4_kv h[8];
     size_t nh;
@@ -662,7 +601,7 @@ again:
     sp_error_clear(&ce);
     nh = 0;
     if (inm)
-        h[nh++] = (sp_sigv4_kv){ "if-none-match", "*" };
+        h[nh++] = (sp_sigv4_kv){ st->create_header, st->create_value };
     if (!w->multipart) {
         nh += meta_headers(w, h + nh);
         sp_s3_req r = { .method = "PUT", .key = key, .headers = h, .nheaders = nh,
@@ -722,7 +661,7 @@ static int s3_commit(sp_objw *w, int overwrite, uint64_t *size, sp_error *err)
 static int s3_commit_start(sp_objw *w, int overwrite, sp_error *err)
 {
     s3_store *st = w->st;
-    int rc = check_cancel(w, err);
+    int rc = sp_store_check_cancel(&w->m, w->key, err);
     if (!rc && w->multipart && w->len)
         rc = ship(w, err);
     if (rc)
@@ -811,9 +750,7 @@ static void s3_free(sp_store *s)
         for (int i = 0; i < st->nthreads; i++)
             pthread_join(st->threads[i], NULL);
     free(st->threads);
-    for (int i = 0; i < st->nidle; i++)
-        sp_s3_handle_free(st->idle[i]);
-    free(st->idle);
+    sp_curlx_pool_release(&st->conns);
     sp_s3_free(st->s3);
     free(st->uri_prefix);
     pthread_mutex_destroy(&st->mu);
@@ -945,6 +882,7 @@ int sp_store_s3_open(const sp_s3_conf *conf, const sp_store_s3_opts *o,
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory (s3 store)");
     st->base.vt = &s3_vt;
     pthread_mutex_init(&st->mu, NULL);
+    sp_curlx_pool_init(&st->conns);
     pthread_cond_init(&st->cv_job, NULL);
     pthread_cond_init(&st->cv_done, NULL);
     st->part_size = o && o->part_size ? o->part_size : DEFAULT_PART;
@@ -954,6 +892,10 @@ int sp_store_s3_open(const sp_s3_conf *conf, const sp_store_s3_opts *o,
     if (st->nthreads > 64)
         st->nthreads = 64;
     st->max_inflight = o && o->max_inflight > 0 ? o->max_inflight : st->nthreads + 2;
+    int custom = o && o->create_header && o->create_value;
+    snprintf(st->create_header, sizeof st->create_header, "%s",
+             custom ? o->create_header : "if-none-match");
+    snprintf(st->create_value, sizeof st->create_value, "%s", custom ? o->create_value : "*");
     int rc = sp_s3_open(conf, &st->s3, err);
     if (!rc && !(st->uri_prefix = strdup(uri_prefix ? uri_prefix : "")))
         rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (s3 store)");

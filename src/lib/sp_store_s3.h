@@ -34,6 +34,10 @@ typedef struct sp_store_s3_opts {
     size_t part_size; /* first part size, >= 5 MiB; 0 = 8 MiB */
     int threads;      /* upload threads; 0 = 4 */
     int max_inflight; /* parts queued or uploading; 0 = threads + 2 */
+    /* the create_new precondition of PUT / CompleteMultipartUpload: NULL =
+     * "if-none-match: *" (S3); GCS's XML API: "x-goog-if-generation-match"
+     * with "0" */
+    const char *create_header, *create_value;
 } sp_store_s3_opts;
 
 /* sp_store_s3_open: a store on bucket conf->bucket (the client is made from

@@ -42,3 +42,13 @@ wait_listening() {
   [ -n "$ADDR" ] || { not_ok "daemon started"; cat "$1"; finish; }
   URL="http://$ADDR"
 }
+# gen_events_bin: prints the path of tests/tools/gen_events (the build's, or
+# compiled into E2E_TMP); fails when it cannot be built
+gen_events_bin() {
+  local ge=$SINKPIPE_BUILD/tools/gen_events
+  if [ ! -x "$ge" ]; then
+    ge=$E2E_TMP/gen_events
+    [ -x "$ge" ] || ${CC:-cc} -std=c17 -O2 -o "$ge" "$E2E_ROOT/tests/tools/gen_events.c" >&2 || return 1
+  fi
+  echo "$ge"
+}

@@ -88,24 +88,8 @@ s3_available() {
 
 # s3__wait_ready FILE PID NAME: the first line of FILE once it starts
 # with `ready `, waiting at most S3_START_TIMEOUT seconds
-s3__wait_ready() {
-  local f=$1 pid=$2 name=$3 line
-  local deadline=$(( $(date +%s) + ${S3_START_TIMEOUT:-20} ))
-  while :; do
-    line=$(head -1 "$f" 2>/dev/null)
-    case $line in "ready "*) echo "$line"; return 0 ;; esac
-    if ! kill -0 "$pid" 2>/dev/null; then
-      echo "# $name exited during start:" >&2
-      sed 's/^/#   /' "$f.err" >&2
-      return 1
-    fi
-    if [ "$(date +%s)" -ge "$deadline" ]; then
-      echo "# $name printed no ready line within ${S3_START_TIMEOUT:-20}s" >&2
-      return 1
-    fi
-    sleep 0.05  # polling interval while waiting on a condition with a deadline
-  done
-}
+. "$(dirname "${BASH_SOURCE[0]}")/peer.sh"
+s3__wait_ready() { harness_wait_ready "$1" "$2" "$3" "${S3_START_TIMEOUT:-20}"; }
 
 # s3__field LINE NAME: the value of NAME=VALUE in LINE
 s3__field() {
@@ -284,26 +268,12 @@ print(len(json.loads(t).get("Uploads") or []) if t else 0)' ;;
 }
 
 # s3_log_count OP [STATUS]
-s3_log_count() {
-  "$(s3__python)" - "$S3_TEST_LOG" "$1" "${2:-}" <<'PY'
-import json, sys
-n = 0
-for ln in open(sys.argv[1]):
-    r = json.loads(ln)
-    if r.get("op") == sys.argv[2] and (not sys.argv[3] or str(r.get("status")) == sys.argv[3]):
-        n += 1
-print(n)
-PY
-}
+s3_log_count() { PEER_PYTHON=$(s3__python) harness_log_count "$S3_TEST_LOG" "$@"; }
 
 s3_stop() {
   local p
   for p in ${S3_STS_PROXY_PID:-} ${S3_PROXY_PID:-} ${S3_PID:-}; do
-    kill "$p" 2>/dev/null || continue
-    local i=0
-    while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-    kill -9 "$p" 2>/dev/null || true
-    wait "$p" 2>/dev/null || true
+    harness_stop_pid "$p"
   done
   S3_PID= S3_PROXY_PID= S3_STS_PROXY_PID=
   if [ -n "${S3_DIR:-}" ]; then rm -rf "$S3_DIR"; S3_DIR=; fi

@@ -26,8 +26,9 @@ x-amz-* header must be signed, the clock skew is at most --max-skew seconds,
 the region of the credential scope must be the bucket's region (a bucket's
 region is its LocationConstraint, default us-east-1... or --region),
 Content-MD5 and x-amz-checksum-{crc32,crc32c,sha1,sha256} are verified,
-non-last multipart parts must be >= 5 MiB, If-None-Match: * is honoured on
-PutObject and CompleteMultipartUpload.
+non-last multipart parts must be >= 5 MiB, If-None-Match: * (and GCS's
+x-goog-if-generation-match: 0) is honoured on PutObject and
+CompleteMultipartUpload.
 
 What Debian's aws CLI (2.9, botocore inside) sends to an http:// endpoint:
 the body's hex SHA-256 as x-amz-content-sha256 and Content-MD5 on PUTs and
@@ -87,7 +88,7 @@ EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 STREAMING = ("STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
              "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
              "STREAMING-UNSIGNED-PAYLOAD-TRAILER")
-REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+REGION_RE = re.compile(r"^([a-z]{2}(-[a-z]+)+-\d+|auto)$")  # auto: GCS's XML API
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 OWNER_ID = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
 
@@ -1219,6 +1220,12 @@ class Handler(BaseHTTPRequestHandler):
                 raise err(501, "NotImplemented", "A header you provided implies functionality that is not implemented", Header="If-None-Match")
             if cur is not None:
                 raise err(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", Condition="If-None-Match")
+        igm = self.headers.get("x-goog-if-generation-match")  # GCS's XML API
+        if igm is not None:
+            if igm.strip() != "0":
+                raise err(501, "NotImplemented", "A header you provided implies functionality that is not implemented", Header="x-goog-if-generation-match")
+            if cur is not None:
+                raise err(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", Condition="x-goog-if-generation-match")
         if im is not None:
             if cur is None:
                 raise err(404, "NoSuchKey", "The specified key does not exist.", Key=self.key)
@@ -1258,6 +1265,8 @@ class Handler(BaseHTTPRequestHandler):
         meta, std = self.user_meta()
         if self.headers.get("If-None-Match") is not None:
             self.logrec["if_none_match"] = True
+        if self.headers.get("x-goog-if-generation-match") is not None:
+            self.logrec["if_generation_match"] = True
         path, size, md5hex, digests = self.receive(MAX_PUT)
         obj = {"size": size, "etag": md5hex, "mtime": time.time(), "meta": meta, "std": std,
                "checksums": {a: base64.b64encode(d).decode() for a, d in digests.items()}}

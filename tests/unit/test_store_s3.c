@@ -1,4 +1,4 @@
-// sp-deps: sp_store_s3 sp_s3 sp_sigv4 sp_env sp_buf sp_error sp_journal sp_oplog
+// sp-deps: sp_store_s3 sp_s3 sp_curlx sp_sigv4 sp_env sp_buf sp_error sp_journal sp_oplog
 /* test_store_s3: the S3 store and client against the project's strict S3 +
  * STS server (tests/harness/s3_server.py: verifies SigV4, payload hashes,
  * Content-MD5, multipart rules) behind its fault-injecting proxy, started
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "sp_env.h"
+#include "sp_curlx.h"
 #include "sp_s3.h"
 #include "sp_store_s3.h"
 
@@ -183,12 +184,12 @@ static int get(const char *key, sp_buf *out)
     sp_error e = SP_ERROR_INIT;
     if (sp_s3_open(&c, &s3, &e))
         return -1;
-    sp_s3_handle *h = sp_s3_handle_new();
+    sp_s3_handle *h = sp_curlx_handle_new();
     sp_s3_req r = { .method = "GET", .key = key, .resp = out };
     int rc = sp_s3_do(s3, h, &r, &e);
     if (rc && rc != SP_ENOTFOUND)
         SP_T_FAIL("GET %s: %s", key, e.msg);
-    sp_s3_handle_free(h);
+    sp_curlx_handle_free(h);
     sp_s3_free(s3);
     return rc;
 }
@@ -202,14 +203,14 @@ static int list_uploads(const char *prefix, sp_buf *out)
     sp_error e = SP_ERROR_INIT;
     if (sp_s3_open(&c, &s3, &e))
         return -1;
-    sp_s3_handle *h = sp_s3_handle_new();
+    sp_s3_handle *h = sp_curlx_handle_new();
     sp_sigv4_kv q[] = { { "prefix", prefix }, { "uploads", NULL } };
     sp_s3_req r = { .method = "GET", .query = q + (*prefix ? 0 : 1),
                     .nquery = *prefix ? 2 : 1, .resp = out };
     int rc = sp_s3_do(s3, h, &r, &e) == 0 ? 0 : -1;
     if (rc)
         SP_T_FAIL("ListMultipartUploads: %s", e.msg);
-    sp_s3_handle_free(h);
+    sp_curlx_handle_free(h);
     sp_s3_free(s3);
     return rc;
 }
@@ -360,7 +361,7 @@ TEST(create_new_and_replace)
     long pre = peer_num("s3_log_count PutObject 412");
     sp_s3 *s3 = NULL;
     CHECK_INT(sp_s3_open(&c, &s3, &e), 0);
-    sp_s3_handle *h = sp_s3_handle_new();
+    sp_s3_handle *h = sp_curlx_handle_new();
     sp_sigv4_kv inm[] = { { "If-None-Match", "*" } };
     sp_s3_req r = { .method = "PUT", .key = "cn/x.csv", .headers = inm, .nheaders = 1,
                     .body = "zz", .len = 2, .content_md5 = 1 };
@@ -370,7 +371,7 @@ TEST(create_new_and_replace)
                         "PreconditionFailed") != NULL);
     CHECK_INT(peer_num("s3_log_count PutObject 412") - pre, 1);
     sp_error_clear(&e);
-    sp_s3_handle_free(h);
+    sp_curlx_handle_free(h);
     sp_s3_free(s3);
     /* a multipart object cannot move to a sibling key at commit: the run
      * fails rather than overwrite, and the upload is aborted */
