@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# End-to-end: a pipe written with Tinybird's template language (typed
+# params, Array, sql_and, columns(), defined(), {% set %}, {% for %}, lists,
+# arithmetic, date_diff, error()) run through `sinkpipe run` on the embedded
+# engine, outputs compared with what the same query gives written by hand;
+# `check` renders every templated pipe with its defaults/placeholders;
+# injection attempts stay values.
+. "$(dirname "$0")/lib.sh"
+P=$E2E_TMP/proj
+OUT=$E2E_TMP/out
+mkdir -p "$P/datasources" "$P/pipes" "$OUT"
+
+cat > "$P/datasources/hits.datasource" <<'X'
+SCHEMA >
+    `timestamp` DateTime `json:$.timestamp`,
+    `pathname` String `json:$.pathname`,
+    `country` String `json:$.country`,
+    `device` String `json:$.device`,
+    `duration` Int32 `json:$.duration`
+
+ENGINE "MergeTree"
+ENGINE_SORTING_KEY "timestamp"
+X
+
+cat > "$P/pipes/top_pages.pipe" <<X
+NODE filtered
+SQL >
+    %
+    {% set devices = split_to_array(String(device_list, 'desktop,mobile')) %}
+    SELECT *
+    FROM hits
+    WHERE timestamp >= {{ DateTime(start, '2026-01-01 00:00:00', description="from", required=False) }}
+      AND timestamp < {{ DateTime(end, '2026-01-03 00:00:00') }}
+      AND device IN {{ devices }}
+      {% if defined(countries) and countries != [''] %}
+      AND {{ sql_and(country__in=Array(countries, 'String', default='ES,US')) }}
+      {% end %}
+      {% if date_diff_in_hours(DateTime(start, '2026-01-01 00:00:00'), DateTime(end, '2026-01-03 00:00:00')) > 24 * 365 %}
+      {{ error('range too long') }}
+      {% end %}
+
+NODE endpoint
+SQL >
+    %
+    SELECT
+        {{ columns(group_by, 'pathname') }},
+        count() AS hits,
+        sum(duration) * {{ Int32(scale, 1) }} AS total
+        {% for i, m in enumerate(split_to_array(String(metrics, ''))) %}
+        {% if m != '' %}, max(duration) + {{ Int32(i) + 1 }} AS {{ symbol('m' + str(i)) }}{% end %}
+        {% end %}
+    FROM filtered
+    GROUP BY {{ columns(group_by, 'pathname') }}
+    ORDER BY hits DESC, {{ columns(group_by, 'pathname') }}
+    LIMIT {{ Int32(page_size, 10) * (Int32(page, 0) + 1) }}
+
+TYPE sink
+EXPORT_BUCKET_URI file://$OUT/top/
+EXPORT_FILE_TEMPLATE top
+EXPORT_SCHEDULE @on-demand
+EXPORT_FORMAT csv
+EXPORT_STRATEGY replace
+X
+
+cat > "$E2E_TMP/hits.ndjson" <<'X'
+{"timestamp":"2026-01-01 10:00:00","pathname":"/a","country":"ES","device":"desktop","duration":10}
+{"timestamp":"2026-01-01 11:00:00","pathname":"/a","country":"US","device":"mobile","duration":20}
+{"timestamp":"2026-01-01 12:00:00","pathname":"/b","country":"ES","device":"desktop","duration":5}
+{"timestamp":"2026-01-02 12:00:00","pathname":"/b","country":"FR","device":"tablet","duration":7}
+{"timestamp":"2026-01-02 13:00:00","pathname":"/c","country":"FR","device":"desktop","duration":1}
+{"timestamp":"2026-01-05 13:00:00","pathname":"/a","country":"ES","device":"desktop","duration":99}
+X
+
+out=$("$SINKPIPE" -p "$P" check 2>&1); rc=$?
+expect_eq "check accepts the templated pipe" "$rc" 0
+out=$("$SINKPIPE" -p "$P" append hits "$E2E_TMP/hits.ndjson" 2>&1); rc=$?
+expect_eq "append exits 0" "$rc" 0
+
+run() { "$SINKPIPE" -p "$P" run top_pages "$@" 2>&1; }
+# by hand, the same query
+want() { "$SINKPIPE" -p "$P" sql --format csv "$1" 2>&1; }
+
+out=$(run); rc=$?
+expect_eq "run with defaults exits 0" "$rc" 0
+expect_eq "defaults: devices desktop+mobile, no country filter" "$(cat "$OUT/top/top.csv")" \
+  "$(want "SELECT pathname, count() AS hits, sum(duration) * 1 AS total FROM hits WHERE timestamp >= '2026-01-01 00:00:00' AND timestamp < '2026-01-03 00:00:00' AND device IN ('desktop','mobile') GROUP BY pathname ORDER BY hits DESC, pathname LIMIT 10")"
+
+out=$(run --param countries=ES --param device_list=desktop,tablet --param scale=3 --param metrics=x,y); rc=$?
+expect_eq "run with params exits 0" "$rc" 0
+expect_eq "params: sql_and IN, Array, arithmetic, for-loop columns" "$(cat "$OUT/top/top.csv")" \
+  "$(want "SELECT pathname, count() AS hits, sum(duration) * 3 AS total, max(duration) + 1 AS m0, max(duration) + 2 AS m1 FROM hits WHERE timestamp >= '2026-01-01 00:00:00' AND timestamp < '2026-01-03 00:00:00' AND device IN ('desktop','tablet') AND country IN ('ES') GROUP BY pathname ORDER BY hits DESC, pathname LIMIT 10")"
+
+out=$(run --param group_by=country,device --param page_size=2); rc=$?
+expect_eq "columns() grouping exits 0" "$rc" 0
+expect_eq "columns() grouping and LIMIT arithmetic" "$(cat "$OUT/top/top.csv")" \
+  "$(want "SELECT country, device, count() AS hits, sum(duration) * 1 AS total FROM hits WHERE timestamp >= '2026-01-01 00:00:00' AND timestamp < '2026-01-03 00:00:00' AND device IN ('desktop','mobile') GROUP BY country, device ORDER BY hits DESC, country, device LIMIT 2")"
+
+out=$(run --param start=2020-01-01 --param end=2026-01-01); rc=$?
+expect_eq "error() fails the run" "$([ $rc -ne 0 ] && echo yes)" yes
+expect_contains "error() message is shown with its place" "$out" "pipes/top_pages.pipe:4: SQL: range too long"
+
+out=$(run --param scale=x1); rc=$?
+expect_contains "a bad typed param is named" "$out" "param 'scale': 'x1' is not a valid Int32"
+
+# injection attempts stay values: a quote in a string, a column name that
+# tries to close its backquotes
+out=$(run --param "countries=ES') OR 1=1 --"); rc=$?
+expect_eq "a quote in a param stays in its string" "$rc" 0
+expect_eq "nothing matches the injected value" "$(tail -n +2 "$OUT/top/top.csv")" ""
+out=$(run --param "group_by=pathname\`, 1 AS \`x"); rc=$?
+expect_eq "a backquote in a column name does not end the identifier" "$([ $rc -ne 0 ] && echo yes)" yes
+expect_contains "each part is one unknown identifier" "$out" "identifier \`pathname\\\`\`"
+
+# check renders with placeholders: a typo in a templated node is found even
+# when its params have no default
+cat > "$P/pipes/needs_param.pipe" <<X
+NODE n
+SQL >
+    %
+    SELECT pathnme FROM hits WHERE country = {{ String(c, required=True) }} AND duration > {{ Int32(d) }}
+
+TYPE sink
+EXPORT_BUCKET_URI file://$OUT/np/
+EXPORT_FILE_TEMPLATE np
+EXPORT_SCHEDULE @on-demand
+EXPORT_FORMAT csv
+X
+out=$("$SINKPIPE" -p "$P" check 2>&1); rc=$?
+expect_eq "check fails on the typo" "$([ $rc -ne 0 ] && echo yes)" yes
+expect_contains "the typo is named" "$out" "pathnme"
+out=$("$SINKPIPE" -p "$P" run needs_param --param d=1 2>&1); rc=$?
+expect_contains "a missing param without default is required at run time" "$out" "param 'c' is required"
+finish
