@@ -43,6 +43,7 @@ typedef struct cctx { /* compiling */
     tprog *pg;
     size_t n; /* template length */
     int depth;
+    int loops; /* loops around the block being parsed */
 } cctx;
 
 /* ------------------------------------------------------------- compiling */
@@ -250,7 +251,9 @@ static int parse_loop_body(cctx *k, uint32_t id, const tag *t, size_t *i)
     const char *w = NULL;
     size_t wl = 0;
     uint32_t body = 0;
+    k->loops++;
     int rc = parse_block(k, i, stops, &body, &st, &w, &wl);
+    k->loops--;
     if (rc)
         return rc;
     CH(k, id)->body = body;
@@ -460,6 +463,8 @@ static int parse_block(cctx *k, size_t *i, const char *const *stops, uint32_t *f
         else if (word_is(w, wl, "break") || word_is(w, wl, "continue")) {
             if (!is_blank(k, rest, t.b))
                 rc = syntax(k->c, t.start, "'{% break %}'/'{% continue %}' take nothing");
+            else if (!k->loops)
+                rc = syntax(k->c, t.start, "'{% break %}'/'{% continue %}' outside a loop");
             else
                 rc = chunk_new(k, w[0] == 'b' ? C_BREAK : C_CONTINUE, t.start, &id);
         } else if (word_is(w, wl, "raw")) { /* {% raw expr %}: as {{ expr }} */
@@ -490,7 +495,7 @@ static int parse_block(cctx *k, size_t *i, const char *const *stops, uint32_t *f
 /* compile src into pg; the leading "%" line of a .pipe node is dropped */
 static int compile(tctx *c, tprog *pg)
 {
-    cctx k = { c, pg, strlen(c->src), 0 };
+    cctx k = { c, pg, strlen(c->src), 0, 0 };
     size_t i = 0, j = 0;
     while (j < k.n && (c->src[j] == ' ' || c->src[j] == '\t' || c->src[j] == '\n' || c->src[j] == '\r'))
         j++;

@@ -938,9 +938,11 @@ static int name_value(tctx *c, const tnode *nd, tv *out)
                 c->err = &e2;
                 int r2 = sp__tarray_list(c, c->arrays[i].name, out, c->arrays[i].etype, &l, nd->pos);
                 c->err = keep;
-                if (r2 == SP_ENOMEM)
-                    return sp__toom(c);
                 c->rc = 0;
+                if (r2 == SP_ENOMEM) {
+                    sp__tv_drop(out);
+                    return sp__toom(c);
+                }
                 if (!r2) {
                     sp__tv_drop(out);
                     *out = l;

@@ -235,8 +235,6 @@ TEST(injection)
     CHECK_R("{{ sql_unescape(q2, \"'\") }}",
             "ERR -2: pipes/x.pipe:3: template line 1: sql_unescape(): quotes and backslashes stay "
             "escaped");
-    static const char *const t9[] = { "--", NULL };
-    (void)t9;
     CHECK_R("{{ backend_hint(q2 + '\\nDROP') }}", "-- backend_hint x') OR 1=1 -- DROP\n");
     CHECK_R("{{ tb_secret('X') }}",
             "ERR -19: pipes/x.pipe:3: template line 1: tb_secret() in SQL is not supported (the "
@@ -438,6 +436,8 @@ TEST(syntax_errors)
             "(Tinybird reserves it)");
     CHECK_R("{{ f'x' }}", "ERR -2: pipes/x.pipe:3: template line 1: f-strings are not supported");
     CHECK_R("{% if %}x{% end %}", "ERR -2: pipes/x.pipe:3: template line 1: '{% if %}' needs a condition");
+    CHECK_R("{% if 1 %}{% break %}{% end %}",
+            "ERR -2: pipes/x.pipe:3: template line 1: '{% break %}'/'{% continue %}' outside a loop");
 }
 
 TEST(declared_params)
