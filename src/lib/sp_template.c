@@ -51,14 +51,8 @@ typedef struct cctx { /* compiling */
 static int chunk_new(cctx *k, int kind, size_t pos, uint32_t *id)
 {
     tprog *pg = k->pg;
-    if (pg->n == pg->cap) {
-        size_t nc = pg->cap ? 2 * pg->cap : 32;
-        tchunk *nv = realloc(pg->v, nc * sizeof *nv);
-        if (!nv)
-            return sp__toom(k->c);
-        pg->v = nv;
-        pg->cap = nc;
-    }
+    if (sp__tgrow(k->c, (void **)&pg->v, &pg->cap, pg->n + 2, sizeof *pg->v))
+        return k->c->rc;
     if (!pg->n) {
         memset(&pg->v[0], 0, sizeof pg->v[0]);
         pg->n = 1;
@@ -268,13 +262,25 @@ static int parse_loop_body(cctx *k, uint32_t id, const tag *t, size_t *i)
     return 0;
 }
 
+/* a for/set chunk with its targets parsed from rest; *stop: after them */
+static int targets_chunk(cctx *k, int kind, const tag *t, size_t rest, uint32_t *id, size_t *stop)
+{
+    uint32_t kids, nkids;
+    int rc = chunk_new(k, kind, t->start, id);
+    if (!rc)
+        rc = sp__texpr_parse_targets(k->c, rest, t->b, &kids, &nkids, stop);
+    if (!rc) {
+        CH(k, *id)->kids = kids;
+        CH(k, *id)->nkids = nkids;
+    }
+    return rc;
+}
+
 static int parse_for(cctx *k, const tag *t, size_t rest, size_t *i, uint32_t *out)
 {
-    uint32_t id, kids, nkids, iter;
+    uint32_t id, iter;
     size_t stop;
-    int rc = chunk_new(k, C_FOR, t->start, &id);
-    if (!rc)
-        rc = sp__texpr_parse_targets(k->c, rest, t->b, &kids, &nkids, &stop);
+    int rc = targets_chunk(k, C_FOR, t, rest, &id, &stop);
     if (rc)
         return rc;
     const char *src = k->c->src;
@@ -283,23 +289,19 @@ static int parse_for(cctx *k, const tag *t, size_t rest, size_t *i, uint32_t *ou
         return syntax(k->c, t->start, "'{% for x in … %}' expected");
     if ((rc = sp__texpr_parse(k->c, stop + 2, t->b, &iter)))
         return rc;
-    tchunk *ch = CH(k, id);
-    ch->a = iter;
-    ch->kids = kids;
-    ch->nkids = nkids;
+    CH(k, id)->a = iter;
     *out = id;
     return parse_loop_body(k, id, t, i);
 }
 
 static int parse_set(cctx *k, const tag *t, size_t rest, uint32_t *out)
 {
-    uint32_t id, kids, nkids, e;
+    uint32_t id, e;
     size_t stop;
-    int rc = chunk_new(k, C_SET, t->start, &id);
-    if (!rc)
-        rc = sp__texpr_parse_targets(k->c, rest, t->b, &kids, &nkids, &stop);
+    int rc = targets_chunk(k, C_SET, t, rest, &id, &stop);
     if (rc)
         return rc;
+    uint32_t nkids = CH(k, id)->nkids;
     const char *src = k->c->src;
     int op = 0;
     if (stop + 1 < t->b && src[stop + 1] == '=' && strchr("+-*/%", src[stop])) {
@@ -313,11 +315,8 @@ static int parse_set(cctx *k, const tag *t, size_t rest, uint32_t *out)
         return syntax(k->c, t->start, "'{% set name = value %}' expected");
     if ((rc = sp__texpr_parse(k->c, stop + 1, t->b, &e)))
         return rc;
-    tchunk *ch = CH(k, id);
-    ch->a = e;
-    ch->kids = kids;
-    ch->nkids = nkids;
-    ch->op = (uint8_t)op;
+    CH(k, id)->a = e;
+    CH(k, id)->op = (uint8_t)op;
     *out = id;
     return 0;
 }
@@ -723,16 +722,6 @@ typedef struct pcol {
     size_t n, cap;
 } pcol;
 
-static char *dupn(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
 /* the text of a constant argument (Python str()), or NULL */
 static char *const_text(tctx *c, uint32_t id)
 {
@@ -753,7 +742,7 @@ static char *const_text(tctx *c, uint32_t id)
         sp_buf_release(&b);
         return NULL;
     }
-    char *s = b.data ? sp_buf_detach(&b) : dupn("", 0);
+    char *s = b.data ? sp_buf_detach(&b) : strndup("", 0);
     sp_buf_release(&b);
     return s;
 }
@@ -789,23 +778,17 @@ static int pcol_add(tctx *c, pcol *pc, const char *name, size_t nl, const char *
         free(desc);
         return 0;
     }
-    if (pc->n == pc->cap) {
-        size_t nc = pc->cap ? 2 * pc->cap : 8;
-        sp_tparam *nv = realloc(pc->v, nc * sizeof *nv);
-        if (nv)
-            pc->v = nv;
-        int *nt = nv ? realloc(pc->typed, nc * sizeof *nt) : NULL;
-        if (!nt) {
-            free(def);
-            free(desc);
-            return sp__toom(c);
-        }
-        pc->typed = nt;
-        pc->cap = nc;
+    size_t cap1 = pc->cap, cap2 = pc->cap;
+    if (sp__tgrow(c, (void **)&pc->v, &cap1, pc->n + 1, sizeof *pc->v) ||
+        sp__tgrow(c, (void **)&pc->typed, &cap2, pc->n + 1, sizeof *pc->typed)) {
+        free(def);
+        free(desc);
+        return c->rc;
     }
+    pc->cap = cap1 < cap2 ? cap1 : cap2;
     sp_tparam *t = &pc->v[pc->n];
     memset(t, 0, sizeof *t);
-    t->name = dupn(name, nl);
+    t->name = strndup(name, nl);
     t->type = strdup(type);
     t->default_val = def;
     t->description = desc;
@@ -890,7 +873,7 @@ static int collect_params(tctx *c, tprog *pg, pcol *pc, int arrays_only)
                         break;
                     }
                     c->arrays = na;
-                    na[c->narrays].name = dupn(c->src + xn->name, xn->namelen);
+                    na[c->narrays].name = strndup(c->src + xn->name, xn->namelen);
                     na[c->narrays].etype = et ? et : strdup("String");
                     et = NULL;
                     if (!na[c->narrays].name || !na[c->narrays].etype) {
@@ -932,6 +915,16 @@ static int collect_params(tctx *c, tprog *pg, pcol *pc, int arrays_only)
 
 /* ----------------------------------------------------------------- the API */
 
+static void ctx_init(tctx *c, tast *ast, tprog *pg, const char *src, sp_error *err)
+{
+    memset(ast, 0, sizeof *ast);
+    memset(pg, 0, sizeof *pg);
+    memset(c, 0, sizeof *c);
+    c->src = src;
+    c->err = err;
+    c->ast = ast;
+}
+
 static void ctx_release(tctx *c, tprog *pg, tast *ast)
 {
     for (size_t i = 0; i < c->nvars; i++) {
@@ -954,17 +947,12 @@ int sp_template_render_ex(const char *src, const sp_param *params, size_t nparam
 {
     tast ast;
     tprog pg;
-    memset(&ast, 0, sizeof ast);
-    memset(&pg, 0, sizeof pg);
     tctx c;
-    memset(&c, 0, sizeof c);
-    c.src = src;
+    ctx_init(&c, &ast, &pg, src, err);
     c.params = params;
     c.np = nparams;
     c.where = where;
     c.flags = flags;
-    c.err = err;
-    c.ast = &ast;
     c.status = st;
     if (st)
         memset(st, 0, sizeof *st);
@@ -995,13 +983,8 @@ int sp_template_params(const char *src, sp_tparam **out, size_t *n, sp_error *er
 {
     tast ast;
     tprog pg;
-    memset(&ast, 0, sizeof ast);
-    memset(&pg, 0, sizeof pg);
     tctx c;
-    memset(&c, 0, sizeof c);
-    c.src = src;
-    c.err = err;
-    c.ast = &ast;
+    ctx_init(&c, &ast, &pg, src, err);
     pcol pc = { 0 };
     int rc = compile(&c, &pg);
     if (!rc)

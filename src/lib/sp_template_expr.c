@@ -98,14 +98,8 @@ static int accept_op(pctx *x, const char *op, const char *notnext)
 static int node_new(pctx *x, int kind, size_t pos, uint32_t *id)
 {
     tast *a = x->c->ast;
-    if (a->n == a->cap) {
-        size_t nc = a->cap ? 2 * a->cap : 64;
-        tnode *nv = realloc(a->v, nc * sizeof *nv);
-        if (!nv)
-            return sp__toom(x->c);
-        a->v = nv;
-        a->cap = nc;
-    }
+    if (sp__tgrow(x->c, (void **)&a->v, &a->cap, a->n + 2, sizeof *a->v))
+        return x->c->rc;
     if (a->n == 0) { /* node 0 means "none" */
         memset(&a->v[0], 0, sizeof a->v[0]);
         a->n = 1;
@@ -129,14 +123,8 @@ typedef struct kidv {
 
 static int kid_push(pctx *x, kidv *k, uint32_t id)
 {
-    if (k->n == k->cap) {
-        size_t nc = k->cap ? 2 * k->cap : 8;
-        uint32_t *nv = realloc(k->v, nc * sizeof *nv);
-        if (!nv)
-            return sp__toom(x->c);
-        k->v = nv;
-        k->cap = nc;
-    }
+    if (sp__tgrow(x->c, (void **)&k->v, &k->cap, k->n + 1, sizeof *k->v))
+        return x->c->rc;
     k->v[k->n++] = id;
     return 0;
 }
@@ -144,17 +132,9 @@ static int kid_push(pctx *x, kidv *k, uint32_t id)
 static int kids_commit(pctx *x, kidv *k, uint32_t node)
 {
     tast *a = x->c->ast;
-    if (a->nk + k->n > a->capk) {
-        size_t nc = a->capk ? 2 * a->capk : 64;
-        while (nc < a->nk + k->n)
-            nc *= 2;
-        uint32_t *nv = realloc(a->kids, nc * sizeof *nv);
-        if (!nv) {
-            free(k->v);
-            return sp__toom(x->c);
-        }
-        a->kids = nv;
-        a->capk = nc;
+    if (sp__tgrow(x->c, (void **)&a->kids, &a->capk, a->nk + k->n, sizeof *a->kids)) {
+        free(k->v);
+        return x->c->rc;
     }
     if (k->n)
         memcpy(a->kids + a->nk, k->v, k->n * sizeof *k->v);
@@ -871,15 +851,9 @@ int sp__tvar_set(tctx *c, const char *name, size_t n, tv v)
             c->vars[i].v = v;
             return 0;
         }
-    if (c->nvars == c->capvars) {
-        size_t nc = c->capvars ? 2 * c->capvars : 8;
-        tvar *nv = realloc(c->vars, nc * sizeof *nv);
-        if (!nv) {
-            sp__tv_drop(&v);
-            return sp__toom(c);
-        }
-        c->vars = nv;
-        c->capvars = nc;
+    if (sp__tgrow(c, (void **)&c->vars, &c->capvars, c->nvars + 1, sizeof *c->vars)) {
+        sp__tv_drop(&v);
+        return c->rc;
     }
     char *nm = malloc(n + 1);
     if (!nm) {

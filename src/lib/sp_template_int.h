@@ -142,6 +142,8 @@ int sp__tfail(tctx *c, int code, uint32_t pos, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 int sp__toom(tctx *c);
 int sp__tstep(tctx *c, size_t n, uint32_t pos);
+/* sp__tgrow: make *v (of *cap elements of elem bytes) hold need elements */
+int sp__tgrow(tctx *c, void **v, size_t *cap, size_t need, size_t elem);
 
 /* values (sp_template_val.c) */
 void sp__tv_drop(tv *v);

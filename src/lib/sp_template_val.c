@@ -50,6 +50,21 @@ int sp__tfail(tctx *c, int code, uint32_t pos, const char *fmt, ...)
     return c->rc;
 }
 
+int sp__tgrow(tctx *c, void **v, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? 2 * *cap : 16;
+    while (nc < need)
+        nc *= 2;
+    void *nv = realloc(*v, nc * elem);
+    if (!nv)
+        return sp__toom(c);
+    *v = nv;
+    *cap = nc;
+    return 0;
+}
+
 int sp__tstep(tctx *c, size_t n, uint32_t pos)
 {
     c->steps += n;
@@ -167,15 +182,9 @@ int sp__tv_push(tctx *c, tv *seq, tv item)
         sp__tv_drop(&item);
         return sp__tfail(c, SP_ETOOBIG, UINT32_MAX, "template: a list is too long");
     }
-    if (o->n == o->cap) {
-        size_t nc = o->cap ? 2 * o->cap : 8;
-        tv *ni = realloc(o->items, nc * sizeof *ni);
-        if (!ni) {
-            sp__tv_drop(&item);
-            return sp__toom(c);
-        }
-        o->items = ni;
-        o->cap = nc;
+    if (sp__tgrow(c, (void **)&o->items, &o->cap, o->n + 1, sizeof *o->items)) {
+        sp__tv_drop(&item);
+        return c->rc;
     }
     o->items[o->n++] = item;
     return 0;
@@ -431,6 +440,34 @@ static int py_repr_str(tctx *c, const char *s, size_t n, sp_buf *b)
     return rc ? (c->rc = c->rc ? c->rc : rc) : 0;
 }
 
+/* a list, tuple or dict written the way Python prints it, each item by
+ * `item` */
+static int container(tctx *c, const tv *v, sp_buf *b, int (*item)(tctx *, const tv *, sp_buf *))
+{
+    int d = v->kind == TV_DICT;
+    int rc = sp_buf_addch(b, v->kind == TV_LIST ? '[' : d ? '{' : '(', c->err);
+    for (size_t i = 0; i < v->u.o->n && !rc; i++) {
+        if (i)
+            rc = sp_buf_adds(b, ", ", c->err);
+        if (!rc)
+            rc = item(c, &v->u.o->items[d ? 2 * i : i], b);
+        if (!rc && d && !(rc = sp_buf_adds(b, ": ", c->err)))
+            rc = item(c, &v->u.o->items[2 * i + 1], b);
+    }
+    if (!rc && v->kind == TV_TUPLE && v->u.o->n == 1)
+        rc = sp_buf_addch(b, ',', c->err);
+    if (!rc)
+        rc = sp_buf_addch(b, v->kind == TV_LIST ? ']' : d ? '}' : ')', c->err);
+    if (rc && !c->rc)
+        c->rc = rc;
+    return rc;
+}
+
+static int py_item(tctx *c, const tv *v, sp_buf *b)
+{
+    return sp__tv_pystr(c, v, b, 1);
+}
+
 int sp__tv_pystr(tctx *c, const tv *v, sp_buf *b, int repr)
 {
     int rc = 0;
@@ -463,23 +500,7 @@ int sp__tv_pystr(tctx *c, const tv *v, sp_buf *b, int repr)
         break;
     case TV_LIST:
     case TV_TUPLE:
-    case TV_DICT: {
-        int d = v->kind == TV_DICT;
-        rc = sp_buf_addch(b, v->kind == TV_LIST ? '[' : d ? '{' : '(', c->err);
-        for (size_t i = 0; i < v->u.o->n && !rc; i++) {
-            if (i)
-                rc = sp_buf_adds(b, ", ", c->err);
-            if (!rc)
-                rc = sp__tv_pystr(c, &v->u.o->items[d ? 2 * i : i], b, 1);
-            if (!rc && d && !(rc = sp_buf_adds(b, ": ", c->err)))
-                rc = sp__tv_pystr(c, &v->u.o->items[2 * i + 1], b, 1);
-        }
-        if (!rc && v->kind == TV_TUPLE && v->u.o->n == 1)
-            rc = sp_buf_addch(b, ',', c->err);
-        if (!rc)
-            rc = sp_buf_addch(b, v->kind == TV_LIST ? ']' : d ? '}' : ')', c->err);
-        break;
-    }
+    case TV_DICT: return container(c, v, b, py_item);
     }
     if (rc && !c->rc)
         c->rc = rc;
@@ -569,18 +590,7 @@ static int sql_item(tctx *c, const tv *v, sp_buf *b)
     } else if (v->kind == TV_PH) {
         rc = sp_buf_adds(b, "'__no_value__'", c->err);
     } else if (v->kind == TV_LIST || v->kind == TV_TUPLE || v->kind == TV_DICT) {
-        int d = v->kind == TV_DICT;
-        rc = sp_buf_addch(b, v->kind == TV_LIST ? '[' : d ? '{' : '(', c->err);
-        for (size_t i = 0; i < v->u.o->n && !rc; i++) {
-            if (i)
-                rc = sp_buf_adds(b, ", ", c->err);
-            if (!rc)
-                rc = sql_item(c, &v->u.o->items[d ? 2 * i : i], b);
-            if (!rc && d && !(rc = sp_buf_adds(b, ": ", c->err)))
-                rc = sql_item(c, &v->u.o->items[2 * i + 1], b);
-        }
-        if (!rc)
-            rc = sp_buf_addch(b, v->kind == TV_LIST ? ']' : d ? '}' : ')', c->err);
+        return container(c, v, b, sql_item);
     } else {
         return sp__tv_pystr(c, v, b, 1);
     }
