@@ -832,6 +832,20 @@ static int collect_params(tctx *c, tprog *pg, pcol *pc, int arrays_only)
         if (ast->v[i].kind == N_COMP)
             for (uint32_t j = 0; j < ast->v[i].nkids; j++)
                 local[ast->kids[ast->v[i].kids + j]] = 1;
+    /* the assigned names, once each */
+    uint32_t *locals = NULL;
+    size_t nlocals = 0, caplocals = 0;
+    for (size_t i = 1; !rc && i < ast->n; i++) {
+        if (!local[i])
+            continue;
+        size_t k = 0;
+        for (; k < nlocals; k++)
+            if (ast->v[locals[k]].namelen == ast->v[i].namelen &&
+                !memcmp(c->src + ast->v[locals[k]].name, c->src + ast->v[i].name, ast->v[i].namelen))
+                break;
+        if (k == nlocals && !(rc = sp__tgrow(c, (void **)&locals, &caplocals, nlocals + 1, sizeof *locals)))
+            locals[nlocals++] = (uint32_t)i;
+    }
     size_t no = 0;
     for (size_t i = 1; !rc && i < ast->n; i++) {
         const tnode *nd = &ast->v[i];
@@ -899,9 +913,9 @@ static int collect_params(tctx *c, tprog *pg, pcol *pc, int arrays_only)
         } else if (!arrays_only && !skip[order[o].id] && !local[order[o].id]) {
             const char *nm = c->src + nd->name;
             int is_local = 0;
-            for (size_t k = 1; k < ast->n && !is_local; k++)
-                is_local = local[k] && ast->v[k].namelen == nd->namelen &&
-                           !memcmp(c->src + ast->v[k].name, nm, nd->namelen);
+            for (size_t k = 0; k < nlocals && !is_local; k++)
+                is_local = ast->v[locals[k]].namelen == nd->namelen &&
+                           !memcmp(c->src + ast->v[locals[k]].name, nm, nd->namelen);
             if (is_local || sp__tis_function(nm, nd->namelen) || is_builtin(nm, nd->namelen))
                 continue;
             rc = pcol_add(c, pc, nm, nd->namelen, "String", NULL, NULL, 0, 0);
@@ -910,6 +924,7 @@ static int collect_params(tctx *c, tprog *pg, pcol *pc, int arrays_only)
     free(local);
     free(skip);
     free(order);
+    free(locals);
     return rc;
 }
 
