@@ -130,4 +130,53 @@ expect_eq "check fails on the typo" "$([ $rc -ne 0 ] && echo yes)" yes
 expect_contains "the typo is named" "$out" "pathnme"
 out=$("$SINKPIPE" -p "$P" run needs_param --param d=1 2>&1); rc=$?
 expect_contains "a missing param without default is required at run time" "$out" "param 'c' is required"
+rm -f "$P/pipes/needs_param.pipe"
+
+# endpoints: error() and custom_error() answer with their status and body
+cat > "$P/pipes/guarded.pipe" <<'X'
+NODE n
+SQL >
+    %
+    {% if not defined(country) %}
+        {{ custom_error({'error': 'country is required', 'documentation': '/docs'}, 422) }}
+    {% elif country == 'XX' %}
+        {{ error('XX is not a country') }}
+    {% end %}
+    SELECT pathname, count() AS hits FROM hits
+    WHERE country = {{ String(country) }} AND duration >= {{ Int32(min_duration, 0) }}
+    GROUP BY pathname ORDER BY pathname
+
+TYPE ENDPOINT
+X
+out=$("$SINKPIPE" -p "$P" check 2>&1); rc=$?
+expect_eq "check renders the guarded endpoint (custom_error stays a comment)" "$rc" 0
+export SINKPIPE_ADMIN_TOKEN=admin-secret-token-1
+A="Authorization: Bearer $SINKPIPE_ADMIN_TOKEN"
+LOG=$E2E_TMP/serve.log
+"$SINKPIPE" -p "$P" serve --listen 127.0.0.1:0 >/dev/null 2>"$LOG" &
+PID=$!
+trap 'kill -9 $PID 2>/dev/null; rm -rf "$E2E_TMP"' EXIT
+ADDR=
+for _ in $(seq 1 300); do
+  ADDR=$(sed -n 's/^listening on //p' "$LOG" | head -1)
+  [ -n "$ADDR" ] && break
+  kill -0 $PID 2>/dev/null || break
+  sleep 0.1
+done
+[ -n "$ADDR" ] || { not_ok "daemon started"; cat "$LOG"; finish; }
+URL="http://$ADDR"
+code=$(curl -s -o "$E2E_TMP/b" -w '%{http_code}' -H "$A" "$URL/v0/pipes/guarded.json")
+expect_eq "custom_error(): its status" "$code" 422
+expect_eq "custom_error(): its dict as the body" "$(cat "$E2E_TMP/b")" \
+  '{"error":"country is required","documentation":"/docs"}'
+code=$(curl -s -o "$E2E_TMP/b" -w '%{http_code}' -H "$A" "$URL/v0/pipes/guarded.json?country=XX")
+expect_eq "error(): 400" "$code" 400
+expect_contains "error(): its message" "$(cat "$E2E_TMP/b")" "XX is not a country"
+code=$(curl -s -o "$E2E_TMP/b" -w '%{http_code}' -H "$A" "$URL/v0/pipes/guarded.json?country=ES&min_duration=x")
+expect_eq "a bad typed param: 400" "$code" 400
+expect_contains "a bad typed param is named" "$(cat "$E2E_TMP/b")" "param 'min_duration': 'x' is not a valid Int32"
+code=$(curl -s -o "$E2E_TMP/b" -w '%{http_code}' -H "$A" "$URL/v0/pipes/guarded.csv?country=ES&min_duration=6")
+expect_eq "the endpoint answers with params" "$code" 200
+expect_eq "the endpoint's rows" "$(cat "$E2E_TMP/b")" "$(want "SELECT pathname, count() AS hits FROM hits WHERE country = 'ES' AND duration >= 6 GROUP BY pathname ORDER BY pathname")"
+kill -TERM $PID; wait $PID 2>/dev/null
 finish
