@@ -72,6 +72,8 @@ TEST(typed_values)
     CHECK_R("{{ Array(arr, 'Int32') }} {{ Array(sarr, 'String') }}", "[1,2,3] ['a','b\\'c']");
     CHECK_R("{{ Array(none, 'Int32', default='4,5') }} {{ Array(none, 'Int32', '6') }}", "[4,5] [6]");
     CHECK_R("{{ Array(ids) }} {{ Array(ids, 'Float32') }}", "['1','2','3'] [1.0,2.0,3.0]");
+    /* a list as the default (Tinybird's docs: default=['mobile','desktop']) */
+    CHECK_R("{{ Array(devices, 'String', default=['mobile','desktop']) }}", "['mobile','desktop']");
     CHECK_R("{{ s }}", "'it\\'s \\\\ x'");
     CHECK_R("{{ 'lit' }} {{ 7 }} {{ True }} {{ 1.0 }} {{ -2 }}", "'lit' 7 True 1.0 -2");
     /* Tinybird: Int128 limits, typed floats */
@@ -123,8 +125,8 @@ TEST(validation_errors)
     CHECK_R("{{ Boolean(b, description='x') }}",
             "ERR -2: pipes/x.pipe:3: template line 1: Boolean() got an unexpected keyword argument "
             "'description'");
-    CHECK_R("{{ Int32(n, foo=1) }}",
-            "ERR -2: pipes/x.pipe:3: template line 1: Int32() got an unexpected keyword argument 'foo'");
+    CHECK_R("{{ Int32(n, min=1) }}",
+            "ERR -2: pipes/x.pipe:3: template line 1: Int32() got an unexpected keyword argument 'min'");
 }
 
 TEST(errors_and_status)
