@@ -491,14 +491,17 @@ static int parse_block(cctx *k, size_t *i, const char *const *stops, uint32_t *f
     return rc;
 }
 
-/* compile src into pg; the leading "%" line of a .pipe node is dropped */
+/* compile src into pg; the leading "%" of a .pipe node (alone on its line
+ * or before the SQL: `% SELECT …`) is dropped */
 static int compile(tctx *c, tprog *pg)
 {
     cctx k = { c, pg, strlen(c->src), 0, 0 };
     size_t i = 0, j = 0;
     while (j < k.n && (c->src[j] == ' ' || c->src[j] == '\t' || c->src[j] == '\n' || c->src[j] == '\r'))
         j++;
-    if (j < k.n && c->src[j] == '%' && (j + 1 == k.n || c->src[j + 1] == '\n' || c->src[j + 1] == '\r'))
+    if (j < k.n && c->src[j] == '%' &&
+        (j + 1 == k.n || c->src[j + 1] == '\n' || c->src[j + 1] == '\r' || c->src[j + 1] == ' ' ||
+         c->src[j + 1] == '\t'))
         i = j + 1;
     tag st;
     const char *w;

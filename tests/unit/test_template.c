@@ -54,6 +54,8 @@ TEST(detects_templates)
     CHECK_INT(sp_template_is_templated("{% if 1 %}{% end %}"), 1);
     CHECK_R("SELECT 1 -- {not a tag}", "SELECT 1 -- {not a tag}");
     CHECK_R("%\nSELECT {{ Int32(n) }}", "\nSELECT toInt32('42')");
+    CHECK_R("  % SELECT 1", " SELECT 1");
+    CHECK_R("SELECT 5 % 2", "SELECT 5 % 2");
     CHECK_R("SELECT '{{!x}}' {%! y %} {#! z #}", "SELECT '{{x}}' {% y %} {# z #}");
 }
 
