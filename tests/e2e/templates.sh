@@ -183,15 +183,7 @@ LOG=$E2E_TMP/serve.log
 "$SINKPIPE" -p "$P" serve --listen 127.0.0.1:0 >/dev/null 2>"$LOG" &
 PID=$!
 trap 'kill -9 $PID 2>/dev/null; rm -rf "$E2E_TMP"' EXIT
-ADDR=
-for _ in $(seq 1 300); do
-  ADDR=$(sed -n 's/^listening on //p' "$LOG" | head -1)
-  [ -n "$ADDR" ] && break
-  kill -0 $PID 2>/dev/null || break
-  sleep 0.1
-done
-[ -n "$ADDR" ] || { not_ok "daemon started"; cat "$LOG"; finish; }
-URL="http://$ADDR"
+wait_listening "$LOG" $PID
 code=$(curl -s -o "$E2E_TMP/b" -w '%{http_code}' -H "$A" "$URL/v0/pipes/guarded.json")
 expect_eq "custom_error(): its status" "$code" 422
 expect_eq "custom_error(): its dict as the body" "$(cat "$E2E_TMP/b")" \
