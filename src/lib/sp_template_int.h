@@ -4,7 +4,8 @@
  *   sp_template_expr.c  expressions: a Python subset parsed to a tree and
  *                       evaluated
  *   sp_template_val.c   values (Python-like), comparisons, str()/SQL output
- *   sp_template_fn.c    Tinybird's functions, Python builtins and methods
+ *   sp_template_fn.c    Tinybird's functions
+ *   sp_template_py.c    Python builtins and methods
  *
  * Values are small structs; strings, lists, tuples and dicts live in
  * reference-counted objects (immutable once built).  Every function that
@@ -212,6 +213,17 @@ int sp__tcall(tctx *c, const char *name, size_t n, targ *a, size_t na, uint32_t 
               int *found);
 int sp__tmethod(tctx *c, const tv *self, const char *name, size_t n, targ *a, size_t na,
                 uint32_t pos, tv *out);
+/* sp__tbuiltin: a Python builtin (sp_template_py.c); *found 0 if none */
+int sp__tbuiltin(tctx *c, const char *fn, targ *a, size_t na, uint32_t pos, tv *out, int *found);
+/* sp__tbind: args onto the names of spec (NULL-terminated): positional
+ * first, then keywords; out[i] the bound value or NULL */
+int sp__tbind(tctx *c, const char *fn, const char *const *spec, targ *a, size_t na,
+              const tv **out, uint32_t pos);
+/* sp__tparse_int: text as integer type k (0 Int8 … 3 Int64 … 11 UInt256):
+ * 1 and *out, 0 invalid, -1 out of memory */
+int sp__tparse_int(tctx *c, const char *s, int k, tv *out);
+/* sp__tparse_float: text as Python's float() reads it */
+int sp__tparse_float(const char *s, double *d);
 int sp__tis_typed(const char *name, size_t n); /* a typed parameter function */
 int sp__tis_function(const char *name, size_t n);
 /* convert a parameter value to a list the way Array(x, etype) reads it */
