@@ -962,8 +962,19 @@ static void h_endpoint(call *c, const char *pipe, const char *ext)
     pc.n = k;
     sp_buf sql = SP_BUF_INIT(64u << 20);
     sp_error err = SP_ERROR_INIT;
-    int rc = sp_pipe_render_sql(c->s->p, pi, pc.v, pc.n, &sql, &err);
+    sp_template_status tst;
+    int rc = sp_pipe_render_sql_ex(c->s->p, pi, pc.v, pc.n, 0, &tst, &sql, &err);
     free(pc.v);
+    if (rc && tst.http_status && tst.body) { /* custom_error(): its status and body */
+        json_t *j = json_loads(tst.body, 0, NULL);
+        free(tst.body);
+        sp_buf_release(&sql);
+        if (j)
+            set_json(c->resp, tst.http_status, j);
+        else
+            fail(c, tst.http_status, "%s", err.msg);
+        return;
+    }
     const char *q = sp_http_query(c->req, "q");
     sp_buf top = SP_BUF_INIT(64u << 20);
     if (!rc && q && *q) {
@@ -974,8 +985,9 @@ static void h_endpoint(call *c, const char *pipe, const char *ext)
     if (rc) {
         sp_buf_release(&sql);
         sp_buf_release(&top);
-        fail(c, rc == SP_EPARAM || rc == SP_EINVAL || rc == SP_EDEF ? 400 : code_status(rc), "%s",
-             err.msg);
+        fail(c, tst.http_status ? tst.http_status
+                : rc == SP_EPARAM || rc == SP_EINVAL || rc == SP_EDEF ? 400 : code_status(rc),
+             "%s", err.msg);
         return;
     }
     sqlq res = { SP_BUF_INIT(SQL_RESULT_MAX), json_array(), NULL, 0, fmt };

@@ -8,8 +8,10 @@
  * their target's columns), and each pipe's SQL — rendered with its template defaults —
  * is run as `SELECT * FROM (<sql>) LIMIT 0`: unknown tables, columns and
  * functions are found at `check` time, not at 3 AM.  Nothing is written and
- * the project's own database is not touched.  A pipe whose templates need a
- * parameter without default is skipped (its SQL depends on the request). */
+ * the project's own database is not touched.  Templates render in
+ * Tinybird's test mode (sp_template SP_TEMPLATE_CHECK): a parameter takes
+ * its default, else a placeholder of its type; a pipe whose SQL still needs
+ * a request (column() without default) is skipped. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -61,8 +63,10 @@ int sp_project_check_queries(sp_project *p, sp_error *err)
             continue;
         sp_error perr = SP_ERROR_INIT;
         sp_buf sql = SP_BUF_INIT(64u << 20);
-        if (sp_pipe_render_sql(p, pipe, NULL, 0, &sql, &perr) != 0) {
-            /* a required parameter: the SQL depends on the request */
+        if (sp_pipe_render_sql_ex(p, pipe, NULL, 0, SP_TEMPLATE_CHECK, NULL, &sql, &perr) != 0) {
+            /* rendered as Tinybird checks a pipe: defaults, else
+             * placeholders; what still needs a request (column() without
+             * default) is skipped */
             if (perr.code != SP_EPARAM) {
                 sp_project_add_diag(p, perr.msg);
                 bad++;
@@ -79,7 +83,9 @@ int sp_project_check_queries(sp_project *p, sp_error *err)
         if (!qrc)
             qrc = e->vt->query(e, q.data, &o, sp_discard_schema, sp_discard_batch, NULL, &st, &perr);
         if (qrc) {
-            long k = pipe->nnodes > 1 ? sp_pipe_failing_node(e, p, pipe, NULL, 0, 1) : -1;
+            long k = pipe->nnodes > 1
+                         ? sp_pipe_failing_node_ex(e, p, pipe, NULL, 0, SP_TEMPLATE_CHECK, 1)
+                         : -1;
             const sp_node *last = &pipe->nodes[k >= 0 ? (size_t)k : pipe->nnodes - 1];
             char where[1200];
             sp_model_where(where, sizeof where, pipe->path, pipe->name, last->sql_line,

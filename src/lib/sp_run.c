@@ -238,6 +238,8 @@ typedef struct ext_refs {
     size_t count; /* nodes of `pipe` in scope */
     const sp_param *params;
     size_t nparams;
+    unsigned tflags;             /* sp_template flags (SP_TEMPLATE_CHECK) */
+    sp_template_status *st;      /* the HTTP answer a template asks for, or NULL */
     render_chain *chain;
     const char **names; /* other pipes referenced, their composed SQL */
     char **sqls;
@@ -245,8 +247,8 @@ typedef struct ext_refs {
 } ext_refs;
 
 static int render_nodes(const sp_project *proj, const sp_pipe *pipe, const sp_param *params,
-                        size_t nparams, size_t count, render_chain *chain, sp_buf *sql,
-                        sp_error *err);
+                        size_t nparams, unsigned tflags, sp_template_status *st, size_t count,
+                        render_chain *chain, sp_buf *sql, sp_error *err);
 
 static int ext_ref(void *ud, const char *name, size_t len, sp_error *err)
 {
@@ -297,7 +299,8 @@ static int ext_ref(void *ud, const char *name, size_t len, sp_error *err)
         x->cap = cap;
     }
     sp_buf b = SP_BUF_INIT(64u << 20);
-    int rc = render_nodes(x->proj, other, x->params, x->nparams, other->nnodes, x->chain, &b, err);
+    int rc = render_nodes(x->proj, other, x->params, x->nparams, x->tflags, x->st, other->nnodes,
+                          x->chain, &b, err);
     if (rc) {
         sp_buf_release(&b);
         return rc;
@@ -314,8 +317,8 @@ static int ext_ref(void *ud, const char *name, size_t len, sp_error *err)
 /* render the first `count` nodes and compose them into one statement (the
  * last of them is the result), other pipes it reads inlined */
 static int render_nodes(const sp_project *proj, const sp_pipe *pipe, const sp_param *params,
-                        size_t nparams, size_t count, render_chain *chain, sp_buf *sql,
-                        sp_error *err)
+                        size_t nparams, unsigned tflags, sp_template_status *st, size_t count,
+                        render_chain *chain, sp_buf *sql, sp_error *err)
 {
     render_chain top = { { NULL }, 0 };
     if (!chain)
@@ -324,7 +327,7 @@ static int render_nodes(const sp_project *proj, const sp_pipe *pipe, const sp_pa
         return sp_error_set(err, SP_EDEF, 0, "pipe '%s': pipes read pipes more than %d deep",
                             pipe->name, PIPE_DEPTH_MAX);
     chain->pipes[chain->depth++] = pipe;
-    ext_refs x = { proj, pipe, count, params, nparams, chain, NULL, NULL, 0, 0 };
+    ext_refs x = { proj, pipe, count, params, nparams, tflags, st, chain, NULL, NULL, 0, 0 };
     int rc = 0;
     char **rendered = calloc(pipe->nnodes ? pipe->nnodes : 1, sizeof *rendered);
     if (!rendered) {
@@ -338,7 +341,7 @@ static int render_nodes(const sp_project *proj, const sp_pipe *pipe, const sp_pa
             char where[1200];
             sp_model_where(where, sizeof where, pipe->path, pipe->name, n->sql_line,
                            "SQL");
-            rc = sp_template_render(n->sql, params, nparams, where, &b, err);
+            rc = sp_template_render_ex(n->sql, params, nparams, where, tflags, &b, st, err);
         } else {
             rc = sp_buf_adds(&b, n->sql, err);
         }
@@ -394,7 +397,16 @@ out:
 int sp_pipe_render_sql(const sp_project *proj, const sp_pipe *pipe, const sp_param *params,
                        size_t nparams, sp_buf *sql, sp_error *err)
 {
-    return render_nodes(proj, pipe, params, nparams, pipe->nnodes, NULL, sql, err);
+    return render_nodes(proj, pipe, params, nparams, 0, NULL, pipe->nnodes, NULL, sql, err);
+}
+
+int sp_pipe_render_sql_ex(const sp_project *proj, const sp_pipe *pipe, const sp_param *params,
+                          size_t nparams, unsigned tflags, sp_template_status *st, sp_buf *sql,
+                          sp_error *err)
+{
+    if (st)
+        memset(st, 0, sizeof *st);
+    return render_nodes(proj, pipe, params, nparams, tflags, st, pipe->nnodes, NULL, sql, err);
 }
 
 int sp_query_render_sql(const sp_project *proj, const char *sql, const sp_param *params,
@@ -405,7 +417,7 @@ int sp_query_render_sql(const sp_project *proj, const char *sql, const sp_param 
     query.name = (char *)"";
     query.nodes = &node;
     query.nnodes = 1;
-    return render_nodes(proj, &query, params, nparams, 1, NULL, out, err);
+    return render_nodes(proj, &query, params, nparams, 0, NULL, 1, NULL, out, err);
 }
 
 int sp_discard_schema(void *ud, const sp_schema *s, sp_error *err)
@@ -427,9 +439,16 @@ int sp_discard_batch(void *ud, const sp_batch *b, sp_error *err)
 long sp_pipe_failing_node(sp_engine *e, const sp_project *proj, const sp_pipe *pipe,
                           const sp_param *params, size_t nparams, int64_t now_unix)
 {
+    return sp_pipe_failing_node_ex(e, proj, pipe, params, nparams, 0, now_unix);
+}
+
+long sp_pipe_failing_node_ex(sp_engine *e, const sp_project *proj, const sp_pipe *pipe,
+                             const sp_param *params, size_t nparams, unsigned tflags,
+                             int64_t now_unix)
+{
     for (size_t k = 1; k <= pipe->nnodes; k++) {
         sp_buf sql = SP_BUF_INIT(64u << 20), q = SP_BUF_INIT(64u << 20);
-        int rc = render_nodes(proj, pipe, params, nparams, k, NULL, &sql, NULL);
+        int rc = render_nodes(proj, pipe, params, nparams, tflags, NULL, k, NULL, &sql, NULL);
         if (!rc)
             rc = sp_buf_addf(&q, NULL, "SELECT * FROM (\n%s\n) AS __sp_node LIMIT 0",
                              sql.data ? sql.data : "");

@@ -7,6 +7,7 @@
 #include "sp_buf.h"
 #include "sp_engine.h"
 #include "sp_model.h"
+#include "sp_template.h"
 
 /* sp_pipe_render_sql: render every node of `pipe` with `params` and compose
  * them into one statement (ClickHouse dialect) appended to sql.  Another
@@ -16,6 +17,14 @@
  * through others is an SP_EDEF naming the cycle. */
 int sp_pipe_render_sql(const sp_project *proj, const sp_pipe *pipe, const sp_param *params,
                        size_t nparams, sp_buf *sql, sp_error *err);
+/* sp_pipe_render_sql_ex: the same with sp_template flags; SP_TEMPLATE_CHECK
+ * renders what `check` runs: every parameter without a value takes its
+ * default or a placeholder of its type (Tinybird's test mode).  st (may be
+ * NULL) receives the HTTP answer a failure asks for (error(),
+ * custom_error(), bad params: sp_template.h); the caller frees st->body. */
+int sp_pipe_render_sql_ex(const sp_project *proj, const sp_pipe *pipe, const sp_param *params,
+                          size_t nparams, unsigned tflags, sp_template_status *st, sp_buf *sql,
+                          sp_error *err);
 
 /* sp_query_render_sql: a query (`sinkpipe sql`, /v0/sql) as one node of no
  * pipe: templates rendered with params when it has any, the project's pipes
@@ -33,5 +42,8 @@ int sp_discard_batch(void *ud, const sp_batch *b, sp_error *err);
  * LIMIT 0; -1 when none (or another kind of failure).  For messages. */
 long sp_pipe_failing_node(sp_engine *e, const sp_project *proj, const sp_pipe *pipe,
                           const sp_param *params, size_t nparams, int64_t now_unix);
+long sp_pipe_failing_node_ex(sp_engine *e, const sp_project *proj, const sp_pipe *pipe,
+                             const sp_param *params, size_t nparams, unsigned tflags,
+                             int64_t now_unix);
 
 #endif

@@ -1,896 +1,1554 @@
-/* sp_template_expr: expressions inside {{ }} and {% if %} (see
- * sp_template_int.h, docs/templates.md).  A small recursive-descent parser
- * that evaluates as it parses.  Values that come from parameters leave only
- * as checked SQL literals or validated identifiers. */
+/* sp_template_expr: the expressions of Tinybird's templates, a Python
+ * subset (see sp_template_int.h, docs/templates.md).  A recursive-descent
+ * parser builds a tree once per template; the evaluator walks it with the
+ * run's parameters and variables, short-circuiting `and`, `or` and
+ * `x if c else y` as Python does. */
 #include <ctype.h>
-#include <stdarg.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "sp_error.h"
 #include "sp_template_int.h"
 
-enum { V_NULL, V_BOOL, V_NUM, V_STR, V_SQL };
+/* ================================================================ parsing */
 
-typedef struct val {
-    int kind;
-    double num;
-    char *str; /* raw text (strings, numbers as written), owned */
-    char *sql; /* rendered SQL, owned, or NULL: computed from the rest */
-} val;
-
-typedef struct ectx {
+typedef struct pctx {
+    tctx *c;
     const char *s;
     size_t p, b;
-    const sp_param *params;
-    size_t np;
-    const char *where;
-    sp__tcollect *col;
-    sp_error *err;
-    int rc;
     int depth;
-} ectx;
+} pctx;
 
-static void val_free(val *v)
+static int perr(pctx *x, size_t pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int perr(pctx *x, size_t pos, const char *fmt, ...)
 {
-    free(v->str);
-    free(v->sql);
-    memset(v, 0, sizeof *v);
-}
-
-static int fail(ectx *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(ectx *c, int code, const char *fmt, ...)
-{
-    if (c->rc)
-        return c->rc;
     char msg[400];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    c->rc = sp_error_set(c->err, code, 0, "%s%s%s", c->where ? c->where : "",
-                         c->where ? ": " : "", msg);
-    return c->rc;
+    return sp__tfail(x->c, SP_EDEF, (uint32_t)pos, "%s", msg);
 }
 
-static int oom(ectx *c)
+static void ws(pctx *x)
 {
-    if (!c->rc)
-        c->rc = sp_error_set(c->err, SP_ENOMEM, 0, "out of memory");
-    return c->rc;
+    while (x->p < x->b && (isspace((unsigned char)x->s[x->p]) ||
+                           (x->s[x->p] == '\\' && x->p + 1 < x->b && x->s[x->p + 1] == '\n')))
+        x->p += x->s[x->p] == '\\' ? 2 : 1;
 }
 
-static char *dupn(const char *s, size_t n)
+static int is_id0(char ch)
 {
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
+    return isalpha((unsigned char)ch) || ch == '_';
+}
+
+static int is_id(char ch)
+{
+    return isalnum((unsigned char)ch) || ch == '_';
+}
+
+static size_t ident_len(pctx *x)
+{
+    ws(x);
+    size_t i = x->p;
+    if (i < x->b && is_id0(x->s[i]))
+        while (i < x->b && is_id(x->s[i]))
+            i++;
+    return i - x->p;
+}
+
+static int peek_kw(pctx *x, const char *w)
+{
+    size_t n = ident_len(x);
+    return n == strlen(w) && !memcmp(x->s + x->p, w, n);
+}
+
+static int accept_kw(pctx *x, const char *w)
+{
+    if (!peek_kw(x, w))
+        return 0;
+    x->p += strlen(w);
+    return 1;
+}
+
+/* an operator: op must not be followed by any char of `notnext` */
+static int peek_op(pctx *x, const char *op, const char *notnext)
+{
+    ws(x);
+    size_t n = strlen(op);
+    if (x->p + n > x->b || memcmp(x->s + x->p, op, n))
+        return 0;
+    if (notnext && x->p + n < x->b && strchr(notnext, x->s[x->p + n]))
+        return 0;
+    return 1;
+}
+
+static int accept_op(pctx *x, const char *op, const char *notnext)
+{
+    if (!peek_op(x, op, notnext))
+        return 0;
+    x->p += strlen(op);
+    return 1;
+}
+
+static int node_new(pctx *x, int kind, size_t pos, uint32_t *id)
+{
+    tast *a = x->c->ast;
+    if (sp__tgrow(x->c, (void **)&a->v, &a->cap, a->n + 2, sizeof *a->v))
+        return x->c->rc;
+    if (a->n == 0) { /* node 0 means "none" */
+        memset(&a->v[0], 0, sizeof a->v[0]);
+        a->n = 1;
     }
-    return d;
+    tnode *nd = &a->v[a->n];
+    memset(nd, 0, sizeof *nd);
+    nd->kind = (uint8_t)kind;
+    nd->pos = (uint32_t)pos;
+    nd->end = (uint32_t)x->p;
+    *id = (uint32_t)a->n++;
+    return 0;
 }
 
-static const char *param_get(ectx *c, const char *name)
+#define ND(x, id) (&(x)->c->ast->v[id])
+
+/* kids are collected in a scratch list, then appended contiguously */
+typedef struct kidv {
+    uint32_t *v;
+    size_t n, cap;
+} kidv;
+
+static int kid_push(pctx *x, kidv *k, uint32_t id)
+{
+    if (sp__tgrow(x->c, (void **)&k->v, &k->cap, k->n + 1, sizeof *k->v))
+        return x->c->rc;
+    k->v[k->n++] = id;
+    return 0;
+}
+
+static int kids_commit(pctx *x, kidv *k, uint32_t node)
+{
+    tast *a = x->c->ast;
+    if (sp__tgrow(x->c, (void **)&a->kids, &a->capk, a->nk + k->n, sizeof *a->kids)) {
+        free(k->v);
+        return x->c->rc;
+    }
+    if (k->n)
+        memcpy(a->kids + a->nk, k->v, k->n * sizeof *k->v);
+    ND(x, node)->kids = (uint32_t)a->nk;
+    ND(x, node)->nkids = (uint32_t)k->n;
+    a->nk += k->n;
+    free(k->v);
+    k->v = NULL;
+    return 0;
+}
+
+static int p_test(pctx *x, uint32_t *out);
+static int p_or(pctx *x, uint32_t *out);
+
+static int reserved_name(pctx *x, size_t pos, size_t n)
+{
+    if ((n == 6 && !memcmp(x->s + pos, "format", 6)) || (n == 1 && x->s[pos] == 'q'))
+        return sp__tfail(x->c, SP_EDEF, (uint32_t)pos,
+                         "\"%.*s\" can not be used as a variable name (Tinybird reserves it)",
+                         (int)n, x->s + pos);
+    return 0;
+}
+
+/* a Python string literal (prefixes r/R, triple quotes, escapes) */
+static int p_string(pctx *x, sp_buf *b)
+{
+    int raw = 0;
+    if (x->s[x->p] == 'r' || x->s[x->p] == 'R') {
+        raw = 1;
+        x->p++;
+    }
+    char q = x->s[x->p];
+    size_t start = x->p;
+    int triple = x->p + 2 < x->b && x->s[x->p + 1] == q && x->s[x->p + 2] == q;
+    x->p += triple ? 3 : 1;
+    for (;;) {
+        if (x->p >= x->b)
+            return perr(x, start, "unterminated string%s", "");
+        char ch = x->s[x->p];
+        if (ch == q && (!triple || (x->p + 2 < x->b && x->s[x->p + 1] == q && x->s[x->p + 2] == q))) {
+            x->p += triple ? 3 : 1;
+            return 0;
+        }
+        if (ch == '\n' && !triple)
+            return perr(x, start, "unterminated string%s", "");
+        x->p++;
+        int rc = 0;
+        if (ch == '\\' && x->p < x->b) {
+            char e = x->s[x->p++];
+            if (raw) {
+                rc = sp_buf_addch(b, '\\', x->c->err);
+                if (!rc)
+                    rc = sp_buf_addch(b, e, x->c->err);
+            } else if (e == '\n') {
+                rc = 0;
+            } else if (e == 'x' || e == 'u' || e == 'U') {
+                int nd = e == 'x' ? 2 : e == 'u' ? 4 : 8;
+                unsigned long cp = 0;
+                for (int k = 0; k < nd; k++, x->p++) {
+                    if (x->p >= x->b || !isxdigit((unsigned char)x->s[x->p]))
+                        return perr(x, start, "bad \\%s escape in a string", e == 'x' ? "x" : "u");
+                    char h = x->s[x->p];
+                    cp = cp * 16 + (unsigned long)(isdigit((unsigned char)h) ? h - '0'
+                                                                          : tolower((unsigned char)h) - 'a' + 10);
+                }
+                if (cp > 0x10FFFF)
+                    return perr(x, start, "bad \\U escape in a string%s", "");
+                char u[4];
+                size_t un = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+                if (un == 1)
+                    u[0] = (char)cp;
+                else if (un == 2)
+                    u[0] = (char)(0xC0 | (cp >> 6)), u[1] = (char)(0x80 | (cp & 0x3F));
+                else if (un == 3)
+                    u[0] = (char)(0xE0 | (cp >> 12)), u[1] = (char)(0x80 | ((cp >> 6) & 0x3F)),
+                    u[2] = (char)(0x80 | (cp & 0x3F));
+                else
+                    u[0] = (char)(0xF0 | (cp >> 18)), u[1] = (char)(0x80 | ((cp >> 12) & 0x3F)),
+                    u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F));
+                rc = sp_buf_add(b, u, un, x->c->err);
+            } else {
+                const char *from = "ntr0abfv\\'\"";
+                const char *to = "\n\t\r\0\a\b\f\v\\'\"";
+                const char *k = strchr(from, e);
+                if (k && e)
+                    rc = sp_buf_addch(b, to[k - from], x->c->err);
+                else {
+                    rc = sp_buf_addch(b, '\\', x->c->err);
+                    if (!rc)
+                        rc = sp_buf_addch(b, e, x->c->err);
+                }
+            }
+        } else {
+            rc = sp_buf_addch(b, ch, x->c->err);
+        }
+        if (rc)
+            return x->c->rc = x->c->rc ? x->c->rc : rc;
+    }
+}
+
+static int p_number(pctx *x, uint32_t *out)
+{
+    size_t st = x->p;
+    const char *s = x->s;
+    int isf = 0;
+    while (x->p < x->b && (isdigit((unsigned char)s[x->p]) || s[x->p] == '_'))
+        x->p++;
+    if (x->p < x->b && s[x->p] == '.') {
+        isf = 1;
+        x->p++;
+        while (x->p < x->b && isdigit((unsigned char)s[x->p]))
+            x->p++;
+    }
+    if (x->p < x->b && (s[x->p] == 'e' || s[x->p] == 'E')) {
+        size_t save = x->p++;
+        if (x->p < x->b && (s[x->p] == '+' || s[x->p] == '-'))
+            x->p++;
+        if (x->p < x->b && isdigit((unsigned char)s[x->p])) {
+            isf = 1;
+            while (x->p < x->b && isdigit((unsigned char)s[x->p]))
+                x->p++;
+        } else {
+            x->p = save;
+        }
+    }
+    if (x->p < x->b && is_id(s[x->p]))
+        return perr(x, st, "invalid number%s", "");
+    char num[80];
+    size_t k = 0;
+    for (size_t i = st; i < x->p && k + 1 < sizeof num; i++)
+        if (s[i] != '_')
+            num[k++] = s[i];
+    num[k] = '\0';
+    int rc = node_new(x, N_CONST, st, out);
+    if (rc)
+        return rc;
+    errno = 0;
+    if (isf) {
+        ND(x, *out)->val = sp__tv_float(strtod(num, NULL));
+    } else {
+        long long v = strtoll(num, NULL, 10);
+        if (errno)
+            return perr(x, st, "integer %s is too large", num);
+        ND(x, *out)->val = sp__tv_int(v);
+    }
+    return 0;
+}
+
+/* call arguments after '(' */
+static int p_args(pctx *x, uint32_t call)
+{
+    kidv k = { 0 };
+    int rc = 0;
+    while (!rc && !accept_op(x, ")", NULL)) {
+        if (k.n && !accept_op(x, ",", NULL)) {
+            rc = perr(x, x->p, "',' or ')' expected in a call%s", "");
+            break;
+        }
+        if (accept_op(x, ")", NULL)) /* trailing comma */
+            break;
+        if (peek_op(x, "*", NULL)) {
+            rc = perr(x, x->p, "*args and **kwargs are not supported%s", "");
+            break;
+        }
+        size_t il = ident_len(x), save = x->p;
+        uint32_t arg = 0;
+        if (il) {
+            x->p += il;
+            if (accept_op(x, "=", "=")) {
+                uint32_t v;
+                if ((rc = p_test(x, &v)) || (rc = node_new(x, N_KW, save, &arg)))
+                    break;
+                ND(x, arg)->name = (uint32_t)save;
+                ND(x, arg)->namelen = (uint32_t)il;
+                ND(x, arg)->a = v;
+                ND(x, arg)->end = (uint32_t)x->p;
+                rc = kid_push(x, &k, arg);
+                continue;
+            }
+            x->p = save;
+        }
+        if (!(rc = p_test(x, &arg)))
+            rc = kid_push(x, &k, arg);
+    }
+    if (rc) {
+        free(k.v);
+        return rc;
+    }
+    return kids_commit(x, &k, call);
+}
+
+/* the elements of a list/tuple/dict display up to `close` */
+static int p_display(pctx *x, uint32_t node, const char *close, int dict, uint32_t first)
+{
+    kidv k = { 0 };
+    int rc = first ? kid_push(x, &k, first) : 0;
+    while (!rc && !accept_op(x, close, NULL)) {
+        if (k.n) {
+            if (!accept_op(x, ",", NULL)) {
+                rc = perr(x, x->p, "',' or '%s' expected", close);
+                break;
+            }
+            if (accept_op(x, close, NULL))
+                break;
+        }
+        uint32_t e;
+        if ((rc = p_test(x, &e)) || (rc = kid_push(x, &k, e)))
+            break;
+        if (dict) {
+            if (!accept_op(x, ":", NULL)) {
+                rc = perr(x, x->p, "':' expected in a dict%s", "");
+                break;
+            }
+            if ((rc = p_test(x, &e)) || (rc = kid_push(x, &k, e)))
+                break;
+        }
+    }
+    if (rc) {
+        free(k.v);
+        return rc;
+    }
+    return kids_commit(x, &k, node);
+}
+
+int sp__texpr_parse_targets(tctx *c, size_t a, size_t b, uint32_t *kids, uint32_t *nkids,
+                            size_t *stop);
+
+static int p_atom(pctx *x, uint32_t *out)
+{
+    ws(x);
+    size_t st = x->p;
+    if (x->p >= x->b)
+        return perr(x, st, "expression expected%s", "");
+    char ch = x->s[x->p];
+    int rc;
+    if (ch == '(') {
+        x->p++;
+        if (accept_op(x, ")", NULL))
+            return node_new(x, N_TUPLE, st, out);
+        uint32_t first;
+        if ((rc = p_test(x, &first)))
+            return rc;
+        if (accept_op(x, ")", NULL)) {
+            *out = first;
+            return 0;
+        }
+        if (!peek_op(x, ",", NULL))
+            return perr(x, x->p, "')' expected%s", "");
+        if ((rc = node_new(x, N_TUPLE, st, out)))
+            return rc;
+        return p_display(x, *out, ")", 0, first);
+    }
+    if (ch == '[') {
+        x->p++;
+        if ((rc = node_new(x, N_LIST, st, out)))
+            return rc;
+        if (accept_op(x, "]", NULL))
+            return 0;
+        uint32_t first;
+        if ((rc = p_test(x, &first)))
+            return rc;
+        if (accept_kw(x, "for")) { /* [expr for targets in iterable if cond] */
+            size_t tstart = x->p, stop;
+            uint32_t k, nk, it, cond = 0;
+            if ((rc = sp__texpr_parse_targets(x->c, tstart, x->b, &k, &nk, &stop)))
+                return rc;
+            x->p = stop;
+            if (!accept_kw(x, "in"))
+                return perr(x, x->p, "'in' expected in a comprehension%s", "");
+            if ((rc = p_or(x, &it)))
+                return rc;
+            if (accept_kw(x, "if") && (rc = p_or(x, &cond)))
+                return rc;
+            if (!accept_op(x, "]", NULL))
+                return perr(x, x->p, "']' expected%s", "");
+            tnode *nd = ND(x, *out);
+            nd->kind = N_COMP;
+            nd->a = first;
+            nd->b = it;
+            nd->c = cond;
+            nd->kids = k;
+            nd->nkids = nk;
+            nd->end = (uint32_t)x->p;
+            return 0;
+        }
+        return p_display(x, *out, "]", 0, first);
+    }
+    if (ch == '{') {
+        x->p++;
+        if ((rc = node_new(x, N_DICT, st, out)))
+            return rc;
+        return p_display(x, *out, "}", 1, 0);
+    }
+    if (isdigit((unsigned char)ch) || (ch == '.' && x->p + 1 < x->b && isdigit((unsigned char)x->s[x->p + 1])))
+        return p_number(x, out);
+    if (ch == '\'' || ch == '"' ||
+        ((ch == 'r' || ch == 'R') && x->p + 1 < x->b && (x->s[x->p + 1] == '\'' || x->s[x->p + 1] == '"'))) {
+        sp_buf b = SP_BUF_INIT((size_t)16 << 20);
+        rc = 0;
+        do { /* adjacent literals concatenate */
+            rc = p_string(x, &b);
+            ws(x);
+        } while (!rc && x->p < x->b &&
+                 (x->s[x->p] == '\'' || x->s[x->p] == '"' ||
+                  ((x->s[x->p] == 'r' || x->s[x->p] == 'R') && x->p + 1 < x->b &&
+                   (x->s[x->p + 1] == '\'' || x->s[x->p + 1] == '"'))));
+        if (!rc && !(rc = node_new(x, N_CONST, st, out)))
+            rc = sp__tv_str(x->c, b.data ? b.data : "", b.len, &ND(x, *out)->val);
+        sp_buf_release(&b);
+        return rc;
+    }
+    size_t n = ident_len(x);
+    if (n) {
+        if ((n == 1 && (ch == 'f' || ch == 'b')) && x->p + 1 < x->b &&
+            (x->s[x->p + 1] == '\'' || x->s[x->p + 1] == '"'))
+            return perr(x, st, "%s-strings are not supported", ch == 'f' ? "f" : "byte");
+        static const char *const kws[] = { "and", "or", "not", "in", "is", "if", "else", "for",
+                                           "lambda", "import", "yield", "await", "def", "class",
+                                           "return", "del", "global", "with", "from", "as", NULL };
+        for (int k = 0; kws[k]; k++)
+            if (strlen(kws[k]) == n && !memcmp(x->s + st, kws[k], n))
+                return perr(x, st, "unexpected '%s'", kws[k]);
+        if ((rc = node_new(x, N_CONST, st, out)))
+            return rc;
+        x->p += n;
+        tnode *nd = ND(x, *out);
+        nd->end = (uint32_t)x->p;
+        if (n == 4 && !memcmp(x->s + st, "True", 4))
+            nd->val = sp__tv_bool(1);
+        else if (n == 5 && !memcmp(x->s + st, "False", 5))
+            nd->val = sp__tv_bool(0);
+        else if (n == 4 && !memcmp(x->s + st, "None", 4))
+            nd->val = sp__tv_none();
+        else {
+            if (n > 2 && x->s[st] == '_' && x->s[st + 1] == '_')
+                return perr(x, st, "names starting with '__' are not allowed%s", "");
+            nd->kind = N_NAME;
+            nd->name = (uint32_t)st;
+            nd->namelen = (uint32_t)n;
+            return reserved_name(x, st, n);
+        }
+        return 0;
+    }
+    char tok[8];
+    snprintf(tok, sizeof tok, "%c", ch);
+    return perr(x, st, "unexpected '%s'", tok);
+}
+
+static int p_postfix(pctx *x, uint32_t *out)
+{
+    int rc = p_atom(x, out);
+    while (!rc) {
+        size_t st = ND(x, *out)->pos;
+        uint32_t id;
+        if (accept_op(x, "(", NULL)) {
+            if ((rc = node_new(x, N_CALL, st, &id)))
+                break;
+            ND(x, id)->a = *out;
+            rc = p_args(x, id);
+            ND(x, id)->end = (uint32_t)x->p;
+            *out = id;
+        } else if (accept_op(x, "[", NULL)) {
+            uint32_t parts[3] = { 0, 0, 0 };
+            int slice = 0;
+            for (int k = 0; k < 3 && !rc; k++) {
+                ws(x);
+                if (!peek_op(x, ":", NULL) && !peek_op(x, "]", NULL))
+                    rc = p_test(x, &parts[k]);
+                if (rc || !accept_op(x, ":", NULL))
+                    break;
+                slice = 1;
+            }
+            if (rc)
+                break;
+            if (!accept_op(x, "]", NULL)) {
+                rc = perr(x, x->p, "']' expected%s", "");
+                break;
+            }
+            if ((rc = node_new(x, slice ? N_SLICE : N_INDEX, st, &id)))
+                break;
+            tnode *nd = ND(x, id);
+            nd->a = *out;
+            if (slice) {
+                kidv k = { 0 };
+                for (int j = 0; j < 3 && !rc; j++)
+                    rc = kid_push(x, &k, parts[j]);
+                if (rc || (rc = kids_commit(x, &k, id))) {
+                    free(k.v);
+                    break;
+                }
+            } else {
+                nd->b = parts[0];
+                if (!parts[0]) {
+                    rc = perr(x, st, "empty subscript%s", "");
+                    break;
+                }
+            }
+            *out = id;
+        } else if (accept_op(x, ".", NULL)) {
+            size_t n = ident_len(x);
+            if (!n) {
+                rc = perr(x, x->p, "a name is expected after '.'%s", "");
+                break;
+            }
+            if (x->s[x->p] == '_')
+                return perr(x, x->p, "attributes starting with '_' are not allowed%s", "");
+            if ((rc = node_new(x, N_ATTR, st, &id)))
+                break;
+            ND(x, id)->a = *out;
+            ND(x, id)->name = (uint32_t)x->p;
+            ND(x, id)->namelen = (uint32_t)n;
+            x->p += n;
+            ND(x, id)->end = (uint32_t)x->p;
+            *out = id;
+        } else {
+            break;
+        }
+    }
+    return rc;
+}
+
+static int binnode(pctx *x, int kind, int op, uint32_t l, uint32_t r, uint32_t *out)
+{
+    int rc = node_new(x, kind, ND(x, l)->pos, out);
+    if (!rc) {
+        ND(x, *out)->op = (uint8_t)op;
+        ND(x, *out)->a = l;
+        ND(x, *out)->b = r;
+    }
+    return rc;
+}
+
+static int p_factor(pctx *x, uint32_t *out)
+{
+    if (++x->depth > 200)
+        return perr(x, x->p, "expression nested too deeply%s", "");
+    ws(x);
+    size_t st = x->p;
+    int rc;
+    char op = 0;
+    if (accept_op(x, "-", NULL))
+        op = '-';
+    else if (accept_op(x, "+", NULL))
+        op = '+';
+    else if (accept_op(x, "~", NULL))
+        op = '~';
+    if (op) {
+        uint32_t a;
+        if (!(rc = p_factor(x, &a)) && !(rc = node_new(x, N_UNARY, st, out))) {
+            ND(x, *out)->op = (uint8_t)op;
+            ND(x, *out)->a = a;
+        }
+    } else {
+        rc = p_postfix(x, out);
+        if (!rc && peek_op(x, "**", NULL))
+            rc = perr(x, x->p, "Invalid BinOp: Pow() (Tinybird does not allow '**')%s", "");
+    }
+    x->depth--;
+    return rc;
+}
+
+static int p_term(pctx *x, uint32_t *out)
+{
+    int rc = p_factor(x, out);
+    while (!rc) {
+        int op = accept_op(x, "//", "=") ? OP_FLOORDIV
+               : accept_op(x, "*", "*=") ? OP_MUL
+               : accept_op(x, "/", "=")  ? OP_DIV
+               : accept_op(x, "%", "=")  ? OP_MOD : 0;
+        if (!op)
+            break;
+        uint32_t r;
+        if (!(rc = p_factor(x, &r)))
+            rc = binnode(x, N_BIN, op, *out, r, out);
+    }
+    return rc;
+}
+
+static int p_arith(pctx *x, uint32_t *out)
+{
+    int rc = p_term(x, out);
+    while (!rc) {
+        int op = accept_op(x, "+", "=") ? OP_ADD : accept_op(x, "-", "=") ? OP_SUB : 0;
+        if (!op)
+            break;
+        uint32_t r;
+        if (!(rc = p_term(x, &r)))
+            rc = binnode(x, N_BIN, op, *out, r, out);
+    }
+    return rc;
+}
+
+static int p_bits(pctx *x, uint32_t *out)
+{
+    int rc = p_arith(x, out);
+    while (!rc) {
+        if (peek_op(x, "<<", NULL) || peek_op(x, ">>", NULL))
+            return perr(x, x->p, "shift operators are not supported%s", "");
+        int op = accept_op(x, "&", "=") ? OP_BITAND : accept_op(x, "|", "=") ? OP_BITOR
+               : accept_op(x, "^", "=") ? OP_BITXOR : 0;
+        if (!op)
+            break;
+        uint32_t r;
+        if (!(rc = p_arith(x, &r)))
+            rc = binnode(x, N_BIN, op, *out, r, out);
+    }
+    return rc;
+}
+
+static int p_cmp(pctx *x, uint32_t *out)
+{
+    uint32_t first;
+    int rc = p_bits(x, &first);
+    if (rc)
+        return rc;
+    kidv k = { 0 };
+    for (;;) {
+        int op = accept_op(x, "==", NULL) ? OP_EQ
+               : accept_op(x, "!=", NULL) ? OP_NE
+               : accept_op(x, "<=", NULL) ? OP_LE
+               : accept_op(x, ">=", NULL) ? OP_GE
+               : accept_op(x, "<", "<")   ? OP_LT
+               : accept_op(x, ">", ">")   ? OP_GT
+               : accept_kw(x, "in")       ? OP_IN : 0;
+        if (!op && peek_kw(x, "not")) {
+            size_t save = x->p;
+            x->p += 3;
+            if (accept_kw(x, "in"))
+                op = OP_NOTIN;
+            else
+                x->p = save;
+        }
+        if (!op && accept_kw(x, "is"))
+            op = accept_kw(x, "not") ? OP_ISNOT : OP_IS;
+        if (!op)
+            break;
+        uint32_t r;
+        if (!k.n && (rc = kid_push(x, &k, first)))
+            break;
+        if ((rc = kid_push(x, &k, (uint32_t)op)) || (rc = p_bits(x, &r)) || (rc = kid_push(x, &k, r)))
+            break;
+    }
+    if (rc || !k.n) {
+        free(k.v);
+        *out = first;
+        return rc;
+    }
+    if ((rc = node_new(x, N_CMP, ND(x, first)->pos, out))) {
+        free(k.v);
+        return rc;
+    }
+    return kids_commit(x, &k, *out);
+}
+
+static int p_not(pctx *x, uint32_t *out)
+{
+    ws(x);
+    size_t st = x->p;
+    if (peek_kw(x, "not")) {
+        x->p += 3;
+        uint32_t a;
+        int rc = p_not(x, &a);
+        if (!rc && !(rc = node_new(x, N_NOT, st, out)))
+            ND(x, *out)->a = a;
+        return rc;
+    }
+    return p_cmp(x, out);
+}
+
+static int p_and(pctx *x, uint32_t *out)
+{
+    int rc = p_not(x, out);
+    while (!rc && accept_kw(x, "and")) {
+        uint32_t r;
+        if (!(rc = p_not(x, &r)))
+            rc = binnode(x, N_AND, 0, *out, r, out);
+    }
+    return rc;
+}
+
+static int p_or(pctx *x, uint32_t *out)
+{
+    int rc = p_and(x, out);
+    while (!rc && accept_kw(x, "or")) {
+        uint32_t r;
+        if (!(rc = p_and(x, &r)))
+            rc = binnode(x, N_OR, 0, *out, r, out);
+    }
+    return rc;
+}
+
+static int p_test(pctx *x, uint32_t *out)
+{
+    if (++x->depth > 200)
+        return perr(x, x->p, "expression nested too deeply%s", "");
+    int rc = p_or(x, out);
+    if (!rc && accept_kw(x, "if")) {
+        uint32_t cond, other, id;
+        if (!(rc = p_or(x, &cond))) {
+            if (!accept_kw(x, "else"))
+                rc = perr(x, x->p, "'else' expected%s", "");
+            else if (!(rc = p_test(x, &other)) && !(rc = node_new(x, N_IFE, ND(x, *out)->pos, &id))) {
+                ND(x, id)->a = *out;
+                ND(x, id)->b = cond;
+                ND(x, id)->c = other;
+                *out = id;
+            }
+        }
+    }
+    x->depth--;
+    return rc;
+}
+
+int sp__texpr_parse(tctx *c, size_t a, size_t b, uint32_t *root)
+{
+    pctx x = { c, c->src, a, b, 0 };
+    uint32_t first;
+    int rc = p_test(&x, &first);
+    if (!rc && peek_op(&x, ",", NULL)) { /* a bare tuple: x, y */
+        uint32_t id;
+        kidv k = { 0 };
+        if ((rc = node_new(&x, N_TUPLE, ND(&x, first)->pos, &id)) || (rc = kid_push(&x, &k, first))) {
+            free(k.v);
+            return rc;
+        }
+        while (!rc && accept_op(&x, ",", NULL)) {
+            ws(&x);
+            if (x.p >= x.b)
+                break;
+            uint32_t e;
+            if (!(rc = p_test(&x, &e)))
+                rc = kid_push(&x, &k, e);
+        }
+        if (rc) {
+            free(k.v);
+            return rc;
+        }
+        if ((rc = kids_commit(&x, &k, id)))
+            return rc;
+        first = id;
+    }
+    if (rc)
+        return rc;
+    ws(&x);
+    if (x.p < x.b) {
+        char tok[8];
+        snprintf(tok, sizeof tok, "%c", x.s[x.p]);
+        return perr(&x, x.p, "unexpected '%s' after the expression", tok);
+    }
+    *root = first;
+    return 0;
+}
+
+/* for/set targets: name | name, name | (name, name) — stops before `in`/`=` */
+int sp__texpr_parse_targets(tctx *c, size_t a, size_t b, uint32_t *kids, uint32_t *nkids,
+                            size_t *stop)
+{
+    pctx x = { c, c->src, a, b, 0 };
+    kidv k = { 0 };
+    int paren = accept_op(&x, "(", NULL), rc = 0;
+    for (;;) {
+        size_t n = ident_len(&x);
+        if (!n || peek_kw(&x, "in")) {
+            rc = perr(&x, x.p, "a variable name is expected%s", "");
+            break;
+        }
+        uint32_t id;
+        if ((rc = reserved_name(&x, x.p, n)) || (rc = node_new(&x, N_NAME, x.p, &id)))
+            break;
+        ND(&x, id)->name = (uint32_t)x.p;
+        ND(&x, id)->namelen = (uint32_t)n;
+        x.p += n;
+        if ((rc = kid_push(&x, &k, id)))
+            break;
+        if (!accept_op(&x, ",", NULL))
+            break;
+        ws(&x);
+        if (peek_kw(&x, "in") || peek_op(&x, ")", NULL))
+            break;
+    }
+    if (!rc && paren && !accept_op(&x, ")", NULL))
+        rc = perr(&x, x.p, "')' expected%s", "");
+    if (rc) {
+        free(k.v);
+        return rc;
+    }
+    uint32_t holder;
+    if ((rc = node_new(&x, N_TUPLE, a, &holder)) || (rc = kids_commit(&x, &k, holder)))
+        return rc;
+    *kids = ND(&x, holder)->kids;
+    *nkids = ND(&x, holder)->nkids;
+    ws(&x);
+    *stop = x.p;
+    return 0;
+}
+
+void sp__tast_free(tast *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (a->v[i].kind == N_CONST)
+            sp__tv_drop(&a->v[i].val);
+    free(a->v);
+    free(a->kids);
+    memset(a, 0, sizeof *a);
+}
+
+/* ============================================================= variables */
+
+int sp__tvar_set(tctx *c, const char *name, size_t n, tv v)
+{
+    for (size_t i = 0; i < c->nvars; i++)
+        if (strlen(c->vars[i].name) == n && !memcmp(c->vars[i].name, name, n)) {
+            sp__tv_drop(&c->vars[i].v);
+            c->vars[i].v = v;
+            return 0;
+        }
+    if (sp__tgrow(c, (void **)&c->vars, &c->capvars, c->nvars + 1, sizeof *c->vars)) {
+        sp__tv_drop(&v);
+        return c->rc;
+    }
+    char *nm = malloc(n + 1);
+    if (!nm) {
+        sp__tv_drop(&v);
+        return sp__toom(c);
+    }
+    memcpy(nm, name, n);
+    nm[n] = '\0';
+    c->vars[c->nvars].name = nm;
+    c->vars[c->nvars].v = v;
+    c->nvars++;
+    return 0;
+}
+
+const tv *sp__tvar_get(tctx *c, const char *name, size_t n)
+{
+    for (size_t i = 0; i < c->nvars; i++)
+        if (strlen(c->vars[i].name) == n && !memcmp(c->vars[i].name, name, n))
+            return &c->vars[i].v;
+    return NULL;
+}
+
+const char *sp__tparam(tctx *c, const char *name, size_t n)
 {
     for (size_t i = 0; i < c->np; i++)
-        if (c->params[i].name && strcmp(c->params[i].name, name) == 0)
+        if (c->params[i].name && strlen(c->params[i].name) == n &&
+            !memcmp(c->params[i].name, name, n))
             return c->params[i].value ? c->params[i].value : "";
     return NULL;
 }
 
-/* ---- SQL rendering ---- */
+/* ============================================================ evaluation */
 
-/* a ClickHouse string literal: backslash and quote escaped */
-static char *ch_quote(const char *s)
+#define NODE(c, id) (&(c)->ast->v[id])
+
+static int eval(tctx *c, uint32_t id, tv *out);
+
+static int name_value(tctx *c, const tnode *nd, tv *out)
 {
-    sp_buf b = SP_BUF_INIT((size_t)1 << 26);
-    int rc = sp_buf_addch(&b, '\'', NULL);
-    for (const char *p = s; *p && !rc; p++) {
-        if (*p == '\\' || *p == '\'')
-            rc = sp_buf_addch(&b, '\\', NULL);
-        if (!rc)
-            rc = sp_buf_addch(&b, *p, NULL);
-    }
-    if (!rc)
-        rc = sp_buf_addch(&b, '\'', NULL);
-    if (rc) {
-        sp_buf_release(&b);
-        return NULL;
-    }
-    return sp_buf_detach(&b);
-}
-
-static int render_val(ectx *c, const val *v, sp_buf *out)
-{
-    if (v->sql)
-        return sp_buf_adds(out, v->sql, c->err);
-    switch (v->kind) {
-    case V_NULL: return sp_buf_adds(out, "NULL", c->err);
-    case V_BOOL: return sp_buf_adds(out, v->num != 0 ? "1" : "0", c->err);
-    case V_NUM: return sp_buf_adds(out, v->str ? v->str : "0", c->err);
-    default: {
-        char *q = ch_quote(v->str ? v->str : "");
-        if (!q)
-            return oom(c);
-        int rc = sp_buf_adds(out, q, c->err);
-        free(q);
-        return rc;
-    }
-    }
-}
-
-/* ---- lexing ---- */
-
-static void ws(ectx *c)
-{
-    while (c->p < c->b && isspace((unsigned char)c->s[c->p]))
-        c->p++;
-}
-
-static int peek(ectx *c, const char *op)
-{
-    ws(c);
-    size_t n = strlen(op);
-    return c->p + n <= c->b && memcmp(c->s + c->p, op, n) == 0;
-}
-
-static int accept(ectx *c, const char *op)
-{
-    if (!peek(c, op))
+    const char *nm = c->src + nd->name;
+    size_t n = nd->namelen;
+    const tv *v = sp__tvar_get(c, nm, n);
+    if (v) {
+        *out = sp__tv_ref(v);
         return 0;
-    c->p += strlen(op);
-    return 1;
-}
-
-/* an identifier at p (no advance): its length or 0 */
-static size_t ident_len(ectx *c)
-{
-    ws(c);
-    size_t i = c->p;
-    if (i < c->b && (isalpha((unsigned char)c->s[i]) || c->s[i] == '_')) {
-        while (i < c->b && (isalnum((unsigned char)c->s[i]) || c->s[i] == '_'))
-            i++;
     }
-    return i - c->p;
-}
-
-static int accept_word(ectx *c, const char *w)
-{
-    size_t n = ident_len(c);
-    if (n == strlen(w) && memcmp(c->s + c->p, w, n) == 0) {
-        c->p += n;
-        return 1;
-    }
-    return 0;
-}
-
-static int expr(ectx *c, val *out);
-
-static int string_lit(ectx *c, val *out)
-{
-    char q = c->s[c->p++];
-    sp_buf b = SP_BUF_INIT((size_t)1 << 20);
-    int rc = 0;
-    while (c->p < c->b && c->s[c->p] != q && !rc) {
-        char ch = c->s[c->p++];
-        if (ch == '\\' && c->p < c->b) {
-            ch = c->s[c->p++];
-            ch = ch == 'n' ? '\n' : ch == 't' ? '\t' : ch;
-        }
-        rc = sp_buf_addch(&b, ch, c->err);
-    }
-    if (c->p >= c->b) {
-        sp_buf_release(&b);
-        return fail(c, SP_EDEF, "template: unterminated string");
-    }
-    c->p++;
-    out->kind = V_STR;
-    out->str = rc ? NULL : sp_buf_detach(&b);
-    sp_buf_release(&b);
-    return out->str ? 0 : oom(c);
-}
-
-/* ---- typed parameters ---- */
-
-static const struct {
-    const char *name;
-    int bits; /* integer width; 0 not an integer */
-    int is_signed;
-} int_types[] = {
-    { "Int8", 8, 1 },     { "Int16", 16, 1 },   { "Int32", 32, 1 },   { "Int64", 64, 1 },
-    { "Int128", 128, 1 }, { "Int256", 256, 1 }, { "UInt8", 8, 0 },    { "UInt16", 16, 0 },
-    { "UInt32", 32, 0 },  { "UInt64", 64, 0 },  { "UInt128", 128, 0 }, { "UInt256", 256, 0 },
-    { NULL, 0, 0 },
-};
-
-static int int_index(const char *t)
-{
-    for (int k = 0; int_types[k].name; k++)
-        if (strcmp(t, int_types[k].name) == 0)
-            return k;
-    return -1;
-}
-
-static int is_typed_fn(const char *t)
-{
-    static const char *const names[] = { "String", "Boolean", "Float32", "Float64", "Date",
-                                         "DateTime", "DateTime64", "Array", NULL };
-    if (int_index(t) >= 0)
-        return 1;
-    for (int k = 0; names[k]; k++)
-        if (strcmp(t, names[k]) == 0)
-            return 1;
-    return 0;
-}
-
-static int check_int(const char *s, int k)
-{
-    const char *p = s;
-    int neg = *p == '-';
-    if (*p == '-' || *p == '+')
-        p++;
-    if (!*p || strlen(p) > 78)
-        return 0;
-    for (const char *q = p; *q; q++)
-        if (!isdigit((unsigned char)*q))
-            return 0;
-    if (neg && !int_types[k].is_signed && strspn(p, "0") != strlen(p))
-        return 0;
-    int bits = int_types[k].bits;
-    if (bits > 64)
-        return 1;
-    errno = 0;
-    if (int_types[k].is_signed) {
-        long long v = strtoll(s, NULL, 10);
-        if (errno)
-            return 0;
-        long long lim = bits == 64 ? 0 : 1LL << (bits - 1);
-        return bits == 64 || (v >= -lim && v < lim);
-    }
-    unsigned long long v = strtoull(p, NULL, 10);
-    if (errno)
-        return 0;
-    return bits == 64 || v < (1ULL << bits);
-}
-
-static int check_date(const char *s, size_t *used)
-{
-    int y, m, d, n = 0;
-    if (strlen(s) < 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10)
-        return 0;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
-            return 0;
-    static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-        return 0;
-    if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 0;
-    *used = 10;
-    return 1;
-}
-
-/* normalise a DateTime(64) value into out (size >= 40); 0 if invalid */
-static int check_datetime(const char *s, int frac_ok, char *out, size_t outlen)
-{
-    size_t used;
-    if (!check_date(s, &used))
-        return 0;
-    if (s[10] == '\0') {
-        snprintf(out, outlen, "%.10s 00:00:00", s);
-        return 1;
-    }
-    if ((s[10] != ' ' && s[10] != 'T') || strlen(s) < 19)
-        return 0;
-    const char *t = s + 11;
-    for (int i = 0; i < 8; i++)
-        if ((i == 2 || i == 5) ? t[i] != ':' : !isdigit((unsigned char)t[i]))
-            return 0;
-    int hh = (t[0] - '0') * 10 + t[1] - '0', mi = (t[3] - '0') * 10 + t[4] - '0',
-        ss = (t[6] - '0') * 10 + t[7] - '0';
-    if (hh > 23 || mi > 59 || ss > 59)
-        return 0;
-    const char *f = t + 8;
-    size_t nf = 0;
-    if (*f == '.' && frac_ok) {
-        nf = strspn(f + 1, "0123456789");
-        if (nf < 1 || nf > 9)
-            return 0;
-        nf++;
-    }
-    if (f[nf] != '\0' && strcmp(f + nf, "Z") != 0)
-        return 0;
-    snprintf(out, outlen, "%.10s %.8s%.*s", s, t, (int)nf, f);
-    return 1;
-}
-
-/* validate raw text as type and fill v; 0 or SP_EPARAM */
-static int typed_value(ectx *c, const char *pname, const char *type, const char *raw, val *v)
-{
-    char buf[64];
-    int k = int_index(type);
-    if (k >= 0) {
-        if (!check_int(raw, k))
-            goto bad;
-        v->kind = V_NUM;
-        v->num = strtod(raw, NULL);
-        v->str = strdup(raw[0] == '+' ? raw + 1 : raw);
-        return v->str ? 0 : oom(c);
-    }
-    if (strcmp(type, "Float32") == 0 || strcmp(type, "Float64") == 0) {
-        char *e;
-        errno = 0;
-        double d = strtod(raw, &e);
-        if (!*raw || *e || errno || !isfinite(d) || strpbrk(raw, "xX"))
-            goto bad;
-        for (int prec = 15; prec <= 17; prec++) {
-            snprintf(buf, sizeof buf, "%.*g", prec, d);
-            if (strtod(buf, NULL) == d)
+    const char *p = sp__tparam(c, nm, n);
+    if (p) {
+        int rc = sp__tv_strz(c, p, out);
+        for (size_t i = 0; !rc && i < c->narrays; i++)
+            if (strlen(c->arrays[i].name) == n && !memcmp(c->arrays[i].name, nm, n)) {
+                /* Tinybird reads a parameter declared Array(x, 'T') as a list */
+                tv l;
+                sp_error e2 = SP_ERROR_INIT;
+                sp_error *keep = c->err;
+                c->err = &e2;
+                int r2 = sp__tarray_list(c, c->arrays[i].name, out, c->arrays[i].etype, &l, nd->pos);
+                c->err = keep;
+                c->rc = 0;
+                if (r2 == SP_ENOMEM) {
+                    sp__tv_drop(out);
+                    return sp__toom(c);
+                }
+                if (!r2) {
+                    sp__tv_drop(out);
+                    *out = l;
+                }
                 break;
-        }
-        v->kind = V_NUM;
-        v->num = d;
-        v->str = strdup(buf);
-        return v->str ? 0 : oom(c);
-    }
-    if (strcmp(type, "Boolean") == 0) {
-        int t = strcasecmp(raw, "true") == 0 || strcmp(raw, "1") == 0;
-        int f = strcasecmp(raw, "false") == 0 || strcmp(raw, "0") == 0;
-        if (!t && !f)
-            goto bad;
-        v->kind = V_BOOL;
-        v->num = t;
-        return 0;
-    }
-    if (strcmp(type, "Date") == 0 || strcmp(type, "DateTime") == 0 ||
-        strcmp(type, "DateTime64") == 0) {
-        size_t used;
-        if (type[4] == '\0') {
-            if (!check_date(raw, &used) || raw[used])
-                goto bad;
-            snprintf(buf, sizeof buf, "%.10s", raw);
-        } else if (!check_datetime(raw, type[8] == '6', buf, sizeof buf)) {
-            goto bad;
-        }
-        v->kind = V_STR;
-        v->str = strdup(buf);
-        v->sql = ch_quote(buf);
-        return v->str && v->sql ? 0 : oom(c);
-    }
-    /* String */
-    v->kind = V_STR;
-    v->str = strdup(raw);
-    return v->str ? 0 : oom(c);
-bad:;
-    char shown[80];
-    snprintf(shown, sizeof shown, "%s", raw);
-    return fail(c, SP_EPARAM, "param '%.100s': '%s' is not a valid %s", pname, shown, type);
-}
-
-/* Array(name, 'Type', default='1,2') */
-static int array_value(ectx *c, const char *pname, const char *etype, const char *raw, val *v)
-{
-    if (!is_typed_fn(etype) || strcmp(etype, "Array") == 0)
-        return fail(c, SP_EDEF, "template: Array element type '%s' is not supported", etype);
-    sp_buf b = SP_BUF_INIT((size_t)1 << 26);
-    int rc = sp_buf_addch(&b, '[', c->err);
-    const char *p = raw;
-    int first = 1;
-    while (!rc && *raw) {
-        const char *e = strchr(p, ',');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        while (n && isspace((unsigned char)*p))
-            p++, n--;
-        while (n && isspace((unsigned char)p[n - 1]))
-            n--;
-        char *item = dupn(p, n);
-        val iv;
-        memset(&iv, 0, sizeof iv);
-        if (!item) {
-            rc = oom(c);
-            break;
-        }
-        rc = typed_value(c, pname, etype, item, &iv);
-        free(item);
-        if (!rc && !first)
-            rc = sp_buf_addch(&b, ',', c->err);
-        if (!rc)
-            rc = render_val(c, &iv, &b);
-        val_free(&iv);
-        first = 0;
-        if (!e)
-            break;
-        p = e + 1;
-    }
-    if (!rc)
-        rc = sp_buf_addch(&b, ']', c->err);
-    if (rc) {
-        sp_buf_release(&b);
+            }
         return rc;
     }
-    v->kind = V_SQL;
-    v->sql = sp_buf_detach(&b);
-    v->str = strdup(raw);
-    return v->sql && v->str ? 0 : oom(c);
+    *out = sp__tv_none();
+    if (c->flags & SP_TEMPLATE_CHECK)
+        out->kind = TV_PH;
+    return 0;
 }
 
-typedef struct arg {
-    char *kw;    /* keyword name or NULL */
-    char *ident; /* the argument was a bare name: that name */
-    val v;
-} arg;
-
-static const char *val_text(const val *v, char *buf, size_t n)
+void sp__titems_free(tv *items, size_t n)
 {
-    if (v->kind == V_BOOL)
-        return v->num != 0 ? "true" : "false";
-    if (v->kind == V_NULL)
-        return NULL;
-    if (v->str)
-        return v->str;
-    snprintf(buf, n, "%.17g", v->num);
-    return buf;
+    for (size_t i = 0; i < n; i++)
+        sp__tv_drop(&items[i]);
+    free(items);
 }
 
-static void collect(ectx *c, const char *name, const char *type, const char *def,
-                    const char *desc, int required)
+int sp__titer(tctx *c, const tv *v, tv **items, size_t *n, uint32_t pos)
 {
-    sp__tcollect *col = c->col;
-    for (size_t i = 0; i < col->n; i++)
-        if (strcmp(col->v[i].name, name) == 0) {
-            if (!col->v[i].default_val && def)
-                col->v[i].default_val = strdup(def);
-            if (!col->v[i].description && desc)
-                col->v[i].description = strdup(desc);
-            col->v[i].required |= required;
-            return;
-        }
-    if (col->n == col->cap) {
-        size_t nc = col->cap ? 2 * col->cap : 8;
-        sp_tparam *nv = realloc(col->v, nc * sizeof *nv);
-        if (!nv) {
-            oom(c);
-            return;
-        }
-        col->v = nv;
-        col->cap = nc;
-    }
-    sp_tparam *t = &col->v[col->n];
-    memset(t, 0, sizeof *t);
-    t->name = strdup(name);
-    t->type = strdup(type);
-    t->default_val = def ? strdup(def) : NULL;
-    t->description = desc ? strdup(desc) : NULL;
-    t->required = required;
-    col->n++;
-    if (!t->name || !t->type || (def && !t->default_val) || (desc && !t->description))
-        oom(c);
-}
-
-static int truthy(const val *v)
-{
+    *items = NULL;
+    *n = 0;
+    size_t cnt;
     switch (v->kind) {
-    case V_NULL: return 0;
-    case V_BOOL:
-    case V_NUM: return v->num != 0;
-    case V_STR: return v->str && *v->str;
-    default: return 1;
+    case TV_LIST:
+    case TV_TUPLE:
+    case TV_DICT: cnt = v->u.o->n; break;
+    case TV_STR: cnt = sp__tutf8_len(v->u.o->s, v->u.o->n); break;
+    case TV_PH: cnt = 3; break;
+    default:
+        return sp__tfail(c, SP_EDEF, pos, "'%s' object is not iterable", sp__tv_typename(v));
     }
-}
-
-static int call_typed(ectx *c, const char *fn, arg *a, size_t na, val *out)
-{
-    const char *pname = na ? a[0].ident : NULL;
-    if (!pname || a[0].kw)
-        return fail(c, SP_EDEF, "template: %s() needs a parameter name first", fn);
-    int is_array = strcmp(fn, "Array") == 0;
-    const char *etype = NULL, *desc = NULL;
-    const val *def = NULL;
-    int required = 0;
-    size_t pos = 1;
-    if (is_array) {
-        if (na < 2 || a[1].kw || a[1].v.kind != V_STR)
-            return fail(c, SP_EDEF, "template: Array(%s, 'Type') needs an element type",
-                        pname);
-        etype = a[1].v.str;
-        pos = 2;
-    }
-    for (size_t i = pos; i < na; i++) {
-        if (!a[i].kw) {
-            if (i == pos)
-                def = &a[i].v;
-        } else if (strcmp(a[i].kw, "default") == 0) {
-            def = &a[i].v;
-        } else if (strcmp(a[i].kw, "description") == 0) {
-            desc = a[i].v.str;
-        } else if (strcmp(a[i].kw, "required") == 0) {
-            required = truthy(&a[i].v);
+    int rc = sp__tstep(c, cnt, pos);
+    if (rc)
+        return rc;
+    tv *it = calloc(cnt ? cnt : 1, sizeof *it);
+    if (!it)
+        return sp__toom(c);
+    size_t off = 0;
+    for (size_t i = 0; i < cnt && !rc; i++) {
+        if (v->kind == TV_PH) {
+            it[i].kind = TV_PH;
+        } else if (v->kind == TV_STR) {
+            size_t next = sp__tutf8_off(v->u.o->s + off, v->u.o->n - off, 1);
+            rc = sp__tv_str(c, v->u.o->s + off, next, &it[i]);
+            off += next;
+        } else {
+            it[i] = sp__tv_ref(&v->u.o->items[v->kind == TV_DICT ? 2 * i : i]);
         }
-    }
-    char nb[64];
-    const char *deftext = def ? val_text(def, nb, sizeof nb) : NULL;
-    if (c->col) {
-        collect(c, pname, is_array ? "Array" : fn, deftext, desc, required);
-        out->kind = V_NULL;
-        return c->rc;
-    }
-    const char *raw = param_get(c, pname);
-    if (!raw)
-        raw = deftext;
-    if (!raw) {
-        if (required)
-            return fail(c, SP_EPARAM, "param '%s' is required", pname);
-        out->kind = V_NULL;
-        return 0;
-    }
-    if (is_array)
-        return array_value(c, pname, etype, raw, out);
-    return typed_value(c, pname, fn, raw, out);
-}
-
-static int valid_ident(const char *s)
-{
-    if (!*s)
-        return 0;
-    for (const char *p = s; *p; p++) {
-        int start = p == s || p[-1] == '.';
-        if (*p == '.' && !start && p[1])
-            continue;
-        if (!(isalpha((unsigned char)*p) || *p == '_' || (!start && isdigit((unsigned char)*p))))
-            return 0;
-    }
-    return 1;
-}
-
-/* `a`.`b` into b */
-static int add_ident(ectx *c, sp_buf *b, const char *s, size_t n)
-{
-    int rc = sp_buf_addch(b, '`', c->err);
-    for (size_t i = 0; i < n && !rc; i++)
-        rc = s[i] == '.' ? sp_buf_adds(b, "`.`", c->err) : sp_buf_addch(b, s[i], c->err);
-    return rc ? rc : sp_buf_addch(b, '`', c->err);
-}
-
-static int call_columns(ectx *c, const char *fn, arg *a, size_t na, val *out)
-{
-    const char *pname = na ? a[0].ident : NULL;
-    if (!pname)
-        return fail(c, SP_EDEF, "template: %s() needs a parameter name first", fn);
-    const char *raw = param_get(c, pname);
-    char nb[64];
-    if (!raw && na > 1)
-        raw = val_text(&a[1].v, nb, sizeof nb);
-    if (c->col) {
-        out->kind = V_NULL;
-        return 0;
-    }
-    if (!raw)
-        return fail(c, SP_EPARAM, "param '%s' is required", pname);
-    int multi = strcmp(fn, "columns") == 0;
-    sp_buf b = SP_BUF_INIT((size_t)1 << 20);
-    int rc = 0;
-    const char *p = raw;
-    for (int first = 1; !rc; first = 0) {
-        const char *e = multi ? strchr(p, ',') : NULL;
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        while (n && isspace((unsigned char)*p))
-            p++, n--;
-        while (n && isspace((unsigned char)p[n - 1]))
-            n--;
-        char *id = dupn(p, n);
-        if (!id) {
-            rc = oom(c);
-            break;
-        }
-        if (!valid_ident(id)) {
-            char shown[80];
-            snprintf(shown, sizeof shown, "%s", id);
-            free(id);
-            rc = fail(c, SP_EPARAM, "param '%s': '%s' is not a valid column name", pname, shown);
-            break;
-        }
-        if (!first)
-            rc = sp_buf_adds(&b, ", ", c->err);
-        if (!rc)
-            rc = add_ident(c, &b, id, n);
-        free(id);
-        if (!e)
-            break;
-        p = e + 1;
     }
     if (rc) {
+        sp__titems_free(it, cnt);
+        return rc;
+    }
+    *items = it;
+    *n = cnt;
+    return 0;
+}
+
+int sp__texpr_assign(tctx *c, uint32_t kids, uint32_t nkids, const tv *v, uint32_t pos)
+{
+    const uint32_t *k = c->ast->kids + kids;
+    if (nkids == 1) {
+        const tnode *nd = NODE(c, k[0]);
+        return sp__tvar_set(c, c->src + nd->name, nd->namelen, sp__tv_ref(v));
+    }
+    tv *items;
+    size_t n;
+    int rc = sp__titer(c, v, &items, &n, pos);
+    if (rc)
+        return rc;
+    if (n != nkids) {
+        sp__titems_free(items, n);
+        return sp__tfail(c, SP_EDEF, pos, "cannot unpack %zu values into %u names", n,
+                         (unsigned)nkids);
+    }
+    for (size_t i = 0; i < n && !rc; i++) {
+        const tnode *nd = NODE(c, k[i]);
+        rc = sp__tvar_set(c, c->src + nd->name, nd->namelen, items[i]);
+        items[i] = sp__tv_none();
+    }
+    sp__titems_free(items, n);
+    return rc;
+}
+
+static int int_result(tctx *c, long double r, int64_t *out, uint32_t pos)
+{
+    if (r > 9223372036854775807.0L || r < -9223372036854775808.0L)
+        return sp__tfail(c, SP_EDEF, pos, "integer overflow in the template expression");
+    *out = (int64_t)r;
+    return 0;
+}
+
+static int concat(tctx *c, const tv *a, const tv *b, tv *out)
+{
+    if (a->kind == TV_STR)
+        {
+            size_t n = a->u.o->n + b->u.o->n;
+            if (n > ((size_t)64 << 20))
+                return sp__tfail(c, SP_ETOOBIG, UINT32_MAX, "template: a string is too long");
+            char *s = malloc(n + 1);
+            if (!s)
+                return sp__toom(c);
+            memcpy(s, a->u.o->s, a->u.o->n);
+            memcpy(s + a->u.o->n, b->u.o->s, b->u.o->n);
+            int rc = sp__tv_str(c, s, n, out);
+            free(s);
+            return rc;
+        }
+    int rc = sp__tv_seq(c, a->kind, 0, out);
+    for (size_t i = 0; !rc && i < a->u.o->n; i++)
+        rc = sp__tv_push(c, out, sp__tv_ref(&a->u.o->items[i]));
+    for (size_t i = 0; !rc && i < b->u.o->n; i++)
+        rc = sp__tv_push(c, out, sp__tv_ref(&b->u.o->items[i]));
+    return rc;
+}
+
+static int repeat(tctx *c, const tv *s, int64_t times, tv *out, uint32_t pos)
+{
+    if (times < 0)
+        times = 0;
+    size_t unit = s->u.o->n;
+    if (unit && (uint64_t)times > SP_TMPL_MAX_ITEMS / unit)
+        return sp__tfail(c, SP_ETOOBIG, pos, "the repeated value is too long");
+    int rc = sp__tstep(c, unit * (size_t)times, pos);
+    if (rc)
+        return rc;
+    if (s->kind == TV_STR) {
+        sp_buf b = SP_BUF_INIT((size_t)64 << 20);
+        for (int64_t i = 0; i < times && !rc; i++)
+            rc = sp_buf_add(&b, s->u.o->s, unit, c->err);
+        if (!rc)
+            rc = sp__tv_str(c, b.data ? b.data : "", b.len, out);
+        sp_buf_release(&b);
+        return rc ? (c->rc = c->rc ? c->rc : rc) : 0;
+    }
+    rc = sp__tv_seq(c, s->kind, 0, out);
+    for (int64_t i = 0; i < times && !rc; i++)
+        for (size_t j = 0; j < unit && !rc; j++)
+            rc = sp__tv_push(c, out, sp__tv_ref(&s->u.o->items[j]));
+    return rc;
+}
+
+/* `'fmt' % args` with %s %r %d %i %f %% */
+static int str_format_pct(tctx *c, const tv *f, const tv *args, tv *out, uint32_t pos)
+{
+    const tv *av = args;
+    size_t na = 1;
+    if (args->kind == TV_TUPLE) {
+        av = args->u.o->items;
+        na = args->u.o->n;
+    }
+    size_t used = 0;
+    sp_buf b = SP_BUF_INIT((size_t)64 << 20);
+    int rc = 0;
+    const char *s = f->u.o->s;
+    for (size_t i = 0; i < f->u.o->n && !rc; i++) {
+        if (s[i] != '%') {
+            rc = sp_buf_addch(&b, s[i], c->err);
+            continue;
+        }
+        i++;
+        int prec = -1;
+        if (i < f->u.o->n && s[i] == '.') {
+            prec = 0;
+            while (++i < f->u.o->n && isdigit((unsigned char)s[i]))
+                prec = prec * 10 + (s[i] - '0');
+        }
+        char conv = i < f->u.o->n ? s[i] : 0;
+        if (conv == '%') {
+            rc = sp_buf_addch(&b, '%', c->err);
+            continue;
+        }
+        if (used >= na) {
+            rc = sp__tfail(c, SP_EDEF, pos, "not enough arguments for format string");
+            break;
+        }
+        const tv *a = &av[used++];
+        if (conv == 's' || conv == 'r')
+            rc = sp__tv_pystr(c, a, &b, conv == 'r');
+        else if ((conv == 'd' || conv == 'i') && sp__tv_isnum(a))
+            rc = sp_buf_addf(&b, c->err, "%lld",
+                             (long long)(a->kind == TV_FLOAT ? (int64_t)a->u.f : a->u.i));
+        else if (conv == 'f' && sp__tv_isnum(a))
+            rc = sp_buf_addf(&b, c->err, "%.*f", prec < 0 ? 6 : prec > 30 ? 30 : prec, sp__tv_num(a));
+        else
+            rc = sp__tfail(c, SP_EDEF, pos, "unsupported format '%%%c' for a %s", conv ? conv : ' ',
+                           sp__tv_typename(a));
+    }
+    if (!rc && used < na && args->kind == TV_TUPLE)
+        rc = sp__tfail(c, SP_EDEF, pos, "not all arguments converted during string formatting");
+    if (!rc)
+        rc = sp__tv_str(c, b.data ? b.data : "", b.len, out);
+    sp_buf_release(&b);
+    return rc ? (c->rc = c->rc ? c->rc : rc) : 0;
+}
+
+int sp__texpr_binop(tctx *c, int op, const tv *a, const tv *b, tv *out, uint32_t pos)
+{
+    static const char *const names[] = { "", "+", "-", "*", "/", "//", "%", "&", "|", "^" };
+    *out = sp__tv_none();
+    if (a->kind == TV_PH || b->kind == TV_PH) { /* Placeholder + x: a placeholder */
+        out->kind = TV_PH;
+        return 0;
+    }
+    int ai = a->kind == TV_INT || a->kind == TV_BOOL, bi = b->kind == TV_INT || b->kind == TV_BOOL;
+    if (sp__tv_isnum(a) && sp__tv_isnum(b)) {
+        if (ai && bi) {
+            long double x = (long double)a->u.i, y = (long double)b->u.i;
+            int64_t r = 0;
+            int rc = 0;
+            switch (op) {
+            case OP_ADD: rc = int_result(c, x + y, &r, pos); break;
+            case OP_SUB: rc = int_result(c, x - y, &r, pos); break;
+            case OP_MUL: rc = int_result(c, x * y, &r, pos); break;
+            case OP_DIV:
+                if (!b->u.i)
+                    return sp__tfail(c, SP_EDEF, pos, "division by zero");
+                *out = sp__tv_float((double)a->u.i / (double)b->u.i);
+                return 0;
+            case OP_FLOORDIV:
+            case OP_MOD: {
+                if (!b->u.i)
+                    return sp__tfail(c, SP_EDEF, pos, "integer division or modulo by zero");
+                if (a->u.i == INT64_MIN && b->u.i == -1)
+                    return sp__tfail(c, SP_EDEF, pos, "integer overflow in the template expression");
+                int64_t q = a->u.i / b->u.i, m = a->u.i % b->u.i;
+                if (m && ((m < 0) != (b->u.i < 0))) {
+                    q--;
+                    m += b->u.i;
+                }
+                r = op == OP_MOD ? m : q;
+                break;
+            }
+            case OP_BITAND: r = a->u.i & b->u.i; break;
+            case OP_BITOR: r = a->u.i | b->u.i; break;
+            case OP_BITXOR: r = a->u.i ^ b->u.i; break;
+            }
+            if (rc)
+                return rc;
+            *out = (a->kind == TV_BOOL && b->kind == TV_BOOL && op >= OP_BITAND) ? sp__tv_bool((int)r)
+                                                                                 : sp__tv_int(r);
+            return 0;
+        }
+        if (op >= OP_BITAND)
+            goto bad;
+        double x = sp__tv_num(a), y = sp__tv_num(b), r;
+        switch (op) {
+        case OP_ADD: r = x + y; break;
+        case OP_SUB: r = x - y; break;
+        case OP_MUL: r = x * y; break;
+        case OP_DIV:
+            if (y == 0)
+                return sp__tfail(c, SP_EDEF, pos, "float division by zero");
+            r = x / y;
+            break;
+        default:
+            if (y == 0)
+                return sp__tfail(c, SP_EDEF, pos, "float modulo");
+            r = op == OP_FLOORDIV ? floor(x / y) : x - floor(x / y) * y;
+            break;
+        }
+        *out = sp__tv_float(r);
+        return 0;
+    }
+    if (op == OP_ADD && a->kind == b->kind &&
+        (a->kind == TV_STR || a->kind == TV_LIST || a->kind == TV_TUPLE))
+        return concat(c, a, b, out);
+    if (op == OP_MUL && (a->kind == TV_STR || a->kind == TV_LIST || a->kind == TV_TUPLE) && bi)
+        return repeat(c, a, b->u.i, out, pos);
+    if (op == OP_MUL && (b->kind == TV_STR || b->kind == TV_LIST || b->kind == TV_TUPLE) && ai)
+        return repeat(c, b, a->u.i, out, pos);
+    if (op == OP_MOD && a->kind == TV_STR)
+        return str_format_pct(c, a, b, out, pos);
+    if (a->kind == TV_BIG || b->kind == TV_BIG)
+        return sp__tfail(c, SP_EDEF, pos, "arithmetic on integers past 64 bits is not supported");
+bad:
+    return sp__tfail(c, SP_EDEF, pos, "unsupported operand type(s) for %s: '%s' and '%s'",
+                     names[op], sp__tv_typename(a), sp__tv_typename(b));
+}
+
+static int contains(tctx *c, const tv *item, const tv *in, int *res, uint32_t pos)
+{
+    switch (in->kind) {
+    case TV_STR:
+        if (item->kind != TV_STR)
+            return sp__tfail(c, SP_EDEF, pos, "'in <string>' requires string as left operand, not %s",
+                             sp__tv_typename(item));
+        *res = !item->u.o->n || (item->u.o->n <= in->u.o->n &&
+                                 memmem(in->u.o->s, in->u.o->n, item->u.o->s, item->u.o->n));
+        return 0;
+    case TV_LIST:
+    case TV_TUPLE:
+    case TV_DICT:
+        *res = 0;
+        for (size_t i = 0; i < in->u.o->n && !*res; i++)
+            *res = sp__tv_eq(item, &in->u.o->items[in->kind == TV_DICT ? 2 * i : i]);
+        return sp__tstep(c, in->u.o->n, pos);
+    case TV_PH: *res = 0; return 0;
+    default:
+        return sp__tfail(c, SP_EDEF, pos, "argument of type '%s' is not iterable",
+                         sp__tv_typename(in));
+    }
+}
+
+static int compare(tctx *c, int op, const tv *a, const tv *b, int *res, uint32_t pos)
+{
+    int r;
+    switch (op) {
+    case OP_EQ: *res = sp__tv_eq(a, b); return 0;
+    case OP_NE: *res = !sp__tv_eq(a, b); return 0;
+    case OP_IS:
+    case OP_ISNOT:
+        r = a->kind == b->kind && (a->kind == TV_NONE || (a->kind == TV_BOOL && a->u.i == b->u.i) ||
+                                   ((a->kind == TV_STR || a->kind == TV_LIST || a->kind == TV_DICT ||
+                                     a->kind == TV_TUPLE) && a->u.o == b->u.o));
+        *res = op == OP_IS ? r : !r;
+        return 0;
+    case OP_IN:
+    case OP_NOTIN: {
+        int rc = contains(c, a, b, &r, pos);
+        *res = op == OP_IN ? r : !r;
+        return rc;
+    }
+    default: {
+        static const char *const sym[] = { [OP_LT] = "<", [OP_LE] = "<=", [OP_GT] = ">", [OP_GE] = ">=" };
+        int rc = sp__tv_cmp(c, a, b, &r, pos, sym[op]);
+        if (rc)
+            return rc;
+        *res = op == OP_LT ? r < 0 : op == OP_LE ? r <= 0 : op == OP_GT ? r > 0 : r >= 0;
+        return 0;
+    }
+    }
+}
+
+static int64_t clampi(int64_t i, int64_t n)
+{
+    if (i < 0)
+        i += n;
+    return i < 0 ? 0 : i > n ? n : i;
+}
+
+static int index_value(tctx *c, const tv *o, const tv *k, tv *out, uint32_t pos)
+{
+    if (o->kind == TV_DICT) {
+        for (size_t i = 0; i < o->u.o->n; i++)
+            if (sp__tv_eq(k, &o->u.o->items[2 * i])) {
+                *out = sp__tv_ref(&o->u.o->items[2 * i + 1]);
+                return 0;
+            }
+        sp_buf b = SP_BUF_INIT(200);
+        sp__tv_pystr(c, k, &b, 1);
+        int rc = sp__tfail(c, SP_EDEF, pos, "KeyError: %s", b.data ? b.data : "");
         sp_buf_release(&b);
         return rc;
     }
-    out->kind = V_SQL;
-    out->sql = sp_buf_detach(&b);
-    return out->sql ? 0 : oom(c);
-}
-
-static int call(ectx *c, const char *fn, arg *a, size_t na, val *out)
-{
-    if (is_typed_fn(fn))
-        return call_typed(c, fn, a, na, out);
-    if (strcmp(fn, "defined") == 0) {
-        if (na != 1 || !a[0].ident)
-            return fail(c, SP_EDEF, "template: defined() needs a parameter name");
-        out->kind = V_BOOL;
-        out->num = param_get(c, a[0].ident) != NULL;
+    if (o->kind == TV_PH) {
+        if (k->kind == TV_INT && k->u.i > 2)
+            return sp__tfail(c, SP_EDEF, pos, "IndexError: index out of range");
+        *out = *o;
         return 0;
     }
-    if (strcmp(fn, "column") == 0 || strcmp(fn, "columns") == 0 || strcmp(fn, "symbol") == 0)
-        return call_columns(c, fn, a, na, out);
-    if (strcmp(fn, "sql_unescape") == 0) {
-        if (na < 1)
-            return fail(c, SP_EDEF, "template: sql_unescape() needs a value");
-        const char *chars = na > 1 && a[1].v.kind == V_STR ? a[1].v.str : "%";
-        if (a[0].v.kind != V_STR || !a[0].v.str) {
-            *out = a[0].v;
-            memset(&a[0].v, 0, sizeof a[0].v);
-            return 0;
-        }
-        char *s = a[0].v.str, *w = s;
-        for (char *r = s; *r; r++) {
-            if (*r == '\\' && r[1] && strchr(chars, r[1]))
-                r++;
-            *w++ = *r;
-        }
-        *w = '\0';
-        out->kind = V_STR;
-        out->str = s;
-        a[0].v.str = NULL;
-        return 0;
+    if (o->kind != TV_LIST && o->kind != TV_TUPLE && o->kind != TV_STR)
+        return sp__tfail(c, SP_EDEF, pos, "'%s' object is not subscriptable", sp__tv_typename(o));
+    if (k->kind != TV_INT && k->kind != TV_BOOL)
+        return sp__tfail(c, SP_EDEF, pos, "%s indices must be integers, not %s", sp__tv_typename(o),
+                         sp__tv_typename(k));
+    int64_t n = o->kind == TV_STR ? (int64_t)sp__tutf8_len(o->u.o->s, o->u.o->n) : (int64_t)o->u.o->n;
+    int64_t i = k->u.i < 0 ? k->u.i + n : k->u.i;
+    if (i < 0 || i >= n)
+        return sp__tfail(c, SP_EDEF, pos, "IndexError: %s index out of range", sp__tv_typename(o));
+    if (o->kind == TV_STR) {
+        size_t off = sp__tutf8_off(o->u.o->s, o->u.o->n, (size_t)i);
+        size_t len = sp__tutf8_off(o->u.o->s + off, o->u.o->n - off, 1);
+        return sp__tv_str(c, o->u.o->s + off, len, out);
     }
-    if (strcmp(fn, "split_to_array") == 0) {
-        /* split_to_array(String(x[, 'a,b'])[, 'default']) -> ['a','b'] */
-        char nb[64];
-        const char *raw = na ? val_text(&a[0].v, nb, sizeof nb) : NULL;
-        if (!raw && na > 1)
-            raw = val_text(&a[1].v, nb, sizeof nb);
-        if (c->col) {
-            out->kind = V_NULL;
-            return 0;
-        }
-        return array_value(c, na && a[0].ident ? a[0].ident : "split_to_array", "String",
-                           raw ? raw : "", out);
-    }
-    if (strcmp(fn, "error") == 0 || strcmp(fn, "custom_error") == 0) {
-        if (c->col) {
-            out->kind = V_NULL;
-            return 0;
-        }
-        const char *m = na && a[0].v.kind == V_STR && a[0].v.str ? a[0].v.str : "error";
-        return fail(c, SP_EPARAM, "%.300s", m);
-    }
-    return fail(c, SP_EDEF, "template: unknown function '%s'", fn);
+    *out = sp__tv_ref(&o->u.o->items[i]);
+    return 0;
 }
 
-static int primary(ectx *c, val *out)
+static int slice_value(tctx *c, const tv *o, const tv parts[3], tv *out, uint32_t pos)
 {
-    memset(out, 0, sizeof *out);
-    if (++c->depth > 100)
-        return fail(c, SP_EDEF, "template: expression nested too deeply");
-    ws(c);
-    int rc = 0;
-    if (c->p >= c->b) {
-        rc = fail(c, SP_EDEF, "template: expression expected");
-    } else if (accept(c, "(")) {
-        rc = expr(c, out);
-        if (!rc && !accept(c, ")"))
-            rc = fail(c, SP_EDEF, "template: ')' expected");
-    } else if (c->s[c->p] == '\'' || c->s[c->p] == '"') {
-        rc = string_lit(c, out);
-    } else if (isdigit((unsigned char)c->s[c->p]) || c->s[c->p] == '-') {
-        size_t st = c->p;
-        c->p++;
-        while (c->p < c->b && (isdigit((unsigned char)c->s[c->p]) || c->s[c->p] == '.'))
-            c->p++;
-        out->kind = V_NUM;
-        out->str = dupn(c->s + st, c->p - st);
-        if (!out->str)
-            rc = oom(c);
-        else {
-            char *e;
-            out->num = strtod(out->str, &e);
-            if (*e || e == out->str)
-                rc = fail(c, SP_EDEF, "template: bad number '%s'", out->str);
-        }
-    } else if (ident_len(c)) {
-        size_t n = ident_len(c);
-        char *name = dupn(c->s + c->p, n);
-        if (!name)
-            return oom(c);
-        c->p += n;
-        if (strcmp(name, "True") == 0 || strcmp(name, "False") == 0) {
-            out->kind = V_BOOL;
-            out->num = name[0] == 'T';
-        } else if (strcmp(name, "None") == 0) {
-            out->kind = V_NULL;
-        } else if (accept(c, "(")) {
-            arg args[16];
-            size_t na = 0;
-            memset(args, 0, sizeof args);
-            while (!rc && !accept(c, ")")) {
-                if (na && !accept(c, ","))
-                    rc = fail(c, SP_EDEF, "template: ',' or ')' expected in %s()", name);
-                if (rc)
-                    break;
-                if (na == 16) {
-                    rc = fail(c, SP_EDEF, "template: too many arguments to %s()", name);
-                    break;
-                }
-                arg *a = &args[na++];
-                size_t il = ident_len(c), save = c->p;
-                if (il) { /* keyword argument, or a bare name? */
-                    c->p += il;
-                    if (accept(c, "=") && !peek(c, "=")) {
-                        a->kw = dupn(c->s + save, il);
-                    } else {
-                        ws(c);
-                        if (peek(c, ",") || peek(c, ")"))
-                            a->ident = dupn(c->s + save, il);
-                        c->p = save;
-                    }
-                }
-                rc = expr(c, &a->v);
-            }
-            if (!rc)
-                rc = call(c, name, args, na, out);
-            for (size_t i = 0; i < na; i++) {
-                free(args[i].kw);
-                free(args[i].ident);
-                val_free(&args[i].v);
-            }
-        } else {
-            const char *v = c->col ? NULL : param_get(c, name);
-            if (v) {
-                out->kind = V_STR;
-                out->str = strdup(v);
-                if (!out->str)
-                    rc = oom(c);
-            } else {
-                out->kind = V_NULL;
-            }
-        }
-        free(name);
+    if (o->kind == TV_PH) {
+        *out = *o;
+        return 0;
+    }
+    if (o->kind != TV_LIST && o->kind != TV_TUPLE && o->kind != TV_STR)
+        return sp__tfail(c, SP_EDEF, pos, "'%s' object is not subscriptable", sp__tv_typename(o));
+    for (int k = 0; k < 3; k++)
+        if (parts[k].kind != TV_NONE && parts[k].kind != TV_INT && parts[k].kind != TV_BOOL)
+            return sp__tfail(c, SP_EDEF, pos, "slice indices must be integers or None");
+    int64_t n = o->kind == TV_STR ? (int64_t)sp__tutf8_len(o->u.o->s, o->u.o->n) : (int64_t)o->u.o->n;
+    int64_t step = parts[2].kind == TV_NONE ? 1 : parts[2].u.i;
+    if (!step)
+        return sp__tfail(c, SP_EDEF, pos, "slice step cannot be zero");
+    int64_t lo, hi;
+    if (step > 0) {
+        lo = parts[0].kind == TV_NONE ? 0 : clampi(parts[0].u.i, n);
+        hi = parts[1].kind == TV_NONE ? n : clampi(parts[1].u.i, n);
     } else {
-        char tok[2] = { c->s[c->p], 0 };
-        rc = fail(c, SP_EDEF, "template: unexpected '%s'", tok);
+        lo = parts[0].kind == TV_NONE ? n - 1 : parts[0].u.i < 0 ? parts[0].u.i + n : parts[0].u.i;
+        hi = parts[1].kind == TV_NONE ? -1 : parts[1].u.i < 0 ? parts[1].u.i + n : parts[1].u.i;
+        if (lo >= n)
+            lo = n - 1;
+        if (hi < -1)
+            hi = -1;
     }
+    int rc = 0;
+    if (o->kind == TV_STR) {
+        sp_buf b = SP_BUF_INIT((size_t)64 << 20);
+        for (int64_t i = lo; !rc && (step > 0 ? i < hi : i > hi); i += step) {
+            size_t off = sp__tutf8_off(o->u.o->s, o->u.o->n, (size_t)i);
+            rc = sp_buf_add(&b, o->u.o->s + off, sp__tutf8_off(o->u.o->s + off, o->u.o->n - off, 1),
+                            c->err);
+        }
+        if (!rc)
+            rc = sp__tv_str(c, b.data ? b.data : "", b.len, out);
+        sp_buf_release(&b);
+        return rc ? (c->rc = c->rc ? c->rc : rc) : 0;
+    }
+    rc = sp__tv_seq(c, o->kind, 0, out);
+    for (int64_t i = lo; !rc && (step > 0 ? i < hi : i > hi); i += step)
+        rc = sp__tv_push(c, out, sp__tv_ref(&o->u.o->items[i]));
+    return rc;
+}
+
+static int eval_call(tctx *c, const tnode *nd, tv *out)
+{
+    const tnode *callee = NODE(c, nd->a);
+    size_t na = nd->nkids;
+    targ *args = calloc(na ? na : 1, sizeof *args);
+    if (!args)
+        return sp__toom(c);
+    tv self = sp__tv_none();
+    int rc = 0;
+    if (callee->kind == N_ATTR)
+        rc = eval(c, callee->a, &self);
+    for (size_t i = 0; i < na && !rc; i++) {
+        uint32_t k = c->ast->kids[nd->kids + i];
+        const tnode *an = NODE(c, k);
+        if (an->kind == N_KW) {
+            args[i].kw = c->src + an->name;
+            args[i].kwlen = an->namelen;
+            args[i].node = an->a;
+            rc = eval(c, an->a, &args[i].v);
+        } else {
+            args[i].node = k;
+            rc = eval(c, k, &args[i].v);
+        }
+    }
+    if (!rc) {
+        if (callee->kind == N_ATTR) {
+            rc = sp__tmethod(c, &self, c->src + callee->name, callee->namelen, args, na, nd->pos, out);
+        } else if (callee->kind == N_NAME) {
+            const char *nm = c->src + callee->name;
+            int found = 0;
+            if (sp__tvar_get(c, nm, callee->namelen))
+                rc = sp__tfail(c, SP_EDEF, nd->pos, "'%.*s' is a variable, not a function",
+                               (int)callee->namelen, nm);
+            else if (!(rc = sp__tcall(c, nm, callee->namelen, args, na, nd->pos, out, &found)) && !found)
+                rc = sp__tfail(c, SP_EDEF, nd->pos, "'%.*s' is not a valid function",
+                               (int)callee->namelen, nm);
+        } else {
+            rc = sp__tfail(c, SP_EDEF, nd->pos, "this expression is not callable");
+        }
+    }
+    for (size_t i = 0; i < na; i++)
+        sp__tv_drop(&args[i].v);
+    free(args);
+    sp__tv_drop(&self);
+    return rc;
+}
+
+static int eval_comp(tctx *c, const tnode *nd, tv *out)
+{
+    tv it;
+    int rc = eval(c, nd->b, &it);
+    if (rc)
+        return rc;
+    tv *items;
+    size_t n;
+    rc = sp__titer(c, &it, &items, &n, nd->pos);
+    sp__tv_drop(&it);
+    if (rc)
+        return rc;
+    rc = sp__tv_seq(c, TV_LIST, 0, out);
+    for (size_t i = 0; i < n && !rc; i++) {
+        if ((rc = sp__texpr_assign(c, nd->kids, nd->nkids, &items[i], nd->pos)))
+            break;
+        if (nd->c) {
+            tv cond;
+            if ((rc = eval(c, nd->c, &cond)))
+                break;
+            int t = sp__tv_truthy(&cond);
+            sp__tv_drop(&cond);
+            if (!t)
+                continue;
+        }
+        tv e;
+        if (!(rc = eval(c, nd->a, &e)))
+            rc = sp__tv_push(c, out, e);
+    }
+    sp__titems_free(items, n);
+    return rc;
+}
+
+static int eval(tctx *c, uint32_t id, tv *out)
+{
+    *out = sp__tv_none();
+    if (c->rc)
+        return c->rc;
+    if (++c->depth > 200) {
+        c->depth--;
+        return sp__tfail(c, SP_EDEF, NODE(c, id)->pos, "expression nested too deeply");
+    }
+    int rc = sp__tstep(c, 1, NODE(c, id)->pos);
+    const tnode *nd = NODE(c, id);
+    tv a = sp__tv_none(), b = sp__tv_none();
+    if (rc)
+        goto done;
+    switch (nd->kind) {
+    case N_CONST: *out = sp__tv_ref(&nd->val); break;
+    case N_NAME: rc = name_value(c, nd, out); break;
+    case N_LIST:
+    case N_TUPLE:
+    case N_DICT:
+        rc = sp__tv_seq(c, nd->kind == N_LIST ? TV_LIST : nd->kind == N_TUPLE ? TV_TUPLE : TV_DICT, 0, out);
+        for (uint32_t i = 0; i < nd->nkids && !rc; i++) {
+            tv e;
+            if (!(rc = eval(c, c->ast->kids[nd->kids + i], &e)))
+                rc = sp__tv_push(c, out, e);
+        }
+        if (!rc && nd->kind == N_DICT)
+            out->u.o->n /= 2;
+        break;
+    case N_CALL: rc = eval_call(c, nd, out); break;
+    case N_KW: rc = sp__tfail(c, SP_EDEF, nd->pos, "a keyword argument outside a call"); break;
+    case N_ATTR:
+        rc = sp__tfail(c, SP_EDEF, nd->pos, "'.%.*s' is only supported as a method call",
+                       (int)nd->namelen, c->src + nd->name);
+        break;
+    case N_INDEX:
+        if (!(rc = eval(c, nd->a, &a)) && !(rc = eval(c, nd->b, &b)))
+            rc = index_value(c, &a, &b, out, nd->pos);
+        break;
+    case N_SLICE: {
+        tv parts[3] = { sp__tv_none(), sp__tv_none(), sp__tv_none() };
+        rc = eval(c, nd->a, &a);
+        for (int k = 0; k < 3 && !rc; k++)
+            if (c->ast->kids[nd->kids + (uint32_t)k])
+                rc = eval(c, c->ast->kids[nd->kids + (uint32_t)k], &parts[k]);
+        if (!rc)
+            rc = slice_value(c, &a, parts, out, nd->pos);
+        for (int k = 0; k < 3; k++)
+            sp__tv_drop(&parts[k]);
+        break;
+    }
+    case N_UNARY:
+        if ((rc = eval(c, nd->a, &a)))
+            break;
+        if (a.kind == TV_PH) {
+            *out = a;
+        } else if (nd->op == '-' && (a.kind == TV_INT || a.kind == TV_BOOL)) {
+            if (a.u.i == INT64_MIN)
+                rc = sp__tfail(c, SP_EDEF, nd->pos, "integer overflow in the template expression");
+            *out = sp__tv_int(-a.u.i);
+        } else if (nd->op == '-' && a.kind == TV_FLOAT) {
+            *out = sp__tv_float(-a.u.f);
+        } else if (nd->op == '+' && sp__tv_isnum(&a)) {
+            *out = a.kind == TV_FLOAT ? sp__tv_float(a.u.f) : sp__tv_int(a.u.i);
+        } else if (nd->op == '~' && (a.kind == TV_INT || a.kind == TV_BOOL)) {
+            *out = sp__tv_int(~a.u.i);
+        } else {
+            rc = sp__tfail(c, SP_EDEF, nd->pos, "bad operand type for unary %c: '%s'", nd->op,
+                           sp__tv_typename(&a));
+        }
+        break;
+    case N_NOT:
+        if (!(rc = eval(c, nd->a, &a)))
+            *out = sp__tv_bool(!sp__tv_truthy(&a));
+        break;
+    case N_BIN:
+        if (!(rc = eval(c, nd->a, &a)) && !(rc = eval(c, nd->b, &b)))
+            rc = sp__texpr_binop(c, nd->op, &a, &b, out, nd->pos);
+        break;
+    case N_CMP: {
+        const uint32_t *k = c->ast->kids + nd->kids;
+        int res = 1;
+        rc = eval(c, k[0], &a);
+        for (uint32_t i = 1; i + 1 < nd->nkids && !rc && res; i += 2) {
+            if ((rc = eval(c, k[i + 1], &b)))
+                break;
+            rc = compare(c, (int)k[i], &a, &b, &res, nd->pos);
+            sp__tv_drop(&a);
+            a = b;
+            b = sp__tv_none();
+        }
+        if (!rc)
+            *out = sp__tv_bool(res);
+        break;
+    }
+    case N_AND:
+    case N_OR:
+        if ((rc = eval(c, nd->a, &a)))
+            break;
+        if (sp__tv_truthy(&a) == (nd->kind == N_OR)) {
+            *out = a;
+            a = sp__tv_none();
+        } else {
+            rc = eval(c, nd->b, out);
+        }
+        break;
+    case N_IFE:
+        if (!(rc = eval(c, nd->b, &a)))
+            rc = eval(c, sp__tv_truthy(&a) ? nd->a : nd->c, out);
+        break;
+    case N_COMP: rc = eval_comp(c, nd, out); break;
+    default: rc = sp__tfail(c, SP_EINTERNAL, nd->pos, "unknown expression node"); break;
+    }
+done:
+    sp__tv_drop(&a);
+    sp__tv_drop(&b);
+    if (rc)
+        sp__tv_drop(out);
     c->depth--;
     return rc;
 }
 
-static int is_numeric(const val *v, double *d)
+int sp__texpr_eval(tctx *c, uint32_t node, tv *out)
 {
-    if (v->kind == V_NUM || v->kind == V_BOOL) {
-        *d = v->num;
-        return 1;
-    }
-    if (v->kind == V_STR && v->str && *v->str) {
-        char *e;
-        *d = strtod(v->str, &e);
-        return *e == '\0';
-    }
-    return 0;
-}
-
-static int compare(ectx *c, val *out)
-{
-    int rc = primary(c, out);
-    static const char *const ops[] = { "==", "!=", "<=", ">=", "<", ">", NULL };
-    while (!rc) {
-        int k = 0;
-        for (; ops[k]; k++)
-            if (accept(c, ops[k]))
-                break;
-        if (!ops[k])
-            break;
-        val r;
-        memset(&r, 0, sizeof r);
-        if ((rc = primary(c, &r))) {
-            val_free(&r); /* a failed operand may hold a partial value */
-            break;
-        }
-        int res;
-        double x, y;
-        if (out->kind == V_NULL || r.kind == V_NULL) {
-            res = k == 0 ? out->kind == r.kind : k == 1 ? out->kind != r.kind : 0;
-        } else {
-            int cmp;
-            if (is_numeric(out, &x) && is_numeric(&r, &y))
-                cmp = x < y ? -1 : x > y;
-            else
-                cmp = strcmp(out->str ? out->str : "", r.str ? r.str : "");
-            res = k == 0 ? cmp == 0 : k == 1 ? cmp != 0 : k == 2 ? cmp <= 0
-                : k == 3 ? cmp >= 0 : k == 4 ? cmp < 0 : cmp > 0;
-        }
-        val_free(&r);
-        val_free(out);
-        out->kind = V_BOOL;
-        out->num = res;
-    }
-    return rc;
-}
-
-static int not_expr(ectx *c, val *out)
-{
-    if (accept_word(c, "not")) {
-        int rc = not_expr(c, out);
-        if (!rc) {
-            int t = truthy(out);
-            val_free(out);
-            out->kind = V_BOOL;
-            out->num = !t;
-        }
-        return rc;
-    }
-    return compare(c, out);
-}
-
-static int bool_chain(ectx *c, val *out, int is_or)
-{
-    int rc = is_or ? bool_chain(c, out, 0) : not_expr(c, out);
-    while (!rc && accept_word(c, is_or ? "or" : "and")) {
-        val r;
-        memset(&r, 0, sizeof r);
-        rc = is_or ? bool_chain(c, &r, 0) : not_expr(c, &r);
-        if (rc) {
-            val_free(&r); /* a failed operand may hold a partial value */
-            break;
-        }
-        int t = is_or ? (truthy(out) || truthy(&r)) : (truthy(out) && truthy(&r));
-        val_free(&r);
-        val_free(out);
-        out->kind = V_BOOL;
-        out->num = t;
-    }
-    return rc;
-}
-
-static int expr(ectx *c, val *out)
-{
-    return bool_chain(c, out, 1);
-}
-
-static int eval(ectx *c, val *v)
-{
-    int rc = expr(c, v);
-    ws(c);
-    if (!rc && c->p < c->b) {
-        char tok[2] = { c->s[c->p], 0 };
-        rc = fail(c, SP_EDEF, "template: unexpected '%s' after the expression", tok);
-    }
-    return rc;
-}
-
-int sp__texpr_render(const char *src, size_t a, size_t b, const sp_param *params,
-                     size_t nparams, const char *where, sp_buf *out, sp__tcollect *col,
-                     sp_error *err)
-{
-    ectx c = { src, a, b, params, nparams, where, col, err, 0, 0 };
-    val v;
-    memset(&v, 0, sizeof v);
-    int rc = eval(&c, &v);
-    if (!rc && out)
-        rc = render_val(&c, &v, out);
-    val_free(&v);
-    return rc;
-}
-
-int sp__texpr_truth(const char *src, size_t a, size_t b, const sp_param *params,
-                    size_t nparams, const char *where, int *truth, sp__tcollect *col,
-                    sp_error *err)
-{
-    ectx c = { src, a, b, params, nparams, where, col, err, 0, 0 };
-    val v;
-    memset(&v, 0, sizeof v);
-    int rc = eval(&c, &v);
-    *truth = rc ? 0 : truthy(&v);
-    val_free(&v);
-    return rc;
+    return eval(c, node, out);
 }

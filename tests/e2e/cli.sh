@@ -214,7 +214,7 @@ out=$(env -u MY_KEY -u MY_SECRET "$SINKPIPE" -p "$S" check 2>&1); rc=$?
 expect_eq "secrets resolve from .env and .env.local" "$rc" 0
 
 # a bad param and an unknown placeholder point at their source
-printf 'NODE n\nSQL >\n    %%\n    SELECT event_type FROM events LIMIT {{ Int32(lim, 5) }}\n\nTYPE sink\nEXPORT_BUCKET_URI file://%s/bad/\nEXPORT_FILE_TEMPLATE x_{nope}\nEXPORT_SCHEDULE @on-demand\nEXPORT_FORMAT csv\n' "$OUT" > "$P/pipes/badname.pipe"
+printf 'NODE n\nSQL >\n    %%\n    SELECT event_type FROM events WHERE n > {{ Int32(lim, 5) }}\n\nTYPE sink\nEXPORT_BUCKET_URI file://%s/bad/\nEXPORT_FILE_TEMPLATE x_{nope}\nEXPORT_SCHEDULE @on-demand\nEXPORT_FORMAT csv\n' "$OUT" > "$P/pipes/badname.pipe"
 out=$("$SINKPIPE" -p "$P" run badname --param lim=abc 2>&1)
 expect_contains "bad param names the param, type and line" "$out" "pipes/badname.pipe:4: SQL: param 'lim': 'abc' is not a valid Int32"
 out=$("$SINKPIPE" -p "$P" run badname 2>&1)
