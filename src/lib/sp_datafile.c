@@ -98,9 +98,32 @@ static char *strip_value(const char *s, size_t n)
     return strndup(s, n);
 }
 
+/* a line at the key's indentation that goes on a SQL block, as Tinybird
+ * reads it: SQL (or the template's '%') written from column 0; the block
+ * still ends at a line whose first word is a key of the file (`words`, or
+ * a key of table t) */
+static int sql_goes_on(const line *l, int ind, const sp_keytable *t, const char *const *words)
+{
+    if (!t || indent_of(l) != ind)
+        return 0;
+    char w[64];
+    size_t k = (size_t)ind, n = 0;
+    while (k < l->len && l->s[k] != ' ' && l->s[k] != '\t' && n + 1 < sizeof w)
+        w[n++] = (char)toupper((unsigned char)l->s[k++]);
+    w[n] = '\0';
+    if (l->s[ind] == '#')
+        return 0; /* a comment line of the file */
+    for (size_t j = 0; words && words[j]; j++)
+        if (!strcmp(w, words[j]))
+            return 0;
+    return !sp_keys_find(t, w);
+}
+
 /* next_stmt: the statement at *i (skipping blanks and comments); 1 when one
- * was read, 0 at the end, <0 on error */
-static int next_stmt(const char *path, const lines *L, size_t *i, stmt *st, sp_error *err)
+ * was read, 0 at the end, <0 on error.  t, words (may be NULL): a pipe's
+ * keys, so that its SQL blocks may hold lines written from column 0 */
+static int next_stmt(const char *path, const lines *L, size_t *i, stmt *st,
+                     const sp_keytable *t, const char *const *words, sp_error *err)
 {
     while (*i < L->n) {
         const line *l = &L->v[*i];
@@ -134,7 +157,9 @@ static int next_stmt(const char *path, const lines *L, size_t *i, stmt *st, sp_e
         if (vlen == 1 && *v == '>') {
             st->block = 1;
             size_t b = *i, e = *i;
-            while (e < L->n && (is_blank(&L->v[e]) || indent_of(&L->v[e]) > ind))
+            int sql = !strcmp(st->key, "SQL");
+            while (e < L->n && (is_blank(&L->v[e]) || indent_of(&L->v[e]) > ind ||
+                                (sql && sql_goes_on(&L->v[e], ind, t, words))))
                 e++;
             *i = e;
             while (e > b && is_blank(&L->v[e - 1]))
@@ -284,7 +309,7 @@ int sp_datafile_parse_connection(const char *path, const char *text, size_t len,
     size_t i = 0;
     stmt st;
     static const char *const conn_words[] = { "TYPE", "DESCRIPTION", NULL };
-    while (!rc && (rc = next_stmt(path, &L, &i, &st, err)) == 1) {
+    while (!rc && (rc = next_stmt(path, &L, &i, &st, NULL, NULL, err)) == 1) {
         rc = have_type ? key_in_block(path, &st, sp_keys_for_conn(c->type), conn_words, err)
                        : 0;
         if (rc) {
@@ -555,7 +580,7 @@ int sp_datafile_parse_datasource(const char *path, const char *text, size_t len,
     size_t i = 0;
     stmt st;
     static const char *const ds_words[] = { "DESCRIPTION", "SCHEMA", "TOKEN", NULL };
-    while (!rc && (rc = next_stmt(path, &L, &i, &st, err)) == 1) {
+    while (!rc && (rc = next_stmt(path, &L, &i, &st, NULL, NULL, err)) == 1) {
         rc = key_in_block(path, &st, &sp_keys_datasource, ds_words, err);
         if (rc) {
             /* refused; the value is freed below */
@@ -625,7 +650,7 @@ int sp_datafile_parse_pipe(const char *path, const char *text, size_t len, sp_pi
     stmt st;
     static const char *const pipe_words[] = { "NODE", "SQL", "TYPE", "TOKEN", "DESCRIPTION",
                                               NULL };
-    while (!rc && (rc = next_stmt(path, &L, &i, &st, err)) == 1) {
+    while (!rc && (rc = next_stmt(path, &L, &i, &st, &sp_keys_pipe, pipe_words, err)) == 1) {
         rc = key_in_block(path, &st, &sp_keys_pipe, pipe_words, err);
         if (rc) {
             /* refused; the value is freed below */

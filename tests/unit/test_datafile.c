@@ -582,6 +582,25 @@ TEST(key_lines_inside_blocks)
     sp_pipe_free(p);
 }
 
+/* SQL written from column 0 (and the template's '%') stays in its block,
+ * as Tinybird reads it; the block ends at a line starting with a key */
+TEST(sql_from_column_zero)
+{
+    const char *t = "NODE n\nSQL >\n%\nSELECT v\nFROM ev\n\nWHERE v = {{ String(x, 'a') }}\n"
+                    "\nNODE m\nSQL >\n    SELECT *\nFROM n\n# a comment\nTYPE endpoint\n";
+    sp_pipe *p = NULL;
+    sp_error err = SP_ERROR_INIT;
+    CHECK_OK(sp_datafile_parse_pipe("pipes/x.pipe", t, strlen(t), &p, &err), &err);
+    if (p) {
+        CHECK_INT((int)p->nnodes, 2);
+        CHECK_INT(p->type, SP_PIPE_ENDPOINT);
+        CHECK_INT(p->nodes[0].templated, 1);
+        CHECK_STR(p->nodes[0].sql, "SELECT v\nFROM ev\n\nWHERE v = {{ String(x, 'a') }}");
+        CHECK_STR(p->nodes[1].sql, "    SELECT *\nFROM n");
+    }
+    sp_pipe_free(p);
+}
+
 /* a UTF-8 BOM is not text: the file parses and lines count from it */
 TEST(bom)
 {
@@ -671,6 +690,7 @@ int main(void)
     RUN(duplicate_names);
     RUN(missing_folder);
     RUN(key_lines_inside_blocks);
+    RUN(sql_from_column_zero);
     RUN(bom);
     RUN(limits_name_the_line);
     return sp_test_done();
