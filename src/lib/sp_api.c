@@ -609,8 +609,9 @@ static void h_datasources(call *c)
         return;
     }
     const sp_datasource *d = sp_project_find_datasource(c->s->p, ds);
-    if (!strcmp(mode, "append") ? !allowed(c, "APPEND", ds) : !c->admin) {
-        forbid(c, !strcmp(mode, "append") ? "this datasource" : "replacing datasources");
+    if (!allowed(c, !strcmp(mode, "append") ? "APPEND" : "CREATE", ds)) {
+        forbid(c, !strcmp(mode, "append") ? "this datasource"
+                                          : "replacing this datasource (CREATE scope)");
         return;
     }
     if (!d) {
@@ -687,8 +688,8 @@ static void h_datasources(call *c)
 /* POST /v0/datasources/{ds}/truncate, /delete (delete_condition=, dry_run=) */
 static void h_datasource_op(call *c, const char *ds, const char *op)
 {
-    if (!c->admin) {
-        forbid(c, "truncating or deleting rows");
+    if (!allowed(c, "CREATE", ds)) {
+        forbid(c, "truncating or deleting rows of this datasource (CREATE scope)");
         return;
     }
     if (!sp_project_find_datasource(c->s->p, ds)) {

@@ -121,8 +121,9 @@ static int check_name(const char *path, const char *name, sp_error *err)
                         name ? name : "(null)");
 }
 
+/* scopes: the accepted ones, NULL-terminated */
 static int check_tokens(const sp_token *t, size_t n, const char *path, const char *name,
-                        const char *scope1, const char *scope2, sp_error *err)
+                        const char *const *scopes, sp_error *err)
 {
     char where[512];
     for (size_t i = 0; i < n; i++) {
@@ -130,11 +131,15 @@ static int check_tokens(const sp_token *t, size_t n, const char *path, const cha
         if (!sp_name_ok(t[i].name))
             return sp_error_set(err, SP_EDEF, 0, "%s: invalid token name '%s'", where,
                                 t[i].name ? t[i].name : "");
-        if (!t[i].scope || (strcasecmp(t[i].scope, scope1) != 0 &&
-                            (!scope2 || strcasecmp(t[i].scope, scope2) != 0)))
-            return sp_error_set(err, SP_EDEF, 0, "%s: unknown scope '%s' (expected %s%s%s)",
-                                where, t[i].scope ? t[i].scope : "", scope1,
-                                scope2 ? ", " : "", scope2 ? scope2 : "");
+        int ok = 0;
+        for (size_t k = 0; scopes[k] && !ok; k++)
+            ok = t[i].scope && !strcasecmp(t[i].scope, scopes[k]);
+        if (!ok) {
+            char list[128];
+            sp_keys_values(scopes, list, sizeof list);
+            return sp_error_set(err, SP_EDEF, 0, "%s: unknown scope '%s' (expected %s)", where,
+                                t[i].scope ? t[i].scope : "", list);
+        }
     }
     return 0;
 }
@@ -182,7 +187,8 @@ int sp_datasource_validate(const sp_datasource *d, sp_error *err)
     rc = sp_keys_check(&sp_keys_datasource, &d->keys, d->path, d->name, 0, err);
     if (rc)
         return rc;
-    return check_tokens(d->tokens, d->ntokens, d->path, d->name, "APPEND", "READ", err);
+    static const char *const ds_scopes[] = { "APPEND", "READ", "CREATE", NULL };
+    return check_tokens(d->tokens, d->ntokens, d->path, d->name, ds_scopes, err);
 }
 
 static const char *sink_get(const sp_pipe *p, const char *canon, int *line)
@@ -335,7 +341,8 @@ int sp_pipe_validate(const sp_pipe *p, sp_error *err)
     rc = sp_keys_check(&sp_keys_pipe, &p->keys, p->path, p->name, p->type_line, err);
     if (rc)
         return rc;
-    rc = check_tokens(p->tokens, p->ntokens, p->path, p->name, "READ", "OVERRIDE", err);
+    static const char *const pipe_scopes[] = { "READ", "OVERRIDE", NULL };
+    rc = check_tokens(p->tokens, p->ntokens, p->path, p->name, pipe_scopes, err);
     if (rc || p->type != SP_PIPE_SINK)
         return rc;
     sp_sink_def s;

@@ -26,7 +26,7 @@ typedef struct tok {
 
 typedef struct grant {
     char *token;
-    char *scope;    /* READ, OVERRIDE (pipes), APPEND (datasources) */
+    char *scope;    /* READ, OVERRIDE (pipes), APPEND, CREATE (datasources) */
     char *resource; /* pipe or datasource */
 } grant;
 
@@ -242,12 +242,15 @@ int sp_tokens_allows(const sp_tokens *t, const char *name, const char *scope,
         return 1;
     if (!resource)
         return 0;
-    /* OVERRIDE on a pipe includes READ on it */
-    int read = !strcasecmp(scope, "READ");
+    /* OVERRIDE on a pipe includes READ on it; CREATE on a datasource
+     * (Tinybird's DATASOURCES:CREATE: append, replace, truncate, delete)
+     * includes APPEND and READ on it */
+    int read = !strcasecmp(scope, "READ"), append = !strcasecmp(scope, "APPEND");
     for (size_t i = 0; i < t->ng; i++)
         if (!strcmp(t->g[i].token, name) && !strcmp(t->g[i].resource, resource) &&
             (!strcasecmp(t->g[i].scope, scope) ||
-             (read && !strcasecmp(t->g[i].scope, "OVERRIDE"))))
+             (read && !strcasecmp(t->g[i].scope, "OVERRIDE")) ||
+             ((read || append) && !strcasecmp(t->g[i].scope, "CREATE"))))
             return 1;
     return 0;
 }

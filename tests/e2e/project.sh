@@ -56,6 +56,9 @@ SCHEMA >
 
 ENGINE "MergeTree"
 ENGINE_SORTING_KEY "pathname"
+
+TOKEN snap_writer APPEND
+TOKEN snap_owner CREATE
 X
 cat > "$P/pipes/top_pages.pipe" <<'X'
 NODE merged
@@ -189,6 +192,8 @@ expect_eq "no staging table is left" \
 
 # 6. the daemon: copy jobs through the API
 export SINKPIPE_ADMIN_TOKEN=admin-secret-token-1
+export SINKPIPE_TOKEN_snap_writer=snap-writer-secret-2
+export SINKPIPE_TOKEN_snap_owner=snap-owner-secret-3
 A="Authorization: Bearer $SINKPIPE_ADMIN_TOKEN"
 . "$E2E_ROOT/tests/harness/daemon.sh"
 start
@@ -250,7 +255,12 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "$A" -X POST --data-urlencode "
 expect_eq "a delete condition that is no expression is a 400" "$code" "400"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer nope" "$URL/v0/datasources/hits/truncate")
 expect_eq "truncate needs a token" "$code" "401"
-curl -s -H "$A" -X POST "$URL/v0/datasources/snapshot/truncate" >/dev/null
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $SINKPIPE_TOKEN_snap_writer" "$URL/v0/datasources/snapshot/truncate")
+expect_eq "an APPEND token cannot truncate (403)" "$code" "403"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $SINKPIPE_TOKEN_snap_owner" "$URL/v0/datasources/hits/truncate")
+expect_eq "a CREATE token on another datasource cannot (403)" "$code" "403"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $SINKPIPE_TOKEN_snap_owner" "$URL/v0/datasources/snapshot/truncate")
+expect_eq "a CREATE token truncates its datasource" "$code" "200"
 expect_eq "truncate empties the datasource" \
   "$(S sql --format csv "SELECT count() FROM snapshot" 2>&1 | tail -1)" "0"
 
