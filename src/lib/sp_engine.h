@@ -115,6 +115,12 @@ typedef struct sp_engine_vt {
      * delete them, waiting until they are gone.  May be NULL. */
     int (*delete_rows)(sp_engine *e, const char *ds, const char *condition, int dry_run,
                        uint64_t *rows, sp_error *err);
+    /* replace: commit the open load of `ds` (append calls since the last
+     * flush; none: an empty load) so that its rows replace the table's in
+     * one step (readers see the old rows or the new); its rejected rows are
+     * added to <ds>_quarantine.  On failure nothing changes.  Views reading
+     * the table are not fed by a replace.  May be NULL. */
+    int (*replace)(sp_engine *e, const char *ds, sp_error *err);
 } sp_engine_vt;
 
 struct sp_engine {

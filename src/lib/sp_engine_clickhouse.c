@@ -833,6 +833,76 @@ static int ch_flush(sp_engine *base, int commit, sp_error *err)
     return load_end((ch_engine *)base, commit, err);
 }
 
+/* swap tables a and b in one step: EXCHANGE where the database can
+ * (Atomic), else a three-name RENAME, which ClickHouse runs under one lock */
+static int swap_tables(ch_engine *e, const char *a, const char *b, sp_error *err)
+{
+    sp_buf q = SP_BUF_INIT(1 << 16);
+    int rc = add_ref(e, &q, "EXCHANGE TABLES ", a, err);
+    if (!rc)
+        rc = add_ref(e, &q, " AND ", b, err);
+    sp_error xe = SP_ERROR_INIT;
+    int xrc = rc ? rc : ch_exec(e, q.data, NULL, &xe);
+    if (!rc && xrc == SP_ESQL) {
+        char tmp[800];
+        snprintf(tmp, sizeof tmp, "%.600s_swap", b);
+        sp_buf_reset(&q);
+        rc = add_ref(e, &q, "RENAME TABLE ", a, err);
+        if (!rc)
+            rc = add_ref(e, &q, " TO ", tmp, err);
+        if (!rc)
+            rc = add_ref(e, &q, ", ", b, err);
+        if (!rc)
+            rc = add_ref(e, &q, " TO ", a, err);
+        if (!rc)
+            rc = add_ref(e, &q, ", ", tmp, err);
+        if (!rc)
+            rc = add_ref(e, &q, " TO ", b, err);
+        if (!rc)
+            rc = ch_exec(e, q.data, NULL, err);
+    } else if (!rc && xrc) {
+        rc = sp_error_set(err, xrc, xe.retriable, "%s", xe.msg);
+    }
+    sp_buf_release(&q);
+    return rc;
+}
+
+static int ch_replace(sp_engine *base, const char *ds, sp_error *err)
+{
+    ch_engine *e = (ch_engine *)base;
+    const char *tgt = NULL;
+    /* the rows' staging table, empty when nothing was appended */
+    int rc = load_target(e, ds, 0, &tgt, err);
+    if (!rc && !e->rows.stage)
+        rc = sp_error_set(err, SP_EUNSUPPORTED, 0,
+                          "datasource '%s': replace needs a MergeTree-family table", ds);
+    if (rc) {
+        load_end(e, 0, NULL);
+        return rc;
+    }
+    if (e->ins) {
+        if (e->insbuf.len)
+            rc = e->conn->vt->insert_push(e->conn, e->ins, e->insbuf.data, e->insbuf.len, err);
+        int crc = e->conn->vt->insert_close(e->conn, e->ins, !rc, rc ? NULL : err);
+        rc = rc ? rc : crc;
+        e->ins = NULL;
+        sp_buf_reset(&e->insbuf);
+    }
+    if (!rc && e->qrows.stage)
+        rc = stage_move(e, &e->qrows, err);
+    /* the staging table takes the table's place; the old rows, now in the
+     * staging table, are dropped with it */
+    if (!rc)
+        rc = swap_tables(e, e->rows.table, e->rows.stage, err);
+    if (rc)
+        sp_error_prefix(err, "datasource '%s': replace", ds);
+    stage_release(e, &e->rows, !rc);
+    stage_release(e, &e->qrows, !rc);
+    free(e->load_ds);
+    e->load_ds = NULL;
+    return rc;
+}
+
 /* RowBinary rows of the load of `ds`: stream = 1, streamed into one insert
  * where the transport can (each push of chDB's insert stream costs a round
  * trip); else one insert of these rows */
@@ -1785,12 +1855,12 @@ static int ch_delete_rows(sp_engine *base, const char *ds, const char *cond, int
 static const sp_engine_vt ch_vt = {
     "clickhouse", ch_ensure, ch_append, ch_quarantine, ch_eval,
     ch_query,     ch_flush,  ch_load_raw, ch_interrupt, ch_close, ch_ensure_views,
-    ch_copy,      ch_truncate, ch_delete_rows,
+    ch_copy,      ch_truncate, ch_delete_rows, ch_replace,
 };
 
 /* the same engine, named for what holds the data: this process */
 static const sp_engine_vt embedded_vt = {
     "embedded", ch_ensure, ch_append, ch_quarantine, ch_eval,
     ch_query,   ch_flush,  ch_load_raw, ch_interrupt, ch_close, ch_ensure_views,
-    ch_copy,      ch_truncate, ch_delete_rows,
+    ch_copy,      ch_truncate, ch_delete_rows, ch_replace,
 };

@@ -264,6 +264,17 @@ expect_eq "a CREATE token truncates its datasource" "$code" "200"
 expect_eq "truncate empties the datasource" \
   "$(S sql --format csv "SELECT count() FROM snapshot" 2>&1 | tail -1)" "0"
 
+printf 'pathname,visits,taken_at\n/a,1,2026-12-01 00:00:00\n/b,2,2026-12-01 00:00:00\n/c,x,2026-12-01 00:00:00\n' > "$E2E_TMP/snap.csv"
+curl -s -H "Authorization: Bearer $SINKPIPE_TOKEN_snap_owner" -F "csv=@$E2E_TMP/snap.csv" "$URL/v0/datasources?name=snapshot&mode=append" >/dev/null
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $SINKPIPE_TOKEN_snap_writer" -F "csv=@$E2E_TMP/snap.csv" "$URL/v0/datasources?name=snapshot&mode=replace")
+expect_eq "an APPEND token cannot replace (403)" "$code" "403"
+body=$(curl -s -H "Authorization: Bearer $SINKPIPE_TOKEN_snap_owner" -F "csv=@$E2E_TMP/snap.csv" "$URL/v0/datasources?name=snapshot&mode=replace")
+expect_eq "mode=replace answers what it stored" "$(jget "$body" '(d["successful_rows"], d["quarantined_rows"])')" "(2, 1)"
+expect_eq "mode=replace leaves exactly the new rows" \
+  "$(S sql --format csv "SELECT groupArray(pathname) FROM (SELECT pathname FROM snapshot ORDER BY pathname)" 2>&1 | tail -1)" "\"['/a','/b']\""
+expect_eq "no staging table is left by a replace" \
+  "$(S sql --format csv "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name LIKE '%snapshot%' AND name != 'snapshot' AND name != 'snapshot_quarantine'" 2>&1 | tail -1)" "0"
+
 # a CLI beside the daemon goes through its socket, views and all
 sed -i 's/FROM hits$/FROM hits WHERE duration < 100000/' "$P/pipes/pages_mat.pipe"
 got=$(S sql --format csv "SELECT count() FROM top_pages" 2>&1 | tail -1)
