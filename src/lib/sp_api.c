@@ -229,7 +229,9 @@ static int is_option(const char *name)
 static void collect_param(void *ud, const char *name, const char *value)
 {
     params_ctx *p = ud;
-    if (is_option(name) || p->bad)
+    /* the TypeScript SDK adds from=ts-sdk to every request (attribution):
+     * no pipe parameter; any other `from` is the pipe's */
+    if (is_option(name) || p->bad || (!strcmp(name, "from") && value && !strcmp(value, "ts-sdk")))
         return;
     if (p->n == p->cap) {
         size_t nc = p->cap ? p->cap * 2 : 8;

@@ -197,7 +197,7 @@ export SINKPIPE_TOKEN_snap_owner=snap-owner-secret-3
 A="Authorization: Bearer $SINKPIPE_ADMIN_TOKEN"
 . "$E2E_ROOT/tests/harness/daemon.sh"
 start
-body=$(curl -s -X POST -H "$A" "$URL/v0/pipes/snap/copy")
+body=$(curl -s -X POST -H "$A" "$URL/v0/pipes/snap/copy?from=ts-sdk&x=1")
 id=$(jget "$body" 'd["id"]' 2>/dev/null)
 st=
 for _ in $(seq 1 600); do
@@ -208,6 +208,7 @@ for _ in $(seq 1 600); do
 done
 expect_eq "POST /v0/pipes/snap/copy runs a copy job" "$st" "done"
 expect_eq "the job is of kind copy" "$(jget "$j" 'd["kind"]' 2>/dev/null)" "copy"
+expect_eq "from=ts-sdk (the SDK's attribution) is no pipe parameter" "$(jget "$j" 'd["parameters"]' 2>/dev/null)" "{'x': '1'}"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "$A" "$URL/v0/pipes/snap/sink")
 expect_eq "a copy pipe is not a sink (400)" "$code" "400"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "$A" "$URL/v0/pipes/top_export/copy")
