@@ -96,7 +96,7 @@ int sp_journal_open(const char *dir, const sp_journal_run *run, sp_journal **out
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory (journal)");
     }
     pthread_mutex_init(&j->mu, NULL);
-    j->fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+    j->fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
     if (j->fd < 0) {
         rc = sp_error_set(err, SP_EIO, 0, "cannot create the run journal '%s': %s", tmp,
                           strerror(errno));

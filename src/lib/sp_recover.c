@@ -69,7 +69,8 @@ static int undo(sp_project *p, const sp_leftover *l, char *what, size_t whatsz, 
         snprintf(what, whatsz, "transactional.id %s: already fenced by a live run", tid);
     } else if (!rc && store && !strcmp(store, "kafka")) {
         rc = sp_sink_kafka_recover(&cfg, tid, what, whatsz, err);
-    } else if (!rc && store && (!strcmp(store, "file") || !strcmp(store, "s3"))) {
+    } else if (!rc && store &&
+               (!strcmp(store, "file") || !strcmp(store, "s3") || !strcmp(store, "gcs"))) {
         sp_store_dest d;
         memset(&d, 0, sizeof d);
         if (!cfg.bucket_uri)

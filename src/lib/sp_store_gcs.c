@@ -39,6 +39,8 @@ struct sp_objw {
     uint64_t sent;   /* bytes the session holds */
     char *session;   /* resumable session URI, or NULL */
     EVP_MD_CTX *md5; /* over every byte written */
+    sp_journal *jn;  /* the run's journal (borrowed, may be NULL) */
+    long jid;        /* the session's journal entry, -1: none */
 };
 
 /* ---- connections ---------------------------------------------------------- */
@@ -165,6 +167,8 @@ static int gcs_begin(sp_store *s, const char *key, const sp_obj_meta *meta, sp_o
         writer_free(w);
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory (writer of '%s')", key);
     }
+    w->jid = -1;
+    w->jn = meta ? meta->journal : NULL;
     if ((rc = sp_objw_meta_copy(&w->m, meta, key, err))) {
         writer_free(w);
         return rc;
@@ -196,6 +200,15 @@ static int start_session(sp_objw *w, sp_error *err)
                      .nheaders = 2, .body = meta, .len = meta ? strlen(meta) : 0,
                      .cancel = w->m.cancel };
     sp_error e = SP_ERROR_INIT;
+    /* journaled first: a dead run's session is cancelled by the next run
+     * (its URI is set once known; without it the session only expires) */
+    if (!rc && w->jn) {
+        json_t *je = json_object();
+        json_object_set_new(je, "store", json_string("gcs"));
+        json_object_set_new(je, "key", json_string(w->key));
+        rc = sp_journal_add(w->jn, je, &w->jid, err);
+        json_decref(je);
+    }
     if (!rc && (rc = call(st, &r, &e))) {
         if (rc == SP_EEXIST)
             rc = appeared(w, err);
@@ -207,6 +220,8 @@ static int start_session(sp_objw *w, sp_error *err)
                           "answer", w->key);
     if (!rc && !(w->session = strdup(r.location)))
         rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (session of '%s')", w->key);
+    if (!rc && w->jn)
+        rc = sp_journal_set(w->jn, w->jid, "session", w->session, err);
     free(meta);
     sp_buf_release(&url);
     sp_buf_release(&q);
@@ -486,6 +501,8 @@ static int gcs_commit_as(sp_objw *w, const char *key, int overwrite, uint64_t *s
         *size = w->size;
     free(w->session); /* complete: nothing left to cancel */
     w->session = NULL;
+    if (w->jn && w->jid >= 0)
+        sp_journal_done(w->jn, w->jid);
     writer_free(w);
     return 0;
 }
@@ -502,11 +519,47 @@ static void gcs_abort(sp_objw *w)
     if (w->session) {
         sp_gcs_handle *h = sp_curlx_pool_get(&w->st->conns);
         sp_error e = SP_ERROR_INIT;
-        if (h)
-            (void)sp_gcs_cancel_upload(w->st->g, h, w->session, &e); /* retried inside */
+        /* retried inside; a session that could not be cancelled stays in
+         * the journal for the next run */
+        if (h && sp_gcs_cancel_upload(w->st->g, h, w->session, &e) == 0 && w->jn &&
+            w->jid >= 0)
+            sp_journal_done(w->jn, w->jid);
         sp_curlx_pool_put(&w->st->conns, h);
+    } else if (w->jn && w->jid >= 0) {
+        sp_journal_done(w->jn, w->jid); /* no session was opened */
     }
     writer_free(w);
+}
+
+static int gcs_uri(sp_store *s, const char *key, char *buf, size_t bufsz);
+
+/* recover: cancel a dead run's resumable session (its URI never shown:
+ * whoever holds it may upload) */
+static int gcs_recover(sp_store *s, const json_t *entry, char *what, size_t whatsz,
+                       sp_error *err)
+{
+    gcs_store *st = (gcs_store *)s;
+    const char *key = json_string_value(json_object_get(entry, "key"));
+    const char *session = json_string_value(json_object_get(entry, "session"));
+    char uri[1200];
+    if (!key || !*key)
+        return sp_error_set(err, SP_EINVAL, 0, "journal entry names no object key");
+    gcs_uri(s, key, uri, sizeof uri);
+    if (!session || !*session) {
+        snprintf(what, whatsz,
+                 "upload session of %s: never opened, or its URI was not journaled (GCS "
+                 "expires unfinished sessions; no object was made)",
+                 uri);
+        return 0;
+    }
+    sp_gcs_handle *h = sp_curlx_pool_get(&st->conns);
+    if (!h)
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory (gcs connection)");
+    int rc = sp_gcs_cancel_upload(st->g, h, session, err);
+    sp_curlx_pool_put(&st->conns, h);
+    if (!rc)
+        snprintf(what, whatsz, "cancelled the resumable upload session of %s", uri);
+    return rc;
 }
 
 static int gcs_uri(sp_store *s, const char *key, char *buf, size_t bufsz)
@@ -558,6 +611,7 @@ static const sp_store_vt gcs_vt = {
     .commit_as = gcs_commit_as,
     .abort = gcs_abort,
     .uri = gcs_uri,
+    .recover = gcs_recover,
     .free = gcs_free,
     .names_at_begin = 1,
 };

@@ -269,6 +269,37 @@ expect_eq "held: the session was cancelled" "$(gcs_log_count session.cancel 499)
 expect_eq "held: no session left open" "$(gcs_open_sessions)" 0
 gcs_fault_clear || not_ok "clear the rules"
 
+# killed mid-upload (kill -9): the session stays open until the next run,
+# which finds it in the dead run's journal and cancels it (DELETE)
+gcs_fault_clear && gcs_fault killed match=upload_id= method=PUT nth=3 action=delay secs=30 ||
+  not_ok "killed: add the rule"
+mkpipe killed "$ROWS" data csv
+c0=$(gcs_log_count session.cancel 499)
+SINKPIPE_GCS_STALL_MS=60000 "$SINKPIPE" -p "$P" --json run killed --now "$NOW" \
+  >"$E2E_TMP/killed.json" 2>"$E2E_TMP/killed.err" &
+runpid=$!
+deadline=$(( $(date +%s) + 60 ))
+while [ "$(gcs_fault_count killed)" = 0 ] && kill -0 "$runpid" 2>/dev/null &&
+      [ "$(date +%s)" -lt "$deadline" ]; do
+  sleep 0.1  # waiting for the third chunk to reach the server, a condition with a deadline
+done
+expect_eq "killed: its session is open when the run dies" "$(gcs_open_sessions)" 1
+kill -KILL "$runpid" 2>/dev/null
+wait "$runpid" 2>/dev/null
+expect_eq "killed: the session outlives the run" "$(gcs_open_sessions)" 1
+gcs_fault_clear || not_ok "clear the rules"
+run killed && run killed_ref || not_ok "killed: the next run succeeds"
+expect_eq "killed: the next run cancelled the dead run's session" \
+  "$(gcs_log_count session.cancel 499)" "$((c0 + 1))"
+expect_eq "killed: no session left open" "$(gcs_open_sessions)" 0
+out=$("$SINKPIPE" -p "$P" jobs 2>&1)
+expect_contains "killed: jobs says what was cleaned" "$out" "cancelled the resumable upload session"
+case "$out$(cat "$P"/.sinkpipe/ops_log.ndjson 2>/dev/null)" in
+  *upload_id=*) not_ok "killed: the session URI is never shown" ;;
+  *) ok "killed: the session URI is never shown" ;;
+esac
+same killed data.csv
+
 # ------------------------------------------------------------ tokens
 # tokens revoked after 3 requests: each 401 fetches a new one
 gcs_tokens uses=3 || not_ok "set token uses"
