@@ -231,6 +231,12 @@ int sp_project_check_kafka(sp_project *p, sp_error *err);
 int sp_project_check_s3(sp_project *p, sp_error *err);
 size_t sp_project_ndiag(const sp_project *p);
 const char *sp_project_diag(const sp_project *p, size_t i); /* one line */
+/* sp_project_nwarning / sp_project_warning: keys the project's datafiles
+ * use that sinkpipe accepts as Tinybird writes them but does nothing with
+ * (TAGS, SHARED_WITH, KAFKA_* ingestion, ...), one line each,
+ * `path:line: KEY: ...`, one per key and file (docs/datafiles.md). */
+size_t sp_project_nwarning(const sp_project *p);
+const char *sp_project_warning(const sp_project *p, size_t i);
 
 /* sp_project_write: write every definition as `tinybird generate` does
  * (datasources/, pipes/, connections/ under outdir). */

@@ -161,6 +161,10 @@ static int cmd_check(const char *dir, int json, int argc, char **argv)
         if (!nd && rc)
             json_array_append_new(errs, json_string(err.msg));
         json_object_set_new(j, "errors", errs);
+        json_t *warns = json_array();
+        for (size_t i = 0; p && i < sp_project_nwarning(p); i++)
+            json_array_append_new(warns, json_string(sp_project_warning(p, i)));
+        json_object_set_new(j, "warnings", warns);
         if (p) {
             json_object_set_new(j, "connections", json_integer((json_int_t)sp_project_nconnections(p)));
             json_object_set_new(j, "datasources", json_integer((json_int_t)sp_project_ndatasources(p)));
@@ -174,6 +178,8 @@ static int cmd_check(const char *dir, int json, int argc, char **argv)
             fail(&err);
         fprintf(stderr, "%zu error%s\n", nd ? nd : 1, nd == 1 || !nd ? "" : "s");
     } else {
+        for (size_t i = 0; i < sp_project_nwarning(p); i++)
+            fprintf(stderr, "warning: %s\n", sp_project_warning(p, i));
         fprintf(stderr, "ok: %zu connection%s, %zu datasource%s, %zu pipe%s\n",
                 sp_project_nconnections(p), sp_project_nconnections(p) == 1 ? "" : "s",
                 sp_project_ndatasources(p), sp_project_ndatasources(p) == 1 ? "" : "s",

@@ -15,6 +15,8 @@
 #define SP_K_QUOTE 4u    /* written as KEY "value" (ENGINE keys) */
 #define SP_K_BLOCK 8u    /* always written as a `KEY >` block */
 #define SP_K_CI 16u      /* accepted values compare case-insensitively */
+#define SP_K_NOEFFECT 32u /* accepted as Tinybird writes it, no effect in sinkpipe
+                             (`check` warns; docs/datafiles.md) */
 
 typedef struct sp_keydef {
     const char *key;

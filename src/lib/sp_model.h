@@ -174,6 +174,8 @@ struct sp_project {
     size_t npipes;
     char **diags;
     size_t ndiags;
+    char **warns; /* keys accepted with no effect (sp_project_warning) */
+    size_t nwarns;
     sp_env *env;            /* opened lazily by sp_project_env() */
     struct sp_engine *engine; /* opened lazily by sp_project_engine() */
 };

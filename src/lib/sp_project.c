@@ -45,6 +45,9 @@ void sp_project_free(sp_project *p)
         sp_pipe_free(p->pipes[i]);
     for (size_t i = 0; i < p->ndiags; i++)
         free(p->diags[i]);
+    for (size_t i = 0; i < p->nwarns; i++)
+        free(p->warns[i]);
+    free(p->warns);
     free(p->conns);
     free(p->dss);
     free(p->pipes);
@@ -357,9 +360,16 @@ int sp_project_load(const char *dir, sp_project **out, sp_error *err)
 
 /* ------------------------------------------------------------- checks */
 
+static int collect_warnings(sp_project *p);
+
 int sp_project_check(sp_project *p, sp_error *err)
 {
     int bad = 0;
+    for (size_t i = 0; i < p->nwarns; i++)
+        free(p->warns[i]);
+    p->nwarns = 0;
+    if (collect_warnings(p) == SP_ENOMEM)
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
     char where[512];
     for (size_t i = 0; i < p->npipes; i++) {
         const sp_pipe *pi = p->pipes[i];
@@ -542,6 +552,52 @@ int sp_project_check_secrets(sp_project *p, sp_error *err)
         }
     }
     return bad ? SP_ESECRET : 0;
+}
+
+/* one warning per key with no effect in a definition's keys */
+static int warn_keys(sp_project *p, const sp_keytable *t, const sp_kvlist *keys,
+                     const char *path, const char *name)
+{
+    for (size_t k = 0; k < keys->n; k++) {
+        const sp_keydef *d = sp_keys_find(t, keys->v[k].key);
+        if (!d || !(d->flags & SP_K_NOEFFECT))
+            continue;
+        char where[600], line[900];
+        sp_model_where(where, sizeof where, path, name, keys->v[k].line, keys->v[k].key);
+        snprintf(line, sizeof line,
+                 "%s: accepted as Tinybird writes it; no effect in sinkpipe (docs/datafiles.md)",
+                 where);
+        char **v = realloc(p->warns, (p->nwarns + 1) * sizeof *v);
+        if (!v)
+            return SP_ENOMEM;
+        p->warns = v;
+        if (!(v[p->nwarns] = strdup(line)))
+            return SP_ENOMEM;
+        p->nwarns++;
+    }
+    return 0;
+}
+
+static int collect_warnings(sp_project *p)
+{
+    int rc = 0;
+    for (size_t i = 0; i < p->ndss && !rc; i++)
+        rc = warn_keys(p, &sp_keys_datasource, &p->dss[i]->keys, p->dss[i]->path,
+                       p->dss[i]->name);
+    for (size_t i = 0; i < p->npipes && !rc; i++)
+        rc = warn_keys(p, &sp_keys_pipe, &p->pipes[i]->keys, p->pipes[i]->path,
+                       p->pipes[i]->name);
+    return rc;
+}
+
+size_t sp_project_nwarning(const sp_project *p)
+{
+    return p ? p->nwarns : 0;
+}
+
+const char *sp_project_warning(const sp_project *p, size_t i)
+{
+    return p && i < p->nwarns ? p->warns[i] : NULL;
 }
 
 size_t sp_project_ndiag(const sp_project *p)

@@ -129,6 +129,10 @@ TYPE MATERIALIZED
 DATASOURCE pages_mv
 X
 out=$(S check 2>&1); expect_contains "check accepts the project" "$out" "ok:"
+expect_contains "check warns once of a key with no effect (TAGS)" "$out" \
+  "warning: datasources/hits.datasource:"
+expect_contains "... saying so" "$out" "TAGS: accepted as Tinybird writes it; no effect in sinkpipe"
+expect_eq "... once per key and file" "$(printf '%s\n' "$out" | grep -c 'TAGS: accepted')" "2"
 got=$(S sql --format csv "SELECT * FROM top_pages" 2>&1)
 want=$(S sql --format csv "$REF_SQL" 2>&1)
 expect_eq "a new materialized pipe is populated from the rows already stored" "$got" "$want"
