@@ -174,6 +174,34 @@ int sp_engine_clickhouse_open(const sp_clickhouse_opts *o, sp_engine **out, sp_e
     return rc ? rc : ch_wrap(c, o->database, out, err);
 }
 
+/* a view `name` (cols) over the "finished" records of the jobs' journal at
+ * path (sp_oplog.h) where `where` holds */
+static int oplog_view(ch_engine *e, const char *path, const char *name, const char *cols,
+                      const char *where, sp_error *err)
+{
+    sp_buf q = SP_BUF_INIT(1u << 16);
+    int rc = sp_buf_addf(&q, err, "CREATE OR REPLACE VIEW %s AS SELECT %s FROM file(", name,
+                         cols);
+    if (!rc)
+        rc = quote_string(&q, path, strlen(path), err);
+    if (!rc)
+        rc = sp_buf_addf(&q, err,
+                         ", 'JSONEachRow', 'event String, `timestamp` String, service "
+                         "String, pipe_id String, pipe_name String, result String, error "
+                         "Nullable(String), elapsed_time Float64, job_id String, "
+                         "read_rows UInt64, read_bytes UInt64, written_rows UInt64, "
+                         "written_bytes UInt64, output Array(String), parameters "
+                         "Map(String, String), options Map(String, String), token_name "
+                         "Nullable(String), cpu_time Float64') WHERE event = 'finished' "
+                         "AND %s SETTINGS input_format_skip_unknown_fields = 1, "
+                         "input_format_allow_errors_ratio = 1",
+                         where);
+    if (!rc)
+        rc = ch_exec(e, q.data, NULL, err);
+    sp_buf_release(&q);
+    return rc;
+}
+
 int sp_engine_embedded_open(const sp_embedded_opts *o, sp_engine **out, sp_error *err)
 {
     *out = NULL;
@@ -197,62 +225,26 @@ int sp_engine_embedded_open(const sp_embedded_opts *o, sp_engine **out, sp_error
         /* the "finished" records of the jobs' journal (sp_oplog.h), read on
          * every query, so it shows what other processes recorded too */
         if (!rc)
-            rc = sp_buf_adds(&q,
-                             "CREATE OR REPLACE VIEW tinybird.sinks_ops_log AS SELECT "
-                             "parseDateTimeBestEffort(`timestamp`) AS `timestamp`, service, "
-                             "pipe_id, pipe_name, result, error, elapsed_time, job_id, "
-                             "read_rows, read_bytes, written_rows, written_bytes, output, "
-                             "parameters, options, token_name, cpu_time FROM file(",
-                             err);
-        if (!rc)
-            rc = quote_string(&q, o->ops_log, strlen(o->ops_log), err);
-        if (!rc)
-            rc = sp_buf_adds(&q,
-                             ", 'JSONEachRow', 'event String, `timestamp` String, service "
-                             "String, pipe_id String, pipe_name String, result String, error "
-                             "Nullable(String), elapsed_time Float64, job_id String, "
-                             "read_rows UInt64, read_bytes UInt64, written_rows UInt64, "
-                             "written_bytes UInt64, output Array(String), parameters "
-                             "Map(String, String), options Map(String, String), token_name "
-                             "Nullable(String), cpu_time Float64') WHERE event = 'finished' "
-                             "AND service != 'copy' "
-                             "SETTINGS input_format_skip_unknown_fields = 1, "
-                             "input_format_allow_errors_ratio = 1",
-                             err);
-        if (!rc)
-            rc = ch_exec(e, q.data, NULL, err);
+            rc = oplog_view(e, o->ops_log, "tinybird.sinks_ops_log",
+                            "parseDateTimeBestEffort(`timestamp`) AS `timestamp`, service, "
+                            "pipe_id, pipe_name, result, error, elapsed_time, job_id, "
+                            "read_rows, read_bytes, written_rows, written_bytes, output, "
+                            "parameters, options, token_name, cpu_time",
+                            "service != 'copy'", err);
         /* copy jobs write datasources: Tinybird lists them in
          * datasources_ops_log (event_type copy, the target datasource) */
-        sp_buf_reset(&q);
         if (!rc)
-            rc = sp_buf_adds(&q,
-                             "CREATE OR REPLACE VIEW tinybird.datasources_ops_log AS SELECT "
-                             "parseDateTimeBestEffort(`timestamp`) AS `timestamp`, "
-                             "'copy' AS event_type, "
-                             "substring(JSONExtractString(arrayElement(output, 1), 'path'), 12) AS "
-                             "datasource_id, "
-                             "datasource_id AS datasource_name, result, error, elapsed_time, "
-                             "job_id, job_id AS operation_id, written_rows AS rows, "
-                             "toUInt64(0) AS rows_quarantine, pipe_id, pipe_name, read_rows, "
-                             "read_bytes, written_rows, written_bytes, cpu_time FROM file(",
-                             err);
-        if (!rc)
-            rc = quote_string(&q, o->ops_log, strlen(o->ops_log), err);
-        if (!rc)
-            rc = sp_buf_adds(&q,
-                             ", 'JSONEachRow', 'event String, `timestamp` String, service "
-                             "String, pipe_id String, pipe_name String, result String, error "
-                             "Nullable(String), elapsed_time Float64, job_id String, "
-                             "read_rows UInt64, read_bytes UInt64, written_rows UInt64, "
-                             "written_bytes UInt64, output Array(String), cpu_time Float64') "
-                             "WHERE event = 'finished' AND service = 'copy' "
-                             "SETTINGS input_format_skip_unknown_fields = 1, "
-                             "input_format_allow_errors_ratio = 1",
-                             err);
-        if (!rc)
-            rc = ch_exec(e, q.data, NULL, err);
+            rc = oplog_view(e, o->ops_log, "tinybird.datasources_ops_log",
+                            "parseDateTimeBestEffort(`timestamp`) AS `timestamp`, "
+                            "'copy' AS event_type, "
+                            "substring(JSONExtractString(arrayElement(output, 1), 'path'), 12) "
+                            "AS datasource_id, datasource_id AS datasource_name, result, error, "
+                            "elapsed_time, job_id, job_id AS operation_id, written_rows AS rows, "
+                            "toUInt64(0) AS rows_quarantine, pipe_id, pipe_name, read_rows, "
+                            "read_bytes, written_rows, written_bytes, cpu_time",
+                            "service = 'copy'", err);
         if (rc)
-            sp_error_prefix(err, "cannot create tinybird.sinks_ops_log");
+            sp_error_prefix(err, "cannot create the tinybird.*_ops_log views");
         sp_buf_release(&q);
         if (rc) {
             ch_free(e);
