@@ -288,11 +288,6 @@ int sp_pipe_sink(const sp_pipe *p, sp_sink_def *out, sp_error *err)
                                 i ? "a positive number of rows"
                                   : "a positive size (bytes, or with a unit: 256MB, 1GiB; "
                                     "units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)");
-        if (!i && !strcmp(out->format, "parquet"))
-            return sp_error_set(err, SP_EDEF, 0,
-                                "%s: not supported with EXPORT_FORMAT parquet yet (bound its "
-                                "files with EXPORT_MAX_FILE_ROWS)",
-                                where);
     }
     if (out->topic && !strcmp(out->format, "parquet")) {
         sp_model_where(where, sizeof where, p->path, p->name, fmt_line, "EXPORT_FORMAT");

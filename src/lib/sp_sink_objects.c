@@ -451,6 +451,7 @@ static int added(objects_sink *s, opart *p, size_t before, sp_error *err)
 /* FILE_CODA: bytes a codec may add when it finishes a measured stream (a
  * last gzip member's header and trailer, zstd's last block and checksum) */
 #define FILE_CODA 64
+#define PQ_FOOTER_ROOM 16384.0 /* a Parquet footer, kept free under a size bound */
 
 /* measure: p's text and its codec's held input go out (the codec flushes),
  * so p->sent is the file's exact size so far; the first `keep` bytes of
@@ -568,9 +569,31 @@ static int put_rows(objects_sink *s, opart *p, const sp_batch *b, size_t from, s
             k = (size_t)(s->max_rows - p->rows);
         k = slice_rows(s, p, k < cap ? k : cap);
         size_t before = p->text.len;
-        if (p->fw) { /* parquet: rows into the writer, files bounded by rows only */
+        if (p->fw) { /* parquet: rows into the writer */
+            size_t held = s->fmt->w_buffered ? s->fmt->w_buffered(p->fw) : 0;
+            if (s->max_size) {
+                /* the file so far: bytes out, the row group held at its size
+                 * in memory (more than compressed: files end at or under the
+                 * bound) and room for the footer; a file holds a row */
+                double used = (double)p->sent + (double)(p->pend + p->text.len) +
+                              (double)held + PQ_FOOTER_ROOM;
+                if (p->rows && used >= (double)s->max_size) {
+                    rc = roll(s, p, err);
+                    continue;
+                }
+                double room = ((double)s->max_size - used) / 2;
+                double row = s->fmt_rows ? (double)s->fmt_bytes / (double)s->fmt_rows : 64;
+                double kk = room > row ? room / (row > 1 ? row : 1) : 1;
+                if (kk < (double)k)
+                    k = (size_t)kk;
+            }
             rc = s->fmt->w_rows(p->fw, b, from, from + k, &p->text, err);
             if (!rc) {
+                size_t grown = p->text.len - before + s->fmt->w_buffered(p->fw);
+                if (grown > held) { /* a closed row group shrinks: not a row's size */
+                    s->fmt_rows += k;
+                    s->fmt_bytes += grown - held;
+                }
                 p->rows += k;
                 from += k;
                 cap = to - from;
@@ -746,9 +769,6 @@ static int ob_open(sp_sink **out, const sp_sink_ctx *ctx, const sp_schema *schem
     if (!codec)
         return sp_error_set(err, SP_EDEF, 0, "EXPORT_COMPRESSION: unknown compression "
                             "'%s' (expected %s)", cname, sp_codec_names());
-    if (fmt->w_open && cfg->max_file_size)
-        return sp_error_set(err, SP_EDEF, 0, "EXPORT_MAX_FILE_SIZE: not supported with "
-                            "format parquet yet (bound its files with EXPORT_MAX_FILE_ROWS)");
     objects_sink *s = calloc(1, sizeof *s);
     if (!s)
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory (objects sink)");
