@@ -647,7 +647,8 @@ static void h_datasources(call *c)
     }
     /* the format: ?format=, else the file's extension, else the field */
     if (!format && u.filename && *u.filename)
-        format = ends_with_ci(u.filename, ".csv") ? "csv"
+        format = ends_with_ci(u.filename, ".parquet") ? "parquet"
+                 : ends_with_ci(u.filename, ".csv")   ? "csv"
                  : ends_with_ci(u.filename, ".ndjson") || ends_with_ci(u.filename, ".jsonl") ||
                          ends_with_ci(u.filename, ".json")
                      ? "ndjson"
@@ -656,17 +657,19 @@ static void h_datasources(call *c)
         format = !strcmp(u.field, "ndjson") ? "ndjson" : "csv";
     if (!format)
         format = "csv";
-    sp_ingest_format fmt;
+    sp_ingest_format fmt = SP_INGEST_CSV;
+    int parquet = !strcmp(format, "parquet");
     if (!strcmp(format, "csv")) {
         fmt = SP_INGEST_CSV;
     } else if (!strcmp(format, "ndjson")) {
         fmt = SP_INGEST_NDJSON;
-    } else {
-        fail(c, 400, "format: '%s' is not one of csv, ndjson", format);
+    } else if (!parquet) {
+        fail(c, 400, "format: '%s' is not one of csv, ndjson, parquet", format);
         return;
     }
-    if (!strcmp(mode, "replace")) {
-        /* a load of its own on the daemon's engine, swapped in at the end */
+    if (!strcmp(mode, "replace") || parquet) {
+        /* a load of its own on the daemon's engine, swapped in at the end
+         * (replace) or committed (a Parquet file, which ClickHouse reads) */
         sp_engine *e = NULL;
         sp_append_result res = { 0, 0, 0 };
         pthread_rwlock_unlock(&c->s->defs);
@@ -678,15 +681,25 @@ static void h_datasources(call *c)
         if (!rc && !e->vt->replace)
             rc = sp_error_set(&err, SP_EUNSUPPORTED, 0, "the %s engine cannot replace",
                               e->vt->name);
+        if (!rc && parquet && !e->vt->load_formatted)
+            rc = sp_error_set(&err, SP_EUNSUPPORTED, 0, "the %s engine cannot load Parquet",
+                              e->vt->name);
         sp_ingest *in = NULL;
-        if (!rc)
+        if (!rc && parquet) {
+            /* ClickHouse reads Parquet itself: columns by name, converted */
+            uint64_t n = 0;
+            rc = e->vt->load_formatted(e, ds, "Parquet", u.data ? u.data : "", u.len, &n, &err);
+            res.rows_in = res.rows_loaded = n;
+        } else if (!rc) {
             rc = sp_ingest_new(e, d, fmt, (int64_t)time(NULL), &in, &err);
+            if (!rc)
+                rc = sp_ingest_feed(in, u.data ? u.data : "", u.len, &err);
+            if (!rc)
+                rc = sp_ingest_finish(in, &res, &err);
+        }
         if (!rc)
-            rc = sp_ingest_feed(in, u.data ? u.data : "", u.len, &err);
-        if (!rc)
-            rc = sp_ingest_finish(in, &res, &err);
-        if (!rc)
-            rc = e->vt->replace(e, ds, &err);
+            rc = !strcmp(mode, "replace") ? e->vt->replace(e, ds, &err)
+                                          : e->vt->flush(e, 1, &err);
         else if (e && e->vt->flush)
             e->vt->flush(e, 0, NULL);
         sp_ingest_free(in);

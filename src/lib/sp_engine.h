@@ -121,6 +121,13 @@ typedef struct sp_engine_vt {
      * added to <ds>_quarantine.  On failure nothing changes.  Views reading
      * the table are not fed by a replace.  May be NULL. */
     int (*replace)(sp_engine *e, const char *ds, sp_error *err);
+    /* load_formatted: data in ClickHouse's input format `format` (Parquet:
+     * columns matched by name; ClickHouse converts and refuses what does
+     * not fit, so no row is quarantined) into the open load of `ds` (opened
+     * as needed; a MergeTree-family table); *rows: the rows the load holds
+     * now.  Committed by flush or replace.  May be NULL. */
+    int (*load_formatted)(sp_engine *e, const char *ds, const char *format, const char *data,
+                          size_t len, uint64_t *rows, sp_error *err);
 } sp_engine_vt;
 
 struct sp_engine {

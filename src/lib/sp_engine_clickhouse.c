@@ -859,6 +859,32 @@ static int swap_tables(ch_engine *e, const char *a, const char *b, sp_error *err
     return rc;
 }
 
+static int ch_load_formatted(sp_engine *base, const char *ds, const char *format,
+                             const char *data, size_t len, uint64_t *rows, sp_error *err)
+{
+    ch_engine *e = (ch_engine *)base;
+    const char *table = NULL;
+    *rows = 0;
+    int rc = load_target(e, ds, 0, &table, err);
+    if (!rc && !e->rows.stage)
+        rc = sp_error_set(err, SP_EUNSUPPORTED, 0,
+                          "a %s load needs a MergeTree-family table", format);
+    if (!rc)
+        rc = insert_rows(e, table, format, data, len, err);
+    sp_buf q = SP_BUF_INIT(1 << 16), out = SP_BUF_INIT(SMALL_MAX);
+    if (!rc)
+        rc = add_ref(e, &q, "SELECT count() FROM ", table, err);
+    if (!rc)
+        rc = ch_exec(e, q.data, &out, err);
+    if (!rc)
+        *rows = strtoull(out.data ? out.data : "0", NULL, 10);
+    sp_buf_release(&q);
+    sp_buf_release(&out);
+    if (rc)
+        sp_error_prefix(err, "datasource '%s': %s", ds, format);
+    return rc;
+}
+
 static int ch_replace(sp_engine *base, const char *ds, sp_error *err)
 {
     ch_engine *e = (ch_engine *)base;
@@ -1847,12 +1873,12 @@ static int ch_delete_rows(sp_engine *base, const char *ds, const char *cond, int
 static const sp_engine_vt ch_vt = {
     "clickhouse", ch_ensure, ch_append, ch_quarantine, ch_eval,
     ch_query,     ch_flush,  ch_load_raw, ch_interrupt, ch_close, ch_ensure_views,
-    ch_copy,      ch_truncate, ch_delete_rows, ch_replace,
+    ch_copy,      ch_truncate, ch_delete_rows, ch_replace, ch_load_formatted,
 };
 
 /* the same engine, named for what holds the data: this process */
 static const sp_engine_vt embedded_vt = {
     "embedded", ch_ensure, ch_append, ch_quarantine, ch_eval,
     ch_query,   ch_flush,  ch_load_raw, ch_interrupt, ch_close, ch_ensure_views,
-    ch_copy,      ch_truncate, ch_delete_rows, ch_replace,
+    ch_copy,      ch_truncate, ch_delete_rows, ch_replace, ch_load_formatted,
 };
