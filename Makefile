@@ -54,9 +54,11 @@ tests: $(TEST_BIN) $(TOOL_BIN) $(BUILD)/examples/seed_c
 tools: $(TOOL_BIN)
 examples: $(BUILD)/examples/seed_c
 
+# the library's symbols are hidden but for include/sinkpipe.h (its
+# visibility pragma): the shared object exports the public API only
 $(BUILD)/obj/lib/%.o: src/lib/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -c $< -o $@
 
 $(BUILD)/obj/cli/%.o: src/cli/%.c
 	@mkdir -p $(@D)
@@ -66,8 +68,10 @@ $(BUILD)/libsinkpipe.a: $(LIB_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
+SONAME := libsinkpipe.so.0
 $(BUILD)/libsinkpipe.so: $(LIB_OBJ)
-	$(CC) -shared -o $@ $^ $(ALL_LDFLAGS) $(LIBS)
+	$(CC) -shared -Wl,-soname,$(SONAME) -o $@ $^ $(ALL_LDFLAGS) $(LIBS)
+	ln -sf libsinkpipe.so $(BUILD)/$(SONAME)
 
 $(BUILD)/sinkpipe: $(CLI_OBJ) $(BUILD)/libsinkpipe.a
 	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libsinkpipe.a $(ALL_LDFLAGS) $(LIBS)

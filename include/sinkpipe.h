@@ -25,6 +25,12 @@
 extern "C" {
 #endif
 
+/* the library is built with hidden visibility: what this header declares is
+ * its exported interface, nothing else */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 #define SINKPIPE_VERSION "0.1.0"
 
 /* ---------------------------------------------------------------- errors */
@@ -411,6 +417,10 @@ char *sp_jobs_recent_json(const char *dir, size_t limit, sp_error *err);
  *              [{"job_id","pipe","store","cleaned","at"}]
  * Nothing is changed (runs and `serve` do the cleaning; docs/objects.md). */
 char *sp_cleanup_json(const char *dir, size_t limit, sp_error *err);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

@@ -22,4 +22,21 @@ if grep -nE '\bgetenv\s*\(|\benviron\b' src/lib/*.c | grep -v '^src/lib/sp_env.c
 else
   echo "ok - the environment is read in one place"
 fi
+# the shared object exports the public API (include/sinkpipe.h) only, and
+# has a SONAME
+so=${BUILD:-build}/libsinkpipe.so
+if [ -f "$so" ]; then
+  extra=$(nm -D --defined-only "$so" | awk '$2 ~ /^[TDBR]$/ {print $3}' |
+          while read -r sym; do grep -qw "$sym" include/sinkpipe.h || echo "$sym"; done)
+  if [ -n "$extra" ]; then
+    echo "not ok - libsinkpipe.so exports symbols outside include/sinkpipe.h:"; echo "$extra" | head -20; status=1
+  else
+    echo "ok - libsinkpipe.so exports only the public API ($(nm -D --defined-only "$so" | awk '$2 ~ /^[TDBR]$/' | wc -l) symbols)"
+  fi
+  if readelf -d "$so" | grep -q 'SONAME.*libsinkpipe.so.0'; then
+    echo "ok - libsinkpipe.so has its SONAME"
+  else
+    echo "not ok - libsinkpipe.so has no SONAME libsinkpipe.so.0"; status=1
+  fi
+fi
 exit $status
