@@ -1701,43 +1701,8 @@ static int ch_copy(sp_engine *base, const char *target, const char *sql, int rep
     }
     sp_buf_reset(&q);
     if (!rc && replace) {
-        /* one step: EXCHANGE where the database can (Atomic), else a
-         * two-table RENAME, which ClickHouse runs under one lock */
-        rc = sp_buf_adds(&q, "EXCHANGE TABLES ", err);
-        if (!rc)
-            rc = table_ref(e, &q, target, err);
-        if (!rc)
-            rc = sp_buf_adds(&q, " AND ", err);
-        if (!rc)
-            rc = table_ref(e, &q, stg, err);
-        sp_error xe = SP_ERROR_INIT;
-        int xrc = rc ? rc : ch_exec(e, q.data, NULL, &xe);
-        if (!rc && xrc == SP_ESQL) {
-            char old[sizeof stg];
-            snprintf(old, sizeof old, "%.300s_old", stg);
-            sp_buf_reset(&q);
-            rc = sp_buf_adds(&q, "RENAME TABLE ", err);
-            if (!rc)
-                rc = table_ref(e, &q, target, err);
-            if (!rc)
-                rc = sp_buf_adds(&q, " TO ", err);
-            if (!rc)
-                rc = table_ref(e, &q, old, err);
-            if (!rc)
-                rc = sp_buf_adds(&q, ", ", err);
-            if (!rc)
-                rc = table_ref(e, &q, stg, err);
-            if (!rc)
-                rc = sp_buf_adds(&q, " TO ", err);
-            if (!rc)
-                rc = table_ref(e, &q, target, err);
-            if (!rc)
-                rc = ch_exec(e, q.data, NULL, err);
-            if (!rc)
-                snprintf(stg, sizeof stg, "%s", old); /* what is dropped below */
-        } else if (!rc && xrc) {
-            rc = sp_error_set(err, xrc, xe.retriable, "%s", xe.msg);
-        }
+        /* one step; the staging table then holds the old rows, dropped below */
+        rc = swap_tables(e, target, stg, err);
     } else if (!rc) {
         /* one insert into the target: views reading it see the rows */
         rc = sp_buf_adds(&q, "INSERT INTO ", err);
