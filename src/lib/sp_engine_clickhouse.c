@@ -1621,22 +1621,13 @@ static int ch_copy(sp_engine *base, const char *target, const char *sql, int rep
         if (!(nl = strchr(l, '\n')))
             break;
         *nl = '\0';
-        sp_buf_reset(&q);
-        rc = sp_buf_adds(&q, "DROP TABLE IF EXISTS ", err);
-        if (!rc)
-            rc = table_ref(e, &q, l, err);
-        if (!rc)
-            rc = ch_exec(e, q.data, NULL, err);
+        rc = drop_table(e, l, 0, err);
     }
     sp_buf_reset(&q);
     if (!rc)
-        rc = sp_buf_adds(&q, "CREATE TABLE ", err);
+        rc = add_ref(e, &q, "CREATE TABLE ", stg, err);
     if (!rc)
-        rc = table_ref(e, &q, stg, err);
-    if (!rc)
-        rc = sp_buf_adds(&q, " AS ", err);
-    if (!rc)
-        rc = table_ref(e, &q, target, err);
+        rc = add_ref(e, &q, " AS ", target, err);
     if (!rc)
         rc = ch_exec(e, q.data, NULL, err);
     int made = !rc;
@@ -1649,9 +1640,7 @@ static int ch_copy(sp_engine *base, const char *target, const char *sql, int rep
         rc = e->conn->vt->run(e->conn, &d, err);
     sp_buf_reset(&q);
     if (!rc)
-        rc = sp_buf_adds(&q, "INSERT INTO ", err);
-    if (!rc)
-        rc = table_ref(e, &q, stg, err);
+        rc = add_ref(e, &q, "INSERT INTO ", stg, err);
     if (!rc)
         rc = sp_buf_adds(&q, " (", err);
     const char *p = out.data ? out.data : "", *end = p + out.len;
@@ -1687,9 +1676,7 @@ static int ch_copy(sp_engine *base, const char *target, const char *sql, int rep
     sp_buf_reset(&q);
     sp_buf_reset(&out);
     if (!rc)
-        rc = sp_buf_adds(&q, "SELECT count() FROM ", err);
-    if (!rc)
-        rc = table_ref(e, &q, stg, err);
+        rc = add_ref(e, &q, "SELECT count() FROM ", stg, err);
     if (!rc)
         rc = ch_exec(e, q.data, &out, err);
     if (!rc) {
@@ -1705,21 +1692,15 @@ static int ch_copy(sp_engine *base, const char *target, const char *sql, int rep
         rc = swap_tables(e, target, stg, err);
     } else if (!rc) {
         /* one insert into the target: views reading it see the rows */
-        rc = sp_buf_adds(&q, "INSERT INTO ", err);
+        rc = add_ref(e, &q, "INSERT INTO ", target, err);
         if (!rc)
-            rc = table_ref(e, &q, target, err);
-        if (!rc)
-            rc = sp_buf_adds(&q, " SELECT * FROM ", err);
-        if (!rc)
-            rc = table_ref(e, &q, stg, err);
+            rc = add_ref(e, &q, " SELECT * FROM ", stg, err);
         if (!rc)
             rc = ch_exec_as(e, q.data, qid, NULL, NULL, err);
     }
     if (made) {
-        sp_buf_reset(&q);
         sp_error derr = SP_ERROR_INIT;
-        if (!sp_buf_adds(&q, "DROP TABLE IF EXISTS ", &derr) && !table_ref(e, &q, stg, &derr))
-            ch_exec(e, q.data, NULL, &derr);
+        drop_table(e, stg, 0, &derr);
     }
     if (rc == SP_ECANCELLED || atomic_load(&e->interrupted)) {
         sp_error_clear(err);
