@@ -175,18 +175,37 @@ int sp_project_ensure_views(sp_project *p, sp_engine *e, sp_error *err)
     return rc;
 }
 
+/* the engine attached to a project (sp_model.h: the model only frees it) */
+static sp_engine *attached(const sp_project *p)
+{
+    return p->att;
+}
+
+static void engine_free(void *e)
+{
+    sp_engine *eng = e;
+    eng->vt->close(eng);
+}
+
+static void attach(sp_project *p, sp_engine *e)
+{
+    p->att = e;
+    p->att_free = e ? engine_free : NULL;
+}
+
 int sp_project_engine_adopt(sp_project *to, sp_project *from, sp_error *err)
 {
-    if (!from || !from->engine || to->engine)
+    if (!from || !attached(from) || attached(to))
         return 0;
-    to->engine = from->engine;
-    from->engine = NULL;
+    sp_engine *e = attached(from);
+    attach(to, e);
+    attach(from, NULL);
     for (size_t i = 0; i < to->ndss; i++) {
-        int rc = to->engine->vt->ensure_datasource(to->engine, to->dss[i], err);
+        int rc = e->vt->ensure_datasource(e, to->dss[i], err);
         if (rc)
             return rc;
     }
-    return sp_project_ensure_views(to, to->engine, err);
+    return sp_project_ensure_views(to, e, err);
 }
 
 /* open the engine the project's settings name; extra: a further handle on
@@ -270,15 +289,15 @@ static int open_engine(sp_project *p, int extra, sp_engine **out, sp_error *err)
 int sp_project_engine_extra(sp_project *p, sp_engine **out, sp_error *err)
 {
     *out = NULL;
-    if (!p->engine)
+    if (!attached(p))
         return sp_error_set(err, SP_EINVAL, 0, "the project's engine is not open");
     return open_engine(p, 1, out, err);
 }
 
 int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err)
 {
-    if (p->engine) {
-        *out = p->engine;
+    if (attached(p)) {
+        *out = attached(p);
         return 0;
     }
     sp_engine *e = NULL;
@@ -297,16 +316,17 @@ int sp_project_engine(sp_project *p, sp_engine **out, sp_error *err)
         e->vt->close(e);
         return rc;
     }
-    p->engine = e;
+    attach(p, e);
     *out = e;
     return 0;
 }
 
 void sp_project_engine_close(sp_project *p)
 {
-    if (p && p->engine) {
-        p->engine->vt->close(p->engine);
-        p->engine = NULL;
+    if (p && attached(p)) {
+        sp_engine *e = attached(p);
+        attach(p, NULL);
+        e->vt->close(e);
     }
 }
 
@@ -367,7 +387,7 @@ static int start_ingest(sp_project *p, const char *dsname, sp_ingest_format fmt,
  * nothing, and its counts say so (rows_in stays: what was read) */
 static int end_load(sp_project *p, int rc, sp_append_result *r, sp_error *err)
 {
-    sp_engine *e = p->engine;
+    sp_engine *e = attached(p);
     if (e && e->vt->flush) {
         int frc = e->vt->flush(e, rc == 0, rc ? NULL : err);
         rc = rc ? rc : frc;

@@ -177,7 +177,12 @@ struct sp_project {
     char **warns; /* keys accepted with no effect (sp_project_warning) */
     size_t nwarns;
     sp_env *env;            /* opened lazily by sp_project_env() */
-    struct sp_engine *engine; /* opened lazily by sp_project_engine() */
+    /* what a higher layer hangs on the project: the data layer (sp_data.c)
+     * attaches the engine it opens lazily in sp_project_engine().  The
+     * project frees it through att_free and knows nothing else of it, so the
+     * model never includes or calls the layers above it. */
+    void *att;
+    void (*att_free)(void *att);
 };
 
 const sp_connection *sp_project_find_connection(const sp_project *p, const char *name);

@@ -8,7 +8,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "sp_engine.h"
 #include "sp_cron.h"
 #include "sp_error.h"
 #include "sp_keys.h"
@@ -35,8 +34,8 @@ void sp_project_free(sp_project *p)
 {
     if (!p)
         return;
-    if (p->engine)
-        p->engine->vt->close(p->engine);
+    if (p->att && p->att_free)
+        p->att_free(p->att);
     for (size_t i = 0; i < p->nconns; i++)
         sp_connection_free(p->conns[i]);
     for (size_t i = 0; i < p->ndss; i++)
