@@ -29,13 +29,18 @@ endif
 CHDB_CFLAGS   := -DSP_LIBCHDB_DEFAULT='"$(LIBCHDB)"'
 
 CFLAGS    ?= $(OPT) -g
-ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(SAN) -fPIC -Iinclude -Isrc/lib $(CHDB_CFLAGS) -MMD -MP
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(SAN) -fPIC -Iinclude $(LIB_DIRS:%=-I%) $(CHDB_CFLAGS) -MMD -MP
 LIBS      := -ldl -lrdkafka -lcurl -lmicrohttpd -lcrypto -lexpat -ldeflate -lsnappy -lzstd -lz -ljansson -lm -lpthread
 LDFLAGS   ?=
 ALL_LDFLAGS = $(LDFLAGS) $(SAN)
 
-LIB_SRC   := $(sort $(wildcard src/lib/*.c))
-LIB_OBJ   := $(LIB_SRC:src/lib/%.c=$(BUILD)/obj/lib/%.o)
+# The library's layer folders (src/lib/LAYERS, docs/architecture.md).  A
+# module is named by its file name alone (#include "sp_buf.h", unit tests'
+# sp-deps), so objects are built flat in obj/lib/ and every folder is on
+# the include path; tests/layers.py keeps includes and calls downward.
+LIB_DIRS  := $(sort $(patsubst %/,%,$(dir $(wildcard src/lib/*/*.[ch]))))
+LIB_SRC   := $(sort $(wildcard src/lib/*/*.c))
+LIB_OBJ   := $(patsubst %.c,$(BUILD)/obj/lib/%.o,$(notdir $(LIB_SRC)))
 CLI_SRC   := $(sort $(wildcard src/cli/*.c))
 CLI_OBJ   := $(CLI_SRC:src/cli/%.c=$(BUILD)/obj/cli/%.o)
 TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
@@ -56,9 +61,12 @@ examples: $(BUILD)/examples/seed_c
 
 # the library's symbols are hidden but for include/sinkpipe.h (its
 # visibility pragma): the shared object exports the public API only
-$(BUILD)/obj/lib/%.o: src/lib/%.c
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -c $< -o $@
+define lib_rule
+$(BUILD)/obj/lib/%.o: $(1)/%.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_CFLAGS) -fvisibility=hidden -c $$< -o $$@
+endef
+$(foreach d,$(LIB_DIRS),$(eval $(call lib_rule,$(d))))
 
 $(BUILD)/obj/cli/%.o: src/cli/%.c
 	@mkdir -p $(@D)

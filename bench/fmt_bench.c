@@ -7,11 +7,7 @@
  * a buffer that is emptied after each batch, as a sink would, once as CSV
  * and once as NDJSON, and prints rows/s and MB/s for each (per CPU second
  * of formatting, so a busy machine does not skew it).  Built by the
- * Makefile (make bench) or standalone:
- *   gcc -std=c17 -D_GNU_SOURCE -O2 -Iinclude -Isrc/lib -o fmt_bench bench/fmt_bench.c \
- *     src/lib/sp_buf.c src/lib/sp_error.c src/lib/sp_type.c src/lib/sp_batch.c \
- *     src/lib/sp_dtoa.c src/lib/sp_format.c src/lib/sp_format_csv.c \
- *     src/lib/sp_format_ndjson.c -lm */
+ * Makefile (make bench). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -17,14 +17,7 @@ if ! ch_available; then
 fi
 
 FMT_ROWS="$SINKPIPE_BUILD/tools/fmt_rows"
-if [ ! -x "$FMT_ROWS" ]; then
-  # the Makefile builds it with the whole library; standalone otherwise
-  FMT_ROWS="$E2E_TMP/fmt_rows"
-  (cd "$E2E_ROOT" && ${CC:-gcc} -std=c17 -D_GNU_SOURCE -Iinclude -Isrc/lib -o "$FMT_ROWS" \
-    tests/tools/fmt_rows.c src/lib/sp_buf.c src/lib/sp_error.c src/lib/sp_type.c \
-    src/lib/sp_batch.c src/lib/sp_dtoa.c src/lib/sp_format.c src/lib/sp_format_csv.c \
-    src/lib/sp_format_ndjson.c -lm) || { not_ok "build fmt_rows"; finish; }
-fi
+[ -x "$FMT_ROWS" ] || { not_ok "fmt_rows not built (make tools)"; finish; }
 
 if ! ch_start; then
   not_ok "start clickhouse-server"

@@ -22,8 +22,8 @@ FUZZ_JOBS     ?= 1
 FUZZ_ARGS     ?=
 FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                  -fno-omit-frame-pointer
-FUZZ_CFLAGS    = $(CSTD) $(filter-out -Werror,$(WARN)) -Wno-format-nonliteral -g -O1 $(FUZZ_SAN) -Iinclude -Isrc/lib $(CHDB_CFLAGS)
-FUZZ_LIB_OBJ  := $(LIB_SRC:src/lib/%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_CFLAGS    = $(CSTD) $(filter-out -Werror,$(WARN)) -Wno-format-nonliteral -g -O1 $(FUZZ_SAN) -Iinclude $(LIB_DIRS:%=-I%) $(CHDB_CFLAGS)
+FUZZ_LIB_OBJ  := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(notdir $(LIB_SRC)))
 FUZZ_BIN      := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 .PHONY: fuzz fuzz-build fuzz-clean
@@ -36,9 +36,12 @@ $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c tests/fuzz/
 
 # libFuzzer build: every library source again, instrumented for coverage
 # (clang warns differently from gcc: warnings are shown, not fatal, here)
-$(FUZZ_DIR)/obj/%.o: src/lib/%.c
-	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -fsanitize=fuzzer-no-link -c $< -o $@
+define fuzz_lib_rule
+$(FUZZ_DIR)/obj/%.o: $(1)/%.c
+	@mkdir -p $$(@D)
+	$$(FUZZ_CC) $$(FUZZ_CFLAGS) -MMD -MP -fsanitize=fuzzer-no-link -c $$< -o $$@
+endef
+$(foreach d,$(LIB_DIRS),$(eval $(call fuzz_lib_rule,$(d))))
 
 $(FUZZ_DIR)/libsinkpipe.a: $(FUZZ_LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^

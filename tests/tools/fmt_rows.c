@@ -7,12 +7,7 @@
  *                     rows in the same order; floats are built from their
  *                     bits so the server parses nothing approximately
  *
- * Used by tests/e2e/format_vs_clickhouse.sh.  Built by the Makefile, or
- * standalone:
- *   gcc -std=c17 -D_GNU_SOURCE -Iinclude -Isrc/lib -o fmt_rows tests/tools/fmt_rows.c \
- *     src/lib/sp_buf.c src/lib/sp_error.c src/lib/sp_type.c src/lib/sp_batch.c \
- *     src/lib/sp_dtoa.c src/lib/sp_format.c src/lib/sp_format_csv.c \
- *     src/lib/sp_format_ndjson.c -lm */
+ * Used by tests/e2e/format_vs_clickhouse.sh.  Built by the Makefile (make tools). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>

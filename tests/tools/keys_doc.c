@@ -33,7 +33,7 @@ static void table(const sp_keytable *t, const char *title)
 int main(void)
 {
     printf("# Configuration keys\n\n");
-    printf("Generated from the key tables in `src/lib/sp_keys.c` by "
+    printf("Generated from the key tables in `src/lib/model/sp_keys.c` by "
            "`build/tools/keys_doc` (a test checks this page matches). Unknown keys "
            "are errors. Any connection key can be overridden per environment with "
            "`SINKPIPE_CONNECTION__<connection>__<KEY>=value` (an empty value removes "
@@ -51,7 +51,7 @@ int main(void)
            "server, a region, an endpoint as much as a password), the value of every "
            "key marked secret above, and credentials read from the environment, a "
            "shared credentials file or AssumeRole are never printed: they are "
-           "registered with one scrubber (`src/lib/sp_secret.c`) that every error "
+           "registered with one scrubber (`src/lib/base/sp_secret.c`) that every error "
            "message passes through when it is made — ours and the text of "
            "librdkafka, libcurl and ClickHouse it carries — and so do `check` "
            "diagnostics, the daemon's log fields and API errors. What reaches the "
