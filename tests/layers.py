@@ -2,7 +2,9 @@
 """layers.py — the library's dependency rule (src/lib/LAYERS).
 
 A module may include and call the modules of its own folder and of the
-folders of lower layers only.  Includes are read from the sources; calls
+folders of lower layers only, and modules call each other in one direction:
+no cycle between modules (the files of one module family, which share a
+private `*_int.h` header, count as one).  Includes are read from the sources; calls
 from the symbols the compiled objects (BUILD/obj/lib/*.o, when built) use
 and define.  Prints one "ok"/"not ok" line per rule in TAP style and exits
 1 on any violation, naming the file, the line or symbol and both folders.
@@ -123,7 +125,73 @@ def main():
         status = 1
     else:
         print('ok - calls go down the layers (%d objects)' % len(uses))
+    # no cycles between module families
+    fam = {}
+    for f, d in where.items():
+        if not f.endswith('.c'):
+            continue
+        mod = f[:-2]
+        fam[mod] = mod
+        # the private header, included by the source or by its own header
+        for src in (f, mod + '.h'):
+            if src not in where:
+                continue
+            with open(os.path.join(LIB, where[src], src), encoding='utf-8', errors='replace') as fh:
+                for line in fh:
+                    m = inc.match(line)
+                    if m and m.group(1).endswith('_int.h'):
+                        fam[mod] = m.group(1)[:-6]
+                        break
+            if fam[mod] != mod:
+                break
+    graph = {}
+    for mod, syms in uses.items():
+        for s_ in syms:
+            t_mod = defs.get(s_)
+            if t_mod and fam.get(t_mod, t_mod) != fam.get(mod, mod):
+                graph.setdefault(fam.get(mod, mod), set()).add(fam.get(t_mod, t_mod))
+    cycles = sccs(graph)
+    if cycles:
+        print('not ok - modules call each other in one direction')
+        for c in cycles:
+            print('  cycle: ' + ' <-> '.join(c))
+        status = 1
+    else:
+        print('ok - modules call each other in one direction (%d families)' % len(set(fam.values())))
     return status
+
+
+def sccs(graph):
+    """the strongly connected components of more than one node (Tarjan)"""
+    index, low, stack, on, out = {}, {}, [], set(), []
+    counter = [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
 
 
 if __name__ == '__main__':

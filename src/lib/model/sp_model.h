@@ -52,6 +52,8 @@ typedef struct sp_token {
     char *scope; /* READ, APPEND */
     int line;
 } sp_token;
+/* sp_token_defs_free: n TOKEN lines and the array (sp_defs.c) */
+void sp_token_defs_free(sp_token *t, size_t n);
 
 typedef struct sp_column_def {
     char *name;

@@ -747,11 +747,6 @@ const sp_connection *sp_project_find_connection(const sp_project *p, const char 
     return NULL;
 }
 
-const char *sp_pipe_name(const sp_pipe *p)
-{
-    return p->name;
-}
-
 const char *sp_pipe_schedule(const sp_pipe *p)
 {
     sp_sink_def s;
@@ -778,12 +773,3 @@ const char *sp_pipe_service(const sp_pipe *p)
     return "s3";
 }
 
-const char *sp_datasource_name(const sp_datasource *d)
-{
-    return d->name;
-}
-
-const char *sp_connection_name(const sp_connection *c)
-{
-    return c->name;
-}

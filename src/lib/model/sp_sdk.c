@@ -32,16 +32,6 @@ static int add_settings(sp_kvlist *l, const char *const *settings)
     return 0;
 }
 
-void sp_connection_free(sp_connection *c)
-{
-    if (!c)
-        return;
-    free(c->name);
-    free(c->path);
-    sp_kvlist_release(&c->keys);
-    free(c);
-}
-
 static sp_connection *conn_new(const char *name, sp_conn_type t)
 {
     sp_connection *c = calloc(1, sizeof *c);
@@ -93,15 +83,6 @@ sp_connection *sp_s3_connection(const char *name, const struct sp_s3_opts *o)
     return c;
 }
 
-static void tokens_free(sp_token *t, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(t[i].name);
-        free(t[i].scope);
-    }
-    free(t);
-}
-
 static int tokens_copy(const struct sp_token_opts *o, sp_token **out, size_t *nout)
 {
     size_t n = 0;
@@ -116,31 +97,13 @@ static int tokens_copy(const struct sp_token_opts *o, sp_token **out, size_t *no
         return SP_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         if (!DUP(t[i].name, o[i].name) || !DUP(t[i].scope, o[i].scope)) {
-            tokens_free(t, n);
+            sp_token_defs_free(t, n);
             return SP_ENOMEM;
         }
     }
     *out = t;
     *nout = n;
     return 0;
-}
-
-void sp_pipe_free(sp_pipe *p)
-{
-    if (!p)
-        return;
-    free(p->name);
-    free(p->path);
-    free(p->description);
-    for (size_t i = 0; i < p->nnodes; i++) {
-        free(p->nodes[i].name);
-        free(p->nodes[i].description);
-        free(p->nodes[i].sql);
-    }
-    free(p->nodes);
-    sp_kvlist_release(&p->keys);
-    tokens_free(p->tokens, p->ntokens);
-    free(p);
 }
 
 /* sdk_sql: the SDK trims node SQL and marks it templated when it holds
@@ -208,26 +171,6 @@ done:
         return NULL;
     }
     return p;
-}
-
-void sp_datasource_free(sp_datasource *d)
-{
-    if (!d)
-        return;
-    free(d->name);
-    free(d->path);
-    free(d->description);
-    for (size_t i = 0; i < d->ncols; i++) {
-        free(d->cols[i].name);
-        free(d->cols[i].type);
-        free(d->cols[i].jsonpath);
-        free(d->cols[i].default_expr);
-        free(d->cols[i].codec);
-    }
-    free(d->cols);
-    sp_kvlist_release(&d->keys);
-    tokens_free(d->tokens, d->ntokens);
-    free(d);
 }
 
 sp_datasource *sp_datasource_new(const char *name, const struct sp_datasource_opts *o)

@@ -19,7 +19,7 @@
 #include "sp_engine.h"
 #include "sp_env.h"
 #include "sp_error.h"
-#include "sp_run.h"
+#include "sp_render.h"
 
 int sp_project_check_queries(sp_project *p, sp_error *err)
 {

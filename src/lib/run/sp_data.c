@@ -24,7 +24,7 @@
 #include "sp_ingest.h"
 #include "sp_model.h"
 #include "sp_oplog.h"
-#include "sp_run.h"
+#include "sp_render.h"
 #include "sp_sql.h"
 
 #define SP_DATA_CHUNK (1u << 20)

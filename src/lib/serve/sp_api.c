@@ -24,7 +24,7 @@
 #include "sp_format.h"
 #include "sp_model.h"
 #include "sp_multipart.h"
-#include "sp_run.h"
+#include "sp_render.h"
 #include "sp_ingest.h"
 #include "sp_ingest_group.h"
 #include "sp_keys.h"

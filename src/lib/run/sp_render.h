@@ -1,6 +1,7 @@
-/* sp_run: internal helpers shared by runs and checks. */
-#ifndef SP_RUN_H
-#define SP_RUN_H
+/* sp_render: a pipe's nodes rendered and composed into the one statement
+ * the engine runs (sp_render.c). */
+#ifndef SP_RENDER_H
+#define SP_RENDER_H
 
 #include <stdint.h>
 
