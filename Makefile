@@ -67,6 +67,9 @@ $(BUILD)/obj/lib/%.o: $(1)/%.c
 	$$(CC) $$(ALL_CFLAGS) -fvisibility=hidden -c $$< -o $$@
 endef
 $(foreach d,$(LIB_DIRS),$(eval $(call lib_rule,$(d))))
+# dependency files of builds made before the layer folders name the old
+# flat paths (src/lib/sp_x.c): such an object is rebuilt, not an error
+src/lib/sp_%.c: ;
 
 $(BUILD)/obj/cli/%.o: src/cli/%.c
 	@mkdir -p $(@D)
