@@ -97,7 +97,7 @@ $(if $(filter all,$(shell sed -n 's|^// sp-deps:||p' $(1))),$(LIB_OBJ),$(patsubs
 endef
 
 .SECONDEXPANSION:
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/sp_test.h $$(call test_deps,tests/unit/$$*.c)
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $$(call test_deps,tests/unit/$$*.c)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(call test_deps,$<) $(ALL_LDFLAGS) $(LIBS)
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sp_batch.h"
+#include "sp_ch_fixture.h"
 #include "sp_ch_rbread.h"
 #include "sp_ch_rowbin.h"
 #include "sp_ch_tsv.h"
@@ -17,37 +18,6 @@
 #include "sp_type.h"
 
 /* ------------------------------------------------------------ building */
-
-static void b_leb(sp_buf *b, uint64_t v)
-{
-    do {
-        uint8_t c = v & 0x7f;
-        v >>= 7;
-        sp_buf_addch(b, (char)(c | (v ? 0x80 : 0)), NULL);
-    } while (v);
-}
-
-static void b_str(sp_buf *b, const char *s, size_t n)
-{
-    b_leb(b, n);
-    sp_buf_add(b, s, n, NULL);
-}
-
-static void b_s(sp_buf *b, const char *s)
-{
-    b_str(b, s, strlen(s));
-}
-
-static void b_le(sp_buf *b, uint64_t v, int w)
-{
-    for (int i = 0; i < w; i++)
-        sp_buf_addch(b, (char)(v >> (8 * i)), NULL);
-}
-
-static void b_raw(sp_buf *b, const void *p, size_t n)
-{
-    sp_buf_add(b, p, n, NULL);
-}
 
 /* "name Type; name Type; ..." (types may not hold ';') as a header */
 static void b_hdr(sp_buf *b, const char *spec)
@@ -71,140 +41,9 @@ static void b_hdr(sp_buf *b, const char *spec)
     free(copy);
 }
 
-/* decimal digits into a w-byte little-endian two's complement integer */
-static void b_big(sp_buf *b, const char *digits, int w)
-{
-    uint8_t v[32] = { 0 };
-    int neg = *digits == '-';
-    for (const char *d = digits + neg; *d; d++) {
-        unsigned carry = (unsigned)(*d - '0');
-        for (int k = 0; k < w; k++) {
-            unsigned x = v[k] * 10u + carry;
-            v[k] = (uint8_t)x;
-            carry = x >> 8;
-        }
-    }
-    for (int k = 0, carry = 1; neg && k < w; k++) {
-        unsigned x = (uint8_t)~v[k] + (unsigned)carry;
-        v[k] = (uint8_t)x;
-        carry = (int)(x >> 8);
-    }
-    b_raw(b, v, (size_t)w);
-}
-
 /* ------------------------------------------------------------ reading */
 
-typedef struct sink {
-    sp_buf text; /* rows as "v|v|v\n" */
-    int nschema;
-    size_t nbatches, maxrows, rows;
-} sink;
-
-static void render(sp_buf *o, const sp_column *c, size_t i)
-{
-    sp_kind k = c->type->kind;
-    if (c->nulls && c->nulls[i]) {
-        int zero = k == SP_T_ARRAY || k == SP_T_MAP ? c->offsets[i] == c->offsets[i + 1]
-                 : k == SP_T_FLOAT32 || k == SP_T_FLOAT64 ? c->v.f64[i] == 0
-                 : sp_kind_is_signed(k) || sp_kind_is_unsigned(k) || k == SP_T_DATE ||
-                         k == SP_T_DATE32 || k == SP_T_DATETIME || k == SP_T_DATETIME64
-                     ? c->v.u64[i] == 0
-                     : c->v.str[i].n == 0;
-        sp_buf_adds(o, zero ? "NULL" : "NULL(not zero)", NULL);
-    } else if (k == SP_T_ARRAY || k == SP_T_MAP) {
-        sp_buf_addch(o, k == SP_T_ARRAY ? '[' : '{', NULL);
-        for (uint64_t j = c->offsets[i]; j < c->offsets[i + 1]; j++) {
-            if (j > c->offsets[i])
-                sp_buf_addch(o, ',', NULL);
-            render(o, &c->child[0], (size_t)j);
-            if (k == SP_T_MAP) {
-                sp_buf_addch(o, ':', NULL);
-                render(o, &c->child[1], (size_t)j);
-            }
-        }
-        sp_buf_addch(o, k == SP_T_ARRAY ? ']' : '}', NULL);
-    } else if (k == SP_T_TUPLE) {
-        sp_buf_addch(o, '(', NULL);
-        for (size_t j = 0; j < c->nchild; j++) {
-            if (j)
-                sp_buf_addch(o, ',', NULL);
-            render(o, &c->child[j], i);
-        }
-        sp_buf_addch(o, ')', NULL);
-    } else if (sp_kind_is_unsigned(k)) {
-        sp_buf_addf(o, NULL, "%llu", (unsigned long long)c->v.u64[i]);
-    } else if (sp_kind_is_signed(k) || k == SP_T_DATE || k == SP_T_DATE32 ||
-               k == SP_T_DATETIME || k == SP_T_DATETIME64) {
-        sp_buf_addf(o, NULL, "%lld", (long long)c->v.i64[i]);
-    } else if (k == SP_T_FLOAT32 || k == SP_T_FLOAT64) {
-        sp_buf_addf(o, NULL, "%.17g", c->v.f64[i]);
-    } else {
-        for (size_t j = 0; j < c->v.str[i].n; j++) {
-            unsigned char ch = (unsigned char)c->v.str[i].p[j];
-            if (ch < 32 || ch > 126)
-                sp_buf_addf(o, NULL, "\\x%02x", ch);
-            else
-                sp_buf_addch(o, (char)ch, NULL);
-        }
-    }
-}
-
-static int on_schema(void *ud, const sp_schema *s, sp_error *err)
-{
-    (void)s;
-    (void)err;
-    ((sink *)ud)->nschema++;
-    return 0;
-}
-
-static int on_batch(void *ud, const sp_batch *b, sp_error *err)
-{
-    sink *k = ud;
-    (void)err;
-    k->nbatches++;
-    k->rows += b->nrows;
-    if (b->nrows > k->maxrows)
-        k->maxrows = b->nrows;
-    for (size_t i = 0; i < b->nrows; i++)
-        for (size_t c = 0; c < b->ncols; c++) {
-            render(&k->text, &b->cols[c], i);
-            sp_buf_addch(&k->text, c + 1 < b->ncols ? '|' : '\n', NULL);
-        }
-    return 0;
-}
-
-/* read the chunks (each from an exact-size heap copy, scribbled over and
- * freed as soon as the call returns); the rows' text, or "ERR <msg>" */
-static char *read_chunks(const sp_buf *chunks, size_t n, size_t batch_rows, sink *k, int *code)
-{
-    memset(k, 0, sizeof *k);
-    sp_buf_init(&k->text, 1 << 26);
-    sp_ch_rb *r = NULL;
-    sp_error err = SP_ERROR_INIT;
-    int rc = sp_ch_rb_new(batch_rows, on_schema, on_batch, k, &r, &err);
-    for (size_t i = 0; !rc && i < n; i++) {
-        char *copy = malloc(chunks[i].len ? chunks[i].len : 1);
-        memcpy(copy, chunks[i].data ? chunks[i].data : "", chunks[i].len);
-        rc = sp_ch_rb_chunk(r, copy, chunks[i].len, &err);
-        memset(copy, 0xAA, chunks[i].len);
-        free(copy);
-    }
-    if (!rc)
-        rc = sp_ch_rb_finish(r, &err);
-    if (!rc && sp_ch_rb_rows(r) != k->rows)
-        rc = sp_error_set(&err, SP_EINTERNAL, 0, "sp_ch_rb_rows %llu, on_batch saw %zu",
-                          sp_ch_rb_rows(r), k->rows);
-    sp_ch_rb_free(r);
-    *code = rc;
-    char *s = rc ? NULL : sp_buf_detach(&k->text);
-    if (rc) {
-        sp_buf t = SP_BUF_INIT(4096);
-        sp_buf_addf(&t, NULL, "ERR %s", err.msg);
-        s = sp_buf_detach(&t);
-    }
-    sp_buf_release(&k->text);
-    return s;
-}
+SP_CH_FIXTURE_READ_CHUNKS(sp_ch_rb, sp_ch_rb)
 
 static char *read_one(const sp_buf *doc, sink *k, int *code)
 {

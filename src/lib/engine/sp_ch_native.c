@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sp_ch_colbuf.h"
 #include "sp_ch_native.h"
 #include "sp_ch_rbread.h"
 #include "sp_ch_text.h"
@@ -53,10 +54,7 @@ typedef struct ncol {
     unsigned w;        /* width of a value in bytes (0: variable) */
     int scale;         /* Decimal */
     size_t minw;       /* fewest bytes a value takes (>= 1) */
-    size_t n, cap;     /* values in the block, room */
-    uint8_t *nulls;    /* Nullable only: 0 or 1 per value */
-    union { int64_t *i64; uint64_t *u64; double *f64; sp_str *str; void *any; } v;
-    uint64_t *offsets; /* ARRAY, MAP: cap + 1, offsets[0] = 0 */
+    sp_ch_colbuf b;    /* the block's values */
     uint64_t *tsum;    /* text before each value (a block with much text) */
     char *text;        /* the text made of the values: tmax a value, and slack */
     size_t tmax;
@@ -89,25 +87,8 @@ static const char TRUNC[] = "the data ends inside the column", NOMEM[] = "out of
 
 #define FAIL(why_) return (r->why = (why_), NULL)
 
-/* the w (1..8) bytes at p as a little-endian unsigned integer (the host
- * is little-endian: see sp_ch_nat_supported) */
-static inline uint64_t le(const uint8_t *p, unsigned w)
-{
-    uint64_t v = 0;
-    memcpy(&v, p, w);
-    return v;
-}
-
-static inline const uint8_t *leb(const uint8_t *p, const uint8_t *e, uint64_t *out)
-{
-    uint64_t v = 0;
-    for (unsigned sh = 0; p < e && sh < 64; sh += 7) {
-        v |= (uint64_t)(*p & 0x7f) << sh;
-        if (!(*p++ & 0x80))
-            return (*out = v, p);
-    }
-    return NULL;
-}
+#define le sp_ch_colbuf_le
+#define leb sp_ch_colbuf_leb
 
 /* ------------------------------------------------------------ columns */
 
@@ -122,7 +103,7 @@ int sp_ch_nat_supported(const sp_type *t)
 static unsigned width(const sp_type *t)
 {
     if (t->kind == SP_T_DECIMAL)
-        return t->precision <= 9 ? 4 : t->precision <= 18 ? 8 : t->precision <= 38 ? 16 : 32;
+        return sp_ch_colbuf_decimal_width(t->precision);
     if (t->kind == SP_T_FIXEDSTRING)
         return t->precision > 0 ? (unsigned)t->precision : 0;
     return KINDS[t->kind].w;
@@ -149,9 +130,7 @@ static void col_release(ncol *c)
     sp_type_free(c->dtype);
     free(c->child);
     free(c->ccols);
-    free(c->nulls);
-    free(c->v.any);
-    free(c->offsets);
+    sp_ch_colbuf_release(&c->b);
     free(c->tsum);
     free(c->text);
     sp_ch_text_enum_release(&c->en);
@@ -175,43 +154,29 @@ static int col_init(ncol *c, const sp_type *t)
         if (col_init(c->dict, c->dtype))
             return -1;
     }
-    size_t nch = c->op == OP_ARRAY ? 1 : c->op == OP_MAP ? 2 : c->op == OP_TUPLE ? t->nelems : 0;
+    size_t nch = sp_ch_colbuf_nchild(t);
     if (nch && (!(c->child = calloc(nch, sizeof *c->child)) ||
                 !(c->ccols = calloc(nch, sizeof *c->ccols))))
         return -1;
     c->nchild = nch;
     for (size_t i = 0; i < nch; i++)
-        if (col_init(&c->child[i], c->op == OP_TUPLE ? t->elems[i] : i ? t->elem
-                                   : c->op == OP_MAP ? t->key : t->elem))
+        if (col_init(&c->child[i], sp_ch_colbuf_child(t, i)))
             return -1;
     return 0;
 }
 
-/* ptr to `bytes` (0: left alone), or return -1 */
-#define GROW(ptr, bytes)                                                \
-    do {                                                                \
-        void *np_ = (bytes) != 0 ? realloc((ptr), (bytes)) : (ptr);     \
-        if (!np_ && (bytes) != 0)                                       \
-            return -1;                                                  \
-        (ptr) = np_;                                                    \
-    } while (0)
-
 /* room for n values */
 static int col_reserve(ncol *c, size_t n)
 {
-    if (c->cap >= n)
+    if (c->b.cap >= n)
         return 0;
-    size_t nc = c->cap * 2 > n ? c->cap * 2 : n < 64 ? 64 : n;
     size_t esz = c->op >= OP_ARRAY ? 0 : IS_TEXT(c->op) ? sizeof(sp_str) : 8;
-    GROW(c->nulls, c->nullable ? nc : 0);
-    GROW(c->v.any, nc * esz);
-    GROW(c->offsets, c->op == OP_ARRAY || c->op == OP_MAP ? (nc + 1) * sizeof *c->offsets : 0);
-    GROW(c->text, c->tmax ? nc * c->tmax + SP_CH_TEXT_MAX : 0); /* room for the last call */
-    if (c->offsets)
-        c->offsets[0] = 0;
+    if (sp_ch_colbuf_reserve(&c->b, n, esz, c->nullable, c->op == OP_ARRAY || c->op == OP_MAP))
+        return -1;
+    /* room for the last call */
+    SP_CH_COLBUF_GROW(c->text, c->tmax ? c->b.cap * c->tmax + SP_CH_TEXT_MAX : 0);
     free(c->tsum);
     c->tsum = NULL;
-    c->cap = nc;
     return 0;
 }
 
@@ -229,8 +194,8 @@ static int col_reserve(ncol *c, size_t n)
 #define TEXT_LOOP(call)                                                             \
     for (size_t i = 0; i < n; i++) {                                                \
         const uint8_t *v = p + i * w;                                               \
-        size_t len_ = c->anynull && c->nulls[i] ? 0 : (call);                       \
-        c->v.str[i] = (sp_str){ len_ ? o : "", len_ };                              \
+        size_t len_ = c->anynull && c->b.nulls[i] ? 0 : (call);                     \
+        c->b.v.str[i] = (sp_str){ len_ ? o : "", len_ };                            \
         o += len_;                                                                  \
         held += len_;                                                               \
     }                                                                               \
@@ -249,22 +214,22 @@ static const uint8_t *values(sp_ch_nat *r, ncol *c, const uint8_t *p, const uint
     switch ((enum op)c->op) {
     case OP_NOTHING:
         for (size_t i = 0; i < n; i++)
-            c->v.str[i] = (sp_str){ "", 0 };
+            c->b.v.str[i] = (sp_str){ "", 0 };
         break;
     case OP_BOOL:
         for (size_t i = 0; i < n; i++)
-            c->v.u64[i] = p[i] != 0;
+            c->b.v.u64[i] = p[i] != 0;
         break;
-    case OP_U8: CONV(uint8_t, c->v.u64); break;
-    case OP_U16: CONV(uint16_t, c->v.u64); break;
-    case OP_U32: CONV(uint32_t, c->v.u64); break;
-    case OP_U64: CONV(uint64_t, c->v.u64); break;
-    case OP_I8: CONV(int8_t, c->v.i64); break;
-    case OP_I16: CONV(int16_t, c->v.i64); break;
-    case OP_I32: CONV(int32_t, c->v.i64); break;
-    case OP_I64: CONV(int64_t, c->v.i64); break;
-    case OP_F32: CONV(float, c->v.f64); break;
-    case OP_F64: CONV(double, c->v.f64); break;
+    case OP_U8: CONV(uint8_t, c->b.v.u64); break;
+    case OP_U16: CONV(uint16_t, c->b.v.u64); break;
+    case OP_U32: CONV(uint32_t, c->b.v.u64); break;
+    case OP_U64: CONV(uint64_t, c->b.v.u64); break;
+    case OP_I8: CONV(int8_t, c->b.v.i64); break;
+    case OP_I16: CONV(int16_t, c->b.v.i64); break;
+    case OP_I32: CONV(int32_t, c->b.v.i64); break;
+    case OP_I64: CONV(int64_t, c->b.v.i64); break;
+    case OP_F32: CONV(float, c->b.v.f64); break;
+    case OP_F64: CONV(double, c->b.v.f64); break;
     case OP_STR:
         for (size_t i = 0; i < n; i++) {
             uint64_t len;
@@ -274,7 +239,7 @@ static const uint8_t *values(sp_ch_nat *r, ncol *c, const uint8_t *p, const uint
                 FAIL(TRUNC);
             if (len > (uint64_t)(e - p))
                 FAIL(TRUNC);
-            c->v.str[i] = (sp_str){ (const char *)p, (size_t)len };
+            c->b.v.str[i] = (sp_str){ (const char *)p, (size_t)len };
             p += len;
             held += (size_t)len;
         }
@@ -282,7 +247,7 @@ static const uint8_t *values(sp_ch_nat *r, ncol *c, const uint8_t *p, const uint
         return p;
     case OP_FIXED:
         for (size_t i = 0; i < n; i++)
-            c->v.str[i] = (sp_str){ (const char *)p + i * w, w };
+            c->b.v.str[i] = (sp_str){ (const char *)p + i * w, w };
         r->held += n * w;
         break;
     case OP_UUID: TEXT_LOOP(sp_ch_text_uuid(v, o)); break;
@@ -293,18 +258,18 @@ static const uint8_t *values(sp_ch_nat *r, ncol *c, const uint8_t *p, const uint
     case OP_ENUM8:
     case OP_ENUM16:
         for (size_t i = 0; i < n; i++) {
-            uint64_t x = c->anynull && c->nulls[i] ? 0 : le(p + i * w, w);
+            uint64_t x = c->anynull && c->b.nulls[i] ? 0 : le(p + i * w, w);
             const sp_str *s = sp_ch_text_enum_name(&c->en, w == 1 ? (int8_t)x : (int16_t)x);
-            if (!(c->anynull && c->nulls[i]) && !s)
+            if (!(c->anynull && c->b.nulls[i]) && !s)
                 FAIL("a number that is none of the Enum's values");
-            c->v.str[i] = c->anynull && c->nulls[i] ? (sp_str){ "", 0 } : *s;
-            held += c->v.str[i].n;
+            c->b.v.str[i] = c->anynull && c->b.nulls[i] ? (sp_str){ "", 0 } : *s;
+            held += c->b.v.str[i].n;
         }
         r->held += held;
         break;
     case OP_ARRAY:
     case OP_MAP: {
-        uint64_t prev = 0, *off = c->offsets;
+        uint64_t prev = 0, *off = c->b.offsets;
         int back = 0;
         for (size_t i = 0; i < n; i++) {
             uint64_t x = le(p + 8 * i, 8);
@@ -337,11 +302,11 @@ static const uint8_t *values(sp_ch_nat *r, ncol *c, const uint8_t *p, const uint
         memcpy(&x_, p + i * sizeof x_, sizeof x_);                                  \
         uint64_t k_ = x_ < nkeys ? x_ : (bad = 1, 0);                   \
         if (c->nullable)                                                            \
-            c->nulls[i] = k_ == 0;                                                  \
+            c->b.nulls[i] = k_ == 0;                                                  \
         if (ds)                                                                     \
-            c->v.str[i] = ds[k_], held += ds[k_].n;                                 \
+            c->b.v.str[i] = ds[k_], held += ds[k_].n;                                 \
         else                                                                        \
-            c->v.u64[i] = du[k_];                                                   \
+            c->b.v.u64[i] = du[k_];                                                   \
     }
 
 static const uint8_t *lc_data(sp_ch_nat *r, ncol *c, const uint8_t *p, const uint8_t *e, size_t n)
@@ -363,8 +328,8 @@ static const uint8_t *lc_data(sp_ch_nat *r, ncol *c, const uint8_t *p, const uin
         FAIL(TRUNC);
     if (!nkeys)
         FAIL(BADKEY);
-    const sp_str *ds = IS_TEXT(c->op) ? c->dict->v.str : NULL;
-    const uint64_t *du = c->dict->v.u64;
+    const sp_str *ds = IS_TEXT(c->op) ? c->dict->b.v.str : NULL;
+    const uint64_t *du = c->dict->b.v.u64;
     int bad = 0;
     held = 0;
     switch (iw) {
@@ -376,7 +341,7 @@ static const uint8_t *lc_data(sp_ch_nat *r, ncol *c, const uint8_t *p, const uin
     if (bad)
         FAIL(BADKEY);
     r->held += held;
-    c->anynull = c->nullable && memchr(c->nulls, 1, n);
+    c->anynull = c->nullable && memchr(c->b.nulls, 1, n);
     return p + n * iw;
 }
 
@@ -399,32 +364,32 @@ static const uint8_t *col_prefix(sp_ch_nat *r, ncol *c, const uint8_t *p, const 
 static const uint8_t *col_data(sp_ch_nat *r, ncol *c, const uint8_t *p, const uint8_t *e,
                                uint64_t n)
 {
-    c->n = 0;
+    c->b.n = 0;
     c->anynull = 0;
     if (n > (uint64_t)(e - p) / c->minw)
         FAIL(TRUNC);
     if (col_reserve(c, (size_t)n))
         FAIL(NOMEM);
-    if (!(c->n = (size_t)n))
+    if (!(c->b.n = (size_t)n))
         return p;
     if (c->nullable && !c->lc) {
         uint8_t any = 0;
         for (size_t i = 0; i < n; i++)
-            any |= c->nulls[i] = p[i] != 0;
+            any |= c->b.nulls[i] = p[i] != 0;
         c->anynull = any;
         p += n;
     }
-    p = c->lc ? lc_data(r, c, p, e, c->n) : values(r, c, p, e, c->n);
+    p = c->lc ? lc_data(r, c, p, e, c->b.n) : values(r, c, p, e, c->b.n);
     for (size_t i = 0; p && c->anynull && c->op < OP_ARRAY && i < n; i++) {
-        if (!c->nulls[i])
+        if (!c->b.nulls[i])
             continue;
         if (IS_TEXT(c->op)) {
-            r->held -= c->v.str[i].n;
-            c->v.str[i] = (sp_str){ "", 0 };
+            r->held -= c->b.v.str[i].n;
+            c->b.v.str[i] = (sp_str){ "", 0 };
         } else if (c->op == OP_F32 || c->op == OP_F64) {
-            c->v.f64[i] = 0;
+            c->b.v.f64[i] = 0;
         } else {
-            c->v.u64[i] = 0;
+            c->b.v.u64[i] = 0;
         }
     }
     return p;
@@ -440,10 +405,10 @@ static int col_sums(ncol *c)
             return -1;
     if (!IS_TEXT(c->op))
         return 0;
-    GROW(c->tsum, (c->cap + 1) * sizeof *c->tsum);
+    SP_CH_COLBUF_GROW(c->tsum, (c->b.cap + 1) * sizeof *c->tsum);
     c->tsum[0] = 0;
-    for (size_t i = 0; i < c->n; i++)
-        c->tsum[i + 1] = c->tsum[i] + c->v.str[i].n;
+    for (size_t i = 0; i < c->b.n; i++)
+        c->tsum[i + 1] = c->tsum[i] + c->b.v.str[i].n;
     return 0;
 }
 
@@ -453,7 +418,7 @@ static uint64_t col_text(const ncol *c, size_t lo, size_t hi)
     uint64_t s = IS_TEXT(c->op) ? c->tsum[hi] - c->tsum[lo] : 0;
     for (size_t k = 0; k < c->nchild; k++)
         s += c->op == OP_TUPLE ? col_text(&c->child[k], lo, hi)
-                               : col_text(&c->child[k], c->offsets[lo], c->offsets[hi]);
+                               : col_text(&c->child[k], c->b.offsets[lo], c->b.offsets[hi]);
     return s;
 }
 
@@ -461,19 +426,19 @@ static uint64_t col_text(const ncol *c, size_t lo, size_t hi)
 static void col_view(ncol *c, sp_column *out, size_t lo, size_t hi, size_t base)
 {
     *out = (sp_column){ .type = c->t, .nchild = c->nchild, .child = c->ccols };
-    if (c->anynull && memchr(c->nulls + lo, 1, hi - lo))
-        out->nulls = c->nulls + base;
+    if (c->anynull && memchr(c->b.nulls + lo, 1, hi - lo))
+        out->nulls = c->b.nulls + base;
     if (IS_TEXT(c->op))
-        out->v.str = c->v.str + base;
+        out->v.str = c->b.v.str + base;
     else if (c->op < OP_ARRAY)
-        out->v.u64 = c->v.u64 + base;
-    if (c->offsets)
-        out->offsets = c->offsets + base;
+        out->v.u64 = c->b.v.u64 + base;
+    if (c->b.offsets)
+        out->offsets = c->b.offsets + base;
     for (size_t k = 0; k < c->nchild; k++) {
         if (c->op == OP_TUPLE)
             col_view(&c->child[k], &c->ccols[k], lo, hi, base);
         else
-            col_view(&c->child[k], &c->ccols[k], c->offsets[lo], c->offsets[hi], 0);
+            col_view(&c->child[k], &c->ccols[k], c->b.offsets[lo], c->b.offsets[hi], 0);
     }
 }
 
@@ -621,14 +586,11 @@ unsigned long long sp_ch_nat_rows(const sp_ch_nat *r)
     return r->total;
 }
 
-/* after a failure: one line (names may hold newlines), the reader spent */
+/* after a failure: one line, the reader spent */
 static int failed(sp_ch_nat *r, int rc, sp_error *err)
 {
     r->broken = 1;
-    for (char *c = err ? err->msg : NULL; c && *c; c++)
-        if (*c == '\n' || *c == '\r' || *c == '\t')
-            *c = ' ';
-    return rc;
+    return sp_ch_colbuf_failed(rc, err);
 }
 
 int sp_ch_nat_chunk(sp_ch_nat *r, const char *p, size_t n, sp_error *err)

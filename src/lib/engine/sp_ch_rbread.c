@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sp_ch_colbuf.h"
 #include "sp_ch_rbread.h"
 #include "sp_ch_text.h"
 #include "sp_error.h"
@@ -49,11 +50,8 @@ typedef struct rcol {
     unsigned w, sh; /* fixed width in bytes; 64 - 8 w for integers */
     int scale;      /* Decimal */
     size_t minw;    /* fewest bytes of a value */
-    size_t n, cap;  /* values in the batch, room */
+    sp_ch_colbuf b; /* the batch's values */
     size_t mark;    /* the first value read from the current chunk */
-    uint8_t *nulls; /* Nullable only */
-    union { int64_t *i64; uint64_t *u64; double *f64; sp_str *str; void *any; } v;
-    uint64_t *offsets; /* ARRAY, MAP: cap + 1 */
     struct rcol *child;
     sp_column *ccols;
     size_t nchild;
@@ -114,7 +112,7 @@ static size_t width(const sp_type *t, int fixed)
     if (t->nullable && !fixed)
         return 1;
     if (t->kind == SP_T_DECIMAL)
-        return t->precision <= 9 ? 4 : t->precision <= 18 ? 8 : t->precision <= 38 ? 16 : 32;
+        return sp_ch_colbuf_decimal_width(t->precision);
     if (t->kind == SP_T_FIXEDSTRING)
         return (size_t)t->precision;
     size_t s = KINDS[t->kind].op == OP_STR || t->kind == SP_T_ARRAY || t->kind == SP_T_MAP;
@@ -152,9 +150,7 @@ static void col_release(rcol *c)
         col_release(&c->child[i]);
     free(c->child);
     free(c->ccols);
-    free(c->nulls);
-    free(c->v.any);
-    free(c->offsets);
+    sp_ch_colbuf_release(&c->b);
     sp_ch_text_enum_release(&c->en);
 }
 
@@ -167,26 +163,16 @@ static int col_init(rcol *c, const sp_type *t)
     c->scale = t->kind == SP_T_DECIMAL ? t->scale : 0;
     if ((c->op == OP_ENUM8 || c->op == OP_ENUM16) && sp_ch_text_enum_init(&c->en, t->enum_body))
         return -1;
-    size_t nch = c->op == OP_ARRAY ? 1 : c->op == OP_MAP ? 2 : c->op == OP_TUPLE ? t->nelems : 0;
+    size_t nch = sp_ch_colbuf_nchild(t);
     if (nch && (!(c->child = calloc(nch, sizeof *c->child)) ||
                 !(c->ccols = calloc(nch, sizeof *c->ccols))))
         return -1;
     c->nchild = nch;
     for (size_t i = 0; i < nch; i++)
-        if (col_init(&c->child[i], c->op == OP_TUPLE ? t->elems[i] : i ? t->elem
-                                   : c->op == OP_MAP ? t->key : t->elem))
+        if (col_init(&c->child[i], sp_ch_colbuf_child(t, i)))
             return -1;
     return 0;
 }
-
-/* ptr to `bytes` (0: left alone), or return -1 */
-#define GROW(ptr, bytes)                                                \
-    do {                                                                \
-        void *np_ = (bytes) != 0 ? realloc((ptr), (bytes)) : (ptr);     \
-        if (!np_ && (bytes) != 0)                                       \
-            return -1;                                                  \
-        (ptr) = np_;                                                    \
-    } while (0)
 
 /* room for k more values (a Tuple's in its elements) */
 static int col_reserve(rcol *c, size_t k)
@@ -194,34 +180,26 @@ static int col_reserve(rcol *c, size_t k)
     for (size_t i = 0; c->op == OP_TUPLE && i < c->nchild; i++)
         if (col_reserve(&c->child[i], k))
             return -1;
-    if (c->cap - c->n >= k)
-        return 0;
-    size_t nc = c->cap * 2 > c->n + k ? c->cap * 2 : c->n + k < 64 ? 64 : c->n + k;
     size_t esz = c->op == OP_TUPLE ? 0
                : (c->op >= OP_STR && c->op <= OP_UDEC) || c->op == OP_NOTHING ? sizeof(sp_str)
                                                                                 : 8;
-    GROW(c->nulls, c->nullable ? nc : 0);
-    GROW(c->v.any, nc * esz);
-    GROW(c->offsets, c->op == OP_ARRAY || c->op == OP_MAP ? (nc + 1) * sizeof *c->offsets : 0);
-    if (c->offsets)
-        c->offsets[0] = 0;
-    c->cap = nc;
-    return 0;
+    return sp_ch_colbuf_reserve(&c->b, c->b.n + k, esz, c->nullable,
+                                c->op == OP_ARRAY || c->op == OP_MAP);
 }
 
 static void col_reset(rcol *c)
 {
-    c->n = c->mark = c->anynull = 0;
+    c->b.n = c->mark = c->anynull = 0;
     for (size_t i = 0; i < c->nchild; i++)
         col_reset(&c->child[i]);
 }
 
 static void col_view(rcol *c, sp_column *out)
 {
-    *out = (sp_column){ .type = c->t, .nulls = c->anynull ? c->nulls : NULL,
-                        .offsets = c->offsets, .child = c->nchild ? c->ccols : NULL,
+    *out = (sp_column){ .type = c->t, .nulls = c->anynull ? c->b.nulls : NULL,
+                        .offsets = c->b.offsets, .child = c->nchild ? c->ccols : NULL,
                         .nchild = c->nchild };
-    out->v.str = c->v.str;
+    out->v.str = c->b.v.str;
     for (size_t k = 0; k < c->nchild; k++)
         col_view(&c->child[k], &c->ccols[k]);
 }
@@ -229,14 +207,14 @@ static void col_view(rcol *c, sp_column *out)
 /* the chunk ends with a batch open: its strings from the chunk to the arena */
 static int carry(sp_ch_rb *r, rcol *c)
 {
-    for (size_t i = c->mark; (c->op == OP_STR || c->op == OP_FIXED) && i < c->n; i++) {
-        sp_str *s = &c->v.str[i];
+    for (size_t i = c->mark; (c->op == OP_STR || c->op == OP_FIXED) && i < c->b.n; i++) {
+        sp_str *s = &c->b.v.str[i];
         char *d = s->n ? ar_take(r, s->n) : NULL;
         if (s->n && !d)
             return -1;
         s->p = s->n ? memcpy(d, s->p, s->n) : "";
     }
-    c->mark = c->n;
+    c->mark = c->b.n;
     for (size_t i = 0; i < c->nchild; i++)
         if (carry(r, &c->child[i]))
             return -1;
@@ -245,16 +223,7 @@ static int carry(sp_ch_rb *r, rcol *c)
 
 /* ------------------------------------------------------------ values */
 
-/* the w (1..8) bytes at p as a little-endian unsigned integer */
-static inline uint64_t le(const uint8_t *p, unsigned w)
-{
-    uint64_t v = 0;
-    memcpy(&v, p, w);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap64(v) >> (64 - 8 * w);
-#endif
-    return v;
-}
+#define le sp_ch_colbuf_le
 
 /* an integer of c->w <= 8 bytes read as 8 (the top bytes shifted out) */
 static inline uint64_t ext(const rcol *c, uint64_t v)
@@ -283,16 +252,7 @@ static const char TRUNC[] = "the data ends inside the value", NOMEM[] = "out of 
 #define FAIL(why_) return (r->why = (why_), NULL)
 #define NEED(k) do { if ((size_t)(e - p) < (k)) FAIL(TRUNC); } while (0)
 
-static inline const uint8_t *leb(const uint8_t *p, const uint8_t *e, uint64_t *out)
-{
-    uint64_t v = 0;
-    for (unsigned sh = 0; p < e && sh < 64; sh += 7) {
-        v |= (uint64_t)(*p & 0x7f) << sh;
-        if (!(*p++ & 0x80))
-            return (*out = v, p);
-    }
-    return NULL;
-}
+#define leb sp_ch_colbuf_leb
 
 /* text made from the value, into the arena */
 #define TEXT(maxlen, call)                    \
@@ -302,7 +262,7 @@ static inline const uint8_t *leb(const uint8_t *p, const uint8_t *e, uint64_t *o
             FAIL(NOMEM);                      \
         size_t n_ = (call);                   \
         r->blks[r->cur].len -= (maxlen) - n_; \
-        c->v.str[i] = (sp_str){ o_, n_ };     \
+        c->b.v.str[i] = (sp_str){ o_, n_ };     \
         r->held += n_;                        \
     } while (0)
 
@@ -311,42 +271,42 @@ static inline const uint8_t *dec(sp_ch_rb *r, rcol *c, const uint8_t *p, const u
 /* one value of c from p: the end of it, or NULL (r->why says why) */
 static const uint8_t *dec_any(sp_ch_rb *r, rcol *c, const uint8_t *p, const uint8_t *e)
 {
-    size_t i = c->n++;
+    size_t i = c->b.n++;
     if (c->nullable) {
         NEED(1);
-        if ((c->nulls[i] = *p++ != 0)) { /* a zero value under the NULL */
+        if ((c->b.nulls[i] = *p++ != 0)) { /* a zero value under the NULL */
             c->anynull = 1;
             if (c->op == OP_ARRAY || c->op == OP_MAP)
-                c->offsets[i + 1] = c->offsets[i];
+                c->b.offsets[i + 1] = c->b.offsets[i];
             else if (c->op >= OP_STR || c->op == OP_NOTHING)
-                c->v.str[i] = (sp_str){ "", 0 };
+                c->b.v.str[i] = (sp_str){ "", 0 };
             else
-                c->v.u64[i] = 0;
+                c->b.v.u64[i] = 0;
             return p;
         }
     }
     switch ((enum op)c->op) {
-    case OP_NOTHING: c->v.str[i] = (sp_str){ "", 0 }; return p;
-    case OP_BOOL: NEED(1); c->v.u64[i] = p[0] != 0; return p + 1;
+    case OP_NOTHING: c->b.v.str[i] = (sp_str){ "", 0 }; return p;
+    case OP_BOOL: NEED(1); c->b.v.u64[i] = p[0] != 0; return p + 1;
     case OP_U8: case OP_U16: case OP_U32: case OP_U64: case OP_DATE: case OP_DATETIME:
     case OP_I8: case OP_I16: case OP_I32: case OP_I64:
         NEED(c->w);
-        c->v.u64[i] = ext(c, le(p, c->w));
+        c->b.v.u64[i] = ext(c, le(p, c->w));
         return p + c->w;
-    case OP_F32: NEED(4); c->v.f64[i] = f32(le(p, 4)); return p + 4;
-    case OP_F64: NEED(8); c->v.f64[i] = f64(le(p, 8)); return p + 8;
+    case OP_F32: NEED(4); c->b.v.f64[i] = f32(le(p, 4)); return p + 4;
+    case OP_F64: NEED(8); c->b.v.f64[i] = f64(le(p, 8)); return p + 8;
     case OP_STR: {
         uint64_t len;
         const uint8_t *q = leb(p, e, &len);
         if (!q || len > (uint64_t)(e - q))
             FAIL(TRUNC);
-        c->v.str[i] = (sp_str){ (const char *)q, (size_t)len };
+        c->b.v.str[i] = (sp_str){ (const char *)q, (size_t)len };
         r->held += (size_t)len;
         return q + len;
     }
     case OP_FIXED:
         NEED(c->w);
-        c->v.str[i] = (sp_str){ (const char *)p, c->w };
+        c->b.v.str[i] = (sp_str){ (const char *)p, c->w };
         r->held += c->w;
         return p + c->w;
     case OP_UUID: NEED(16); TEXT(36, sp_ch_text_uuid(p, o_)); return p + 16;
@@ -359,7 +319,7 @@ static const uint8_t *dec_any(sp_ch_rb *r, rcol *c, const uint8_t *p, const uint
         const sp_str *s = sp_ch_text_enum_name(&c->en, v);
         if (!s)
             FAIL("a number that is none of the Enum's values");
-        c->v.str[i] = *s;
+        c->b.v.str[i] = *s;
         r->held += s->n;
         return p + c->w;
     }
@@ -384,7 +344,7 @@ static const uint8_t *dec_any(sp_ch_rb *r, rcol *c, const uint8_t *p, const uint
             if (p && c->op == OP_MAP)
                 p = dec(r, &c->child[1], p, e);
         }
-        c->offsets[i + 1] = c->child[0].n;
+        c->b.offsets[i + 1] = c->child[0].b.n;
         return p;
     }
     case OP_TUPLE:
@@ -400,24 +360,24 @@ static const uint8_t *dec_any(sp_ch_rb *r, rcol *c, const uint8_t *p, const uint
  * shorter than 128 bytes */
 static inline const uint8_t *dec(sp_ch_rb *r, rcol *c, const uint8_t *p, const uint8_t *e)
 {
-    size_t i = c->n, left = (size_t)(e - p);
+    size_t i = c->b.n, left = (size_t)(e - p);
     if (left <= c->nullable || (c->nullable && *p))
         return dec_any(r, c, p, e);
     const uint8_t *q = p + c->nullable;
     left -= c->nullable;
     if (c->op >= OP_U8 && c->op <= OP_I64 && left >= 8) {
-        c->v.u64[i] = ext(c, le(q, 8));
+        c->b.v.u64[i] = ext(c, le(q, 8));
         q += c->w;
     } else if (c->op == OP_STR && *q < 0x80 && *q < left) {
-        c->v.str[i] = (sp_str){ (const char *)q + 1, *q };
+        c->b.v.str[i] = (sp_str){ (const char *)q + 1, *q };
         r->held += *q;
         q += 1 + *q;
     } else {
         return dec_any(r, c, p, e);
     }
     if (c->nullable)
-        c->nulls[i] = 0;
-    c->n = i + 1;
+        c->b.nulls[i] = 0;
+    c->b.n = i + 1;
     return q;
 }
 
@@ -559,14 +519,11 @@ unsigned long long sp_ch_rb_rows(const sp_ch_rb *r)
     return r->total;
 }
 
-/* after a failure: one line (names may hold newlines), the reader spent */
+/* after a failure: one line, the reader spent */
 static int failed(sp_ch_rb *r, int rc, sp_error *err)
 {
     r->broken = 1;
-    for (char *c = err ? err->msg : NULL; c && *c; c++)
-        if (*c == '\n' || *c == '\r' || *c == '\t')
-            *c = ' ';
-    return rc;
+    return sp_ch_colbuf_failed(rc, err);
 }
 
 int sp_ch_rb_chunk(sp_ch_rb *r, const char *p, size_t n, sp_error *err)
