@@ -212,3 +212,10 @@ void sp_ch_engine_query_id(sp_ch_engine *e, const sp_query_opts *o, char *out, s
         snprintf(out, n, "sinkpipe-%lld-%ld-%lu", (long long)time(NULL), (long)getpid(),
                  ++e->seq);
 }
+
+void sp_ch_engine_running(sp_ch_engine *e, const char *qid)
+{
+    pthread_mutex_lock(&e->mu);
+    snprintf(e->qid, sizeof e->qid, "%s", qid ? qid : "");
+    pthread_mutex_unlock(&e->mu);
+}

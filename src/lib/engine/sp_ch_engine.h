@@ -100,6 +100,9 @@ int sp_ch_engine_describe(sp_ch_engine *e, const char *sql, size_t len, sp_buf *
 int sp_ch_engine_insert_select(sp_ch_engine *e, const char *table, const sp_buf *desc,
                                const char *sql, size_t len, const char *qid,
                                volatile int *cancel, sp_error *err);
+/* sp_ch_engine_running: qid (copied; NULL: none) is the statement running
+ * now, which interrupt() kills. */
+void sp_ch_engine_running(sp_ch_engine *e, const char *qid);
 /* sp_ch_engine_query_id: o->query_id, or a new id of this process, into
  * out (size n). */
 void sp_ch_engine_query_id(sp_ch_engine *e, const sp_query_opts *o, char *out, size_t n);

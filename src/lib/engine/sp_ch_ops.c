@@ -2,7 +2,6 @@
  * copies (a pipe's SQL into a staging table, then appended or swapped in
  * in one step), truncate, delete (a mutation, waited for). */
 #include <stdlib.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
@@ -37,14 +36,10 @@ int sp_ch_ops_copy(sp_engine *base, const char *target, const char *sql, int rep
     if (!rc)
         rc = sp_ch_load_stage_create(e, &st, 1, err);
     if (!rc) {
-        pthread_mutex_lock(&e->mu);
-        memcpy(e->qid, qid, sizeof qid);
-        pthread_mutex_unlock(&e->mu);
+        sp_ch_engine_running(e, qid);
         rc = sp_ch_engine_insert_select(e, st.stage, &cols, body.data, body.len, qid,
                                         o ? o->cancel : NULL, err);
-        pthread_mutex_lock(&e->mu);
-        e->qid[0] = '\0';
-        pthread_mutex_unlock(&e->mu);
+        sp_ch_engine_running(e, NULL);
         if (!rc && ((o && o->cancel && *o->cancel) || atomic_load(&e->interrupted)))
             rc = sp_error_set(err, SP_ECANCELLED, 0, "copy cancelled");
     }

@@ -214,9 +214,7 @@ int sp_ch_query_run(sp_engine *base, const char *sql, const sp_query_opts *o,
     qctx qc = { 0, on_schema, on_batch, ud, o ? o->cancel : NULL, stats };
     int docs = (e->conn->vt->flags & SP_CH_DOC_CHUNKS) != 0;
     if (!rc) {
-        pthread_mutex_lock(&e->mu);
-        memcpy(e->qid, qid, sizeof qid);
-        pthread_mutex_unlock(&e->mu);
+        sp_ch_engine_running(e, qid);
         sp_ch_stmt st = { 0 };
         st.sql = body.data ? body.data : "";
         st.len = body.len;
@@ -241,9 +239,7 @@ int sp_ch_query_run(sp_engine *base, const char *sql, const sp_query_opts *o,
             rc = run_query(e, &st, &qc, READ_TSV, NULL, &seen, err);
         }
         sp_schema_free(desc);
-        pthread_mutex_lock(&e->mu);
-        e->qid[0] = '\0';
-        pthread_mutex_unlock(&e->mu);
+        sp_ch_engine_running(e, NULL);
         /* a transfer we stopped (cancel, a sink's error) may leave the query
          * running until it notices: kill it */
         if (rc && rc != SP_ESQL && !docs && !atomic_load(&e->interrupted))
