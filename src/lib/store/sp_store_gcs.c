@@ -13,10 +13,10 @@
 
 #include "sp_curlx.h"
 #include "sp_error.h"
+#include "sp_store_upload.h"
 
 #define DEFAULT_CHUNK ((size_t)8 << 20)
 #define FIRST_BUF ((size_t)64 << 10)
-#define FILL_BUDGET ((size_t)64 << 20)
 #define META_MAX ((size_t)1 << 20)
 
 typedef struct gcs_store {
@@ -25,22 +25,17 @@ typedef struct gcs_store {
     char *uri_prefix;
     size_t chunk;
     sp_curlx_pool conns;
-    pthread_mutex_t mu; /* filling */
-    size_t filling;     /* bytes in writers' buffers */
+    pthread_mutex_t mu; /* fill */
+    sp_store_fill fill; /* bytes in writers' buffers */
 } gcs_store;
 
 struct sp_objw {
     gcs_store *st;
-    char *key;
-    sp_objw_meta m;  /* m.overwrite: the session's precondition */
-    char *buf;       /* bytes not yet in the session */
-    size_t len, cap;
-    uint64_t size;   /* bytes written */
+    sp_store_upload u; /* buf: bytes not yet in the session; m.overwrite: the
+                        * session's precondition; jid: the session's entry */
     uint64_t sent;   /* bytes the session holds */
     char *session;   /* resumable session URI, or NULL */
     EVP_MD_CTX *md5; /* over every byte written */
-    sp_journal *jn;  /* the run's journal (borrowed, may be NULL) */
-    long jid;        /* the session's journal entry, -1: none */
 };
 
 /* ---- connections ---------------------------------------------------------- */
@@ -61,7 +56,7 @@ static int appeared(const sp_objw *w, sp_error *err)
 {
     return sp_error_set(err, SP_ESINK, 0,
                         "object '%s' appeared while it was being uploaded (create_new "
-                        "never overwrites); run again", w->key);
+                        "never overwrites); run again", w->u.key);
 }
 
 /* md5_b64: base64 of the MD5 of everything written so far (w->md5 is kept
@@ -88,16 +83,16 @@ static char *meta_json(const sp_objw *w, const char *key, const char *md5)
         json_decref(m);
         return NULL;
     }
-    if (w->m.ctype)
-        json_object_set_new(j, "contentType", json_string(w->m.ctype));
-    if (w->m.cenc)
-        json_object_set_new(j, "contentEncoding", json_string(w->m.cenc));
+    if (w->u.m.ctype)
+        json_object_set_new(j, "contentType", json_string(w->u.m.ctype));
+    if (w->u.m.cenc)
+        json_object_set_new(j, "contentEncoding", json_string(w->u.m.cenc));
     if (md5)
         json_object_set_new(j, "md5Hash", json_string(md5));
-    if (w->m.job_id)
-        json_object_set_new(m, "job-id", json_string(w->m.job_id));
-    if (w->m.pipe)
-        json_object_set_new(m, "pipe", json_string(w->m.pipe));
+    if (w->u.m.job_id)
+        json_object_set_new(m, "job-id", json_string(w->u.m.job_id));
+    if (w->u.m.pipe)
+        json_object_set_new(m, "pipe", json_string(w->u.m.pipe));
     json_object_set_new(j, "metadata", m);
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
@@ -136,14 +131,7 @@ static void writer_free(sp_objw *w)
 {
     if (!w)
         return;
-    if (w->len) {
-        pthread_mutex_lock(&w->st->mu);
-        w->st->filling -= w->len;
-        pthread_mutex_unlock(&w->st->mu);
-    }
-    free(w->key);
-    sp_objw_meta_release(&w->m);
-    free(w->buf);
+    sp_store_upload_release(&w->u, &w->st->fill);
     free(w->session);
     EVP_MD_CTX_free(w->md5);
     free(w);
@@ -161,15 +149,12 @@ static int gcs_begin(sp_store *s, const char *key, const sp_obj_meta *meta, sp_o
     if (!w)
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory (writer of '%s')", key);
     w->st = st;
-    w->key = strdup(key);
     w->md5 = EVP_MD_CTX_new();
-    if (!w->key || !w->md5 || !EVP_DigestInit_ex(w->md5, EVP_md5(), NULL)) {
+    if (!w->md5 || !EVP_DigestInit_ex(w->md5, EVP_md5(), NULL)) {
         writer_free(w);
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory (writer of '%s')", key);
     }
-    w->jid = -1;
-    w->jn = meta ? meta->journal : NULL;
-    if ((rc = sp_objw_meta_copy(&w->m, meta, key, err))) {
+    if ((rc = sp_store_upload_init(&w->u, key, meta, err))) {
         writer_free(w);
         return rc;
     }
@@ -182,31 +167,31 @@ static int start_session(sp_objw *w, sp_error *err)
 {
     gcs_store *st = w->st;
     sp_buf url = SP_BUF_INIT(8192), q = SP_BUF_INIT(8192);
-    char *meta = meta_json(w, w->key, NULL);
+    char *meta = meta_json(w, w->u.key, NULL);
     int rc = meta ? 0 : sp_error_set(err, SP_ENOMEM, 0, "out of memory (metadata)");
     if (!rc)
         rc = sp_buf_adds(&q, "uploadType=resumable&name=", err);
     if (!rc)
-        rc = sp_gcs_encode(&q, w->key, err);
-    if (!rc && !w->m.overwrite)
+        rc = sp_gcs_encode(&q, w->u.key, err);
+    if (!rc && !w->u.m.overwrite)
         rc = sp_buf_adds(&q, "&ifGenerationMatch=0", err);
     if (!rc)
         rc = sp_gcs_url(st->g, SP_GCS_UPLOAD, NULL, q.data, &url, err);
     char ct[300];
     snprintf(ct, sizeof ct, "X-Upload-Content-Type: %.200s",
-             w->m.ctype ? w->m.ctype : "application/octet-stream");
+             w->u.m.ctype ? w->u.m.ctype : "application/octet-stream");
     const char *hs[] = { "Content-Type: application/json; charset=UTF-8", ct };
-    sp_gcs_req r = { .method = "POST", .url = url.data, .key = w->key, .headers = hs,
+    sp_gcs_req r = { .method = "POST", .url = url.data, .key = w->u.key, .headers = hs,
                      .nheaders = 2, .body = meta, .len = meta ? strlen(meta) : 0,
-                     .cancel = w->m.cancel };
+                     .cancel = w->u.m.cancel };
     sp_error e = SP_ERROR_INIT;
     /* journaled first: a dead run's session is cancelled by the next run
      * (its URI is set once known; without it the session only expires) */
-    if (!rc && w->jn) {
+    if (!rc && w->u.jn) {
         json_t *je = json_object();
         json_object_set_new(je, "store", json_string("gcs"));
-        json_object_set_new(je, "key", json_string(w->key));
-        rc = sp_journal_add(w->jn, je, &w->jid, err);
+        json_object_set_new(je, "key", json_string(w->u.key));
+        rc = sp_journal_add(w->u.jn, je, &w->u.jid, err);
         json_decref(je);
     }
     if (!rc && (rc = call(st, &r, &e))) {
@@ -217,11 +202,11 @@ static int start_session(sp_objw *w, sp_error *err)
     }
     if (!rc && !r.location[0])
         rc = sp_error_set(err, SP_ESINK, 0, "%s: resumable upload: no session URI in the "
-                          "answer", w->key);
+                          "answer", w->u.key);
     if (!rc && !(w->session = strdup(r.location)))
-        rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (session of '%s')", w->key);
-    if (!rc && w->jn)
-        rc = sp_journal_set(w->jn, w->jid, "session", w->session, err);
+        rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (session of '%s')", w->u.key);
+    if (!rc && w->u.jn)
+        rc = sp_journal_set(w->u.jn, w->u.jid, "session", w->session, err);
     free(meta);
     sp_buf_release(&url);
     sp_buf_release(&q);
@@ -260,8 +245,8 @@ static int put_range(sp_objw *w, const char *data, size_t n, int final, sp_error
         char cr[128];
         sp_error_clear(&e);
         const char *hs[2] = { cr, hash };
-        sp_gcs_req r = { .method = "PUT", .url = w->session, .key = w->key, .headers = hs,
-                         .nheaders = 1, .single = 1, .cancel = w->m.cancel };
+        sp_gcs_req r = { .method = "PUT", .url = w->session, .key = w->u.key, .headers = hs,
+                         .nheaders = 1, .single = 1, .cancel = w->u.m.cancel };
         if (query && !final) {
             snprintf(cr, sizeof cr, "Content-Range: bytes */*");
         } else if (query || off == n) { /* only a final chunk can be empty */
@@ -284,14 +269,14 @@ static int put_range(sp_objw *w, const char *data, size_t n, int final, sp_error
                 return 0;
             }
             return sp_error_set(err, SP_ESINK, 0, "%s: the upload session ended before its "
-                                "last chunk", w->key);
+                                "last chunk", w->u.key);
         }
         if (!rc) { /* 308: the session holds p bytes */
             int64_t p = persisted(r.range);
             if (p < (int64_t)base || (uint64_t)p > total)
                 return sp_error_set(err, SP_ESINK, 0,
                                     "%s: the upload session holds %lld bytes (expected "
-                                    "%llu to %llu)", w->key, (long long)p,
+                                    "%llu to %llu)", w->u.key, (long long)p,
                                     (unsigned long long)base, (unsigned long long)total);
             off = (size_t)((uint64_t)p - base);
             query = 0;
@@ -302,7 +287,7 @@ static int put_range(sp_objw *w, const char *data, size_t n, int final, sp_error
             if (attempt + 1 < max)
                 continue; /* send the rest (not a failure: no backoff) */
             return sp_error_set(err, SP_ESINK, 1, "%s: the upload session keeps refusing "
-                                "bytes after %llu", w->key, (unsigned long long)p);
+                                "bytes after %llu", w->u.key, (unsigned long long)p);
         }
         if (rc == SP_ECANCELLED)
             return sp_error_set(err, rc, 0, "%s", e.msg);
@@ -324,7 +309,7 @@ static int put_range(sp_objw *w, const char *data, size_t n, int final, sp_error
                                     attempt + 1);
             return sp_error_set(err, e.code, e.retriable, "%s", e.msg);
         }
-        sp_gcs_backoff(st->g, attempt, w->m.cancel);
+        sp_gcs_backoff(st->g, attempt, w->u.m.cancel);
         query = 1;
     }
 }
@@ -333,18 +318,16 @@ static int put_range(sp_objw *w, const char *data, size_t n, int final, sp_error
  * session as a chunk (started on the first one) */
 static int ship(sp_objw *w, size_t n, sp_error *err)
 {
-    int rc = sp_store_check_cancel(&w->m, w->key, err);
+    int rc = sp_store_check_cancel(&w->u.m, w->u.key, err);
     if (!rc && !w->session)
         rc = start_session(w, err);
     if (!rc)
-        rc = put_range(w, w->buf, n, 0, err);
+        rc = put_range(w, w->u.buf, n, 0, err);
     if (rc)
         return rc;
-    memmove(w->buf, w->buf + n, w->len - n);
-    w->len -= n;
-    pthread_mutex_lock(&w->st->mu);
-    w->st->filling -= n;
-    pthread_mutex_unlock(&w->st->mu);
+    memmove(w->u.buf, w->u.buf + n, w->u.len - n);
+    w->u.len -= n;
+    sp_store_fill_sub(&w->st->fill, n, 0);
     return 0;
 }
 
@@ -356,38 +339,27 @@ static int gcs_write(sp_objw *w, const void *data, size_t n, sp_error *err)
     if (n && !EVP_DigestUpdate(w->md5, data, n))
         return sp_error_set(err, SP_EINTERNAL, 0, "md5 failed");
     while (n) {
-        if (w->len == st->chunk) { /* more bytes follow: not the last chunk */
-            int rc = ship(w, w->len, err);
+        if (w->u.len == st->chunk) { /* more bytes follow: not the last chunk */
+            int rc = ship(w, w->u.len, err);
             if (rc)
                 return rc;
         }
-        if (w->len == w->cap) {
-            size_t nc = w->cap ? w->cap * 2 : FIRST_BUF;
+        if (w->u.len == w->u.cap) {
+            size_t nc = w->u.cap ? w->u.cap * 2 : FIRST_BUF;
             if (nc > st->chunk)
                 nc = st->chunk;
-            char *nb = realloc(w->buf, nc);
-            if (!nb)
-                return sp_error_set(err, SP_ENOMEM, 0, "out of memory (chunk of '%s')", w->key);
-            w->buf = nb;
-            w->cap = nc;
+            int rc = sp_store_upload_room(&w->u, nc, "chunk", err);
+            if (rc)
+                return rc;
         }
-        size_t k = w->cap - w->len;
-        if (k > n)
-            k = n;
-        memcpy(w->buf + w->len, p, k);
-        w->len += k;
-        w->size += k;
+        size_t k = sp_store_upload_take(&w->u, &st->fill, p, n, &over);
         p += k;
         n -= k;
-        pthread_mutex_lock(&st->mu);
-        st->filling += k;
-        over = st->filling > FILL_BUDGET;
-        pthread_mutex_unlock(&st->mu);
     }
     /* many partitions buffering at once: ship early, whole 256 KiB units,
      * keeping a tail so the last chunk is never empty-handed */
-    if (over && w->len > SP_GCS_CHUNK_UNIT)
-        return ship(w, (w->len - 1) / SP_GCS_CHUNK_UNIT * SP_GCS_CHUNK_UNIT, err);
+    if (over && w->u.len > SP_GCS_CHUNK_UNIT)
+        return ship(w, (w->u.len - 1) / SP_GCS_CHUNK_UNIT * SP_GCS_CHUNK_UNIT, err);
     return 0;
 }
 
@@ -427,17 +399,17 @@ static int put_whole(sp_objw *w, const char *key, int overwrite, sp_error *err)
         int o = snprintf(bnd, sizeof bnd, "sinkpipe_");
         for (size_t i = 0; i < sizeof rnd; i++)
             o += snprintf(bnd + o, sizeof bnd - (size_t)o, "%02x", rnd[i]);
-    } while (w->len && memmem(w->buf, w->len, bnd, strlen(bnd)));
+    } while (w->u.len && memmem(w->u.buf, w->u.len, bnd, strlen(bnd)));
     char *meta = meta_json(w, key, md5);
-    sp_buf body = SP_BUF_INIT(w->len + META_MAX), q = SP_BUF_INIT(8192),
+    sp_buf body = SP_BUF_INIT(w->u.len + META_MAX), q = SP_BUF_INIT(8192),
            url = SP_BUF_INIT(8192);
     int rc = meta ? 0 : sp_error_set(err, SP_ENOMEM, 0, "out of memory (metadata)");
     if (!rc)
         rc = sp_buf_addf(&body, err, "--%s\r\nContent-Type: application/json; charset=UTF-8"
                          "\r\n\r\n%s\r\n--%s\r\nContent-Type: %s\r\n\r\n", bnd, meta, bnd,
-                         w->m.ctype ? w->m.ctype : "application/octet-stream");
-    if (!rc && w->len)
-        rc = sp_buf_add(&body, w->buf, w->len, err);
+                         w->u.m.ctype ? w->u.m.ctype : "application/octet-stream");
+    if (!rc && w->u.len)
+        rc = sp_buf_add(&body, w->u.buf, w->u.len, err);
     if (!rc)
         rc = sp_buf_addf(&body, err, "\r\n--%s--\r\n", bnd);
     if (!rc)
@@ -472,11 +444,11 @@ static int gcs_commit_as(sp_objw *w, const char *key, int overwrite, uint64_t *s
     int rc = sp_store_check_key(key, err);
     if (rc)
         return rc;
-    if (w->session && strcmp(key, w->key))
+    if (w->session && strcmp(key, w->u.key))
         return appeared(w, err); /* a session is bound to its name */
-    if ((rc = sp_store_check_cancel(&w->m, w->key, err)))
+    if ((rc = sp_store_check_cancel(&w->u.m, w->u.key, err)))
         return rc;
-    if (!overwrite && (!w->session || w->m.overwrite)) {
+    if (!overwrite && (!w->session || w->u.m.overwrite)) {
         /* create_new: check first (the precondition then guards the race;
          * a session started for replace has none) */
         int ex = 0;
@@ -489,27 +461,27 @@ static int gcs_commit_as(sp_objw *w, const char *key, int overwrite, uint64_t *s
     }
     /* the last moment a cancel is honoured: the request below makes the
      * object visible */
-    if ((rc = sp_store_check_cancel(&w->m, w->key, err)))
+    if ((rc = sp_store_check_cancel(&w->u.m, w->u.key, err)))
         return rc;
     if (w->session)
-        rc = put_range(w, w->buf, w->len, 1, err);
+        rc = put_range(w, w->u.buf, w->u.len, 1, err);
     else
         rc = put_whole(w, key, overwrite, err);
     if (rc)
         return rc;
     if (size)
-        *size = w->size;
+        *size = w->u.size;
     free(w->session); /* complete: nothing left to cancel */
     w->session = NULL;
-    if (w->jn && w->jid >= 0)
-        sp_journal_done(w->jn, w->jid);
+    if (w->u.jn && w->u.jid >= 0)
+        sp_journal_done(w->u.jn, w->u.jid);
     writer_free(w);
     return 0;
 }
 
 static int gcs_commit(sp_objw *w, int overwrite, uint64_t *size, sp_error *err)
 {
-    return gcs_commit_as(w, w->key, overwrite, size, err);
+    return gcs_commit_as(w, w->u.key, overwrite, size, err);
 }
 
 static void gcs_abort(sp_objw *w)
@@ -521,12 +493,12 @@ static void gcs_abort(sp_objw *w)
         sp_error e = SP_ERROR_INIT;
         /* retried inside; a session that could not be cancelled stays in
          * the journal for the next run */
-        if (h && sp_gcs_cancel_upload(w->st->g, h, w->session, &e) == 0 && w->jn &&
-            w->jid >= 0)
-            sp_journal_done(w->jn, w->jid);
+        if (h && sp_gcs_cancel_upload(w->st->g, h, w->session, &e) == 0 && w->u.jn &&
+            w->u.jid >= 0)
+            sp_journal_done(w->u.jn, w->u.jid);
         sp_curlx_pool_put(&w->st->conns, h);
-    } else if (w->jn && w->jid >= 0) {
-        sp_journal_done(w->jn, w->jid); /* no session was opened */
+    } else if (w->u.jn && w->u.jid >= 0) {
+        sp_journal_done(w->u.jn, w->u.jid); /* no session was opened */
     }
     writer_free(w);
 }
@@ -625,6 +597,7 @@ int sp_store_gcs_open(const sp_gcs_conf *conf, const sp_store_gcs_opts *o,
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory (gcs store)");
     st->base.vt = &gcs_vt;
     pthread_mutex_init(&st->mu, NULL);
+    st->fill.mu = &st->mu;
     sp_curlx_pool_init(&st->conns);
     size_t c = o && o->chunk_size ? o->chunk_size : DEFAULT_CHUNK;
     if (c > ((size_t)1 << 30))

@@ -11,6 +11,7 @@
 #include "sp_curlx.h"
 #include "sp_error.h"
 #include "sp_oplog.h"
+#include "sp_store_upload.h"
 
 #define DEFAULT_PART ((size_t)8 << 20)
 #define MAX_PARTS 10000
@@ -35,26 +36,15 @@ typedef struct s3_store {
     pthread_t *threads;
     sp_curlx_pool conns; /* free connections for the writers' own requests */
     int head_forbidden; /* a HEAD got 403: existence checks are blind */
-    size_t filling;     /* bytes in writers' buffers not yet shipped */
+    sp_store_fill fill; /* bytes in writers' buffers not yet shipped (under mu) */
     char create_header[64], create_value[16]; /* create_new's precondition */
 } s3_store;
 
-/* Past FILL_BUDGET bytes buffered across a store's writers (many partitions
- * open at once), a writer holding at least a minimum part ships it early
- * instead of growing to a full part. */
-#define FILL_BUDGET ((size_t)64 << 20)
-
 struct sp_objw {
     s3_store *st;
-    char *key;
-    sp_objw_meta m;
-    char *buf; /* the part being filled (owned) */
-    size_t len, cap;
-    uint64_t size;
+    sp_store_upload u; /* buf: the part being filled; jid: the multipart upload's */
     int multipart;
     char *upload_id;
-    sp_journal *jn; /* the run's journal (borrowed, may be NULL) */
-    long jid;       /* the multipart upload's journal entry, -1: none */
     unsigned nparts; /* parts handed to the pool */
     char **etags;    /* [MAX_PARTS], filled by the workers */
     /* under st->mu */
@@ -135,10 +125,10 @@ static void run_commit(s3_store *st, job *j)
     uint64_t size = 0;
     int rc;
     if (w->aborting) {
-        rc = sp_error_set(&e, SP_ECANCELLED, 0, "%s: aborted before its commit", w->key);
+        rc = sp_error_set(&e, SP_ECANCELLED, 0, "%s: aborted before its commit", w->u.key);
     } else {
         pthread_mutex_unlock(&st->mu);
-        rc = finish_commit(w, w->key, w->coverwrite, &size, &e);
+        rc = finish_commit(w, w->u.key, w->coverwrite, &size, &e);
         pthread_mutex_lock(&st->mu);
     }
     w->crc = rc;
@@ -176,14 +166,14 @@ static void *worker(void *arg)
             char pn[16];
             snprintf(pn, sizeof pn, "%u", j->part);
             sp_sigv4_kv q[] = { { "partNumber", pn }, { "uploadId", w->upload_id } };
-            sp_s3_req r = { .method = "PUT", .key = w->key, .query = q, .nquery = 2,
+            sp_s3_req r = { .method = "PUT", .key = w->u.key, .query = q, .nquery = 2,
                             .body = j->data, .len = j->len, .content_md5 = 1,
-                            .cancel = w->m.cancel };
+                            .cancel = w->u.m.cancel };
             rc = h ? sp_s3_do(st->s3, h, &r, &e)
                    : sp_error_set(&e, SP_ENOMEM, 0, "out of memory (s3 connection)");
             if (!rc && !r.etag[0])
                 rc = sp_error_set(&e, SP_ESINK, 0, "%s: part %u: no ETag in the answer",
-                                  w->key, j->part);
+                                  w->u.key, j->part);
             if (!rc && !(etag = strdup(r.etag)))
                 rc = sp_error_set(&e, SP_ENOMEM, 0, "out of memory (etag)");
         }
@@ -249,14 +239,7 @@ static void writer_free(sp_objw *w)
 {
     if (!w)
         return;
-    if (w->len) {
-        pthread_mutex_lock(&w->st->mu);
-        w->st->filling -= w->len;
-        pthread_mutex_unlock(&w->st->mu);
-    }
-    free(w->key);
-    sp_objw_meta_release(&w->m);
-    free(w->buf);
+    sp_store_upload_release(&w->u, &w->st->fill);
     free(w->upload_id);
     if (w->etags)
         for (unsigned i = 0; i < MAX_PARTS; i++)
@@ -270,14 +253,14 @@ static void writer_free(sp_objw *w)
 static size_t meta_headers(const sp_objw *w, sp_sigv4_kv *h)
 {
     size_t n = 0;
-    if (w->m.ctype)
-        h[n++] = (sp_sigv4_kv){ "content-type", w->m.ctype };
-    if (w->m.cenc)
-        h[n++] = (sp_sigv4_kv){ "content-encoding", w->m.cenc };
-    if (w->m.job_id)
-        h[n++] = (sp_sigv4_kv){ "x-amz-meta-job-id", w->m.job_id };
-    if (w->m.pipe)
-        h[n++] = (sp_sigv4_kv){ "x-amz-meta-pipe", w->m.pipe };
+    if (w->u.m.ctype)
+        h[n++] = (sp_sigv4_kv){ "content-type", w->u.m.ctype };
+    if (w->u.m.cenc)
+        h[n++] = (sp_sigv4_kv){ "content-encoding", w->u.m.cenc };
+    if (w->u.m.job_id)
+        h[n++] = (sp_sigv4_kv){ "x-amz-meta-job-id", w->u.m.job_id };
+    if (w->u.m.pipe)
+        h[n++] = (sp_sigv4_kv){ "x-amz-meta-pipe", w->u.m.pipe };
     return n;
 }
 
@@ -322,14 +305,7 @@ static int s3_begin(sp_store *s, const char *key, const sp_obj_meta *meta, sp_ob
     if (!w)
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory (writer of '%s')", key);
     w->st = st;
-    w->key = strdup(key);
-    if (!w->key) {
-        free(w);
-        return sp_error_set(err, SP_ENOMEM, 0, "out of memory (writer of '%s')", key);
-    }
-    w->jid = -1;
-    w->jn = meta ? meta->journal : NULL;
-    if ((rc = sp_objw_meta_copy(&w->m, meta, key, err))) {
+    if ((rc = sp_store_upload_init(&w->u, key, meta, err))) {
         writer_free(w);
         return rc;
     }
@@ -345,19 +321,19 @@ static int start_multipart(sp_objw *w, sp_error *err)
     sp_sigv4_kv q[] = { { "uploads", NULL } };
     sp_sigv4_kv h[8];
     size_t nh = meta_headers(w, h);
-    sp_s3_req r = { .method = "POST", .key = w->key, .query = q, .nquery = 1,
-                    .headers = h, .nheaders = nh, .resp = &resp, .cancel = w->m.cancel };
+    sp_s3_req r = { .method = "POST", .key = w->u.key, .query = q, .nquery = 1,
+                    .headers = h, .nheaders = nh, .resp = &resp, .cancel = w->u.m.cancel };
     /* journaled first: if the answer is lost, or this process dies before
      * the upload id is known, recovery lists the key's uploads */
     int rc = 0;
-    if (w->jn) {
+    if (w->u.jn) {
         char bucket[1100];
         sp_s3_uri(st->s3, NULL, bucket, sizeof bucket);
         json_t *e = json_object();
         json_object_set_new(e, "store", json_string("s3"));
         json_object_set_new(e, "bucket", json_string(bucket));
-        json_object_set_new(e, "key", json_string(w->key));
-        rc = sp_journal_add(w->jn, e, &w->jid, err);
+        json_object_set_new(e, "key", json_string(w->u.key));
+        rc = sp_journal_add(w->u.jn, e, &w->u.jid, err);
         json_decref(e);
     }
     if (!rc)
@@ -365,14 +341,14 @@ static int start_multipart(sp_objw *w, sp_error *err)
     char id[2048];
     if (!rc && !sp_s3_xml_text(resp.data, resp.len, "UploadId", id, sizeof id))
         rc = sp_error_set(err, SP_ESINK, 0, "%s: CreateMultipartUpload: no UploadId in the "
-                          "answer", w->key);
+                          "answer", w->u.key);
     if (!rc && (!(w->upload_id = strdup(id)) ||
                 !(w->etags = calloc(MAX_PARTS, sizeof *w->etags))))
-        rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (upload of '%s')", w->key);
+        rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (upload of '%s')", w->u.key);
     if (!rc)
         w->multipart = 1;
     if (!rc)
-        rc = sp_journal_set(w->jn, w->jid, "upload_id", w->upload_id, err);
+        rc = sp_journal_set(w->u.jn, w->u.jid, "upload_id", w->upload_id, err);
     sp_buf_release(&resp);
     return rc;
 }
@@ -386,7 +362,7 @@ static int ship(sp_objw *w, sp_error *err)
     if (!w->multipart && (rc = start_multipart(w, err)))
         return rc;
     if (w->nparts >= MAX_PARTS)
-        return sp_error_set(err, SP_ETOOBIG, 0, "%s: more than %d parts", w->key, MAX_PARTS);
+        return sp_error_set(err, SP_ETOOBIG, 0, "%s: more than %d parts", w->u.key, MAX_PARTS);
     job *j = malloc(sizeof *j);
     if (!j)
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory (upload job)");
@@ -405,20 +381,20 @@ static int ship(sp_objw *w, sp_error *err)
     j->w = w;
     j->commit = 0;
     j->part = ++w->nparts;
-    j->data = w->buf;
-    j->len = w->len;
+    j->data = w->u.buf;
+    j->len = w->u.len;
     if (st->tail)
         st->tail->next = j;
     else
         st->head = j;
     st->tail = j;
     st->inflight++;
-    st->filling -= w->len;
+    sp_store_fill_sub(&st->fill, w->u.len, 1);
     w->pending++;
     pthread_cond_signal(&st->cv_job);
     pthread_mutex_unlock(&st->mu);
-    w->buf = NULL;
-    w->len = w->cap = 0;
+    w->u.buf = NULL;
+    w->u.len = w->u.cap = 0;
     return 0;
 }
 
@@ -428,41 +404,31 @@ static int s3_write(sp_objw *w, const void *data, size_t n, sp_error *err)
     int over = 0;
     while (n) {
         size_t target = part_len(w->st, w->nparts + 1);
-        if (w->len == w->cap) {
+        if (w->u.len == w->u.cap) {
             size_t nc;
             if (w->multipart || w->nparts)
                 nc = target; /* a known multipart: the whole part at once */
             else
-                nc = w->cap ? w->cap * 2 : FIRST_BUF;
+                nc = w->u.cap ? w->u.cap * 2 : FIRST_BUF;
             if (nc > target)
                 nc = target;
-            if (w->len == target) {
+            if (w->u.len == target) {
                 int rc = ship(w, err);
                 if (rc)
                     return rc;
                 continue;
             }
-            char *nb = realloc(w->buf, nc);
-            if (!nb)
-                return sp_error_set(err, SP_ENOMEM, 0, "out of memory (part of '%s')",
-                                    w->key);
-            w->buf = nb;
-            w->cap = nc;
+            int rc = sp_store_upload_room(&w->u, nc, "part", err);
+            if (rc)
+                return rc;
         }
-        size_t k = w->cap - w->len;
-        if (k > n)
-            k = n;
-        memcpy(w->buf + w->len, p, k);
-        w->len += k;
-        w->size += k;
+        size_t k = sp_store_upload_take(&w->u, &w->st->fill, p, n, &over);
         p += k;
         n -= k;
-        pthread_mutex_lock(&w->st->mu);
-        w->st->filling += k;
-        over = w->st->filling > FILL_BUDGET;
-        pthread_mutex_unlock(&w->st->mu);
     }
-    if (over && w->len >= SP_S3_MIN_PART)
+    /* past the store's budget (many partitions open at once): a writer
+     * holding at least a minimum part ships it early */
+    if (over && w->u.len >= SP_S3_MIN_PART)
         return ship(w, err);
     return 0;
 }
@@ -486,7 +452,7 @@ static int expected_etag(const sp_objw *w, char *out, size_t outsz)
     unsigned int ml = 0;
     char hex[33];
     if (!w->multipart) {
-        if (!EVP_Digest(w->buf ? w->buf : "", w->len, md, &ml, EVP_md5(), NULL))
+        if (!EVP_Digest(w->u.buf ? w->u.buf : "", w->u.len, md, &ml, EVP_md5(), NULL))
             return -1;
         sp_hex(md, 16, hex);
         snprintf(out, outsz, "\"%s\"", hex);
@@ -535,7 +501,7 @@ static int s3_commit_as(sp_objw *w, const char *key, int overwrite, uint64_t *si
     int rc = sp_store_check_key(key, err);
     if (rc)
         return rc;
-    int same = !strcmp(key, w->key);
+    int same = !strcmp(key, w->u.key);
     if (w->multipart && !same) {
         pthread_mutex_lock(&st->mu);
         int blind = st->head_forbidden;
@@ -545,16 +511,16 @@ static int s3_commit_as(sp_objw *w, const char *key, int overwrite, uint64_t *si
                                 "object '%s' exists and create_new never overwrites; these "
                                 "credentials cannot check existence before an upload (HEAD "
                                 "is forbidden: grant s3:GetObject), so a large object cannot "
-                                "move to a sibling name", w->key);
+                                "move to a sibling name", w->u.key);
         return sp_error_set(err, SP_ESINK, 0,
                             "object '%s' appeared while it was being uploaded (create_new "
-                            "never overwrites); run again", w->key);
+                            "never overwrites); run again", w->u.key);
     }
-    if ((rc = sp_store_check_cancel(&w->m, w->key, err)))
+    if ((rc = sp_store_check_cancel(&w->u.m, w->u.key, err)))
         return rc;
     /* the last part first: an exists check cannot save it from being sent,
      * and ship() reports earlier part failures */
-    if (w->multipart && w->len && (rc = ship(w, err)))
+    if (w->multipart && w->u.len && (rc = ship(w, err)))
         return rc;
     if (w->multipart)
         wait_writer(w);
@@ -590,7 +556,7 @@ static int finish_commit(sp_objw *w, const char *key, int overwrite, uint64_t *s
     /* the last moment a cancel is honoured: the request below makes the
      * object visible, and is not interrupted (it may take effect even if
      * its answer is lost, and then the object is delivered) */
-    if ((rc = sp_store_check_cancel(&w->m, w->key, err)))
+    if ((rc = sp_store_check_cancel(&w->u.m, w->u.key, err)))
         return rc;
     sp_sigv4_kv h[8];
     size_t nh;
@@ -605,7 +571,7 @@ again:
     if (!w->multipart) {
         nh += meta_headers(w, h + nh);
         sp_s3_req r = { .method = "PUT", .key = key, .headers = h, .nheaders = nh,
-                        .body = w->buf ? w->buf : "", .len = w->len, .content_md5 = 1 };
+                        .body = w->u.buf ? w->u.buf : "", .len = w->u.len, .content_md5 = 1 };
         rc = call(st, &r, &ce);
         snprintf(code, sizeof code, "%s", r.code);
     } else {
@@ -640,19 +606,19 @@ again:
     if (rc)
         return rc;
     if (size)
-        *size = w->size;
+        *size = w->u.size;
     if (w->multipart) {
         free(w->upload_id); /* completed: nothing left to abort */
         w->upload_id = NULL;
-        sp_journal_done(w->jn, w->jid);
-        w->jid = -1;
+        sp_journal_done(w->u.jn, w->u.jid);
+        w->u.jid = -1;
     }
     return 0;
 }
 
 static int s3_commit(sp_objw *w, int overwrite, uint64_t *size, sp_error *err)
 {
-    return s3_commit_as(w, w->key, overwrite, size, err);
+    return s3_commit_as(w, w->u.key, overwrite, size, err);
 }
 
 /* s3_commit_start: the last part goes to the pool, and the commit is queued
@@ -661,14 +627,14 @@ static int s3_commit(sp_objw *w, int overwrite, uint64_t *size, sp_error *err)
 static int s3_commit_start(sp_objw *w, int overwrite, sp_error *err)
 {
     s3_store *st = w->st;
-    int rc = sp_store_check_cancel(&w->m, w->key, err);
-    if (!rc && w->multipart && w->len)
+    int rc = sp_store_check_cancel(&w->u.m, w->u.key, err);
+    if (!rc && w->multipart && w->u.len)
         rc = ship(w, err);
     if (rc)
         return rc;
     job *j = calloc(1, sizeof *j);
     if (!j)
-        return sp_error_set(err, SP_ENOMEM, 0, "out of memory (commit of '%s')", w->key);
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory (commit of '%s')", w->u.key);
     j->w = w;
     j->commit = 1;
     pthread_mutex_lock(&st->mu);
@@ -720,12 +686,12 @@ static void s3_abort(sp_objw *w)
     pthread_mutex_unlock(&st->mu);
     if (w->multipart && w->upload_id) {
         sp_sigv4_kv q[] = { { "uploadId", w->upload_id } };
-        sp_s3_req r = { .method = "DELETE", .key = w->key, .query = q, .nquery = 1 };
+        sp_s3_req r = { .method = "DELETE", .key = w->u.key, .query = q, .nquery = 1 };
         sp_error e = SP_ERROR_INIT;
         /* retried inside; NoSuchUpload is fine.  A failure stays open in the
          * journal: the next run's recovery aborts it */
         if (!call(st, &r, &e) || r.status == 404)
-            sp_journal_done(w->jn, w->jid);
+            sp_journal_done(w->u.jn, w->u.jid);
     }
     /* a CreateMultipartUpload that failed may still have taken effect: its
      * entry stays open, and recovery lists the key's uploads */
@@ -882,6 +848,7 @@ int sp_store_s3_open(const sp_s3_conf *conf, const sp_store_s3_opts *o,
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory (s3 store)");
     st->base.vt = &s3_vt;
     pthread_mutex_init(&st->mu, NULL);
+    st->fill.mu = &st->mu;
     sp_curlx_pool_init(&st->conns);
     pthread_cond_init(&st->cv_job, NULL);
     pthread_cond_init(&st->cv_done, NULL);
