@@ -191,8 +191,11 @@ expect_eq "copy append: a second snapshot is added" \
 out=$(S run snap --format ndjson 2>&1); st=$?
 expect_eq "a copy run refuses sink overrides (status)" "$st" "1"
 expect_contains "a copy run refuses sink overrides (message)" "$out" "for sinks"
-expect_eq "no staging table is left" \
-  "$(S sql --format csv "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name LIKE '%sp_copy%'" 2>&1 | tail -1)" "0"
+# copies stage in a load's staging table (<target>__sp_load_…), dropped
+# when the copy ends.  Embedded, every open drops leftovers (this `sql`
+# too): the daemon's copies are checked through its socket below
+[ -z "$EMBEDDED" ] && expect_eq "no staging table is left" \
+  "$(S sql --format csv "SELECT count() FROM system.tables WHERE database = currentDatabase() AND (position(name, '__sp_load_') > 0 OR name LIKE '%sp_copy%')" 2>&1 | tail -1)" "0"
 
 # 6. the daemon: copy jobs through the API
 export SINKPIPE_ADMIN_TOKEN=admin-secret-token-1
