@@ -16,6 +16,7 @@
 #include "sp_uuid.h"
 
 #define STAGE_MARK "__sp_load_"
+#define OLD_COPY_PREFIX "_sp_copy_" /* before copies staged as loads */
 #define STAGE_STALE_S (24 * 3600) /* a server's leftover staging tables */
 
 int sp_ch_load_stage_create(sp_ch_engine *e, sp_ch_stage *st, int any, sp_error *err)
@@ -380,7 +381,8 @@ int sp_ch_load_raw(sp_engine *base, const char *ds, const char *rows, size_t row
 
 /* staging tables that a dead process left (their rows were never stored):
  * an embedded engine is this process's alone, so every one; on a server,
- * those older than a day (other processes may be loading) */
+ * those older than a day (other processes may be loading).  Copies staged
+ * in `_sp_copy_*` tables before they staged as loads: every one. */
 int sp_ch_load_stage_cleanup(sp_ch_engine *e, sp_error *err)
 {
     sp_buf q = SP_BUF_INIT(1 << 16), names = SP_BUF_INIT(SP_CH_SMALL_MAX);
@@ -388,7 +390,8 @@ int sp_ch_load_stage_cleanup(sp_ch_engine *e, sp_error *err)
     if (!rc)
         rc = sp_ch_engine_from_system(e, &q, "tables", err);
     if (!rc)
-        rc = sp_buf_adds(&q, " AND position(name, '" STAGE_MARK "') > 0", err);
+        rc = sp_buf_adds(&q, " AND (position(name, '" STAGE_MARK "') > 0 OR "
+                             "substring(name, 1, 9) = '" OLD_COPY_PREFIX "')", err);
     if (!rc)
         rc = sp_ch_engine_exec(e, q.data, &names, err);
     int local = (e->conn->vt->flags & SP_CH_DOC_CHUNKS) != 0;
@@ -403,7 +406,7 @@ int sp_ch_load_stage_cleanup(sp_ch_engine *e, sp_error *err)
             continue;
         *tab = '\0';
         const char *mark = strstr(line, STAGE_MARK);
-        long long t = mark ? strtoll(mark + strlen(STAGE_MARK), NULL, 10) : now;
+        long long t = mark ? strtoll(mark + strlen(STAGE_MARK), NULL, 10) : 0;
         if (local || now - t > STAGE_STALE_S)
             rc = sp_ch_engine_drop(e, line, !strcmp(tab + 1, "Atomic"), err);
     }
