@@ -235,6 +235,10 @@ int sp_project_check_kafka(sp_project *p, sp_error *err);
  * without network and without looking up credentials: diagnostics
  * `path:line: KEY: reason`. */
 int sp_project_check_s3(sp_project *p, sp_error *err);
+/* sp_project_check_all: what `sinkpipe check` runs after loading (rc: the
+ * load's result): secrets always, then queries, Kafka and S3 settings
+ * while nothing failed.  Returns rc, or SP_EDEF when a check failed. */
+int sp_project_check_all(sp_project *p, int rc, sp_error *err);
 size_t sp_project_ndiag(const sp_project *p);
 const char *sp_project_diag(const sp_project *p, size_t i); /* one line */
 /* sp_project_nwarning / sp_project_warning: keys the project's datafiles

@@ -137,14 +137,8 @@ static int cmd_check(const char *dir, int json, int argc, char **argv)
     sp_project *p = NULL;
     sp_error err = SP_ERROR_INIT;
     int rc = sp_project_load(dir, &p, &err);
-    if (p && sp_project_check_secrets(p, &err) && !rc)
-        rc = SP_EDEF;
-    if (p && !rc && sp_project_check_queries(p, &err))
-        rc = SP_EDEF;
-    if (p && !rc && sp_project_check_kafka(p, &err))
-        rc = SP_EDEF;
-    if (p && !rc && sp_project_check_s3(p, &err))
-        rc = SP_EDEF;
+    if (p)
+        rc = sp_project_check_all(p, rc, &err);
     size_t nd = p ? sp_project_ndiag(p) : 0;
     /* crash leftovers: informational, never an error of the definitions */
     char *ctxt = sp_cleanup_json(dir, 10, NULL);

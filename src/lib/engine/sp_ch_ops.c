@@ -1,6 +1,7 @@
 /* sp_ch_ops: the ClickHouse engine's operations on a datasource's rows:
  * copies (a pipe's SQL into a staging table, then appended or swapped in
  * in one step), truncate, delete (a mutation, waited for). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -171,5 +172,51 @@ int sp_ch_ops_delete_rows(sp_engine *base, const char *ds, const char *cond, int
     sp_buf_release(&sel);
     sp_buf_release(&q);
     sp_buf_release(&out);
+    return rc;
+}
+
+/* drop_empty: out of the way first (RENAME), counted there, dropped when
+ * it holds no row; else renamed back: a load that raced the count is
+ * never lost */
+int sp_ch_ops_drop_empty(sp_engine *base, const char *ds, uint64_t *rows, sp_error *err)
+{
+    sp_ch_engine *e = (sp_ch_engine *)base;
+    *rows = 0;
+    char aside[800];
+    snprintf(aside, sizeof aside, "%.600s__sp_drop_%lld", ds, (long long)time(NULL));
+    sp_buf q = SP_BUF_INIT(SP_CH_SMALL_MAX), ans = SP_BUF_INIT(SP_CH_SMALL_MAX);
+    int rc = sp_ch_engine_add_ref(e, &q, "RENAME TABLE ", ds, err);
+    if (!rc)
+        rc = sp_ch_engine_add_ref(e, &q, " TO ", aside, err);
+    if (!rc)
+        rc = sp_ch_engine_exec(e, q.data, NULL, err);
+    if (rc) {
+        sp_buf_release(&q);
+        return rc;
+    }
+    sp_buf_reset(&q);
+    rc = sp_ch_engine_add_ref(e, &q, "SELECT count() FROM ", aside, err);
+    if (!rc)
+        rc = sp_ch_engine_exec(e, q.data, &ans, err);
+    if (!rc)
+        *rows = strtoull(ans.data ? ans.data : "0", NULL, 10);
+    if (!rc && *rows == 0) {
+        rc = sp_ch_engine_drop(e, aside, 1, err);
+    } else {
+        sp_error be = SP_ERROR_INIT;
+        sp_buf_reset(&q);
+        int brc = sp_ch_engine_add_ref(e, &q, "RENAME TABLE ", aside, &be);
+        if (!brc)
+            brc = sp_ch_engine_add_ref(e, &q, " TO ", ds, &be);
+        if (!brc)
+            brc = sp_ch_engine_exec(e, q.data, NULL, &be);
+        if (!rc && brc)
+            rc = sp_error_set(err, brc, 0, "%s", be.msg);
+        else if (!rc)
+            rc = sp_error_set(err, SP_EDATA, 0, "datasource '%s' holds %llu rows", ds,
+                              (unsigned long long)*rows);
+    }
+    sp_buf_release(&q);
+    sp_buf_release(&ans);
     return rc;
 }

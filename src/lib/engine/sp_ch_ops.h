@@ -13,5 +13,7 @@ int sp_ch_ops_copy(sp_engine *base, const char *target, const char *sql, int rep
 int sp_ch_ops_truncate(sp_engine *base, const char *ds, sp_error *err);
 int sp_ch_ops_delete_rows(sp_engine *base, const char *ds, const char *cond, int dry_run,
                           uint64_t *rows, sp_error *err);
+/* sp_engine_vt's drop_empty */
+int sp_ch_ops_drop_empty(sp_engine *base, const char *ds, uint64_t *rows, sp_error *err);
 
 #endif

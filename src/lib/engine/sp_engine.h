@@ -128,6 +128,10 @@ typedef struct sp_engine_vt {
      * now.  Committed by flush or replace.  May be NULL. */
     int (*load_formatted)(sp_engine *e, const char *ds, const char *format, const char *data,
                           size_t len, uint64_t *rows, sp_error *err);
+    /* drop_empty: drop the table of datasource `ds` (not its quarantine)
+     * if it holds no row; else nothing changes, SP_EDATA and *rows = its
+     * rows.  May be NULL. */
+    int (*drop_empty)(sp_engine *e, const char *ds, uint64_t *rows, sp_error *err);
 } sp_engine_vt;
 
 struct sp_engine {

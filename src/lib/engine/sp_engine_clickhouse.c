@@ -212,6 +212,7 @@ static const sp_engine_vt ch_vt = {
     sp_ch_query_eval,      sp_ch_query_run,       sp_ch_load_flush,     sp_ch_load_raw,
     ch_interrupt,          ch_close,              sp_ch_views_ensure,   sp_ch_ops_copy,
     sp_ch_ops_truncate,    sp_ch_ops_delete_rows, sp_ch_load_replace,   sp_ch_load_formatted,
+    sp_ch_ops_drop_empty,
 };
 
 /* the same engine, named for what holds the data: this process */
@@ -220,4 +221,5 @@ static const sp_engine_vt embedded_vt = {
     sp_ch_query_eval,      sp_ch_query_run,       sp_ch_load_flush,     sp_ch_load_raw,
     ch_interrupt,          ch_close,              sp_ch_views_ensure,   sp_ch_ops_copy,
     sp_ch_ops_truncate,    sp_ch_ops_delete_rows, sp_ch_load_replace,   sp_ch_load_formatted,
+    sp_ch_ops_drop_empty,
 };

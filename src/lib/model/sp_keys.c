@@ -149,6 +149,9 @@ static const sp_keydef serve_keys[] = {
       "the value of datafile token <name> (TOKEN name READ|OVERRIDE|APPEND); unset: created "
       "like the admin token" },
     { "SINKPIPE_SERVE_MAX_JOBS", 0, NULL, "2", NULL, 0, "jobs in flight at once (1 to 64)" },
+    { "SINKPIPE_SERVE_LOCAL_TOKENS", SP_K_CI, VALS("true", "false"), "false", NULL, 0,
+      "answer GET /tokens (the Tinybird SDK's `--local` mode) with SINKPIPE_ADMIN_TOKEN, to "
+      "loopback clients only" },
     { "SINKPIPE_SERVE_CATCH_UP", SP_K_CI, VALS("true", "false"), "true", NULL, 0,
       "run the latest schedule slot missed while the daemon was down, once, at start-up" },
     { "SINKPIPE_SERVE_GRACE", 0, NULL, "30", NULL, 0,

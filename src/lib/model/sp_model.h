@@ -195,6 +195,14 @@ int sp_project_add_diag(sp_project *p, const char *line);
  * the secret (never a value).  SP_ESECRET if any is missing.  Separate from
  * sp_project_check so that loading works without secrets (dry runs). */
 int sp_project_check_secrets(sp_project *p, sp_error *err);
+/* sp_project_datafile_kind: 0 .connection, 1 .datasource, 2 .pipe (by the
+ * name's extension), -1 otherwise; the order definitions are added in. */
+int sp_project_datafile_kind(const char *name);
+/* sp_project_add_text: parse one datafile's text (`rel`: its path as the
+ * diagnostics name it, kind by extension) and add it to p; a failure is a
+ * diagnostic of p and the first failure fills err (sp_project_load's way). */
+int sp_project_add_text(sp_project *p, const char *rel, const char *text, size_t len,
+                        sp_error *err);
 /* sp_project_env: the project's environment snapshot (opened on first use). */
 int sp_project_env(sp_project *p, const sp_env **out, sp_error *err);
 

@@ -300,6 +300,39 @@ static int read_file(const char *path, const char *rel, sp_buf *b, sp_error *err
     return rc;
 }
 
+int sp_project_datafile_kind(const char *name)
+{
+    return kind_of(name);
+}
+
+int sp_project_add_text(sp_project *p, const char *rel, const char *text, size_t len,
+                        sp_error *err)
+{
+    sp_error e = SP_ERROR_INIT;
+    int r;
+    int kind = kind_of(rel);
+    if (kind == 0) {
+        sp_connection *c;
+        r = sp_datafile_parse_connection(rel, text, len, &c, &e);
+        if (!r)
+            return sp_project_add_connection(p, c, err);
+    } else if (kind == 1) {
+        sp_datasource *d;
+        r = sp_datafile_parse_datasource(rel, text, len, &d, &e);
+        if (!r)
+            return sp_project_add_datasource(p, d, err);
+    } else if (kind == 2) {
+        sp_pipe *pp;
+        r = sp_datafile_parse_pipe(rel, text, len, &pp, &e);
+        if (!r)
+            return sp_project_add_pipe(p, pp, err);
+    } else {
+        r = sp_error_set(&e, SP_EDEF, 0,
+                         "%s: not a datafile (expected .connection, .datasource or .pipe)", rel);
+    }
+    return fail(p, r, &e, err); /* parse failure: not yet recorded */
+}
+
 int sp_project_load(const char *dir, sp_project **out, sp_error *err)
 {
     *out = NULL;
@@ -323,27 +356,10 @@ int sp_project_load(const char *dir, sp_project **out, sp_error *err)
         sp_buf b = SP_BUF_INIT(DATAFILE_MAX);
         sp_error e = SP_ERROR_INIT;
         int r = read_file(full, fl.v[i].rel, &b, &e);
-        const char *text = b.data ? b.data : "";
-        if (!r) {
-            if (fl.v[i].kind == 0) {
-                sp_connection *c;
-                r = sp_datafile_parse_connection(fl.v[i].rel, text, b.len, &c, &e);
-                if (!r)
-                    r = sp_project_add_connection(p, c, err);
-            } else if (fl.v[i].kind == 1) {
-                sp_datasource *d;
-                r = sp_datafile_parse_datasource(fl.v[i].rel, text, b.len, &d, &e);
-                if (!r)
-                    r = sp_project_add_datasource(p, d, err);
-            } else {
-                sp_pipe *pp;
-                r = sp_datafile_parse_pipe(fl.v[i].rel, text, b.len, &pp, &e);
-                if (!r)
-                    r = sp_project_add_pipe(p, pp, err);
-            }
-        }
-        if (r && e.code) /* parse/read failure: not yet recorded */
+        if (r)
             fail(p, r, &e, err);
+        else
+            r = sp_project_add_text(p, fl.v[i].rel, b.data ? b.data : "", b.len, err);
         if (r && !first)
             first = r;
         sp_buf_release(&b);

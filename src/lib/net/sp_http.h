@@ -30,6 +30,9 @@ const char *sp_http_body(const sp_http_req *r, size_t *len); /* NUL-terminated *
 /* a query argument or header (NULL when absent); owned by the request */
 const char *sp_http_query(const sp_http_req *r, const char *name);
 const char *sp_http_header(const sp_http_req *r, const char *name);
+/* sp_http_loopback: 1 when the client connected from this machine (a
+ * loopback address, 127.0.0.0/8 or ::1, or the unix socket) */
+int sp_http_loopback(const sp_http_req *r);
 /* every query argument, in order */
 void sp_http_each_query(const sp_http_req *r,
                         void (*fn)(void *ud, const char *name, const char *value), void *ud);

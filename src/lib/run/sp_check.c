@@ -105,3 +105,16 @@ int sp_project_check_queries(sp_project *p, sp_error *err)
                             bad == 1 ? "" : "s");
     return 0;
 }
+
+int sp_project_check_all(sp_project *p, int rc, sp_error *err)
+{
+    if (sp_project_check_secrets(p, err) && !rc)
+        rc = SP_EDEF;
+    if (!rc && sp_project_check_queries(p, err))
+        rc = SP_EDEF;
+    if (!rc && sp_project_check_kafka(p, err))
+        rc = SP_EDEF;
+    if (!rc && sp_project_check_s3(p, err))
+        rc = SP_EDEF;
+    return rc;
+}

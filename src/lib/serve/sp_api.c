@@ -7,6 +7,7 @@
  *   GET  /v0/jobs                     GET  /v0/jobs/{id}
  *   POST /v0/jobs/{id}/cancel         POST /v0/events?name={ds}
  *   GET  /v0/sql?q=…                  POST /v0/sql
+ *   the Tinybird SDK's /tokens, /v1/workspace(s), /v1/build, /v1/deploy(ments): sp_api_sdk.c
  *
  * Errors are {"error": "…"} with the status.  Tokens: Authorization:
  * Bearer or ?token=; never logged. */
@@ -28,6 +29,7 @@
 #include "sp_ingest.h"
 #include "sp_ingest_group.h"
 #include "sp_keys.h"
+#include "sp_api_sdk.h"
 #include "sp_secret.h"
 #include "sp_serve_int.h"
 #include "sp_sql.h"
@@ -1137,7 +1139,11 @@ static void route(call *c)
             fail(c, 405, "method %s not allowed on %s", m, path);
         return;
     }
+    if (sp_api_sdk_public(c->s, c->req, c->resp))
+        return;
     if (authenticate(c))
+        return;
+    if (sp_api_sdk_route(c->s, c->req, c->resp, c->admin))
         return;
 #define ONLY(cond)                                                                     \
     do {                                                                               \

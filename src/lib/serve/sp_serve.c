@@ -7,7 +7,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "sp_api_sdk.h"
 #include "sp_buf.h"
+#include "sp_build.h"
 #include "sp_env.h"
 #include "sp_error.h"
 #include "sp_keys.h"
@@ -380,13 +382,16 @@ int sp_server_start(const char *dir, const struct sp_serve_opts *o, sp_server **
     pthread_mutex_init(&s->engine_mu, NULL);
     pthread_mutex_init(&s->owner_mu, NULL);
     pthread_mutex_init(&s->log_mu, NULL);
-    int rc = s->dir ? load_project(s->dir, &s->p, err)
+    /* a build's swap a crash interrupted is finished (or undone) first */
+    int rc = s->dir ? sp_build_recover(s->dir, err)
                     : sp_error_set(err, SP_ENOMEM, 0, "out of memory");
+    if (!rc)
+        rc = load_project(s->dir, &s->p, err);
 
     const sp_env *env = NULL;
     double workers = 2, keep = 1000, max_body = 10 << 20, speed = 1;
     double conns = 1024, conns_ip = 128, idle = 10;
-    int catch_up = 1;
+    int catch_up = 1, local_tokens = 0;
     int64_t fake_now = 0, clock_start = 0;
     if (!rc)
         rc = sp_project_env(s->p, &env, err);
@@ -406,6 +411,10 @@ int sp_server_start(const char *dir, const struct sp_serve_opts *o, sp_server **
         rc = setting_num(env, "SINKPIPE_SERVE_IDLE_TIMEOUT", 1, 3600, &idle, err);
     if (!rc)
         rc = setting_bool(env, "SINKPIPE_SERVE_CATCH_UP", &catch_up, err);
+    if (!rc)
+        rc = setting_bool(env, "SINKPIPE_SERVE_LOCAL_TOKENS", &local_tokens, err);
+    if (!rc)
+        rc = sp_sdk_new(local_tokens, &s->sdk, err);
     if (!rc)
         rc = setting_num(env, "SINKPIPE_SERVE_CLOCK_SPEED", 0.001, 1e6, &speed, err);
     const char *fk = env ? sp_env_get(env, "SINKPIPE_SERVE_FAKE_NOW") : NULL;
@@ -621,6 +630,7 @@ void sp_server_free(sp_server *s)
     if (s->clock)
         s->clock->free(s->clock);
     sp_project_free(s->p);
+    sp_sdk_free(s->sdk);
     pthread_rwlock_destroy(&s->defs);
     pthread_mutex_destroy(&s->engine_mu);
     pthread_mutex_destroy(&s->owner_mu);

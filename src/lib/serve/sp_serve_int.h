@@ -46,6 +46,7 @@ struct sp_server {
     int stopped;
     int stopping;             /* atomic: set first by sp_server_stop */
     uint64_t http_requests;
+    struct sp_sdk *sdk;       /* the SDK's workspaces and deployments (sp_api_sdk.c) */
 };
 
 /* sp_serve_log: one log line: event name and fields (stolen) */
