@@ -492,24 +492,28 @@ int sp_build_recover(const char *dir, sp_error *err)
 static int write_manifest(sp_build *b, const char *nd, sp_error *err)
 {
     strv old = { NULL, 0 };
+    sp_buf m = SP_BUF_INIT(SP_BUF_DEFAULT_MAX);
     int rc = scan(b->dir, "", 0, &old, err);
+    for (size_t i = 0; !rc && i < old.n; i++)
+        rc = sp_buf_addf(&m, err, "old\t%s\n", old.v[i]);
+    for (int k = 0; !rc && k < 3; k++)
+        for (size_t i = 0; !rc && i < ndefs(b->p, k); i++)
+            rc = sp_buf_addf(&m, err, "new\t%s/%s%s\n", SUBS[k], def_name(b->p, k, i), EXTS[k]);
+    strv_release(&old);
     char tmp[4300], man[4300];
     snprintf(tmp, sizeof tmp, "%s/MANIFEST.tmp", nd);
     snprintf(man, sizeof man, "%s/MANIFEST", nd);
-    FILE *f = rc ? NULL : fopen(tmp, "w");
-    if (!rc && !f)
+    int fd = rc ? -1 : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (!rc && fd < 0)
         rc = sp_error_set(err, SP_EIO, 0, "%s: cannot create: %s", tmp, strerror(errno));
-    for (size_t i = 0; !rc && i < old.n; i++)
-        fprintf(f, "old\t%s\n", old.v[i]);
-    for (int k = 0; !rc && k < 3; k++)
-        for (size_t i = 0; i < ndefs(b->p, k); i++)
-            fprintf(f, "new\t%s/%s%s\n", SUBS[k], def_name(b->p, k, i), EXTS[k]);
-    if (f) {
-        int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-        if (fclose(f) != 0 || bad)
-            rc = rc ? rc : sp_error_set(err, SP_EIO, 0, "%s: write error", tmp);
+    if (fd >= 0) {
+        int bad = m.len && write(fd, m.data, m.len) != (ssize_t)m.len;
+        bad |= fsync(fd) != 0;
+        bad |= close(fd) != 0;
+        if (bad)
+            rc = sp_error_set(err, SP_EIO, 0, "%s: write error", tmp);
     }
-    strv_release(&old);
+    sp_buf_release(&m);
     if (!rc && rename(tmp, man) != 0) /* the commit point */
         rc = sp_error_set(err, SP_EIO, 0, "%s: cannot commit: %s", man, strerror(errno));
     return rc;
