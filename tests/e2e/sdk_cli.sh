@@ -247,6 +247,28 @@ expect_eq "the object: header" "$(head -1 "$E2E_TMP/obj.csv")" '"timestamp","ses
 want=$(printf '"%s 10:00:00","s1","click"\n"%s 11:00:00","s1","view"\n"%s 12:00:00","s1","click"' "$YDAY" "$YDAY" "$YDAY")
 expect_eq "the object: yesterday's 3 rows (any order)" "$(tail -n +2 "$E2E_TMP/obj.csv" | sort)" "$want"
 
+# ------------------------------------------------------------ dev --local
+# `tinybird dev --local` builds, then rebuilds on every save
+(cd "$W" && exec env SINKPIPE_E2E_URL="$URL" TINYBIRD_TOKEN="$SINKPIPE_ADMIN_TOKEN" TINYBIRD_URL="$URL" \
+   NODE_OPTIONS="--import $E2E_TMP/local7181.mjs" node node_modules/@tinybirdco/sdk/bin/tinybird.js dev --local) \
+  >"$E2E_TMP/dev.log" 2>&1 </dev/null &
+DEVPID=$!
+until_ok() { # deadline 60 s: the command succeeds
+  for _ in $(seq 1 600); do "$@" && return 0; sleep 0.1; done; return 1
+}
+dev_built() { grep -q "Watching for changes" "$E2E_TMP/dev.log"; }
+if until_ok dev_built; then ok "tinybird dev --local builds at start"
+else not_ok "tinybird dev --local builds at start"; sed 's/^/#   /' "$E2E_TMP/dev.log" | tail; fi
+sed -i 's/description: "Events per type, optionally of one type"/description: "Events per type (dev)"/' "$W/src/pipes.ts"
+dev_applied() { grep -q "Events per type (dev)" "$P/pipes/top_events.pipe" 2>/dev/null; }
+if until_ok dev_applied; then ok "a save is built and swapped in"
+else not_ok "a save is built and swapped in"; sed 's/^/#   /' "$E2E_TMP/dev.log" | tail; fi
+dev_said() { grep -q "top_events.pipe changed" "$E2E_TMP/dev.log"; }
+if until_ok dev_said; then ok "dev reports the change"
+else not_ok "dev reports the change"; sed 's/^/#   /' "$E2E_TMP/dev.log" | tail; fi
+kill "$DEVPID" 2>/dev/null; wait "$DEVPID" 2>/dev/null
+pipes_ts amount >"$W/src/pipes.ts"
+
 # ------------------------------------------------------------------ deploy
 cat >>"$W/src/pipes.ts" <<'X'
 
