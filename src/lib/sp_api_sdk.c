@@ -426,7 +426,15 @@ static void h_build(struct sp_server *s, const sp_http_req *req, sp_http_resp *r
     json_t *d = json_pack("{s:s,s:s,s:b,s:s}", "id", ids, "status", "data_ready", "live", 1,
                           "created_at", now);
     add_changes(d, b);
-    json_object_set_new(d, "feedback", json_array());
+    json_t *fb = json_array();
+    const char *destructive = sp_http_query(req, "allow_destructive_operations");
+    if (destructive && (!strcmp(destructive, "true") || !strcmp(destructive, "1")))
+        json_array_append_new(
+            fb, json_pack("{s:s,s:n,s:s}", "level", "WARNING", "resource", "message",
+                          "allow_destructive_operations has no effect: sinkpipe never drops "
+                          "data (a datasource left out keeps its table and rows; a schema "
+                          "change on a table with rows is refused)"));
+    json_object_set_new(d, "feedback", fb);
     sp_build_free(b); /* it points at the running project, which the reload frees */
     /* the new definitions run: schedules, tokens, endpoints */
     char *created = NULL;

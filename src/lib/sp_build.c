@@ -75,6 +75,17 @@ static void blame(const sp_project *p, const char *diag, char *out, size_t n)
             }
         }
     }
+    /* the engine's "datasource 'events': table has no column ..." */
+    const char *q = strstr(diag, "datasource '");
+    if (q) {
+        q += 12;
+        const char *e = strchr(q, '\'');
+        for (size_t i = 0; e && i < p->ndss; i++)
+            if (strlen(p->dss[i]->name) == (size_t)(e - q) && !strncmp(p->dss[i]->name, q, (size_t)(e - q))) {
+                snprintf(out, n, "%s.datasource", p->dss[i]->name);
+                return;
+            }
+    }
     const char *colon = strchr(diag, ':');
     if (!colon)
         return;
@@ -220,8 +231,11 @@ int sp_build_new(const char *dir, const sp_build_file *files, size_t n, const sp
             blame(b->p, sp_project_diag(b->p, i), file, sizeof file);
             rc = issue(b, file, sp_project_diag(b->p, i), err);
         }
-        if (!rc && lrc && !nd && !bad)
-            rc = issue(b, "", e.msg, err);
+        if (!rc && lrc && !nd && !bad) {
+            char file[400];
+            blame(b->p, e.msg, file, sizeof file);
+            rc = issue(b, file, e.msg, err);
+        }
     }
     if (!rc && !b->files.n)
         rc = diff(b, err);

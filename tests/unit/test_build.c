@@ -13,6 +13,11 @@
 #include "sp_test.h"
 
 static char g_dir[256];
+/* SINKPIPE_ENGINE=clickhouse (the sanitizer suite): `check` runs the SQL
+ * on the server's own tables, where a changed schema is already an error
+ * of check (docs/serve.md): the schema rules are tested on the embedded
+ * engine only */
+static int g_server;
 
 static void write_file(const char *rel, const char *text)
 {
@@ -127,7 +132,10 @@ TEST(compared_with_the_running_project)
     }
     sp_build_file changed[] = { F("events.datasource", DS2), F("old.pipe", PIPE) };
     CHECK_OK(sp_build_new(g_dir, changed, 2, cur, &b, &err), &err);
-    if (b) {
+    if (b && g_server) {
+        CHECK(strstr(issue_of(b, "events.datasource"), "table has no column extra") != NULL);
+        sp_build_free(b);
+    } else if (b) {
         CHECK_INT(sp_build_names(b, 1, SP_BUILD_CHANGED, &v), 1);
         sp_build_free(b);
     }
@@ -223,6 +231,9 @@ TEST(recover_after_a_crash)
     /* committed (a manifest), the old file moved aside, the new one not
      * yet in: finished */
     char path[700];
+    snprintf(path, sizeof path, "%s/pipes", g_dir);
+    mkdir(path, 0755);
+    write_file("pipes/top.pipe", PIPE);
     snprintf(path, sizeof path, "%s/.sinkpipe/build.new/pipes", g_dir);
     char cmd[2000];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s' '%s/.sinkpipe/build.old'", path, g_dir);
@@ -252,9 +263,23 @@ int main(void)
     snprintf(g_dir, sizeof g_dir, "/tmp/sp-test-build-XXXXXX");
     if (!mkdtemp(g_dir))
         return 1;
-    RUN(every_file_validated_errors_per_file);
-    RUN(compared_with_the_running_project);
-    RUN(schema_rules_and_swap);
+    /* the embedded ClickHouse does not run under ASan: there, the tests
+     * that need an engine run on a ClickHouse server (the sanitizer suite
+     * sets SINKPIPE_ENGINE=clickhouse) or not at all */
+    int engine = 1;
+    const char *which = getenv("SINKPIPE_ENGINE");
+    g_server = which && !strcmp(which, "clickhouse");
+#if defined(__SANITIZE_ADDRESS__)
+    engine = g_server;
+    if (!engine)
+        printf("ok - skipped: the engine's tests (ASan without SINKPIPE_ENGINE=clickhouse)\n");
+#endif
+    if (engine) {
+        RUN(every_file_validated_errors_per_file);
+        RUN(compared_with_the_running_project);
+        if (!g_server)
+            RUN(schema_rules_and_swap);
+    }
     RUN(recover_after_a_crash);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);

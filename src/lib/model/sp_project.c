@@ -348,7 +348,8 @@ int sp_project_load(const char *dir, sp_project **out, sp_error *err)
         sp_project_free(p);
         return rc;
     }
-    qsort(fl.v, fl.n, sizeof *fl.v, cmp_found);
+    if (fl.n) /* qsort wants an array, even of nothing (an empty folder) */
+        qsort(fl.v, fl.n, sizeof *fl.v, cmp_found);
     int first = 0;
     for (size_t i = 0; i < fl.n; i++) {
         char full[8192];
