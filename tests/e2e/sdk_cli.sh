@@ -72,28 +72,7 @@ export const landingS3 = defineS3Connection("landing_s3", {
   arn: "arn:aws:iam::123456789012:role/tinybird-s3-access",
 });
 X
-cat >"$W/src/datasources.ts" <<'X'
-import { defineDatasource, t, engine, type InferRow } from "@tinybirdco/sdk";
-
-export const events = defineDatasource("events", {
-  description: "Raw events: clicks, views, purchases, signups",
-  schema: {
-    timestamp: t.dateTime(),
-    event_type: t.string(),
-    user_id: t.string(),
-    session_id: t.string(),
-    payload: t.string(),
-    amount: t.float64(),
-    duration: t.float64(),
-    metadata: t.string(),
-  },
-  engine: engine.mergeTree({
-    sortingKey: ["event_type", "timestamp"],
-  }),
-});
-
-export type EventsRow = InferRow<typeof events>;
-X
+cp "$E2E_ROOT/examples/ts/src/datasources.ts" "$W/src/" # the guide's events
 pipes_ts() { # $1: the endpoint's aggregate column
   cat <<X
 import { defineSinkPipe, defineEndpoint, node, t, p } from "@tinybirdco/sdk";
