@@ -284,6 +284,39 @@ else
   expect_contains "naming the file and the rows" "$OUT" \
     "[events.datasource] datasources/events.datasource:4: SCHEMA: the table of 'events' holds 4 rows"
 fi
+# the typed client empties the datasource; then the column can be added
+cat >"$W/src/empty.ts" <<'X'
+import { Tinybird } from "@tinybirdco/sdk";
+import { events } from "./datasources";
+
+const tinybird = new Tinybird({
+  datasources: { events },
+  pipes: {},
+  baseUrl: process.env.TINYBIRD_URL,
+  token: process.env.TINYBIRD_TOKEN,
+});
+await tinybird.events.delete({ deleteCondition: "event_type = 'view'" });
+const one = await tinybird.sql("SELECT count() AS c FROM events");
+await tinybird.events.truncate();
+const none = await tinybird.sql("SELECT count() AS c FROM events");
+console.log(JSON.stringify([one.data[0].c, none.data[0].c]));
+X
+if (cd "$W" && node_modules/.bin/esbuild src/empty.ts --bundle --platform=node --format=esm \
+      --packages=external --outfile=empty.mjs --log-level=warning) >"$E2E_TMP/esbuild.log" 2>&1; then
+  OUT=$(cd "$W" && TINYBIRD_URL=$URL TINYBIRD_TOKEN=$SINKPIPE_ADMIN_TOKEN node empty.mjs 2>&1)
+  expect_eq "typed client: delete rows, truncate" "$OUT" '[3,0]'
+else
+  not_ok "esbuild bundles the second client"; sed 's/^/#   /' "$E2E_TMP/esbuild.log" | head
+fi
+tb deploy
+if [ "${SINKPIPE_ENGINE:-}" = clickhouse ]; then
+  expect_eq "on a server the changed table stays an error of check, empty or not" "$RC" 1
+else
+  if [ $RC -eq 0 ]; then ok "the column added to the emptied datasource: deployed"
+  else not_ok "the column added to the emptied datasource: deployed"; show; fi
+  http GET "/v0/sql?q=SELECT+name+FROM+system.columns+WHERE+table='events'+AND+database=currentDatabase()+ORDER+BY+position" -H "$A"
+  expect_contains "the table was made anew with it" "$(jget "$BODY" '[r["name"] for r in d["data"]]')" "'metadata', 'country']"
+fi
 http GET /v1/environments -H "$A"
 expect_contains "branch mode answers clearly" "$CODE $BODY" '400 {"error":"sinkpipe serve has no branches'
 http GET /tokens -H "X-Forwarded-For: 10.0.0.1"
