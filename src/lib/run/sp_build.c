@@ -81,7 +81,8 @@ static void blame(const sp_project *p, const char *diag, char *out, size_t n)
         q += 12;
         const char *e = strchr(q, '\'');
         for (size_t i = 0; e && i < p->ndss; i++)
-            if (strlen(p->dss[i]->name) == (size_t)(e - q) && !strncmp(p->dss[i]->name, q, (size_t)(e - q))) {
+            if (strlen(p->dss[i]->name) == (size_t)(e - q) &&
+                !strncmp(p->dss[i]->name, q, (size_t)(e - q))) {
                 snprintf(out, n, "%s.datasource", p->dss[i]->name);
                 return;
             }

@@ -56,16 +56,36 @@ static void set_json(sp_http_resp *r, int status, json_t *j)
     json_decref(j);
 }
 
+void sp_api_json(sp_http_resp *r, int status, json_t *j)
+{
+    set_json(r, status, j);
+}
+
+static void vfail(sp_http_resp *r, int status, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void vfail(sp_http_resp *r, int status, const char *fmt, va_list ap)
+{
+    char msg[1200];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    sp_secret_scrub(msg, sizeof msg, NULL);
+    set_json(r, status, json_pack("{s:s}", "error", msg));
+}
+
+void sp_api_fail(sp_http_resp *r, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(r, status, fmt, ap);
+    va_end(ap);
+}
+
 static void fail(call *c, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void fail(call *c, int status, const char *fmt, ...)
 {
-    char msg[1200];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vfail(c->resp, status, fmt, ap);
     va_end(ap);
-    sp_secret_scrub(msg, sizeof msg, NULL);
-    set_json(c->resp, status, json_pack("{s:s}", "error", msg));
 }
 
 static int code_status(int code)

@@ -67,28 +67,6 @@ void sp_sdk_free(sp_sdk *k)
 
 /* ------------------------------------------------------------ answers */
 
-static void answer(sp_http_resp *r, int status, json_t *j)
-{
-    r->status = status;
-    r->content_type = "application/json";
-    r->body = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    r->len = r->body ? strlen(r->body) : 0;
-    json_decref(j);
-}
-
-static void refuse(sp_http_resp *r, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void refuse(sp_http_resp *r, int status, const char *fmt, ...)
-{
-    char msg[1200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    sp_secret_scrub(msg, sizeof msg, NULL);
-    answer(r, status, json_pack("{s:s}", "error", msg));
-}
-
 /* ---------------------------------------------------------- workspaces */
 
 /* the default workspace: the project folder's name, letters, digits and
@@ -145,7 +123,7 @@ static void h_workspace(struct sp_server *s, sp_http_resp *r)
     json_t *w = workspace(name, NULL);
     json_object_set_new(w, "user_email", json_string("sinkpipe@localhost"));
     json_object_set_new(w, "organization_id", json_string("sinkpipe"));
-    answer(r, 200, w);
+    sp_api_json(r, 200, w);
 }
 
 static void h_workspaces(struct sp_server *s, const sp_http_req *req, sp_http_resp *r)
@@ -159,7 +137,7 @@ static void h_workspaces(struct sp_server *s, const sp_http_req *req, sp_http_re
     for (size_t i = 0; i < s->sdk->nnames; i++)
         json_array_append_new(arr, workspace(s->sdk->names[i], tok));
     pthread_mutex_unlock(&s->sdk->mu);
-    answer(r, 200, json_pack("{s:s,s:o}", "organization_id", "sinkpipe", "workspaces", arr));
+    sp_api_json(r, 200, json_pack("{s:s,s:o}", "organization_id", "sinkpipe", "workspaces", arr));
 }
 
 /* the value of `name` in an x-www-form-urlencoded body (NULL if absent);
@@ -189,8 +167,9 @@ static void h_create_workspace(struct sp_server *s, const sp_http_req *req, sp_h
         snprintf(name, sizeof name, "%s", q ? q : "");
     }
     if (!good_name(name)) {
-        refuse(r, 400, "name: '%.128s' is not a workspace name (1 to 128 letters, digits, '_')",
-               name);
+        sp_api_fail(r, 400,
+                    "name: '%.128s' is not a workspace name (1 to 128 letters, digits, '_')",
+                    name);
         return;
     }
     default_name(s, dflt, sizeof dflt);
@@ -204,10 +183,10 @@ static void h_create_workspace(struct sp_server *s, const sp_http_req *req, sp_h
         k->nnames++;
     pthread_mutex_unlock(&k->mu);
     if (full) {
-        refuse(r, 400, "at most %d workspace names: delete one first", MAX_NAMES);
+        sp_api_fail(r, 400, "at most %d workspace names: delete one first", MAX_NAMES);
         return;
     }
-    answer(r, 200, workspace(name, presented(req)));
+    sp_api_json(r, 200, workspace(name, presented(req)));
 }
 
 static void h_delete_workspace(struct sp_server *s, const char *id, sp_http_resp *r)
@@ -215,10 +194,10 @@ static void h_delete_workspace(struct sp_server *s, const char *id, sp_http_resp
     char dflt[256];
     default_name(s, dflt, sizeof dflt);
     if (!strcmp(id, dflt)) {
-        refuse(r, 409,
-               "workspace '%s' is the project this daemon serves: it is not deleted through "
-               "the API (its folder and data stay; stop the daemon to remove them)",
-               id);
+        sp_api_fail(r, 409,
+                    "workspace '%s' is the project this daemon serves: it is not deleted through "
+                    "the API (its folder and data stay; stop the daemon to remove them)",
+                    id);
         return;
     }
     sp_sdk *k = s->sdk;
@@ -232,9 +211,9 @@ static void h_delete_workspace(struct sp_server *s, const char *id, sp_http_resp
         }
     pthread_mutex_unlock(&k->mu);
     if (!found)
-        refuse(r, 404, "no workspace '%.128s'", id);
+        sp_api_fail(r, 404, "no workspace '%.128s'", id);
     else
-        answer(r, 200, json_pack("{s:s}", "id", id));
+        sp_api_json(r, 200, json_pack("{s:s}", "id", id));
 }
 
 /* -------------------------------------------------------------- tokens */
@@ -242,13 +221,13 @@ static void h_delete_workspace(struct sp_server *s, const char *id, sp_http_resp
 static void h_tokens(struct sp_server *s, const sp_http_req *req, sp_http_resp *r)
 {
     if (!s->sdk->local_tokens) {
-        refuse(r, 403,
-               "GET /tokens hands out the admin token: the operator allows it with "
-               "SINKPIPE_SERVE_LOCAL_TOKENS=true (loopback clients only)");
+        sp_api_fail(r, 403,
+                    "GET /tokens hands out the admin token: the operator allows it with "
+                    "SINKPIPE_SERVE_LOCAL_TOKENS=true (loopback clients only)");
         return;
     }
     if (!sp_http_loopback(req)) {
-        refuse(r, 403, "GET /tokens answers clients on this machine only");
+        sp_api_fail(r, 403, "GET /tokens answers clients on this machine only");
         return;
     }
     const sp_env *env = NULL;
@@ -256,12 +235,12 @@ static void h_tokens(struct sp_server *s, const sp_http_req *req, sp_http_resp *
     if (!sp_project_env(s->p, &env, NULL))
         admin = sp_env_get(env, "SINKPIPE_ADMIN_TOKEN");
     if (!admin || !*admin) {
-        refuse(r, 403,
-               "GET /tokens needs SINKPIPE_ADMIN_TOKEN set: a created admin token is stored "
-               "hashed, its value is not known to the daemon");
+        sp_api_fail(r, 403,
+                    "GET /tokens needs SINKPIPE_ADMIN_TOKEN set: a created admin token is stored "
+                    "hashed, its value is not known to the daemon");
         return;
     }
-    answer(r, 200, json_pack("{s:s,s:s,s:s}", "user_token", admin, "admin_token", admin,
+    sp_api_json(r, 200, json_pack("{s:s,s:s,s:s}", "user_token", admin, "admin_token", admin,
                              "workspace_admin_token", admin));
 }
 
@@ -336,7 +315,7 @@ static void failed(sp_http_resp *r, const sp_build *b, const char *other)
     }
     if (!json_array_size(errs) && other)
         json_array_append_new(errs, json_pack("{s:s,s:s}", "filename", "", "error", other));
-    answer(r, 400, json_pack("{s:s,s:o}", "result", "failed", "errors", errs));
+    sp_api_json(r, 400, json_pack("{s:s,s:o}", "result", "failed", "errors", errs));
 }
 
 /* POST /v1/build, /v1/deploy: deploy = 1 answers as a deployment; check =
@@ -348,7 +327,7 @@ static void h_build(struct sp_server *s, const sp_http_req *req, sp_http_resp *r
     char boundary[80];
     const char *ct = sp_http_header(req, "Content-Type");
     if (!ct || !sp_multipart_boundary(ct, boundary, sizeof boundary)) {
-        refuse(r, 400, "the project's files are a multipart/form-data body (parts "
+        sp_api_fail(r, 400, "the project's files are a multipart/form-data body (parts "
                        "data_project:// named NAME.datasource, NAME.pipe, NAME.connection)");
         return;
     }
@@ -358,19 +337,19 @@ static void h_build(struct sp_server *s, const sp_http_req *req, sp_http_resp *r
     sp_error err = SP_ERROR_INIT;
     if (sp_multipart_each(boundary, body, len, take_part, &ps, &err)) {
         parts_release(&ps);
-        refuse(r, err.code == SP_ENOMEM ? 500 : 400, "%s", err.msg);
+        sp_api_fail(r, err.code == SP_ENOMEM ? 500 : 400, "%s", err.msg);
         return;
     }
     if (ps.bad[0]) {
         parts_release(&ps);
-        refuse(r, 400, "unexpected form field '%s' (the files are parts data_project://)",
-               ps.bad);
+        sp_api_fail(r, 400, "unexpected form field '%s' (the files are parts data_project://)",
+                    ps.bad);
         return;
     }
     sp_sdk *k = s->sdk;
     if (pthread_mutex_trylock(&k->build_mu) != 0) {
         parts_release(&ps);
-        refuse(r, 409, "another build is being applied: try again when it has finished");
+        sp_api_fail(r, 409, "another build is being applied: try again when it has finished");
         return;
     }
     sp_build *b = NULL;
@@ -378,7 +357,7 @@ static void h_build(struct sp_server *s, const sp_http_req *req, sp_http_resp *r
     parts_release(&ps);
     if (rc) {
         pthread_mutex_unlock(&k->build_mu);
-        refuse(r, 500, "%s", err.msg);
+        sp_api_fail(r, 500, "%s", err.msg);
         return;
     }
     if (sp_build_nissues(b)) {
@@ -397,7 +376,7 @@ static void h_build(struct sp_server *s, const sp_http_req *req, sp_http_resp *r
             json_object_set_new(o, "build", bo);
         }
         sp_build_free(b);
-        answer(r, 200, o);
+        sp_api_json(r, 200, o);
         return;
     }
     sp_engine *e = NULL;
@@ -413,7 +392,7 @@ static void h_build(struct sp_server *s, const sp_http_req *req, sp_http_resp *r
         if (sp_build_nissues(b))
             failed(r, b, NULL);
         else
-            refuse(r, 500, "%s", err.msg);
+            sp_api_fail(r, 500, "%s", err.msg);
         sp_build_free(b);
         return;
     }
@@ -445,7 +424,7 @@ static void h_build(struct sp_server *s, const sp_http_req *req, sp_http_resp *r
     if (rc) {
         json_decref(d);
         free(created);
-        refuse(r, 500, "the files are in place but the daemon did not reload: %s", err.msg);
+        sp_api_fail(r, 500, "the files are in place but the daemon did not reload: %s", err.msg);
         return;
     }
     pthread_mutex_lock(&k->mu);
@@ -470,7 +449,7 @@ static void h_build(struct sp_server *s, const sp_http_req *req, sp_http_resp *r
     free(created);
     json_object_set_new(o, "tokens", toks);
     json_object_set_new(o, deploy ? "deployment" : "build", d);
-    answer(r, 200, o);
+    sp_api_json(r, 200, o);
 }
 
 /* --------------------------------------------------------- deployments */
@@ -482,7 +461,7 @@ static void h_deployments(struct sp_server *s, sp_http_resp *r)
     if (s->sdk->live)
         json_array_append(arr, s->sdk->live);
     pthread_mutex_unlock(&s->sdk->mu);
-    answer(r, 200, json_pack("{s:o}", "deployments", arr));
+    sp_api_json(r, 200, json_pack("{s:o}", "deployments", arr));
 }
 
 static void h_deployment(struct sp_server *s, const char *id, int del, sp_http_resp *r)
@@ -494,16 +473,16 @@ static void h_deployment(struct sp_server *s, const char *id, int del, sp_http_r
         d = json_incref(live);
     pthread_mutex_unlock(&s->sdk->mu);
     if (!d) {
-        refuse(r, 404, "no deployment '%.64s' (only the live one is kept)", id);
+        sp_api_fail(r, 404, "no deployment '%.64s' (only the live one is kept)", id);
         return;
     }
     if (del) {
         json_decref(d);
-        refuse(r, 400, "deployment %s is live: it is replaced by the next deploy, not deleted",
-               id);
+        sp_api_fail(r, 400, "deployment %s is live: it is replaced by the next deploy, not deleted",
+                    id);
         return;
     }
-    answer(r, 200, json_pack("{s:o}", "deployment", d));
+    sp_api_json(r, 200, json_pack("{s:o}", "deployment", d));
 }
 
 /* -------------------------------------------------------------- routes */
@@ -513,7 +492,7 @@ int sp_api_sdk_public(struct sp_server *s, const sp_http_req *req, sp_http_resp 
     if (strcmp(sp_http_path(req), "/tokens") != 0)
         return 0;
     if (strcmp(sp_http_method(req), "GET") != 0)
-        refuse(resp, 405, "method %s not allowed on /tokens", sp_http_method(req));
+        sp_api_fail(resp, 405, "method %s not allowed on /tokens", sp_http_method(req));
     else
         h_tokens(s, req, resp);
     return 1;
@@ -524,10 +503,10 @@ int sp_api_sdk_route(struct sp_server *s, const sp_http_req *req, sp_http_resp *
     const char *m = sp_http_method(req), *path = sp_http_path(req);
     int get = !strcmp(m, "GET"), post = !strcmp(m, "POST"), del = !strcmp(m, "DELETE");
     if (!strncmp(path, "/v0/environments", 16) || !strncmp(path, "/v1/environments", 16)) {
-        refuse(resp, 400,
-               "sinkpipe serve has no branches: set \"devMode\": \"local\" in "
-               "tinybird.config.json (tinybird build --local, dev --local) or deploy with "
-               "tinybird deploy");
+        sp_api_fail(resp, 400,
+                    "sinkpipe serve has no branches: set \"devMode\": \"local\" in "
+                    "tinybird.config.json (tinybird build --local, dev --local) or deploy with "
+                    "tinybird deploy");
         return 1;
     }
     int known = !strcmp(path, "/v1/workspace") || !strcmp(path, "/v1/user/workspaces") ||
@@ -539,11 +518,11 @@ int sp_api_sdk_route(struct sp_server *s, const sp_http_req *req, sp_http_resp *
         if (get)
             h_workspace(s, resp);
         else
-            refuse(resp, 405, "method %s not allowed on %s", m, path);
+            sp_api_fail(resp, 405, "method %s not allowed on %s", m, path);
         return 1;
     }
     if (!admin) {
-        refuse(resp, 403, "%s needs the admin token", path);
+        sp_api_fail(resp, 403, "%s needs the admin token", path);
         return 1;
     }
     const char *id = NULL;
@@ -565,7 +544,7 @@ int sp_api_sdk_route(struct sp_server *s, const sp_http_req *req, sp_http_resp *
                !strchr(id, '/')) {
         h_deployment(s, id, del, resp);
     } else {
-        refuse(resp, 405, "method %s not allowed on %s", m, path);
+        sp_api_fail(resp, 405, "method %s not allowed on %s", m, path);
     }
     return 1;
 }

@@ -58,6 +58,12 @@ int sp_serve_engine_acquire(struct sp_server *s, const char *who, sp_engine **ou
                             sp_error *err);
 void sp_serve_engine_release(struct sp_server *s);
 
+/* answers of the API: a JSON body (stolen), or {"error": "…"} (the
+ * message scrubbed of secrets) */
+void sp_api_json(sp_http_resp *r, int status, json_t *j);
+void sp_api_fail(sp_http_resp *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* the HTTP handler (sp_api.c) */
 void sp_api_handle(void *ud, const sp_http_req *req, sp_http_resp *resp);
 
