@@ -504,6 +504,16 @@ int sp_build_recover(const char *dir, sp_error *err)
     return 0;
 }
 
+/* fsync of a file or folder: on disk before the manifest names it */
+static int sync_path(const char *path, sp_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int bad = fd < 0 || fsync(fd) != 0;
+    if (fd >= 0)
+        close(fd);
+    return bad ? sp_error_set(err, SP_EIO, 0, "%s: cannot sync: %s", path, strerror(errno)) : 0;
+}
+
 static int write_manifest(sp_build *b, const char *nd, sp_error *err)
 {
     strv old = { NULL, 0 };
@@ -511,9 +521,19 @@ static int write_manifest(sp_build *b, const char *nd, sp_error *err)
     int rc = scan(b->dir, "", 0, &old, err);
     for (size_t i = 0; !rc && i < old.n; i++)
         rc = sp_buf_addf(&m, err, "old\t%s\n", old.v[i]);
-    for (int k = 0; !rc && k < 3; k++)
-        for (size_t i = 0; !rc && i < ndefs(b->p, k); i++)
-            rc = sp_buf_addf(&m, err, "new\t%s/%s%s\n", SUBS[k], def_name(b->p, k, i), EXTS[k]);
+    for (int k = 0; !rc && k < 3; k++) {
+        char sub[4400];
+        for (size_t i = 0; !rc && i < ndefs(b->p, k); i++) {
+            snprintf(sub, sizeof sub, "%s/%s/%s%s", nd, SUBS[k], def_name(b->p, k, i), EXTS[k]);
+            rc = sync_path(sub, err);
+            if (!rc)
+                rc = sp_buf_addf(&m, err, "new\t%s/%s%s\n", SUBS[k], def_name(b->p, k, i),
+                                 EXTS[k]);
+        }
+        snprintf(sub, sizeof sub, "%s/%s", nd, SUBS[k]);
+        if (!rc)
+            rc = sync_path(sub, err);
+    }
     strv_release(&old);
     char tmp[4300], man[4300];
     snprintf(tmp, sizeof tmp, "%s/MANIFEST.tmp", nd);
@@ -531,7 +551,7 @@ static int write_manifest(sp_build *b, const char *nd, sp_error *err)
     sp_buf_release(&m);
     if (!rc && rename(tmp, man) != 0) /* the commit point */
         rc = sp_error_set(err, SP_EIO, 0, "%s: cannot commit: %s", man, strerror(errno));
-    return rc;
+    return rc ? rc : sync_path(nd, err);
 }
 
 int sp_build_apply(sp_build *b, sp_engine *e, sp_error *err)

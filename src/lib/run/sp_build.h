@@ -24,7 +24,8 @@
  *     and rows stay in the database (built again with the same columns,
  *     it has them back).
  *
- * The swap is rename-based and rolls forward: the new files are written
+ * The swap is rename-based and rolls forward: the new files are written (and
+ * synced)
  * under <dir>/.sinkpipe/build.new with a manifest (renamed into place
  * last: the commit point); the old datafiles are moved to
  * <dir>/.sinkpipe/build.old, the new ones into the folder, then both
