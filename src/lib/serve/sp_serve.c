@@ -381,6 +381,7 @@ int sp_server_start(const char *dir, const struct sp_serve_opts *o, sp_server **
     pthread_rwlock_init(&s->defs, NULL);
     pthread_mutex_init(&s->engine_mu, NULL);
     pthread_mutex_init(&s->owner_mu, NULL);
+    pthread_mutex_init(&s->reload_mu, NULL);
     pthread_mutex_init(&s->log_mu, NULL);
     /* a build's swap a crash interrupted is finished (or undone) first */
     int rc = s->dir ? sp_build_recover(s->dir, err)
@@ -505,9 +506,9 @@ static int stopping(struct sp_server *s)
     return __atomic_load_n(&s->stopping, __ATOMIC_SEQ_CST);
 }
 
-/* lock_unless_stopping: lock mu (or write-lock rw), checking every 50 ms
- * whether the server is stopping; -1 (nothing held) when it is */
-static int lock_unless_stopping(struct sp_server *s, pthread_mutex_t *mu, pthread_rwlock_t *rw)
+/* lock_unless_stopping: lock mu, checking every 50 ms whether the server
+ * is stopping; -1 (nothing held) when it is */
+static int lock_unless_stopping(struct sp_server *s, pthread_mutex_t *mu)
 {
     for (;;) {
         if (stopping(s))
@@ -519,12 +520,9 @@ static int lock_unless_stopping(struct sp_server *s, pthread_mutex_t *mu, pthrea
             ts.tv_sec++;
             ts.tv_nsec -= 1000000000L;
         }
-        int r = mu ? pthread_mutex_timedlock(mu, &ts) : pthread_rwlock_timedwrlock(rw, &ts);
+        int r = pthread_mutex_timedlock(mu, &ts);
         if (r == 0 && stopping(s)) {
-            if (mu)
-                pthread_mutex_unlock(mu);
-            else
-                pthread_rwlock_unlock(rw);
+            pthread_mutex_unlock(mu);
             return -1;
         }
         if (r == 0)
@@ -532,7 +530,7 @@ static int lock_unless_stopping(struct sp_server *s, pthread_mutex_t *mu, pthrea
     }
 }
 
-int sp_server_reload(sp_server *s, char **created_tokens, sp_error *err)
+static int reload_locked(sp_server *s, char **created_tokens, sp_error *err)
 {
     sp_project *np = NULL;
     sp_tokens *nt = NULL;
@@ -556,20 +554,36 @@ int sp_server_reload(sp_server *s, char **created_tokens, sp_error *err)
         return rc;
     }
     /* no job is using the old definitions while they are swapped: wait for
-     * the engine and the API handlers, but never past a stop */
-    int held = pthread_mutex_trylock(&s->engine_mu) == 0;
-    if (!held) {
-        char owner[40];
-        pthread_mutex_lock(&s->owner_mu);
-        snprintf(owner, sizeof owner, "%s", s->owner);
-        pthread_mutex_unlock(&s->owner_mu);
-        sp_serve_log(s, "reload_waiting", json_pack("{s:s}", "engine_used_by",
-                                                    *owner ? owner : "a request"));
-        held = lock_unless_stopping(s, &s->engine_mu, NULL) == 0;
+     * the engine and the API handlers, but never past a stop.  Handlers
+     * hold the definitions (read) and then wait for the engine; jobs hold
+     * the engine and then read the definitions: the reload never waits for
+     * one while holding the other — it takes the engine, tries the
+     * definitions, and lets the engine go again when they are busy. */
+    int held = 0, logged = 0;
+    for (;;) {
+        if (pthread_mutex_trylock(&s->engine_mu) != 0) {
+            if (!logged++) {
+                char owner[40];
+                pthread_mutex_lock(&s->owner_mu);
+                snprintf(owner, sizeof owner, "%s", s->owner);
+                pthread_mutex_unlock(&s->owner_mu);
+                sp_serve_log(s, "reload_waiting",
+                             json_pack("{s:s}", "engine_used_by", *owner ? owner : "a request"));
+            }
+            if (lock_unless_stopping(s, &s->engine_mu))
+                break;
+        }
+        if (pthread_rwlock_trywrlock(&s->defs) == 0) {
+            held = 1;
+            break;
+        }
+        pthread_mutex_unlock(&s->engine_mu);
+        if (stopping(s))
+            break;
+        struct timespec ts = { 0, 20 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
     }
-    if (!held || lock_unless_stopping(s, NULL, &s->defs)) {
-        if (held)
-            pthread_mutex_unlock(&s->engine_mu);
+    if (!held) {
         sp_tokens_free(nt);
         sp_project_free(np);
         sp_serve_log(s, "reload_abandoned", json_pack("{s:s}", "reason", "the server is stopping"));
@@ -588,6 +602,14 @@ int sp_server_reload(sp_server *s, char **created_tokens, sp_error *err)
     sp_tokens_free(oldt);
     sp_serve_log(s, "reloaded", json_pack("{s:i}", "pipes", (int)sp_project_npipes(np)));
     return 0;
+}
+
+int sp_server_reload(sp_server *s, char **created_tokens, sp_error *err)
+{
+    pthread_mutex_lock(&s->reload_mu);
+    int rc = reload_locked(s, created_tokens, err);
+    pthread_mutex_unlock(&s->reload_mu);
+    return rc;
 }
 
 void sp_server_stop(sp_server *s)
@@ -634,6 +656,7 @@ void sp_server_free(sp_server *s)
     pthread_rwlock_destroy(&s->defs);
     pthread_mutex_destroy(&s->engine_mu);
     pthread_mutex_destroy(&s->owner_mu);
+    pthread_mutex_destroy(&s->reload_mu);
     pthread_mutex_destroy(&s->log_mu);
     free(s->dir);
     free(s);

@@ -28,6 +28,9 @@ struct sp_server {
      * `local` serves it to the project's CLI commands */
     pthread_mutex_t engine_mu;
     pthread_mutex_t owner_mu; /* guards engine and owner, for interrupts */
+    /* one reload at a time, from reading the folder to the swap: a reload
+     * that read the folder earlier never swaps in over a later one */
+    pthread_mutex_t reload_mu;
     sp_engine *engine;
     struct sp_ch_local *local;
     /* the Events API's grouped inserts, on an engine handle of their own
