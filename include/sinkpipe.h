@@ -18,6 +18,7 @@
 #ifndef SINKPIPE_H
 #define SINKPIPE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -316,7 +317,8 @@ struct sp_run_opts {
     const char *compression;
     const char *strategy;
     const char *job_id;       /* NULL: a new UUID */
-    volatile int *cancel;     /* set to non-zero to cancel; may be NULL */
+    atomic_int *cancel;       /* set to non-zero to cancel (from any thread or a
+                               * signal handler); may be NULL */
     /* per-run overrides of EXPORT_MAX_FILE_SIZE ("256MB") and
      * EXPORT_MAX_FILE_ROWS (NULL: as defined; "0": no bound) */
     const char *max_file_size;

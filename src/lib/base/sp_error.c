@@ -26,12 +26,34 @@ void sp_error_clear(sp_error *err)
     err->msg[0] = '\0';
 }
 
+int sp_code_retriable(int code)
+{
+    return code == SP_ENET || code == SP_EBUSY;
+}
+
+size_t sp_error_head_len(const char *conn, const char *key, const char *sep)
+{
+    return strlen("connection '") + strlen(conn ? conn : "") + strlen("': ") +
+           strlen(key ? key : "") + strlen(sep ? sep : "");
+}
+
+int sp_error_copy(sp_error *err, const sp_error *src)
+{
+    if (!err || err->code != 0 || err == src)
+        return src->code;
+    err->code = src->code;
+    err->retriable = src->retriable ? 1 : 0;
+    memcpy(err->msg, src->msg, sizeof err->msg);
+    err->msg[sizeof err->msg - 1] = '\0';
+    return src->code;
+}
+
 int sp_error_set(sp_error *err, int code, int retriable, const char *fmt, ...)
 {
     if (!err || err->code != 0)
         return code;
     err->code = code;
-    err->retriable = retriable;
+    err->retriable = retriable > 0 ? 1 : retriable < 0 ? 0 : sp_code_retriable(code);
     /* the whole text is scrubbed before it is cut to fit: a secret cut in
      * two would not be recognised */
     char small[4 * sizeof err->msg];

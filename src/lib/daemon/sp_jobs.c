@@ -25,7 +25,7 @@ typedef struct job {
     double created;    /* unix seconds (real time) */
     double updated;
     double started;
-    volatile int cancel;
+    atomic_int cancel;
     int foreign;       /* run by another live process (seen in the journal) */
     sp_job_spec spec;  /* owned copies (spec.pipe == pipe) */
     sp_param *params;
@@ -876,7 +876,7 @@ int sp_jobs_cancel(sp_jobs *j, const char *id, sp_error *err)
     }
     if (w->st == SP_JOB_WORKING) {
         w->st = SP_JOB_CANCELLING;
-        __atomic_store_n(&w->cancel, 1, __ATOMIC_SEQ_CST);
+        atomic_store(&w->cancel, 1);
         w->updated = wall();
         pthread_mutex_unlock(&j->mu);
         if (j->o.interrupt)
@@ -1004,7 +1004,7 @@ void sp_jobs_shutdown(sp_jobs *j, double grace)
         job *w = j->v[i];
         if (active(w, 1)) {
             w->st = SP_JOB_CANCELLING;
-            __atomic_store_n(&w->cancel, 1, __ATOMIC_SEQ_CST);
+            atomic_store(&w->cancel, 1);
             if (ids)
                 memcpy(ids[nids++], w->id, 40);
         }

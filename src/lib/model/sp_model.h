@@ -166,6 +166,17 @@ int sp_connection_resolve(const sp_connection *c, const sp_env *env,
 const char *sp_settings_get(const sp_settings *s, const char *key);
 void sp_settings_release(sp_settings *s);
 
+/* One diagnostic: its text as printed ("path:line: KEY: reason") and the
+ * same facts as fields, for programs (path/key NULL and line 0 when the
+ * diagnostic does not point into a file). */
+typedef struct sp_diag {
+    char *text;
+    char *path;
+    int line;
+    char *key;
+    int code; /* the sp_code of the failure (SP_EDEF, SP_ESECRET, SP_ESQL…) */
+} sp_diag;
+
 struct sp_project {
     char *dir;
     sp_connection **conns;
@@ -174,7 +185,7 @@ struct sp_project {
     size_t ndss;
     sp_pipe **pipes;
     size_t npipes;
-    char **diags;
+    sp_diag *diags;
     size_t ndiags;
     char **warns; /* keys accepted with no effect (sp_project_warning) */
     size_t nwarns;
@@ -189,7 +200,14 @@ struct sp_project {
 
 const sp_connection *sp_project_find_connection(const sp_project *p, const char *name);
 const sp_datasource *sp_project_find_datasource(const sp_project *p, const char *name);
-int sp_project_add_diag(sp_project *p, const char *line);
+/* sp_project_add_diag_at: a diagnostic with its fields (text, path and key
+ * copied; path and key may be NULL); sp_project_add_diag: one that knows
+ * only its text and code.  0 or SP_ENOMEM. */
+int sp_project_add_diag_at(sp_project *p, const char *path, int line, const char *key,
+                           int code, const char *text);
+int sp_project_add_diag(sp_project *p, int code, const char *text);
+/* sp_project_diag_at: diagnostic i, or NULL */
+const sp_diag *sp_project_diag_at(const sp_project *p, size_t i);
 /* sp_project_check_secrets: every tb_secret() of every connection (after
  * environment overrides) resolves; each missing one is a diagnostic naming
  * the secret (never a value).  SP_ESECRET if any is missing.  Separate from

@@ -42,8 +42,11 @@ void sp_project_free(sp_project *p)
         sp_datasource_free(p->dss[i]);
     for (size_t i = 0; i < p->npipes; i++)
         sp_pipe_free(p->pipes[i]);
-    for (size_t i = 0; i < p->ndiags; i++)
-        free(p->diags[i]);
+    for (size_t i = 0; i < p->ndiags; i++) {
+        free(p->diags[i].text);
+        free(p->diags[i].path);
+        free(p->diags[i].key);
+    }
     for (size_t i = 0; i < p->nwarns; i++)
         free(p->warns[i]);
     free(p->warns);
@@ -56,31 +59,44 @@ void sp_project_free(sp_project *p)
     free(p);
 }
 
-int sp_project_add_diag(sp_project *p, const char *line)
+int sp_project_add_diag_at(sp_project *p, const char *path, int line, const char *key,
+                           int code, const char *text)
 {
-    char **v = realloc(p->diags, (p->ndiags + 1) * sizeof *v);
+    sp_diag *v = realloc(p->diags, (p->ndiags + 1) * sizeof *v);
     if (!v)
         return SP_ENOMEM;
     p->diags = v;
     /* never a secret (sp_secret.h); "***" may be longer than a short one */
-    size_t cap = strlen(line) * 3 + 4;
-    if (!(v[p->ndiags] = malloc(cap)))
+    size_t cap = strlen(text) * 3 + 4;
+    sp_diag d = { malloc(cap), path ? strdup(path) : NULL, line, key ? strdup(key) : NULL,
+                  code };
+    if (!d.text || (path && !d.path) || (key && !d.key)) {
+        free(d.text);
+        free(d.path);
+        free(d.key);
         return SP_ENOMEM;
-    memcpy(v[p->ndiags], line, strlen(line) + 1);
-    sp_secret_scrub(v[p->ndiags], cap, NULL);
-    p->ndiags++;
+    }
+    memcpy(d.text, text, strlen(text) + 1);
+    sp_secret_scrub(d.text, cap, NULL);
+    v[p->ndiags++] = d;
     return 0;
+}
+
+int sp_project_add_diag(sp_project *p, int code, const char *text)
+{
+    return sp_project_add_diag_at(p, NULL, 0, NULL, code, text);
+}
+
+const sp_diag *sp_project_diag_at(const sp_project *p, size_t i)
+{
+    return p && i < p->ndiags ? &p->diags[i] : NULL;
 }
 
 /* fail: record err's message as a diagnostic and return rc */
 static int fail(sp_project *p, int rc, const sp_error *e, sp_error *err)
 {
-    sp_project_add_diag(p, e->msg);
-    if (err && !err->code) {
-        err->code = e->code;
-        err->retriable = e->retriable;
-        memcpy(err->msg, e->msg, sizeof err->msg);
-    }
+    sp_project_add_diag(p, e->code ? e->code : rc, e->msg);
+    sp_error_copy(err, e);
     return rc;
 }
 
@@ -623,7 +639,7 @@ size_t sp_project_ndiag(const sp_project *p)
 
 const char *sp_project_diag(const sp_project *p, size_t i)
 {
-    return p && i < p->ndiags ? p->diags[i] : NULL;
+    return p && i < p->ndiags ? p->diags[i].text : NULL;
 }
 
 int sp_project_env(sp_project *p, const sp_env **out, sp_error *err)

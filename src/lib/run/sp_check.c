@@ -68,7 +68,7 @@ int sp_project_check_queries(sp_project *p, sp_error *err)
              * placeholders; what still needs a request (column() without
              * default) is skipped */
             if (perr.code != SP_EPARAM) {
-                sp_project_add_diag(p, perr.msg);
+                sp_project_add_diag(p, perr.code, perr.msg);
                 bad++;
             }
             sp_buf_release(&sql);
@@ -92,7 +92,7 @@ int sp_project_check_queries(sp_project *p, sp_error *err)
                            "SQL");
             char line[sizeof where + sizeof perr.msg + 4];
             snprintf(line, sizeof line, "%s: %s", where, perr.msg);
-            sp_project_add_diag(p, line);
+            sp_project_add_diag_at(p, pipe->path, last->sql_line, "SQL", perr.code, line);
             bad++;
         }
         sp_buf_release(&q);

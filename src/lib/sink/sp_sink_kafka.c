@@ -107,10 +107,50 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     }
 }
 
+/* err_flag: librdkafka's own classification of an error object: retriable
+ * when it says so; fatal (the producer is unusable), fenced or needing an
+ * abort, or anything else: not */
+static int err_flag(const rd_kafka_error_t *e)
+{
+    return rd_kafka_error_is_retriable(e) && !rd_kafka_error_is_fatal(e) ? SP_RETRIABLE
+                                                                         : SP_FATAL;
+}
+
+/* resp_flag: a delivery report's or produce()'s error code: fatal when the
+ * same message can never be accepted (too large, invalid, not allowed,
+ * unknown topic, a fenced or fatal producer), else retriable (timeouts,
+ * brokers down, leaders moving, queues full) */
+static int resp_flag(rd_kafka_resp_err_t e)
+{
+    switch (e) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+    case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+    case RD_KAFKA_RESP_ERR__INVALID_ARG:
+    case RD_KAFKA_RESP_ERR__FATAL:
+    case RD_KAFKA_RESP_ERR__FENCED:
+    case RD_KAFKA_RESP_ERR_PRODUCER_FENCED:
+    case RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH:
+    case RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION:
+    case RD_KAFKA_RESP_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT:
+        return SP_FATAL;
+    default:
+        return SP_RETRIABLE;
+    }
+}
+
 static int txn_error(kafka_sink *k, const char *what, rd_kafka_error_t *e, sp_error *err)
 {
-    int retriable = rd_kafka_error_is_retriable(e);
-    int rc = sp_error_set(err, SP_ESINK, retriable, "pipe '%s': topic '%s': %s: %s", k->pipe,
+    int rc = sp_error_set(err, SP_ESINK, err_flag(e), "pipe '%s': topic '%s': %s: %s", k->pipe,
                           k->topic, what, rd_kafka_error_string(e));
     rd_kafka_error_destroy(e);
     return rc;
@@ -320,7 +360,7 @@ static int produce_one(kafka_sink *k, vbatch *vb, const char *val, size_t vlen,
             return 0;
         }
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-            return sp_error_set(err, SP_ESINK, 0, "pipe '%s': topic '%s': produce: %s",
+            return sp_error_set(err, SP_ESINK, resp_flag(e), "pipe '%s': topic '%s': produce: %s",
                                 k->pipe, k->topic, rd_kafka_err2str(e));
         /* backpressure: serve delivery reports until the queue has room */
         rd_kafka_poll(k->rk, 100);
@@ -424,7 +464,7 @@ static int fence_tid(const sp_sinkcfg *cfg, const char *pipe, const char *tid, s
     rd_kafka_error_t *e = rd_kafka_init_transactions(rk, TXN_TIMEOUT_MS);
     int rc = 0;
     if (e) {
-        rc = sp_error_set(err, SP_ESINK, rd_kafka_error_is_retriable(e),
+        rc = sp_error_set(err, SP_ESINK, err_flag(e),
                           "connection '%s': transactional.id '%s': init_transactions: %s",
                           cfg->connection_name, tid, rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
@@ -459,7 +499,7 @@ static void txn_abort(kafka_sink *k)
         return;
     k->txn_open = 0;
     rd_kafka_error_t *e = rd_kafka_abort_transaction(k->rk, TXN_TIMEOUT_MS);
-    for (int i = 0; e && rd_kafka_error_is_retriable(e) && i < 5; i++) {
+    for (int i = 0; e && err_flag(e) == SP_RETRIABLE && i < 5; i++) {
         rd_kafka_error_destroy(e);
         e = rd_kafka_abort_transaction(k->rk, TXN_TIMEOUT_MS);
     }
@@ -483,7 +523,7 @@ static int kf_finish(sp_sink *base, sp_run_result *res, sp_error *err)
     if (k->ctx->cancel && *k->ctx->cancel && k->acked < k->produced)
         rc = sp_error_set(err, SP_ECANCELLED, 0, "cancelled");
     else if (k->acked < k->produced)
-        rc = sp_error_set(err, SP_ESINK, 1,
+        rc = sp_error_set(err, SP_ESINK, k->failed ? resp_flag(k->first_err) : SP_RETRIABLE,
                           "pipe '%s': topic '%s': %llu of %llu messages acknowledged; first "
                           "error: %s%s",
                           k->pipe, k->topic, (unsigned long long)k->acked,

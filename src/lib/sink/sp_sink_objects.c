@@ -940,7 +940,7 @@ static int settle(objects_sink *s, opart *p, int rc, sp_error *e, uint64_t size,
     }
     if (rc) {
         if (e->code)
-            sp_error_set(err, e->code, e->retriable, "%s", e->msg);
+            sp_error_copy(err, e);
         return rc;
     }
     p->w = NULL; /* freed by the store */
