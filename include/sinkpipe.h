@@ -67,7 +67,10 @@ typedef enum sp_code { SP_CODES(SP_CODE_ENUM) } sp_code;
 
 typedef struct sp_error {
     int code;      /* 0 or a negative sp_code */
-    int retriable; /* 1 when the same call may succeed later */
+    int retriable; /* 1 when the same call may succeed later (the network,
+                    * a busy peer, 408/429/5xx); 0 when it is fatal for
+                    * the call: retrying gets the same answer.  Retry
+                    * policies read this, never msg (docs/errors.md) */
     char msg[1024];
 } sp_error;
 
