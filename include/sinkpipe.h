@@ -72,9 +72,15 @@ typedef struct sp_error {
                     * the call: retrying gets the same answer.  Retry
                     * policies read this, never msg (docs/errors.md) */
     char msg[1024];
+    /* What the failure points at, as fields, where the library knows (the
+     * message names the same things; "" and 0 when unknown): */
+    char path[512]; /* the definition's file ("" for SDK definitions) */
+    int line;       /* its line, 1-based */
+    char key[64];   /* the key: "EXPORT_FORMAT", "SCHEMA", "SQL", "TYPE"… */
+    char pipe[128]; /* the pipe the message names */
 } sp_error;
 
-#define SP_ERROR_INIT { 0, 0, { 0 } }
+#define SP_ERROR_INIT { 0, 0, { 0 }, { 0 }, 0, { 0 }, { 0 } }
 
 const char *sp_strerror(int code); /* static text for a code */
 void sp_error_clear(sp_error *err);

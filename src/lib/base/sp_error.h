@@ -9,6 +9,8 @@
 #ifndef SP_ERROR_H
 #define SP_ERROR_H
 
+#include <stdarg.h>
+
 #include "sinkpipe.h"
 
 /* Whether a failure may pass if the same call is made again (docs/errors.md).
@@ -29,6 +31,26 @@ int sp_code_retriable(int code);
  * can write `return sp_error_set(err, SP_EIO, 0, "...")`. */
 int sp_error_set(sp_error *err, int code, int retriable, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* sp_error_set_pipe: sp_error_set for a message that names `pipe` (it says
+ * so in its text: "pipe 'x'…"); records it in err->pipe when this call set
+ * the error.  Returns `code`. */
+int sp_error_set_pipe(sp_error *err, const char *pipe, int code, int retriable,
+                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* sp_error_vset: sp_error_set with a va_list. */
+int sp_error_vset(sp_error *err, int code, int retriable, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+/* sp_error_locate: record where the error err holds points (path may be
+ * NULL, key may be NULL), unless it already has a place.  No-op when err
+ * is NULL or empty. */
+void sp_error_locate(sp_error *err, const char *path, int line, const char *key);
+
+/* sp_error_name_pipe: record that the message of the error err holds names
+ * `pipe` (after sp_error_prefix(err, "pipe '%s'…", pipe)), unless it names
+ * one already.  No-op when err is NULL or empty. */
+void sp_error_name_pipe(sp_error *err, const char *pipe);
 
 /* sp_error_flag: src's classification as an argument for sp_error_set, so
  * that a copy keeps it (SP_RETRIABLE or SP_FATAL, never SP_BYCODE). */

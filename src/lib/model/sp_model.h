@@ -149,6 +149,24 @@ int sp_datasource_validate(const sp_datasource *d, sp_error *err);
 void sp_model_where(char *buf, size_t n, const char *path, const char *name,
                     int line, const char *key);
 
+/* A place in the definitions: its text as sp_model_where writes it, and the
+ * same facts as fields (borrowed: they live as long as the definition). */
+typedef struct sp_where {
+    char text[512];
+    const char *path; /* NULL for C definitions */
+    int line;
+    const char *key;
+} sp_where;
+
+/* sp_where_at: fill w for that place. */
+void sp_where_at(sp_where *w, const char *path, const char *name, int line, const char *key);
+
+/* sp_where_set: a definition error "<w->text>: <fmt…>" whose path, line and
+ * key are recorded as fields of err (sp_error_locate).  Returns code. */
+int sp_where_set(sp_error *err, const sp_where *w, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+#define sp_model_set(err, w, code, ...) sp_where_set((err), &(w), (code), __VA_ARGS__)
+
 /* Resolved connection settings: overrides applied, secrets resolved. */
 typedef struct sp_setting {
     char *key;
