@@ -11,6 +11,9 @@
 #include "sp_ch_tsv.h"
 #include "sp_curlx.h"
 #include "sp_error.h"
+#include "sp_model.h"
+
+#include <unistd.h>
 
 static int flag_of(int code, int retriable)
 {
@@ -104,6 +107,89 @@ TEST(clickhouse_exceptions)
     CHECK_INT(sp_ch_exception(t, strlen(t), msg, sizeof msg), 202);
 }
 
+TEST(errors_carry_their_place_and_pipe)
+{
+    sp_error e = SP_ERROR_INIT;
+    /* a message that names the pipe says so in a field */
+    CHECK_INT(sp_error_set_pipe(&e, "p1", SP_EDEF, 0, "pipe '%s': no node", "p1"), SP_EDEF);
+    CHECK_STR(e.pipe, "p1");
+    CHECK_STR(e.msg, "pipe 'p1': no node");
+    /* first failure wins: a later error names nothing */
+    sp_error_set_pipe(&e, "p2", SP_ESINK, 0, "pipe '%s': later", "p2");
+    CHECK_STR(e.pipe, "p1");
+    sp_error_clear(&e);
+    CHECK_STR(e.pipe, "");
+    /* a prefix added at a boundary, then recorded */
+    sp_error_set(&e, SP_ESQL, 0, "clickhouse: unknown table");
+    CHECK_STR(e.pipe, "");
+    sp_error_prefix(&e, "pipe '%s'", "p3");
+    sp_error_name_pipe(&e, "p3");
+    sp_error_name_pipe(&e, "p4");
+    CHECK_STR(e.pipe, "p3");
+    CHECK_STR(e.msg, "pipe 'p3': clickhouse: unknown table");
+    /* a place: recorded once, kept by copies, dropped by clear */
+    sp_error_locate(&e, "pipes/x.pipe", 7, "SQL");
+    sp_error_locate(&e, "other", 9, "TYPE");
+    CHECK_STR(e.path, "pipes/x.pipe");
+    CHECK_INT(e.line, 7);
+    CHECK_STR(e.key, "SQL");
+    sp_error c = SP_ERROR_INIT;
+    sp_error_copy(&c, &e);
+    CHECK_STR(c.path, "pipes/x.pipe");
+    CHECK_STR(c.pipe, "p3");
+    sp_error_clear(&e);
+    CHECK_STR(e.path, "");
+    CHECK_INT(e.line, 0);
+    /* an empty record takes no place */
+    sp_error_locate(&e, "a", 1, "B");
+    CHECK_STR(e.path, "");
+}
+
+/* `check` of connections: the reason is cut by the length of the client's
+ * message head (never found in the text); the diagnostic has its fields */
+TEST(connection_check_diagnostics)
+{
+    char dir[] = "/tmp/sp-err-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256];
+    snprintf(path, sizeof path, "%s/s.connection", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fputs("TYPE s3\nS3_REGION Mars_1\nS3_ACCESS_KEY a\nS3_SECRET b\n", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/k.connection", dir);
+    f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fputs("TYPE kafka\nKAFKA_BOOTSTRAP_SERVERS h:9092\nKAFKA_PRODUCER_CONFIG >\n"
+          "    acks=all\n    linger.ms=abc\n", f);
+    fclose(f);
+    sp_project *p = NULL;
+    sp_error err = SP_ERROR_INIT;
+    CHECK_OK(sp_project_load(dir, &p, &err), &err);
+    CHECK_INT(sp_project_check_s3(p, &err), SP_EDEF);
+    sp_error_clear(&err);
+    CHECK_INT(sp_project_check_kafka(p, &err), SP_EDEF);
+    CHECK_INT(sp_project_ndiag(p), 2);
+    const sp_diag *d = sp_project_diag_at(p, 0);
+    CHECK_STR(sp_project_diag(p, 0), "s.connection:2: S3_REGION: 'Mars_1' is not a region "
+                                     "name (e.g. us-east-1)");
+    CHECK(d && d->path && d->key && !strcmp(d->path, "s.connection") && d->line == 2 &&
+          !strcmp(d->key, "S3_REGION") && d->code == SP_EDEF);
+    d = sp_project_diag_at(p, 1);
+    const char *k = sp_project_diag(p, 1);
+    CHECK(k && strncmp(k, "k.connection:3: KAFKA_PRODUCER_CONFIG: line 2: ", 47) == 0);
+    CHECK(d && d->key && !strcmp(d->key, "KAFKA_PRODUCER_CONFIG") && d->line == 3);
+    sp_project_free(p);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/s.connection", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     RUN(default_class_of_each_code);
@@ -112,5 +198,7 @@ int main(void)
     RUN(http_answers);
     RUN(curl_failures);
     RUN(clickhouse_exceptions);
+    RUN(errors_carry_their_place_and_pipe);
+    RUN(connection_check_diagnostics);
     return sp_test_done();
 }

@@ -76,7 +76,8 @@ int sp_datasource_validate(const sp_datasource *d, sp_error *err)
         sp_where_at(&where, d->path, d->name, c->line, "SCHEMA");
         if (!sp_name_ok(c->name))
             return sp_model_set(err, where, SP_EDEF,
-                                "invalid column name '%s' (expected letters, digits and _)", c->name ? c->name : "");
+                                "invalid column name '%s' (expected letters, digits and _)",
+                                c->name ? c->name : "");
         for (size_t j = 0; j < i; j++)
             if (strcmp(d->cols[j].name, c->name) == 0)
                 return sp_model_set(err, where, SP_EDEF, "duplicate column '%s'",
@@ -84,7 +85,8 @@ int sp_datasource_validate(const sp_datasource *d, sp_error *err)
         if (!c->type || !sp_chtype_ok(c->type))
             return sp_model_set(err, where, SP_EDEF,
                                 "column '%s': unknown type '%s' (expected a ClickHouse "
-                                "type such as String, Int64, DateTime, Nullable(T))", c->name, c->type ? c->type : "");
+                                "type such as String, Int64, DateTime, Nullable(T))",
+                                c->name, c->type ? c->type : "");
         if (sp_chtype_depth(c->type) > SP_TYPE_MAX_DEPTH)
             return sp_model_set(err, where, SP_EDEF,
                                 "column '%s': type nested more than %d levels deep",
@@ -225,7 +227,8 @@ int sp_pipe_validate(const sp_pipe *p, sp_error *err)
         sp_where_at(&where, p->path, p->name, n->line, "NODE");
         if (!sp_name_ok(n->name))
             return sp_model_set(err, where, SP_EDEF,
-                                "invalid node name '%s' (expected letters, digits and _)", n->name ? n->name : "");
+                                "invalid node name '%s' (expected letters, digits and _)",
+                                n->name ? n->name : "");
         for (size_t j = 0; j < i; j++)
             if (strcmp(p->nodes[j].name, n->name) == 0)
                 return sp_model_set(err, where, SP_EDEF, "duplicate node '%s'",

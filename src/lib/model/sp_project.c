@@ -95,7 +95,8 @@ const sp_diag *sp_project_diag_at(const sp_project *p, size_t i)
 /* fail: record err's message as a diagnostic and return rc */
 static int fail(sp_project *p, int rc, const sp_error *e, sp_error *err)
 {
-    sp_project_add_diag(p, e->code ? e->code : rc, e->msg);
+    sp_project_add_diag_at(p, e->path[0] ? e->path : NULL, e->line, e->key[0] ? e->key : NULL,
+                           e->code ? e->code : rc, e->msg);
     sp_error_copy(err, e);
     return rc;
 }
@@ -450,7 +451,8 @@ int sp_project_check(sp_project *p, sp_error *err)
             int gs = c->type == SP_CONN_GCS;
             sp_model_set(&e, where, SP_EDEF,
                          "EXPORT_BUCKET_URI '%s': connection '%s' is a %s connection "
-                         "(expected %s://bucket/prefix/ or file:///abs/path/)", s.bucket_uri, c->name, gs ? "gcs" : "s3", gs ? "gs" : "s3");
+                         "(expected %s://bucket/prefix/ or file:///abs/path/)",
+                         s.bucket_uri, c->name, gs ? "gcs" : "s3", gs ? "gs" : "s3");
             bad = fail(p, SP_EDEF, &e, err);
         }
     }
