@@ -134,10 +134,12 @@ static int render_nodes(const sp_project *proj, const sp_pipe *pipe, const sp_pa
         const sp_node *n = &pipe->nodes[i];
         sp_buf b = SP_BUF_INIT(64u << 20);
         if (n->templated || sp_template_is_templated(n->sql)) {
-            char where[1200];
-            sp_model_where(where, sizeof where, pipe->path, pipe->name, n->sql_line,
-                           "SQL");
-            rc = sp_template_render_ex(n->sql, params, nparams, where, tflags, &b, st, err);
+            sp_where where;
+            sp_where_at(&where, pipe->path, pipe->name, n->sql_line, "SQL");
+            rc = sp_template_render_ex(n->sql, params, nparams, where.text, tflags, &b, st,
+                                       err);
+            if (rc)
+                sp_error_locate(err, where.path, where.line, where.key);
         } else {
             rc = sp_buf_adds(&b, n->sql, err);
         }
@@ -168,10 +170,10 @@ static int render_nodes(const sp_project *proj, const sp_pipe *pipe, const sp_pa
             rc = sp_sql_compose(names, sqls, total, sql, &bad, err);
             if (rc && bad < total && count) { /* a node, or a pipe one of them reads */
                 const sp_node *n = &pipe->nodes[bad >= x.n ? bad - x.n : count - 1];
-                char where[1200];
-                sp_model_where(where, sizeof where, pipe->path, pipe->name, n->sql_line,
-                               "SQL");
-                sp_error_prefix(err, "%s", where);
+                sp_where where;
+                sp_where_at(&where, pipe->path, pipe->name, n->sql_line, "SQL");
+                sp_error_prefix(err, "%s", where.text);
+                sp_error_locate(err, where.path, where.line, where.key);
             }
         }
         free(names);
