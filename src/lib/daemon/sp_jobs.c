@@ -824,7 +824,7 @@ static int submit(sp_jobs *j, const sp_job_spec *spec, int skip_if_busy, const c
                           "job id '%s' is already used (a job of pipe '%s'): give a new one",
                           given, find(j, given)->pipe);
     if (!rc && skip_if_busy && busy_locked(j, w->pipe))
-        rc = sp_error_set(err, SP_EEXIST, 0, "pipe '%s' is already running", w->pipe);
+        rc = sp_error_set(err, SP_EEXIST, SP_RETRIABLE, "pipe '%s' is already running", w->pipe);
     json_t *api = NULL;
     if (!rc) {
         api = active_json(w);

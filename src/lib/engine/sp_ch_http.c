@@ -140,10 +140,13 @@ static int transfer_error(req *r, CURLcode cc, const char *ebuf, sp_error *err)
                             (unsigned long long)r->st->timeout_ms);
     const char *why = ebuf && *ebuf ? ebuf : curl_easy_strerror(cc);
     if (r->status == 200)
-        return sp_error_set(err, SP_ENET, 1,
+        return sp_error_set(err, SP_ENET, SP_RETRIABLE,
                             "%s: connection lost while reading the result: %s", r->h->shown,
                             why);
-    return sp_error_set(err, SP_ENET, 1, "%s: %s", r->h->shown, why);
+    /* refused, reset, timed out: retriable; a bad URL, a certificate that
+     * does not verify, a host that does not resolve: not */
+    return sp_error_set(err, SP_ENET, sp_curlx_transient(cc) ? SP_RETRIABLE : SP_FATAL, "%s: %s",
+                        r->h->shown, why);
 }
 
 static int add_param(CURLU *u, const char *nv, sp_error *err)
