@@ -167,13 +167,23 @@ TEST(connection_check_diagnostics)
     fputs("TYPE kafka\nKAFKA_BOOTSTRAP_SERVERS h:9092\nKAFKA_PRODUCER_CONFIG >\n"
           "    acks=all\n    linger.ms=abc\n", f);
     fclose(f);
+    char path2[256];
+    snprintf(path2, sizeof path2, "%s/t.connection", dir);
+    f = fopen(path2, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    /* refused by rd_kafka_new, not by a setter: the key is found by trying */
+    fputs("TYPE kafka\nKAFKA_BOOTSTRAP_SERVERS h:9092\nKAFKA_SECURITY_PROTOCOL SSL\n"
+          "KAFKA_SSL_CA_PEM not a certificate\n", f);
+    fclose(f);
     sp_project *p = NULL;
     sp_error err = SP_ERROR_INIT;
     CHECK_OK(sp_project_load(dir, &p, &err), &err);
     CHECK_INT(sp_project_check_s3(p, &err), SP_EDEF);
     sp_error_clear(&err);
     CHECK_INT(sp_project_check_kafka(p, &err), SP_EDEF);
-    CHECK_INT(sp_project_ndiag(p), 2);
+    CHECK_INT(sp_project_ndiag(p), 3);
     const sp_diag *d = sp_project_diag_at(p, 0);
     CHECK_STR(sp_project_diag(p, 0), "s.connection:2: S3_REGION: 'Mars_1' is not a region "
                                      "name (e.g. us-east-1)");
@@ -183,6 +193,14 @@ TEST(connection_check_diagnostics)
     const char *k = sp_project_diag(p, 1);
     CHECK(k && strncmp(k, "k.connection:3: KAFKA_PRODUCER_CONFIG: line 2: ", 47) == 0);
     CHECK(d && d->key && !strcmp(d->key, "KAFKA_PRODUCER_CONFIG") && d->line == 3);
+    d = sp_project_diag_at(p, 2);
+    const char *t = sp_project_diag(p, 2);
+    CHECK(t && strncmp(t, "t.connection:4: KAFKA_SSL_CA_PEM: librdkafka rejects the "
+                          "configuration: ", 68) == 0);
+    CHECK(d && d->key && !strcmp(d->key, "KAFKA_SSL_CA_PEM") && d->line == 4);
+    if (t && strncmp(t, "t.connection:4:", 15))
+        SP_T_FAIL("%s", t);
+    unlink(path2);
     sp_project_free(p);
     unlink(path);
     snprintf(path, sizeof path, "%s/s.connection", dir);

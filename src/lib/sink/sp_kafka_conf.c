@@ -219,6 +219,41 @@ static void diag(sp_project *p, const sp_connection *c, const sp_kafka_conf_wher
     sp_project_add_diag_at(p, c->path, line, key, SP_EDEF, text);
 }
 
+/* accepted_without: 1 when librdkafka accepts the configuration built
+ * from s without `key` */
+static int accepted_without(const char *conn, const sp_settings *s, const char *key)
+{
+    sp_setting v[64];
+    sp_settings less = { v, 0 };
+    for (size_t i = 0; i < s->n && less.n < sizeof v / sizeof v[0]; i++)
+        if (strcmp(s->v[i].key, key))
+            v[less.n++] = s->v[i];
+    rd_kafka_conf_t *conf = NULL;
+    if (less.n != s->n - 1 || sp_kafka_conf_build(conn, &less, 0, &conf, NULL, NULL))
+        return 0;
+    char es[512];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, es, sizeof es);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        return 0;
+    }
+    rd_kafka_destroy(rk);
+    return 1;
+}
+
+/* rejected_key: the key to show a configuration librdkafka refuses under:
+ * the TLS CA or the SASL mechanism when the configuration passes without
+ * it (found by trying, never by reading librdkafka's message), else
+ * KAFKA_PRODUCER_CONFIG when set, else TYPE */
+static const char *rejected_key(const sp_connection *c, const sp_settings *s)
+{
+    static const char *const suspects[] = { "KAFKA_SSL_CA_PEM", "KAFKA_SASL_MECHANISM" };
+    for (size_t i = 0; i < sizeof suspects / sizeof suspects[0]; i++)
+        if (sp_kvlist_find(&c->keys, suspects[i]) && accepted_without(c->name, s, suspects[i]))
+            return suspects[i];
+    return sp_kvlist_find(&c->keys, "KAFKA_PRODUCER_CONFIG") ? "KAFKA_PRODUCER_CONFIG" : "TYPE";
+}
+
 int sp_project_check_kafka(sp_project *p, sp_error *err)
 {
     const sp_env *env = NULL;
@@ -252,13 +287,7 @@ int sp_project_check_kafka(sp_project *p, sp_error *err)
                         sp_secret_scrub(es, sizeof es, s.v[k].value);
                 char msg[700];
                 snprintf(msg, sizeof msg, "librdkafka rejects the configuration: %s", es);
-                w.key = strstr(es, "ssl.ca") && sp_kvlist_find(&c->keys, "KAFKA_SSL_CA_PEM")
-                            ? "KAFKA_SSL_CA_PEM"
-                        : strstr(es, "sasl") && sp_kvlist_find(&c->keys, "KAFKA_SASL_MECHANISM")
-                            ? "KAFKA_SASL_MECHANISM"
-                        : sp_kvlist_find(&c->keys, "KAFKA_PRODUCER_CONFIG")
-                            ? "KAFKA_PRODUCER_CONFIG"
-                            : "TYPE";
+                w.key = rejected_key(c, &s);
                 diag(p, c, &w, msg);
                 bad++;
             } else {
