@@ -503,7 +503,7 @@ const char *sp_server_address(const sp_server *s)
 
 static int stopping(struct sp_server *s)
 {
-    return __atomic_load_n(&s->stopping, __ATOMIC_SEQ_CST);
+    return atomic_load(&s->stopping);
 }
 
 /* lock_unless_stopping: lock mu (or write-lock rw), checking every 50 ms
@@ -597,7 +597,7 @@ void sp_server_stop(sp_server *s)
         return;
     s->stopped = 1;
     /* a reload waiting for the engine gives up (sp_server_reload) */
-    __atomic_store_n(&s->stopping, 1, __ATOMIC_SEQ_CST);
+    atomic_store(&s->stopping, 1);
     sp_serve_log(s, "stopping", json_pack("{s:f}", "grace", s->grace));
     if (s->http)
         sp_http_quiesce(s->http);
