@@ -5,7 +5,6 @@
  * the key (common indentation removed, trailing blank lines dropped). */
 #include <ctype.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -39,16 +38,13 @@ static int df_error(sp_error *err, const char *path, int lineno, const char *key
 static int df_error(sp_error *err, const char *path, int lineno, const char *key,
                     const char *fmt, ...)
 {
-    if (!err || err->code)
-        return SP_EDEF;
-    char reason[4 * sizeof err->msg];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
-    va_end(ap);
     sp_where w;
     sp_where_at(&w, path, NULL, lineno, key);
-    return sp_where_set(err, &w, SP_EDEF, "%s", reason);
+    va_list ap;
+    va_start(ap, fmt);
+    sp_where_vset(err, &w, SP_EDEF, fmt, ap);
+    va_end(ap);
+    return SP_EDEF;
 }
 
 static int split_lines(const char *text, size_t len, lines *out)

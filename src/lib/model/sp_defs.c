@@ -112,17 +112,23 @@ void sp_where_at(sp_where *w, const char *path, const char *name, int line, cons
     w->key = key;
 }
 
-int sp_where_set(sp_error *err, const sp_where *w, int code, const char *fmt, ...)
+int sp_where_vset(sp_error *err, const sp_where *w, int code, const char *fmt, va_list ap)
 {
     if (!err || err->code)
         return code;
     char reason[4 * sizeof err->msg];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
-    va_end(ap);
     sp_error_set(err, code, 0, "%s: %s", w->text, reason);
     sp_error_locate(err, w->path, w->line, w->key);
+    return code;
+}
+
+int sp_where_set(sp_error *err, const sp_where *w, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sp_where_vset(err, w, code, fmt, ap);
+    va_end(ap);
     return code;
 }
 

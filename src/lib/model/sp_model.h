@@ -11,6 +11,7 @@
 #ifndef SP_MODEL_H
 #define SP_MODEL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -165,6 +166,8 @@ void sp_where_at(sp_where *w, const char *path, const char *name, int line, cons
  * key are recorded as fields of err (sp_error_locate).  Returns code. */
 int sp_where_set(sp_error *err, const sp_where *w, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+int sp_where_vset(sp_error *err, const sp_where *w, int code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 #define sp_model_set(err, w, code, ...) sp_where_set((err), &(w), (code), __VA_ARGS__)
 
 /* Resolved connection settings: overrides applied, secrets resolved. */
