@@ -147,36 +147,30 @@ TEST(errors_carry_their_place_and_pipe)
 
 /* `check` of connections: the reason is cut by the length of the client's
  * message head (never found in the text); the diagnostic has its fields */
+static const char *const conn_files[][2] = {
+    { "s.connection", "TYPE s3\nS3_REGION Mars_1\nS3_ACCESS_KEY a\nS3_SECRET b\n" },
+    { "k.connection", "TYPE kafka\nKAFKA_BOOTSTRAP_SERVERS h:9092\nKAFKA_PRODUCER_CONFIG >\n"
+                      "    acks=all\n    linger.ms=abc\n" },
+    /* refused by rd_kafka_new, not by a setter: the key is found by trying */
+    { "t.connection", "TYPE kafka\nKAFKA_BOOTSTRAP_SERVERS h:9092\nKAFKA_SECURITY_PROTOCOL "
+                      "SSL\nKAFKA_SSL_CA_PEM not a certificate\n" },
+};
+#define NCONN (sizeof conn_files / sizeof conn_files[0])
+
 TEST(connection_check_diagnostics)
 {
     char dir[] = "/tmp/sp-err-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
     char path[256];
-    snprintf(path, sizeof path, "%s/s.connection", dir);
-    FILE *f = fopen(path, "w");
-    CHECK(f != NULL);
-    if (!f)
-        return;
-    fputs("TYPE s3\nS3_REGION Mars_1\nS3_ACCESS_KEY a\nS3_SECRET b\n", f);
-    fclose(f);
-    snprintf(path, sizeof path, "%s/k.connection", dir);
-    f = fopen(path, "w");
-    CHECK(f != NULL);
-    if (!f)
-        return;
-    fputs("TYPE kafka\nKAFKA_BOOTSTRAP_SERVERS h:9092\nKAFKA_PRODUCER_CONFIG >\n"
-          "    acks=all\n    linger.ms=abc\n", f);
-    fclose(f);
-    char path2[256];
-    snprintf(path2, sizeof path2, "%s/t.connection", dir);
-    f = fopen(path2, "w");
-    CHECK(f != NULL);
-    if (!f)
-        return;
-    /* refused by rd_kafka_new, not by a setter: the key is found by trying */
-    fputs("TYPE kafka\nKAFKA_BOOTSTRAP_SERVERS h:9092\nKAFKA_SECURITY_PROTOCOL SSL\n"
-          "KAFKA_SSL_CA_PEM not a certificate\n", f);
-    fclose(f);
+    for (size_t i = 0; i < NCONN; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, conn_files[i][0]);
+        FILE *f = fopen(path, "w");
+        CHECK(f != NULL);
+        if (f) {
+            fputs(conn_files[i][1], f);
+            fclose(f);
+        }
+    }
     sp_project *p = NULL;
     sp_error err = SP_ERROR_INIT;
     CHECK_OK(sp_project_load(dir, &p, &err), &err);
@@ -195,16 +189,15 @@ TEST(connection_check_diagnostics)
     CHECK(d && d->key && !strcmp(d->key, "KAFKA_PRODUCER_CONFIG") && d->line == 3);
     d = sp_project_diag_at(p, 2);
     const char *t = sp_project_diag(p, 2);
-    CHECK(t && strncmp(t, "t.connection:4: KAFKA_SSL_CA_PEM: librdkafka rejects the "
-                          "configuration: ", 68) == 0);
+    const char *want = "t.connection:4: KAFKA_SSL_CA_PEM: librdkafka rejects the configuration: ";
+    if (!t || strncmp(t, want, strlen(want)))
+        SP_T_FAIL("%s", t ? t : "(none)");
     CHECK(d && d->key && !strcmp(d->key, "KAFKA_SSL_CA_PEM") && d->line == 4);
-    if (t && strncmp(t, "t.connection:4:", 15))
-        SP_T_FAIL("%s", t);
-    unlink(path2);
     sp_project_free(p);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/s.connection", dir);
-    unlink(path);
+    for (size_t i = 0; i < NCONN; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, conn_files[i][0]);
+        unlink(path);
+    }
     rmdir(dir);
 }
 
