@@ -18,6 +18,7 @@
 #ifndef SINKPIPE_H
 #define SINKPIPE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,11 +67,20 @@ typedef enum sp_code { SP_CODES(SP_CODE_ENUM) } sp_code;
 
 typedef struct sp_error {
     int code;      /* 0 or a negative sp_code */
-    int retriable; /* 1 when the same call may succeed later */
+    int retriable; /* 1 when the same call may succeed later (the network,
+                    * a busy peer, 408/429/5xx); 0 when it is fatal for
+                    * the call: retrying gets the same answer.  Retry
+                    * policies read this, never msg (docs/errors.md) */
     char msg[1024];
+    /* What the failure points at, as fields, where the library knows (the
+     * message names the same things; "" and 0 when unknown): */
+    char path[512]; /* the definition's file ("" for SDK definitions) */
+    int line;       /* its line, 1-based */
+    char key[64];   /* the key: "EXPORT_FORMAT", "SCHEMA", "SQL", "TYPE"… */
+    char pipe[128]; /* the pipe the message names */
 } sp_error;
 
-#define SP_ERROR_INIT { 0, 0, { 0 } }
+#define SP_ERROR_INIT { 0, 0, { 0 }, { 0 }, 0, { 0 }, { 0 } }
 
 const char *sp_strerror(int code); /* static text for a code */
 void sp_error_clear(sp_error *err);
@@ -316,7 +326,8 @@ struct sp_run_opts {
     const char *compression;
     const char *strategy;
     const char *job_id;       /* NULL: a new UUID */
-    volatile int *cancel;     /* set to non-zero to cancel; may be NULL */
+    atomic_int *cancel;       /* set to non-zero to cancel (from any thread or a
+                               * signal handler); may be NULL */
     /* per-run overrides of EXPORT_MAX_FILE_SIZE ("256MB") and
      * EXPORT_MAX_FILE_ROWS (NULL: as defined; "0": no bound) */
     const char *max_file_size;

@@ -15,7 +15,7 @@
 
 #include "sinkpipe.h"
 
-static volatile int g_cancel;
+static atomic_int g_cancel;
 
 static void on_signal(int sig)
 {

@@ -31,6 +31,8 @@ seen.  Actions:
     500            answer 500 InternalError (S3's XML), request not forwarded
     503            answer 503 SlowDown
     skew           answer 403 RequestTimeTooSkewed
+    403            answer 403 AccessDenied (fatal: a client must not retry)
+    429            answer 429 TooManyRequests (retriable)
     drop           close the client connection after reading the request
                    head, without forwarding (the client sees EOF / reset)
     drop-body      forward the head and B bytes (default half) of the body,
@@ -60,6 +62,8 @@ ERRORS = {
     "500": (500, "Internal Server Error", "InternalError", "We encountered an internal error. Please try again."),
     "503": (503, "Slow Down", "SlowDown", "Please reduce your request rate."),
     "skew": (403, "Forbidden", "RequestTimeTooSkewed", "The difference between the request time and the current time is too large."),
+    "403": (403, "Forbidden", "AccessDenied", "Access Denied"),
+    "429": (429, "Too Many Requests", "TooManyRequests", "Please reduce your request rate."),
 }
 ACTIONS = set(ERRORS) | {"drop", "drop-body", "drop-after", "drop-response", "stall", "stall-response"}
 

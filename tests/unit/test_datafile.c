@@ -533,6 +533,21 @@ TEST(load_collects_all_diagnostics)
                   "sinks/bad3.pipe:5: EXPORT_CONNECTION_NAME: connection 'k' is a kafka "
                   "connection (a sink with EXPORT_BUCKET_URI needs TYPE s3 or gcs)");
         CHECK_STR(err.msg, sp_project_diag(p, 0));
+        /* the same facts as fields, for programs (docs/errors.md) */
+        const sp_diag *d = sp_project_diag_at(p, 0);
+        CHECK(d && d->path && d->key);
+        if (d && d->path && d->key) {
+            CHECK_STR(d->path, "sinks/bad1.pipe");
+            CHECK_INT(d->line, 5);
+            CHECK_STR(d->key, "EXPORT_FORMAT");
+            CHECK_INT(d->code, SP_EDEF);
+        }
+        d = sp_project_diag_at(p, 1);
+        CHECK(d && d->key && !strcmp(d->key, "EXPORT_CONNECTION_NAME") && d->line == 5);
+        CHECK_STR(err.path, "sinks/bad1.pipe");
+        CHECK_INT(err.line, 5);
+        CHECK_STR(err.key, "EXPORT_FORMAT");
+        CHECK(sp_project_diag_at(p, 3) == NULL);
         CHECK_INT(sp_project_npipes(p), 4);
         CHECK_STR(sp_pipe_service(sp_project_find_pipe(p, "good")), "file");
     }
@@ -654,6 +669,36 @@ TEST(limits_name_the_line)
     rm_rf(dir);
 }
 
+/* a parse error is a diagnostic with its place as fields too */
+TEST(parse_errors_carry_their_place)
+{
+    char dir[] = "/tmp/sp-defs-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    put_file(dir, "c.connection", "# a comment\nTYPE ftp\n");
+    put_file(dir, "d.datasource", "SCHEMA >\n    a String,\n    b\n");
+    sp_project *p = NULL;
+    sp_error err = SP_ERROR_INIT;
+    CHECK_INT(sp_project_load(dir, &p, &err), SP_EDEF);
+    CHECK_INT(sp_project_ndiag(p), 2);
+    for (size_t i = 0; i < sp_project_ndiag(p); i++) {
+        const sp_diag *d = sp_project_diag_at(p, i);
+        if (!d || !d->path || !d->key) {
+            SP_T_FAIL("diagnostic %zu has no place: %s", i, sp_project_diag(p, i));
+            continue;
+        }
+        /* the text is the fields and the reason, as before */
+        char head[256];
+        snprintf(head, sizeof head, "%s:%d: %s: ", d->path, d->line, d->key);
+        CHECK(strncmp(d->text, head, strlen(head)) == 0);
+        CHECK_INT(d->code, SP_EDEF);
+    }
+    CHECK_STR(sp_project_diag(p, 0),
+              "c.connection:2: TYPE: unknown connection type 'ftp' (expected kafka, s3, gcs)");
+    CHECK_STR(sp_project_diag(p, 1), "d.datasource:3: SCHEMA: column 'b' has no type");
+    sp_project_free(p);
+    rm_rf(dir);
+}
+
 TEST(duplicate_names)
 {
     char dir[] = "/tmp/sp-defs-XXXXXX";
@@ -687,6 +732,7 @@ int main(void)
     RUN(datasource_schema);
     RUN(connection_blocks);
     RUN(load_collects_all_diagnostics);
+    RUN(parse_errors_carry_their_place);
     RUN(duplicate_names);
     RUN(missing_folder);
     RUN(key_lines_inside_blocks);

@@ -27,7 +27,7 @@ typedef struct gate {
 
 static gate g;
 
-static int fake_run(void *ud, const char *id, const sp_job_spec *spec, volatile int *cancel,
+static int fake_run(void *ud, const char *id, const sp_job_spec *spec, atomic_int *cancel,
                     sp_run_result *res, sp_error *err)
 {
     (void)ud;

@@ -353,6 +353,8 @@ TEST(unknown_key_column_is_a_definition_error)
     CHECK(k == NULL);
     CHECK_STR(err.msg, "pipe 'p_badkey': EXPORT_KAFKA_KEY: unknown column 'nope' (columns: "
                        "org, n, ts)");
+    CHECK_INT(err.retriable, 0);
+    CHECK_STR(err.pipe, "p_badkey");
     fx_release(&f);
 }
 
@@ -445,6 +447,9 @@ TEST(broker_down_for_good_fails_with_acked_count)
     CHECK_INT(res.written_rows, 40);
     CHECK(strstr(err.msg, "pipe 'p_down': topic 't_down': 40 of 65 messages acknowledged; "
                           "first error: ") == err.msg);
+    /* a broker down: the delivery timed out, a later run may pass */
+    CHECK_INT(err.retriable, 1);
+    CHECK_STR(err.pipe, "p_down");
     rd_kafka_mock_broker_set_up(mc, 2);
     sp_run_result_release(&res);
     fx_release(&f);
@@ -514,6 +519,7 @@ TEST(default_falls_back_when_transactions_are_refused)
     sp_error_clear(&err);
     CHECK_INT(run(&f, 7, 1, 3, &res, &err), SP_ESINK);
     CHECK(strstr(err.msg, "pipe 'p_notxn': topic 't_notxn': init_transactions: ") == err.msg);
+    CHECK_INT(err.retriable, 0); /* not authorized: the same run fails the same way */
     CHECK(res.warning == NULL);
     sp_run_result_release(&res);
     got g;

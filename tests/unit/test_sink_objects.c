@@ -181,7 +181,7 @@ typedef struct tcfg {
     const char *compression;
     sp_strategy strategy;
     int dry_run;
-    volatile int *cancel;
+    atomic_int *cancel;
     const char *endpoint; /* S3_ENDPOINT */
     uint64_t max_size, max_rows;
 } tcfg;
@@ -623,7 +623,7 @@ TEST(errors_and_limits)
     CHECK_INT(run(&s3, &b, 1, 0, &res, &e), SP_EDEF); /* real S3 needs its region */
     CHECK_STR(e.msg, "connection 'conn': S3_REGION is required");
     sp_error_clear(&e);
-    volatile int cancel = 1;
+    atomic_int cancel = 1;
     tcfg cx = { .tmpl = "x", .cancel = &cancel };
     CHECK_INT(run(&cx, &b, 1, 0, &res, &e), SP_ECANCELLED);
     sp_error_clear(&e);

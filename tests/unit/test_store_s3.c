@@ -563,6 +563,45 @@ TEST(retries_through_faults)
     st->vt->free(st);
 }
 
+/* the retry policy reads the error's retriable flag: a fatal answer (403
+ * AccessDenied) is sent once and fails fatal; a retriable one (429, then
+ * 503 on every attempt) is sent max_attempts times and fails retriable */
+TEST(retry_policy_reads_the_flag)
+{
+    sp_s3_conf c = conf_for(var("S3_TEST_ENDPOINT"));
+    sp_store *st = open_store(&c, 5 * MiB, 1);
+    if (!st)
+        return;
+    char data[100];
+    fill(data, sizeof data, 3);
+    uint64_t size = 0;
+    CHECK_INT(peer("s3_fault_clear", NULL, 0), 0);
+    CHECK_INT(peer("s3_fault deny action=403 method=PUT match='rp/denied' times=0", NULL, 0), 0);
+    sp_error e = SP_ERROR_INIT;
+    CHECK_INT(put(st, "rp/denied.csv", data, sizeof data, 1, &size, &e), SP_EAUTH);
+    CHECK_INT(e.retriable, 0);
+    CHECK(strstr(e.msg, "AccessDenied: Access Denied") != NULL);
+    CHECK(strstr(e.msg, "gave up") == NULL);
+    CHECK_INT(peer_num("s3_fault_count deny"), 1);
+    CHECK_INT(peer("s3_fault_clear", NULL, 0), 0);
+    CHECK_INT(peer("s3_fault busy action=429 method=PUT match='rp/busy' times=2", NULL, 0), 0);
+    e = (sp_error)SP_ERROR_INIT;
+    CHECK_INT(put(st, "rp/busy.csv", data, sizeof data, 1, &size, &e), 0);
+    if (e.code)
+        SP_T_FAIL("%s", e.msg);
+    CHECK_INT(peer_num("s3_fault_count busy"), 2);
+    check_object("rp/busy.csv", data, sizeof data);
+    CHECK_INT(peer("s3_fault_clear", NULL, 0), 0);
+    CHECK_INT(peer("s3_fault slow action=503 method=PUT match='rp/slow' times=0", NULL, 0), 0);
+    e = (sp_error)SP_ERROR_INIT;
+    CHECK_INT(put(st, "rp/slow.csv", data, sizeof data, 1, &size, &e), SP_ESINK);
+    CHECK_INT(e.retriable, 1);
+    CHECK(strstr(e.msg, "(gave up after 6 attempts)") != NULL);
+    CHECK_INT(peer_num("s3_fault_count slow"), 6);
+    CHECK_INT(peer("s3_fault_clear", NULL, 0), 0);
+    st->vt->free(st);
+}
+
 /* a stall after data flowed (the whole body sent, then no answer for 4 s)
  * is noticed after stall_ms, not seconds later: the client gives up on
  * the first attempt and sends the request again while the proxy still
@@ -627,7 +666,7 @@ TEST(cancel_during_commit)
     size_t n = 11 * MiB;
     char *data = malloc(n);
     fill(data, n, 12);
-    volatile int cancel = 0;
+    atomic_int cancel = 0;
     sp_obj_meta meta = { "job-c", "cancel_pipe", "text/csv", NULL, &cancel };
     commit_arg a = { .st = st, .e = SP_ERROR_INIT };
     CHECK_INT(st->vt->begin(st, "cancel/big.csv", &meta, &a.w, &a.e), 0);
@@ -1027,6 +1066,7 @@ int main(void)
     RUN(abort_leaves_nothing);
     RUN(recover_aborts_dead_uploads);
     RUN(retries_through_faults);
+    RUN(retry_policy_reads_the_flag);
     RUN(stall_noticed_on_time);
     RUN(cancel_during_commit);
     RUN(commits_side_by_side);

@@ -24,29 +24,104 @@ void sp_error_clear(sp_error *err)
     err->code = 0;
     err->retriable = 0;
     err->msg[0] = '\0';
+    err->path[0] = '\0';
+    err->line = 0;
+    err->key[0] = '\0';
+    err->pipe[0] = '\0';
+}
+
+static void put(char *dst, size_t n, const char *src)
+{
+    size_t l = src ? strlen(src) : 0;
+    if (l >= n)
+        l = n - 1;
+    if (l)
+        memcpy(dst, src, l);
+    dst[l] = '\0';
+}
+
+void sp_error_locate(sp_error *err, const char *path, int line, const char *key)
+{
+    if (!err || !err->code || err->path[0] || err->line || err->key[0])
+        return;
+    put(err->path, sizeof err->path, path);
+    err->line = line > 0 ? line : 0;
+    put(err->key, sizeof err->key, key);
+}
+
+void sp_error_name_pipe(sp_error *err, const char *pipe)
+{
+    if (err && err->code && !err->pipe[0])
+        put(err->pipe, sizeof err->pipe, pipe);
+}
+
+int sp_error_set_pipe(sp_error *err, const char *pipe, int code, int retriable,
+                      const char *fmt, ...)
+{
+    if (!err || err->code != 0)
+        return code;
+    va_list ap;
+    va_start(ap, fmt);
+    sp_error_vset(err, code, retriable, fmt, ap);
+    va_end(ap);
+    sp_error_name_pipe(err, pipe);
+    return code;
+}
+
+int sp_code_retriable(int code)
+{
+    return code == SP_ENET || code == SP_EBUSY;
+}
+
+size_t sp_error_head_len(const char *conn, const char *key, const char *sep)
+{
+    return strlen("connection '") + strlen(conn ? conn : "") + strlen("': ") +
+           strlen(key ? key : "") + strlen(sep ? sep : "");
+}
+
+int sp_error_copy(sp_error *err, const sp_error *src)
+{
+    if (!err || err->code != 0 || err == src)
+        return src->code;
+    *err = *src;
+    err->retriable = src->retriable ? 1 : 0;
+    err->msg[sizeof err->msg - 1] = '\0';
+    return src->code;
 }
 
 int sp_error_set(sp_error *err, int code, int retriable, const char *fmt, ...)
 {
     if (!err || err->code != 0)
         return code;
+    va_list ap;
+    va_start(ap, fmt);
+    sp_error_vset(err, code, retriable, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int sp_error_vset(sp_error *err, int code, int retriable, const char *fmt, va_list ap)
+{
+    if (!err || err->code != 0)
+        return code;
+    sp_error_clear(err);
     err->code = code;
-    err->retriable = retriable;
+    err->retriable = retriable > 0 ? 1 : retriable < 0 ? 0 : sp_code_retriable(code);
     /* the whole text is scrubbed before it is cut to fit: a secret cut in
      * two would not be recognised */
     char small[4 * sizeof err->msg];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
+    va_list aq;
+    va_copy(aq, ap);
+    int n = vsnprintf(small, sizeof small, fmt, aq);
+    va_end(aq);
     char *text = small;
     size_t cap = sizeof small;
     if (n >= (int)sizeof small) {
         char *big = malloc((size_t)n + 1);
         if (big) {
-            va_start(ap, fmt);
-            vsnprintf(big, (size_t)n + 1, fmt, ap);
-            va_end(ap);
+            va_copy(aq, ap);
+            vsnprintf(big, (size_t)n + 1, fmt, aq);
+            va_end(aq);
             text = big;
             cap = (size_t)n + 1;
         }

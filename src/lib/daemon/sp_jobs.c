@@ -25,7 +25,7 @@ typedef struct job {
     double created;    /* unix seconds (real time) */
     double updated;
     double started;
-    volatile int cancel;
+    atomic_int cancel;
     int foreign;       /* run by another live process (seen in the journal) */
     sp_job_spec spec;  /* owned copies (spec.pipe == pipe) */
     sp_param *params;
@@ -824,7 +824,7 @@ static int submit(sp_jobs *j, const sp_job_spec *spec, int skip_if_busy, const c
                           "job id '%s' is already used (a job of pipe '%s'): give a new one",
                           given, find(j, given)->pipe);
     if (!rc && skip_if_busy && busy_locked(j, w->pipe))
-        rc = sp_error_set(err, SP_EEXIST, 0, "pipe '%s' is already running", w->pipe);
+        rc = sp_error_set(err, SP_EEXIST, SP_RETRIABLE, "pipe '%s' is already running", w->pipe);
     json_t *api = NULL;
     if (!rc) {
         api = active_json(w);
@@ -876,7 +876,7 @@ int sp_jobs_cancel(sp_jobs *j, const char *id, sp_error *err)
     }
     if (w->st == SP_JOB_WORKING) {
         w->st = SP_JOB_CANCELLING;
-        __atomic_store_n(&w->cancel, 1, __ATOMIC_SEQ_CST);
+        atomic_store(&w->cancel, 1);
         w->updated = wall();
         pthread_mutex_unlock(&j->mu);
         if (j->o.interrupt)
@@ -1004,7 +1004,7 @@ void sp_jobs_shutdown(sp_jobs *j, double grace)
         job *w = j->v[i];
         if (active(w, 1)) {
             w->st = SP_JOB_CANCELLING;
-            __atomic_store_n(&w->cancel, 1, __ATOMIC_SEQ_CST);
+            atomic_store(&w->cancel, 1);
             if (ids)
                 memcpy(ids[nids++], w->id, 40);
         }

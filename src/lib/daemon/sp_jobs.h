@@ -52,7 +52,7 @@ typedef struct sp_job_spec {
  * *cancel; fill *res (released by sp_jobs) and err.  In the daemon this is
  * sp_run on the project; tests pass fakes. */
 typedef int (*sp_jobs_run_fn)(void *ud, const char *job_id, const sp_job_spec *spec,
-                              volatile int *cancel, sp_run_result *res, sp_error *err);
+                              atomic_int *cancel, sp_run_result *res, sp_error *err);
 /* interrupt: a working job was cancelled (called without sp_jobs' lock) */
 typedef void (*sp_jobs_interrupt_fn)(void *ud, const char *job_id);
 /* event: a job changed state ("waiting", "working", "done", ...); the job

@@ -202,10 +202,10 @@ static int chdb_error(const char *text, sp_error *err)
             if (*c == '\n' || *c == '\r' || *c == '\t')
                 *c = ' ';
     }
-    /* 159 TIMEOUT_EXCEEDED, 241 MEMORY_LIMIT_EXCEEDED */
     if (code == 394) /* QUERY_WAS_CANCELLED */
         return sp_error_set(err, SP_ECANCELLED, 0, "query cancelled");
-    return sp_error_set(err, SP_ESQL, code == 159, "clickhouse: %s", msg);
+    return sp_error_set(err, SP_ESQL, code ? sp_ch_code_retriable(code) : SP_FATAL,
+                        "clickhouse: %s", msg);
 }
 
 /* one statement read whole; its answer to out (may be NULL) */
@@ -910,7 +910,7 @@ int sp_ch_chdb_open(const sp_chdb_opts *o, sp_ch_conn **out, sp_error *err)
     pthread_mutex_lock(&g_mu);
     int rc = load_library(o ? o->library : NULL, err);
     if (!rc && path && g_nconn > 0 && strcmp(path, g_path) != 0)
-        rc = sp_error_set(err, SP_EBUSY, 0,
+        rc = sp_error_set(err, SP_EBUSY, SP_FATAL,
                           "this process already uses the embedded database at '%s'; it cannot "
                           "open '%s' too",
                           *g_path ? g_path : ":memory:", *path ? path : ":memory:");

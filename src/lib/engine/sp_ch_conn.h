@@ -39,7 +39,7 @@ typedef struct sp_ch_stmt {
     size_t datalen;
     sp_ch_chunk_fn on_chunk; /* the answer; NULL: read whole and discarded */
     void *ud;
-    volatile int *cancel; /* polled while the answer streams; may be NULL */
+    atomic_int *cancel; /* polled while the answer streams; may be NULL */
     uint64_t timeout_ms;  /* the client's own deadline (0 = none) */
     int kill;             /* internal to sp_ch_http: the daemon's kill request */
 } sp_ch_stmt;

@@ -18,7 +18,7 @@ int sp_ch_engine_exec(sp_ch_engine *e, const char *sql, sp_buf *out, sp_error *e
 }
 
 int sp_ch_engine_exec_as(sp_ch_engine *e, const char *sql, const char *qid,
-                         volatile int *cancel, sp_buf *out, sp_error *err)
+                         atomic_int *cancel, sp_buf *out, sp_error *err)
 {
     sp_ch_stmt st = { 0 };
     st.sql = sql;
@@ -151,7 +151,7 @@ int sp_ch_engine_swap(sp_ch_engine *e, const char *a, const char *b, sp_error *e
         if (!rc)
             rc = sp_ch_engine_exec(e, q.data, NULL, err);
     } else if (!rc && xrc) {
-        rc = sp_error_set(err, xrc, xe.retriable, "%s", xe.msg);
+        rc = sp_error_set(err, xrc, sp_error_flag(&xe), "%s", xe.msg);
     }
     sp_buf_release(&q);
     return rc;
@@ -173,7 +173,7 @@ int sp_ch_engine_describe(sp_ch_engine *e, const char *sql, size_t len, sp_buf *
 
 int sp_ch_engine_insert_select(sp_ch_engine *e, const char *table, const sp_buf *desc,
                                const char *sql, size_t len, const char *qid,
-                               volatile int *cancel, sp_error *err)
+                               atomic_int *cancel, sp_error *err)
 {
     sp_buf q = SP_BUF_INIT(SP_CH_SQL_MAX);
     int rc = sp_ch_engine_add_ref(e, &q, "INSERT INTO ", table, err);

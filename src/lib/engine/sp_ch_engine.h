@@ -62,7 +62,7 @@ int sp_ch_engine_exec(sp_ch_engine *e, const char *sql, sp_buf *out, sp_error *e
 /* sp_ch_engine_exec_as: the same under query id qid (may be NULL), stopped
  * when *cancel (may be NULL) turns non-zero. */
 int sp_ch_engine_exec_as(sp_ch_engine *e, const char *sql, const char *qid,
-                         volatile int *cancel, sp_buf *out, sp_error *err);
+                         atomic_int *cancel, sp_buf *out, sp_error *err);
 /* sp_ch_engine_quote: the n bytes at s as a ClickHouse string literal
  * ('…', ' and \ escaped), appended to q. */
 int sp_ch_engine_quote(sp_buf *q, const char *s, size_t n, sp_error *err);
@@ -99,7 +99,7 @@ int sp_ch_engine_describe(sp_ch_engine *e, const char *sql, size_t len, sp_buf *
  * turns non-zero. */
 int sp_ch_engine_insert_select(sp_ch_engine *e, const char *table, const sp_buf *desc,
                                const char *sql, size_t len, const char *qid,
-                               volatile int *cancel, sp_error *err);
+                               atomic_int *cancel, sp_error *err);
 /* sp_ch_engine_running: qid (copied; NULL: none) is the statement running
  * now, which interrupt() kills. */
 void sp_ch_engine_running(sp_ch_engine *e, const char *qid);

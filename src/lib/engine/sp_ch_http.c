@@ -18,6 +18,7 @@
 #include "sp_buf.h"
 #include "sp_ch_conn.h"
 #include "sp_ch_tsv.h"
+#include "sp_curlx.h"
 #include "sp_engine.h"
 #include "sp_error.h"
 
@@ -105,7 +106,7 @@ static int http_error(req *r, sp_error *err)
     int code = 0, retriable = 0, used = 0;
     if (r->h->unix_socket && sscanf(eb, "SINKPIPE-ERROR %d %d\n%n", &code, &retriable, &used) == 2 &&
         used > 0 && code < 0)
-        return sp_error_set(err, code, retriable, "%s", eb + used);
+        return sp_error_set(err, code, retriable ? SP_RETRIABLE : SP_FATAL, "%s", eb + used);
     char msg[800];
     code = sp_ch_exception(eb, r->errbody.len, msg, sizeof msg);
     if (!code) {
@@ -114,15 +115,15 @@ static int http_error(req *r, sp_error *err)
         for (char *c = msg; *c; c++)
             if (*c == '\n' || *c == '\r' || *c == '\t')
                 *c = ' ';
-        return sp_error_set(err, r->status >= 500 ? SP_EENGINE : SP_ESQL, r->status >= 502,
+        return sp_error_set(err, r->status >= 500 ? SP_EENGINE : SP_ESQL,
+                            sp_curlx_status_retriable(r->status) ? SP_RETRIABLE : SP_FATAL,
                             "%s answered HTTP %ld%s%s", r->h->shown, r->status,
                             *msg ? ": " : "", msg);
     }
     /* 192-195 unknown user / wrong password / …, 516 AUTHENTICATION_FAILED */
     if ((code >= 192 && code <= 195) || code == 516)
         return sp_error_set(err, SP_EAUTH, 0, "%s: %s", r->h->shown, msg);
-    /* 159 TIMEOUT_EXCEEDED, 202 TOO_MANY_SIMULTANEOUS_QUERIES */
-    return sp_error_set(err, SP_ESQL, code == 159 || code == 202, "clickhouse: %s", msg);
+    return sp_error_set(err, SP_ESQL, sp_ch_code_retriable(code), "clickhouse: %s", msg);
 }
 
 static int transfer_error(req *r, CURLcode cc, const char *ebuf, sp_error *err)
@@ -139,10 +140,13 @@ static int transfer_error(req *r, CURLcode cc, const char *ebuf, sp_error *err)
                             (unsigned long long)r->st->timeout_ms);
     const char *why = ebuf && *ebuf ? ebuf : curl_easy_strerror(cc);
     if (r->status == 200)
-        return sp_error_set(err, SP_ENET, 1,
+        return sp_error_set(err, SP_ENET, SP_RETRIABLE,
                             "%s: connection lost while reading the result: %s", r->h->shown,
                             why);
-    return sp_error_set(err, SP_ENET, 1, "%s: %s", r->h->shown, why);
+    /* refused, reset, timed out: retriable; a bad URL, a certificate that
+     * does not verify, a host that does not resolve: not */
+    return sp_error_set(err, SP_ENET, sp_curlx_transient(cc) ? SP_RETRIABLE : SP_FATAL, "%s: %s",
+                        r->h->shown, why);
 }
 
 static int add_param(CURLU *u, const char *nv, sp_error *err)

@@ -59,7 +59,7 @@ typedef struct qctx {
     sp_schema_fn on_schema;
     sp_batch_fn on_batch;
     void *ud;
-    volatile int *cancel;
+    atomic_int *cancel;
     sp_query_stats *stats;
 } qctx;
 

@@ -173,6 +173,15 @@ static int looks_exception(const char *p, size_t n)
     return 0;
 }
 
+int sp_ch_code_retriable(int code)
+{
+    static const int transient[] = { 159, 202, 203, 209, 210, 242, 252, 285, 473, 999 };
+    for (size_t i = 0; i < sizeof transient / sizeof transient[0]; i++)
+        if (code == transient[i])
+            return SP_RETRIABLE;
+    return SP_FATAL;
+}
+
 int sp_ch_exception(const char *text, size_t n, char *out, size_t outsz)
 {
     const char *p = find_mem(text, n, "Code: ");
@@ -912,10 +921,11 @@ static int on_line(sp_ch_tsv *r, const char *l, size_t n, sp_error *err)
     if (rc) {
         /* the exception may follow a partly written row */
         char msg[800];
-        if (sp_ch_exception(l, n, msg, sizeof msg) && err) {
+        int code = sp_ch_exception(l, n, msg, sizeof msg);
+        if (code && err) {
             sp_error e2 = SP_ERROR_INIT;
             *err = e2;
-            return sp_error_set(err, SP_ESQL, 0, "%s", msg);
+            return sp_error_set(err, SP_ESQL, sp_ch_code_retriable(code), "%s", msg);
         }
         return rc;
     }
@@ -1036,17 +1046,20 @@ static int finish(sp_ch_tsv *r, sp_error *err)
             rc = on_line(r, r->pend.data, r->pend.len, err);
         } else {
             char msg[800];
-            if (sp_ch_exception(r->pend.data, r->pend.len, msg, sizeof msg))
-                return sp_error_set(err, SP_ESQL, 0, "%s", msg);
+            int code = sp_ch_exception(r->pend.data, r->pend.len, msg, sizeof msg);
+            if (code)
+                return sp_error_set(err, SP_ESQL, sp_ch_code_retriable(code), "%s", msg);
             return sp_error_set(err, SP_ENET, 1, "the result ends in the middle of a row");
         }
         sp_buf_reset(&r->pend);
     }
     if (r->exc_mode) {
         char msg[800];
-        if (!sp_ch_exception(r->exc.data ? r->exc.data : "", r->exc.len, msg, sizeof msg))
+        int code = sp_ch_exception(r->exc.data ? r->exc.data : "", r->exc.len, msg, sizeof msg);
+        if (!code)
             snprintf(msg, sizeof msg, "the server reported an error after the result started");
-        return sp_error_set(err, SP_ESQL, 0, "%s", msg);
+        return sp_error_set(err, SP_ESQL, code ? sp_ch_code_retriable(code) : SP_FATAL, "%s",
+                            msg);
     }
     if (r->state < 2)
         return sp_error_set(err, SP_EENGINE, 0, "the result has no %s line",

@@ -48,6 +48,15 @@ unsigned long long sp_ch_tsv_rows(const sp_ch_tsv *r);
  * e.what() = …" and newer "Code: N. DB::Exception: … (NAME) (version …)". */
 int sp_ch_exception(const char *text, size_t n, char *out, size_t outsz);
 
+/* sp_ch_code_retriable: the retriable flag (SP_RETRIABLE or SP_FATAL) of a
+ * ClickHouse exception code: the server was short of something for a while
+ * (159 TIMEOUT_EXCEEDED, 202 TOO_MANY_SIMULTANEOUS_QUERIES, 203
+ * NO_FREE_CONNECTION, 209 SOCKET_TIMEOUT, 210 NETWORK_ERROR, 242
+ * TABLE_IS_READ_ONLY, 252 TOO_MANY_PARTS, 285 TOO_FEW_LIVE_REPLICAS, 473
+ * DEADLOCK_AVOIDED, 999 KEEPER_EXCEPTION) or the statement itself is wrong
+ * (every other code: SYNTAX_ERROR, UNKNOWN_TABLE, …). */
+int sp_ch_code_retriable(int code);
+
 /* sp_ch_tsv_unescape: decode a TabSeparated field (\t \n \\ \' \0 …) and
  * append it to out. */
 int sp_ch_tsv_unescape(const char *p, size_t n, sp_buf *out, sp_error *err);

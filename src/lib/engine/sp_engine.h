@@ -19,7 +19,7 @@ typedef struct sp_engine sp_engine;
 
 typedef struct sp_query_opts {
     int64_t now_unix;      /* logical time: now(), today(), yesterday() */
-    volatile int *cancel;  /* polled between batches; may be NULL */
+    atomic_int *cancel;  /* polled between batches; may be NULL */
     const char *query_id;  /* job id, for engines that can kill by id */
     uint64_t max_memory;   /* bytes, 0 = engine default */
     uint64_t timeout_ms;   /* 0 = none */

@@ -4,6 +4,7 @@
  * and `KEY >` blocks whose body is the following lines indented deeper than
  * the key (common indentation removed, trailing blank lines dropped). */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -29,6 +30,22 @@ typedef struct stmt {
     int block;
     int indent;
 } stmt;
+
+/* df_error: the definition error "path:line: KEY: reason" (KEY may be
+ * NULL), with path, line and key as the error's fields */
+static int df_error(sp_error *err, const char *path, int lineno, const char *key,
+                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int df_error(sp_error *err, const char *path, int lineno, const char *key,
+                    const char *fmt, ...)
+{
+    sp_where w;
+    sp_where_at(&w, path, NULL, lineno, key);
+    va_list ap;
+    va_start(ap, fmt);
+    sp_where_vset(err, &w, SP_EDEF, fmt, ap);
+    va_end(ap);
+    return SP_EDEF;
+}
 
 static int split_lines(const char *text, size_t len, lines *out)
 {
@@ -67,7 +84,7 @@ static int no_nul(const char *path, const char *text, size_t len, sp_error *err)
     int lineno = 1;
     for (const char *p = text; p < z; p++)
         lineno += *p == '\n';
-    return sp_error_set(err, SP_EDEF, 0, "%s:%d: NUL byte in the file", path, lineno);
+    return df_error(err, path, lineno, NULL, "NUL byte in the file");
 }
 
 static int indent_of(const line *l)
@@ -140,8 +157,7 @@ static int next_stmt(const char *path, const lines *L, size_t *i, stmt *st,
         st->indent = ind;
         st->block = 0;
         if (klen >= sizeof st->key)
-            return sp_error_set(err, SP_EDEF, 0, "%s:%d: key too long: '%.20s...'", path,
-                                st->lineno, l->s + ind);
+            return df_error(err, path, st->lineno, NULL, "key too long: '%.20s...'", l->s + ind);
         for (size_t j = 0; j < klen; j++)
             st->key[j] = (char)toupper((unsigned char)l->s[ind + j]);
         st->key[klen] = '\0';
@@ -233,11 +249,10 @@ static int key_in_block(const char *path, const stmt *st, const sp_keytable *t,
             for (size_t k = 0; !known && sql && words[k]; k++)
                 known = strcmp(words[k], key) == 0;
             if (known)
-                return sp_error_set(err, SP_EDEF, 0,
-                                    "%s:%d: %s: key line indented inside the %s block of "
-                                    "line %d (it would be read as part of the block); "
-                                    "write it at column 0",
-                                    path, lineno, key, st->key, st->lineno);
+                return df_error(err, path, lineno, key,
+                                "key line indented inside the %s block of line %d (it "
+                                "would be read as part of the block); write it at column 0",
+                                st->key, st->lineno);
         }
         if (!nl)
             break;
@@ -266,8 +281,7 @@ static int parse_token(const char *path, stmt *st, const char *dflt_scope, sp_to
     const char *s = st->value;
     size_t n = strcspn(s, " \t");
     if (n == 0)
-        return sp_error_set(err, SP_EDEF, 0, "%s:%d: TOKEN: expected 'TOKEN name %s'", path,
-                            st->lineno, dflt_scope);
+        return df_error(err, path, st->lineno, "TOKEN", "expected 'TOKEN name %s'", dflt_scope);
     const char *sc = s + n;
     while (*sc == ' ' || *sc == '\t')
         sc++;
@@ -316,8 +330,7 @@ int sp_datafile_parse_connection(const char *path, const char *text, size_t len,
             /* refused; the value is freed below */
         } else if (strcmp(st.key, "TYPE") == 0) {
             if (have_type)
-                rc = sp_error_set(err, SP_EDEF, 0, "%s:%d: TYPE: duplicate key", path,
-                                  st.lineno);
+                rc = df_error(err, path, st.lineno, "TYPE", "duplicate key");
             else if (strcasecmp(st.value, "kafka") == 0)
                 c->type = SP_CONN_KAFKA;
             else if (strcasecmp(st.value, "s3") == 0 || strcasecmp(st.value, "s3_iamrole") == 0)
@@ -325,10 +338,9 @@ int sp_datafile_parse_connection(const char *path, const char *text, size_t len,
             else if (strcasecmp(st.value, "gcs") == 0)
                 c->type = SP_CONN_GCS;
             else
-                rc = sp_error_set(err, SP_EDEF, 0,
-                                  "%s:%d: TYPE: unknown connection type '%s' (expected kafka, "
-                                  "s3, gcs)",
-                                  path, st.lineno, st.value);
+                rc = df_error(err, path, st.lineno, "TYPE",
+                              "unknown connection type '%s' (expected kafka, "
+                              "s3, gcs)", st.value);
             have_type = 1;
             c->type_line = st.lineno;
         } else if (sp_kvlist_add(&c->keys, st.key, st.value, st.lineno)) {
@@ -338,8 +350,8 @@ int sp_datafile_parse_connection(const char *path, const char *text, size_t len,
     }
     free(L.v);
     if (!rc && !have_type)
-        rc = sp_error_set(err, SP_EDEF, 0,
-                          "%s:1: TYPE: required key is missing (expected kafka, s3, gcs)", path);
+        rc = df_error(err, path, 1, "TYPE",
+                      "required key is missing (expected kafka, s3, gcs)");
     if (!rc)
         rc = sp_connection_validate(c, err);
     if (rc) {
@@ -367,8 +379,7 @@ static int parse_column(const char *path, const char *s, size_t n, int lineno,
     if (*p == '`') {
         const char *q = memchr(p + 1, '`', (size_t)(e - p - 1));
         if (!q)
-            return sp_error_set(err, SP_EDEF, 0, "%s:%d: SCHEMA: unclosed ` in column name",
-                                path, lineno);
+            return df_error(err, path, lineno, "SCHEMA", "unclosed ` in column name");
         c->name = strndup(p + 1, (size_t)(q - p - 1));
         p = q + 1;
     } else {
@@ -398,8 +409,7 @@ static int parse_column(const char *path, const char *s, size_t n, int lineno,
         }
     }
     if (p == ts)
-        return sp_error_set(err, SP_EDEF, 0, "%s:%d: SCHEMA: column '%s' has no type", path,
-                            lineno, c->name);
+        return df_error(err, path, lineno, "SCHEMA", "column '%s' has no type", c->name);
     if (!(c->type = strndup(ts, (size_t)(p - ts))))
         return oom(path, err);
     while (p < e) {
@@ -410,8 +420,7 @@ static int parse_column(const char *path, const char *s, size_t n, int lineno,
         if (*p == '`') {
             const char *qe = memchr(p + 1, '`', (size_t)(e - p - 1));
             if (!qe)
-                return sp_error_set(err, SP_EDEF, 0, "%s:%d: SCHEMA: column '%s': unclosed `",
-                                    path, lineno, c->name);
+                return df_error(err, path, lineno, "SCHEMA", "column '%s': unclosed `", c->name);
             const char *js = p + 1;
             if (qe - js >= 5 && strncmp(js, "json:", 5) == 0)
                 js += 5;
@@ -444,16 +453,14 @@ static int parse_column(const char *path, const char *s, size_t n, int lineno,
                 }
             }
             if (q)
-                return sp_error_set(err, SP_EDEF, 0,
-                                    "%s:%d: SCHEMA: column '%s': unterminated string in DEFAULT",
-                                    path, lineno, c->name);
+                return df_error(err, path, lineno, "SCHEMA",
+                                "column '%s': unterminated string in DEFAULT", c->name);
             const char *de = p;
             while (de > ds && isspace((unsigned char)de[-1]))
                 de--;
             if (de == ds)
-                return sp_error_set(err, SP_EDEF, 0,
-                                    "%s:%d: SCHEMA: column '%s': DEFAULT without an expression",
-                                    path, lineno, c->name);
+                return df_error(err, path, lineno, "SCHEMA",
+                                "column '%s': DEFAULT without an expression", c->name);
             free(c->default_expr);
             if (!(c->default_expr = strndup(ds, (size_t)(de - ds))))
                 return oom(path, err);
@@ -470,17 +477,16 @@ static int parse_column(const char *path, const char *s, size_t n, int lineno,
                     depth += *p == '(' ? 1 : *p == ')' ? -1 : 0;
             }
             if (depth || q)
-                return sp_error_set(err, SP_EDEF, 0,
-                                    "%s:%d: SCHEMA: column '%s': unbalanced CODEC(", path,
-                                    lineno, c->name);
+                return df_error(err, path, lineno, "SCHEMA",
+                                "column '%s': unbalanced CODEC(", c->name);
             free(c->codec);
             if (!(c->codec = strndup(cs, (size_t)(p - 1 - cs))))
                 return oom(path, err);
         } else {
-            return sp_error_set(err, SP_EDEF, 0,
-                                "%s:%d: SCHEMA: column '%s': unexpected '%.*s' (expected "
-                                "`json:$.path`, DEFAULT expr or CODEC(...))",
-                                path, lineno, c->name, (int)(e - p > 40 ? 40 : e - p), p);
+            return df_error(err, path, lineno, "SCHEMA",
+                            "column '%s': unexpected '%.*s' (expected "
+                            "`json:$.path`, DEFAULT expr or CODEC(...))",
+                            c->name, (int)(e - p > 40 ? 40 : e - p), p);
         }
     }
     return 0;
@@ -533,8 +539,7 @@ static int parse_schema(const char *path, const char *text, int line0, sp_dataso
                 if (rc)
                     break;
             } else if (*s == ',') {
-                rc = sp_error_set(err, SP_EDEF, 0, "%s:%d: SCHEMA: empty column definition",
-                                  path, lineno);
+                rc = df_error(err, path, lineno, "SCHEMA", "empty column definition");
                 break;
             }
             if (*s == '\0')
@@ -590,8 +595,7 @@ int sp_datafile_parse_datasource(const char *path, const char *text, size_t len,
             st.value = NULL;
         } else if (strcmp(st.key, "SCHEMA") == 0) {
             if (d->schema_line)
-                rc = sp_error_set(err, SP_EDEF, 0, "%s:%d: SCHEMA: duplicate key", path,
-                                  st.lineno);
+                rc = df_error(err, path, st.lineno, "SCHEMA", "duplicate key");
             d->schema_line = st.lineno;
             if (!rc)
                 rc = parse_schema(path, st.value, st.block ? st.lineno + 1 : st.lineno, d, err);
@@ -673,11 +677,9 @@ int sp_datafile_parse_pipe(const char *path, const char *text, size_t len, sp_pi
             st.value = NULL;
         } else if (strcmp(st.key, "SQL") == 0) {
             if (!cur) {
-                rc = sp_error_set(err, SP_EDEF, 0, "%s:%d: SQL: SQL outside a NODE", path,
-                                  st.lineno);
+                rc = df_error(err, path, st.lineno, "SQL", "SQL outside a NODE");
             } else if (cur->sql) {
-                rc = sp_error_set(err, SP_EDEF, 0, "%s:%d: SQL: node '%s' already has SQL",
-                                  path, st.lineno, cur->name);
+                rc = df_error(err, path, st.lineno, "SQL", "node '%s' already has SQL", cur->name);
             } else {
                 char *s = st.value;
                 cur->sql_line = st.block ? st.lineno + 1 : st.lineno;
@@ -698,13 +700,11 @@ int sp_datafile_parse_pipe(const char *path, const char *text, size_t len, sp_pi
             }
         } else if (strcmp(st.key, "TYPE") == 0) {
             if (have_type)
-                rc = sp_error_set(err, SP_EDEF, 0, "%s:%d: TYPE: duplicate key", path,
-                                  st.lineno);
+                rc = df_error(err, path, st.lineno, "TYPE", "duplicate key");
             else if (pipe_type(st.value, &p->type))
-                rc = sp_error_set(err, SP_EDEF, 0,
-                                  "%s:%d: TYPE: unknown pipe type '%s' (expected sink, "
-                                  "endpoint, copy, materialized)",
-                                  path, st.lineno, st.value);
+                rc = df_error(err, path, st.lineno, "TYPE",
+                              "unknown pipe type '%s' (expected sink, "
+                              "endpoint, copy, materialized)", st.value);
             have_type = 1;
             p->type_line = st.lineno;
         } else if (strcmp(st.key, "TOKEN") == 0) {

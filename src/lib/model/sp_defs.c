@@ -4,6 +4,7 @@
  * sp_model.h and sinkpipe.h).  The key table (sp_keys), the validators
  * (sp_model), the parser (sp_datafile), the C constructors (sp_sdk) and the
  * project (sp_project) build on it; it calls none of them. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,34 @@ void sp_model_where(char *buf, size_t n, const char *path, const char *name, int
         snprintf(buf, n, "%s%s%s", path, sep, key);
     else
         snprintf(buf, n, "%s%s%s", name ? name : "?", sep, key);
+}
+
+void sp_where_at(sp_where *w, const char *path, const char *name, int line, const char *key)
+{
+    sp_model_where(w->text, sizeof w->text, path, name, line, key);
+    w->path = path;
+    w->line = path && line <= 0 ? 1 : line;
+    w->key = key;
+}
+
+int sp_where_vset(sp_error *err, const sp_where *w, int code, const char *fmt, va_list ap)
+{
+    if (!err || err->code)
+        return code;
+    char reason[4 * sizeof err->msg];
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    sp_error_set(err, code, 0, "%s: %s", w->text, reason);
+    sp_error_locate(err, w->path, w->line, w->key);
+    return code;
+}
+
+int sp_where_set(sp_error *err, const sp_where *w, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sp_where_vset(err, w, code, fmt, ap);
+    va_end(ap);
+    return code;
 }
 
 /* ------------------------------------------------------------ lifecycle */

@@ -259,20 +259,21 @@ int sp_keys_value_ok(const sp_keydef *d, const char *value)
 int sp_keys_check(const sp_keytable *t, const sp_kvlist *l, const char *path,
                   const char *name, int line0, sp_error *err)
 {
-    char where[512], list[700];
+    sp_where where;
+    char list[700];
     for (size_t i = 0; i < l->n; i++) {
         const sp_kv *kv = &l->v[i];
         const sp_keydef *d = sp_keys_find(t, kv->key);
-        sp_model_where(where, sizeof where, path, name, kv->line, kv->key);
+        sp_where_at(&where, path, name, kv->line, kv->key);
         if (!d) {
             sp_keys_list(t, list, sizeof list);
-            return sp_error_set(err, SP_EDEF, 0, "%s: unknown key (expected one of %s)", where,
+            return sp_model_set(err, where, SP_EDEF, "unknown key (expected one of %s)",
                                 list);
         }
         const char *canon = d->alias_of ? d->alias_of : d->key;
         for (size_t j = 0; j < i; j++)
             if (strcmp(sp_keys_canonical(t, l->v[j].key), canon) == 0)
-                return sp_error_set(err, SP_EDEF, 0, "%s: duplicate key", where);
+                return sp_model_set(err, where, SP_EDEF, "duplicate key");
         if (!sp_keys_value_ok(d, kv->value)) {
             /* the noun: last word of the key (EXPORT_FORMAT: format) */
             char noun[32] = "value";
@@ -285,16 +286,16 @@ int sp_keys_check(const sp_keytable *t, const sp_kvlist *l, const char *path,
             }
             sp_keys_values(d->values, list, sizeof list);
             if (d->flags & SP_K_SECRET)
-                return sp_error_set(err, SP_EDEF, 0, "%s: unknown %s (expected %s)", where, noun,
+                return sp_model_set(err, where, SP_EDEF, "unknown %s (expected %s)", noun,
                                     list);
-            return sp_error_set(err, SP_EDEF, 0, "%s: unknown %s '%s' (expected %s)", where,
+            return sp_model_set(err, where, SP_EDEF, "unknown %s '%s' (expected %s)",
                                 noun, kv->value, list);
         }
     }
     for (size_t i = 0; i < t->n; i++) {
         if ((t->keys[i].flags & SP_K_REQUIRED) && !sp_kvlist_find(l, t->keys[i].key)) {
-            sp_model_where(where, sizeof where, path, name, line0, t->keys[i].key);
-            return sp_error_set(err, SP_EDEF, 0, "%s: required key is missing (%s)", where,
+            sp_where_at(&where, path, name, line0, t->keys[i].key);
+            return sp_model_set(err, where, SP_EDEF, "required key is missing (%s)",
                                 t->keys[i].doc);
         }
     }

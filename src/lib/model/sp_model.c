@@ -33,11 +33,11 @@ static int check_name(const char *path, const char *name, sp_error *err)
 static int check_tokens(const sp_token *t, size_t n, const char *path, const char *name,
                         const char *const *scopes, sp_error *err)
 {
-    char where[512];
+    sp_where where;
     for (size_t i = 0; i < n; i++) {
-        sp_model_where(where, sizeof where, path, name, t[i].line, "TOKEN");
+        sp_where_at(&where, path, name, t[i].line, "TOKEN");
         if (!sp_name_ok(t[i].name))
-            return sp_error_set(err, SP_EDEF, 0, "%s: invalid token name '%s'", where,
+            return sp_model_set(err, where, SP_EDEF, "invalid token name '%s'",
                                 t[i].name ? t[i].name : "");
         int ok = 0;
         for (size_t k = 0; scopes[k] && !ok; k++)
@@ -45,7 +45,7 @@ static int check_tokens(const sp_token *t, size_t n, const char *path, const cha
         if (!ok) {
             char list[128];
             sp_keys_values(scopes, list, sizeof list);
-            return sp_error_set(err, SP_EDEF, 0, "%s: unknown scope '%s' (expected %s)", where,
+            return sp_model_set(err, where, SP_EDEF, "unknown scope '%s' (expected %s)",
                                 t[i].scope ? t[i].scope : "", list);
         }
     }
@@ -63,33 +63,33 @@ int sp_connection_validate(const sp_connection *c, sp_error *err)
 
 int sp_datasource_validate(const sp_datasource *d, sp_error *err)
 {
-    char where[512];
+    sp_where where;
     int rc = check_name(d->path, d->name, err);
     if (rc)
         return rc;
     if (d->ncols == 0) {
-        sp_model_where(where, sizeof where, d->path, d->name, d->schema_line, "SCHEMA");
-        return sp_error_set(err, SP_EDEF, 0, "%s: at least one column is required", where);
+        sp_where_at(&where, d->path, d->name, d->schema_line, "SCHEMA");
+        return sp_model_set(err, where, SP_EDEF, "at least one column is required");
     }
     for (size_t i = 0; i < d->ncols; i++) {
         const sp_column_def *c = &d->cols[i];
-        sp_model_where(where, sizeof where, d->path, d->name, c->line, "SCHEMA");
+        sp_where_at(&where, d->path, d->name, c->line, "SCHEMA");
         if (!sp_name_ok(c->name))
-            return sp_error_set(err, SP_EDEF, 0,
-                                "%s: invalid column name '%s' (expected letters, digits and _)",
-                                where, c->name ? c->name : "");
+            return sp_model_set(err, where, SP_EDEF,
+                                "invalid column name '%s' (expected letters, digits and _)",
+                                c->name ? c->name : "");
         for (size_t j = 0; j < i; j++)
             if (strcmp(d->cols[j].name, c->name) == 0)
-                return sp_error_set(err, SP_EDEF, 0, "%s: duplicate column '%s'", where,
+                return sp_model_set(err, where, SP_EDEF, "duplicate column '%s'",
                                     c->name);
         if (!c->type || !sp_chtype_ok(c->type))
-            return sp_error_set(err, SP_EDEF, 0,
-                                "%s: column '%s': unknown type '%s' (expected a ClickHouse "
+            return sp_model_set(err, where, SP_EDEF,
+                                "column '%s': unknown type '%s' (expected a ClickHouse "
                                 "type such as String, Int64, DateTime, Nullable(T))",
-                                where, c->name, c->type ? c->type : "");
+                                c->name, c->type ? c->type : "");
         if (sp_chtype_depth(c->type) > SP_TYPE_MAX_DEPTH)
-            return sp_error_set(err, SP_EDEF, 0,
-                                "%s: column '%s': type nested more than %d levels deep", where,
+            return sp_model_set(err, where, SP_EDEF,
+                                "column '%s': type nested more than %d levels deep",
                                 c->name, SP_TYPE_MAX_DEPTH);
     }
     rc = sp_keys_check(&sp_keys_datasource, &d->keys, d->path, d->name, 0, err);
@@ -110,10 +110,11 @@ static const char *sink_get(const sp_pipe *p, const char *canon, int *line)
 static int bad_value(const sp_pipe *p, const char *key, int line, const char *what,
                      const char *value, const char *const *vals, sp_error *err)
 {
-    char where[512], list[256];
-    sp_model_where(where, sizeof where, p->path, p->name, line, key);
+    sp_where where;
+    char list[256];
+    sp_where_at(&where, p->path, p->name, line, key);
     sp_keys_values(vals, list, sizeof list);
-    return sp_error_set(err, SP_EDEF, 0, "%s: unknown %s '%s' (expected %s)", where, what,
+    return sp_model_set(err, where, SP_EDEF, "unknown %s '%s' (expected %s)", what,
                         value, list);
 }
 
@@ -127,12 +128,12 @@ static const char *canon_value(const char *v, const char *const *vals)
 
 int sp_pipe_sink(const sp_pipe *p, sp_sink_def *out, sp_error *err)
 {
-    char where[512];
+    sp_where where;
     int line;
     memset(out, 0, sizeof *out);
     if (p->type != SP_PIPE_SINK) {
-        sp_model_where(where, sizeof where, p->path, p->name, p->type_line, "TYPE");
-        return sp_error_set(err, SP_EDEF, 0, "%s: pipe '%s' is not a sink (TYPE sink)", where,
+        sp_where_at(&where, p->path, p->name, p->type_line, "TYPE");
+        return sp_model_set(err, where, SP_EDEF, "pipe '%s' is not a sink (TYPE sink)",
                             p->name);
     }
     out->connection = sink_get(p, "EXPORT_CONNECTION_NAME", NULL);
@@ -159,10 +160,10 @@ int sp_pipe_sink(const sp_pipe *p, sp_sink_def *out, sp_error *err)
         char *end = NULL;
         unsigned long long n = strtoull(v, &end, 10);
         if (!*v || *v == '-' || *end || n < 1 || n > SP_PARQUET_ROW_GROUP_MAX) {
-            sp_model_where(where, sizeof where, p->path, p->name, line,
+            sp_where_at(&where, p->path, p->name, line,
                            "EXPORT_PARQUET_ROW_GROUP_SIZE");
-            return sp_error_set(err, SP_EDEF, 0,
-                                "%s: '%s' is not a row count (expected 1 to %llu)", where, v,
+            return sp_model_set(err, where, SP_EDEF,
+                                "'%s' is not a row count (expected 1 to %llu)", v,
                                 (unsigned long long)SP_PARQUET_ROW_GROUP_MAX);
         }
         out->parquet_row_group_rows = n;
@@ -172,12 +173,11 @@ int sp_pipe_sink(const sp_pipe *p, sp_sink_def *out, sp_error *err)
     if (kv && sp_strategy_parse(kv->value, &out->strategy))
         return bad_value(p, kv->key, kv->line, "strategy", kv->value, sp_strategies, err);
     if (out->topic && out->bucket_uri) {
-        sp_model_where(where, sizeof where, p->path, p->name, p->type_line,
+        sp_where_at(&where, p->path, p->name, p->type_line,
                        "EXPORT_KAFKA_TOPIC");
-        return sp_error_set(err, SP_EDEF, 0,
-                            "%s: a sink has either EXPORT_KAFKA_TOPIC (kafka) or "
-                            "EXPORT_BUCKET_URI (s3), not both",
-                            where);
+        return sp_model_set(err, where, SP_EDEF,
+                            "a sink has either EXPORT_KAFKA_TOPIC (kafka) or "
+                            "EXPORT_BUCKET_URI (s3), not both");
     }
     static const char *const bounds[] = { "EXPORT_MAX_FILE_SIZE", "EXPORT_MAX_FILE_ROWS" };
     for (int i = 0; i < 2; i++) {
@@ -185,60 +185,57 @@ int sp_pipe_sink(const sp_pipe *p, sp_sink_def *out, sp_error *err)
         v = sink_get(p, bounds[i], lp);
         if (!v)
             continue;
-        sp_model_where(where, sizeof where, p->path, p->name, *lp, bounds[i]);
+        sp_where_at(&where, p->path, p->name, *lp, bounds[i]);
         if (out->topic)
-            return sp_error_set(err, SP_EDEF, 0,
-                                "%s: a kafka sink writes messages, not files (the key is for "
-                                "EXPORT_BUCKET_URI sinks)",
-                                where);
+            return sp_model_set(err, where, SP_EDEF,
+                                "a kafka sink writes messages, not files (the key is for "
+                                "EXPORT_BUCKET_URI sinks)");
         if (i ? sp_count_parse(v, &out->max_file_rows) : sp_size_parse(v, &out->max_file_size))
-            return sp_error_set(err, SP_EDEF, 0, "%s: '%s' is not %s", where, v,
+            return sp_model_set(err, where, SP_EDEF, "'%s' is not %s", v,
                                 i ? "a positive number of rows"
                                   : "a positive size (bytes, or with a unit: 256MB, 1GiB; "
                                     "units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)");
     }
     if (out->topic && !strcmp(out->format, "parquet")) {
-        sp_model_where(where, sizeof where, p->path, p->name, fmt_line, "EXPORT_FORMAT");
-        return sp_error_set(err, SP_EDEF, 0,
-                            "%s: parquet is a file format: a kafka sink (EXPORT_KAFKA_TOPIC) "
+        sp_where_at(&where, p->path, p->name, fmt_line, "EXPORT_FORMAT");
+        return sp_model_set(err, where, SP_EDEF,
+                            "parquet is a file format: a kafka sink (EXPORT_KAFKA_TOPIC) "
                             "sends one JSON message per row; remove EXPORT_FORMAT or export "
-                            "to EXPORT_BUCKET_URI",
-                            where);
+                            "to EXPORT_BUCKET_URI");
     }
     if (!out->topic && !out->bucket_uri) {
-        sp_model_where(where, sizeof where, p->path, p->name, p->type_line, "TYPE");
-        return sp_error_set(err, SP_EDEF, 0,
-                            "%s: a sink needs EXPORT_KAFKA_TOPIC (kafka) or EXPORT_BUCKET_URI "
-                            "(s3)",
-                            where);
+        sp_where_at(&where, p->path, p->name, p->type_line, "TYPE");
+        return sp_model_set(err, where, SP_EDEF,
+                            "a sink needs EXPORT_KAFKA_TOPIC (kafka) or EXPORT_BUCKET_URI "
+                            "(s3)");
     }
     return 0;
 }
 
 int sp_pipe_validate(const sp_pipe *p, sp_error *err)
 {
-    char where[512];
+    sp_where where;
     int rc = check_name(p->path, p->name, err);
     if (rc)
         return rc;
     if (p->nnodes == 0) {
-        sp_model_where(where, sizeof where, p->path, p->name, 0, "NODE");
-        return sp_error_set(err, SP_EDEF, 0, "%s: at least one node is required", where);
+        sp_where_at(&where, p->path, p->name, 0, "NODE");
+        return sp_model_set(err, where, SP_EDEF, "at least one node is required");
     }
     for (size_t i = 0; i < p->nnodes; i++) {
         const sp_node *n = &p->nodes[i];
-        sp_model_where(where, sizeof where, p->path, p->name, n->line, "NODE");
+        sp_where_at(&where, p->path, p->name, n->line, "NODE");
         if (!sp_name_ok(n->name))
-            return sp_error_set(err, SP_EDEF, 0,
-                                "%s: invalid node name '%s' (expected letters, digits and _)",
-                                where, n->name ? n->name : "");
+            return sp_model_set(err, where, SP_EDEF,
+                                "invalid node name '%s' (expected letters, digits and _)",
+                                n->name ? n->name : "");
         for (size_t j = 0; j < i; j++)
             if (strcmp(p->nodes[j].name, n->name) == 0)
-                return sp_error_set(err, SP_EDEF, 0, "%s: duplicate node '%s'", where,
+                return sp_model_set(err, where, SP_EDEF, "duplicate node '%s'",
                                     n->name);
         if (!n->sql || !n->sql[strspn(n->sql, " \t\r\n\f\v")]) { /* blank is none */
-            sp_model_where(where, sizeof where, p->path, p->name, n->line, "SQL");
-            return sp_error_set(err, SP_EDEF, 0, "%s: node '%s' has no SQL", where, n->name);
+            sp_where_at(&where, p->path, p->name, n->line, "SQL");
+            return sp_model_set(err, where, SP_EDEF, "node '%s' has no SQL", n->name);
         }
     }
     rc = sp_keys_check(&sp_keys_pipe, &p->keys, p->path, p->name, p->type_line, err);
@@ -257,8 +254,8 @@ int sp_pipe_validate(const sp_pipe *p, sp_error *err)
     sp_cron cron;
     sp_error cerr = SP_ERROR_INIT;
     if (sp_cron_parse(s.schedule, &cron, &cerr) != 0) {
-        sp_model_where(where, sizeof where, p->path, p->name, line, "EXPORT_SCHEDULE");
-        return sp_error_set(err, SP_EDEF, 0, "%s: invalid schedule '%s': %s", where,
+        sp_where_at(&where, p->path, p->name, line, "EXPORT_SCHEDULE");
+        return sp_model_set(err, where, SP_EDEF, "invalid schedule '%s': %s",
                             raw ? raw : s.schedule, cerr.msg);
     }
     const char *tpl[2] = { s.file_template, s.bucket_uri };
@@ -267,32 +264,31 @@ int sp_pipe_validate(const sp_pipe *p, sp_error *err)
         size_t pos = 0;
         if (tpl[i] && !sp_template_balanced(tpl[i], &pos)) {
             sink_get(p, tkey[i], &line);
-            sp_model_where(where, sizeof where, p->path, p->name, line, tkey[i]);
-            return sp_error_set(err, SP_EDEF, 0,
-                                "%s: unbalanced braces at position %zu in '%s'", where, pos,
+            sp_where_at(&where, p->path, p->name, line, tkey[i]);
+            return sp_model_set(err, where, SP_EDEF,
+                                "unbalanced braces at position %zu in '%s'", pos,
                                 tpl[i]);
         }
     }
     if (s.bucket_uri && strncmp(s.bucket_uri, "s3://", 5) != 0 &&
         strncmp(s.bucket_uri, "file://", 7) != 0 && strncmp(s.bucket_uri, "gs://", 5) != 0) {
         sink_get(p, "EXPORT_BUCKET_URI", &line);
-        sp_model_where(where, sizeof where, p->path, p->name, line, "EXPORT_BUCKET_URI");
-        return sp_error_set(err, SP_EDEF, 0,
-                            "%s: unsupported URI '%s' (expected s3://bucket/prefix/, "
-                            "gs://bucket/prefix/ or file:///dir/)",
-                            where, s.bucket_uri);
+        sp_where_at(&where, p->path, p->name, line, "EXPORT_BUCKET_URI");
+        return sp_model_set(err, where, SP_EDEF,
+                            "unsupported URI '%s' (expected s3://bucket/prefix/, "
+                            "gs://bucket/prefix/ or file:///dir/)", s.bucket_uri);
     }
     const char *why = s.bucket_uri ? sp_bucket_uri_problem(s.bucket_uri) : NULL;
     if (why) {
         sink_get(p, "EXPORT_BUCKET_URI", &line);
-        sp_model_where(where, sizeof where, p->path, p->name, line, "EXPORT_BUCKET_URI");
-        return sp_error_set(err, SP_EDEF, 0, "%s: '%s': %s", where, s.bucket_uri, why);
+        sp_where_at(&where, p->path, p->name, line, "EXPORT_BUCKET_URI");
+        return sp_model_set(err, where, SP_EDEF, "'%s': %s", s.bucket_uri, why);
     }
     if (!s.connection && !(s.bucket_uri && strncmp(s.bucket_uri, "file://", 7) == 0)) {
-        sp_model_where(where, sizeof where, p->path, p->name, p->type_line,
+        sp_where_at(&where, p->path, p->name, p->type_line,
                        "EXPORT_CONNECTION_NAME");
-        return sp_error_set(err, SP_EDEF, 0,
-                            "%s: required key is missing (the sink's connection)", where);
+        return sp_model_set(err, where, SP_EDEF,
+                            "required key is missing (the sink's connection)");
     }
     return 0;
 }
@@ -341,16 +337,20 @@ static int resolve_one(const sp_connection *c, const sp_env *env, const char *ke
                        const char *raw, int line, const char *origin, sp_settings *out,
                        sp_error *err)
 {
-    char where[512];
+    sp_where where;
     char *val = NULL;
     int used = 0;
-    if (origin)
-        snprintf(where, sizeof where, "%s", origin);
-    else
-        sp_model_where(where, sizeof where, c->path, c->name, line, key);
-    int rc = sp_env_resolve(env, raw, where, &val, &used, err);
-    if (rc)
+    if (origin) {
+        sp_where_at(&where, NULL, NULL, 0, NULL);
+        snprintf(where.text, sizeof where.text, "%s", origin);
+    } else {
+        sp_where_at(&where, c->path, c->name, line, key);
+    }
+    int rc = sp_env_resolve(env, raw, where.text, &val, &used, err);
+    if (rc) {
+        sp_error_locate(err, where.path, where.line, where.key);
         return rc;
+    }
     /* a secret key's value is never shown, from tb_secret or not */
     if (sp_secret_key(key) && sp_secret_register(val)) {
         free(val);

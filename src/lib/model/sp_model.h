@@ -11,6 +11,7 @@
 #ifndef SP_MODEL_H
 #define SP_MODEL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -149,6 +150,26 @@ int sp_datasource_validate(const sp_datasource *d, sp_error *err);
 void sp_model_where(char *buf, size_t n, const char *path, const char *name,
                     int line, const char *key);
 
+/* A place in the definitions: its text as sp_model_where writes it, and the
+ * same facts as fields (borrowed: they live as long as the definition). */
+typedef struct sp_where {
+    char text[512];
+    const char *path; /* NULL for C definitions */
+    int line;
+    const char *key;
+} sp_where;
+
+/* sp_where_at: fill w for that place. */
+void sp_where_at(sp_where *w, const char *path, const char *name, int line, const char *key);
+
+/* sp_where_set: a definition error "<w->text>: <fmt…>" whose path, line and
+ * key are recorded as fields of err (sp_error_locate).  Returns code. */
+int sp_where_set(sp_error *err, const sp_where *w, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int sp_where_vset(sp_error *err, const sp_where *w, int code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+#define sp_model_set(err, w, code, ...) sp_where_set((err), &(w), (code), __VA_ARGS__)
+
 /* Resolved connection settings: overrides applied, secrets resolved. */
 typedef struct sp_setting {
     char *key;
@@ -166,6 +187,17 @@ int sp_connection_resolve(const sp_connection *c, const sp_env *env,
 const char *sp_settings_get(const sp_settings *s, const char *key);
 void sp_settings_release(sp_settings *s);
 
+/* One diagnostic: its text as printed ("path:line: KEY: reason") and the
+ * same facts as fields, for programs (path/key NULL and line 0 when the
+ * diagnostic does not point into a file). */
+typedef struct sp_diag {
+    char *text;
+    char *path;
+    int line;
+    char *key;
+    int code; /* the sp_code of the failure (SP_EDEF, SP_ESECRET, SP_ESQL…) */
+} sp_diag;
+
 struct sp_project {
     char *dir;
     sp_connection **conns;
@@ -174,7 +206,7 @@ struct sp_project {
     size_t ndss;
     sp_pipe **pipes;
     size_t npipes;
-    char **diags;
+    sp_diag *diags;
     size_t ndiags;
     char **warns; /* keys accepted with no effect (sp_project_warning) */
     size_t nwarns;
@@ -189,7 +221,14 @@ struct sp_project {
 
 const sp_connection *sp_project_find_connection(const sp_project *p, const char *name);
 const sp_datasource *sp_project_find_datasource(const sp_project *p, const char *name);
-int sp_project_add_diag(sp_project *p, const char *line);
+/* sp_project_add_diag_at: a diagnostic with its fields (text, path and key
+ * copied; path and key may be NULL); sp_project_add_diag: one that knows
+ * only its text and code.  0 or SP_ENOMEM. */
+int sp_project_add_diag_at(sp_project *p, const char *path, int line, const char *key,
+                           int code, const char *text);
+int sp_project_add_diag(sp_project *p, int code, const char *text);
+/* sp_project_diag_at: diagnostic i, or NULL */
+const sp_diag *sp_project_diag_at(const sp_project *p, size_t i);
 /* sp_project_check_secrets: every tb_secret() of every connection (after
  * environment overrides) resolves; each missing one is a diagnostic naming
  * the secret (never a value).  SP_ESECRET if any is missing.  Separate from

@@ -42,8 +42,11 @@ void sp_project_free(sp_project *p)
         sp_datasource_free(p->dss[i]);
     for (size_t i = 0; i < p->npipes; i++)
         sp_pipe_free(p->pipes[i]);
-    for (size_t i = 0; i < p->ndiags; i++)
-        free(p->diags[i]);
+    for (size_t i = 0; i < p->ndiags; i++) {
+        free(p->diags[i].text);
+        free(p->diags[i].path);
+        free(p->diags[i].key);
+    }
     for (size_t i = 0; i < p->nwarns; i++)
         free(p->warns[i]);
     free(p->warns);
@@ -56,31 +59,45 @@ void sp_project_free(sp_project *p)
     free(p);
 }
 
-int sp_project_add_diag(sp_project *p, const char *line)
+int sp_project_add_diag_at(sp_project *p, const char *path, int line, const char *key,
+                           int code, const char *text)
 {
-    char **v = realloc(p->diags, (p->ndiags + 1) * sizeof *v);
+    sp_diag *v = realloc(p->diags, (p->ndiags + 1) * sizeof *v);
     if (!v)
         return SP_ENOMEM;
     p->diags = v;
     /* never a secret (sp_secret.h); "***" may be longer than a short one */
-    size_t cap = strlen(line) * 3 + 4;
-    if (!(v[p->ndiags] = malloc(cap)))
+    size_t cap = strlen(text) * 3 + 4;
+    sp_diag d = { malloc(cap), path ? strdup(path) : NULL, line, key ? strdup(key) : NULL,
+                  code };
+    if (!d.text || (path && !d.path) || (key && !d.key)) {
+        free(d.text);
+        free(d.path);
+        free(d.key);
         return SP_ENOMEM;
-    memcpy(v[p->ndiags], line, strlen(line) + 1);
-    sp_secret_scrub(v[p->ndiags], cap, NULL);
-    p->ndiags++;
+    }
+    memcpy(d.text, text, strlen(text) + 1);
+    sp_secret_scrub(d.text, cap, NULL);
+    v[p->ndiags++] = d;
     return 0;
+}
+
+int sp_project_add_diag(sp_project *p, int code, const char *text)
+{
+    return sp_project_add_diag_at(p, NULL, 0, NULL, code, text);
+}
+
+const sp_diag *sp_project_diag_at(const sp_project *p, size_t i)
+{
+    return p && i < p->ndiags ? &p->diags[i] : NULL;
 }
 
 /* fail: record err's message as a diagnostic and return rc */
 static int fail(sp_project *p, int rc, const sp_error *e, sp_error *err)
 {
-    sp_project_add_diag(p, e->msg);
-    if (err && !err->code) {
-        err->code = e->code;
-        err->retriable = e->retriable;
-        memcpy(err->msg, e->msg, sizeof err->msg);
-    }
+    sp_project_add_diag_at(p, e->path[0] ? e->path : NULL, e->line, e->key[0] ? e->key : NULL,
+                           e->code ? e->code : rc, e->msg);
+    sp_error_copy(err, e);
     return rc;
 }
 
@@ -386,7 +403,7 @@ int sp_project_check(sp_project *p, sp_error *err)
     p->nwarns = 0;
     if (collect_warnings(p) == SP_ENOMEM)
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
-    char where[512];
+    sp_where where;
     for (size_t i = 0; i < p->npipes; i++) {
         const sp_pipe *pi = p->pipes[i];
         if (pi->type != SP_PIPE_SINK)
@@ -399,7 +416,7 @@ int sp_project_check(sp_project *p, sp_error *err)
         }
         const sp_kv *kv = sp_kvlist_find(&pi->keys, "EXPORT_CONNECTION_NAME");
         int line = kv ? kv->line : pi->type_line;
-        sp_model_where(where, sizeof where, pi->path, pi->name, line, "EXPORT_CONNECTION_NAME");
+        sp_where_at(&where, pi->path, pi->name, line, "EXPORT_CONNECTION_NAME");
         if (!s.connection)
             continue; /* file:// bucket: validated by sp_pipe_validate */
         const sp_connection *c = sp_project_find_connection(p, s.connection);
@@ -412,32 +429,30 @@ int sp_project_check(sp_project *p, sp_error *err)
                 if (w > 0)
                     len += (size_t)w;
             }
-            sp_error_set(&e, SP_EDEF, 0, "%s: unknown connection '%s' (defined: %s)", where,
+            sp_model_set(&e, where, SP_EDEF, "unknown connection '%s' (defined: %s)",
                          s.connection, p->nconns ? list : "none");
             bad = fail(p, SP_EDEF, &e, err);
             continue;
         }
         if (s.topic && c->type != SP_CONN_KAFKA) {
-            sp_error_set(&e, SP_EDEF, 0,
-                         "%s: connection '%s' is not a kafka connection (a kafka sink with "
-                         "EXPORT_KAFKA_TOPIC needs TYPE kafka)",
-                         where, c->name);
+            sp_model_set(&e, where, SP_EDEF,
+                         "connection '%s' is not a kafka connection (a kafka sink with "
+                         "EXPORT_KAFKA_TOPIC needs TYPE kafka)", c->name);
             bad = fail(p, SP_EDEF, &e, err);
         } else if (s.bucket_uri && c->type == SP_CONN_KAFKA) {
-            sp_error_set(&e, SP_EDEF, 0,
-                         "%s: connection '%s' is a kafka connection (a sink with "
-                         "EXPORT_BUCKET_URI needs TYPE s3 or gcs)",
-                         where, c->name);
+            sp_model_set(&e, where, SP_EDEF,
+                         "connection '%s' is a kafka connection (a sink with "
+                         "EXPORT_BUCKET_URI needs TYPE s3 or gcs)", c->name);
             bad = fail(p, SP_EDEF, &e, err);
         } else if (s.bucket_uri && ((!strncmp(s.bucket_uri, "gs://", 5) &&
                                      c->type != SP_CONN_GCS) ||
                                     (!strncmp(s.bucket_uri, "s3://", 5) &&
                                      c->type != SP_CONN_S3))) {
             int gs = c->type == SP_CONN_GCS;
-            sp_error_set(&e, SP_EDEF, 0,
-                         "%s: EXPORT_BUCKET_URI '%s': connection '%s' is a %s connection "
+            sp_model_set(&e, where, SP_EDEF,
+                         "EXPORT_BUCKET_URI '%s': connection '%s' is a %s connection "
                          "(expected %s://bucket/prefix/ or file:///abs/path/)",
-                         where, s.bucket_uri, c->name, gs ? "gcs" : "s3", gs ? "gs" : "s3");
+                         s.bucket_uri, c->name, gs ? "gcs" : "s3", gs ? "gs" : "s3");
             bad = fail(p, SP_EDEF, &e, err);
         }
     }
@@ -448,28 +463,25 @@ int sp_project_check(sp_project *p, sp_error *err)
             continue;
         const sp_kv *kv = sp_kvlist_find(&pi->keys, "DATASOURCE");
         sp_error e = SP_ERROR_INIT;
-        sp_model_where(where, sizeof where, pi->path, pi->name, kv ? kv->line : pi->type_line,
+        sp_where_at(&where, pi->path, pi->name, kv ? kv->line : pi->type_line,
                        "DATASOURCE");
         if (!kv || !*kv->value)
-            sp_error_set(&e, SP_EDEF, 0,
-                         "%s: required key is missing (the datasource a materialized pipe "
-                         "writes)",
-                         where);
+            sp_model_set(&e, where, SP_EDEF,
+                         "required key is missing (the datasource a materialized pipe "
+                         "writes)");
         else if (!sp_project_find_datasource(p, kv->value) &&
                  !sp_kvlist_find(&pi->keys, "ENGINE"))
-            sp_error_set(&e, SP_EDEF, 0,
-                         "%s: unknown datasource '%s' (a materialized pipe writes into a "
+            sp_model_set(&e, where, SP_EDEF,
+                         "unknown datasource '%s' (a materialized pipe writes into a "
                          "datasource of the project: add %s.datasource, or ENGINE keys to "
-                         "the pipe to create it)",
-                         where, kv->value, kv->value);
+                         "the pipe to create it)", kv->value, kv->value);
         else if (sp_project_find_datasource(p, kv->value) &&
                  sp_kvlist_find(&pi->keys, "ENGINE")) {
             const sp_kv *ek = sp_kvlist_find(&pi->keys, "ENGINE");
-            sp_model_where(where, sizeof where, pi->path, pi->name, ek->line, "ENGINE");
-            sp_error_set(&e, SP_EDEF, 0,
-                         "%s: datasource '%s' is defined by its datafile: the pipe's ENGINE "
-                         "keys would be ignored (remove them)",
-                         where, kv->value);
+            sp_where_at(&where, pi->path, pi->name, ek->line, "ENGINE");
+            sp_model_set(&e, where, SP_EDEF,
+                         "datasource '%s' is defined by its datafile: the pipe's ENGINE "
+                         "keys would be ignored (remove them)", kv->value);
         }
         if (e.code)
             bad = fail(p, SP_EDEF, &e, err);
@@ -483,12 +495,11 @@ int sp_project_check(sp_project *p, sp_error *err)
             if (strncmp(pi->keys.v[k].key, "ENGINE", 6) != 0)
                 continue;
             sp_error e = SP_ERROR_INIT;
-            sp_model_where(where, sizeof where, pi->path, pi->name, pi->keys.v[k].line,
+            sp_where_at(&where, pi->path, pi->name, pi->keys.v[k].line,
                            pi->keys.v[k].key);
-            sp_error_set(&e, SP_EDEF, 0,
-                         "%s: only a materialized pipe takes ENGINE keys (they create the "
-                         "datasource it writes)",
-                         where);
+            sp_model_set(&e, where, SP_EDEF,
+                         "only a materialized pipe takes ENGINE keys (they create the "
+                         "datasource it writes)");
             bad = fail(p, SP_EDEF, &e, err);
             break;
         }
@@ -500,26 +511,25 @@ int sp_project_check(sp_project *p, sp_error *err)
             continue;
         sp_error e = SP_ERROR_INIT;
         const sp_kv *kv = sp_kvlist_find(&pi->keys, "TARGET_DATASOURCE");
-        sp_model_where(where, sizeof where, pi->path, pi->name, kv ? kv->line : pi->type_line,
+        sp_where_at(&where, pi->path, pi->name, kv ? kv->line : pi->type_line,
                        "TARGET_DATASOURCE");
         if (!kv || !*kv->value)
-            sp_error_set(&e, SP_EDEF, 0,
-                         "%s: required key is missing (the datasource a copy pipe writes)",
-                         where);
+            sp_model_set(&e, where, SP_EDEF,
+                         "required key is missing (the datasource a copy pipe writes)");
         else if (!sp_project_find_datasource(p, kv->value))
-            sp_error_set(&e, SP_EDEF, 0, "%s: unknown datasource '%s'", where, kv->value);
+            sp_model_set(&e, where, SP_EDEF, "unknown datasource '%s'", kv->value);
         const sp_kv *mk = sp_kvlist_find(&pi->keys, "COPY_MODE");
         if (!e.code && mk && strcasecmp(mk->value, "append") && strcasecmp(mk->value, "replace")) {
-            sp_model_where(where, sizeof where, pi->path, pi->name, mk->line, "COPY_MODE");
-            sp_error_set(&e, SP_EDEF, 0, "%s: '%s' is not one of append, replace", where,
+            sp_where_at(&where, pi->path, pi->name, mk->line, "COPY_MODE");
+            sp_model_set(&e, where, SP_EDEF, "'%s' is not one of append, replace",
                          mk->value);
         }
         const sp_kv *sk = sp_kvlist_find(&pi->keys, "COPY_SCHEDULE");
         sp_cron cron;
         sp_error ce = SP_ERROR_INIT;
         if (!e.code && sk && sp_cron_parse(sk->value, &cron, &ce) != 0) {
-            sp_model_where(where, sizeof where, pi->path, pi->name, sk->line, "COPY_SCHEDULE");
-            sp_error_set(&e, SP_EDEF, 0, "%s: invalid schedule '%s': %s", where, sk->value,
+            sp_where_at(&where, pi->path, pi->name, sk->line, "COPY_SCHEDULE");
+            sp_model_set(&e, where, SP_EDEF, "invalid schedule '%s': %s", sk->value,
                          ce.msg);
         }
         if (e.code)
@@ -532,9 +542,9 @@ int sp_project_check(sp_project *p, sp_error *err)
             const sp_kv *kv = sp_kvlist_find(&p->dss[i]->keys, keys[k]);
             if (kv && !sp_project_find_connection(p, kv->value)) {
                 sp_error e = SP_ERROR_INIT;
-                sp_model_where(where, sizeof where, p->dss[i]->path, p->dss[i]->name, kv->line,
+                sp_where_at(&where, p->dss[i]->path, p->dss[i]->name, kv->line,
                                keys[k]);
-                sp_error_set(&e, SP_EDEF, 0, "%s: unknown connection '%s'", where, kv->value);
+                sp_model_set(&e, where, SP_EDEF, "unknown connection '%s'", kv->value);
                 bad = fail(p, SP_EDEF, &e, err);
             }
         }
@@ -556,11 +566,14 @@ int sp_project_check_secrets(sp_project *p, sp_error *err)
             const char *raw = kv->value, *ov;
             if (sp_env_conn_override(env, c->name, kv->key, &ov))
                 raw = ov;
-            char where[512], *val = NULL;
-            sp_model_where(where, sizeof where, c->path, c->name, kv->line, kv->key);
+            sp_where where;
+            char *val = NULL;
+            sp_where_at(&where, c->path, c->name, kv->line, kv->key);
             sp_error e = SP_ERROR_INIT;
-            if (sp_env_resolve(env, raw, where, &val, NULL, &e))
+            if (sp_env_resolve(env, raw, where.text, &val, NULL, &e)) {
+                sp_error_locate(&e, where.path, where.line, where.key);
                 bad = fail(p, e.code, &e, err);
+            }
             if (val) {
                 memset(val, 0, strlen(val));
                 free(val);
@@ -578,11 +591,12 @@ static int warn_keys(sp_project *p, const sp_keytable *t, const sp_kvlist *keys,
         const sp_keydef *d = sp_keys_find(t, keys->v[k].key);
         if (!d || !(d->flags & SP_K_NOEFFECT))
             continue;
-        char where[600], line[900];
-        sp_model_where(where, sizeof where, path, name, keys->v[k].line, keys->v[k].key);
+        sp_where where;
+        char line[900];
+        sp_where_at(&where, path, name, keys->v[k].line, keys->v[k].key);
         snprintf(line, sizeof line,
                  "%s: accepted as Tinybird writes it; no effect in sinkpipe (docs/datafiles.md)",
-                 where);
+                 where.text);
         char **v = realloc(p->warns, (p->nwarns + 1) * sizeof *v);
         if (!v)
             return SP_ENOMEM;
@@ -623,7 +637,7 @@ size_t sp_project_ndiag(const sp_project *p)
 
 const char *sp_project_diag(const sp_project *p, size_t i)
 {
-    return p && i < p->ndiags ? p->diags[i] : NULL;
+    return p && i < p->ndiags ? p->diags[i].text : NULL;
 }
 
 int sp_project_env(sp_project *p, const sp_env **out, sp_error *err)

@@ -222,7 +222,12 @@ int sp_curlx_transient(CURLcode c)
     }
 }
 
-void sp_curlx_backoff(int base_ms, int cap_ms, int attempt, volatile int *cancel)
+int sp_curlx_status_retriable(long status)
+{
+    return status == 408 || status == 429 || (status >= 500 && status <= 599 && status != 501);
+}
+
+void sp_curlx_backoff(int base_ms, int cap_ms, int attempt, atomic_int *cancel)
 {
     int64_t cap = base_ms;
     for (int i = 0; i < attempt && cap < cap_ms; i++)

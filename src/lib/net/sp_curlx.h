@@ -49,7 +49,7 @@ typedef struct sp_curlx {
     size_t nhdrs;
     int stall_ms;             /* no byte moving either way this long: timeout */
     long connect_ms;
-    volatile int *cancel;     /* may be NULL: once raised the transfer stops */
+    atomic_int *cancel;     /* may be NULL: once raised the transfer stops */
     /* results */
     long status;              /* 0 when no answer came */
     int stalled, cancelled;   /* why a CURLE_ABORTED_BY_CALLBACK happened */
@@ -69,10 +69,16 @@ CURLcode sp_curlx_perform(sp_curlx_handle *h, sp_curlx *x);
  * reset connections, timeouts, an empty or cut answer, TLS set-up). */
 int sp_curlx_transient(CURLcode c);
 
+/* sp_curlx_status_retriable: 1 for HTTP answers worth another attempt:
+ * 408 Request Timeout, 429 Too Many Requests, and 5xx but 501 Not
+ * Implemented.  Every other 4xx is fatal: the same request gets the same
+ * answer. */
+int sp_curlx_status_retriable(long status);
+
 /* sp_curlx_backoff: sleep before attempt + 1: equal jitter over
  * base_ms * 2^attempt capped at cap_ms, in slices, so that a raised
  * *cancel ends it early. */
-void sp_curlx_backoff(int base_ms, int cap_ms, int attempt, volatile int *cancel);
+void sp_curlx_backoff(int base_ms, int cap_ms, int attempt, atomic_int *cancel);
 
 int64_t sp_curlx_mono_ms(void); /* CLOCK_MONOTONIC in ms */
 

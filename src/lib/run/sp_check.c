@@ -68,7 +68,8 @@ int sp_project_check_queries(sp_project *p, sp_error *err)
              * placeholders; what still needs a request (column() without
              * default) is skipped */
             if (perr.code != SP_EPARAM) {
-                sp_project_add_diag(p, perr.msg);
+                sp_project_add_diag_at(p, perr.path[0] ? perr.path : NULL, perr.line,
+                                       perr.key[0] ? perr.key : NULL, perr.code, perr.msg);
                 bad++;
             }
             sp_buf_release(&sql);
@@ -87,12 +88,11 @@ int sp_project_check_queries(sp_project *p, sp_error *err)
                          ? sp_pipe_failing_node_ex(e, p, pipe, NULL, 0, SP_TEMPLATE_CHECK, 1)
                          : -1;
             const sp_node *last = &pipe->nodes[k >= 0 ? (size_t)k : pipe->nnodes - 1];
-            char where[1200];
-            sp_model_where(where, sizeof where, pipe->path, pipe->name, last->sql_line,
-                           "SQL");
-            char line[sizeof where + sizeof perr.msg + 4];
-            snprintf(line, sizeof line, "%s: %s", where, perr.msg);
-            sp_project_add_diag(p, line);
+            sp_where where;
+            sp_where_at(&where, pipe->path, pipe->name, last->sql_line, "SQL");
+            char line[sizeof where.text + sizeof perr.msg + 4];
+            snprintf(line, sizeof line, "%s: %s", where.text, perr.msg);
+            sp_project_add_diag_at(p, where.path, where.line, where.key, perr.code, line);
             bad++;
         }
         sp_buf_release(&q);

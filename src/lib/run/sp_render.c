@@ -70,16 +70,18 @@ static int ext_ref(void *ud, const char *name, size_t len, sp_error *err)
                 o += (size_t)snprintf(path + o, sizeof path - o, "%s -> ", x->chain->pipes[k]->name);
             if (o < sizeof path)
                 snprintf(path + o, sizeof path - o, "%s", nm);
-            return sp_error_set(err, SP_EDEF, 0, "pipe '%s' reads itself through other pipes (%s)",
-                                nm, path);
+            return sp_error_set_pipe(err, nm, SP_EDEF, 0,
+                                     "pipe '%s' reads itself through other pipes (%s)", nm,
+                                     path);
         }
     if (x->chain->depth >= PIPE_DEPTH_MAX)
-        return sp_error_set(err, SP_EDEF, 0,
-                            "pipe '%s': pipes read pipes more than %d deep", x->pipe->name,
-                            PIPE_DEPTH_MAX);
+        return sp_error_set_pipe(err, x->pipe->name, SP_EDEF, 0,
+                                 "pipe '%s': pipes read pipes more than %d deep", x->pipe->name,
+                                 PIPE_DEPTH_MAX);
     if (other->nnodes == 0)
-        return sp_error_set(err, SP_EDEF, 0, "pipe '%s' reads pipe '%s', which has no node",
-                            x->pipe->name, nm);
+        return sp_error_set_pipe(err, x->pipe->name, SP_EDEF, 0,
+                                 "pipe '%s' reads pipe '%s', which has no node", x->pipe->name,
+                                 nm);
     if (x->n == x->cap) {
         size_t cap = x->cap ? 2 * x->cap : 4;
         const char **nn = realloc(x->names, cap * sizeof *nn);
@@ -117,8 +119,9 @@ static int render_nodes(const sp_project *proj, const sp_pipe *pipe, const sp_pa
     if (!chain)
         chain = &top;
     if (chain->depth >= PIPE_DEPTH_MAX)
-        return sp_error_set(err, SP_EDEF, 0, "pipe '%s': pipes read pipes more than %d deep",
-                            pipe->name, PIPE_DEPTH_MAX);
+        return sp_error_set_pipe(err, pipe->name, SP_EDEF, 0,
+                                 "pipe '%s': pipes read pipes more than %d deep", pipe->name,
+                                 PIPE_DEPTH_MAX);
     chain->pipes[chain->depth++] = pipe;
     ext_refs x = { proj, pipe, count, params, nparams, tflags, st, chain, NULL, NULL, 0, 0 };
     int rc = 0;
@@ -131,10 +134,12 @@ static int render_nodes(const sp_project *proj, const sp_pipe *pipe, const sp_pa
         const sp_node *n = &pipe->nodes[i];
         sp_buf b = SP_BUF_INIT(64u << 20);
         if (n->templated || sp_template_is_templated(n->sql)) {
-            char where[1200];
-            sp_model_where(where, sizeof where, pipe->path, pipe->name, n->sql_line,
-                           "SQL");
-            rc = sp_template_render_ex(n->sql, params, nparams, where, tflags, &b, st, err);
+            sp_where where;
+            sp_where_at(&where, pipe->path, pipe->name, n->sql_line, "SQL");
+            rc = sp_template_render_ex(n->sql, params, nparams, where.text, tflags, &b, st,
+                                       err);
+            if (rc)
+                sp_error_locate(err, where.path, where.line, where.key);
         } else {
             rc = sp_buf_adds(&b, n->sql, err);
         }
@@ -165,10 +170,10 @@ static int render_nodes(const sp_project *proj, const sp_pipe *pipe, const sp_pa
             rc = sp_sql_compose(names, sqls, total, sql, &bad, err);
             if (rc && bad < total && count) { /* a node, or a pipe one of them reads */
                 const sp_node *n = &pipe->nodes[bad >= x.n ? bad - x.n : count - 1];
-                char where[1200];
-                sp_model_where(where, sizeof where, pipe->path, pipe->name, n->sql_line,
-                               "SQL");
-                sp_error_prefix(err, "%s", where);
+                sp_where where;
+                sp_where_at(&where, pipe->path, pipe->name, n->sql_line, "SQL");
+                sp_error_prefix(err, "%s", where.text);
+                sp_error_locate(err, where.path, where.line, where.key);
             }
         }
         free(names);

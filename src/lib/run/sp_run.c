@@ -237,11 +237,12 @@ static int run_copy(sp_project *p, const sp_pipe *pipe, const struct sp_run_opts
     const char *target = sp_kvlist_get(&pipe->keys, "TARGET_DATASOURCE");
     const char *mode = sp_kvlist_get(&pipe->keys, "COPY_MODE");
     if (!target || !sp_project_find_datasource(p, target))
-        return sp_error_set(err, SP_EDEF, 0, "pipe '%s': TARGET_DATASOURCE: unknown datasource '%s'",
-                            pipe->name, target ? target : "");
+        return sp_error_set_pipe(err, pipe->name, SP_EDEF, 0,
+                                 "pipe '%s': TARGET_DATASOURCE: unknown datasource '%s'",
+                                 pipe->name, target ? target : "");
     if (o->format || o->file_template || o->compression || o->strategy || o->max_file_size ||
         o->max_file_rows)
-        return sp_error_set(err, SP_EINVAL, 0,
+        return sp_error_set_pipe(err, pipe->name, SP_EINVAL, 0,
                             "pipe '%s' is a copy pipe: format, file_template, compression, "
                             "strategy and the file bounds are for sinks",
                             pipe->name);
@@ -265,8 +266,10 @@ static int run_copy(sp_project *p, const sp_pipe *pipe, const struct sp_run_opts
         res->written_rows = rows;
         if (rc == SP_ESQL && pipe->nnodes > 1) {
             long k = sp_pipe_failing_node(e, p, pipe, o->params, o->nparams, qo.now_unix);
-            if (k >= 0)
+            if (k >= 0) {
                 sp_error_prefix(err, "pipe '%s', node '%s'", pipe->name, pipe->nodes[k].name);
+                sp_error_name_pipe(err, pipe->name);
+            }
         }
     }
     if (!rc) {
@@ -308,8 +311,10 @@ int sp_run(sp_project *p, const char *pipe_name, const struct sp_run_opts *opts,
         return sp_error_set(err, SP_EDEF, 0, "pipe '%s' has no node", pipe_name);
     if (pipe->type == SP_PIPE_COPY) {
         int crc = run_copy(p, pipe, o, res, err);
-        if (crc && err && strncmp(err->msg, "pipe '", 6) != 0)
+        if (crc && err && !err->pipe[0]) {
             sp_error_prefix(err, "pipe '%s'", pipe_name);
+            sp_error_name_pipe(err, pipe_name);
+        }
         res->elapsed_s = mono_now() - t0;
         return crc;
     }
@@ -366,8 +371,10 @@ int sp_run(sp_project *p, const char *pipe_name, const struct sp_run_opts *opts,
         if (rc == SP_ESQL && !r.sink && pipe->nnodes > 1) {
             /* the query failed before its first row: say in which node */
             long k = sp_pipe_failing_node(e, p, pipe, o->params, o->nparams, r.sctx.now_unix);
-            if (k >= 0)
+            if (k >= 0) {
                 sp_error_prefix(err, "pipe '%s', node '%s'", pipe_name, pipe->nodes[k].name);
+                sp_error_name_pipe(err, pipe_name);
+            }
         }
         if (!rc && !r.sink) /* the engine gave no schema: nothing to deliver */
             rc = sp_error_set(err, SP_EINTERNAL, 0, "query returned no result description");
@@ -379,8 +386,10 @@ int sp_run(sp_project *p, const char *pipe_name, const struct sp_run_opts *opts,
             r.vt->free(r.sink);
     }
     sp_journal_close(jn);
-    if (rc && err && strncmp(err->msg, "pipe '", 6) != 0)
+    if (rc && err && !err->pipe[0]) { /* named once, by whoever knew first */
         sp_error_prefix(err, "pipe '%s'", pipe_name);
+        sp_error_name_pipe(err, pipe_name);
+    }
     sp_buf_release(&sql);
     sp_sinkcfg_release(&cfg);
     res->elapsed_s = mono_now() - t0;

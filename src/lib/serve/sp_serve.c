@@ -116,20 +116,21 @@ int sp_serve_engine_acquire(struct sp_server *s, const char *who, sp_engine **ou
     sp_error e1 = SP_ERROR_INIT;
     int rc = 0;
     /* another process (`sinkpipe sql`, `run`, `append`) may hold the
-     * database for a moment: wait for it, up to ENGINE_LOCK_WAIT */
+     * database for a moment (SP_EBUSY, retriable): wait for it, up to
+     * ENGINE_LOCK_WAIT; a fatal failure is not waited on */
     for (int i = 0;; i++) {
         sp_error_clear(&e1);
         pthread_rwlock_rdlock(&s->defs);
         rc = sp_project_engine(s->p, &e, &e1);
         pthread_rwlock_unlock(&s->defs);
-        if (!rc || rc != SP_EBUSY || i >= ENGINE_LOCK_WAIT * 10)
+        if (!rc || !e1.retriable || i >= ENGINE_LOCK_WAIT * 10)
             break;
         struct timespec ts = { 0, 100 * 1000 * 1000 };
         nanosleep(&ts, NULL);
     }
     if (rc) {
         pthread_mutex_unlock(&s->engine_mu);
-        return sp_error_set(err, rc, 1, "%s", e1.msg);
+        return sp_error_copy(err, &e1);
     }
     pthread_mutex_lock(&s->owner_mu);
     s->engine = e;
@@ -166,7 +167,7 @@ static void log_cleanup(struct sp_server *s, json_t *rep)
     }
 }
 
-static int run_job(void *ud, const char *job_id, const sp_job_spec *spec, volatile int *cancel,
+static int run_job(void *ud, const char *job_id, const sp_job_spec *spec, atomic_int *cancel,
                    sp_run_result *res, sp_error *err)
 {
     struct sp_server *s = ud;
@@ -177,7 +178,7 @@ static int run_job(void *ud, const char *job_id, const sp_job_spec *spec, volati
         snprintf(res->job_id, sizeof res->job_id, "%s", job_id);
         return rc;
     }
-    if (__atomic_load_n(cancel, __ATOMIC_SEQ_CST)) {
+    if (atomic_load(cancel)) {
         sp_serve_engine_release(s);
         memset(res, 0, sizeof *res);
         snprintf(res->job_id, sizeof res->job_id, "%s", job_id);
@@ -503,7 +504,7 @@ const char *sp_server_address(const sp_server *s)
 
 static int stopping(struct sp_server *s)
 {
-    return __atomic_load_n(&s->stopping, __ATOMIC_SEQ_CST);
+    return atomic_load(&s->stopping);
 }
 
 /* lock_unless_stopping: lock mu, checking every 50 ms whether the server
@@ -618,7 +619,7 @@ void sp_server_stop(sp_server *s)
         return;
     s->stopped = 1;
     /* a reload waiting for the engine gives up (sp_server_reload) */
-    __atomic_store_n(&s->stopping, 1, __ATOMIC_SEQ_CST);
+    atomic_store(&s->stopping, 1);
     sp_serve_log(s, "stopping", json_pack("{s:f}", "grace", s->grace));
     if (s->http)
         sp_http_quiesce(s->http);

@@ -47,7 +47,7 @@ struct sp_server {
     size_t max_body;
     double grace;
     int stopped;
-    int stopping;             /* atomic: set first by sp_server_stop */
+    atomic_int stopping;      /* set first by sp_server_stop */
     uint64_t http_requests;
     struct sp_sdk *sdk;       /* the SDK's workspaces and deployments (sp_api_sdk.c) */
 };

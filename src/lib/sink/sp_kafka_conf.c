@@ -42,11 +42,13 @@ static const sp_setting *setting(const sp_settings *s, const char *key)
     return NULL;
 }
 
-static void where_set(sp_kafka_conf_where *w, const char *key, int line)
+/* where_set: the error about to be set reads "connection 'conn': key: …" */
+static void where_set(sp_kafka_conf_where *w, const char *conn, const char *key, int line)
 {
     if (w) {
         w->key = key;
         w->block_line = line;
+        w->reason = sp_error_head_len(conn, key, ": ");
     }
 }
 
@@ -62,7 +64,7 @@ static int set(rd_kafka_conf_t *conf, const char *conn, const char *key, int lin
     /* registered secrets go (sp_secret.h), and a sensitive property's value
      * written in clear in KAFKA_PRODUCER_CONFIG */
     sp_secret_scrub(es, sizeof es, secret || sensitive(prop) ? val : NULL);
-    where_set(w, key, line);
+    where_set(w, conn, key, line);
     if (line)
         return sp_error_set(err, SP_EDEF, 0, "connection '%s': %s: line %d: %s", conn, key,
                             line, es);
@@ -99,7 +101,7 @@ static int producer_lines(rd_kafka_conf_t *conf, const char *conn, const sp_sett
             continue;
         char *eq = strchr(l, '=');
         if (!eq || eq == l) {
-            where_set(w, "KAFKA_PRODUCER_CONFIG", line);
+            where_set(w, conn, "KAFKA_PRODUCER_CONFIG", line);
             rc = sp_error_set(err, SP_EDEF, 0,
                               "connection '%s': KAFKA_PRODUCER_CONFIG: line %d: expected "
                               "key=value",
@@ -135,14 +137,14 @@ int sp_kafka_conf_build(const char *conn, const sp_settings *s, int bootstrap,
     int ssl = !strcasecmp(proto, "SSL") || !strcasecmp(proto, "SASL_SSL");
     int rc = 0;
     if (bootstrap && (!boot || !*boot)) {
-        where_set(w, "KAFKA_BOOTSTRAP_SERVERS", 0);
+        where_set(w, conn, "KAFKA_BOOTSTRAP_SERVERS", 0);
         rc = sp_error_set(err, SP_EDEF, 0,
                           "connection '%s': KAFKA_BOOTSTRAP_SERVERS: required key is missing",
                           conn);
     }
     if (!rc && sasl && mech && !strcasecmp(mech, "OAUTHBEARER") && ometh &&
         !strcasecmp(ometh, "AWS")) {
-        where_set(w, "KAFKA_SASL_OAUTHBEARER_METHOD", 0);
+        where_set(w, conn, "KAFKA_SASL_OAUTHBEARER_METHOD", 0);
         rc = sp_error_set(err, SP_EUNSUPPORTED, 0,
                           "connection '%s': KAFKA_SASL_OAUTHBEARER_METHOD: AWS (MSK IAM) "
                           "token refresh is not supported by this build (use SCRAM, or "
@@ -211,14 +213,45 @@ static void diag(sp_project *p, const sp_connection *c, const sp_kafka_conf_wher
     char where[600];
     sp_model_where(where, sizeof where, c->path, c->name, line, key);
     /* the message reads "connection 'x': KEY: reason": keep the reason */
-    const char *reason = msg;
-    char head[300];
-    snprintf(head, sizeof head, "connection '%s': %s: ", c->name, key);
-    if (!strncmp(msg, head, strlen(head)))
-        reason = msg + strlen(head);
+    const char *reason = w->reason < strlen(msg) ? msg + w->reason : msg;
     char text[sizeof where + 1100];
     snprintf(text, sizeof text, "%s: %s", where, reason);
-    sp_project_add_diag(p, text);
+    sp_project_add_diag_at(p, c->path, line, key, SP_EDEF, text);
+}
+
+/* accepted_without: 1 when librdkafka accepts the configuration built
+ * from s without `key` */
+static int accepted_without(const char *conn, const sp_settings *s, const char *key)
+{
+    sp_setting v[64];
+    sp_settings less = { v, 0 };
+    for (size_t i = 0; i < s->n && less.n < sizeof v / sizeof v[0]; i++)
+        if (strcmp(s->v[i].key, key))
+            v[less.n++] = s->v[i];
+    rd_kafka_conf_t *conf = NULL;
+    if (less.n != s->n - 1 || sp_kafka_conf_build(conn, &less, 0, &conf, NULL, NULL))
+        return 0;
+    char es[512];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, es, sizeof es);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        return 0;
+    }
+    rd_kafka_destroy(rk);
+    return 1;
+}
+
+/* rejected_key: the key to show a configuration librdkafka refuses under:
+ * the TLS CA or the SASL mechanism when the configuration passes without
+ * it (found by trying, never by reading librdkafka's message), else
+ * KAFKA_PRODUCER_CONFIG when set, else TYPE */
+static const char *rejected_key(const sp_connection *c, const sp_settings *s)
+{
+    static const char *const suspects[] = { "KAFKA_SSL_CA_PEM", "KAFKA_SASL_MECHANISM" };
+    for (size_t i = 0; i < sizeof suspects / sizeof suspects[0]; i++)
+        if (sp_kvlist_find(&c->keys, suspects[i]) && accepted_without(c->name, s, suspects[i]))
+            return suspects[i];
+    return sp_kvlist_find(&c->keys, "KAFKA_PRODUCER_CONFIG") ? "KAFKA_PRODUCER_CONFIG" : "TYPE";
 }
 
 int sp_project_check_kafka(sp_project *p, sp_error *err)
@@ -237,7 +270,7 @@ int sp_project_check_kafka(sp_project *p, sp_error *err)
         if (sp_connection_resolve(c, env, &s, &e) != 0)
             continue; /* missing secrets: sp_project_check_secrets reports them */
         rd_kafka_conf_t *conf = NULL;
-        sp_kafka_conf_where w = { NULL, 0 };
+        sp_kafka_conf_where w = { NULL, 0, 0 };
         if (sp_kafka_conf_build(c->name, &s, 0, &conf, &w, &e) != 0) {
             diag(p, c, &w, e.msg);
             bad++;
@@ -254,13 +287,7 @@ int sp_project_check_kafka(sp_project *p, sp_error *err)
                         sp_secret_scrub(es, sizeof es, s.v[k].value);
                 char msg[700];
                 snprintf(msg, sizeof msg, "librdkafka rejects the configuration: %s", es);
-                w.key = strstr(es, "ssl.ca") && sp_kvlist_find(&c->keys, "KAFKA_SSL_CA_PEM")
-                            ? "KAFKA_SSL_CA_PEM"
-                        : strstr(es, "sasl") && sp_kvlist_find(&c->keys, "KAFKA_SASL_MECHANISM")
-                            ? "KAFKA_SASL_MECHANISM"
-                        : sp_kvlist_find(&c->keys, "KAFKA_PRODUCER_CONFIG")
-                            ? "KAFKA_PRODUCER_CONFIG"
-                            : "TYPE";
+                w.key = rejected_key(c, &s);
                 diag(p, c, &w, msg);
                 bad++;
             } else {

@@ -29,6 +29,8 @@
 typedef struct sp_kafka_conf_where {
     const char *key; /* connection key (static text), "TYPE" for whole-config errors */
     int block_line;  /* KAFKA_PRODUCER_CONFIG: 1-based line in the block, else 0 */
+    size_t reason;   /* where the reason starts in the message, after
+                      * "connection 'x': KEY: " (0: the whole message) */
 } sp_kafka_conf_where;
 
 /* sp_kafka_conf_build: a new producer configuration for connection `conn`

@@ -62,7 +62,7 @@ typedef struct sp_sink_ctx {
     size_t nparams;
     int dry_run;
     size_t preview_rows;
-    volatile int *cancel;
+    atomic_int *cancel;
     /* journal: the run's journal (borrowed, may be NULL): what the sink
      * starts outside the destination (temp files, uploads, transactions)
      * is written there first (sp_journal.h) */

@@ -107,11 +107,52 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     }
 }
 
+/* err_flag: librdkafka's own classification of an error object: retriable
+ * when it says so; fatal (the producer is unusable), fenced or needing an
+ * abort, or anything else: not */
+static int err_flag(const rd_kafka_error_t *e)
+{
+    return rd_kafka_error_is_retriable(e) && !rd_kafka_error_is_fatal(e) ? SP_RETRIABLE
+                                                                         : SP_FATAL;
+}
+
+/* resp_flag: a delivery report's or produce()'s error code: fatal when the
+ * same message can never be accepted (too large, invalid, not allowed,
+ * unknown topic, a fenced or fatal producer), else retriable (timeouts,
+ * brokers down, leaders moving, queues full) */
+static int resp_flag(rd_kafka_resp_err_t e)
+{
+    switch (e) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+    case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+    case RD_KAFKA_RESP_ERR__INVALID_ARG:
+    case RD_KAFKA_RESP_ERR__FATAL:
+    case RD_KAFKA_RESP_ERR__FENCED:
+    case RD_KAFKA_RESP_ERR_PRODUCER_FENCED:
+    case RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH:
+    case RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION:
+    case RD_KAFKA_RESP_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT:
+        return SP_FATAL;
+    default:
+        return SP_RETRIABLE;
+    }
+}
+
 static int txn_error(kafka_sink *k, const char *what, rd_kafka_error_t *e, sp_error *err)
 {
-    int retriable = rd_kafka_error_is_retriable(e);
-    int rc = sp_error_set(err, SP_ESINK, retriable, "pipe '%s': topic '%s': %s: %s", k->pipe,
-                          k->topic, what, rd_kafka_error_string(e));
+    int rc = sp_error_set_pipe(err, k->pipe, SP_ESINK, err_flag(e),
+                               "pipe '%s': topic '%s': %s: %s", k->pipe, k->topic, what,
+                               rd_kafka_error_string(e));
     rd_kafka_error_destroy(e);
     return rc;
 }
@@ -121,22 +162,23 @@ static int check_topic(kafka_sink *k, sp_error *err)
 {
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(k->rk, k->topic, NULL);
     if (!rkt)
-        return sp_error_set(err, SP_EDEF, 0, "pipe '%s': topic '%s': %s", k->pipe, k->topic,
-                            rd_kafka_err2str(rd_kafka_last_error()));
+        return sp_error_set_pipe(err, k->pipe, SP_EDEF, 0, "pipe '%s': topic '%s': %s", k->pipe,
+                                 k->topic, rd_kafka_err2str(rd_kafka_last_error()));
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t e = rd_kafka_metadata(k->rk, 0, rkt, &md, META_TIMEOUT_MS);
     int rc = 0;
     if (e)
-        rc = sp_error_set(err, SP_ENET, 1,
+        rc = sp_error_set_pipe(err, k->pipe, SP_ENET, 1,
                           "pipe '%s': connection '%s': cannot read metadata of topic '%s': %s",
                           k->pipe, k->ctx->cfg->connection_name, k->topic,
                           rd_kafka_err2str(e));
     else if (md->topic_cnt < 1 || md->topics[0].err)
-        rc = sp_error_set(err, SP_EDEF, 0,
-                          "pipe '%s': topic '%s' does not exist on connection '%s' (%s)",
-                          k->pipe, k->topic, k->ctx->cfg->connection_name,
-                          rd_kafka_err2str(md->topic_cnt ? md->topics[0].err
-                                                         : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART));
+        rc = sp_error_set_pipe(err, k->pipe, SP_EDEF, 0,
+                               "pipe '%s': topic '%s' does not exist on connection '%s' (%s)",
+                               k->pipe, k->topic, k->ctx->cfg->connection_name,
+                               rd_kafka_err2str(md->topic_cnt
+                                                    ? md->topics[0].err
+                                                    : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART));
     if (md)
         rd_kafka_metadata_destroy(md);
     rd_kafka_topic_destroy(rkt);
@@ -157,7 +199,7 @@ static int find_key(kafka_sink *k, const char *col, sp_error *err)
     for (size_t i = 0; i < k->schema->ncols && n < sizeof list; i++)
         n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "",
                               k->schema->names[i]);
-    return sp_error_set(err, SP_EDEF, 0,
+    return sp_error_set_pipe(err, k->pipe, SP_EDEF, 0,
                         "pipe '%s': EXPORT_KAFKA_KEY: unknown column '%s' (columns: %s)",
                         k->pipe, col, list);
 }
@@ -186,7 +228,8 @@ static rd_kafka_t *new_producer(const sp_sinkcfg *cfg, const char *pipe, const c
         return NULL;
     if (tid && rd_kafka_conf_set(conf, "transactional.id", tid, es, essz)) {
         rd_kafka_conf_destroy(conf);
-        sp_error_set(err, SP_EDEF, 0, "pipe '%s': EXPORT_KAFKA_TRANSACTIONAL: %s", pipe, es);
+        sp_error_set_pipe(err, pipe, SP_EDEF, 0, "pipe '%s': EXPORT_KAFKA_TRANSACTIONAL: %s", pipe,
+                          es);
         return NULL;
     }
     char v[32];
@@ -203,7 +246,7 @@ static rd_kafka_t *new_producer(const sp_sinkcfg *cfg, const char *pipe, const c
         for (size_t i = 0; i < cfg->conn.n; i++)
             if (cfg->conn.v[i].secret)
                 sp_secret_scrub(es, essz, cfg->conn.v[i].value);
-        sp_error_set(err, SP_EDEF, 0, "pipe '%s': connection '%s': %s", pipe,
+        sp_error_set_pipe(err, pipe, SP_EDEF, 0, "pipe '%s': connection '%s': %s", pipe,
                      cfg->connection_name, es);
     }
     return rk;
@@ -223,8 +266,8 @@ static int open_producer(kafka_sink *k, sp_error *err)
     const sp_sinkcfg *cfg = k->ctx->cfg;
     int rc = 0;
     if (!*k->topic)
-        return sp_error_set(err, SP_EDEF, 0, "pipe '%s': EXPORT_KAFKA_TOPIC: empty topic",
-                            k->pipe);
+        return sp_error_set_pipe(err, k->pipe, SP_EDEF, 0,
+                                 "pipe '%s': EXPORT_KAFKA_TOPIC: empty topic", k->pipe);
     const char *kc = sp_kvlist_get(cfg->keys, "EXPORT_KAFKA_KEY");
     if (kc && *kc && (rc = find_key(k, kc, err)) != 0)
         return rc;
@@ -320,8 +363,9 @@ static int produce_one(kafka_sink *k, vbatch *vb, const char *val, size_t vlen,
             return 0;
         }
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-            return sp_error_set(err, SP_ESINK, 0, "pipe '%s': topic '%s': produce: %s",
-                                k->pipe, k->topic, rd_kafka_err2str(e));
+            return sp_error_set_pipe(err, k->pipe, SP_ESINK, resp_flag(e),
+                                     "pipe '%s': topic '%s': produce: %s", k->pipe, k->topic,
+                                     rd_kafka_err2str(e));
         /* backpressure: serve delivery reports until the queue has room */
         rd_kafka_poll(k->rk, 100);
         if (k->ctx->cancel && *k->ctx->cancel)
@@ -424,7 +468,7 @@ static int fence_tid(const sp_sinkcfg *cfg, const char *pipe, const char *tid, s
     rd_kafka_error_t *e = rd_kafka_init_transactions(rk, TXN_TIMEOUT_MS);
     int rc = 0;
     if (e) {
-        rc = sp_error_set(err, SP_ESINK, rd_kafka_error_is_retriable(e),
+        rc = sp_error_set(err, SP_ESINK, err_flag(e),
                           "connection '%s': transactional.id '%s': init_transactions: %s",
                           cfg->connection_name, tid, rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
@@ -459,7 +503,7 @@ static void txn_abort(kafka_sink *k)
         return;
     k->txn_open = 0;
     rd_kafka_error_t *e = rd_kafka_abort_transaction(k->rk, TXN_TIMEOUT_MS);
-    for (int i = 0; e && rd_kafka_error_is_retriable(e) && i < 5; i++) {
+    for (int i = 0; e && err_flag(e) == SP_RETRIABLE && i < 5; i++) {
         rd_kafka_error_destroy(e);
         e = rd_kafka_abort_transaction(k->rk, TXN_TIMEOUT_MS);
     }
@@ -483,7 +527,8 @@ static int kf_finish(sp_sink *base, sp_run_result *res, sp_error *err)
     if (k->ctx->cancel && *k->ctx->cancel && k->acked < k->produced)
         rc = sp_error_set(err, SP_ECANCELLED, 0, "cancelled");
     else if (k->acked < k->produced)
-        rc = sp_error_set(err, SP_ESINK, 1,
+        rc = sp_error_set_pipe(err, k->pipe, SP_ESINK,
+                               k->failed ? resp_flag(k->first_err) : SP_RETRIABLE,
                           "pipe '%s': topic '%s': %llu of %llu messages acknowledged; first "
                           "error: %s%s",
                           k->pipe, k->topic, (unsigned long long)k->acked,

@@ -701,18 +701,18 @@ static int setup_name(objects_sink *s, const sp_schema *schema, sp_error *err)
         ft++;
     size_t n = strlen(ft);
     if (n == 0)
-        return sp_error_set(err, SP_EDEF, 0,
-                            "pipe '%s': EXPORT_FILE_TEMPLATE is empty (expected a file "
-                            "name template such as events_{date})",
-                            cfg->pipe ? cfg->pipe->name : "");
+        return sp_error_set_pipe(err, cfg->pipe ? cfg->pipe->name : "", SP_EDEF, 0,
+                                 "pipe '%s': EXPORT_FILE_TEMPLATE is empty (expected a file "
+                                 "name template such as events_{date})",
+                                 cfg->pipe ? cfg->pipe->name : "");
     if (ends_with(ft, n, s->ext))
         n -= strlen(s->ext);
     else if (ends_with(ft, n, s->fext))
         n -= strlen(s->fext);
     if (n == 0 || ft[n - 1] == '/')
-        return sp_error_set(err, SP_EDEF, 0,
-                            "pipe '%s': EXPORT_FILE_TEMPLATE '%s' does not name a file",
-                            cfg->pipe ? cfg->pipe->name : "", ft);
+        return sp_error_set_pipe(err, cfg->pipe ? cfg->pipe->name : "", SP_EDEF, 0,
+                                 "pipe '%s': EXPORT_FILE_TEMPLATE '%s' does not name a file",
+                                 cfg->pipe ? cfg->pipe->name : "", ft);
     sp_buf t = SP_BUF_INIT(KEY_MAX);
     int rc = sp_buf_adds(&t, s->dest.key_prefix, err);
     if (!rc)
@@ -940,7 +940,7 @@ static int settle(objects_sink *s, opart *p, int rc, sp_error *e, uint64_t size,
     }
     if (rc) {
         if (e->code)
-            sp_error_set(err, e->code, e->retriable, "%s", e->msg);
+            sp_error_copy(err, e);
         return rc;
     }
     p->w = NULL; /* freed by the store */

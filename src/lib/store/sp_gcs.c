@@ -292,12 +292,7 @@ int sp_gcs_url(const sp_gcs *g, sp_gcs_url_kind kind, const char *key, const cha
 
 /* ---- requests with retries ---------------------------------------------- */
 
-static int status_transient(long st)
-{
-    return st == 408 || st == 429 || (st >= 500 && st != 501);
-}
-
-void sp_gcs_backoff(const sp_gcs *g, int attempt, volatile int *cancel)
+void sp_gcs_backoff(const sp_gcs *g, int attempt, atomic_int *cancel)
 {
     sp_curlx_backoff(g->base_ms, g->cap_ms, attempt, cancel);
 }
@@ -355,7 +350,7 @@ typedef struct call {
     size_t len;
     sp_buf *resp;
     int single;
-    volatile int *cancel;
+    atomic_int *cancel;
     long status;
     char location[2048], range[64];
     int attempts;
@@ -414,29 +409,31 @@ static int send_call(const sp_gcs *g, sp_gcs_handle *h, call *c, sp_error *err)
         }
         if (c->cc == CURLE_OK && ((c->status >= 200 && c->status < 300) || c->status == 308))
             break;
-        int retry = c->cc != CURLE_OK ? sp_curlx_transient(c->cc) : status_transient(c->status);
-        c->retriable = retry;
-        if (retry && !c->single && attempt + 1 < g->max_attempts) {
+        sp_error ae = SP_ERROR_INIT; /* this attempt's failure, classified */
+        if (c->cc != CURLE_OK) {
+            sp_error_set(&ae, SP_ENET, sp_curlx_transient(c->cc) ? SP_RETRIABLE : SP_FATAL,
+                         "connection '%s': %s: %s", g->conn, c->what,
+                         x.stalled ? "timeout: no byte moved" : curl_easy_strerror(c->cc));
+        } else {
+            char why[420];
+            json_reason(resp, why, sizeof why);
+            long st = c->status;
+            int code = st == 404 ? SP_ENOTFOUND : st == 412 ? SP_EEXIST
+                     : st == 401 || st == 403 ? SP_EAUTH : SP_ESINK;
+            sp_error_set(&ae, code, sp_curlx_status_retriable(st) ? SP_RETRIABLE : SP_FATAL,
+                         "connection '%s': %s: %ld %s%s%s", g->conn, c->what, st,
+                         status_text(st), why[0] ? ": " : "", why);
+        }
+        c->retriable = ae.retriable;
+        if (ae.retriable && !c->single && attempt + 1 < g->max_attempts) {
             sp_gcs_backoff(g, attempt, c->cancel);
             continue;
         }
-        char tail[64] = "";
-        if (retry && attempt > 0)
-            snprintf(tail, sizeof tail, " (gave up after %d attempts)", attempt + 1);
-        if (c->cc != CURLE_OK) {
-            rc = sp_error_set(err, SP_ENET, retry, "connection '%s': %s: %s%s", g->conn,
-                              c->what,
-                              x.stalled ? "timeout: no byte moved"
-                                        : curl_easy_strerror(c->cc), tail);
-            break;
-        }
-        char why[420];
-        json_reason(resp, why, sizeof why);
-        long st = c->status;
-        int code = st == 404 ? SP_ENOTFOUND : st == 412 ? SP_EEXIST
-                 : st == 401 || st == 403 ? SP_EAUTH : SP_ESINK;
-        rc = sp_error_set(err, code, retry, "connection '%s': %s: %ld %s%s%s%s", g->conn,
-                          c->what, st, status_text(st), why[0] ? ": " : "", why, tail);
+        if (ae.retriable && attempt > 0)
+            rc = sp_error_set(err, ae.code, SP_RETRIABLE, "%s (gave up after %d attempts)",
+                              ae.msg, attempt + 1);
+        else
+            rc = sp_error_copy(err, &ae);
     }
     curl_slist_free_all(hs);
     sp_buf_release(&line);
@@ -447,7 +444,7 @@ static int send_call(const sp_gcs *g, sp_gcs_handle *h, call *c, sp_error *err)
 /* ---- tokens -------------------------------------------------------------- */
 
 /* fetch_token: the JWT-bearer grant at the key's token_uri (under mu) */
-static int fetch_token(sp_gcs *g, volatile int *cancel, sp_error *err)
+static int fetch_token(sp_gcs *g, atomic_int *cancel, sp_error *err)
 {
     sp_buf jwt = SP_BUF_INIT(16384), form = SP_BUF_INIT(20000), resp = SP_BUF_INIT(RESP_MAX);
     struct timespec now;
@@ -471,7 +468,7 @@ static int fetch_token(sp_gcs *g, volatile int *cancel, sp_error *err)
     sp_error e = SP_ERROR_INIT;
     if (!rc && (rc = send_call(g, h, &c, &e))) {
         int code = e.code == SP_ESINK && c.status >= 400 && c.status < 500 ? SP_EAUTH : e.code;
-        sp_error_set(err, code, e.retriable, "%s", e.msg);
+        sp_error_set(err, code, sp_error_flag(&e), "%s", e.msg);
     }
     sp_curlx_handle_free(h);
     json_t *j = rc ? NULL : json_loadb(resp.data, resp.len, 0, NULL);
@@ -507,7 +504,7 @@ static int fetch_token(sp_gcs *g, volatile int *cancel, sp_error *err)
 }
 
 /* get_token: a usable token into out; stale: the one the server refused */
-static int get_token(sp_gcs *g, const char *stale, volatile int *cancel, char *out,
+static int get_token(sp_gcs *g, const char *stale, atomic_int *cancel, char *out,
                      sp_error *err)
 {
     pthread_mutex_lock(&g->mu);
@@ -560,7 +557,7 @@ int sp_gcs_do(sp_gcs *g, sp_gcs_handle *h, sp_gcs_req *r, sp_error *err)
             continue;
         }
         if (rc)
-            sp_error_set(err, e.code, e.retriable, "%s", e.msg);
+            sp_error_copy(err, &e);
         break;
     }
     r->status = c.status;
@@ -579,5 +576,5 @@ int sp_gcs_cancel_upload(sp_gcs *g, sp_gcs_handle *h, const char *session_uri, s
     int rc = sp_gcs_do(g, h, &r, &e);
     if (!rc || r.status == 499 || r.status == 404 || r.status == 410)
         return 0;
-    return sp_error_set(err, e.code, e.retriable, "%s", e.msg);
+    return sp_error_copy(err, &e);
 }

@@ -40,9 +40,11 @@ typedef struct sp_gcs_key {
 } sp_gcs_key;
 
 /* sp_gcs_key_parse: the JSON text of a key (GCS_SERVICE_ACCOUNT_CREDENTIALS_JSON).
- * SP_EDEF naming the connection and the field when it is not JSON, not of
- * type service_account, lacks client_email or private_key, or the private
- * key is not an RSA PEM key; the message never quotes the key.  Release
+ * SP_EDEF "connection 'x': GCS_SERVICE_ACCOUNT_CREDENTIALS_JSON: reason"
+ * when it is not JSON, not of type service_account, lacks client_email or
+ * private_key, or the private key is not an RSA PEM key ("connection 'x':
+ * GCS_SERVICE_ACCOUNT_CREDENTIALS_JSON is empty" for no text); the message
+ * never quotes the key.  Release
  * with sp_gcs_key_release (also after a failure). */
 int sp_gcs_key_parse(const char *json, const char *conn, sp_gcs_key *out, sp_error *err);
 void sp_gcs_key_release(sp_gcs_key *k);
@@ -113,7 +115,7 @@ typedef struct sp_gcs_req {
     size_t len;
     sp_buf *resp;             /* response body, or NULL to discard it */
     int single;               /* one attempt, no retry (the caller decides) */
-    volatile int *cancel;     /* may be NULL (borrowed): once raised, no attempt
+    atomic_int *cancel;     /* may be NULL (borrowed): once raised, no attempt
                                * starts, the transfer in progress stops, and
                                * the request fails with SP_ECANCELLED */
     /* results */
@@ -134,7 +136,7 @@ int sp_gcs_do(sp_gcs *g, sp_gcs_handle *h, sp_gcs_req *r, sp_error *err);
 
 /* sp_gcs_backoff: sleep before retry `attempt` + 1 (jittered exponential;
  * a raised *cancel ends it early). */
-void sp_gcs_backoff(const sp_gcs *g, int attempt, volatile int *cancel);
+void sp_gcs_backoff(const sp_gcs *g, int attempt, atomic_int *cancel);
 
 /* sp_gcs_max_attempts: the configured attempts per request. */
 int sp_gcs_max_attempts(const sp_gcs *g);

@@ -228,6 +228,19 @@ static int valid_region(const char *r)
 
 /* ---- client -------------------------------------------------------------- */
 
+/* where_at: the error just set reads "connection 'conn': " then, when
+ * key_named, "KEY " before its reason */
+static int where_at(const sp_s3_conf *c, const char *conn, const char *key, int key_named,
+                    int rc)
+{
+    if (c->where) {
+        c->where->key = key;
+        c->where->head = sp_error_head_len(conn, NULL, NULL);
+        c->where->reason = key_named ? sp_error_head_len(conn, key, " ") : c->where->head;
+    }
+    return rc;
+}
+
 int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err)
 {
     *out = NULL;
@@ -235,13 +248,17 @@ int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err)
     if (sp_curlx_global_init(err))
         return SP_EINTERNAL;
     if (!nz(c->region))
-        return sp_error_set(err, SP_EDEF, 0, "connection '%s': S3_REGION is required", conn);
+        return where_at(c, conn, "S3_REGION", 0,
+                        sp_error_set(err, SP_EDEF, 0, "connection '%s': S3_REGION is required",
+                                     conn));
     if (!valid_region(c->region))
-        return sp_error_set(err, SP_EDEF, 0,
-                            "connection '%s': S3_REGION '%s' is not a region name "
-                            "(e.g. us-east-1)", conn, c->region);
+        return where_at(c, conn, "S3_REGION", 1,
+                        sp_error_set(err, SP_EDEF, 0,
+                                     "connection '%s': S3_REGION '%s' is not a region name "
+                                     "(e.g. us-east-1)", conn, c->region));
     if (!nz(c->bucket))
-        return sp_error_set(err, SP_EINVAL, 0, "connection '%s': no bucket", conn);
+        return where_at(c, conn, NULL, 0,
+                        sp_error_set(err, SP_EINVAL, 0, "connection '%s': no bucket", conn));
     sp_s3 *s = calloc(1, sizeof *s);
     if (!s)
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory (s3 client)");
@@ -292,6 +309,8 @@ int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err)
     if (!rc)
         rc = ep ? endpoint_parse(ep, &s->s3, conn, epkey, err)
                 : endpoint_aws(&s->s3, "s3", s->region, err);
+    if (rc == SP_EDEF)
+        where_at(c, conn, epkey, 1, rc);
     const char *sts = nz(c->sts_endpoint);
     const char *stskey = "S3_STS_ENDPOINT";
     if (!sts && env && nz(sp_env_get(env, "AWS_ENDPOINT_URL_STS"))) {
@@ -306,6 +325,8 @@ int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err)
     if (!rc)
         rc = sts ? endpoint_parse(sts, &s->sts, conn, stskey, err)
                  : endpoint_aws(&s->sts, "sts", s->region, err);
+    if (rc == SP_EDEF)
+        where_at(c, conn, stskey, 1, rc);
     if (!rc) {
         if (nz(c->path_style))
             s->virtual_host = !strcasecmp(c->path_style, "false");
@@ -691,6 +712,28 @@ static int auth_code(const char *code)
     return 0;
 }
 
+/* status_retriable: an S3 error answer that may pass on its own: what
+ * every HTTP client retries (408, 429, 5xx but 501), S3's own transient
+ * codes, and a skewed clock (the offset is taken from the answer) */
+static int status_retriable(long status, const char *code)
+{
+    return sp_curlx_status_retriable(status) || !strcmp(code, "RequestTimeout") ||
+           !strcmp(code, "SlowDown") || !strcmp(code, "InternalError") ||
+           !strcmp(code, "RequestTimeTooSkewed");
+}
+
+/* status_class: the sp_code of an S3 error answer */
+static int status_class(long status, const char *code)
+{
+    if (status == 412)
+        return SP_EEXIST;
+    if (status == 404)
+        return SP_ENOTFOUND;
+    if (status == 403 || status == 401 || auth_code(code))
+        return SP_EAUTH;
+    return SP_ESINK;
+}
+
 /* request: send with retries to a target */
 static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int for_sts,
                    sp_error *err)
@@ -746,9 +789,8 @@ static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int
             break;
         }
         r->content_length = clen[0] ? strtoull(clen, NULL, 10) : 0;
-        int retry = 0;
+        sp_error ae = SP_ERROR_INIT; /* this attempt's failure, classified */
         if (cc != CURLE_OK) {
-            retry = sp_curlx_transient(cc);
             if (x.stalled)
                 snprintf(msg, sizeof msg, "timeout: no byte moved for %d ms", s->stall_ms);
             else
@@ -757,6 +799,9 @@ static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int
                 size_t ml = strlen(msg);
                 snprintf(msg + ml, sizeof msg - ml, " (is S3_REGION '%s' right?)", s->region);
             }
+            sp_error_set(&ae, SP_ENET, sp_curlx_transient(cc) ? SP_RETRIABLE : SP_FATAL,
+                         "connection '%s': %s: %s://%s: %s", s->conn, t->what, t->ep->scheme,
+                         t->host, msg);
         } else {
             int is_err = r->status < 200 || r->status > 299;
             /* CompleteMultipartUpload and CopyObject may answer 200 with an
@@ -796,9 +841,6 @@ static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int
                          " (the bucket is in region '%s', S3_REGION is '%s')", region,
                          s->region);
             }
-            if ((r->status >= 500 && r->status != 501) || !strcmp(r->code, "RequestTimeout") ||
-                !strcmp(r->code, "SlowDown") || !strcmp(r->code, "InternalError"))
-                retry = 1;
             if (!strcmp(r->code, "RequestTimeTooSkewed")) {
                 int64_t server = http_date(date);
                 if (server) {
@@ -806,7 +848,6 @@ static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int
                     s->clock_offset = server - now_s();
                     pthread_mutex_unlock(&s->mu);
                 }
-                retry = 1;
             }
             if (!for_sts && s->role_arn && !refreshed &&
                 (!strcmp(r->code, "ExpiredToken") || !strcmp(r->code, "InvalidToken"))) {
@@ -819,30 +860,16 @@ static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int
                 attempt--; /* a refresh is not a failed attempt */
                 continue;
             }
+            sp_error_set(&ae, status_class(r->status, r->code),
+                         status_retriable(r->status, r->code) ? SP_RETRIABLE : SP_FATAL,
+                         "connection '%s': %s: %s", s->conn, t->what, msg);
         }
-        if (!retry || attempt + 1 >= s->max_attempts) {
-            int code = SP_ESINK, retriable = 0;
-            if (cc != CURLE_OK) {
-                code = SP_ENET;
-                retriable = retry;
-            } else if (r->status == 412) {
-                code = SP_EEXIST;
-            } else if (r->status == 404) {
-                code = SP_ENOTFOUND;
-            } else if (r->status == 403 || r->status == 401 || auth_code(r->code)) {
-                code = SP_EAUTH;
-            } else if (retry) {
-                retriable = 1;
-            }
-            char tail[64] = "";
-            if (retry && attempt > 0)
-                snprintf(tail, sizeof tail, " (gave up after %d attempts)", attempt + 1);
-            if (cc != CURLE_OK)
-                rc = sp_error_set(err, code, retriable, "connection '%s': %s: %s://%s: %s%s",
-                                  s->conn, t->what, t->ep->scheme, t->host, msg, tail);
+        if (!ae.retriable || attempt + 1 >= s->max_attempts) {
+            if (ae.retriable && attempt > 0)
+                rc = sp_error_set(err, ae.code, SP_RETRIABLE, "%s (gave up after %d attempts)",
+                                  ae.msg, attempt + 1);
             else
-                rc = sp_error_set(err, code, retriable, "connection '%s': %s: %s%s", s->conn,
-                                  t->what, msg, tail);
+                rc = sp_error_copy(err, &ae);
             break;
         }
         sp_curlx_backoff(s->base_ms, s->cap_ms, attempt, r->cancel);

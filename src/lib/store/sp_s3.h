@@ -53,7 +53,17 @@ typedef struct sp_s3_conf {
     int role_seconds;         /* DurationSeconds of AssumeRole, default 3600 */
     int refresh_margin_s;     /* refresh temporary credentials this long
                                * before they expire, default 300 */
+    struct sp_s3_where *where; /* out, may be NULL: what a definition error
+                                * of sp_s3_open is about (for `check`) */
 } sp_s3_conf;
+
+/* What a definition error of sp_s3_open is about: the key (static text,
+ * NULL when none), and where in the message "connection 'x': KEY 'v': …"
+ * its parts start: after the connection (head), after the key (reason). */
+typedef struct sp_s3_where {
+    const char *key;
+    size_t head, reason;
+} sp_s3_where;
 
 /* sp_s3_open: validate the settings and make a client (no network yet).
  * SP_EDEF naming the connection for a missing region or a bad endpoint URL. */
@@ -72,7 +82,7 @@ typedef struct sp_s3_req {
     size_t len;
     int content_md5;            /* send Content-MD5 of the body */
     sp_buf *resp;               /* response body, or NULL to discard it */
-    volatile int *cancel;       /* may be NULL (borrowed): once raised, no attempt
+    atomic_int *cancel;       /* may be NULL (borrowed): once raised, no attempt
                                  * starts, the transfer in progress stops and
                                  * the request fails with SP_ECANCELLED */
     /* results */

@@ -15,24 +15,28 @@
 #include "sp_model.h"
 #include "sp_s3.h"
 
-static void diag(sp_project *p, const sp_connection *c, const char *key, const char *msg)
+/* diag: msg under "path:line: KEY: " (the key's line; the TYPE line when
+ * the connection does not set the key).  The reason shown starts at offset
+ * `named` of msg when the key is shown (after "KEY " that the head already
+ * says), else at `head` (after "connection 'x': ", which the path says). */
+static void diag_at(sp_project *p, const sp_connection *c, const char *key, const char *msg,
+                    size_t head, size_t named)
 {
     const sp_kv *kv = sp_kvlist_find(&c->keys, key);
     int line = kv ? kv->line : c->type_line;
+    const char *shown = kv ? key : "TYPE";
     char where[600];
-    sp_model_where(where, sizeof where, c->path, c->name, line, kv ? key : "TYPE");
-    /* the message reads "connection 'x': reason": keep the reason */
-    const char *reason = msg;
-    char head[300];
-    snprintf(head, sizeof head, "connection '%s': ", c->name);
-    if (!strncmp(msg, head, strlen(head)))
-        reason = msg + strlen(head);
-    size_t kl = strlen(key); /* "S3_REGION 'x': ..." after "...: S3_REGION: " */
-    if (kv && !strncmp(reason, key, kl) && reason[kl] == ' ' && reason[kl + 1] == '\'')
-        reason += kl + 1;
+    sp_model_where(where, sizeof where, c->path, c->name, line, shown);
+    size_t off = kv ? named : head;
+    const char *reason = off < strlen(msg) ? msg + off : msg;
     char text[sizeof where + 1100];
     snprintf(text, sizeof text, "%s: %s", where, reason);
-    sp_project_add_diag(p, text);
+    sp_project_add_diag_at(p, c->path, line, shown, SP_EDEF, text);
+}
+
+static void diag(sp_project *p, const sp_connection *c, const char *key, const char *msg)
+{
+    diag_at(p, c, key, msg, 0, 0);
 }
 
 /* check_one: 1 when the connection has an error (reported) */
@@ -45,7 +49,7 @@ static int check_one(sp_project *p, const sp_connection *c, const sp_settings *s
             char m[600];
             snprintf(m, sizeof m, "S3_ENDPOINT '%s': relative file:// paths are not supported "
                      "(expected file:///abs/dir)", ep);
-            diag(p, c, "S3_ENDPOINT", m);
+            diag_at(p, c, "S3_ENDPOINT", m, 0, strlen("S3_ENDPOINT "));
             return 1;
         }
         return 0; /* a local folder: no S3 settings matter */
@@ -76,18 +80,13 @@ static int check_one(sp_project *p, const sp_connection *c, const sp_settings *s
     };
     sp_s3 *s3 = NULL;
     sp_error e = SP_ERROR_INIT;
+    sp_s3_where w = { NULL, 0, 0 };
+    conf.where = &w;
     if (sp_s3_open(&conf, &s3, &e) == 0) {
         sp_s3_free(s3);
         return 0;
     }
-    static const char *const keys[] = { "S3_STS_ENDPOINT", "S3_ENDPOINT", "S3_REGION" };
-    const char *key = "TYPE";
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        if (strstr(e.msg, keys[i])) {
-            key = keys[i];
-            break;
-        }
-    diag(p, c, key, e.msg);
+    diag_at(p, c, w.key ? w.key : "TYPE", e.msg, w.head, w.reason);
     return 1;
 }
 
@@ -109,14 +108,14 @@ static int check_gcs(sp_project *p, const sp_connection *c, const sp_settings *s
             return 0; /* a local folder: no credentials matter */
         snprintf(m, sizeof m, "GCS_ENDPOINT '%.500s': relative file:// paths are not "
                  "supported (expected file:///abs/dir)", ep);
-        diag(p, c, "GCS_ENDPOINT", m);
+        diag_at(p, c, "GCS_ENDPOINT", m, 0, strlen("GCS_ENDPOINT "));
         return 1;
     }
     if (set(ep) && ((strncmp(ep, "http://", 7) && strncmp(ep, "https://", 8)) ||
                     strpbrk(ep, "?# "))) {
         snprintf(m, sizeof m, "GCS_ENDPOINT '%.500s': expected http://host[:port] or "
                  "https://host[:port]", ep);
-        diag(p, c, "GCS_ENDPOINT", m);
+        diag_at(p, c, "GCS_ENDPOINT", m, 0, strlen("GCS_ENDPOINT "));
         return 1;
     }
     if (set(json) && (set(id) || set(sk))) {
@@ -143,8 +142,10 @@ static int check_gcs(sp_project *p, const sp_connection *c, const sp_settings *s
     sp_gcs_key_release(&k);
     if (!rc)
         return 0;
-    const char *pre = "GCS_SERVICE_ACCOUNT_CREDENTIALS_JSON: ", *why = strstr(e.msg, pre);
-    diag(p, c, "GCS_SERVICE_ACCOUNT_CREDENTIALS_JSON", why ? why + strlen(pre) : e.msg);
+    /* SP_EDEF reads "connection 'x': KEY: reason" (sp_gcs.h); json is set */
+    const char *K = "GCS_SERVICE_ACCOUNT_CREDENTIALS_JSON";
+    size_t off = e.code == SP_EDEF ? sp_error_head_len(c->name, K, ": ") : 0;
+    diag_at(p, c, K, e.msg, off, off);
     return 1;
 }
 

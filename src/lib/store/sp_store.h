@@ -41,7 +41,7 @@ typedef struct sp_obj_meta {
     /* cancel: the run's cancel flag (borrowed, may be NULL): once raised, a
      * store stops the writer's uploads and commit fails with SP_ECANCELLED
      * up to the moment the object is being made visible */
-    volatile int *cancel;
+    atomic_int *cancel;
     /* journal: the run's journal (borrowed, may be NULL: nothing recorded) */
     sp_journal *journal;
     /* overwrite: what the writer's commit will pass (replace = 1).  Stores
@@ -113,7 +113,7 @@ static inline int sp_store_uri_join(const char *prefix, const char *key, char *b
  * strings (NULL where unset) and its flags. */
 typedef struct sp_objw_meta {
     char *job_id, *pipe, *ctype, *cenc;
-    volatile int *cancel; /* borrowed */
+    atomic_int *cancel; /* borrowed */
     int overwrite;
 } sp_objw_meta;
 

@@ -121,7 +121,7 @@ static int gcs_exists(sp_store *s, const char *key, int *out, sp_error *err)
             rc = 0; /* 403: a writer that may not read; the precondition of the
                      * upload still guarantees create_new never overwrites */
         else
-            rc = sp_error_set(err, e.code, e.retriable, "%s", e.msg);
+            rc = sp_error_copy(err, &e);
     }
     sp_buf_release(&url);
     return rc;
@@ -198,7 +198,7 @@ static int start_session(sp_objw *w, sp_error *err)
         if (rc == SP_EEXIST)
             rc = appeared(w, err);
         else
-            sp_error_set(err, e.code, e.retriable, "%s", e.msg);
+            sp_error_copy(err, &e);
     }
     if (!rc && !r.location[0])
         rc = sp_error_set(err, SP_ESINK, 0, "%s: resumable upload: no session URI in the "
@@ -307,7 +307,7 @@ static int put_range(sp_objw *w, const char *data, size_t n, int final, sp_error
             if (e.retriable && attempt > 0)
                 return sp_error_set(err, e.code, 1, "%s (gave up after %d attempts)", e.msg,
                                     attempt + 1);
-            return sp_error_set(err, e.code, e.retriable, "%s", e.msg);
+            return sp_error_copy(err, &e);
         }
         sp_gcs_backoff(st->g, attempt, w->u.m.cancel);
         query = 1;
@@ -429,7 +429,7 @@ static int put_whole(sp_objw *w, const char *key, int overwrite, sp_error *err)
         else if (rc == SP_EEXIST)
             rc = sp_error_set(err, SP_EEXIST, 0, "object '%s' already exists", key);
         else
-            sp_error_set(err, e.code, e.retriable, "%s", e.msg);
+            sp_error_copy(err, &e);
     }
     free(meta);
     sp_buf_release(&body);
@@ -571,7 +571,7 @@ int sp_store_gcs_probe(sp_store *s, sp_error *err)
         return sp_error_set(err, SP_ENOTFOUND, 0, "connection '%s': %s: the bucket does not "
                             "exist", sp_gcs_conn_name(st->g), uri);
     }
-    return rc == SP_ENOMEM ? rc : sp_error_set(err, e.code, e.retriable, "%s", e.msg);
+    return rc == SP_ENOMEM ? rc : sp_error_copy(err, &e);
 }
 
 static const sp_store_vt gcs_vt = {

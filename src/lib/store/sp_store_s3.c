@@ -290,7 +290,7 @@ static int s3_exists(sp_store *s, const char *key, int *out, sp_error *err)
         pthread_mutex_unlock(&st->mu);
         return 0;
     }
-    return sp_error_set(err, e.code, e.retriable, "%s", e.msg);
+    return sp_error_copy(err, &e);
 }
 
 static int s3_begin(sp_store *s, const char *key, const sp_obj_meta *meta, sp_objw **wp,
@@ -371,7 +371,7 @@ static int ship(sp_objw *w, sp_error *err)
     while (!rc && st->inflight >= st->max_inflight && !w->failed)
         pthread_cond_wait(&st->cv_done, &st->mu);
     if (!rc && w->failed)
-        rc = sp_error_set(err, w->failure.code, w->failure.retriable, "%s", w->failure.msg);
+        rc = sp_error_copy(err, &w->failure);
     if (rc) {
         pthread_mutex_unlock(&st->mu);
         free(j);
@@ -540,8 +540,7 @@ static int finish_commit(sp_objw *w, const char *key, int overwrite, uint64_t *s
     if (w->multipart) {
         pthread_mutex_lock(&st->mu);
         if (w->failed)
-            rc = sp_error_set(err, w->failure.code, w->failure.retriable, "%s",
-                              w->failure.msg);
+            rc = sp_error_copy(err, &w->failure);
         pthread_mutex_unlock(&st->mu);
         if (rc)
             return rc;
@@ -602,7 +601,7 @@ again:
     if (rc == SP_EEXIST) /* short and uniform: the caller may retry */
         return sp_error_set(err, SP_EEXIST, 0, "object '%s' already exists", key);
     if (rc)
-        return sp_error_set(err, ce.code ? ce.code : rc, ce.retriable, "%s", ce.msg);
+        return sp_error_set(err, ce.code ? ce.code : rc, sp_error_flag(&ce), "%s", ce.msg);
     if (rc)
         return rc;
     if (size)
@@ -664,7 +663,7 @@ static int s3_commit_wait(sp_objw *w, uint64_t *size, sp_error *err)
     w->cstate = CS_NONE;
     pthread_mutex_unlock(&st->mu);
     if (rc)
-        return sp_error_set(err, e.code ? e.code : rc, e.retriable, "%s", e.msg);
+        return sp_error_set(err, e.code ? e.code : rc, sp_error_flag(&e), "%s", e.msg);
     if (size)
         *size = n;
     writer_free(w);
@@ -740,7 +739,7 @@ int sp_store_s3_probe(sp_store *s, sp_error *err)
                             "connection '%s': %s: NoSuchBucket: The specified bucket does "
                             "not exist", sp_s3_conn_name(st->s3), uri);
     }
-    return sp_error_set(err, e.code, e.retriable, "%s", e.msg);
+    return sp_error_copy(err, &e);
 }
 
 /* abort_upload: AbortMultipartUpload; 1 when it was already gone */
@@ -754,7 +753,7 @@ static int abort_upload(s3_store *st, const char *key, const char *id, sp_error 
         return 0;
     if (r.status == 404)
         return 1;
-    return sp_error_set(err, e.code ? e.code : rc, e.retriable, "%s", e.msg);
+    return sp_error_set(err, e.code ? e.code : rc, sp_error_flag(&e), "%s", e.msg);
 }
 
 /* abort_listed: abort the uploads of exactly `key` begun since `since`
