@@ -2,6 +2,7 @@
  * NDJSON writers and by file-name templates (see sp_format.h). */
 #include "sp_format.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "sp_dtoa.h"
@@ -13,22 +14,38 @@ const char sp__digit_pairs[201] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
-static const sp_format *const formats[] = {&sp_format_csv, &sp_format_ndjson,
-                                           &sp_format_parquet};
+#define SP_FORMAT_PTR_(w) &sp_format_##w,
+static const sp_format *const formats[] = { SP_FORMATS(SP_FORMAT_PTR_) };
+#define NFORMATS (sizeof formats / sizeof formats[0])
 
 const sp_format *sp_format_find(const char *name)
 {
     if (!name)
         return NULL;
-    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+    for (size_t i = 0; i < NFORMATS; i++)
         if (strcmp(formats[i]->name, name) == 0)
             return formats[i];
     return NULL;
 }
 
+#define SP_FORMAT_LISTED_(w) ", " #w
 const char *sp_format_names(void)
 {
-    return "csv, ndjson, parquet";
+    return SP_FORMATS(SP_FORMAT_LISTED_) + 2; /* without the first ", " */
+}
+
+const char *sp_format_row_names(char *buf, size_t bufsz)
+{
+    size_t n = 0;
+    if (bufsz)
+        buf[0] = '\0';
+    for (size_t i = 0; i < NFORMATS && n < bufsz; i++)
+        if (formats[i]->row) {
+            int k = snprintf(buf + n, bufsz - n, "%s%s", n ? ", " : "", formats[i]->name);
+            if (k > 0)
+                n += (size_t)k;
+        }
+    return buf;
 }
 
 /* ------------------------------------------------------------ calendar */

@@ -1352,6 +1352,7 @@ static int pq_open(sp_fmt_writer **out, const sp_schema *s, const sp_fmt_opts *o
 const sp_format sp_format_parquet = {
     .name = "parquet",
     .ext = "parquet",
+    .content_type = "application/vnd.apache.parquet",
     .header = pq_header,
     .w_open = pq_open,
     .w_rows = pq_rows,

@@ -790,10 +790,7 @@ static int ob_open(sp_sink **out, const sp_sink_ctx *ctx, const sp_schema *schem
              s->codec ? s->codec->ext : "");
     s->meta.job_id = s->job_id;
     s->meta.pipe = cfg->pipe ? cfg->pipe->name : NULL;
-    s->meta.content_type = codec->content_type ? codec->content_type
-                          : !strcmp(fmt->name, "csv")     ? "text/csv"
-                          : !strcmp(fmt->name, "parquet") ? "application/vnd.apache.parquet"
-                                                          : "application/x-ndjson";
+    s->meta.content_type = codec->content_type ? codec->content_type : fmt->content_type;
     s->meta.content_encoding = codec->content_encoding;
     s->meta.cancel = ctx->cancel;
     s->meta.journal = ctx->journal;
