@@ -188,15 +188,26 @@ static void pv_free(sp_sink *base)
     free(k);
 }
 
+#define SP_SINK_PTR_(w) &sp_sink_##w,
+static const sp_sink_vt *const sinks[] = { SP_SINKS(SP_SINK_PTR_) };
+
 int sp_sink_for(const sp_sinkcfg *cfg, const sp_sink_vt **out, sp_error *err)
 {
-    (void)err; /* every connection type has a sink */
-    if (cfg->conn_type == SP_CONN_KAFKA) {
-        *out = &sp_sink_kafka;
-        return 0;
-    }
-    *out = &sp_sink_objects;
-    return 0;
+    for (size_t i = 0; i < sizeof sinks / sizeof sinks[0]; i++)
+        if (sinks[i]->serves(cfg)) {
+            *out = sinks[i];
+            return 0;
+        }
+    return sp_error_set(err, SP_EDEF, 0, "pipe '%s': no sink delivers it",
+                        cfg->pipe ? cfg->pipe->name : "");
+}
+
+const sp_sink_vt *sp_sink_for_journal(const char *store)
+{
+    for (size_t i = 0; store && i < sizeof sinks / sizeof sinks[0]; i++)
+        if (sinks[i]->journal && !strcmp(sinks[i]->journal, store))
+            return sinks[i];
+    return NULL;
 }
 
 /* ------------------------------------------------------------------ a run */
@@ -319,10 +330,13 @@ int sp_run(sp_project *p, const char *pipe_name, const struct sp_run_opts *opts,
     int rc = sp_sinkcfg_build(p, pipe, o, &cfg, err);
     if (rc)
         return rc;
-    res->service = strdup(cfg.conn_type == SP_CONN_KAFKA ? "kafka"
-                          : cfg.conn_type == SP_CONN_GCS ? "gcs"
-                          : (cfg.bucket_uri && !strncmp(cfg.bucket_uri, "file://", 7)) ? "file"
-                          : "s3");
+    const sp_sink_vt *svt = NULL;
+    rc = sp_sink_for(&cfg, &svt, err);
+    if (rc) {
+        sp_sinkcfg_release(&cfg);
+        return rc;
+    }
+    res->service = strdup(svt->service(&cfg));
 
     sp_buf sql = SP_BUF_INIT(64u << 20);
     run_ctx r;
@@ -330,10 +344,8 @@ int sp_run(sp_project *p, const char *pipe_name, const struct sp_run_opts *opts,
     rc = sp_pipe_render_sql(p, pipe, o->params, o->nparams, &sql, err);
     if (!rc)
         res->sql = strdup(sql.data ? sql.data : "");
-    if (!rc && o->dry_run && cfg.conn_type == SP_CONN_KAFKA)
-        r.vt = &preview_vt;
-    else if (!rc)
-        rc = sp_sink_for(&cfg, &r.vt, err);
+    if (!rc) /* a sink that has no dry run of its own: a preview of the rows */
+        r.vt = o->dry_run && !svt->dry_run ? &preview_vt : svt;
 
     sp_engine *e = NULL;
     sp_journal *jn = NULL;
