@@ -16,6 +16,7 @@
 #define SP_FORMAT_H
 
 #include "sp_batch.h"
+#include "sp_date.h" /* sp_fmt_date, sp_fmt_datetime (were here) */
 #include "sp_buf.h"
 
 /* options of a stateful writer */
@@ -92,12 +93,5 @@ const char *sp_format_row_names(char *buf, size_t bufsz);
  * partition placeholder {col} shows: strings unescaped, DateTime as
  * "YYYY-MM-DD hh:mm:ss", numbers as in JSON). */
 int sp_fmt_value_text(sp_buf *out, const sp_column *c, size_t i, sp_error *err);
-/* sp_fmt_datetime: "YYYY-MM-DD hh:mm:ss" for UTC seconds (buf >= 20). */
-size_t sp_fmt_datetime(char *buf, int64_t secs);
-/* sp_fmt_date: "YYYY-MM-DD" for days since epoch (buf >= 11). */
-size_t sp_fmt_date(char *buf, int64_t days);
-/* sp_civil_from_days: proleptic Gregorian y/m/d for days since epoch. */
-void sp_civil_from_days(int64_t days, int *y, int *m, int *d);
-int64_t sp_days_from_civil(int y, int m, int d);
 
 #endif

@@ -16,6 +16,7 @@
 #include "sp_buf.h"
 #include "sp_engine.h"
 #include "sp_error.h"
+#include "sp_date.h"
 #include "sp_format.h"
 #include "sp_journal.h"
 #include "sp_model.h"
