@@ -26,7 +26,8 @@
 
 #include "sp_buf.h"
 
-/* SP_CODECS: the registry, in the order error messages list the names.
+/* SP_CODECS: the registry, in the order error messages list the names; the
+ * first word is the default (no compression).
  * Each word w names the table entry sp_codec_<w> whose .name is "w". */
 #define SP_CODECS(X) X(none) X(gzip) X(snappy) X(zstd) X(lz4)
 

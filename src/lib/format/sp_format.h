@@ -34,7 +34,7 @@ typedef struct sp_fmt_writer sp_fmt_writer;
  * .name is "w".  A format's entry owns everything about it (name, file
  * extension, content type, functions): adding a format is one new file
  * sp_format_<name>.c defining `const sp_format sp_format_<name>` and one
- * word here. */
+ * word here.  The first word is the default format. */
 #define SP_FORMATS(X) X(csv) X(ndjson) X(parquet)
 
 typedef struct sp_format {

@@ -40,6 +40,7 @@
 #include "sp_codec.h"
 #include "sp_error.h"
 #include "sp_format.h"
+#include "sp_keys.h"
 #include "sp_objname.h"
 #include "sp_sink.h"
 #include "sp_store_for.h"
@@ -781,8 +782,10 @@ static int ob_open(sp_sink **out, const sp_sink_ctx *ctx, const sp_schema *schem
 {
     *out = NULL;
     const sp_sinkcfg *cfg = ctx->cfg;
-    const char *fname = cfg->format && *cfg->format ? cfg->format : "csv";
-    const char *cname = cfg->compression && *cfg->compression ? cfg->compression : "none";
+    /* unset: the registries' first entries, the defaults */
+    const char *fname = cfg->format && *cfg->format ? cfg->format : sp_formats[0];
+    const char *cname = cfg->compression && *cfg->compression ? cfg->compression
+                                                              : sp_compressions[0];
     const sp_format *fmt = sp_format_find(fname);
     /* parquet compresses its own pages (EXPORT_COMPRESSION names their codec) */
     const sp_codec *codec = fmt && fmt->w_open ? &sp_codec_none : sp_codec_find(cname);
