@@ -84,6 +84,26 @@ with open(sys.argv[1], "rb") as fi, open(sys.argv[2], "wb") as fo:
 PY
 }
 
+# cli_reads CODEC EXT INPUT FILE VARIANT...: the codec's own CLI (zstd,
+# lz4: same name, -t tests, -dc decodes) accepts and restores what
+# codec_write made of FILE with each VARIANT ("name:codec_write args");
+# bytewise variants skip the big inputs, level19 the noise
+cli_reads() {
+  local codec=$1 ext=$2 input=$3 in=$4 variant name args out; shift 4
+  for variant in "$@"; do
+    name=${variant%%:*} args=${variant#*:}
+    [ "$name" = bytewise ] && [ "$input" = text -o "$input" = noise ] && continue
+    [ "$name" = level19 ] && [ "$input" = noise ] && continue
+    out="$d/$input.$name.$ext"
+    # shellcheck disable=SC2086
+    if ! "$cw" $args "$codec" < "$in" > "$out"; then not_ok "$codec $input $name: codec_write"; continue; fi
+    if "$codec" -q -t "$out" 2>"$d/err"; then ok "$codec -t accepts $input ($name)"; else
+      not_ok "$codec -t accepts $input ($name)"; sed 's/^/#   /' "$d/err"; fi
+    "$codec" -q -dc "$out" > "$d/back" 2>"$d/err"
+    expect_file_eq "$codec -d restores $input ($name)" "$d/back" "$in"
+  done
+}
+
 for input in text noise small tiny empty; do
   in="$d/$input"
   # gzip: default 1 MiB members, small members, maximum level
@@ -120,30 +140,9 @@ for input in text noise small tiny empty; do
     expect_file_eq "snappy $input is byte-identical to python-snappy's" "$d/$input.default.snappy" "$d/ref.snappy"
   fi
   # zstd: libzstd's workers (default), its top regular level, tiny writes
-  for variant in "default:" "level19:-l 19 -s 5" "bytewise:-m 1"; do
-    name=${variant%%:*} args=${variant#*:}
-    [ "$name" = bytewise ] && [ "$input" = text -o "$input" = noise ] && continue
-    [ "$name" = level19 ] && [ "$input" = noise ] && continue
-    out="$d/$input.$name.zst"
-    # shellcheck disable=SC2086
-    if ! "$cw" $args zstd < "$in" > "$out"; then not_ok "zstd $input $name: codec_write"; continue; fi
-    if zstd -q -t "$out" 2>"$d/err"; then ok "zstd -t accepts $input ($name)"; else
-      not_ok "zstd -t accepts $input ($name)"; sed 's/^/#   /' "$d/err"; fi
-    zstd -q -dc "$out" > "$d/back" 2>"$d/err"
-    expect_file_eq "zstd -d restores $input ($name)" "$d/back" "$in"
-  done
+  cli_reads zstd zst "$input" "$in" "default:" "level19:-l 19 -s 5" "bytewise:-m 1"
   # lz4: the fast default, LZ4HC's top level, tiny writes
-  for variant in "default:" "level12:-l 12 -s 7" "bytewise:-m 1"; do
-    name=${variant%%:*} args=${variant#*:}
-    [ "$name" = bytewise ] && [ "$input" = text -o "$input" = noise ] && continue
-    out="$d/$input.$name.lz4"
-    # shellcheck disable=SC2086
-    if ! "$cw" $args lz4 < "$in" > "$out"; then not_ok "lz4 $input $name: codec_write"; continue; fi
-    if lz4 -q -t "$out" 2>"$d/err"; then ok "lz4 -t accepts $input ($name)"; else
-      not_ok "lz4 -t accepts $input ($name)"; sed 's/^/#   /' "$d/err"; fi
-    lz4 -q -dc "$out" > "$d/back" 2>"$d/err"
-    expect_file_eq "lz4 -d restores $input ($name)" "$d/back" "$in"
-  done
+  cli_reads lz4 lz4 "$input" "$in" "default:" "level12:-l 12 -s 7" "bytewise:-m 1"
   # none
   "$cw" none < "$in" > "$d/back"
   expect_file_eq "codec none passes $input through" "$d/back" "$in"
