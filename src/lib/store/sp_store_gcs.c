@@ -681,24 +681,9 @@ static int open_gcs(const sp_store_conf *sc, const char *bucket, const char *uri
         .access_key = id,
         .secret = secret,
         .uri_scheme = "gs",
-        .max_attempts = (int)sp_store_env_num(env, "SINKPIPE_S3_MAX_ATTEMPTS", 0),
-        .retry_base_ms = (int)sp_store_env_num(env, "SINKPIPE_S3_RETRY_BASE_MS", 0),
-        .retry_cap_ms = (int)sp_store_env_num(env, "SINKPIPE_S3_RETRY_CAP_MS", 0),
-        .stall_ms = (int)sp_store_env_num(env, "SINKPIPE_S3_STALL_MS", 0),
     };
-    sp_store_s3_opts o = {
-        .part_size = (size_t)sp_store_env_num(env, "SINKPIPE_S3_PART_SIZE", 0),
-        .threads = (int)sp_store_env_num(env, "SINKPIPE_S3_THREADS", 0),
-        .max_inflight = (int)sp_store_env_num(env, "SINKPIPE_S3_MAX_INFLIGHT", 0),
-        .create_header = "x-goog-if-generation-match",
-        .create_value = "0",
-    };
-    rc = sp_store_s3_open(&conf, &o, uri_prefix, out, err);
-    if (!rc && (rc = sp_store_s3_probe(*out, err))) {
-        (*out)->vt->free(*out);
-        *out = NULL;
-    }
-    return rc;
+    /* create_new through GCS's precondition header */
+    return sp_store_s3_open_env(&conf, "x-goog-if-generation-match", env, uri_prefix, out, err);
 }
 
 const sp_store_backend sp_store_backend_gcs = {

@@ -881,6 +881,28 @@ int sp_store_s3_open(const sp_s3_conf *conf, const sp_store_s3_opts *o,
 /* open_s3: a real S3 (or S3-compatible) endpoint: the connection's keys,
  * the project's environment for the AWS chain, and the SINKPIPE_S3_*
  * tuning knobs (docs/s3.md) */
+int sp_store_s3_open_env(sp_s3_conf *conf, const char *create_header, const sp_env *env,
+                         const char *uri_prefix, sp_store **out, sp_error *err)
+{
+    conf->max_attempts = (int)sp_store_env_num(env, "SINKPIPE_S3_MAX_ATTEMPTS", 0);
+    conf->retry_base_ms = (int)sp_store_env_num(env, "SINKPIPE_S3_RETRY_BASE_MS", 0);
+    conf->retry_cap_ms = (int)sp_store_env_num(env, "SINKPIPE_S3_RETRY_CAP_MS", 0);
+    conf->stall_ms = (int)sp_store_env_num(env, "SINKPIPE_S3_STALL_MS", 0);
+    sp_store_s3_opts o = {
+        .part_size = (size_t)sp_store_env_num(env, "SINKPIPE_S3_PART_SIZE", 0),
+        .threads = (int)sp_store_env_num(env, "SINKPIPE_S3_THREADS", 0),
+        .max_inflight = (int)sp_store_env_num(env, "SINKPIPE_S3_MAX_INFLIGHT", 0),
+        .create_header = create_header,
+        .create_value = create_header ? "0" : NULL,
+    };
+    int rc = sp_store_s3_open(conf, &o, uri_prefix, out, err);
+    if (!rc && (rc = sp_store_s3_probe(*out, err))) { /* fail before the query */
+        (*out)->vt->free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 static int open_s3(const sp_store_conf *sc, const char *bucket, const char *uri_prefix,
                    int dry_run, sp_store **out, sp_error *err)
 {
@@ -899,24 +921,10 @@ static int open_s3(const sp_store_conf *sc, const char *bucket, const char *uri_
         .external_id = sp_settings_get(c, "S3_EXTERNAL_ID"),
         .sts_endpoint = sp_settings_get(c, "S3_STS_ENDPOINT"),
         .env = env,
-        .max_attempts = (int)sp_store_env_num(env, "SINKPIPE_S3_MAX_ATTEMPTS", 0),
-        .retry_base_ms = (int)sp_store_env_num(env, "SINKPIPE_S3_RETRY_BASE_MS", 0),
-        .retry_cap_ms = (int)sp_store_env_num(env, "SINKPIPE_S3_RETRY_CAP_MS", 0),
-        .stall_ms = (int)sp_store_env_num(env, "SINKPIPE_S3_STALL_MS", 0),
         .role_seconds = (int)sp_store_env_num(env, "SINKPIPE_S3_ROLE_SECONDS", 0),
         .refresh_margin_s = (int)sp_store_env_num(env, "SINKPIPE_S3_REFRESH_MARGIN_S", 0),
     };
-    sp_store_s3_opts o = {
-        .part_size = (size_t)sp_store_env_num(env, "SINKPIPE_S3_PART_SIZE", 0),
-        .threads = (int)sp_store_env_num(env, "SINKPIPE_S3_THREADS", 0),
-        .max_inflight = (int)sp_store_env_num(env, "SINKPIPE_S3_MAX_INFLIGHT", 0),
-    };
-    int rc = sp_store_s3_open(&conf, &o, uri_prefix, out, err);
-    if (!rc && (rc = sp_store_s3_probe(*out, err))) { /* fail before the query */
-        (*out)->vt->free(*out);
-        *out = NULL;
-    }
-    return rc;
+    return sp_store_s3_open_env(&conf, NULL, env, uri_prefix, out, err);
 }
 
 const sp_store_backend sp_store_backend_s3 = {
