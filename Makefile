@@ -30,7 +30,7 @@ CHDB_CFLAGS   := -DSP_LIBCHDB_DEFAULT='"$(LIBCHDB)"'
 
 CFLAGS    ?= $(OPT) -g
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(SAN) -fPIC -Iinclude $(LIB_DIRS:%=-I%) $(CHDB_CFLAGS) -MMD -MP
-LIBS      := -ldl -lrdkafka -lcurl -lmicrohttpd -lcrypto -lexpat -ldeflate -lsnappy -lzstd -lz -ljansson -lm -lpthread
+LIBS      := -ldl -lrdkafka -lcurl -lmicrohttpd -lcrypto -lexpat -ldeflate -lsnappy -lzstd -llz4 -lz -ljansson -lm -lpthread
 LDFLAGS   ?=
 ALL_LDFLAGS = $(LDFLAGS) $(SAN)
 
@@ -88,12 +88,15 @@ $(BUILD)/sinkpipe: $(CLI_OBJ) $(BUILD)/libsinkpipe.a
 	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libsinkpipe.a $(ALL_LDFLAGS) $(LIBS)
 
 # A unit test names the library modules it needs on a line
-#   // sp-deps: sp_buf sp_error
+#   // sp-deps: sp_buf sp_error sp_codec sp_codec_*
 # so that it builds while other modules are still in progress; "all" links
-# the whole library.  sp_error comes with sp_secret (every error message is
-# scrubbed of secrets).
+# the whole library; a word with '*' names every module it matches (the
+# backends of a registry: a new backend needs no edit here).  sp_error
+# comes with sp_secret (every error message is scrubbed of secrets).
+sp_deps_of = $(shell sed -n 's|^// sp-deps:||p' $(1))
+sp_deps_expand = $(foreach w,$(1),$(if $(findstring *,$(w)),$(basename $(notdir $(wildcard src/lib/*/$(w).c))),$(w)))
 define test_deps
-$(if $(filter all,$(shell sed -n 's|^// sp-deps:||p' $(1))),$(LIB_OBJ),$(patsubst %,$(BUILD)/obj/lib/%.o,$(sort $(shell sed -n 's|^// sp-deps:||p' $(1)) $(if $(filter sp_error,$(shell sed -n 's|^// sp-deps:||p' $(1))),sp_secret))))
+$(if $(filter all,$(call sp_deps_of,$(1))),$(LIB_OBJ),$(patsubst %,$(BUILD)/obj/lib/%.o,$(sort $(call sp_deps_expand,$(call sp_deps_of,$(1))) $(if $(filter sp_error,$(call sp_deps_of,$(1))),sp_secret))))
 endef
 
 .SECONDEXPANSION:

@@ -16,8 +16,8 @@ CHDB_SO_SHA256=${CHDB_SO_SHA256:-}
 PKGS=(
   gcc make pkg-config ca-certificates curl gzip python3
   libdeflate-dev libsnappy-dev zlib1g-dev libjansson-dev
-  libzstd-dev libcurl4-openssl-dev librdkafka-dev libmicrohttpd-dev libssl-dev libexpat1-dev
-  clickhouse-server clickhouse-client python3-snappy kcat awscli faketime valgrind
+  libzstd-dev liblz4-dev libcurl4-openssl-dev librdkafka-dev libmicrohttpd-dev libssl-dev libexpat1-dev
+  clickhouse-server clickhouse-client python3-snappy lz4 kcat awscli faketime valgrind
 )
 
 say() { printf 'setup: %s\n' "$*" >&2; }

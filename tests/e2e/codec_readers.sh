@@ -4,6 +4,8 @@
 #   snappy-> python3-snappy's framing decoder (StreamDecompressor)
 #   zstd  -> zstd -t, zstd -dc, and ClickHouse (chDB) reading the file with
 #            file(..., 'zstd')
+#   lz4   -> lz4 -t, lz4 -dc (the lz4 CLI), and ClickHouse (chDB) reading
+#            the file with file(..., 'lz4')
 # The input is fed to the codec in randomly sized writes by
 # $SINKPIPE_BUILD/tools/codec_write (tests/tools/codec_write.c).
 . "$(dirname "$0")/lib.sh"
@@ -82,6 +84,26 @@ with open(sys.argv[1], "rb") as fi, open(sys.argv[2], "wb") as fo:
 PY
 }
 
+# cli_reads CODEC EXT INPUT FILE VARIANT...: the codec's own CLI (zstd,
+# lz4: same name, -t tests, -dc decodes) accepts and restores what
+# codec_write made of FILE with each VARIANT ("name:codec_write args");
+# bytewise variants skip the big inputs, level19 the noise
+cli_reads() {
+  local codec=$1 ext=$2 input=$3 in=$4 variant name args out; shift 4
+  for variant in "$@"; do
+    name=${variant%%:*} args=${variant#*:}
+    [ "$name" = bytewise ] && [ "$input" = text -o "$input" = noise ] && continue
+    [ "$name" = level19 ] && [ "$input" = noise ] && continue
+    out="$d/$input.$name.$ext"
+    # shellcheck disable=SC2086
+    if ! "$cw" $args "$codec" < "$in" > "$out"; then not_ok "$codec $input $name: codec_write"; continue; fi
+    if "$codec" -q -t "$out" 2>"$d/err"; then ok "$codec -t accepts $input ($name)"; else
+      not_ok "$codec -t accepts $input ($name)"; sed 's/^/#   /' "$d/err"; fi
+    "$codec" -q -dc "$out" > "$d/back" 2>"$d/err"
+    expect_file_eq "$codec -d restores $input ($name)" "$d/back" "$in"
+  done
+}
+
 for input in text noise small tiny empty; do
   in="$d/$input"
   # gzip: default 1 MiB members, small members, maximum level
@@ -118,18 +140,9 @@ for input in text noise small tiny empty; do
     expect_file_eq "snappy $input is byte-identical to python-snappy's" "$d/$input.default.snappy" "$d/ref.snappy"
   fi
   # zstd: libzstd's workers (default), its top regular level, tiny writes
-  for variant in "default:" "level19:-l 19 -s 5" "bytewise:-m 1"; do
-    name=${variant%%:*} args=${variant#*:}
-    [ "$name" = bytewise ] && [ "$input" = text -o "$input" = noise ] && continue
-    [ "$name" = level19 ] && [ "$input" = noise ] && continue
-    out="$d/$input.$name.zst"
-    # shellcheck disable=SC2086
-    if ! "$cw" $args zstd < "$in" > "$out"; then not_ok "zstd $input $name: codec_write"; continue; fi
-    if zstd -q -t "$out" 2>"$d/err"; then ok "zstd -t accepts $input ($name)"; else
-      not_ok "zstd -t accepts $input ($name)"; sed 's/^/#   /' "$d/err"; fi
-    zstd -q -dc "$out" > "$d/back" 2>"$d/err"
-    expect_file_eq "zstd -d restores $input ($name)" "$d/back" "$in"
-  done
+  cli_reads zstd zst "$input" "$in" "default:" "level19:-l 19 -s 5" "bytewise:-m 1"
+  # lz4: the fast default, LZ4HC's top level, tiny writes
+  cli_reads lz4 lz4 "$input" "$in" "default:" "level12:-l 12 -s 7" "bytewise:-m 1"
   # none
   "$cw" none < "$in" > "$d/back"
   expect_file_eq "codec none passes $input through" "$d/back" "$in"
@@ -162,11 +175,21 @@ print("%d\t%d" % (len(rows), sum(int(r[0]) for r in rows)))' "$d/text")
     "SELECT count(), sum(c1) FROM file('$d/text.default.zst', 'CSV', 'c1 UInt64, c2 String, c3 Date, c4 Float64', 'zstd')" 2>"$d/err")
   expect_eq "ClickHouse reads the zstd CSV (rows, sum)" "$got" "$want"
   [ -s "$d/err" ] && sed 's/^/#   /' "$d/err" | head -5
+  got=$("$cq" --path "$d/chdb" --database default --format TSV \
+    "SELECT count(), sum(c1) FROM file('$d/text.default.lz4', 'CSV', 'c1 UInt64, c2 String, c3 Date, c4 Float64', 'lz4')" 2>"$d/err")
+  expect_eq "ClickHouse reads the lz4 CSV (rows, sum)" "$got" "$want"
+  [ -s "$d/err" ] && sed 's/^/#   /' "$d/err" | head -5
 fi
 
+# one lz4 frame with 64 KiB linked blocks and a content checksum
+expect_contains "the lz4 frame is one frame of linked 64 KiB blocks with a checksum" \
+  "$(lz4 -v --list "$d/text.default.lz4" 2>&1)" "B4D"
+
 # errors: unknown codec, bad level
-if "$cw" lz4 < /dev/null > /dev/null 2>"$d/err"; then not_ok "unknown codec fails"; else
-  expect_contains "unknown codec names the choices" "$(cat "$d/err")" "none, gzip, snappy, zstd"; fi
+if "$cw" xz < /dev/null > /dev/null 2>"$d/err"; then not_ok "unknown codec fails"; else
+  expect_contains "unknown codec names the choices" "$(cat "$d/err")" "none, gzip, snappy, zstd, lz4"; fi
+if "$cw" -l 13 lz4 < /dev/null > /dev/null 2>"$d/err"; then not_ok "lz4 level 13 fails"; else
+  expect_contains "lz4 level 13 is out of range" "$(cat "$d/err")" "out of range"; fi
 if "$cw" -l 20 zstd < /dev/null > /dev/null 2>"$d/err"; then not_ok "zstd level 20 fails"; else
   expect_contains "zstd level 20 is out of range" "$(cat "$d/err")" "out of range"; fi
 if "$cw" -l 13 gzip < /dev/null > /dev/null 2>"$d/err"; then not_ok "gzip level 13 fails"; else

@@ -3,8 +3,8 @@
 # every type sinkpipe maps to Parquet (NULLs, empty and nested arrays, maps,
 # tuples, LowCardinality, 128/256-bit integers, decimals of every width,
 # dates before 1970, DateTime64 of scales 1, 3, 6, 9 …).  The file sink
-# writes it with each page compression (snappy, the default; zstd; gzip;
-# none) in row groups of 1000 rows, an S3 sink (the harness's strict S3
+# writes it with each page compression (snappy, the default; zstd; gzip; lz4,
+# as LZ4_RAW; none) in row groups of 1000 rows, an S3 sink (the harness's strict S3
 # server) once more; every file is read back
 #   - by ClickHouse (chDB, tests/tools/chdb_query: file(…, Parquet, <the
 #     query's own structure>)) and compared with `sinkpipe sql --format csv`
@@ -176,7 +176,7 @@ rowgroups() {
 codec_of() { duckdb_sql "SELECT DISTINCT compression FROM parquet_metadata('$1')"; }
 
 # ------------------------------------------------- file sink, each codec
-for c in default snappy zstd gzip none; do
+for c in default snappy zstd gzip lz4 none; do
   args=(--file-template "typed_$c")
   [ $c = default ] || args+=(--compression $c)
   json=$("$SINKPIPE" -p "$P" --json run typed --now $NOW "${args[@]}" 2>"$E2E_TMP/run.err"); rc=$?
@@ -191,6 +191,7 @@ for c in default snappy zstd gzip none; do
   if [ $have_duck = 1 ]; then
     want=$c; [ $c = default ] && want=snappy
     [ $c = none ] && want=uncompressed
+    [ $c = lz4 ] && want=lz4_raw
     expect_eq "file sink ($c): page compression" "$(codec_of "$f" | tr A-Z a-z)" "$want"
     expect_eq "file sink ($c): row groups of 1000 rows" "$(rowgroups "$f")" "$(( (ROWS + 999) / 1000 )),$ROWS"
   fi

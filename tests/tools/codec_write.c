@@ -3,8 +3,8 @@
  *
  *   codec_write [-l LEVEL] [-s SEED] [-c GZIP_CHUNK] [-m MAXWRITE] CODEC
  *
- * CODEC is none, gzip or snappy; writes are 1..MAXWRITE bytes (default
- * 200000), chosen by a xorshift generator seeded with SEED (default 1).
+ * CODEC is a codec of the registry (none, gzip, snappy, zstd, lz4); writes
+ * are 1..MAXWRITE bytes (default 200000), chosen by a xorshift generator seeded with SEED (default 1).
  * -c sets the gzip member size (default 1 MiB). */
 #include <errno.h>
 #include <stdint.h>
@@ -46,7 +46,7 @@ static int write_all(const char *p, size_t n)
 static void usage(void)
 {
     fprintf(stderr, "usage: codec_write [-l LEVEL] [-s SEED] [-c GZIP_CHUNK] "
-                    "[-m MAXWRITE] none|gzip|snappy|zstd\n");
+                    "[-m MAXWRITE] CODEC\n");
     exit(2);
 }
 

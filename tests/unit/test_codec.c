@@ -1,8 +1,9 @@
-// sp-deps: sp_buf sp_error sp_crc32c sp_codec sp_codec_none sp_codec_gzip sp_codec_snappy sp_codec_zstd
+// sp-deps: sp_buf sp_error sp_crc32c sp_codec sp_codec_*
 #include <libdeflate.h>
 #include <snappy-c.h>
 #include <stdint.h>
 #include <zlib.h>
+#include <lz4frame.h>
 #include <zstd.h>
 
 #include "sp_test.h"
@@ -802,6 +803,136 @@ TEST(zstd_free_without_finish)
 
 /* ---- flush: every codec's output holds everything written so far -------- */
 
+/* ---- lz4: decoded with liblz4's own frame decompressor ------------------- */
+
+/* unlz4: decode the frames of (p, n) into out; *frames gets the count of
+ * complete frames (LZ4F_decompress returns 0 at a frame's end, after its
+ * checksum was verified).  A trailing incomplete frame (a flushed,
+ * unfinished stream) is decoded as far as it goes when `partial`; otherwise
+ * it is an error.  Returns 0 or -1. */
+static int unlz4(const unsigned char *p, size_t n, sp_buf *out, int *frames, int partial)
+{
+    LZ4F_dctx *d = NULL;
+    unsigned char tmp[65536];
+    size_t hint = 1;
+    int rc = LZ4F_isError(LZ4F_createDecompressionContext(&d, LZ4F_VERSION)) ? -1 : 0;
+    *frames = 0;
+    while (!rc && n) {
+        size_t dst = sizeof tmp, src = n;
+        hint = LZ4F_decompress(d, tmp, &dst, p, &src, NULL);
+        if (LZ4F_isError(hint) || sp_buf_add(out, tmp, dst, NULL))
+            rc = -1;
+        if (!rc && hint == 0)
+            (*frames)++;
+        p += src;
+        n -= src;
+    }
+    for (size_t dst = sizeof tmp; !rc && hint && dst; ) { /* held output */
+        size_t src = 0;
+        dst = sizeof tmp;
+        hint = LZ4F_decompress(d, tmp, &dst, p, &src, NULL);
+        if (LZ4F_isError(hint) || sp_buf_add(out, tmp, dst, NULL))
+            rc = -1;
+    }
+    if (hint != 0 && !partial)
+        rc = -1;
+    LZ4F_freeDecompressionContext(d);
+    return rc;
+}
+
+static void lz4_round_trip(const unsigned char *in, size_t n, size_t maxw, int level)
+{
+    sp_codec_state *st = NULL;
+    sp_error err = SP_ERROR_INIT;
+    sp_buf out = SP_BUF_INIT(0), back = SP_BUF_INIT(0);
+    int frames = -1;
+    CHECK_OK(sp_codec_lz4.open(&st, level, &err), &err);
+    if (!st)
+        return;
+    CHECK_OK(compress_with(st, &sp_codec_lz4, in, n, maxw, &out, &err), &err);
+    sp_codec_lz4.free(st);
+    CHECK_INT(unlz4((unsigned char *)out.data, out.len, &back, &frames, 0), 0);
+    CHECK_INT(frames, 1);
+    CHECK_MEM(back.data ? back.data : "", back.len, (const char *)in, n);
+    /* magic 0x184D2204, then FLG: version 01, block independence 0 (linked),
+     * content checksum bit 2 set; BD: 64 KiB blocks (4 << 4) */
+    CHECK(out.len > 6 && le32((const unsigned char *)out.data) == 0x184D2204u);
+    if (out.len > 6) {
+        CHECK_INT((unsigned char)out.data[4] & 0xec, 0x44);
+        CHECK_INT((unsigned char)out.data[5], 0x40);
+    }
+    sp_buf_release(&out);
+    sp_buf_release(&back);
+}
+
+TEST(lz4_round_trip_text_and_noise)
+{
+    size_t n = (size_t)3 << 20;
+    unsigned char *in = make_text(n);
+    lz4_round_trip(in, n, 200000, 0);
+    lz4_round_trip(in, n, 0, 9); /* one write; LZ4HC */
+    lz4_round_trip(in, 70000, 1, 0);
+    free(in);
+    in = make_noise(1 << 20);
+    lz4_round_trip(in, 1 << 20, 100000, 0);
+    free(in);
+}
+
+TEST(lz4_compresses_text)
+{
+    size_t n = (size_t)1 << 20;
+    unsigned char *in = make_text(n);
+    sp_codec_state *st = NULL;
+    sp_error err = SP_ERROR_INIT;
+    sp_buf out = SP_BUF_INIT(0);
+    CHECK_OK(sp_codec_lz4.open(&st, 0, &err), &err);
+    CHECK_OK(compress_with(st, &sp_codec_lz4, in, n, 50000, &out, &err), &err);
+    sp_codec_lz4.free(st);
+    CHECK(out.len > 0 && out.len < n / 2);
+    sp_buf_release(&out);
+    free(in);
+}
+
+TEST(lz4_empty_input_is_a_frame)
+{
+    sp_codec_state *st = NULL;
+    sp_error err = SP_ERROR_INIT;
+    sp_buf out = SP_BUF_INIT(0), back = SP_BUF_INIT(0);
+    int frames = 0;
+    CHECK_OK(sp_codec_lz4.open(&st, 0, &err), &err);
+    CHECK_OK(sp_codec_lz4.finish(st, &out, &err), &err);
+    sp_codec_lz4.free(st);
+    CHECK_INT(out.len, 15); /* magic, FLG, BD, HC, end mark, checksum */
+    CHECK_INT(unlz4((unsigned char *)out.data, out.len, &back, &frames, 0), 0);
+    CHECK_INT(frames, 1);
+    CHECK_INT(back.len, 0);
+    sp_buf_release(&out);
+    sp_buf_release(&back);
+}
+
+TEST(lz4_bad_level_and_ceiling)
+{
+    sp_codec_state *st = NULL;
+    sp_error err = SP_ERROR_INIT;
+    CHECK_INT(sp_codec_lz4.open(&st, 13, &err), SP_EINVAL);
+    CHECK(st == NULL);
+    CHECK(strstr(err.msg, "lz4: level 13") != NULL);
+    sp_error_clear(&err);
+    CHECK_INT(sp_codec_lz4.open(&st, -1, &err), SP_EINVAL);
+    sp_error_clear(&err);
+    /* an output ceiling fails the write cleanly; the state then refuses more */
+    unsigned char *in = make_noise(1 << 20);
+    sp_buf out = SP_BUF_INIT(100000);
+    CHECK_OK(sp_codec_lz4.open(&st, 0, &err), &err);
+    CHECK_INT(sp_codec_lz4.write(st, in, 1 << 20, &out, &err), SP_ETOOBIG);
+    sp_error_clear(&err);
+    CHECK_INT(sp_codec_lz4.write(st, "x", 1, &out, &err), SP_EINTERNAL);
+    CHECK(strstr(err.msg, "after a failure") != NULL);
+    sp_codec_lz4.free(st);
+    sp_buf_release(&out);
+    free(in);
+}
+
 static int decode_any(const sp_codec *c, const sp_buf *z, sp_buf *back)
 {
     int k = 0;
@@ -812,6 +943,8 @@ static int decode_any(const sp_codec *c, const sp_buf *z, sp_buf *back)
         return unframe((const unsigned char *)z->data, z->len, back, &fs);
     if (c == &sp_codec_zstd)
         return unzstd((const unsigned char *)z->data, z->len, back, &k, 1);
+    if (c == &sp_codec_lz4)
+        return unlz4((const unsigned char *)z->data, z->len, back, &k, 1);
     return sp_buf_add(back, z->data, z->len, NULL) ? -1 : 0;
 }
 
@@ -820,9 +953,9 @@ TEST(flush_outputs_everything_written)
     size_t n = (size_t)3 << 20;
     unsigned char *in = make_text(n);
     const sp_codec *cs[] = {&sp_codec_none, &sp_codec_gzip, &sp_codec_snappy,
-                            &sp_codec_zstd};
+                            &sp_codec_zstd, &sp_codec_lz4};
     size_t cut[] = {777, (size_t)1 << 20, ((size_t)5 << 19) + 3, n};
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         sp_codec_state *st = NULL;
         sp_error err = SP_ERROR_INIT;
         sp_buf out = SP_BUF_INIT(0);
@@ -978,8 +1111,8 @@ TEST(none_passes_through)
 
 TEST(write_after_finish_fails)
 {
-    const sp_codec *cs[] = {&sp_codec_gzip, &sp_codec_snappy, &sp_codec_zstd};
-    for (int i = 0; i < 3; i++) {
+    const sp_codec *cs[] = {&sp_codec_gzip, &sp_codec_snappy, &sp_codec_zstd, &sp_codec_lz4};
+    for (int i = 0; i < 4; i++) {
         sp_codec_state *st = NULL;
         sp_error err = SP_ERROR_INIT;
         sp_buf out = SP_BUF_INIT(0);
@@ -1003,10 +1136,17 @@ TEST(find_and_names)
     CHECK(sp_codec_find("gz") == &sp_codec_gzip); /* aliases */
     CHECK(sp_codec_find("zst") == &sp_codec_zstd);
     CHECK(sp_codec_find("GZIP") == NULL);
-    CHECK(sp_codec_find("lz4") == NULL);
+    CHECK(sp_codec_find("lz4") == &sp_codec_lz4);
+    CHECK(sp_codec_find("xz") == NULL);
     CHECK(sp_codec_find("") == NULL);
     CHECK(sp_codec_find(NULL) == NULL);
-    CHECK_STR(sp_codec_names(), "none, gzip, snappy, zstd");
+    CHECK_STR(sp_codec_names(), "none, gzip, snappy, zstd, lz4");
+    char aliases[32];
+    CHECK_STR(sp_codec_aliases(aliases, sizeof aliases), "gz, zst");
+    CHECK_STR(sp_codec_aliases(aliases, 4), "gz,");
+    CHECK_STR(sp_codec_lz4.ext, "lz4");
+    CHECK(sp_codec_lz4.content_encoding == NULL);
+    CHECK_STR(sp_codec_lz4.content_type, "application/x-lz4");
     CHECK_STR(sp_codec_zstd.ext, "zst");
     CHECK_STR(sp_codec_zstd.content_encoding, "zstd");
     CHECK_STR(sp_codec_gzip.content_encoding, "gzip");
@@ -1055,6 +1195,10 @@ int main(void)
     RUN(zstd_output_ceiling_fails_cleanly);
     RUN(zstd_free_without_finish);
     RUN(flush_outputs_everything_written);
+    RUN(lz4_round_trip_text_and_noise);
+    RUN(lz4_compresses_text);
+    RUN(lz4_empty_input_is_a_frame);
+    RUN(lz4_bad_level_and_ceiling);
     RUN(none_passes_through);
     RUN(write_after_finish_fails);
     RUN(find_and_names);

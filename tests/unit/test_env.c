@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_env sp_keys sp_model sp_cron sp_sdk sp_datafile sp_dfwrite sp_project sp_sinkcfg sp_defs
+// sp-deps: sp_buf sp_error sp_env sp_keys sp_model sp_cron sp_sdk sp_datafile sp_dfwrite sp_project sp_sinkcfg sp_defs sp_type sp_batch sp_dtoa sp_format sp_format_* sp_thrift sp_rle sp_date
 /* test_env: .env precedence, tb_secret resolution, connection overrides,
  * missing-secret diagnostics, secrets kept out of messages, sink configs. */
 #include <stdlib.h>

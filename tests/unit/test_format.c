@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_type sp_batch sp_dtoa sp_format sp_format_csv sp_format_ndjson sp_format_parquet sp_thrift sp_rle
+// sp-deps: sp_buf sp_error sp_type sp_batch sp_dtoa sp_format sp_format_* sp_thrift sp_rle sp_date
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

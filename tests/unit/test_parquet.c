@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_type sp_batch sp_dtoa sp_format sp_format_csv sp_format_ndjson sp_format_parquet sp_thrift sp_rle
+// sp-deps: sp_buf sp_error sp_type sp_batch sp_dtoa sp_format sp_format_* sp_thrift sp_rle sp_date
 /* The Parquet writer's pieces: the Thrift compact encoder (bytes checked
  * against the protocol spec), the RLE / bit-packed hybrid (the spec's
  * example, round trips of every bit width), and the writer's framing and
@@ -208,10 +208,15 @@ TEST(writer_framing)
     CHECK(f->w_rows(w, &b, 0, 1, &out, &e2) != 0);
     f->w_free(w);
     /* a bad codec name */
-    sp_fmt_opts bad = { "lz4", 0, 0 };
+    sp_fmt_opts bad = { "brotli", 0, 0 };
     sp_error e3 = SP_ERROR_INIT;
     CHECK(f->w_open(&w, &s, &bad, &e3) != 0);
-    CHECK(strstr(e3.msg, "unknown page compression 'lz4'") != NULL);
+    CHECK(strstr(e3.msg, "unknown page compression 'brotli' (expected snappy, zstd, gzip, "
+                         "lz4, none)") != NULL);
+    /* lz4: LZ4_RAW pages */
+    sp_fmt_opts lz = { "lz4", 0, 0 };
+    CHECK_OK(f->w_open(&w, &s, &lz, &e3), &e3);
+    f->w_free(w);
     sp_buf_release(&out);
     sp_type_free(ti);
     sp_type_free(ts);

@@ -9,6 +9,8 @@
  *             compressed chunks of <= 64 KiB input with masked CRC-32C)
  *   zstd   -> one Zstandard frame (RFC 8878) with a content checksum,
  *             compressed by libzstd's worker threads
+ *   lz4    -> one LZ4 frame (".lz4": 64 KiB linked blocks, content
+ *             checksum), liblz4's LZ4F API
  *
  * A codec's table entry owns everything about it: its name (and the alias
  * the HTTP API accepts), file extension, content encoding and content type.
@@ -24,14 +26,15 @@
 
 #include "sp_buf.h"
 
-/* SP_CODECS: the registry, in the order error messages list the names.
+/* SP_CODECS: the registry, in the order error messages list the names; the
+ * first word is the default (no compression).
  * Each word w names the table entry sp_codec_<w> whose .name is "w". */
-#define SP_CODECS(X) X(none) X(gzip) X(snappy) X(zstd)
+#define SP_CODECS(X) X(none) X(gzip) X(snappy) X(zstd) X(lz4)
 
 typedef struct sp_codec_state sp_codec_state;
 
 typedef struct sp_codec {
-    const char *name;  /* "none", "gzip", "snappy", "zstd" */
+    const char *name;  /* "none", "gzip", "snappy", "zstd", "lz4" */
     const char *alias; /* another spelling the HTTP API accepts ("gz"), or NULL */
     const char *ext;   /* file extension without dot: "" (none), "gz", ... */
     /* content_encoding: the object's Content-Encoding ("gzip"), or NULL */
@@ -58,6 +61,9 @@ SP_CODECS(SP_CODEC_DECLARE_)
 
 /* sp_codec_find: by name or alias (exact, lowercase); NULL when unknown */
 const sp_codec *sp_codec_find(const char *name);
-const char *sp_codec_names(void); /* "none, gzip, snappy, zstd" */
+const char *sp_codec_names(void); /* "none, gzip, snappy, zstd, lz4" */
+/* sp_codec_aliases: the other spellings, "gz, zst", into buf (truncated to
+ * bufsz); returns buf */
+const char *sp_codec_aliases(char *buf, size_t bufsz);
 
 #endif

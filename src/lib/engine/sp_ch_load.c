@@ -12,7 +12,7 @@
 #include "sp_ch_load.h"
 #include "sp_ch_rowbin.h"
 #include "sp_ch_tsv.h"
-#include "sp_format.h"
+#include "sp_date.h"
 #include "sp_uuid.h"
 
 #define STAGE_MARK "__sp_load_"

@@ -14,8 +14,8 @@
 
 #include "sp_ascii.h"
 #include "sp_ch_tsv.h"
+#include "sp_date.h"
 #include "sp_error.h"
-#include "sp_format.h"
 #include "sp_type.h"
 
 #define LINE_MAX_BYTES ((size_t)256 << 20) /* one row */

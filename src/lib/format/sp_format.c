@@ -2,8 +2,10 @@
  * NDJSON writers and by file-name templates (see sp_format.h). */
 #include "sp_format.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include "sp_date.h"
 #include "sp_dtoa.h"
 #include "sp_error.h"
 #include "sp_format_int.h"
@@ -13,78 +15,38 @@ const char sp__digit_pairs[201] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
-static const sp_format *const formats[] = {&sp_format_csv, &sp_format_ndjson,
-                                           &sp_format_parquet};
+#define SP_FORMAT_PTR_(w) &sp_format_##w,
+static const sp_format *const formats[] = { SP_FORMATS(SP_FORMAT_PTR_) };
+#define NFORMATS (sizeof formats / sizeof formats[0])
 
 const sp_format *sp_format_find(const char *name)
 {
     if (!name)
         return NULL;
-    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+    for (size_t i = 0; i < NFORMATS; i++)
         if (strcmp(formats[i]->name, name) == 0)
             return formats[i];
     return NULL;
 }
 
+#define SP_FORMAT_LISTED_(w) ", " #w
 const char *sp_format_names(void)
 {
-    return "csv, ndjson, parquet";
+    return SP_FORMATS(SP_FORMAT_LISTED_) + 2; /* without the first ", " */
 }
 
-/* ------------------------------------------------------------ calendar */
-
-/* Howard Hinnant's days_from_civil / civil_from_days (public domain
- * algorithms, proleptic Gregorian, any year) */
-void sp_civil_from_days(int64_t days, int *y, int *m, int *d)
+const char *sp_format_row_names(char *buf, size_t bufsz)
 {
-    int64_t z = days + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t yy = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t dd = doy - (153 * mp + 2) / 5 + 1;
-    int64_t mm = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int)(yy + (mm <= 2));
-    *m = (int)mm;
-    *d = (int)dd;
-}
-
-int64_t sp_days_from_civil(int y, int m, int d)
-{
-    int64_t yy = (int64_t)y - (m <= 2);
-    int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
-    int64_t yoe = yy - era * 400;
-    int64_t doy = (153 * (int64_t)(m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* years outside 0000..9999 are clamped so the text keeps its width */
-#define DAYS_MIN (-719528)  /* 0000-01-01 */
-#define DAYS_MAX 2932896    /* 9999-12-31 */
-
-static inline char *put2(char *p, int v)
-{
-    memcpy(p, sp__digit_pairs + 2 * v, 2);
-    return p + 2;
-}
-
-static char *put_date(char *p, int64_t days)
-{
-    if (days < DAYS_MIN)
-        days = DAYS_MIN;
-    if (days > DAYS_MAX)
-        days = DAYS_MAX;
-    int y, m, d;
-    sp_civil_from_days(days, &y, &m, &d);
-    p = put2(p, y / 100);
-    p = put2(p, y % 100);
-    *p++ = '-';
-    p = put2(p, m);
-    *p++ = '-';
-    return put2(p, d);
+    size_t n = 0;
+    if (bufsz)
+        buf[0] = '\0';
+    for (size_t i = 0; i < NFORMATS && n < bufsz; i++)
+        if (formats[i]->row) {
+            int k = snprintf(buf + n, bufsz - n, "%s%s", n ? ", " : "", formats[i]->name);
+            if (k > 0)
+                n += (size_t)k;
+        }
+    return buf;
 }
 
 static inline int64_t floordiv(int64_t a, int64_t b)
@@ -93,51 +55,17 @@ static inline int64_t floordiv(int64_t a, int64_t b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-static char *put_datetime(char *p, int64_t secs)
-{
-    int64_t days = floordiv(secs, 86400);
-    int64_t rem = secs - days * 86400;
-    if (days < DAYS_MIN) {
-        days = DAYS_MIN;
-        rem = 0;
-    } else if (days > DAYS_MAX) {
-        days = DAYS_MAX;
-        rem = 86399;
-    }
-    p = put_date(p, days);
-    *p++ = ' ';
-    p = put2(p, (int)(rem / 3600));
-    *p++ = ':';
-    p = put2(p, (int)(rem / 60 % 60));
-    *p++ = ':';
-    return put2(p, (int)(rem % 60));
-}
-
-size_t sp_fmt_date(char *buf, int64_t days)
-{
-    char *e = put_date(buf, days);
-    *e = '\0';
-    return (size_t)(e - buf);
-}
-
-size_t sp_fmt_datetime(char *buf, int64_t secs)
-{
-    char *e = put_datetime(buf, secs);
-    *e = '\0';
-    return (size_t)(e - buf);
-}
-
 static const int64_t pow10_i64[10] = {1,      10,      100,      1000,      10000,
                                       100000, 1000000, 10000000, 100000000, 1000000000};
 
 char *sp__fmt_datetime64(char *p, int64_t ticks, int scale)
 {
     if (scale <= 0 || scale > 9)
-        return put_datetime(p, ticks);
+        return sp_date_put_datetime(p, ticks);
     int64_t div = pow10_i64[scale];
     int64_t secs = floordiv(ticks, div);
     int64_t frac = ticks - secs * div;
-    p = put_datetime(p, secs);
+    p = sp_date_put_datetime(p, secs);
     *p++ = '.';
     for (int s = scale - 1; s >= 0; s--) {
         p[s] = (char)('0' + frac % 10);
@@ -197,9 +125,9 @@ char *sp__fmt_scalar(char *p, const sp_column *c, size_t i)
         return p + sp_dtoa(c->v.f64[i], p);
     case SP_T_DATE:
     case SP_T_DATE32:
-        return put_date(p, c->v.i64[i]);
+        return sp_date_put(p, c->v.i64[i]);
     case SP_T_DATETIME:
-        return put_datetime(p, c->v.i64[i]);
+        return sp_date_put_datetime(p, c->v.i64[i]);
     case SP_T_DATETIME64:
         return sp__fmt_datetime64(p, c->v.i64[i], c->type->scale);
     default:

@@ -16,6 +16,7 @@
 #define SP_FORMAT_H
 
 #include "sp_batch.h"
+#include "sp_date.h" /* sp_fmt_date, sp_fmt_datetime (were here) */
 #include "sp_buf.h"
 
 /* options of a stateful writer */
@@ -28,9 +29,18 @@ typedef struct sp_fmt_opts {
 
 typedef struct sp_fmt_writer sp_fmt_writer;
 
+/* SP_FORMATS: the registry, in the order error messages and the key table
+ * list the names.  Each word w names the table entry sp_format_<w> whose
+ * .name is "w".  A format's entry owns everything about it (name, file
+ * extension, content type, functions): adding a format is one new file
+ * sp_format_<name>.c defining `const sp_format sp_format_<name>` and one
+ * word here.  The first word is the default format. */
+#define SP_FORMATS(X) X(csv) X(ndjson) X(parquet)
+
 typedef struct sp_format {
-    const char *name; /* "csv", "ndjson", "parquet" */
-    const char *ext;  /* file extension without dot: "csv", "ndjson", "parquet" */
+    const char *name;         /* "csv", "ndjson", "parquet" */
+    const char *ext;          /* file extension without dot: "csv", "ndjson", "parquet" */
+    const char *content_type; /* "text/csv", "application/x-ndjson", ... */
     /* header: what starts every object (CSV names row; NDJSON nothing;
      * Parquet its magic "PAR1", after checking that every column has a
      * Parquet mapping: an unmappable column fails here, before any row) */
@@ -65,26 +75,23 @@ typedef struct sp_format {
     void (*w_free)(sp_fmt_writer *w);
 } sp_format;
 
-extern const sp_format sp_format_csv;
-extern const sp_format sp_format_ndjson;
-extern const sp_format sp_format_parquet;
+#define SP_FORMAT_DECLARE_(w) extern const sp_format sp_format_##w;
+SP_FORMATS(SP_FORMAT_DECLARE_)
+#undef SP_FORMAT_DECLARE_
 
 /* sp_format_find: by name ("csv", "ndjson", "parquet"), NULL when unknown. */
 const sp_format *sp_format_find(const char *name);
 /* "csv, ndjson, parquet": for error messages */
 const char *sp_format_names(void);
+/* sp_format_row_names: the row formats (row != NULL) only, "csv, ndjson"
+ * (what a streamed HTTP answer can be), into buf (truncated to bufsz);
+ * returns buf */
+const char *sp_format_row_names(char *buf, size_t bufsz);
 
 /* Value renderers shared by the formatters and by file-name templates.
  * sp_fmt_value_text: the value at column c, row i as plain text (what a
  * partition placeholder {col} shows: strings unescaped, DateTime as
  * "YYYY-MM-DD hh:mm:ss", numbers as in JSON). */
 int sp_fmt_value_text(sp_buf *out, const sp_column *c, size_t i, sp_error *err);
-/* sp_fmt_datetime: "YYYY-MM-DD hh:mm:ss" for UTC seconds (buf >= 20). */
-size_t sp_fmt_datetime(char *buf, int64_t secs);
-/* sp_fmt_date: "YYYY-MM-DD" for days since epoch (buf >= 11). */
-size_t sp_fmt_date(char *buf, int64_t days);
-/* sp_civil_from_days: proleptic Gregorian y/m/d for days since epoch. */
-void sp_civil_from_days(int64_t days, int *y, int *m, int *d);
-int64_t sp_days_from_civil(int y, int m, int d);
 
 #endif

@@ -197,4 +197,7 @@ static int csv_row(sp_buf *out, const sp_schema *s, const sp_batch *b, size_t i,
     return csv_rows(out, s, b, i, i + 1, err);
 }
 
-const sp_format sp_format_csv = {"csv", "csv", csv_header, csv_row, csv_rows};
+const sp_format sp_format_csv = {
+    .name = "csv", .ext = "csv", .content_type = "text/csv",
+    .header = csv_header, .row = csv_row, .rows = csv_rows,
+};

@@ -288,4 +288,7 @@ static int ndjson_row(sp_buf *out, const sp_schema *s, const sp_batch *b, size_t
     return ndjson_rows(out, s, b, i, i + 1, err);
 }
 
-const sp_format sp_format_ndjson = {"ndjson", "ndjson", ndjson_header, ndjson_row, ndjson_rows};
+const sp_format sp_format_ndjson = {
+    .name = "ndjson", .ext = "ndjson", .content_type = "application/x-ndjson",
+    .header = ndjson_header, .row = ndjson_row, .rows = ndjson_rows,
+};

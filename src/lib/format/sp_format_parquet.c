@@ -11,7 +11,7 @@
  *
  * A writer shreds the rows into one leaf per primitive column (Dremel
  * definition and repetition levels), each leaf filling a data page (v1) of
- * PAGE_SIZE bytes that is compressed (snappy, gzip, zstd or none) as soon
+ * PAGE_SIZE bytes that is compressed (snappy, gzip, zstd, lz4 = LZ4_RAW or none) as soon
  * as it is full; a row group is closed after row_group_rows rows or
  * row_group_bytes buffered bytes, and only its pages stay in memory until
  * then.  Pages and row groups end at row boundaries.  Values are PLAIN;
@@ -20,6 +20,7 @@
  * DICT_MAX bytes).  Levels use the RLE / bit-packed hybrid (sp_rle). */
 #include <arpa/inet.h>
 #include <libdeflate.h>
+#include <lz4.h>
 #include <snappy-c.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,7 @@ enum { T_BOOLEAN = 0, T_INT32 = 1, T_INT64 = 2, T_FLOAT = 4, T_DOUBLE = 5, T_BYT
        T_FLBA = 7 };
 enum { R_REQUIRED = 0, R_OPTIONAL = 1, R_REPEATED = 2 };
 enum { E_PLAIN = 0, E_RLE = 3, E_RLE_DICTIONARY = 8 };
-enum { C_UNCOMPRESSED = 0, C_SNAPPY = 1, C_GZIP = 2, C_ZSTD = 6 };
+enum { C_UNCOMPRESSED = 0, C_SNAPPY = 1, C_GZIP = 2, C_ZSTD = 6, C_LZ4_RAW = 7 };
 enum { CT_NONE = -1, CT_UTF8 = 0, CT_MAP = 1, CT_MAP_KEY_VALUE = 2, CT_LIST = 3, CT_ENUM = 4, CT_DECIMAL = 5,
        CT_DATE = 6, CT_TIMESTAMP_MILLIS = 9, CT_TIMESTAMP_MICROS = 10, CT_UINT_8 = 11,
        CT_UINT_16 = 12, CT_UINT_32 = 13, CT_UINT_64 = 14, CT_INT_8 = 15, CT_INT_16 = 16,
@@ -667,6 +668,8 @@ static int compress(sp_fmt_writer *w, const sp_buf *in, const sp_buf **out, sp_e
         cap = snappy_max_compressed_length(in->len);
     else if (w->codec == C_GZIP)
         cap = libdeflate_gzip_compress_bound(w->gz, in->len);
+    else if (w->codec == C_LZ4_RAW)
+        cap = in->len <= LZ4_MAX_INPUT_SIZE ? (size_t)LZ4_compressBound((int)in->len) : 0;
     else
         cap = ZSTD_compressBound(in->len);
     int rc = sp_buf_grow(o, cap, err);
@@ -679,6 +682,9 @@ static int compress(sp_fmt_writer *w, const sp_buf *in, const sp_buf **out, sp_e
             got = 0;
     } else if (w->codec == C_GZIP) {
         got = libdeflate_gzip_compress(w->gz, src, in->len, o->data, cap);
+    } else if (w->codec == C_LZ4_RAW) { /* one raw LZ4 block (Parquet's LZ4_RAW) */
+        int z = cap ? LZ4_compress_default(src, o->data, (int)in->len, (int)cap) : 0;
+        got = z > 0 ? (size_t)z : 0;
     } else {
         size_t z = ZSTD_compressCCtx(w->zs, o->data, cap, src, in->len, 3);
         got = ZSTD_isError(z) ? 0 : z;
@@ -1300,7 +1306,7 @@ static int codec_of(const char *name, int *out, sp_error *err)
         const char *name;
         int codec;
     } codecs[] = { { "snappy", C_SNAPPY }, { "none", C_UNCOMPRESSED }, { "gzip", C_GZIP },
-                   { "zstd", C_ZSTD } };
+                   { "zstd", C_ZSTD }, { "lz4", C_LZ4_RAW } };
     if (!name || !*name)
         name = "snappy";
     for (size_t i = 0; i < sizeof codecs / sizeof codecs[0]; i++)
@@ -1310,7 +1316,7 @@ static int codec_of(const char *name, int *out, sp_error *err)
         }
     return sp_error_set(err, SP_EDEF, 0,
                         "parquet: unknown page compression '%s' (expected snappy, zstd, gzip, "
-                        "none)",
+                        "lz4, none)",
                         name);
 }
 
@@ -1352,6 +1358,7 @@ static int pq_open(sp_fmt_writer **out, const sp_schema *s, const sp_fmt_opts *o
 const sp_format sp_format_parquet = {
     .name = "parquet",
     .ext = "parquet",
+    .content_type = "application/vnd.apache.parquet",
     .header = pq_header,
     .w_open = pq_open,
     .w_rows = pq_rows,

@@ -5,14 +5,15 @@
 
 #include "sp_codec.h"
 #include "sp_error.h"
+#include "sp_format.h"
 #include "sp_keys.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define VALS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
-const char *const sp_formats[] = { "csv", "ndjson", "parquet", NULL };
-#define CODEC_NAME(w) #w,
-const char *const sp_compressions[] = { SP_CODECS(CODEC_NAME) NULL }; /* sp_codec.h */
+#define REGISTERED_NAME(w) #w,
+const char *const sp_formats[] = { SP_FORMATS(REGISTERED_NAME) NULL };        /* sp_format.h */
+const char *const sp_compressions[] = { SP_CODECS(REGISTERED_NAME) NULL };    /* sp_codec.h */
 const char *const sp_strategies[] = { "create_new", "replace", "truncate", "new", "@new",
                                        "@truncate", NULL };
 

@@ -145,12 +145,12 @@ int sp_pipe_sink(const sp_pipe *p, sp_sink_def *out, sp_error *err)
     if (!out->schedule || !*out->schedule)
         out->schedule = "@on-demand";
     const char *v = sink_get(p, "EXPORT_FORMAT", &line);
-    out->format = "csv";
+    out->format = sp_formats[0]; /* the registry's first: the default */
     if (v && !(out->format = canon_value(v, sp_formats)))
         return bad_value(p, "EXPORT_FORMAT", line, "format", v, sp_formats, err);
     int fmt_line = line;
     v = sink_get(p, "EXPORT_COMPRESSION", &line);
-    out->compression = "none";
+    out->compression = sp_compressions[0];
     out->compression_set = v != NULL;
     if (v && !(out->compression = canon_value(v, sp_compressions)))
         return bad_value(p, "EXPORT_COMPRESSION", line, "compression", v, sp_compressions,
@@ -196,7 +196,7 @@ int sp_pipe_sink(const sp_pipe *p, sp_sink_def *out, sp_error *err)
                                   : "a positive size (bytes, or with a unit: 256MB, 1GiB; "
                                     "units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)");
     }
-    if (out->topic && !strcmp(out->format, "parquet")) {
+    if (out->topic && !strcmp(out->format, "parquet")) { /* (sp_sinkcfg asks the registry) */
         sp_where_at(&where, p->path, p->name, fmt_line, "EXPORT_FORMAT");
         return sp_model_set(err, where, SP_EDEF,
                             "parquet is a file format: a kafka sink (EXPORT_KAFKA_TOPIC) "

@@ -1,10 +1,10 @@
 /* sp_check: check every pipe's SQL (sinks, endpoints, copies, materialized
  * views, plain pipes) before it runs for real.
  *
- * A throw-away database of the embedded ClickHouse gets the project's
- * datasources (empty tables of the same columns and engines; with
- * SINKPIPE_ENGINE=clickhouse, the project's server and its tables, created
- * when missing) and its materialized views (their SQL checked against
+ * A throw-away database of the engine (the embedded ClickHouse's; an
+ * engine without one, SINKPIPE_ENGINE=clickhouse, uses the project's server
+ * and its tables, created when missing: sp_engines.h) gets the project's
+ * datasources (empty tables of the same columns and engines) and its materialized views (their SQL checked against
  * their target's columns), and each pipe's SQL — rendered with its template defaults —
  * is run as `SELECT * FROM (<sql>) LIMIT 0`: unknown tables, columns and
  * functions are found at `check` time, not at 3 AM.  Nothing is written and
@@ -14,9 +14,9 @@
  * a request (column() without default) is skipped. */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "sp_engine.h"
+#include "sp_engines.h"
 #include "sp_env.h"
 #include "sp_error.h"
 #include "sp_render.h"
@@ -28,23 +28,20 @@ int sp_project_check_queries(sp_project *p, sp_error *err)
     int rc = sp_project_env(p, &env, err);
     if (rc)
         return rc;
-    /* on ClickHouse the SQL runs where it will run for real: the project's
-     * server, whose missing tables this creates (deploy) */
-    const char *which = sp_env_get(env, "SINKPIPE_ENGINE");
-    int shared = which && !strcmp(which, "clickhouse");
+    /* the engine's scratch database, or (an engine without one: a server)
+     * the project's engine, where the SQL will run for real and whose
+     * missing tables this creates (deploy) */
+    const sp_engine_backend *b = NULL;
+    rc = sp_engine_backend_for(env, &b, err);
+    if (rc)
+        return rc;
+    int shared = !b->open_scratch;
     if (shared) {
         rc = sp_project_engine(p, &e, err);
         if (rc)
             return rc;
     } else {
-        /* a throw-away database of the embedded ClickHouse, in the folder
-         * this process already uses or in memory: the project's data is
-         * not touched, nor locked */
-        char scratch[64];
-        static unsigned long seq;
-        snprintf(scratch, sizeof scratch, "_sinkpipe_check_%ld_%lu", (long)getpid(), ++seq);
-        sp_embedded_opts eo = { sp_env_get(env, "SINKPIPE_LIBCHDB"), NULL, scratch, 1, NULL };
-        rc = sp_engine_embedded_open(&eo, &e, err);
+        rc = b->open_scratch(env, &e, err);
         if (rc)
             return rc;
         for (size_t i = 0; i < p->ndss && !rc; i++)

@@ -1,9 +1,9 @@
 /* sp_data: the project's engine, loading data and ad-hoc queries.
  *
- * The engine is opened on first use — embedded ClickHouse in
- * <project>/.sinkpipe/clickhouse/, or a ClickHouse server when
- * SINKPIPE_ENGINE=clickhouse — and every datasource of the project is
- * ensured (table + quarantine). */
+ * The engine is opened on first use — the one SINKPIPE_ENGINE names in the
+ * engine registry (sp_engines.h: embedded ClickHouse in
+ * <project>/.sinkpipe/clickhouse/, or a ClickHouse server) — and every
+ * datasource of the project is ensured (table + quarantine). */
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
@@ -19,6 +19,8 @@
 #include "sp_buf.h"
 #include "sp_ch_local.h"
 #include "sp_engine.h"
+#include "sp_engines.h"
+#include "sp_env.h"
 #include "sp_error.h"
 #include "sp_format.h"
 #include "sp_ingest.h"
@@ -28,25 +30,6 @@
 #include "sp_sql.h"
 
 #define SP_DATA_CHUNK (1u << 20)
-
-static int ensure_dir(const char *path, sp_error *err)
-{
-    if (mkdir(path, 0755) == 0 || errno == EEXIST)
-        return 0;
-    return sp_error_set(err, SP_EIO, 0, "cannot create folder '%s': %s", path,
-                        strerror(errno));
-}
-
-/* <dir>/.sinkpipe/engine.sock, when a daemon serves one */
-static int engine_sock(const sp_project *p, char *out, size_t outsz)
-{
-    char dir[PATH_MAX];
-    if (!realpath(p->dir ? p->dir : ".", dir))
-        return 0;
-    snprintf(out, outsz, "%s/.sinkpipe/engine.sock", dir);
-    struct stat st;
-    return stat(out, &st) == 0 && S_ISSOCK(st.st_mode);
-}
 
 int sp_project_engine_share(sp_project *p, struct sp_ch_local **out, sp_error *err)
 {
@@ -69,7 +52,7 @@ void sp_project_engine_unshare(sp_project *p, struct sp_ch_local *l)
         return;
     sp_ch_local_stop(l);
     char sock[PATH_MAX + 32];
-    if (engine_sock(p, sock, sizeof sock))
+    if (sp_engine_sock_path(p, sock, sizeof sock))
         unlink(sock);
 }
 
@@ -208,82 +191,17 @@ int sp_project_engine_adopt(sp_project *to, sp_project *from, sp_error *err)
     return sp_project_ensure_views(to, e, err);
 }
 
-/* open the engine the project's settings name; extra: a further handle on
- * the folder this process already uses */
+/* open the engine the project's settings name (the registry, sp_engines.h);
+ * extra: a further handle on the data this process already uses */
 static int open_engine(sp_project *p, int extra, sp_engine **out, sp_error *err)
 {
-    sp_engine *e = NULL;
+    *out = NULL;
     const sp_env *env = NULL;
+    const sp_engine_backend *b = NULL;
     int rc = sp_project_env(p, &env, err);
-    if (rc)
-        return rc;
-    const char *which = sp_env_get(env, "SINKPIPE_ENGINE");
-    if (which && *which && strcmp(which, "embedded") != 0) {
-        if (strcmp(which, "clickhouse") != 0)
-            return sp_error_set(err, SP_EINVAL, 0,
-                                "SINKPIPE_ENGINE: unknown engine '%.64s' (expected embedded, "
-                                "clickhouse)",
-                                which);
-        sp_clickhouse_opts co = { sp_env_get(env, "SINKPIPE_CLICKHOUSE_URL"),
-                                  sp_env_get(env, "SINKPIPE_CLICKHOUSE_USER"),
-                                  sp_env_get(env, "SINKPIPE_CLICKHOUSE_PASSWORD"),
-                                  sp_env_get(env, "SINKPIPE_CLICKHOUSE_DATABASE"),
-                                  sp_env_get(env, "SINKPIPE_CLICKHOUSE_SETTINGS"), NULL, 0 };
-        /* "{project}" in the database: one database per project folder
-         * (sp_<hash of its path>), created when missing */
-        char db[256];
-        const char *tpl = co.database ? strstr(co.database, "{project}") : NULL;
-        if (tpl) {
-            char dir[PATH_MAX];
-            if (!realpath(p->dir ? p->dir : ".", dir))
-                snprintf(dir, sizeof dir, "%s", p->dir ? p->dir : ".");
-            uint64_t h = 1469598103934665603ULL;
-            for (const char *c = dir; *c; c++)
-                h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-            snprintf(db, sizeof db, "%.*ssp_%012llx%.100s", (int)(tpl - co.database),
-                     co.database, (unsigned long long)(h & 0xffffffffffffULL), tpl + 9);
-            co.database = db;
-            co.create_database = 1;
-        }
-        rc = sp_engine_clickhouse_open(&co, &e, err);
-    } else {
-        sp_buf path = SP_BUF_INIT(4096);
-        rc = sp_buf_addf(&path, err, "%s/.sinkpipe", p->dir ? p->dir : ".");
-        if (!rc)
-            rc = ensure_dir(path.data, err);
-        char abs[PATH_MAX] = "";
-        if (!rc && !realpath(path.data, abs))
-            rc = sp_error_set(err, SP_EIO, 0, "cannot resolve '%s': %s", path.data,
-                              strerror(errno));
-        sp_buf_reset(&path);
-        if (!rc)
-            rc = sp_buf_addf(&path, err, "%s/clickhouse", abs);
-        if (!rc) {
-            /* the jobs' journal, created empty so that its view always reads */
-            char log[4096];
-            sp_oplog_path(p->dir, log, sizeof log);
-            int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-            if (fd >= 0) {
-                close(fd);
-                if (realpath(log, abs))
-                    snprintf(log, sizeof log, "%s", abs);
-            }
-            sp_embedded_opts o = { sp_env_get(env, "SINKPIPE_LIBCHDB"), extra ? NULL : path.data,
-                                   NULL, 0, fd >= 0 && !extra ? log : NULL };
-            rc = sp_engine_embedded_open(&o, &e, err);
-        }
-        /* held by a running daemon: through its socket */
-        char sock[PATH_MAX + 32];
-        snprintf(sock, sizeof sock, "%s/engine.sock", abs[0] ? abs : ".");
-        if (rc == SP_EBUSY && engine_sock(p, sock, sizeof sock)) {
-            sp_error_clear(err);
-            sp_clickhouse_opts co = { "http://localhost/", NULL, NULL, NULL, NULL, sock, 0 };
-            rc = sp_engine_clickhouse_open(&co, &e, err);
-        }
-        sp_buf_release(&path);
-    }
-    *out = e;
-    return rc;
+    if (!rc)
+        rc = sp_engine_backend_for(env, &b, err);
+    return rc ? rc : b->open(p, env, extra, out, err);
 }
 
 int sp_project_engine_extra(sp_project *p, sp_engine **out, sp_error *err)

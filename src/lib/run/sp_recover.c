@@ -59,26 +59,23 @@ static int dead_cfg(sp_project *p, const json_t *run, sp_sinkcfg *cfg, sp_error 
 static int undo(sp_project *p, const sp_leftover *l, char *what, size_t whatsz, sp_error *err)
 {
     const char *store = sget(l->entry, "store");
+    const sp_store_backend *sb = NULL;
     sp_sinkcfg cfg;
     int rc = dead_cfg(p, l->run, &cfg, err);
-    const char *tid = sget(l->entry, "transactional_id");
-    if (!rc && store && !strcmp(store, "kafka") && tid &&
-        sp_journal_live_has(sp_project_dir(p), l->journal, "transactional_id", tid)) {
-        /* a live run of the same pipe holds the transactional.id: its own
-         * init_transactions already fenced the dead one */
-        snprintf(what, whatsz, "transactional.id %s: already fenced by a live run", tid);
-    } else if (!rc && store && !strcmp(store, "kafka")) {
-        rc = sp_sink_kafka_recover(&cfg, tid, what, whatsz, err);
-    } else if (!rc && store &&
-               (!strcmp(store, "file") || !strcmp(store, "s3") || !strcmp(store, "gcs"))) {
+    const sp_sink_vt *kvt = sp_sink_for_journal(store);
+    if (!rc && kvt) {
+        rc = kvt->recover(&cfg, sp_project_dir(p), l, what, whatsz, err);
+    } else if (!rc && store && (sb = sp_store_backend_find(store))) {
         sp_store_dest d;
         memset(&d, 0, sizeof d);
         if (!cfg.bucket_uri)
             rc = sp_error_set(err, SP_EINVAL, 0, "journal of the run names no bucket URI");
         /* a folder is opened as a dry run would: one that is gone is not
          * created again (and held nothing of the run any more) */
+        sp_store_conf sc = { cfg.bucket_uri, cfg.connection_name, cfg.conn_type, &cfg.conn,
+                             cfg.env };
         if (!rc)
-            rc = sp_store_open_for(&cfg, !strcmp(store, "file"), &d, err);
+            rc = sp_store_open_for(&sc, sb->folder, &d, err);
         if (!rc && !d.store)
             snprintf(what, whatsz, "the folder of %s is gone: nothing left", cfg.bucket_uri);
         else if (!rc && (!d.store->vt->recover || strcmp(d.store->vt->name, store) != 0))

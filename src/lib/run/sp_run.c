@@ -16,6 +16,7 @@
 #include "sp_buf.h"
 #include "sp_engine.h"
 #include "sp_error.h"
+#include "sp_date.h"
 #include "sp_format.h"
 #include "sp_journal.h"
 #include "sp_model.h"
@@ -188,17 +189,6 @@ static void pv_free(sp_sink *base)
     free(k);
 }
 
-int sp_sink_for(const sp_sinkcfg *cfg, const sp_sink_vt **out, sp_error *err)
-{
-    (void)err; /* every connection type has a sink */
-    if (cfg->conn_type == SP_CONN_KAFKA) {
-        *out = &sp_sink_kafka;
-        return 0;
-    }
-    *out = &sp_sink_objects;
-    return 0;
-}
-
 /* ------------------------------------------------------------------ a run */
 
 typedef struct run_ctx {
@@ -324,10 +314,13 @@ int sp_run(sp_project *p, const char *pipe_name, const struct sp_run_opts *opts,
     int rc = sp_sinkcfg_build(p, pipe, o, &cfg, err);
     if (rc)
         return rc;
-    res->service = strdup(cfg.conn_type == SP_CONN_KAFKA ? "kafka"
-                          : cfg.conn_type == SP_CONN_GCS ? "gcs"
-                          : (cfg.bucket_uri && !strncmp(cfg.bucket_uri, "file://", 7)) ? "file"
-                          : "s3");
+    const sp_sink_vt *svt = NULL;
+    rc = sp_sink_for(&cfg, &svt, err);
+    if (rc) {
+        sp_sinkcfg_release(&cfg);
+        return rc;
+    }
+    res->service = strdup(svt->service(&cfg));
 
     sp_buf sql = SP_BUF_INIT(64u << 20);
     run_ctx r;
@@ -335,10 +328,8 @@ int sp_run(sp_project *p, const char *pipe_name, const struct sp_run_opts *opts,
     rc = sp_pipe_render_sql(p, pipe, o->params, o->nparams, &sql, err);
     if (!rc)
         res->sql = strdup(sql.data ? sql.data : "");
-    if (!rc && o->dry_run && cfg.conn_type == SP_CONN_KAFKA)
-        r.vt = &preview_vt;
-    else if (!rc)
-        rc = sp_sink_for(&cfg, &r.vt, err);
+    if (!rc) /* a sink that has no dry run of its own: a preview of the rows */
+        r.vt = o->dry_run && !svt->dry_run ? &preview_vt : svt;
 
     sp_engine *e = NULL;
     sp_journal *jn = NULL;

@@ -328,7 +328,6 @@ static void h_sink(call *c, const char *pipe, int copy)
         fail(c, 400, "pipe '%s' is not a %s pipe", pipe, copy ? "copy" : "sink");
         return;
     }
-    static const char *const formats[] = { "csv", "ndjson", NULL };
     static const char *const strategies[] = { "create_new", "replace", "truncate", NULL };
     const char *format = sp_http_query(c->req, "format");
     const char *compression = sp_http_query(c->req, "compression");
@@ -357,13 +356,17 @@ static void h_sink(call *c, const char *pipe, int copy)
         compression = codec->name;
     if (strategy && !strcmp(strategy, "new"))
         strategy = "create_new";
-    if (format && !one_of(format, formats)) {
-        fail(c, 400, "format: '%s' is not one of csv, ndjson", format);
+    const sp_format *ofmt = format ? sp_format_find(format) : NULL;
+    if (format && (!ofmt || !ofmt->row)) { /* the row formats of the registry */
+        char names[128];
+        fail(c, 400, "format: '%s' is not one of %s", format,
+             sp_format_row_names(names, sizeof names));
         return;
     }
     if (compression && !codec) {
-        fail(c, 400, "compression: '%s' is not one of %s (or gz, zst)", compression,
-             sp_codec_names());
+        char aliases[128];
+        fail(c, 400, "compression: '%s' is not one of %s (or %s)", compression,
+             sp_codec_names(), sp_codec_aliases(aliases, sizeof aliases));
         return;
     }
     if (strategy && !one_of(strategy, strategies)) {
@@ -935,7 +938,7 @@ static void answer_rows(call *c, sqlq *q, const struct timespec *t0, const sp_qu
         }
         json_decref(q->meta);
         c->resp->status = 200;
-        c->resp->content_type = !strcmp(q->fmt->name, "csv") ? "text/csv" : "application/x-ndjson";
+        c->resp->content_type = q->fmt->content_type;
         c->resp->len = q->data.len;
         c->resp->body = sp_buf_detach(&q->data);
         if (!c->resp->body)
@@ -1014,13 +1017,12 @@ static void h_endpoint(call *c, const char *pipe, const char *ext)
                                                                           : "materialized");
         return;
     }
+    /* json, or a row format of the registry (answers stream row by row) */
     const sp_format *fmt = NULL;
-    if (strcmp(ext, "json") != 0 && !(fmt = sp_format_find(ext))) {
-        fail(c, 400, "format '%s' is not one of json, csv, ndjson", ext);
-        return;
-    }
-    if (fmt && strcmp(fmt->name, "csv") != 0 && strcmp(fmt->name, "ndjson") != 0) {
-        fail(c, 400, "format '%s' is not one of json, csv, ndjson", ext);
+    if (strcmp(ext, "json") != 0 && (!(fmt = sp_format_find(ext)) || !fmt->row)) {
+        char names[128];
+        fail(c, 400, "format '%s' is not one of json, %s", ext,
+             sp_format_row_names(names, sizeof names));
         return;
     }
     params_ctx pc = { NULL, 0, 0, 0 };

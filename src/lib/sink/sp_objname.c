@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sp_error.h"
+#include "sp_date.h"
 #include "sp_format.h"
 #include "sp_objname.h"
 

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "sp_batch.h"
+#include "sp_journal.h"
 #include "sp_model.h"
 
 /* A sink fully resolved for one run: definition + per-run overrides +
@@ -76,24 +77,45 @@ typedef struct sp_sink_vt {
     int (*finish)(sp_sink *k, sp_run_result *res, sp_error *err);
     void (*abort)(sp_sink *k, sp_run_result *res);
     void (*free)(sp_sink *k);
+    /* serves: 1 when this sink delivers a pipe resolved as cfg (the
+     * registry picks the first that does) */
+    int (*serves)(const sp_sinkcfg *cfg);
+    /* service: what a run result names as its service ("kafka", the
+     * store's name: "s3", "gcs", "file") */
+    const char *(*service)(const sp_sinkcfg *cfg);
+    /* dry_run: 1 when the sink runs dry itself (ctx->dry_run: names
+     * resolved, nothing written); 0: a dry run previews the rows instead */
+    int dry_run;
+    /* journal: the journal entries' "store" this sink undoes itself, and
+     * recover: how — leftover l of a dead run of the project in
+     * project_dir, whose sink cfg is rebuilt from its journal; `what`
+     * receives what was done.  NULL: its entries are a store's
+     * (sp_store_for.h). */
+    const char *journal;
+    int (*recover)(const sp_sinkcfg *cfg, const char *project_dir, const sp_leftover *l,
+                   char *what, size_t whatsz, sp_error *err);
 } sp_sink_vt;
 
 struct sp_sink {
     const sp_sink_vt *vt;
 };
 
-extern const sp_sink_vt sp_sink_objects;
-extern const sp_sink_vt sp_sink_kafka; /* sp_sink_kafka.c */
+/* SP_SINKS: the sink registry, in the order sp_sink_for asks them.  Each
+ * word w names the table sp_sink_<w> whose .name is "w".  Adding a sink is
+ * one new file sp_sink_<name>.c defining `const sp_sink_vt sp_sink_<name>`
+ * and one word here. */
+#define SP_SINKS(X) X(kafka) X(objects)
 
-/* sp_sink_kafka_recover: a dead run's open transaction (journal entry
- * "store": "kafka"): fence transactional.id tid on cfg's connection, which
- * makes the coordinator abort it.  `what` receives what was done. */
-int sp_sink_kafka_recover(const sp_sinkcfg *cfg, const char *tid, char *what, size_t whatsz,
-                          sp_error *err);
+#define SP_SINK_DECLARE_(w) extern const sp_sink_vt sp_sink_##w;
+SP_SINKS(SP_SINK_DECLARE_)
+#undef SP_SINK_DECLARE_
 
-/* sp_sink_for: the sink implementation for a resolved config, or SP_EDEF /
- * SP_EUNSUPPORTED naming the connection type. */
+/* sp_sink_for: the first sink of the registry that serves cfg, or SP_EDEF
+ * naming the pipe. */
 int sp_sink_for(const sp_sinkcfg *cfg, const sp_sink_vt **out, sp_error *err);
+/* sp_sink_for_journal: the sink that undoes journal entries of `store`
+ * itself ("kafka"), NULL when none does (a store's entry) */
+const sp_sink_vt *sp_sink_for_journal(const char *store);
 
 /* sp_run_result_add_object: append an object entry (uri copied). */
 int sp_run_result_add_object(sp_run_result *res, const char *uri, uint64_t size,

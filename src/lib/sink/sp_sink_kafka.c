@@ -485,9 +485,18 @@ static void fence(kafka_sink *k)
         sp_journal_done(k->ctx->journal, k->jid);
 }
 
-int sp_sink_kafka_recover(const sp_sinkcfg *cfg, const char *tid, char *what, size_t whatsz,
-                          sp_error *err)
+/* kf_recover: a dead run's open transaction (journal entry "store":
+ * "kafka"): fence its transactional.id on cfg's connection, which makes the
+ * coordinator abort it — unless a live run of the same pipe holds the id
+ * (its own init_transactions already fenced the dead one) */
+static int kf_recover(const sp_sinkcfg *cfg, const char *project_dir, const sp_leftover *l,
+                      char *what, size_t whatsz, sp_error *err)
 {
+    const char *tid = json_string_value(json_object_get(l->entry, "transactional_id"));
+    if (tid && sp_journal_live_has(project_dir, l->journal, "transactional_id", tid)) {
+        snprintf(what, whatsz, "transactional.id %s: already fenced by a live run", tid);
+        return 0;
+    }
     if (!tid || !*tid)
         return sp_error_set(err, SP_EINVAL, 0, "journal entry names no transactional.id");
     int rc = fence_tid(cfg, tid, tid, err);
@@ -604,4 +613,26 @@ static void kf_free(sp_sink *base)
     free(k);
 }
 
-const sp_sink_vt sp_sink_kafka = { "kafka", kf_open, kf_write, kf_finish, kf_abort, kf_free };
+static int kf_serves(const sp_sinkcfg *cfg)
+{
+    return cfg->conn_type == SP_CONN_KAFKA;
+}
+
+static const char *kf_service(const sp_sinkcfg *cfg)
+{
+    (void)cfg;
+    return "kafka";
+}
+
+const sp_sink_vt sp_sink_kafka = {
+    .name = "kafka",
+    .open = kf_open,
+    .write = kf_write,
+    .finish = kf_finish,
+    .abort = kf_abort,
+    .free = kf_free,
+    .serves = kf_serves,
+    .service = kf_service,
+    .journal = "kafka",
+    .recover = kf_recover,
+};

@@ -40,6 +40,7 @@
 #include "sp_codec.h"
 #include "sp_error.h"
 #include "sp_format.h"
+#include "sp_keys.h"
 #include "sp_objname.h"
 #include "sp_sink.h"
 #include "sp_store_for.h"
@@ -750,16 +751,41 @@ static int ob_write(sp_sink *k, const sp_batch *b, sp_error *err);
 static int ob_finish(sp_sink *k, sp_run_result *res, sp_error *err);
 static void ob_abort(sp_sink *k, sp_run_result *res);
 
-const sp_sink_vt sp_sink_objects = { "objects", ob_open, ob_write, ob_finish, ob_abort,
-                                     ob_free };
+/* every pipe that is not another sink's writes objects (bucket URIs) */
+static int ob_serves(const sp_sinkcfg *cfg)
+{
+    (void)cfg;
+    return 1;
+}
+
+/* the store of the bucket URI: "s3", "gcs", "file" */
+static const char *ob_service(const sp_sinkcfg *cfg)
+{
+    const sp_store_backend *b = sp_store_backend_of_uri(cfg->bucket_uri);
+    return b ? b->name : "s3";
+}
+
+const sp_sink_vt sp_sink_objects = {
+    .name = "objects",
+    .open = ob_open,
+    .write = ob_write,
+    .finish = ob_finish,
+    .abort = ob_abort,
+    .free = ob_free,
+    .serves = ob_serves,
+    .service = ob_service,
+    .dry_run = 1,
+};
 
 static int ob_open(sp_sink **out, const sp_sink_ctx *ctx, const sp_schema *schema,
                    sp_error *err)
 {
     *out = NULL;
     const sp_sinkcfg *cfg = ctx->cfg;
-    const char *fname = cfg->format && *cfg->format ? cfg->format : "csv";
-    const char *cname = cfg->compression && *cfg->compression ? cfg->compression : "none";
+    /* unset: the registries' first entries, the defaults */
+    const char *fname = cfg->format && *cfg->format ? cfg->format : sp_formats[0];
+    const char *cname = cfg->compression && *cfg->compression ? cfg->compression
+                                                              : sp_compressions[0];
     const sp_format *fmt = sp_format_find(fname);
     /* parquet compresses its own pages (EXPORT_COMPRESSION names their codec) */
     const sp_codec *codec = fmt && fmt->w_open ? &sp_codec_none : sp_codec_find(cname);
@@ -790,10 +816,7 @@ static int ob_open(sp_sink **out, const sp_sink_ctx *ctx, const sp_schema *schem
              s->codec ? s->codec->ext : "");
     s->meta.job_id = s->job_id;
     s->meta.pipe = cfg->pipe ? cfg->pipe->name : NULL;
-    s->meta.content_type = codec->content_type ? codec->content_type
-                          : !strcmp(fmt->name, "csv")     ? "text/csv"
-                          : !strcmp(fmt->name, "parquet") ? "application/vnd.apache.parquet"
-                                                          : "application/x-ndjson";
+    s->meta.content_type = codec->content_type ? codec->content_type : fmt->content_type;
     s->meta.content_encoding = codec->content_encoding;
     s->meta.cancel = ctx->cancel;
     s->meta.journal = ctx->journal;
@@ -806,7 +829,9 @@ static int ob_open(sp_sink **out, const sp_sink_ctx *ctx, const sp_schema *schem
     s->max_size = cfg->max_file_size;
     s->max_rows = cfg->max_file_rows;
     s->ratio = 1.0;
-    int rc = sp_store_open_for(cfg, ctx->dry_run, &s->dest, err);
+    sp_store_conf sc = { cfg->bucket_uri, cfg->connection_name, cfg->conn_type, &cfg->conn,
+                         cfg->env };
+    int rc = sp_store_open_for(&sc, ctx->dry_run, &s->dest, err);
     if (!rc)
         rc = setup_name(s, schema, err);
     if (!rc)

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "sp_error.h"
+#include "sp_format.h"
 #include "sp_keys.h"
 #include "sp_sink.h"
 
@@ -70,11 +71,11 @@ int sp_sinkcfg_build(sp_project *p, const sp_pipe *pipe, const struct sp_run_opt
               &out->format, err);
     out->compression_set = s.compression_set || (opts && opts->compression && *opts->compression);
     out->parquet_row_group_rows = s.parquet_row_group_rows;
-    if (!rc && s.topic && !strcmp(out->format, "parquet"))
+    if (!rc && s.topic && !sp_format_find(out->format)->row) /* a file format */
         rc = sp_error_set(err, SP_EPARAM, 0,
-                          "pipe '%s': format parquet: a kafka sink sends one JSON message per "
-                          "row; parquet is for EXPORT_BUCKET_URI sinks",
-                          n);
+                          "pipe '%s': format %s: a kafka sink sends one JSON message per "
+                          "row; %s is for EXPORT_BUCKET_URI sinks",
+                          n, out->format, out->format);
     rc = rc ? rc
             : pick(n, "EXPORT_COMPRESSION", "compression", opts ? opts->compression : NULL,
                    s.compression, sp_compressions, &out->compression, err);

@@ -1,7 +1,8 @@
-/* sp_store: the factory that picks the object store of a file-like sink
- * (see sp_store_for.h).  Adding a store touches this file once: a branch
- * in sp_store_open_for that calls the store's open function. */
+/* sp_store: the store registry (SP_STORES in sp_store_for.h) and the
+ * factory that opens the store of a bucket URI through it.  Nothing here
+ * names a store: adding one touches this file not at all. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,8 +11,6 @@
 #include "sp_error.h"
 #include "sp_keys.h"
 #include "sp_store_for.h"
-#include "sp_store_gcs.h"
-#include "sp_store_s3.h"
 
 static char *dupn(const char *s, size_t n)
 {
@@ -63,35 +62,78 @@ void sp_bucket_uri_release(sp_bucket_uri *u)
     u->root = u->key_prefix = NULL;
 }
 
+#define SP_STORE_PTR_(w) &sp_store_backend_##w,
+static const sp_store_backend *const stores[] = { SP_STORES(SP_STORE_PTR_) };
+#define NSTORES (sizeof stores / sizeof stores[0])
+
+const sp_store_backend *sp_store_backend_find(const char *name)
+{
+    for (size_t i = 0; name && i < NSTORES; i++)
+        if (!strcmp(stores[i]->name, name))
+            return stores[i];
+    return NULL;
+}
+
+const sp_store_backend *sp_store_backend_of_uri(const char *uri)
+{
+    for (size_t i = 0; uri && i < NSTORES; i++) {
+        size_t n = strlen(stores[i]->scheme);
+        if (!strncmp(uri, stores[i]->scheme, n) && !strncmp(uri + n, "://", 3))
+            return stores[i];
+    }
+    return NULL;
+}
+
+/* expected: "s3://bucket/prefix/, gs://bucket/prefix/ or file:///abs/path/"
+ * (bucket schemes first, in registry order) into buf */
+static const char *expected(char *buf, size_t bufsz)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int folder = 0; folder <= 1; folder++)
+        for (size_t i = 0; i < NSTORES && n < bufsz; i++) {
+            if (stores[i]->folder != folder)
+                continue;
+            int last = folder == 1; /* the folder scheme ends the list */
+            int k = snprintf(buf + n, bufsz - n, "%s%s://%s", n ? (last ? " or " : ", ") : "",
+                             stores[i]->scheme, folder ? "/abs/path/" : "bucket/prefix/");
+            if (k > 0)
+                n += (size_t)k;
+        }
+    return buf;
+}
+
 int sp_bucket_uri_parse(const char *uri, sp_bucket_uri *out, sp_error *err)
 {
+    char exp[256];
     memset(out, 0, sizeof *out);
     if (!uri || !*uri)
-        return sp_error_set(err, SP_EDEF, 0, "EXPORT_BUCKET_URI is empty (expected "
-                            "s3://bucket/prefix/, gs://bucket/prefix/ or file:///abs/path/)");
+        return sp_error_set(err, SP_EDEF, 0, "EXPORT_BUCKET_URI is empty (expected %s)",
+                            expected(exp, sizeof exp));
     const char *why = sp_bucket_uri_problem(uri);
     if (why)
         return sp_error_set(err, SP_EDEF, 0, "EXPORT_BUCKET_URI '%s': %s", uri, why);
-    int gs = !strncmp(uri, "gs://", 5);
-    if (gs || !strncmp(uri, "s3://", 5)) {
-        const char *b = uri + 5;
-        size_t bl = strcspn(b, "/");
+    const sp_store_backend *b = sp_store_backend_of_uri(uri);
+    if (b && !b->folder) {
+        const char *bk = uri + strlen(b->scheme) + 3;
+        size_t bl = strcspn(bk, "/");
         if (bl == 0)
             return sp_error_set(err, SP_EDEF, 0, "EXPORT_BUCKET_URI '%s': no bucket name",
                                 uri);
-        if (memchr(b, '{', bl) || memchr(b, '}', bl))
+        if (memchr(bk, '{', bl) || memchr(bk, '}', bl))
             return sp_error_set(err, SP_EDEF, 0,
                                 "EXPORT_BUCKET_URI '%s': the bucket name cannot hold a "
                                 "placeholder (only the prefix can)", uri);
-        out->scheme = gs ? SP_BUCKET_GCS : SP_BUCKET_S3;
-        out->root = dupn(b, bl);
-        out->key_prefix = prefix_of(b + bl, strlen(b + bl));
-    } else if (!strncmp(uri, "file://", 7)) {
-        const char *path = uri + 7;
+        out->backend = b;
+        out->root = dupn(bk, bl);
+        out->key_prefix = prefix_of(bk + bl, strlen(bk + bl));
+    } else if (b) {
+        const char *path = uri + strlen(b->scheme) + 3;
         if (path[0] != '/')
             return sp_error_set(err, SP_EDEF, 0,
-                                "EXPORT_BUCKET_URI '%s': relative file:// paths are not "
-                                "supported (expected file:///abs/path/)", uri);
+                                "EXPORT_BUCKET_URI '%s': relative %s:// paths are not "
+                                "supported (expected %s:///abs/path/)", uri, b->scheme,
+                                b->scheme);
         /* root: up to the last '/' before the first placeholder */
         const char *brace = strchr(path, '{');
         size_t rl;
@@ -106,13 +148,12 @@ int sp_bucket_uri_parse(const char *uri, sp_bucket_uri *out, sp_error *err)
         size_t rest = rl;
         while (rl > 1 && path[rl - 1] == '/')
             rl--;
-        out->scheme = SP_BUCKET_FILE;
+        out->backend = b;
         out->root = rl ? dupn(path, rl) : dupn("/", 1);
         out->key_prefix = prefix_of(path + rest, strlen(path + rest));
     } else {
-        return sp_error_set(err, SP_EDEF, 0,
-                            "EXPORT_BUCKET_URI '%s': expected s3://bucket/prefix/, "
-                            "gs://bucket/prefix/ or file:///abs/path/", uri);
+        return sp_error_set(err, SP_EDEF, 0, "EXPORT_BUCKET_URI '%s': expected %s", uri,
+                            expected(exp, sizeof exp));
     }
     if (!out->root || !out->key_prefix) {
         sp_bucket_uri_release(out);
@@ -132,223 +173,75 @@ void sp_store_dest_release(sp_store_dest *d)
     memset(d, 0, sizeof *d);
 }
 
-/* open_folder: the local folder store, or none for a dry run when the
- * folder is missing (nothing to check for existence, nothing to create) */
-static int open_folder(const char *root, const char *uri_prefix, int dry_run,
-                       sp_store **out, sp_error *err)
+/* local_dir: "<dir>/<bucket>" for an endpoint "file:///dir" (*out NULL
+ * when ep is not a file:// URL) */
+static int local_dir(const sp_store_conf *c, const char *key, const char *ep,
+                     const char *bucket, char **out, sp_error *err)
 {
-    struct stat sb;
     *out = NULL;
-    if (dry_run && stat(root, &sb) != 0 && errno == ENOENT)
+    if (!ep || strncmp(ep, "file://", 7))
         return 0;
-    return sp_store_file_open(root, uri_prefix, out, err);
-}
-
-/* env_num: a positive integer tuning knob from the environment, or def */
-static long env_num(const sp_env *env, const char *name, long def)
-{
-    const char *v = env ? sp_env_get(env, name) : NULL;
-    if (!v || !*v)
-        return def;
-    char *end;
-    long n = strtol(v, &end, 10);
-    return (*end || n <= 0) ? def : n;
-}
-
-/* open_s3: a real S3 (or S3-compatible) endpoint: the connection's keys,
- * the project's environment for the AWS chain, and the SINKPIPE_S3_*
- * tuning knobs (docs/s3.md) */
-static int open_s3(const sp_sinkcfg *cfg, const char *bucket, const char *uri_prefix,
-                   sp_store **out, sp_error *err)
-{
-    const sp_settings *c = &cfg->conn;
-    const sp_env *env = cfg->env;
-    sp_s3_conf conf = {
-        .conn_name = cfg->connection_name,
-        .bucket = bucket,
-        .region = sp_settings_get(c, "S3_REGION"),
-        .endpoint = sp_settings_get(c, "S3_ENDPOINT"),
-        .path_style = sp_settings_get(c, "S3_PATH_STYLE"),
-        .access_key = sp_settings_get(c, "S3_ACCESS_KEY"),
-        .secret = sp_settings_get(c, "S3_SECRET"),
-        .role_arn = sp_settings_get(c, "S3_ARN"),
-        .external_id = sp_settings_get(c, "S3_EXTERNAL_ID"),
-        .sts_endpoint = sp_settings_get(c, "S3_STS_ENDPOINT"),
-        .env = env,
-        .max_attempts = (int)env_num(env, "SINKPIPE_S3_MAX_ATTEMPTS", 0),
-        .retry_base_ms = (int)env_num(env, "SINKPIPE_S3_RETRY_BASE_MS", 0),
-        .retry_cap_ms = (int)env_num(env, "SINKPIPE_S3_RETRY_CAP_MS", 0),
-        .stall_ms = (int)env_num(env, "SINKPIPE_S3_STALL_MS", 0),
-        .role_seconds = (int)env_num(env, "SINKPIPE_S3_ROLE_SECONDS", 0),
-        .refresh_margin_s = (int)env_num(env, "SINKPIPE_S3_REFRESH_MARGIN_S", 0),
-    };
-    sp_store_s3_opts o = {
-        .part_size = (size_t)env_num(env, "SINKPIPE_S3_PART_SIZE", 0),
-        .threads = (int)env_num(env, "SINKPIPE_S3_THREADS", 0),
-        .max_inflight = (int)env_num(env, "SINKPIPE_S3_MAX_INFLIGHT", 0),
-    };
-    int rc = sp_store_s3_open(&conf, &o, uri_prefix, out, err);
-    if (!rc && (rc = sp_store_s3_probe(*out, err))) { /* fail before the query */
-        (*out)->vt->free(*out);
-        *out = NULL;
-    }
-    return rc;
-}
-
-static int nonempty(const char *s)
-{
-    return s && *s;
-}
-
-/* open_gcs: GCS — the JSON API with a service-account key, or the XML API
- * (the S3 store, SigV4 with the HMAC keys) — and the SINKPIPE_GCS_* /
- * SINKPIPE_S3_* tuning knobs (docs/gcs.md) */
-static int open_gcs(const sp_sinkcfg *cfg, const char *bucket, const char *uri_prefix,
-                    sp_store **out, sp_error *err)
-{
-    const sp_settings *c = &cfg->conn;
-    const sp_env *env = cfg->env;
-    const char *conn = cfg->connection_name ? cfg->connection_name : "";
-    const char *json = sp_settings_get(c, "GCS_SERVICE_ACCOUNT_CREDENTIALS_JSON");
-    const char *id = sp_settings_get(c, "GCS_HMAC_ACCESS_ID");
-    const char *secret = sp_settings_get(c, "GCS_HMAC_SECRET");
-    const char *ep = sp_settings_get(c, "GCS_ENDPOINT");
-    int rc;
-    if (nonempty(json) && (nonempty(id) || nonempty(secret)))
+    const char *dir = ep + 7;
+    if (dir[0] != '/')
         return sp_error_set(err, SP_EDEF, 0,
-                            "connection '%s': set GCS_SERVICE_ACCOUNT_CREDENTIALS_JSON or "
-                            "GCS_HMAC_ACCESS_ID and GCS_HMAC_SECRET, not both", conn);
-    if (nonempty(json)) {
-        sp_gcs_conf conf = {
-            .conn_name = conn,
-            .bucket = bucket,
-            .endpoint = ep,
-            .key_json = json,
-            .max_attempts = (int)env_num(env, "SINKPIPE_GCS_MAX_ATTEMPTS", 0),
-            .retry_base_ms = (int)env_num(env, "SINKPIPE_GCS_RETRY_BASE_MS", 0),
-            .retry_cap_ms = (int)env_num(env, "SINKPIPE_GCS_RETRY_CAP_MS", 0),
-            .stall_ms = (int)env_num(env, "SINKPIPE_GCS_STALL_MS", 0),
-        };
-        sp_store_gcs_opts o = {
-            .chunk_size = (size_t)env_num(env, "SINKPIPE_GCS_CHUNK_SIZE", 0),
-        };
-        rc = sp_store_gcs_open(&conf, &o, uri_prefix, out, err);
-        if (!rc && (rc = sp_store_gcs_probe(*out, err))) {
-            (*out)->vt->free(*out);
-            *out = NULL;
-        }
-        return rc;
-    }
-    if (!nonempty(id) || !nonempty(secret))
-        return sp_error_set(err, SP_EDEF, 0,
-                            "connection '%s': %s", conn,
-                            nonempty(id) || nonempty(secret)
-                                ? "GCS_HMAC_ACCESS_ID and GCS_HMAC_SECRET go together"
-                                : "no credentials: set GCS_SERVICE_ACCOUNT_CREDENTIALS_JSON "
-                                  "(a service account key) or GCS_HMAC_ACCESS_ID and "
-                                  "GCS_HMAC_SECRET");
-    sp_s3_conf conf = {
-        .conn_name = conn,
-        .bucket = bucket,
-        .region = "auto",
-        .endpoint = nonempty(ep) ? ep : SP_GCS_DEFAULT_ENDPOINT,
-        .path_style = "true",
-        .access_key = id,
-        .secret = secret,
-        .uri_scheme = "gs",
-        .max_attempts = (int)env_num(env, "SINKPIPE_S3_MAX_ATTEMPTS", 0),
-        .retry_base_ms = (int)env_num(env, "SINKPIPE_S3_RETRY_BASE_MS", 0),
-        .retry_cap_ms = (int)env_num(env, "SINKPIPE_S3_RETRY_CAP_MS", 0),
-        .stall_ms = (int)env_num(env, "SINKPIPE_S3_STALL_MS", 0),
-    };
-    sp_store_s3_opts o = {
-        .part_size = (size_t)env_num(env, "SINKPIPE_S3_PART_SIZE", 0),
-        .threads = (int)env_num(env, "SINKPIPE_S3_THREADS", 0),
-        .max_inflight = (int)env_num(env, "SINKPIPE_S3_MAX_INFLIGHT", 0),
-        .create_header = "x-goog-if-generation-match",
-        .create_value = "0",
-    };
-    rc = sp_store_s3_open(&conf, &o, uri_prefix, out, err);
-    if (!rc && (rc = sp_store_s3_probe(*out, err))) {
-        (*out)->vt->free(*out);
-        *out = NULL;
-    }
-    return rc;
+                            "connection '%s': %s '%s': relative file:// paths are not "
+                            "supported (expected file:///abs/dir)",
+                            c->connection_name ? c->connection_name : "", key, ep);
+    size_t dl = strlen(dir);
+    while (dl > 1 && dir[dl - 1] == '/')
+        dl--;
+    char *d = dupn(dir, dl), *root = d ? join(d, dl == 1 ? "" : "/") : NULL;
+    *out = root ? join(root, bucket) : NULL;
+    free(d);
+    free(root);
+    return *out ? 0 : sp_error_set(err, SP_ENOMEM, 0, "out of memory (store)");
 }
 
-int sp_store_open_for(const sp_sinkcfg *cfg, int dry_run, sp_store_dest *out,
+int sp_store_open_for(const sp_store_conf *c, int dry_run, sp_store_dest *out,
                       sp_error *err)
 {
     memset(out, 0, sizeof *out);
     sp_bucket_uri u;
-    int rc = sp_bucket_uri_parse(cfg->bucket_uri, &u, err);
+    int rc = sp_bucket_uri_parse(c->bucket_uri, &u, err);
     if (rc)
         return rc;
-    char *root = NULL;
-    if (u.scheme == SP_BUCKET_FILE) {
-        root = join(u.root, "");
-        out->uri_prefix = !strcmp(u.root, "/") ? join("file://", "/")
-                                                : join("file://", u.root);
-        if (out->uri_prefix && strcmp(u.root, "/")) {
-            char *p = join(out->uri_prefix, "/");
-            free(out->uri_prefix);
-            out->uri_prefix = p;
-        }
-    } else {
-        int gs = u.scheme == SP_BUCKET_GCS;
-        const char *cname = cfg->connection_name ? cfg->connection_name : "";
-        if (gs != (cfg->conn_type == SP_CONN_GCS)) {
-            rc = sp_error_set(err, SP_EDEF, 0,
-                              "EXPORT_BUCKET_URI '%s': a %s:// URI needs a %s connection "
-                              "(connection '%s' is not)", cfg->bucket_uri, gs ? "gs" : "s3",
-                              gs ? "gcs" : "s3", cname);
-            goto out;
-        }
-        const char *epkey = gs ? "GCS_ENDPOINT" : "S3_ENDPOINT";
-        const char *ep = sp_settings_get(&cfg->conn, epkey);
-        char *pre = join(gs ? "gs://" : "s3://", u.root);
-        out->uri_prefix = pre ? join(pre, "/") : NULL;
-        free(pre);
-        if (ep && !strncmp(ep, "file://", 7)) {
-            const char *dir = ep + 7;
-            if (dir[0] != '/') {
-                rc = sp_error_set(err, SP_EDEF, 0,
-                                  "connection '%s': %s '%s': relative file:// "
-                                  "paths are not supported (expected file:///abs/dir)",
-                                  cname, epkey, ep);
-                goto out;
-            }
-            size_t dl = strlen(dir);
-            while (dl > 1 && dir[dl - 1] == '/')
-                dl--;
-            char *d = dupn(dir, dl);
-            root = d ? join(d, dl == 1 ? "" : "/") : NULL;
-            free(d);
-            if (root) {
-                char *r = join(root, u.root);
-                free(root);
-                root = r;
-            }
-        } else if (out->uri_prefix) {
-            /* a dry run needs no S3 access (nor credentials): keys are
-             * resolved without existence checks */
-            if (!dry_run)
-                rc = gs ? open_gcs(cfg, u.root, out->uri_prefix, &out->store, err)
-                        : open_s3(cfg, u.root, out->uri_prefix, &out->store, err);
-            goto out;
-        }
+    const sp_store_backend *b = u.backend;
+    char *local = NULL;
+    if (b->needs_conn && c->conn_type != b->conn_type) {
+        rc = sp_error_set(err, SP_EDEF, 0,
+                          "EXPORT_BUCKET_URI '%s': a %s:// URI needs a %s connection "
+                          "(connection '%s' is not)", c->bucket_uri, b->scheme, b->name,
+                          c->connection_name ? c->connection_name : "");
+        goto out;
     }
-    if (!root || !out->uri_prefix) {
+    /* "<scheme>://<root>/": the root is a bucket name or an absolute path */
+    char *pre = join(b->scheme, "://");
+    out->uri_prefix = pre ? join(pre, u.root) : NULL;
+    free(pre);
+    if (out->uri_prefix && strcmp(u.root, "/")) {
+        char *p = join(out->uri_prefix, "/");
+        free(out->uri_prefix);
+        out->uri_prefix = p;
+    }
+    if (!out->uri_prefix) {
         rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (store)");
         goto out;
     }
-    rc = open_folder(root, out->uri_prefix, dry_run, &out->store, err);
+    if (b->endpoint_key && c->conn)
+        rc = local_dir(c, b->endpoint_key, sp_settings_get(c->conn, b->endpoint_key), u.root,
+                       &local, err);
+    if (rc)
+        goto out;
+    if (local) /* a bucket in a local folder: the folder store under it */
+        rc = sp_store_backend_file.open(c, local, out->uri_prefix, dry_run, &out->store, err);
+    else if (b->folder || !dry_run) /* a dry run needs no network nor credentials */
+        rc = b->open(c, u.root, out->uri_prefix, dry_run, &out->store, err);
 out:
     if (!rc) {
         out->key_prefix = u.key_prefix;
         u.key_prefix = NULL;
     }
-    free(root);
+    free(local);
     sp_bucket_uri_release(&u);
     if (rc)
         sp_store_dest_release(out);

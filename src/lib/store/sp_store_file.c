@@ -24,6 +24,7 @@
 
 #include "sp_error.h"
 #include "sp_store.h"
+#include "sp_store_for.h"
 
 #define TMP_BASE_MAX 100 /* bytes of the key's basename kept in temp names */
 
@@ -506,3 +507,25 @@ int sp_store_file_open(const char *root, const char *uri_prefix, sp_store **out,
     *out = &fs->base;
     return 0;
 }
+
+/* ------------------------------------------------- the registry entry */
+
+/* open_folder: the local folder store, or none for a dry run when the
+ * folder is missing (nothing to check for existence, nothing to create) */
+static int open_folder(const sp_store_conf *c, const char *root, const char *uri_prefix,
+                       int dry_run, sp_store **out, sp_error *err)
+{
+    (void)c;
+    struct stat sb;
+    *out = NULL;
+    if (dry_run && stat(root, &sb) != 0 && errno == ENOENT)
+        return 0;
+    return sp_store_file_open(root, uri_prefix, out, err);
+}
+
+const sp_store_backend sp_store_backend_file = {
+    .name = "file",
+    .scheme = "file",
+    .folder = 1,
+    .open = open_folder,
+};

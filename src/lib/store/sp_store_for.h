@@ -1,5 +1,6 @@
 /* sp_store_for: the object store a file-like sink writes to, chosen from its
- * bucket URI and connection (the factory in sp_store.c).
+ * bucket URI and connection by the store registry (SP_STORES below; the
+ * factory is sp_store.c).
  *
  *   file:///abs/dir/...            a local folder; root = the longest
  *                                  placeholder-free leading folder, URIs
@@ -21,18 +22,80 @@
  * An s3:// URI needs an S3 connection, a gs:// URI a GCS one.
  *
  * The part of the bucket URI after the store's root is a key prefix that may
- * hold placeholders: the sink puts it before the file template. */
+ * hold placeholders: the sink puts it before the file template.
+ *
+ * A store's registry entry owns everything about it: its name (journal
+ * entries' "store", a run's service), its URI scheme, the connection type
+ * it needs and the connection key that can point it at a local folder, and
+ * its constructor.  Adding a store is one new file sp_store_<name>.c
+ * defining `const sp_store_backend sp_store_backend_<name>` and one word in
+ * SP_STORES. */
 #ifndef SP_STORE_FOR_H
 #define SP_STORE_FOR_H
 
-#include "sp_sink.h"
+#include <stdlib.h>
+
+#include "sp_env.h"
+#include "sp_model.h"
 #include "sp_store.h"
 
-typedef enum sp_bucket_scheme { SP_BUCKET_FILE, SP_BUCKET_S3, SP_BUCKET_GCS } sp_bucket_scheme;
+/* What opens a store: a bucket URI and its connection, whatever the caller
+ * (a run's sink, the recovery of a dead run's leftovers).  Borrowed. */
+typedef struct sp_store_conf {
+    const char *bucket_uri;      /* template text, e.g. s3://b/{year}/ */
+    const char *connection_name; /* NULL: none (file:// URIs) */
+    sp_conn_type conn_type;      /* the connection's type (when named) */
+    const sp_settings *conn;     /* resolved connection keys, NULL: none */
+    const sp_env *env;           /* the project's environment (the AWS
+                                  * credentials chain, tuning knobs) */
+} sp_store_conf;
+
+/* SP_STORES: the registry, in the order errors list the schemes.  Each word
+ * w names the entry sp_store_backend_<w> whose .name is "w". */
+#define SP_STORES(X) X(file) X(s3) X(gcs)
+
+typedef struct sp_store_backend {
+    const char *name;   /* "file", "s3", "gcs" */
+    const char *scheme; /* bucket URIs "<scheme>://...": "file", "s3", "gs" */
+    int folder;         /* 1: the URI holds a local path (file:///abs/...),
+                         * 0: a bucket name then a key prefix */
+    int needs_conn;     /* 1: the URI needs a connection of type conn_type */
+    sp_conn_type conn_type;
+    /* endpoint_key: the connection key whose file:///dir value puts bucket
+     * b in the local folder /dir/b (tests, demos), or NULL */
+    const char *endpoint_key;
+    /* open: the store of bucket or folder `root`, whose object URIs start
+     * with uri_prefix (copied).  Not called for a dry run of a bucket store
+     * (no network, no credentials); a folder store's dry run calls it with
+     * dry_run = 1: nothing is created (a missing folder gives *out NULL). */
+    int (*open)(const sp_store_conf *c, const char *root, const char *uri_prefix,
+                int dry_run, sp_store **out, sp_error *err);
+} sp_store_backend;
+
+#define SP_STORE_DECLARE_(w) extern const sp_store_backend sp_store_backend_##w;
+SP_STORES(SP_STORE_DECLARE_)
+#undef SP_STORE_DECLARE_
+
+/* sp_store_backend_find: by name ("file", "s3", "gcs"); NULL when unknown */
+const sp_store_backend *sp_store_backend_find(const char *name);
+/* sp_store_backend_of_uri: the store of a bucket URI's scheme, NULL when none */
+const sp_store_backend *sp_store_backend_of_uri(const char *uri);
+
+/* sp_store_env_num: a positive integer tuning knob (SINKPIPE_S3_*, ...)
+ * from env (may be NULL), or def when unset, empty or not positive */
+static inline long sp_store_env_num(const sp_env *env, const char *name, long def)
+{
+    const char *v = env ? sp_env_get(env, name) : NULL;
+    if (!v || !*v)
+        return def;
+    char *end;
+    long n = strtol(v, &end, 10);
+    return (*end || n <= 0) ? def : n;
+}
 
 /* A parsed EXPORT_BUCKET_URI.  All strings owned (sp_bucket_uri_release). */
 typedef struct sp_bucket_uri {
-    sp_bucket_scheme scheme;
+    const sp_store_backend *backend; /* the store of its scheme */
     char *root;       /* file: absolute folder without trailing '/' ("/" for
                        * the file system root); s3, gs: the bucket name */
     char *key_prefix; /* template text after the root: "" or ending in '/' */
@@ -53,10 +116,10 @@ typedef struct sp_store_dest {
                        * template ("" or ending in '/') */
 } sp_store_dest;
 
-/* sp_store_open_for: open the store of cfg's bucket URI and connection.
+/* sp_store_open_for: open the store of c's bucket URI and connection.
  * dry_run = 1 creates nothing (a missing local folder gives store NULL).
  * On failure *out is empty.  Release with sp_store_dest_release. */
-int sp_store_open_for(const sp_sinkcfg *cfg, int dry_run, sp_store_dest *out,
+int sp_store_open_for(const sp_store_conf *c, int dry_run, sp_store_dest *out,
                       sp_error *err);
 void sp_store_dest_release(sp_store_dest *d);
 

@@ -12,7 +12,10 @@
 #include <openssl/evp.h>
 
 #include "sp_curlx.h"
+#include "sp_env.h"
 #include "sp_error.h"
+#include "sp_store_for.h"
+#include "sp_store_s3.h"
 #include "sp_store_upload.h"
 
 #define DEFAULT_CHUNK ((size_t)8 << 20)
@@ -613,3 +616,81 @@ int sp_store_gcs_open(const sp_gcs_conf *conf, const sp_store_gcs_opts *o,
     *out = &st->base;
     return 0;
 }
+
+/* ------------------------------------------------- the registry entry */
+
+static int nonempty(const char *s)
+{
+    return s && *s;
+}
+
+/* open_gcs: GCS — the JSON API with a service-account key, or the XML API
+ * (the S3 store, SigV4 with the HMAC keys) — and the SINKPIPE_GCS_* /
+ * SINKPIPE_S3_* tuning knobs (docs/gcs.md) */
+static int open_gcs(const sp_store_conf *sc, const char *bucket, const char *uri_prefix,
+                    int dry_run, sp_store **out, sp_error *err)
+{
+    (void)dry_run; /* the factory opens no bucket store for a dry run */
+    const sp_settings *c = sc->conn;
+    const sp_env *env = sc->env;
+    const char *conn = sc->connection_name ? sc->connection_name : "";
+    const char *json = sp_settings_get(c, "GCS_SERVICE_ACCOUNT_CREDENTIALS_JSON");
+    const char *id = sp_settings_get(c, "GCS_HMAC_ACCESS_ID");
+    const char *secret = sp_settings_get(c, "GCS_HMAC_SECRET");
+    const char *ep = sp_settings_get(c, "GCS_ENDPOINT");
+    int rc;
+    if (nonempty(json) && (nonempty(id) || nonempty(secret)))
+        return sp_error_set(err, SP_EDEF, 0,
+                            "connection '%s': set GCS_SERVICE_ACCOUNT_CREDENTIALS_JSON or "
+                            "GCS_HMAC_ACCESS_ID and GCS_HMAC_SECRET, not both", conn);
+    if (nonempty(json)) {
+        sp_gcs_conf conf = {
+            .conn_name = conn,
+            .bucket = bucket,
+            .endpoint = ep,
+            .key_json = json,
+            .max_attempts = (int)sp_store_env_num(env, "SINKPIPE_GCS_MAX_ATTEMPTS", 0),
+            .retry_base_ms = (int)sp_store_env_num(env, "SINKPIPE_GCS_RETRY_BASE_MS", 0),
+            .retry_cap_ms = (int)sp_store_env_num(env, "SINKPIPE_GCS_RETRY_CAP_MS", 0),
+            .stall_ms = (int)sp_store_env_num(env, "SINKPIPE_GCS_STALL_MS", 0),
+        };
+        sp_store_gcs_opts o = {
+            .chunk_size = (size_t)sp_store_env_num(env, "SINKPIPE_GCS_CHUNK_SIZE", 0),
+        };
+        rc = sp_store_gcs_open(&conf, &o, uri_prefix, out, err);
+        if (!rc && (rc = sp_store_gcs_probe(*out, err))) {
+            (*out)->vt->free(*out);
+            *out = NULL;
+        }
+        return rc;
+    }
+    if (!nonempty(id) || !nonempty(secret))
+        return sp_error_set(err, SP_EDEF, 0,
+                            "connection '%s': %s", conn,
+                            nonempty(id) || nonempty(secret)
+                                ? "GCS_HMAC_ACCESS_ID and GCS_HMAC_SECRET go together"
+                                : "no credentials: set GCS_SERVICE_ACCOUNT_CREDENTIALS_JSON "
+                                  "(a service account key) or GCS_HMAC_ACCESS_ID and "
+                                  "GCS_HMAC_SECRET");
+    sp_s3_conf conf = {
+        .conn_name = conn,
+        .bucket = bucket,
+        .region = "auto",
+        .endpoint = nonempty(ep) ? ep : SP_GCS_DEFAULT_ENDPOINT,
+        .path_style = "true",
+        .access_key = id,
+        .secret = secret,
+        .uri_scheme = "gs",
+    };
+    /* create_new through GCS's precondition header */
+    return sp_store_s3_open_env(&conf, "x-goog-if-generation-match", env, uri_prefix, out, err);
+}
+
+const sp_store_backend sp_store_backend_gcs = {
+    .name = "gcs",
+    .scheme = "gs",
+    .needs_conn = 1,
+    .conn_type = SP_CONN_GCS,
+    .endpoint_key = "GCS_ENDPOINT",
+    .open = open_gcs,
+};

@@ -10,7 +10,9 @@
 
 #include "sp_curlx.h"
 #include "sp_error.h"
+#include "sp_env.h"
 #include "sp_oplog.h"
+#include "sp_store_for.h"
 #include "sp_store_upload.h"
 
 #define DEFAULT_PART ((size_t)8 << 20)
@@ -872,3 +874,63 @@ int sp_store_s3_open(const sp_s3_conf *conf, const sp_store_s3_opts *o,
     *out = &st->base;
     return 0;
 }
+
+/* ------------------------------------------------- the registry entry */
+
+/* open_s3: a real S3 (or S3-compatible) endpoint: the connection's keys,
+ * the project's environment for the AWS chain, and the SINKPIPE_S3_*
+ * tuning knobs (docs/s3.md) */
+int sp_store_s3_open_env(sp_s3_conf *conf, const char *create_header, const sp_env *env,
+                         const char *uri_prefix, sp_store **out, sp_error *err)
+{
+    conf->max_attempts = (int)sp_store_env_num(env, "SINKPIPE_S3_MAX_ATTEMPTS", 0);
+    conf->retry_base_ms = (int)sp_store_env_num(env, "SINKPIPE_S3_RETRY_BASE_MS", 0);
+    conf->retry_cap_ms = (int)sp_store_env_num(env, "SINKPIPE_S3_RETRY_CAP_MS", 0);
+    conf->stall_ms = (int)sp_store_env_num(env, "SINKPIPE_S3_STALL_MS", 0);
+    sp_store_s3_opts o = {
+        .part_size = (size_t)sp_store_env_num(env, "SINKPIPE_S3_PART_SIZE", 0),
+        .threads = (int)sp_store_env_num(env, "SINKPIPE_S3_THREADS", 0),
+        .max_inflight = (int)sp_store_env_num(env, "SINKPIPE_S3_MAX_INFLIGHT", 0),
+        .create_header = create_header,
+        .create_value = create_header ? "0" : NULL,
+    };
+    int rc = sp_store_s3_open(conf, &o, uri_prefix, out, err);
+    if (!rc && (rc = sp_store_s3_probe(*out, err))) { /* fail before the query */
+        (*out)->vt->free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static int open_s3(const sp_store_conf *sc, const char *bucket, const char *uri_prefix,
+                   int dry_run, sp_store **out, sp_error *err)
+{
+    (void)dry_run; /* the factory opens no bucket store for a dry run */
+    const sp_settings *c = sc->conn;
+    const sp_env *env = sc->env;
+    sp_s3_conf conf = {
+        .conn_name = sc->connection_name,
+        .bucket = bucket,
+        .region = sp_settings_get(c, "S3_REGION"),
+        .endpoint = sp_settings_get(c, "S3_ENDPOINT"),
+        .path_style = sp_settings_get(c, "S3_PATH_STYLE"),
+        .access_key = sp_settings_get(c, "S3_ACCESS_KEY"),
+        .secret = sp_settings_get(c, "S3_SECRET"),
+        .role_arn = sp_settings_get(c, "S3_ARN"),
+        .external_id = sp_settings_get(c, "S3_EXTERNAL_ID"),
+        .sts_endpoint = sp_settings_get(c, "S3_STS_ENDPOINT"),
+        .env = env,
+        .role_seconds = (int)sp_store_env_num(env, "SINKPIPE_S3_ROLE_SECONDS", 0),
+        .refresh_margin_s = (int)sp_store_env_num(env, "SINKPIPE_S3_REFRESH_MARGIN_S", 0),
+    };
+    return sp_store_s3_open_env(&conf, NULL, env, uri_prefix, out, err);
+}
+
+const sp_store_backend sp_store_backend_s3 = {
+    .name = "s3",
+    .scheme = "s3",
+    .needs_conn = 1,
+    .conn_type = SP_CONN_S3,
+    .endpoint_key = "S3_ENDPOINT",
+    .open = open_s3,
+};

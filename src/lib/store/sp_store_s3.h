@@ -53,4 +53,14 @@ int sp_store_s3_open(const sp_s3_conf *conf, const sp_store_s3_opts *o,
  * first upload then says what S3 thinks). */
 int sp_store_s3_probe(sp_store *s, sp_error *err);
 
+struct sp_env;
+/* sp_store_s3_open_env: sp_store_s3_open with the SINKPIPE_S3_* knobs of
+ * env (retries and stall into *conf; part size, threads, in-flight parts)
+ * and create_new through create_header: "0" (NULL: S3's If-None-Match),
+ * then sp_store_s3_probe, so that a wrong bucket or credentials fail
+ * before the query.  *out NULL on failure. */
+int sp_store_s3_open_env(sp_s3_conf *conf, const char *create_header,
+                         const struct sp_env *env, const char *uri_prefix, sp_store **out,
+                         sp_error *err);
+
 #endif

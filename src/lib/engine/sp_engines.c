@@ -1,0 +1,44 @@
+/* sp_engines: the engine registry (SP_ENGINES in sp_engines.h). */
+#include "sp_engines.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sp_env.h"
+#include "sp_error.h"
+
+#define SP_ENGINE_PTR_(w) &sp_engine_backend_##w,
+static const sp_engine_backend *const engines[] = { SP_ENGINES(SP_ENGINE_PTR_) };
+#define NENGINES (sizeof engines / sizeof engines[0])
+
+const sp_engine_backend *sp_engine_backend_find(const char *name)
+{
+    for (size_t i = 0; name && i < NENGINES; i++)
+        if (!strcmp(engines[i]->name, name))
+            return engines[i];
+    return NULL;
+}
+
+const char *sp_engine_backend_names(char *buf, size_t bufsz)
+{
+    size_t n = 0;
+    if (bufsz)
+        buf[0] = '\0';
+    for (size_t i = 0; i < NENGINES && n < bufsz; i++) {
+        int k = snprintf(buf + n, bufsz - n, "%s%s", n ? ", " : "", engines[i]->name);
+        if (k > 0)
+            n += (size_t)k;
+    }
+    return buf;
+}
+
+int sp_engine_backend_for(const sp_env *env, const sp_engine_backend **out, sp_error *err)
+{
+    const char *which = sp_env_get(env, "SINKPIPE_ENGINE");
+    *out = which && *which ? sp_engine_backend_find(which) : engines[0];
+    if (*out)
+        return 0;
+    char names[128];
+    return sp_error_set(err, SP_EINVAL, 0, "SINKPIPE_ENGINE: unknown engine '%.64s' (expected %s)",
+                        which, sp_engine_backend_names(names, sizeof names));
+}
