@@ -31,7 +31,20 @@ extern "C" {
 #pragma GCC visibility push(default)
 #endif
 
+/* The version of this header; sp_version() tells the library's (they differ
+ * when a program runs against another build of libsinkpipe.so).  The major
+ * number is the SONAME's (libsinkpipe.so.0): it changes when the ABI does. */
+#define SINKPIPE_VERSION_MAJOR 0
+#define SINKPIPE_VERSION_MINOR 1
+#define SINKPIPE_VERSION_PATCH 0
 #define SINKPIPE_VERSION "0.1.0"
+/* one comparable number: 10000 * major + 100 * minor + patch */
+#define SINKPIPE_VERSION_NUMBER                                                  \
+    (SINKPIPE_VERSION_MAJOR * 10000 + SINKPIPE_VERSION_MINOR * 100 + SINKPIPE_VERSION_PATCH)
+
+/* sp_version: the library's version text ("0.1.0"); *number (may be NULL)
+ * receives its SINKPIPE_VERSION_NUMBER. */
+const char *sp_version(int *number);
 
 /* ---------------------------------------------------------------- errors */
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "sinkpipe.h"
+#include "sp_banned.h"
 
 static volatile int g_cancel;
 
@@ -710,7 +711,7 @@ int main(int argc, char **argv)
         case 'h':
             return usage(0);
         case 'V':
-            printf("sinkpipe %s\n", SINKPIPE_VERSION);
+            printf("sinkpipe %s\n", sp_version(NULL));
             return 0;
         default:
             return usage(2);

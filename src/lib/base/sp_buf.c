@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sp_error.h"
+#include "sp_banned.h"
 
 void sp_buf_init(sp_buf *b, size_t max)
 {

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "sp_clock.h"
+#include "sp_banned.h"
 
 typedef struct real_clock {
     sp_clock base;

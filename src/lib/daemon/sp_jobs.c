@@ -12,6 +12,7 @@
 #include "sp_jobs.h"
 #include "sp_oplog.h"
 #include "sp_uuid.h"
+#include "sp_banned.h"
 
 #define MAX_WORKERS 64
 /* run duration histogram buckets (seconds) */

@@ -42,6 +42,7 @@
 #include "sp_ch_text.h"
 #include "sp_ch_tsv.h"
 #include "sp_error.h"
+#include "sp_banned.h"
 
 #ifndef SP_LIBCHDB_DEFAULT
 #define SP_LIBCHDB_DEFAULT "libchdb.so"

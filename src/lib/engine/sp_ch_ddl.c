@@ -15,6 +15,7 @@
 #include "sp_ch_tsv.h"
 #include "sp_model.h"
 #include "sp_type.h"
+#include "sp_banned.h"
 
 static int col_canon(const char *type, sp_buf *out, sp_error *err)
 {

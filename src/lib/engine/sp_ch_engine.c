@@ -11,6 +11,7 @@
 #include "sp_ch_engine.h"
 #include "sp_ch_tsv.h"
 #include "sp_ch_text.h"
+#include "sp_banned.h"
 
 int sp_ch_engine_exec(sp_ch_engine *e, const char *sql, sp_buf *out, sp_error *err)
 {

@@ -20,6 +20,7 @@
 #include "sp_ch_tsv.h"
 #include "sp_engine.h"
 #include "sp_error.h"
+#include "sp_banned.h"
 
 #define ERRBODY_MAX ((size_t)64 << 10)
 

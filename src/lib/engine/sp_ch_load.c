@@ -14,6 +14,7 @@
 #include "sp_ch_tsv.h"
 #include "sp_format.h"
 #include "sp_uuid.h"
+#include "sp_banned.h"
 
 #define STAGE_MARK "__sp_load_"
 #define OLD_COPY_PREFIX "_sp_copy_" /* before copies staged as loads */

@@ -12,6 +12,7 @@
 #include "sp_ch_load.h"
 #include "sp_ch_ops.h"
 #include "sp_sql.h"
+#include "sp_banned.h"
 
 int sp_ch_ops_copy(sp_engine *base, const char *target, const char *sql, int replace,
                    const sp_query_opts *o, uint64_t *rows, sp_error *err)

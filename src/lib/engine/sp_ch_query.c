@@ -17,6 +17,7 @@
 #include "sp_ch_tsv.h"
 #include "sp_sql.h"
 #include "sp_type.h"
+#include "sp_banned.h"
 
 #define BATCH_ROWS 2048
 #define FORMAT_TSV "TabSeparatedWithNamesAndTypes"

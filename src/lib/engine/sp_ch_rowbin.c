@@ -7,6 +7,7 @@
 #include "sp_ch_rowbin.h"
 #include "sp_error.h"
 #include "sp_type.h"
+#include "sp_banned.h"
 
 static int put_le(sp_buf *out, uint64_t v, size_t w, sp_error *err)
 {

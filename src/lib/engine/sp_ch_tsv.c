@@ -17,6 +17,7 @@
 #include "sp_error.h"
 #include "sp_format.h"
 #include "sp_type.h"
+#include "sp_banned.h"
 
 #define LINE_MAX_BYTES ((size_t)256 << 20) /* one row */
 #define ARENA_MAX ((size_t)1 << 30)

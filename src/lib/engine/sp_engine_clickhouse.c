@@ -29,6 +29,7 @@
 #include "sp_engine.h"
 #include "sp_error.h"
 #include "sp_type.h"
+#include "sp_banned.h"
 
 static const sp_engine_vt ch_vt, embedded_vt;
 

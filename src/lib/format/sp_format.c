@@ -7,6 +7,7 @@
 #include "sp_dtoa.h"
 #include "sp_error.h"
 #include "sp_format_int.h"
+#include "sp_banned.h"
 
 const char sp__digit_pairs[201] =
     "00010203040506070809101112131415161718192021222324252627282930313233343536373839"

@@ -11,6 +11,7 @@
 #include "sp_error.h"
 #include "sp_ingest_int.h"
 #include "sp_ingest_scan.h"
+#include "sp_banned.h"
 
 #define SP_ENOMEM_SET(err) sp_error_set((err), SP_ENOMEM, 0, "out of memory")
 

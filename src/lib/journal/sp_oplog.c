@@ -11,6 +11,7 @@
 #include "sp_buf.h"
 #include "sp_error.h"
 #include "sp_oplog.h"
+#include "sp_banned.h"
 
 #define LINE_MAX_BYTES (16u << 20)
 

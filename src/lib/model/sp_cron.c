@@ -6,6 +6,7 @@
 
 #include "sp_cron.h"
 #include "sp_error.h"
+#include "sp_banned.h"
 
 static const char *const months[] = { "JAN", "FEB", "MAR", "APR", "MAY", "JUN",
                                       "JUL", "AUG", "SEP", "OCT", "NOV", "DEC" };

@@ -18,14 +18,28 @@
 #define SP_K_NOEFFECT 32u /* accepted as Tinybird writes it, no effect in sinkpipe
                              (`check` warns; docs/datafiles.md) */
 
+/* the type of an environment setting's value (datafile keys are TEXT, with
+ * `values` when only some are accepted) */
+typedef enum sp_keytype {
+    SP_KT_TEXT = 0, /* any text */
+    SP_KT_INT,      /* a whole decimal number from lo to hi */
+    SP_KT_NUM,      /* a decimal number from lo to hi */
+    SP_KT_BOOL,     /* true, false, 1 or 0 (any case) */
+    SP_KT_ENUM,     /* one of `values` */
+    SP_KT_TIME,     /* ISO 8601 time (sp_parse_time) */
+} sp_keytype;
+
 typedef struct sp_keydef {
-    const char *key;
+    const char *key; /* "NAME", or "PREFIX_<what>" for a family of names */
     unsigned flags;
     const char *const *values; /* NULL-terminated accepted values, or NULL */
     const char *dflt;          /* default value or NULL */
     const char *alias_of;      /* canonical key when this is an alias */
     int group;                 /* writer: a blank line between groups */
     const char *doc;
+    /* environment settings only */
+    sp_keytype type;
+    double lo, hi; /* INT, NUM: the accepted range */
 } sp_keydef;
 
 typedef struct sp_keytable {
@@ -36,8 +50,32 @@ typedef struct sp_keytable {
 
 extern const sp_keytable sp_keys_kafka, sp_keys_s3, sp_keys_gcs, sp_keys_datasource,
     sp_keys_pipe;
-/* environment settings of the daemon (not datafile keys) */
-extern const sp_keytable sp_keys_serve;
+/* Environment settings (not datafile keys): every variable the library
+ * reads, by subsystem, NULL-terminated.  The library reads them only through
+ * the sp_keys_env_* functions below, which know their types, ranges and
+ * defaults; docs/configuration.md is generated from these tables. */
+extern const sp_keytable sp_keys_env_engine, sp_keys_env_s3, sp_keys_env_gcs, sp_keys_env_aws,
+    sp_keys_env_serve;
+extern const sp_keytable *const sp_keys_env_tables[];
+
+struct sp_env;
+/* sp_keys_env_def: the entry of environment variable `name` (a family entry
+ * "SINKPIPE_TOKEN_<name>" matches every name with its prefix), or NULL. */
+const sp_keydef *sp_keys_env_def(const char *name);
+/* sp_keys_env_get: the value of `name` in env (NULL env: none), else its default,
+ * else NULL; "" counts as unset.  Owned by env or static.  TEXT and TIME
+ * settings; a name not in the tables is a programming error (NULL). */
+const char *sp_keys_env_get(const struct sp_env *env, const char *name);
+/* sp_keys_env_int / _num / _bool / _enum: the setting checked against its
+ * type and range: an invalid value is SP_EINVAL `NAME: 'value' is not ...`
+ * (never a silent default).  Unset: the table's default, or `*out`
+ * untouched when it has none (the caller's own default stands).  _enum
+ * returns the accepted spelling of the table (static). */
+int sp_keys_env_int(const struct sp_env *env, const char *name, int64_t *out, sp_error *err);
+int sp_keys_env_num(const struct sp_env *env, const char *name, double *out, sp_error *err);
+int sp_keys_env_bool(const struct sp_env *env, const char *name, int *out, sp_error *err);
+int sp_keys_env_enum(const struct sp_env *env, const char *name, const char **out,
+                    sp_error *err);
 
 /* sp_keys_for_conn: the table of a connection type. */
 const sp_keytable *sp_keys_for_conn(sp_conn_type t);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sp_model.h"
+#include "sp_banned.h"
 
 static char *dup0(const char *s)
 {

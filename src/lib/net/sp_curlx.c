@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "sp_error.h"
+#include "sp_banned.h"
 
 struct sp_curlx_handle {
     CURL *curl;

@@ -20,6 +20,8 @@
 #include "sp_env.h"
 #include "sp_error.h"
 #include "sp_render.h"
+#include "sp_keys.h"
+#include "sp_banned.h"
 
 int sp_project_check_queries(sp_project *p, sp_error *err)
 {
@@ -30,8 +32,11 @@ int sp_project_check_queries(sp_project *p, sp_error *err)
         return rc;
     /* on ClickHouse the SQL runs where it will run for real: the project's
      * server, whose missing tables this creates (deploy) */
-    const char *which = sp_env_get(env, "SINKPIPE_ENGINE");
-    int shared = which && !strcmp(which, "clickhouse");
+    const char *which = "embedded";
+    rc = sp_keys_env_enum(env, "SINKPIPE_ENGINE", &which, err);
+    if (rc)
+        return rc;
+    int shared = !strcmp(which, "clickhouse");
     if (shared) {
         rc = sp_project_engine(p, &e, err);
         if (rc)
@@ -43,7 +48,7 @@ int sp_project_check_queries(sp_project *p, sp_error *err)
         char scratch[64];
         static unsigned long seq;
         snprintf(scratch, sizeof scratch, "_sinkpipe_check_%ld_%lu", (long)getpid(), ++seq);
-        sp_embedded_opts eo = { sp_env_get(env, "SINKPIPE_LIBCHDB"), NULL, scratch, 1, NULL };
+        sp_embedded_opts eo = { sp_keys_env_get(env, "SINKPIPE_LIBCHDB"), NULL, scratch, 1, NULL };
         rc = sp_engine_embedded_open(&eo, &e, err);
         if (rc)
             return rc;

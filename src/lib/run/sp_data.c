@@ -22,10 +22,12 @@
 #include "sp_error.h"
 #include "sp_format.h"
 #include "sp_ingest.h"
+#include "sp_keys.h"
 #include "sp_model.h"
 #include "sp_oplog.h"
 #include "sp_render.h"
 #include "sp_sql.h"
+#include "sp_banned.h"
 
 #define SP_DATA_CHUNK (1u << 20)
 
@@ -217,18 +219,16 @@ static int open_engine(sp_project *p, int extra, sp_engine **out, sp_error *err)
     int rc = sp_project_env(p, &env, err);
     if (rc)
         return rc;
-    const char *which = sp_env_get(env, "SINKPIPE_ENGINE");
-    if (which && *which && strcmp(which, "embedded") != 0) {
-        if (strcmp(which, "clickhouse") != 0)
-            return sp_error_set(err, SP_EINVAL, 0,
-                                "SINKPIPE_ENGINE: unknown engine '%.64s' (expected embedded, "
-                                "clickhouse)",
-                                which);
-        sp_clickhouse_opts co = { sp_env_get(env, "SINKPIPE_CLICKHOUSE_URL"),
-                                  sp_env_get(env, "SINKPIPE_CLICKHOUSE_USER"),
-                                  sp_env_get(env, "SINKPIPE_CLICKHOUSE_PASSWORD"),
-                                  sp_env_get(env, "SINKPIPE_CLICKHOUSE_DATABASE"),
-                                  sp_env_get(env, "SINKPIPE_CLICKHOUSE_SETTINGS"), NULL, 0 };
+    const char *which = "embedded";
+    rc = sp_keys_env_enum(env, "SINKPIPE_ENGINE", &which, err);
+    if (rc)
+        return rc;
+    if (!strcmp(which, "clickhouse")) {
+        sp_clickhouse_opts co = { sp_keys_env_get(env, "SINKPIPE_CLICKHOUSE_URL"),
+                                  sp_keys_env_get(env, "SINKPIPE_CLICKHOUSE_USER"),
+                                  sp_keys_env_get(env, "SINKPIPE_CLICKHOUSE_PASSWORD"),
+                                  sp_keys_env_get(env, "SINKPIPE_CLICKHOUSE_DATABASE"),
+                                  sp_keys_env_get(env, "SINKPIPE_CLICKHOUSE_SETTINGS"), NULL, 0 };
         /* "{project}" in the database: one database per project folder
          * (sp_<hash of its path>), created when missing */
         char db[256];
@@ -268,7 +268,7 @@ static int open_engine(sp_project *p, int extra, sp_engine **out, sp_error *err)
                 if (realpath(log, abs))
                     snprintf(log, sizeof log, "%s", abs);
             }
-            sp_embedded_opts o = { sp_env_get(env, "SINKPIPE_LIBCHDB"), extra ? NULL : path.data,
+            sp_embedded_opts o = { sp_keys_env_get(env, "SINKPIPE_LIBCHDB"), extra ? NULL : path.data,
                                    NULL, 0, fd >= 0 && !extra ? log : NULL };
             rc = sp_engine_embedded_open(&o, &e, err);
         }

@@ -25,6 +25,7 @@
 #include "sp_render.h"
 #include "sp_template.h"
 #include "sp_uuid.h"
+#include "sp_banned.h"
 
 /* ------------------------------------------------------------- utilities */
 

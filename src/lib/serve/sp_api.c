@@ -35,6 +35,7 @@
 #include "sp_sql.h"
 #include "sp_type.h"
 #include "sp_uuid.h"
+#include "sp_banned.h"
 
 #define SQL_RESULT_MAX (64u << 20)
 

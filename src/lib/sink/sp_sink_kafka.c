@@ -33,6 +33,7 @@
 #include "sp_kafka_conf.h"
 #include "sp_secret.h"
 #include "sp_sink.h"
+#include "sp_banned.h"
 
 #define META_TIMEOUT_MS 10000
 #define TXN_TIMEOUT_MS 30000

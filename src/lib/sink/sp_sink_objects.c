@@ -43,6 +43,7 @@
 #include "sp_objname.h"
 #include "sp_sink.h"
 #include "sp_store_for.h"
+#include "sp_banned.h"
 
 #define FLUSH_AT ((size_t)256 << 10)
 #define MEM_MAX ((size_t)64 << 20)

@@ -9,6 +9,7 @@
 
 #include "sp_buf.h"
 #include "sp_error.h"
+#include "sp_banned.h"
 
 static int is_ident_start(unsigned char c)
 {

@@ -15,6 +15,7 @@
 
 #include "sp_curlx.h"
 #include "sp_error.h"
+#include "sp_banned.h"
 
 #define RESP_MAX ((size_t)1 << 20)
 #define TOKEN_MAX 4096

@@ -13,7 +13,9 @@
 
 #include "sp_curlx.h"
 #include "sp_error.h"
+#include "sp_keys.h"
 #include "sp_secret.h"
+#include "sp_banned.h"
 
 #define RESP_MAX ((size_t)4 << 20) /* response bodies we read (XML) */
 #define ERRBODY_MAX ((size_t)64 << 10)
@@ -280,12 +282,12 @@ int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err)
     const sp_env *env = c->env;
     const char *ep = nz(c->endpoint);
     const char *epkey = "S3_ENDPOINT";
-    if (!ep && env && nz(sp_env_get(env, "AWS_ENDPOINT_URL_S3"))) {
-        ep = sp_env_get(env, "AWS_ENDPOINT_URL_S3");
+    if (!ep && env && nz(sp_keys_env_get(env, "AWS_ENDPOINT_URL_S3"))) {
+        ep = sp_keys_env_get(env, "AWS_ENDPOINT_URL_S3");
         epkey = "AWS_ENDPOINT_URL_S3";
     }
-    if (!ep && env && nz(sp_env_get(env, "AWS_ENDPOINT_URL"))) {
-        ep = sp_env_get(env, "AWS_ENDPOINT_URL");
+    if (!ep && env && nz(sp_keys_env_get(env, "AWS_ENDPOINT_URL"))) {
+        ep = sp_keys_env_get(env, "AWS_ENDPOINT_URL");
         epkey = "AWS_ENDPOINT_URL";
     }
     s->aws_s3 = !ep;
@@ -294,12 +296,12 @@ int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err)
                 : endpoint_aws(&s->s3, "s3", s->region, err);
     const char *sts = nz(c->sts_endpoint);
     const char *stskey = "S3_STS_ENDPOINT";
-    if (!sts && env && nz(sp_env_get(env, "AWS_ENDPOINT_URL_STS"))) {
-        sts = sp_env_get(env, "AWS_ENDPOINT_URL_STS");
+    if (!sts && env && nz(sp_keys_env_get(env, "AWS_ENDPOINT_URL_STS"))) {
+        sts = sp_keys_env_get(env, "AWS_ENDPOINT_URL_STS");
         stskey = "AWS_ENDPOINT_URL_STS";
     }
-    if (!sts && env && nz(sp_env_get(env, "AWS_ENDPOINT_URL"))) {
-        sts = sp_env_get(env, "AWS_ENDPOINT_URL");
+    if (!sts && env && nz(sp_keys_env_get(env, "AWS_ENDPOINT_URL"))) {
+        sts = sp_keys_env_get(env, "AWS_ENDPOINT_URL");
         stskey = "AWS_ENDPOINT_URL";
     }
     s->aws_sts = !sts;
@@ -447,15 +449,15 @@ static int resolve_base(sp_s3 *s, sp_error *err)
         return 0;
     }
     const sp_env *env = s->env;
-    const char *ak = env ? nz(sp_env_get(env, "AWS_ACCESS_KEY_ID")) : NULL;
-    const char *sk = env ? nz(sp_env_get(env, "AWS_SECRET_ACCESS_KEY")) : NULL;
+    const char *ak = env ? nz(sp_keys_env_get(env, "AWS_ACCESS_KEY_ID")) : NULL;
+    const char *sk = env ? nz(sp_keys_env_get(env, "AWS_SECRET_ACCESS_KEY")) : NULL;
     if (ak || sk) {
         if (!ak || !sk)
             return sp_error_set(err, SP_EAUTH, 0,
                                 "connection '%s': AWS_ACCESS_KEY_ID and "
                                 "AWS_SECRET_ACCESS_KEY go together (only %s is set)",
                                 s->conn, ak ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY");
-        const char *tok = nz(sp_env_get(env, "AWS_SESSION_TOKEN"));
+        const char *tok = nz(sp_keys_env_get(env, "AWS_SESSION_TOKEN"));
         copy_str(c->ak, sizeof c->ak, ak, strlen(ak));
         copy_str(c->sk, sizeof c->sk, sk, strlen(sk));
         if (tok)
@@ -467,15 +469,15 @@ static int resolve_base(sp_s3 *s, sp_error *err)
         return 0;
     }
     char path[4096];
-    const char *file = env ? nz(sp_env_get(env, "AWS_SHARED_CREDENTIALS_FILE")) : NULL;
-    const char *home = env ? nz(sp_env_get(env, "HOME")) : NULL;
+    const char *file = env ? nz(sp_keys_env_get(env, "AWS_SHARED_CREDENTIALS_FILE")) : NULL;
+    const char *home = env ? nz(sp_keys_env_get(env, "HOME")) : NULL;
     if (file)
         snprintf(path, sizeof path, "%s", file);
     else if (home)
         snprintf(path, sizeof path, "%s/.aws/credentials", home);
     else
         path[0] = '\0';
-    const char *profile = env ? nz(sp_env_get(env, "AWS_PROFILE")) : NULL;
+    const char *profile = env ? nz(sp_keys_env_get(env, "AWS_PROFILE")) : NULL;
     if (!profile)
         profile = "default";
     if (path[0]) {

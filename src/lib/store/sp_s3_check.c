@@ -14,6 +14,7 @@
 #include "sp_gcs.h"
 #include "sp_model.h"
 #include "sp_s3.h"
+#include "sp_banned.h"
 
 static void diag(sp_project *p, const sp_connection *c, const char *key, const char *msg)
 {

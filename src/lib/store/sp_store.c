@@ -12,6 +12,7 @@
 #include "sp_store_for.h"
 #include "sp_store_gcs.h"
 #include "sp_store_s3.h"
+#include "sp_banned.h"
 
 static char *dupn(const char *s, size_t n)
 {
@@ -144,15 +145,15 @@ static int open_folder(const char *root, const char *uri_prefix, int dry_run,
     return sp_store_file_open(root, uri_prefix, out, err);
 }
 
-/* env_num: a positive integer tuning knob from the environment, or def */
-static long env_num(const sp_env *env, const char *name, long def)
+/* knob: an integer tuning setting from the environment, checked against
+ * the key table (sp_keys.c: range, default); 0 when unset without a default
+ * (the module's own default).  The first invalid value sets *rc. */
+static int64_t knob(const sp_env *env, const char *name, int *rc, sp_error *err)
 {
-    const char *v = env ? sp_env_get(env, name) : NULL;
-    if (!v || !*v)
-        return def;
-    char *end;
-    long n = strtol(v, &end, 10);
-    return (*end || n <= 0) ? def : n;
+    int64_t v = 0;
+    if (!*rc)
+        *rc = sp_keys_env_int(env, name, &v, err);
+    return v;
 }
 
 /* open_s3: a real S3 (or S3-compatible) endpoint: the connection's keys,
@@ -163,6 +164,7 @@ static int open_s3(const sp_sinkcfg *cfg, const char *bucket, const char *uri_pr
 {
     const sp_settings *c = &cfg->conn;
     const sp_env *env = cfg->env;
+    int rc = 0;
     sp_s3_conf conf = {
         .conn_name = cfg->connection_name,
         .bucket = bucket,
@@ -175,19 +177,21 @@ static int open_s3(const sp_sinkcfg *cfg, const char *bucket, const char *uri_pr
         .external_id = sp_settings_get(c, "S3_EXTERNAL_ID"),
         .sts_endpoint = sp_settings_get(c, "S3_STS_ENDPOINT"),
         .env = env,
-        .max_attempts = (int)env_num(env, "SINKPIPE_S3_MAX_ATTEMPTS", 0),
-        .retry_base_ms = (int)env_num(env, "SINKPIPE_S3_RETRY_BASE_MS", 0),
-        .retry_cap_ms = (int)env_num(env, "SINKPIPE_S3_RETRY_CAP_MS", 0),
-        .stall_ms = (int)env_num(env, "SINKPIPE_S3_STALL_MS", 0),
-        .role_seconds = (int)env_num(env, "SINKPIPE_S3_ROLE_SECONDS", 0),
-        .refresh_margin_s = (int)env_num(env, "SINKPIPE_S3_REFRESH_MARGIN_S", 0),
+        .max_attempts = (int)knob(env, "SINKPIPE_S3_MAX_ATTEMPTS", &rc, err),
+        .retry_base_ms = (int)knob(env, "SINKPIPE_S3_RETRY_BASE_MS", &rc, err),
+        .retry_cap_ms = (int)knob(env, "SINKPIPE_S3_RETRY_CAP_MS", &rc, err),
+        .stall_ms = (int)knob(env, "SINKPIPE_S3_STALL_MS", &rc, err),
+        .role_seconds = (int)knob(env, "SINKPIPE_S3_ROLE_SECONDS", &rc, err),
+        .refresh_margin_s = (int)knob(env, "SINKPIPE_S3_REFRESH_MARGIN_S", &rc, err),
     };
     sp_store_s3_opts o = {
-        .part_size = (size_t)env_num(env, "SINKPIPE_S3_PART_SIZE", 0),
-        .threads = (int)env_num(env, "SINKPIPE_S3_THREADS", 0),
-        .max_inflight = (int)env_num(env, "SINKPIPE_S3_MAX_INFLIGHT", 0),
+        .part_size = (size_t)knob(env, "SINKPIPE_S3_PART_SIZE", &rc, err),
+        .threads = (int)knob(env, "SINKPIPE_S3_THREADS", &rc, err),
+        .max_inflight = (int)knob(env, "SINKPIPE_S3_MAX_INFLIGHT", &rc, err),
     };
-    int rc = sp_store_s3_open(&conf, &o, uri_prefix, out, err);
+    if (rc)
+        return rc;
+    rc = sp_store_s3_open(&conf, &o, uri_prefix, out, err);
     if (!rc && (rc = sp_store_s3_probe(*out, err))) { /* fail before the query */
         (*out)->vt->free(*out);
         *out = NULL;
@@ -213,7 +217,7 @@ static int open_gcs(const sp_sinkcfg *cfg, const char *bucket, const char *uri_p
     const char *id = sp_settings_get(c, "GCS_HMAC_ACCESS_ID");
     const char *secret = sp_settings_get(c, "GCS_HMAC_SECRET");
     const char *ep = sp_settings_get(c, "GCS_ENDPOINT");
-    int rc;
+    int rc = 0;
     if (nonempty(json) && (nonempty(id) || nonempty(secret)))
         return sp_error_set(err, SP_EDEF, 0,
                             "connection '%s': set GCS_SERVICE_ACCOUNT_CREDENTIALS_JSON or "
@@ -224,14 +228,16 @@ static int open_gcs(const sp_sinkcfg *cfg, const char *bucket, const char *uri_p
             .bucket = bucket,
             .endpoint = ep,
             .key_json = json,
-            .max_attempts = (int)env_num(env, "SINKPIPE_GCS_MAX_ATTEMPTS", 0),
-            .retry_base_ms = (int)env_num(env, "SINKPIPE_GCS_RETRY_BASE_MS", 0),
-            .retry_cap_ms = (int)env_num(env, "SINKPIPE_GCS_RETRY_CAP_MS", 0),
-            .stall_ms = (int)env_num(env, "SINKPIPE_GCS_STALL_MS", 0),
+            .max_attempts = (int)knob(env, "SINKPIPE_GCS_MAX_ATTEMPTS", &rc, err),
+            .retry_base_ms = (int)knob(env, "SINKPIPE_GCS_RETRY_BASE_MS", &rc, err),
+            .retry_cap_ms = (int)knob(env, "SINKPIPE_GCS_RETRY_CAP_MS", &rc, err),
+            .stall_ms = (int)knob(env, "SINKPIPE_GCS_STALL_MS", &rc, err),
         };
         sp_store_gcs_opts o = {
-            .chunk_size = (size_t)env_num(env, "SINKPIPE_GCS_CHUNK_SIZE", 0),
+            .chunk_size = (size_t)knob(env, "SINKPIPE_GCS_CHUNK_SIZE", &rc, err),
         };
+        if (rc)
+            return rc;
         rc = sp_store_gcs_open(&conf, &o, uri_prefix, out, err);
         if (!rc && (rc = sp_store_gcs_probe(*out, err))) {
             (*out)->vt->free(*out);
@@ -256,18 +262,20 @@ static int open_gcs(const sp_sinkcfg *cfg, const char *bucket, const char *uri_p
         .access_key = id,
         .secret = secret,
         .uri_scheme = "gs",
-        .max_attempts = (int)env_num(env, "SINKPIPE_S3_MAX_ATTEMPTS", 0),
-        .retry_base_ms = (int)env_num(env, "SINKPIPE_S3_RETRY_BASE_MS", 0),
-        .retry_cap_ms = (int)env_num(env, "SINKPIPE_S3_RETRY_CAP_MS", 0),
-        .stall_ms = (int)env_num(env, "SINKPIPE_S3_STALL_MS", 0),
+        .max_attempts = (int)knob(env, "SINKPIPE_S3_MAX_ATTEMPTS", &rc, err),
+        .retry_base_ms = (int)knob(env, "SINKPIPE_S3_RETRY_BASE_MS", &rc, err),
+        .retry_cap_ms = (int)knob(env, "SINKPIPE_S3_RETRY_CAP_MS", &rc, err),
+        .stall_ms = (int)knob(env, "SINKPIPE_S3_STALL_MS", &rc, err),
     };
     sp_store_s3_opts o = {
-        .part_size = (size_t)env_num(env, "SINKPIPE_S3_PART_SIZE", 0),
-        .threads = (int)env_num(env, "SINKPIPE_S3_THREADS", 0),
-        .max_inflight = (int)env_num(env, "SINKPIPE_S3_MAX_INFLIGHT", 0),
+        .part_size = (size_t)knob(env, "SINKPIPE_S3_PART_SIZE", &rc, err),
+        .threads = (int)knob(env, "SINKPIPE_S3_THREADS", &rc, err),
+        .max_inflight = (int)knob(env, "SINKPIPE_S3_MAX_INFLIGHT", &rc, err),
         .create_header = "x-goog-if-generation-match",
         .create_value = "0",
     };
+    if (rc)
+        return rc;
     rc = sp_store_s3_open(&conf, &o, uri_prefix, out, err);
     if (!rc && (rc = sp_store_s3_probe(*out, err))) {
         (*out)->vt->free(*out);

@@ -14,6 +14,7 @@
 #include "sp_curlx.h"
 #include "sp_error.h"
 #include "sp_store_upload.h"
+#include "sp_banned.h"
 
 #define DEFAULT_CHUNK ((size_t)8 << 20)
 #define FIRST_BUF ((size_t)64 << 10)

@@ -12,6 +12,7 @@
 #include "sp_error.h"
 #include "sp_oplog.h"
 #include "sp_store_upload.h"
+#include "sp_banned.h"
 
 #define DEFAULT_PART ((size_t)8 << 20)
 #define MAX_PARTS 10000

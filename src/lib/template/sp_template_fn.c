@@ -14,6 +14,7 @@
 
 #include "sp_error.h"
 #include "sp_template_int.h"
+#include "sp_banned.h"
 
 #define NOPOS UINT32_MAX
 

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "sp_error.h"
+#include "sp_banned.h"
 
 #define MAX_DEPTH SP_TYPE_MAX_DEPTH
 
