@@ -72,7 +72,7 @@ static void env_table(const sp_keytable *t, const char *title)
 int main(void)
 {
     printf("# Configuration keys\n\n");
-    printf("Generated from the key tables in `src/lib/model/sp_keys.c` by "
+    printf("Generated from the key tables in `src/lib/model/sp_keys.c` and `src/lib/base/sp_keys_env.c` by "
            "`build/tools/keys_doc` (a test checks this page matches). Unknown keys "
            "are errors. Any connection key can be overridden per environment with "
            "`SINKPIPE_CONNECTION__<connection>__<KEY>=value` (an empty value removes "

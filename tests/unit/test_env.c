@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_env sp_keys sp_model sp_cron sp_sdk sp_datafile sp_dfwrite sp_project sp_sinkcfg sp_defs
+// sp-deps: sp_buf sp_error sp_env sp_keys sp_model sp_cron sp_sdk sp_datafile sp_dfwrite sp_project sp_sinkcfg sp_defs sp_time sp_keys_env
 /* test_env: .env precedence, tb_secret resolution, connection overrides,
  * missing-secret diagnostics, secrets kept out of messages, sink configs. */
 #include <stdlib.h>

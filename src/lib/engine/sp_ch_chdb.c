@@ -42,6 +42,7 @@
 #include "sp_ch_text.h"
 #include "sp_ch_tsv.h"
 #include "sp_error.h"
+#include "sp_ch_escape.h"
 #include "sp_banned.h"
 
 #ifndef SP_LIBCHDB_DEFAULT
@@ -240,16 +241,7 @@ static int set_value(sp_buf *b, const char *v, sp_error *err)
     for (const char *p = v; *p; p++)
         if (!((*p >= '0' && *p <= '9') || *p == '.' || *p == '-'))
             num = 0;
-    if (num)
-        return sp_buf_adds(b, v, err);
-    int rc = sp_buf_addch(b, '\'', err);
-    for (const char *p = v; *p && !rc; p++) {
-        if (*p == '\'' || *p == '\\')
-            rc = sp_buf_addch(b, '\\', err);
-        if (!rc)
-            rc = sp_buf_addch(b, *p, err);
-    }
-    return rc ? rc : sp_buf_addch(b, '\'', err);
+    return num ? sp_buf_adds(b, v, err) : sp_ch_quote_string(b, v, strlen(v), err);
 }
 
 static int valid_setting_name(const char *s, size_t n)

@@ -20,6 +20,7 @@
 #include "sp_ch_tsv.h"
 #include "sp_engine.h"
 #include "sp_error.h"
+#include "sp_clock.h"
 #include "sp_banned.h"
 
 #define ERRBODY_MAX ((size_t)64 << 10)
@@ -46,13 +47,6 @@ typedef struct req {
     uint64_t deadline; /* monotonic ms (0 = none) */
     int timed_out;
 } req;
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int stopped(const req *r)
 {
@@ -91,7 +85,7 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
     (void)ut;
     (void)un;
     req *r = ud;
-    if (r->deadline && mono_ms() > r->deadline) {
+    if (r->deadline && (uint64_t)sp_clock_mono_ms() > r->deadline) {
         r->timed_out = 1;
         return 1;
     }
@@ -221,7 +215,7 @@ static int request(http_conn *h, CURL *c, const sp_ch_stmt *st, sp_error *err)
     /* the server's max_execution_time speaks first; this catches a transfer
      * that stalls (the server waiting on a slow sink, a dead network) */
     if (st->timeout_ms)
-        r.deadline = mono_ms() + st->timeout_ms + 2000;
+        r.deadline = (uint64_t)sp_clock_mono_ms() + st->timeout_ms + 2000;
     const char *body = st->data ? st->data : st->sql;
     size_t bodylen = st->data ? st->datalen : st->len;
     char ebuf[CURL_ERROR_SIZE] = "";

@@ -151,7 +151,7 @@ int sp_ch_ops_delete_rows(sp_engine *base, const char *ds, const char *cond, int
         if (!rc)
             rc = sp_buf_adds(&q, " AND table = ", err);
         if (!rc)
-            rc = sp_ch_engine_quote(&q, ds, strlen(ds), err);
+            rc = sp_ch_quote_string(&q, ds, strlen(ds), err);
         if (!rc)
             rc = sp_buf_adds(&q, " AND is_done = 0", err);
         for (int i = 0; !rc; i++) {

@@ -43,7 +43,7 @@ int sp_ch_query_eval(sp_engine *base, const char *expr, int64_t now_unix, char *
             rc = sp_error_set(err, SP_ESQL, 0, "expression '%.200s': not a single value", expr);
         } else if (!(ans.len == 2 && !memcmp(ans.data, "\\N", 2))) {
             sp_buf v = SP_BUF_INIT(SP_CH_SMALL_MAX);
-            rc = sp_ch_tsv_unescape(ans.data ? ans.data : "", ans.len, &v, err);
+            rc = sp_ch_unescape(ans.data ? ans.data : "", ans.len, &v, err);
             if (!rc && !(*out = sp_buf_detach(&v)))
                 rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory");
             sp_buf_release(&v);
@@ -165,8 +165,8 @@ static sp_schema *describe(sp_ch_engine *e, const sp_ch_stmt *q)
             const char *t2 = t1 ? memchr(t1 + 1, '\t', (size_t)(nl - t1 - 1)) : NULL;
             sp_buf_reset(&name);
             sp_buf_reset(&type);
-            rc = !t1 || sp_ch_tsv_unescape(p, (size_t)(t1 - p), &name, NULL) ||
-                 sp_ch_tsv_unescape(t1 + 1, (size_t)((t2 ? t2 : nl) - t1 - 1), &type, NULL);
+            rc = !t1 || sp_ch_unescape(p, (size_t)(t1 - p), &name, NULL) ||
+                 sp_ch_unescape(t1 + 1, (size_t)((t2 ? t2 : nl) - t1 - 1), &type, NULL);
             if (!rc && !(s->names[i] = sp_buf_detach(&name)))
                 rc = 1;
             if (!rc)

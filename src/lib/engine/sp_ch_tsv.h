@@ -20,6 +20,7 @@
 
 #include "sp_batch.h"
 #include "sp_buf.h"
+#include "sp_ch_escape.h" /* the escapes of its fields */
 #include "sp_engine.h"
 
 typedef struct sp_ch_tsv sp_ch_tsv;
@@ -48,10 +49,5 @@ unsigned long long sp_ch_tsv_rows(const sp_ch_tsv *r);
  * e.what() = …" and newer "Code: N. DB::Exception: … (NAME) (version …)". */
 int sp_ch_exception(const char *text, size_t n, char *out, size_t outsz);
 
-/* sp_ch_tsv_unescape: decode a TabSeparated field (\t \n \\ \' \0 …) and
- * append it to out. */
-int sp_ch_tsv_unescape(const char *p, size_t n, sp_buf *out, sp_error *err);
-/* sp_ch_tsv_escape: the TabSeparated form of p[0..n) appended to out. */
-int sp_ch_tsv_escape(const char *p, size_t n, sp_buf *out, sp_error *err);
 
 #endif

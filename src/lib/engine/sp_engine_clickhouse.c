@@ -119,7 +119,7 @@ static int oplog_view(sp_ch_engine *e, const char *path, const char *name, const
     int rc = sp_buf_addf(&q, err, "CREATE OR REPLACE VIEW %s AS SELECT %s FROM file(", name,
                          cols);
     if (!rc)
-        rc = sp_ch_engine_quote(&q, path, strlen(path), err);
+        rc = sp_ch_quote_string(&q, path, strlen(path), err);
     if (!rc)
         rc = sp_buf_addf(&q, err,
                          ", 'JSONEachRow', 'event String, `timestamp` String, service "

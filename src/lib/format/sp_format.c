@@ -7,6 +7,8 @@
 #include "sp_dtoa.h"
 #include "sp_error.h"
 #include "sp_format_int.h"
+#include "sp_time.h"
+#include "sp_ch_escape.h"
 #include "sp_banned.h"
 
 const char sp__digit_pairs[201] =
@@ -30,36 +32,6 @@ const sp_format *sp_format_find(const char *name)
 const char *sp_format_names(void)
 {
     return "csv, ndjson, parquet";
-}
-
-/* ------------------------------------------------------------ calendar */
-
-/* Howard Hinnant's days_from_civil / civil_from_days (public domain
- * algorithms, proleptic Gregorian, any year) */
-void sp_civil_from_days(int64_t days, int *y, int *m, int *d)
-{
-    int64_t z = days + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t yy = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t dd = doy - (153 * mp + 2) / 5 + 1;
-    int64_t mm = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int)(yy + (mm <= 2));
-    *m = (int)mm;
-    *d = (int)dd;
-}
-
-int64_t sp_days_from_civil(int y, int m, int d)
-{
-    int64_t yy = (int64_t)y - (m <= 2);
-    int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
-    int64_t yoe = yy - era * 400;
-    int64_t doy = (153 * (int64_t)(m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
 }
 
 /* years outside 0000..9999 are clamped so the text keeps its width */
@@ -253,21 +225,14 @@ static char *quote_text(char *p, const char *s, size_t n, int csv)
     *p++ = '\'';
     for (size_t j = 0; j < n; j++) {
         char ch = s[j];
-        switch (ch) {
-        case '\b': *p++ = '\\'; *p++ = 'b'; break;
-        case '\f': *p++ = '\\'; *p++ = 'f'; break;
-        case '\n': *p++ = '\\'; *p++ = 'n'; break;
-        case '\r': *p++ = '\\'; *p++ = 'r'; break;
-        case '\t': *p++ = '\\'; *p++ = 't'; break;
-        case '\0': *p++ = '\\'; *p++ = '0'; break;
-        case '\\': *p++ = '\\'; *p++ = '\\'; break;
-        case '\'': *p++ = '\\'; *p++ = '\''; break;
-        case '"':
-            *p++ = '"';
-            if (csv)
+        const char *e = sp_ch_esc(ch); /* ClickHouse's escapes */
+        if (e) {
+            *p++ = e[0];
+            *p++ = e[1];
+        } else {
+            *p++ = ch;
+            if (ch == '"' && csv)
                 *p++ = '"';
-            break;
-        default: *p++ = ch; break;
         }
     }
     *p++ = '\'';

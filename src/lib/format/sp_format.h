@@ -83,8 +83,5 @@ int sp_fmt_value_text(sp_buf *out, const sp_column *c, size_t i, sp_error *err);
 size_t sp_fmt_datetime(char *buf, int64_t secs);
 /* sp_fmt_date: "YYYY-MM-DD" for days since epoch (buf >= 11). */
 size_t sp_fmt_date(char *buf, int64_t days);
-/* sp_civil_from_days: proleptic Gregorian y/m/d for days since epoch. */
-void sp_civil_from_days(int64_t days, int *y, int *m, int *d);
-int64_t sp_days_from_civil(int y, int m, int d);
 
 #endif

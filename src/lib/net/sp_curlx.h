@@ -74,7 +74,6 @@ int sp_curlx_transient(CURLcode c);
  * *cancel ends it early. */
 void sp_curlx_backoff(int base_ms, int cap_ms, int attempt, volatile int *cancel);
 
-int64_t sp_curlx_mono_ms(void); /* CLOCK_MONOTONIC in ms */
 
 /* A pool of idle connections (thread-safe). */
 typedef struct sp_curlx_pool {

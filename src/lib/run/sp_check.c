@@ -19,8 +19,8 @@
 #include "sp_engine.h"
 #include "sp_env.h"
 #include "sp_error.h"
+#include "sp_keys_env.h"
 #include "sp_render.h"
-#include "sp_keys.h"
 #include "sp_banned.h"
 
 int sp_project_check_queries(sp_project *p, sp_error *err)

@@ -25,6 +25,8 @@
 #include "sp_render.h"
 #include "sp_template.h"
 #include "sp_uuid.h"
+#include "sp_time.h"
+#include "sp_clock.h"
 #include "sp_banned.h"
 
 /* ------------------------------------------------------------- utilities */
@@ -223,12 +225,6 @@ static int on_batch(void *ud, const sp_batch *b, sp_error *err)
     return r->vt->write(r->sink, b, err);
 }
 
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* a copy pipe: its result into TARGET_DATASOURCE, appended or replacing
  * (COPY_MODE), by the engine in one step */
@@ -290,7 +286,7 @@ int sp_run(sp_project *p, const char *pipe_name, const struct sp_run_opts *opts,
 {
     static const struct sp_run_opts defaults;
     const struct sp_run_opts *o = opts ? opts : &defaults;
-    double t0 = mono_now();
+    double t0 = sp_clock_mono_s();
     memset(res, 0, sizeof *res);
     if (o->job_id && *o->job_id)
         snprintf(res->job_id, sizeof res->job_id, "%s", o->job_id);
@@ -311,7 +307,7 @@ int sp_run(sp_project *p, const char *pipe_name, const struct sp_run_opts *opts,
         int crc = run_copy(p, pipe, o, res, err);
         if (crc && err && strncmp(err->msg, "pipe '", 6) != 0)
             sp_error_prefix(err, "pipe '%s'", pipe_name);
-        res->elapsed_s = mono_now() - t0;
+        res->elapsed_s = sp_clock_mono_s() - t0;
         return crc;
     }
 
@@ -384,6 +380,6 @@ int sp_run(sp_project *p, const char *pipe_name, const struct sp_run_opts *opts,
         sp_error_prefix(err, "pipe '%s'", pipe_name);
     sp_buf_release(&sql);
     sp_sinkcfg_release(&cfg);
-    res->elapsed_s = mono_now() - t0;
+    res->elapsed_s = sp_clock_mono_s() - t0;
     return rc;
 }

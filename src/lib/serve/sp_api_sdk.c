@@ -24,7 +24,7 @@
 #include "sp_build.h"
 #include "sp_env.h"
 #include "sp_error.h"
-#include "sp_keys.h"
+#include "sp_keys_env.h"
 #include "sp_model.h"
 #include "sp_multipart.h"
 #include "sp_oplog.h"

@@ -14,7 +14,7 @@
 #include "sp_buf.h"
 #include "sp_env.h"
 #include "sp_error.h"
-#include "sp_keys.h"
+#include "sp_keys_env.h"
 #include "sp_model.h"
 #include "sp_token.h"
 #include "sp_banned.h"

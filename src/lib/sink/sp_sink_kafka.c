@@ -33,6 +33,7 @@
 #include "sp_kafka_conf.h"
 #include "sp_secret.h"
 #include "sp_sink.h"
+#include "sp_clock.h"
 #include "sp_banned.h"
 
 #define META_TIMEOUT_MS 10000
@@ -70,13 +71,6 @@ typedef struct kafka_sink {
     rd_kafka_resp_err_t first_err;
     int done; /* finish or abort ran */
 } kafka_sink;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* vb_release: drop one reference to a value buffer; the last frees it */
 static void vb_release(kafka_sink *k, vbatch *vb)
@@ -390,8 +384,8 @@ static int kf_write(sp_sink *base, const sp_batch *b, sp_error *err)
 /* wait for every delivery report (deadline: message.timeout.ms + margin) */
 static void drain(kafka_sink *k, int64_t budget_ms)
 {
-    int64_t deadline = now_ms() + budget_ms;
-    while (k->acked + k->failed < k->produced && now_ms() < deadline) {
+    int64_t deadline = sp_clock_mono_ms() + budget_ms;
+    while (k->acked + k->failed < k->produced && sp_clock_mono_ms() < deadline) {
         if (k->ctx->cancel && *k->ctx->cancel)
             break;
         rd_kafka_flush(k->rk, 200);

@@ -15,6 +15,7 @@
 
 #include "sp_curlx.h"
 #include "sp_error.h"
+#include "sp_clock.h"
 #include "sp_banned.h"
 
 #define RESP_MAX ((size_t)1 << 20)
@@ -453,7 +454,7 @@ static int fetch_token(sp_gcs *g, volatile int *cancel, sp_error *err)
     sp_buf jwt = SP_BUF_INIT(16384), form = SP_BUF_INIT(20000), resp = SP_BUF_INIT(RESP_MAX);
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    int64_t t0 = sp_curlx_mono_ms();
+    int64_t t0 = sp_clock_mono_ms();
     int rc = sp_gcs_jwt(&g->key, SP_GCS_SCOPE, (int64_t)now.tv_sec, 3600, &jwt, err);
     if (!rc)
         rc = sp_buf_adds(&form, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3A"
@@ -513,7 +514,7 @@ static int get_token(sp_gcs *g, const char *stale, volatile int *cancel, char *o
 {
     pthread_mutex_lock(&g->mu);
     int rc = 0;
-    int need = !g->have_token || !sp_gcs_token_usable(sp_curlx_mono_ms(), g->obtained_ms, g->expires_in) ||
+    int need = !g->have_token || !sp_gcs_token_usable(sp_clock_mono_ms(), g->obtained_ms, g->expires_in) ||
                (stale && !strcmp(stale, g->token));
     if (need)
         rc = fetch_token(g, cancel, err);

@@ -13,7 +13,7 @@
 
 #include "sp_curlx.h"
 #include "sp_error.h"
-#include "sp_keys.h"
+#include "sp_keys_env.h"
 #include "sp_secret.h"
 #include "sp_banned.h"
 
