@@ -130,3 +130,19 @@ int sp_buf_add_cb(void *ud, const char *p, size_t n, sp_error *err)
 {
     return sp_buf_add(ud, p, n, err);
 }
+
+char *sp_strdup0(const char *s)
+{
+    return s ? sp_memdup0(s, strlen(s)) : NULL;
+}
+
+char *sp_memdup0(const void *p, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        if (n)
+            memcpy(d, p, n);
+        d[n] = '\0';
+    }
+    return d;
+}

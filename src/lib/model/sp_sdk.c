@@ -8,13 +8,8 @@
 #include "sp_model.h"
 #include "sp_banned.h"
 
-static char *dup0(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
 /* dup_ok: s was NULL or copied */
-#define DUP(dst, src) (((dst) = dup0(src)) != NULL || (src) == NULL)
+#define DUP(dst, src) (((dst) = sp_strdup0(src)) != NULL || (src) == NULL)
 
 static int add_opt(sp_kvlist *l, const char *key, const char *value)
 {

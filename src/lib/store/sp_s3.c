@@ -58,17 +58,6 @@ struct sp_s3_handle {
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static char *dup0(const char *s)
-{
-    if (!s || !*s)
-        return NULL;
-    size_t n = strlen(s);
-    char *d = malloc(n + 1);
-    if (d)
-        memcpy(d, s, n + 1);
-    return d;
-}
-
 static const char *nz(const char *s)
 {
     return s && *s ? s : NULL;
@@ -249,13 +238,13 @@ int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err)
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory (s3 client)");
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->role_mu, NULL);
-    s->conn = dup0(conn);
-    s->bucket = dup0(c->bucket);
-    s->region = dup0(c->region);
-    s->cfg_ak = dup0(c->access_key);
-    s->cfg_sk = dup0(c->secret);
-    s->role_arn = dup0(c->role_arn);
-    s->external_id = dup0(c->external_id);
+    s->conn = sp_strdup0(nz(conn));
+    s->bucket = sp_strdup0(nz(c->bucket));
+    s->region = sp_strdup0(nz(c->region));
+    s->cfg_ak = sp_strdup0(nz(c->access_key));
+    s->cfg_sk = sp_strdup0(nz(c->secret));
+    s->role_arn = sp_strdup0(nz(c->role_arn));
+    s->external_id = sp_strdup0(nz(c->external_id));
     s->env = c->env;
     snprintf(s->scheme, sizeof s->scheme, "%s", nz(c->uri_scheme) ? c->uri_scheme : "s3");
     s->max_attempts = c->max_attempts > 0 ? c->max_attempts : 6;
@@ -272,7 +261,7 @@ int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err)
               (*q >= '0' && *q <= '9') || strchr("_+=,.@-", *q)))
             *q = '-';
     sn[64] = '\0';
-    s->session_name = dup0(nz(c->session_name) ? c->session_name : sn);
+    s->session_name = sp_strdup0(nz(c->session_name) ? c->session_name : sn);
     int rc = 0;
     if (!s->conn || !s->bucket || !s->region || !s->session_name ||
         (nz(c->access_key) && !s->cfg_ak) || (nz(c->secret) && !s->cfg_sk) ||

@@ -14,16 +14,6 @@
 #include "sp_store_s3.h"
 #include "sp_banned.h"
 
-static char *dupn(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
 /* join: malloc'd a + b, NULL on ENOMEM */
 static char *join(const char *a, const char *b)
 {
@@ -44,7 +34,7 @@ static char *prefix_of(const char *s, size_t n)
         n--;
     }
     if (n == 0)
-        return dupn("", 0);
+        return sp_memdup0("", 0);
     char *p = malloc(n + 2);
     if (!p)
         return NULL;
@@ -85,7 +75,7 @@ int sp_bucket_uri_parse(const char *uri, sp_bucket_uri *out, sp_error *err)
                                 "EXPORT_BUCKET_URI '%s': the bucket name cannot hold a "
                                 "placeholder (only the prefix can)", uri);
         out->scheme = gs ? SP_BUCKET_GCS : SP_BUCKET_S3;
-        out->root = dupn(b, bl);
+        out->root = sp_memdup0(b, bl);
         out->key_prefix = prefix_of(b + bl, strlen(b + bl));
     } else if (!strncmp(uri, "file://", 7)) {
         const char *path = uri + 7;
@@ -108,7 +98,7 @@ int sp_bucket_uri_parse(const char *uri, sp_bucket_uri *out, sp_error *err)
         while (rl > 1 && path[rl - 1] == '/')
             rl--;
         out->scheme = SP_BUCKET_FILE;
-        out->root = rl ? dupn(path, rl) : dupn("/", 1);
+        out->root = rl ? sp_memdup0(path, rl) : sp_memdup0("/", 1);
         out->key_prefix = prefix_of(path + rest, strlen(path + rest));
     } else {
         return sp_error_set(err, SP_EDEF, 0,
@@ -329,7 +319,7 @@ int sp_store_open_for(const sp_sinkcfg *cfg, int dry_run, sp_store_dest *out,
             size_t dl = strlen(dir);
             while (dl > 1 && dir[dl - 1] == '/')
                 dl--;
-            char *d = dupn(dir, dl);
+            char *d = sp_memdup0(dir, dl);
             root = d ? join(d, dl == 1 ? "" : "/") : NULL;
             free(d);
             if (root) {

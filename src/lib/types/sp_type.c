@@ -91,10 +91,8 @@ void sp_type_free(sp_type *t)
 
 static char *dup_or_null(const char *s, int *fail)
 {
-    if (!s)
-        return NULL;
-    char *d = strdup(s);
-    if (!d)
+    char *d = sp_strdup0(s);
+    if (s && !d)
         *fail = 1;
     return d;
 }
