@@ -136,11 +136,15 @@ asan:
 ubsan:
 	$(MAKE) BUILD=build-ubsan OPT=-O1 SAN="-fsanitize=undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all tools
 
-# the threaded modules' unit tests (scheduler, job table) under
-# ThreadSanitizer, in build-tsan/ (tests/run.sh --all runs them)
-TSAN_TESTS := test_sched test_jobs test_ingest_group
+# ThreadSanitizer, in build-tsan/ (tests/run.sh --all runs it): the unit
+# tests of every module that starts threads or is called from threads it
+# does not own (scheduler, job workers, ingest groups, the gzip codec's
+# worker, the S3 store's upload threads, librdkafka's delivery callbacks),
+# and the CLI for the e2e tests of the daemon (HTTP connection threads,
+# the reload thread) on a ClickHouse server (TSan cannot host libchdb)
+TSAN_TESTS := test_sched test_jobs test_ingest_group test_codec test_store_s3 test_kafka
 tsan:
-	$(MAKE) BUILD=build-tsan OPT=-O1 SAN="-fsanitize=thread" $(TSAN_TESTS:%=build-tsan/tests/%)
+	$(MAKE) BUILD=build-tsan OPT=-O1 SAN="-fsanitize=thread" all tools $(TSAN_TESTS:%=build-tsan/tests/%)
 
 lint:
 	@bash tests/lint.sh

@@ -194,12 +194,12 @@ TEST(check_secrets_and_sinkcfg)
     CHECK(strstr(err.msg, "s3cr3t") == NULL);
 
     sp_error_clear(&err);
-    struct sp_run_opts o = { .format = "xml" };
+    struct sp_run_opts o = { .size = sizeof o, .format = "xml" };
     CHECK_INT(sp_sinkcfg_build(p, sp_project_find_pipe(p, "to_dir"), &o, &cfg, &err),
               SP_EPARAM);
     CHECK_STR(err.msg, "pipe 'to_dir': EXPORT_FORMAT: unknown format 'xml' (expected csv, ndjson, parquet)");
     sp_error_clear(&err);
-    o = (struct sp_run_opts){ .compression = "GZIP", .strategy = "truncate",
+    o = (struct sp_run_opts){ .size = sizeof o, .compression = "GZIP", .strategy = "truncate",
                               .file_template = "x_{date}" };
     CHECK_OK(sp_sinkcfg_build(p, sp_project_find_pipe(p, "to_dir"), &o, &cfg, &err), &err);
     CHECK_STR(cfg.format, "ndjson");

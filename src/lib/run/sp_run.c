@@ -27,6 +27,7 @@
 #include "sp_uuid.h"
 #include "sp_time.h"
 #include "sp_clock.h"
+#include "sp_opts.h"
 #include "sp_banned.h"
 
 /* ------------------------------------------------------------- utilities */
@@ -284,10 +285,13 @@ static int run_copy(sp_project *p, const sp_pipe *pipe, const struct sp_run_opts
 int sp_run(sp_project *p, const char *pipe_name, const struct sp_run_opts *opts,
            sp_run_result *res, sp_error *err)
 {
-    static const struct sp_run_opts defaults;
-    const struct sp_run_opts *o = opts ? opts : &defaults;
+    struct sp_run_opts ol;
+    const struct sp_run_opts *o = &ol;
     double t0 = sp_clock_mono_s();
     memset(res, 0, sizeof *res);
+    int orc = sp_opts_load(&ol, sizeof ol, opts, "sp_run_opts", err);
+    if (orc)
+        return orc;
     if (o->job_id && *o->job_id)
         snprintf(res->job_id, sizeof res->job_id, "%s", o->job_id);
     else

@@ -18,6 +18,7 @@
 #include "sp_ingest_group.h"
 #include "sp_recover.h"
 #include "sp_serve_int.h"
+#include "sp_opts.h"
 #include "sp_banned.h"
 
 /* ------------------------------------------------------------ logging */
@@ -186,6 +187,7 @@ static int run_job(void *ud, const char *job_id, const sp_job_spec *spec, volati
     }
     struct sp_run_opts o;
     memset(&o, 0, sizeof o);
+    o.size = sizeof o;
     o.now_unix = spec->now_unix;
     o.params = spec->params;
     o.nparams = spec->nparams;
@@ -334,6 +336,11 @@ int sp_server_start(const char *dir, const struct sp_serve_opts *o, sp_server **
     *out = NULL;
     if (created_tokens)
         *created_tokens = NULL;
+    struct sp_serve_opts ol;
+    int orc = sp_opts_load(&ol, sizeof ol, o, "sp_serve_opts", err);
+    if (orc)
+        return orc;
+    o = &ol;
     struct sp_server *s = calloc(1, sizeof *s);
     if (!s)
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
@@ -621,10 +628,15 @@ char *sp_jobs_recent_json(const char *dir, size_t limit, sp_error *err)
 int sp_run_job(sp_project *p, const char *pipe, const struct sp_run_opts *opts,
                sp_run_result *res, sp_error *err)
 {
-    if (opts && opts->dry_run)
-        return sp_run(p, pipe, opts, res, err);
-    static const struct sp_run_opts none;
-    const struct sp_run_opts *o = opts ? opts : &none;
+    struct sp_run_opts ol;
+    const struct sp_run_opts *o = &ol;
+    int orc = sp_opts_load(&ol, sizeof ol, opts, "sp_run_opts", err);
+    if (orc) {
+        memset(res, 0, sizeof *res);
+        return orc;
+    }
+    if (o->dry_run)
+        return sp_run(p, pipe, o, res, err);
     struct sp_jobs_opts jo = { sp_project_dir(p), 0, 1, 0, NULL, NULL, NULL, NULL };
     jo.record = 1;
     sp_jobs *j = NULL;
