@@ -640,7 +640,7 @@ TEST(cancel_during_commit)
         nanosleep(&ts, NULL);
     }
     CHECK_INT(peer_num("s3_fault_seen cp2"), 1);
-    cancel = 1;
+    __atomic_store_n(&cancel, 1, __ATOMIC_RELAXED); /* read by the upload threads */
     pthread_join(t, NULL);
     CHECK_INT(a.rc, SP_ECANCELLED);
     CHECK(strstr(a.e.msg, "cancel") != NULL);

@@ -22,4 +22,12 @@ int sp_error_set(sp_error *err, int code, int retriable, const char *fmt, ...)
 void sp_error_prefix(sp_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* sp_cancelled: 1 when the cancel flag c (may be NULL) is raised.  The flag
+ * is written by another thread (a job's canceller, a signal handler's
+ * thread): it is read atomically, so the read is no data race. */
+static inline int sp_cancelled(const volatile int *c)
+{
+    return c && __atomic_load_n(c, __ATOMIC_RELAXED) != 0;
+}
+
 #endif

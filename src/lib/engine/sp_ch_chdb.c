@@ -472,7 +472,7 @@ static int run_stream(chdb_conn *c, const sp_ch_stmt *st, sp_error *err)
     }
     int rc = 0;
     for (;;) {
-        if (st->cancel && *st->cancel) {
+        if (sp_cancelled(st->cancel)) {
             rc = sp_error_set(err, SP_ECANCELLED, 0, "query cancelled");
             break;
         }

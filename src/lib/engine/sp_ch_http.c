@@ -50,7 +50,7 @@ typedef struct req {
 
 static int stopped(const req *r)
 {
-    return r->st && r->st->cancel && *r->st->cancel;
+    return r->st && sp_cancelled(r->st->cancel);
 }
 
 static size_t on_write(char *p, size_t sz, size_t nm, void *ud)

@@ -42,7 +42,7 @@ int sp_ch_ops_copy(sp_engine *base, const char *target, const char *sql, int rep
         rc = sp_ch_engine_insert_select(e, st.stage, &cols, body.data, body.len, qid,
                                         o ? o->cancel : NULL, err);
         sp_ch_engine_running(e, NULL);
-        if (!rc && ((o && o->cancel && *o->cancel) || atomic_load(&e->interrupted)))
+        if (!rc && ((o && sp_cancelled(o->cancel)) || atomic_load(&e->interrupted)))
             rc = sp_error_set(err, SP_ECANCELLED, 0, "copy cancelled");
     }
     if (!rc)

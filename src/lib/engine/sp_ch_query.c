@@ -74,7 +74,7 @@ static int q_schema(void *ud, const sp_schema *s, sp_error *err)
 static int q_batch(void *ud, const sp_batch *b, sp_error *err)
 {
     qctx *q = ud;
-    if (q->cancel && *q->cancel)
+    if (sp_cancelled(q->cancel))
         return sp_error_set(err, SP_ECANCELLED, 0, "query cancelled");
     if (q->stats)
         q->stats->result_rows += b->nrows;

@@ -62,7 +62,7 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
     (void)dltotal;
     (void)ultotal;
     sp_curlx *x = ud;
-    if (x->cancel && *x->cancel) {
+    if (sp_cancelled(x->cancel)) {
         x->cancelled = 1;
         return 1;
     }
@@ -229,7 +229,7 @@ void sp_curlx_backoff(int base_ms, int cap_ms, int attempt, volatile int *cancel
         r = (uint32_t)sp_clock_mono_ms() * 2654435761u;
     /* equal jitter: half the window, plus a random share of the other half */
     int64_t ms = cap / 2 + (int64_t)(r % (uint32_t)(cap / 2 + 1));
-    while (ms > 0 && !(cancel && *cancel)) {
+    while (ms > 0 && !sp_cancelled(cancel)) {
         int64_t slice = ms < 100 ? ms : 100;
         ms -= slice;
         struct timespec ts = { 0, (long)slice * 1000000L };

@@ -141,7 +141,7 @@ static int pv_open(sp_sink **out, const sp_sink_ctx *ctx, const sp_schema *s, sp
 static int pv_write(sp_sink *base, const sp_batch *b, sp_error *err)
 {
     preview_sink *k = (preview_sink *)base;
-    if (k->ctx->cancel && *k->ctx->cancel)
+    if (sp_cancelled(k->ctx->cancel))
         return sp_error_set(err, SP_ECANCELLED, 0, "cancelled");
     sp_buf line = SP_BUF_INIT(64u << 20);
     for (size_t i = 0; i < b->nrows; i++) {

@@ -319,7 +319,7 @@ static int produce_one(kafka_sink *k, vbatch *vb, const char *val, size_t vlen,
                                 k->pipe, k->topic, rd_kafka_err2str(e));
         /* backpressure: serve delivery reports until the queue has room */
         rd_kafka_poll(k->rk, 100);
-        if (k->ctx->cancel && *k->ctx->cancel)
+        if (sp_cancelled(k->ctx->cancel))
             return sp_error_set(err, SP_ECANCELLED, 0, "cancelled");
     }
 }
@@ -327,7 +327,7 @@ static int produce_one(kafka_sink *k, vbatch *vb, const char *val, size_t vlen,
 static int kf_write(sp_sink *base, const sp_batch *b, sp_error *err)
 {
     kafka_sink *k = (kafka_sink *)base;
-    if (k->ctx->cancel && *k->ctx->cancel)
+    if (sp_cancelled(k->ctx->cancel))
         return sp_error_set(err, SP_ECANCELLED, 0, "cancelled");
     if (b->nrows > k->ends_cap) {
         size_t *n = realloc(k->ends, b->nrows * sizeof *n);
@@ -386,7 +386,7 @@ static void drain(kafka_sink *k, int64_t budget_ms)
 {
     int64_t deadline = sp_clock_mono_ms() + budget_ms;
     while (k->acked + k->failed < k->produced && sp_clock_mono_ms() < deadline) {
-        if (k->ctx->cancel && *k->ctx->cancel)
+        if (sp_cancelled(k->ctx->cancel))
             break;
         rd_kafka_flush(k->rk, 200);
     }
@@ -475,7 +475,7 @@ static int kf_finish(sp_sink *base, sp_run_result *res, sp_error *err)
     k->done = 1;
     drain(k, k->msg_timeout_ms + 5000);
     int rc = 0;
-    if (k->ctx->cancel && *k->ctx->cancel && k->acked < k->produced)
+    if (sp_cancelled(k->ctx->cancel) && k->acked < k->produced)
         rc = sp_error_set(err, SP_ECANCELLED, 0, "cancelled");
     else if (k->acked < k->produced)
         rc = sp_error_set(err, SP_ESINK, 1,

@@ -395,7 +395,7 @@ static int send_call(const sp_gcs *g, sp_gcs_handle *h, call *c, sp_error *err)
         rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (request headers)");
     c->attempts = 0;
     for (int attempt = 0; !rc; attempt++) {
-        if (c->cancel && *c->cancel) {
+        if (sp_cancelled(c->cancel)) {
             rc = sp_error_set(err, SP_ECANCELLED, 0, "connection '%s': %s: cancelled",
                               g->conn, c->what);
             break;

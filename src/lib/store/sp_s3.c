@@ -705,7 +705,7 @@ static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int
     r->code[0] = '\0';
     r->attempts = 0;
     for (int attempt = 0;; attempt++) {
-        if (r->cancel && *r->cancel) {
+        if (sp_cancelled(r->cancel)) {
             rc = sp_error_set(err, SP_ECANCELLED, 0, "connection '%s': %s: cancelled", s->conn,
                               t->what);
             break;
