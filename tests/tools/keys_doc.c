@@ -7,11 +7,28 @@
 
 #include "sp_keys.h"
 
+/* a table's heading and header row */
+static void head(const char *level, const char *title, const char *first, const char *second)
+{
+    printf("\n%s %s\n\n", level, title);
+    printf("| %s | %s | accepted values | default | description |\n", first, second);
+    printf("|---|---|---|---|---|\n");
+}
+
+/* the description cell: the secret mark, then the doc, kept in its cell
+ * (no '|' or newline), then the row's end */
+static void doc_cell(const sp_keydef *d)
+{
+    if (d->flags & SP_K_SECRET)
+        printf("(secret: never printed) ");
+    for (const char *p = d->doc ? d->doc : ""; *p; p++)
+        putchar(*p == '|' ? '/' : *p == '\n' ? ' ' : *p);
+    printf(" |\n");
+}
+
 static void table(const sp_keytable *t, const char *title)
 {
-    printf("\n## %s\n\n", title);
-    printf("| key | required | accepted values | default | description |\n");
-    printf("|---|---|---|---|---|\n");
+    head("##", title, "key", "required");
     for (size_t i = 0; i < t->n; i++) {
         const sp_keydef *d = &t->keys[i];
         char vals[1024] = "";
@@ -21,21 +38,14 @@ static void table(const sp_keytable *t, const char *title)
                vals, d->dflt ? d->dflt : "");
         if (d->alias_of)
             printf("alias of `%s`. ", d->alias_of);
-        if (d->flags & SP_K_SECRET)
-            printf("(secret: never printed) ");
-        /* keep the table intact: no '|' or newline in the doc text */
-        for (const char *p = d->doc ? d->doc : ""; *p; p++)
-            putchar(*p == '|' ? '/' : *p == '\n' ? ' ' : *p);
-        printf(" |\n");
+        doc_cell(d);
     }
 }
 
 /* an environment table: each variable with its type and range */
 static void env_table(const sp_keytable *t, const char *title)
 {
-    printf("\n### %s\n\n", title);
-    printf("| variable | type | accepted values | default | description |\n");
-    printf("|---|---|---|---|---|\n");
+    head("###", title, "variable", "type");
     for (size_t i = 0; i < t->n; i++) {
         const sp_keydef *d = &t->keys[i];
         char vals[1024] = "";
@@ -61,11 +71,7 @@ static void env_table(const sp_keytable *t, const char *title)
         case SP_KT_TIME: type = "time (ISO 8601)"; break;
         }
         printf("| `%s` | %s | %s | %s | ", d->key, type, vals, d->dflt ? d->dflt : "");
-        if (d->flags & SP_K_SECRET)
-            printf("(secret: never printed) ");
-        for (const char *p = d->doc ? d->doc : ""; *p; p++)
-            putchar(*p == '|' ? '/' : *p == '\n' ? ' ' : *p);
-        printf(" |\n");
+        doc_cell(d);
     }
 }
 
