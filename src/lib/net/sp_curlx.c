@@ -281,3 +281,12 @@ void sp_curlx_pool_release(sp_curlx_pool *p)
     pthread_mutex_destroy(&p->mu);
     memset(p, 0, sizeof *p);
 }
+
+int sp_curlx_header(struct curl_slist **l, const char *line, sp_error *err)
+{
+    struct curl_slist *n = curl_slist_append(*l, line);
+    if (!n)
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory (request headers)");
+    *l = n;
+    return 0;
+}

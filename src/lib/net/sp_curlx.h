@@ -74,6 +74,10 @@ int sp_curlx_transient(CURLcode c);
  * *cancel ends it early. */
 void sp_curlx_backoff(int base_ms, int cap_ms, int attempt, volatile int *cancel);
 
+/* sp_curlx_header: append the header line ("Name: value"; "Name:" removes
+ * a header curl would add) to *l, which curl copies.  0 or SP_ENOMEM. */
+int sp_curlx_header(struct curl_slist **l, const char *line, sp_error *err);
+
 
 /* A pool of idle connections (thread-safe). */
 typedef struct sp_curlx_pool {

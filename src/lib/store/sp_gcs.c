@@ -371,28 +371,17 @@ static int send_call(const sp_gcs *g, sp_gcs_handle *h, call *c, sp_error *err)
     sp_buf *resp = c->resp ? c->resp : &ebody;
     struct curl_slist *hs = NULL;
     int rc = 0;
-    for (size_t i = 0; i < c->nheaders && !rc; i++) {
-        struct curl_slist *n = curl_slist_append(hs, c->headers[i]);
-        if (!n)
-            rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (request headers)");
-        else
-            hs = n;
-    }
+    for (size_t i = 0; i < c->nheaders && !rc; i++)
+        rc = sp_curlx_header(&hs, c->headers[i], err);
     if (!rc && c->bearer) {
         rc = sp_buf_addf(&line, err, "Authorization: Bearer %s", c->bearer);
-        struct curl_slist *n = rc ? NULL : curl_slist_append(hs, line.data);
-        if (!rc && !n)
-            rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (request headers)");
-        if (n)
-            hs = n;
+        if (!rc)
+            rc = sp_curlx_header(&hs, line.data, err);
     }
     if (line.data)
         OPENSSL_cleanse(line.data, line.len);
-    struct curl_slist *n = rc ? NULL : curl_slist_append(hs, "Expect:");
-    if (n)
-        hs = n;
-    else if (!rc)
-        rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (request headers)");
+    if (!rc)
+        rc = sp_curlx_header(&hs, "Expect:", err);
     c->attempts = 0;
     for (int attempt = 0; !rc; attempt++) {
         if (sp_cancelled(c->cancel)) {

@@ -574,32 +574,23 @@ static CURLcode exchange(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *
     for (size_t i = 0; i < nh && !*rc; i++) {
         sp_buf_reset(&line);
         *rc = sp_buf_addf(&line, err, "%s: %s", hs[i].name, hs[i].value ? hs[i].value : "");
-        struct curl_slist *n = *rc ? NULL : curl_slist_append(sl, line.data);
-        if (!*rc && !n)
-            *rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (request headers)");
-        if (n)
-            sl = n;
+        if (!*rc)
+            *rc = sp_curlx_header(&sl, line.data, err);
     }
     if (!*rc) {
         sp_buf_reset(&line);
         *rc = sp_buf_addf(&line, err, "Authorization: %s", auth.data);
-        struct curl_slist *n = *rc ? NULL : curl_slist_append(sl, line.data);
-        if (n)
-            sl = n;
-        else if (!*rc)
-            *rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (request headers)");
+        if (!*rc)
+            *rc = sp_curlx_header(&sl, line.data, err);
         /* curl's own additions that must not be sent: Expect (a round trip
          * per request) and a form Content-Type on POSTs */
-        struct curl_slist *n2 = *rc ? NULL : curl_slist_append(sl, "Expect:");
-        if (n2)
-            sl = n2;
+        if (!*rc)
+            *rc = sp_curlx_header(&sl, "Expect:", err);
         int has_ct = 0;
         for (size_t i = 0; i < r->nheaders; i++)
             has_ct |= !strcasecmp(r->headers[i].name, "content-type");
-        if (!has_ct && n2 && (n2 = curl_slist_append(sl, "Content-Type:")))
-            sl = n2;
-        if (!*rc && !n2)
-            *rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (request headers)");
+        if (!*rc && !has_ct)
+            *rc = sp_curlx_header(&sl, "Content-Type:", err);
     }
     if (line.data) /* it held the Authorization and token lines */
         OPENSSL_cleanse(line.data, line.len);
