@@ -136,6 +136,11 @@ char *sp_strdup0(const char *s)
     return s ? sp_memdup0(s, strlen(s)) : NULL;
 }
 
+char *sp_strdup_nz(const char *s)
+{
+    return s && *s ? sp_memdup0(s, strlen(s)) : NULL;
+}
+
 char *sp_memdup0(const void *p, size_t n)
 {
     char *d = malloc(n + 1);

@@ -63,6 +63,8 @@ int sp_buf_add_cb(void *ud, const char *p, size_t n, sp_error *err);
  * out of memory).  sp_memdup0: n bytes of p then a NUL (p may hold NULs;
  * n 0 gives ""); NULL on out of memory. */
 char *sp_strdup0(const char *s);
+/* sp_strdup_nz: as sp_strdup0, with "" taken as NULL (an unset setting) */
+char *sp_strdup_nz(const char *s);
 char *sp_memdup0(const void *p, size_t n);
 
 #endif

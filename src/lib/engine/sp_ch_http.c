@@ -379,11 +379,6 @@ static char *shown_url(const char *url)
     return s ? s : strdup("clickhouse at (invalid URL)");
 }
 
-static char *dup_or_null(const char *s)
-{
-    return s && *s ? strdup(s) : NULL;
-}
-
 int sp_ch_http_open(const struct sp_clickhouse_opts *o, sp_ch_conn **out, sp_error *err)
 {
     *out = NULL;
@@ -399,10 +394,10 @@ int sp_ch_http_open(const struct sp_clickhouse_opts *o, sp_ch_conn **out, sp_err
     h->url = strdup(o->url);
     h->shown = o->unix_socket && *o->unix_socket ? strdup("the daemon's embedded clickhouse")
                                                  : shown_url(o->url);
-    h->user = dup_or_null(o->user);
-    h->password = dup_or_null(o->password);
-    h->database = dup_or_null(o->database);
-    h->unix_socket = dup_or_null(o->unix_socket);
+    h->user = sp_strdup_nz(o->user);
+    h->password = sp_strdup_nz(o->password);
+    h->database = sp_strdup_nz(o->database);
+    h->unix_socket = sp_strdup_nz(o->unix_socket);
     h->curl = curl_easy_init();
     if ((o->unix_socket && *o->unix_socket && !h->unix_socket) || !h->url || !h->shown || !h->curl || (o->user && *o->user && !h->user) ||
         (o->password && *o->password && !h->password) ||
