@@ -104,6 +104,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $$(call test_deps,te
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(call test_deps,$<) $(ALL_LDFLAGS) $(LIBS)
 
+# a stand-in libchdb.so beside test_ch_chdb (the embedded transport's
+# threads under TSan, which cannot host the real one)
+$(BUILD)/tests/libfakechdb.so: tests/unit/fake_chdb.c
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(CFLAGS) $(SAN) -fPIC -shared -o $@ $< -lpthread
+$(BUILD)/tests/test_ch_chdb: $(BUILD)/tests/libfakechdb.so
+
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libsinkpipe.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libsinkpipe.a $(ALL_LDFLAGS) $(LIBS)
@@ -139,11 +146,17 @@ asan:
 ubsan:
 	$(MAKE) BUILD=build-ubsan OPT=-O1 SAN="-fsanitize=undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all tools
 
-# the threaded modules' unit tests (scheduler, job table) under
-# ThreadSanitizer, in build-tsan/ (tests/run.sh --all runs them)
-TSAN_TESTS := test_sched test_jobs test_ingest_group
+# ThreadSanitizer, in build-tsan/ (tests/run.sh --all runs it): the unit
+# tests of every module that starts threads or is called from threads it
+# does not own (scheduler, job workers, ingest groups, the gzip codec's
+# worker, the S3 store's upload threads, librdkafka's delivery callbacks,
+# the embedded transport's prefetch and insert threads on a stand-in chDB),
+# and the CLI for the e2e tests of the daemon (HTTP connection threads,
+# the reload thread) on a ClickHouse server (TSan cannot host libchdb)
+TSAN_TESTS := test_sched test_jobs test_ingest_group test_codec test_store_s3 test_kafka \
+              test_ch_chdb
 tsan:
-	$(MAKE) BUILD=build-tsan OPT=-O1 SAN="-fsanitize=thread" $(TSAN_TESTS:%=build-tsan/tests/%)
+	$(MAKE) BUILD=build-tsan OPT=-O1 SAN="-fsanitize=thread" all tools $(TSAN_TESTS:%=build-tsan/tests/%)
 
 lint:
 	@bash tests/lint.sh

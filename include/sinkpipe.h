@@ -32,7 +32,20 @@ extern "C" {
 #pragma GCC visibility push(default)
 #endif
 
+/* The version of this header; sp_version() tells the library's (they differ
+ * when a program runs against another build of libsinkpipe.so).  The major
+ * number is the SONAME's (libsinkpipe.so.0): it changes when the ABI does. */
+#define SINKPIPE_VERSION_MAJOR 0
+#define SINKPIPE_VERSION_MINOR 1
+#define SINKPIPE_VERSION_PATCH 0
 #define SINKPIPE_VERSION "0.1.0"
+/* one comparable number: 10000 * major + 100 * minor + patch */
+#define SINKPIPE_VERSION_NUMBER                                                  \
+    (SINKPIPE_VERSION_MAJOR * 10000 + SINKPIPE_VERSION_MINOR * 100 + SINKPIPE_VERSION_PATCH)
+
+/* sp_version: the library's version text ("0.1.0"); *number (may be NULL)
+ * receives its SINKPIPE_VERSION_NUMBER. */
+const char *sp_version(int *number);
 
 /* ---------------------------------------------------------------- errors */
 
@@ -314,7 +327,19 @@ int sp_query(sp_project *p, const char *sql, const char *format, int64_t now_uni
 
 /* ------------------------------------------------------------------- runs */
 
+/* Option structs that grow (sp_run_opts, sp_serve_opts) begin with `size`:
+ * set it to the size of the struct as your program sees it,
+ *     struct sp_run_opts o = { .size = sizeof o, .now_unix = t };
+ * The library reads the fields that fit in that size and takes the others
+ * as zero, their defaults; new fields are only ever added at the end.  So
+ * a program built against an older sinkpipe.h runs unchanged against a
+ * newer libsinkpipe.so.0, and one built against a newer header gets
+ * SP_EUNSUPPORTED from an older library only when it sets a field that
+ * library does not know.  A size of 0 is SP_EINVAL.
+ * The definition structs above (sp_kafka_opts, sp_sink_opts, ...) do not
+ * grow: a new key reaches them through their `settings` list. */
 struct sp_run_opts {
+    size_t size;           /* sizeof(struct sp_run_opts) */
     int64_t now_unix;      /* logical time (UTC seconds); 0 = current time */
     const sp_param *params; /* pipe parameters */
     size_t nparams;
@@ -391,6 +416,7 @@ typedef struct sp_server sp_server;
 typedef void (*sp_log_fn)(void *ud, const char *line);
 
 struct sp_serve_opts {
+    size_t size;        /* sizeof(struct sp_serve_opts): see sp_run_opts */
     const char *listen; /* "127.0.0.1:7181"; port 0 picks a free port */
     int log_json;       /* each line a JSON object */
     sp_log_fn log;      /* NULL: no logging */

@@ -3,8 +3,9 @@
 # summary line "N passed, N failed".
 #   tests/run.sh --unit [test_name]   unit test programs in $BUILD/tests
 #   tests/run.sh --e2e [name]         tests/e2e/*.sh against $BUILD/sinkpipe
-#   tests/run.sh --all                unit + e2e, the threaded unit tests under
-#                                     TSan, some e2e tests on the embedded
+#   tests/run.sh --all                unit + e2e, the threaded unit tests and
+#                                     the daemon's e2e tests under TSan, some
+#                                     e2e tests on the embedded
 #                                     engine under UBSan, then unit + e2e
 #                                     again under ASan (on a ClickHouse server)
 set -u
@@ -69,9 +70,33 @@ case "$mode" in
   --all)
     run_unit "$BUILD"
     run_e2e "$BUILD"
-    echo "building the ThreadSanitizer tests (build-tsan)"
+    echo "building the ThreadSanitizer build (build-tsan)"
     if make -s tsan >"$logdir/tsan-build.log" 2>&1; then
-      TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} run_unit build-tsan
+      TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp} \
+        run_unit build-tsan
+      # the daemon under TSan: HTTP connection threads, the reload thread,
+      # job workers, the scheduler, S3 upload threads.  On a ClickHouse
+      # server (TSan cannot host libchdb); every report of every process
+      # lands in $logdir/tsan.* and fails the layer.
+      . tests/harness/clickhouse.sh
+      if ch_available && ch_start >"$logdir/tsan-ch.log" 2>&1; then
+        for only in serve serve_robust; do
+          TSAN_OPTIONS="second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp:log_path=$logdir/tsan" \
+            SINKPIPE_ENGINE=clickhouse SINKPIPE_CLICKHOUSE_URL="http://127.0.0.1:$CH_HTTP_PORT/" \
+            SINKPIPE_CLICKHOUSE_DATABASE='{project}' run_e2e build-tsan
+        done
+        only=
+        ch_stop
+        if ls "$logdir"/tsan.* >/dev/null 2>&1; then
+          failed=$((failed + 1)); failed_names+=("tsan-e2e-reports")
+          head -60 "$logdir"/tsan.*
+        else
+          passed=$((passed + 1)); echo "ok   tsan-e2e: no ThreadSanitizer report"
+        fi
+      else
+        failed=$((failed + 1)); failed_names+=("tsan-clickhouse-server")
+        tail -20 "$logdir/tsan-ch.log"
+      fi
     else
       failed=$((failed + 1)); failed_names+=("tsan-build")
       tail -40 "$logdir/tsan-build.log"

@@ -355,7 +355,7 @@ static int run_s3_pipes(sp_project *p, sp_error *err)
     int64_t now = 0;
     rc = sp_parse_time("2026-11-25T02:00:00Z", &now, err);
     for (size_t i = 0; !rc && i < sizeof pipes / sizeof pipes[0]; i++) {
-        struct sp_run_opts o = { .now_unix = now };
+        struct sp_run_opts o = { .size = sizeof o, .now_unix = now };
         sp_run_result r;
         memset(&r, 0, sizeof r);
         rc = sp_run(p, pipes[i], &o, &r, err);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "sinkpipe.h"
+#include "sp_banned.h"
 
 static atomic_int g_cancel;
 
@@ -401,6 +402,7 @@ static int cmd_run(const char *dir, int json, int argc, char **argv)
 {
     struct sp_run_opts o;
     memset(&o, 0, sizeof o);
+    o.size = sizeof o;
     const char *pipe = NULL;
     sp_param *params = calloc((size_t)argc + 1, sizeof *params);
     if (!params)
@@ -573,7 +575,7 @@ static void *reload_thread(void *arg)
 
 static int cmd_serve(const char *dir, int argc, char **argv)
 {
-    struct sp_serve_opts o = { "127.0.0.1:7181", 0, log_stderr, NULL };
+    struct sp_serve_opts o = { .size = sizeof o, .listen = "127.0.0.1:7181", .log = log_stderr };
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--listen") && i + 1 < argc) {
             o.listen = argv[++i];
@@ -710,7 +712,7 @@ int main(int argc, char **argv)
         case 'h':
             return usage(0);
         case 'V':
-            printf("sinkpipe %s\n", SINKPIPE_VERSION);
+            printf("sinkpipe %s\n", sp_version(NULL));
             return 0;
         default:
             return usage(2);

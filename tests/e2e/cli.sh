@@ -226,4 +226,15 @@ out=$("$SINKPIPE" -p "$P" run by_type --now yesterday 2>&1); rc=$?
 expect_contains "bad --now is explained" "$out" "not a time"
 out=$("$SINKPIPE" -p "$P" run nope 2>&1); rc=$?
 expect_contains "unknown pipe is named" "$out" "unknown pipe 'nope'"
+
+# environment settings: an invalid value is an error naming the variable,
+# never a silent default (the key table, docs/configuration.md)
+out=$(SINKPIPE_ENGINE=duckdb "$SINKPIPE" -p "$P" sql "SELECT 1" 2>&1); rc=$?
+expect_eq "unknown engine fails" "$([ $rc -ne 0 ] && echo fail)" "fail"
+expect_contains "unknown engine is named" "$out" "SINKPIPE_ENGINE: unknown engine 'duckdb' (expected embedded, clickhouse)"
+out=$(SINKPIPE_ENGINE=duckdb "$SINKPIPE" -p "$P" check 2>&1); rc=$?
+expect_contains "check reads the engine setting too" "$out" "SINKPIPE_ENGINE: unknown engine 'duckdb'"
+out=$(SINKPIPE_SERVE_MAX_JOBS=0 timeout 60 "$SINKPIPE" -p "$P" serve --listen 127.0.0.1:0 2>&1); rc=$?
+expect_eq "serve refuses a setting out of range" "$([ $rc -ne 0 ] && [ $rc -ne 124 ] && echo fail)" "fail"
+expect_contains "serve names the setting and its range" "$out" "SINKPIPE_SERVE_MAX_JOBS: '0' is not a whole number from 1 to 64"
 finish

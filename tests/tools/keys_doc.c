@@ -7,11 +7,28 @@
 
 #include "sp_keys.h"
 
+/* a table's heading and header row */
+static void head(const char *level, const char *title, const char *first, const char *second)
+{
+    printf("\n%s %s\n\n", level, title);
+    printf("| %s | %s | accepted values | default | description |\n", first, second);
+    printf("|---|---|---|---|---|\n");
+}
+
+/* the description cell: the secret mark, then the doc, kept in its cell
+ * (no '|' or newline), then the row's end */
+static void doc_cell(const sp_keydef *d)
+{
+    if (d->flags & SP_K_SECRET)
+        printf("(secret: never printed) ");
+    for (const char *p = d->doc ? d->doc : ""; *p; p++)
+        putchar(*p == '|' ? '/' : *p == '\n' ? ' ' : *p);
+    printf(" |\n");
+}
+
 static void table(const sp_keytable *t, const char *title)
 {
-    printf("\n## %s\n\n", title);
-    printf("| key | required | accepted values | default | description |\n");
-    printf("|---|---|---|---|---|\n");
+    head("##", title, "key", "required");
     for (size_t i = 0; i < t->n; i++) {
         const sp_keydef *d = &t->keys[i];
         char vals[1024] = "";
@@ -21,19 +38,47 @@ static void table(const sp_keytable *t, const char *title)
                vals, d->dflt ? d->dflt : "");
         if (d->alias_of)
             printf("alias of `%s`. ", d->alias_of);
-        if (d->flags & SP_K_SECRET)
-            printf("(secret: never printed) ");
-        /* keep the table intact: no '|' or newline in the doc text */
-        for (const char *p = d->doc ? d->doc : ""; *p; p++)
-            putchar(*p == '|' ? '/' : *p == '\n' ? ' ' : *p);
-        printf(" |\n");
+        doc_cell(d);
+    }
+}
+
+/* an environment table: each variable with its type and range */
+static void env_table(const sp_keytable *t, const char *title)
+{
+    head("###", title, "variable", "type");
+    for (size_t i = 0; i < t->n; i++) {
+        const sp_keydef *d = &t->keys[i];
+        char vals[1024] = "";
+        const char *type = "text";
+        switch (d->type) {
+        case SP_KT_TEXT: break;
+        case SP_KT_INT:
+            type = "integer";
+            snprintf(vals, sizeof vals, "%.0f to %.0f", d->lo, d->hi);
+            break;
+        case SP_KT_NUM:
+            type = "number";
+            snprintf(vals, sizeof vals, "%g to %g", d->lo, d->hi);
+            break;
+        case SP_KT_BOOL:
+            type = "boolean";
+            snprintf(vals, sizeof vals, "true, false, 1, 0");
+            break;
+        case SP_KT_ENUM:
+            type = "choice";
+            sp_keys_values(d->values, vals, sizeof vals);
+            break;
+        case SP_KT_TIME: type = "time (ISO 8601)"; break;
+        }
+        printf("| `%s` | %s | %s | %s | ", d->key, type, vals, d->dflt ? d->dflt : "");
+        doc_cell(d);
     }
 }
 
 int main(void)
 {
     printf("# Configuration keys\n\n");
-    printf("Generated from the key tables in `src/lib/model/sp_keys.c` by "
+    printf("Generated from the key tables in `src/lib/model/sp_keys.c` and `src/lib/base/sp_keys_env.c` by "
            "`build/tools/keys_doc` (a test checks this page matches). Unknown keys "
            "are errors. Any connection key can be overridden per environment with "
            "`SINKPIPE_CONNECTION__<connection>__<KEY>=value` (an empty value removes "
@@ -45,7 +90,17 @@ int main(void)
     table(&sp_keys_s3, "S3 connections (`.connection`, TYPE s3)");
     table(&sp_keys_gcs, "GCS connections (`.connection`, TYPE gcs)");
     table(&sp_keys_datasource, "Datasources (`.datasource`)");
-    table(&sp_keys_serve, "Daemon settings (environment of `sinkpipe serve`, docs/serve.md)");
+    printf("\n## Environment\n\n"
+           "Every variable the library reads, from the process environment, then "
+           "`.env.local`, then `.env` of the project folder (an empty value counts as "
+           "unset). A value that is not of the variable's type or outside its range is "
+           "an error naming the variable (`SINKPIPE_S3_THREADS: 'many' is not a whole "
+           "number from 1 to 64`), never a silent default.\n");
+    env_table(&sp_keys_env_engine, "Engine (docs/engine.md, docs/engine-clickhouse.md)");
+    env_table(&sp_keys_env_s3, "S3 uploads (docs/s3.md)");
+    env_table(&sp_keys_env_gcs, "GCS uploads with a service-account key (docs/gcs.md)");
+    env_table(&sp_keys_env_aws, "AWS variables of S3 connections (docs/s3.md)");
+    env_table(&sp_keys_env_serve, "Daemon and tokens (`sinkpipe serve`, docs/serve.md)");
     printf("\n## Secrets\n\n"
            "A value that came from `tb_secret`, whatever key it feeds (a bootstrap "
            "server, a region, an endpoint as much as a password), the value of every "

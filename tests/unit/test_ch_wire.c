@@ -14,6 +14,7 @@
 #include "sp_ch_tsv.h"
 #include "sp_error.h"
 #include "sp_format.h"
+#include "sp_ch_escape.h"
 #include "sp_test.h"
 
 #include "sp_sql.h"
@@ -223,12 +224,60 @@ TEST(tsv_escape_roundtrip)
 {
     const char raw[] = "a\tb\nc\\d'e\0f";
     sp_buf esc = SP_BUF_INIT(1024), back = SP_BUF_INIT(1024);
-    CHECK_INT(sp_ch_tsv_escape(raw, sizeof raw - 1, &esc, NULL), 0);
+    CHECK_INT(sp_ch_escape(raw, sizeof raw - 1, &esc, NULL), 0);
     CHECK_STR(esc.data, "a\\tb\\nc\\\\d\\'e\\0f");
-    CHECK_INT(sp_ch_tsv_unescape(esc.data, esc.len, &back, NULL), 0);
+    CHECK_INT(sp_ch_unescape(esc.data, esc.len, &back, NULL), 0);
     CHECK_MEM(back.data, back.len, raw, sizeof raw - 1);
     sp_buf_release(&esc);
     sp_buf_release(&back);
+}
+
+/* ClickHouse's escapes as chDB reads them in a string literal, measured
+ * with tests/tools/chdb_query (SELECT hex('...')): control escapes, \xHH,
+ * the characters that drop their backslash, and the rest that keep it */
+TEST(ch_unescape_like_chdb)
+{
+    static const struct {
+        const char *lit; /* the literal as written in SQL */
+        const char *hex; /* hex() of what chDB made of it */
+    } cases[] = {
+        { "'\\a\\b\\e\\f\\n\\r\\t\\v\\0\\x41\\q\\'\\\\'", "07081B0C0A0D090B00415C71275C" },
+        { "'a''b'", "612762" },
+        { "'\\\"'", "22" },
+        { "'\\`'", "60" },
+        { "'\\/'", "2F" },
+        { "'\\='", "3D" },
+        { "'\\X41'", "5C583431" },
+        { "'\\01'", "0031" },
+        { "'\\?'", "5C3F" },
+        { "'\\%'", "5C25" },
+        { "'\\z'", "5C7A" },
+        { "'\\ '", "5C20" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sp_buf b = SP_BUF_INIT(1024);
+        const char *p = cases[i].lit, *end = p + strlen(p);
+        CHECK_INT(sp_ch_unquote(&p, end, &b, NULL), 0);
+        CHECK_INT(p == end, 1);
+        char hex[128] = "";
+        for (size_t j = 0; j < b.len && 2 * j + 2 < sizeof hex; j++)
+            snprintf(hex + 2 * j, 3, "%02X", (unsigned char)b.data[j]);
+        CHECK_STR(hex, cases[i].hex);
+        sp_buf_release(&b);
+    }
+    /* unterminated */
+    sp_buf b = SP_BUF_INIT(1024);
+    const char *p = "'ab\\'";
+    CHECK_INT(sp_ch_unquote(&p, p + strlen(p), &b, NULL), SP_EDATA);
+    sp_buf_release(&b);
+    /* quoting: only ' and \ in a literal, ` and \ in an identifier */
+    sp_buf q = SP_BUF_INIT(1024);
+    CHECK_INT(sp_ch_quote_string(&q, "a'b\\c\nd", 7, NULL), 0);
+    CHECK_STR(q.data, "'a\\'b\\\\c\nd'");
+    sp_buf_reset(&q);
+    CHECK_INT(sp_ch_quote_ident(&q, "a`b\\c", NULL), 0);
+    CHECK_STR(q.data, "`a\\`b\\\\c`");
+    sp_buf_release(&q);
 }
 
 TEST(rowbin_values)
@@ -303,6 +352,7 @@ int main(void)
     RUN(cut_and_malformed_rows_fail);
     RUN(exception_text);
     RUN(tsv_escape_roundtrip);
+    RUN(ch_unescape_like_chdb);
     RUN(rowbin_values);
     RUN(now_rewrite);
     return sp_test_done();

@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_cron
+// sp-deps: sp_buf sp_error sp_cron sp_time
 /* test_cron: cron parsing (forms, names, macros, errors with positions) and
  * next-fire computation in UTC. */
 #include "sp_cron.h"

@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_keys sp_model sp_env sp_cron sp_sdk sp_datafile sp_dfwrite sp_project sp_defs
+// sp-deps: sp_buf sp_error sp_keys sp_model sp_env sp_cron sp_sdk sp_datafile sp_dfwrite sp_project sp_defs sp_time sp_keys_env
 /* test_datafile: datafile parsing, validation messages, project loading and
  * byte-exact writing (`tinybird generate` layout). */
 #include <dirent.h>

@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_env sp_keys sp_model sp_cron sp_sdk sp_datafile sp_dfwrite sp_project sp_sinkcfg sp_defs sp_type sp_batch sp_dtoa sp_format sp_format_* sp_thrift sp_rle sp_date
+// sp-deps: sp_buf sp_error sp_env sp_keys sp_model sp_cron sp_sdk sp_datafile sp_dfwrite sp_project sp_sinkcfg sp_defs sp_type sp_batch sp_dtoa sp_format sp_format_* sp_thrift sp_rle sp_date sp_time sp_keys_env sp_ch_escape
 /* test_env: .env precedence, tb_secret resolution, connection overrides,
  * missing-secret diagnostics, secrets kept out of messages, sink configs. */
 #include <stdlib.h>
@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "sp_env.h"
+#include "sp_keys.h"
 #include "sp_model.h"
 #include "sp_sink.h"
 #include "sp_test.h"
@@ -193,12 +194,12 @@ TEST(check_secrets_and_sinkcfg)
     CHECK(strstr(err.msg, "s3cr3t") == NULL);
 
     sp_error_clear(&err);
-    struct sp_run_opts o = { .format = "xml" };
+    struct sp_run_opts o = { .size = sizeof o, .format = "xml" };
     CHECK_INT(sp_sinkcfg_build(p, sp_project_find_pipe(p, "to_dir"), &o, &cfg, &err),
               SP_EPARAM);
     CHECK_STR(err.msg, "pipe 'to_dir': EXPORT_FORMAT: unknown format 'xml' (expected csv, ndjson, parquet)");
     sp_error_clear(&err);
-    o = (struct sp_run_opts){ .compression = "GZIP", .strategy = "truncate",
+    o = (struct sp_run_opts){ .size = sizeof o, .compression = "GZIP", .strategy = "truncate",
                               .file_template = "x_{date}" };
     CHECK_OK(sp_sinkcfg_build(p, sp_project_find_pipe(p, "to_dir"), &o, &cfg, &err), &err);
     CHECK_STR(cfg.format, "ndjson");
@@ -229,8 +230,115 @@ out:
     rm_rf(dir);
 }
 
+/* environment settings: typed, ranged, defaults from the table, an invalid
+ * value an error naming the variable, never a silent default */
+TEST(settings_table)
+{
+    sp_env *e = sp_env_new_empty();
+    sp_error err = SP_ERROR_INIT;
+    int64_t n = -1;
+    CHECK_OK(sp_keys_env_int(e, "SINKPIPE_S3_THREADS", &n, &err), &err);
+    CHECK_INT(n, 4); /* the table's default */
+    n = -1;
+    CHECK_OK(sp_keys_env_int(e, "SINKPIPE_S3_MAX_INFLIGHT", &n, &err), &err);
+    CHECK_INT(n, -1); /* no default: the caller's stands */
+    sp_env_set(e, "SINKPIPE_S3_THREADS", "8");
+    CHECK_OK(sp_keys_env_int(e, "SINKPIPE_S3_THREADS", &n, &err), &err);
+    CHECK_INT(n, 8);
+    const char *bad[] = { "many", "0", "65", "8x", "+8", "", NULL };
+    for (int i = 0; bad[i]; i++) {
+        sp_env_set(e, "SINKPIPE_S3_THREADS", bad[i]);
+        sp_error_clear(&err);
+        n = 8;
+        int rc = sp_keys_env_int(e, "SINKPIPE_S3_THREADS", &n, &err);
+        if (!*bad[i]) { /* empty counts as unset */
+            CHECK_INT(rc, 0);
+            CHECK_INT(n, 4);
+            continue;
+        }
+        CHECK_INT(rc, SP_EINVAL);
+        char want[128];
+        snprintf(want, sizeof want,
+                 "SINKPIPE_S3_THREADS: '%s' is not a whole number from 1 to 64", bad[i]);
+        CHECK_STR(err.msg, want);
+    }
+    double d = 0;
+    sp_env_set(e, "SINKPIPE_SERVE_GRACE", "2.5");
+    CHECK_OK(sp_keys_env_num(e, "SINKPIPE_SERVE_GRACE", &d, &err), &err);
+    CHECK_INT((int)(d * 10), 25);
+    sp_env_set(e, "SINKPIPE_SERVE_GRACE", "-1");
+    sp_error_clear(&err);
+    CHECK_INT(sp_keys_env_num(e, "SINKPIPE_SERVE_GRACE", &d, &err), SP_EINVAL);
+    CHECK_STR(err.msg, "SINKPIPE_SERVE_GRACE: '-1' is not a number from 0 to 86400");
+    int b = 0;
+    CHECK_OK(sp_keys_env_bool(e, "SINKPIPE_SERVE_CATCH_UP", &b, &err), &err);
+    CHECK_INT(b, 1);
+    sp_env_set(e, "SINKPIPE_SERVE_CATCH_UP", "FALSE");
+    CHECK_OK(sp_keys_env_bool(e, "SINKPIPE_SERVE_CATCH_UP", &b, &err), &err);
+    CHECK_INT(b, 0);
+    sp_env_set(e, "SINKPIPE_SERVE_CATCH_UP", "maybe");
+    sp_error_clear(&err);
+    CHECK_INT(sp_keys_env_bool(e, "SINKPIPE_SERVE_CATCH_UP", &b, &err), SP_EINVAL);
+    CHECK_STR(err.msg, "SINKPIPE_SERVE_CATCH_UP: 'maybe' is not true or false");
+    const char *w = NULL;
+    CHECK_OK(sp_keys_env_enum(e, "SINKPIPE_ENGINE", &w, &err), &err);
+    CHECK_STR(w, "embedded");
+    sp_env_set(e, "SINKPIPE_ENGINE", "duckdb");
+    sp_error_clear(&err);
+    CHECK_INT(sp_keys_env_enum(e, "SINKPIPE_ENGINE", &w, &err), SP_EINVAL);
+    CHECK_STR(err.msg, "SINKPIPE_ENGINE: unknown engine 'duckdb' (expected embedded, clickhouse)");
+    /* a name outside the tables, or read as another type: a programming
+     * error, not a default */
+    sp_error_clear(&err);
+    CHECK_INT(sp_keys_env_int(e, "SINKPIPE_NO_SUCH", &n, &err), SP_EINTERNAL);
+    sp_error_clear(&err);
+    CHECK_INT(sp_keys_env_int(e, "SINKPIPE_ENGINE", &n, &err), SP_EINTERNAL);
+    CHECK_INT(sp_keys_env_get(e, "SINKPIPE_NO_SUCH") == NULL, 1);
+    /* families */
+    sp_env_set(e, "SINKPIPE_TOKEN_reader", "v");
+    CHECK_STR(sp_keys_env_get(e, "SINKPIPE_TOKEN_reader"), "v");
+    CHECK_INT(sp_keys_env_def("SINKPIPE_TOKEN_") == NULL, 1);
+    CHECK_STR(sp_keys_env_get(e, "AWS_PROFILE"), "default");
+    CHECK_STR(sp_keys_env_get(NULL, "AWS_PROFILE"), "default");
+    sp_env_free(e);
+}
+
+/* the table itself: every entry documented, every default of its own type
+ * and range (the getters parse the default like a value) */
+TEST(settings_table_defaults)
+{
+    sp_env *e = sp_env_new_empty();
+    for (size_t t = 0; sp_keys_env_tables[t]; t++)
+        for (size_t i = 0; i < sp_keys_env_tables[t]->n; i++) {
+            const sp_keydef *d = &sp_keys_env_tables[t]->keys[i];
+            sp_error err = SP_ERROR_INIT;
+            int rc = 0;
+            int64_t n;
+            double x;
+            int b;
+            const char *v;
+            if (strchr(d->key, '<'))
+                continue;
+            switch (d->type) {
+            case SP_KT_INT: rc = sp_keys_env_int(e, d->key, &n, &err); break;
+            case SP_KT_NUM: rc = sp_keys_env_num(e, d->key, &x, &err); break;
+            case SP_KT_BOOL: rc = sp_keys_env_bool(e, d->key, &b, &err); break;
+            case SP_KT_ENUM: rc = sp_keys_env_enum(e, d->key, &v, &err); break;
+            default: break;
+            }
+            if (rc || !d->doc || !*d->doc || sp_keys_env_def(d->key) != d)
+                printf("# %s: %s\n", d->key, err.msg);
+            CHECK_INT(rc, 0);
+            CHECK_INT(d->doc && *d->doc, 1);
+            CHECK_INT(sp_keys_env_def(d->key) == d, 1); /* no duplicates */
+        }
+    sp_env_free(e);
+}
+
 int main(void)
 {
+    RUN(settings_table);
+    RUN(settings_table_defaults);
     RUN(dotenv_precedence);
     RUN(resolve_secrets);
     RUN(overrides);

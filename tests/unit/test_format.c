@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_type sp_batch sp_dtoa sp_format sp_format_* sp_thrift sp_rle sp_date
+// sp-deps: sp_buf sp_error sp_type sp_batch sp_dtoa sp_format sp_format_* sp_thrift sp_rle sp_date sp_time sp_ch_escape
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +6,7 @@
 #include "sp_batch.h"
 #include "sp_error.h"
 #include "sp_format.h"
+#include "sp_time.h"
 #include "sp_test.h"
 
 /* point a hand-built column tree at the parsed type tree */
@@ -196,6 +197,17 @@ TEST(dates_and_times)
     }
     sp_civil_from_days(-1, &y, &m, &dd);
     CHECK_INT(y * 10000 + m * 100 + dd, 19691231);
+    /* month lengths (sp_time), leap years by the Gregorian rule */
+    CHECK_INT(sp_days_in_month(2024, 2), 29);
+    CHECK_INT(sp_days_in_month(1900, 2), 28);
+    CHECK_INT(sp_days_in_month(2000, 2), 29);
+    CHECK_INT(sp_days_in_month(2026, 4), 30);
+    CHECK_INT(sp_days_in_month(2026, 12), 31);
+    CHECK_INT(sp_days_in_month(2026, 13), 0);
+    CHECK_INT(sp_days_in_month(2026, 0), 0);
+    for (int mo = 1; mo <= 12; mo++) /* agrees with the day count */
+        CHECK_INT(sp_days_from_civil(2024, mo, sp_days_in_month(2024, mo)) + 1,
+                  mo == 12 ? sp_days_from_civil(2025, 1, 1) : sp_days_from_civil(2024, mo + 1, 1));
 }
 
 TEST(arrays_maps_tuples)

@@ -1,4 +1,4 @@
-// sp-deps: sp_gcs sp_curlx sp_buf sp_error
+// sp-deps: sp_gcs sp_curlx sp_buf sp_error sp_clock
 /* test_gcs: the GCS client's pieces that need no server — service-account
  * keys (made at test time with `openssl genpkey`), the RS256 JWT of the
  * token request (its signature verified by `openssl dgst -verify` with the

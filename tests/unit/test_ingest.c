@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_type sp_ingest sp_ingest_conv sp_ingest_colbuf sp_ingest_path sp_ingest_scan sp_dtoa
+// sp-deps: sp_buf sp_error sp_type sp_ingest sp_ingest_conv sp_ingest_colbuf sp_ingest_path sp_ingest_scan sp_dtoa sp_time sp_ch_escape
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_type sp_ingest sp_ingest_conv sp_ingest_colbuf sp_ingest_path sp_ingest_scan sp_dtoa
+// sp-deps: sp_buf sp_error sp_type sp_ingest sp_ingest_conv sp_ingest_colbuf sp_ingest_path sp_ingest_scan sp_dtoa sp_time sp_ch_escape
 /* The NDJSON fast path (sp_ingest_scan) against the jansson path it
  * replaces: the same input through both must give byte-identical batches
  * (values, NULLs, batch boundaries), quarantine rows (line, column, reason,

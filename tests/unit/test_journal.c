@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_journal sp_oplog sp_store_file
+// sp-deps: sp_buf sp_error sp_journal sp_oplog sp_store_file sp_time
 /* test_journal: the run journal — a live run's journal is never recovered
  * (flock), a dead run's open entries are handed to recovery once, done
  * entries are not, set fields are merged; the file store's recover()

@@ -13,6 +13,64 @@
 #include "sp_kafka_conf.h"
 #include "sp_sink.h"
 
+#if defined(__SANITIZE_THREAD__)
+/* librdkafka starts its threads with C11 thrd_create, which glibc runs
+ * without pthread_create: ThreadSanitizer never sees those threads start
+ * and crashes in them.  Under TSan this program defines thrd_create itself
+ * (it takes precedence over libc's for librdkafka too) on pthread_create,
+ * with thrd_join and thrd_detach, so the broker and callback threads are
+ * tracked like any other (tests/tsan.supp: librdkafka's own memory). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <threads.h>
+
+typedef struct {
+    thrd_start_t fn;
+    void *arg;
+} thrd_tramp;
+
+static void *thrd_run(void *p)
+{
+    thrd_tramp t = *(thrd_tramp *)p;
+    free(p);
+    return (void *)(intptr_t)t.fn(t.arg);
+}
+
+int thrd_create(thrd_t *thr, thrd_start_t fn, void *arg)
+{
+    thrd_tramp *t = malloc(sizeof *t);
+    if (!t)
+        return thrd_nomem;
+    t->fn = fn;
+    t->arg = arg;
+    pthread_t th;
+    int rc = pthread_create(&th, NULL, thrd_run, t);
+    if (rc) {
+        free(t);
+        return rc == ENOMEM ? thrd_nomem : thrd_error;
+    }
+    *thr = (thrd_t)th;
+    return thrd_success;
+}
+
+/* and their ends, so that TSan sees them joined or detached */
+int thrd_join(thrd_t thr, int *res)
+{
+    void *r = NULL;
+    if (pthread_join((pthread_t)thr, &r) != 0)
+        return thrd_error;
+    if (res)
+        *res = (int)(intptr_t)r;
+    return thrd_success;
+}
+
+int thrd_detach(thrd_t thr)
+{
+    return pthread_detach((pthread_t)thr) ? thrd_error : thrd_success;
+}
+#endif
+
 static rd_kafka_t *mock_rk;
 static rd_kafka_mock_cluster_t *mc;
 static char boot[256];

@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_objname sp_format sp_format_* sp_thrift sp_rle sp_dtoa sp_type sp_date
+// sp-deps: sp_buf sp_error sp_objname sp_format sp_format_* sp_thrift sp_rle sp_dtoa sp_type sp_date sp_time sp_ch_escape
 #include "sp_test.h"
 
 #include "sp_objname.h"

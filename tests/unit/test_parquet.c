@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_type sp_batch sp_dtoa sp_format sp_format_* sp_thrift sp_rle sp_date
+// sp-deps: sp_buf sp_error sp_type sp_batch sp_dtoa sp_format sp_format_* sp_thrift sp_rle sp_date sp_time sp_ch_escape
 /* The Parquet writer's pieces: the Thrift compact encoder (bytes checked
  * against the protocol spec), the RLE / bit-packed hybrid (the spec's
  * example, round trips of every bit width), and the writer's framing and

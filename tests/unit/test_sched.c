@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_cron sp_clock sp_sched
+// sp-deps: sp_buf sp_error sp_cron sp_clock sp_sched sp_time
 /* test_sched: the scheduler on a fake clock — fire sequences of every cron
  * form (lists, ranges, steps, names, macros), month ends, leap days, the
  * logical time of each fire, skipped fires, @once across restarts and

@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_env sp_keys sp_model sp_cron sp_sdk sp_datafile sp_dfwrite sp_project sp_defs
+// sp-deps: sp_buf sp_error sp_env sp_keys sp_model sp_cron sp_sdk sp_datafile sp_dfwrite sp_project sp_defs sp_time sp_keys_env
 /* test_sdk: C-defined definitions validate like datafiles, write exactly
  * what `tinybird generate` writes for the same TypeScript definitions, and
  * round-trip (C -> write -> load -> write gives the same bytes). */

@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_sql_lex sp_sql_compose
+// sp-deps: sp_buf sp_error sp_sql_lex sp_sql_compose sp_ch_escape
 /* sp_sql: tokenizer and composition of a pipe's nodes. */
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +7,7 @@
 #include "sp_error.h"
 #include "sp_sql.h"
 #include "sp_sql_lex.h"
+#include "sp_ch_escape.h"
 #include "sp_test.h"
 
 TEST(lexer_tokens)
@@ -61,7 +62,9 @@ TEST(string_unescape)
     size_t n = 0;
     sp_buf b = SP_BUF_INIT(1024);
     CHECK_OK(sp_sql_lex(s, strlen(s), &t, &n, NULL), NULL);
-    CHECK_OK(sp_sql_unescape_string(s, &t[0], &b, NULL), NULL);
+    const char *p = s + t[0].off;
+    CHECK_OK(sp_ch_unquote(&p, s + t[0].off + t[0].len, &b, NULL), NULL);
+    CHECK_INT((int)(p - s), (int)(t[0].off + t[0].len));
     CHECK_MEM(b.data, b.len, "a\nbA\\'c'd\0", 10);
     free(t);
     sp_buf_release(&b);

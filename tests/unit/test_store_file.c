@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_store_file sp_journal sp_oplog
+// sp-deps: sp_buf sp_error sp_store_file sp_journal sp_oplog sp_time
 #define _XOPEN_SOURCE 700
 #include <dirent.h>
 #include <ftw.h>

@@ -1,4 +1,4 @@
-// sp-deps: sp_store_s3 sp_store_upload sp_s3 sp_curlx sp_sigv4 sp_env sp_buf sp_error sp_journal sp_oplog sp_model sp_keys sp_cron sp_defs
+// sp-deps: sp_store_s3 sp_store_upload sp_s3 sp_curlx sp_sigv4 sp_env sp_buf sp_error sp_journal sp_oplog sp_model sp_keys sp_cron sp_defs sp_time sp_clock sp_keys_env
 /* test_store_s3: the S3 store and client against the project's strict S3 +
  * STS server (tests/harness/s3_server.py: verifies SigV4, payload hashes,
  * Content-MD5, multipart rules) behind its fault-injecting proxy, started
@@ -679,7 +679,7 @@ TEST(cancel_during_commit)
         nanosleep(&ts, NULL);
     }
     CHECK_INT(peer_num("s3_fault_seen cp2"), 1);
-    cancel = 1;
+    __atomic_store_n(&cancel, 1, __ATOMIC_RELAXED); /* read by the upload threads */
     pthread_join(t, NULL);
     CHECK_INT(a.rc, SP_ECANCELLED);
     CHECK(strstr(a.e.msg, "cancel") != NULL);

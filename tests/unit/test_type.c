@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_type sp_batch
+// sp-deps: sp_buf sp_error sp_type sp_batch sp_ch_escape
 #include <stdlib.h>
 #include <string.h>
 

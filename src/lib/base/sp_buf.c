@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sp_error.h"
+#include "sp_banned.h"
 
 void sp_buf_init(sp_buf *b, size_t max)
 {
@@ -128,4 +129,25 @@ void sp_buf_consume(sp_buf *b, size_t n)
 int sp_buf_add_cb(void *ud, const char *p, size_t n, sp_error *err)
 {
     return sp_buf_add(ud, p, n, err);
+}
+
+char *sp_strdup0(const char *s)
+{
+    return s ? sp_memdup0(s, strlen(s)) : NULL;
+}
+
+char *sp_strdup_nz(const char *s)
+{
+    return s && *s ? sp_memdup0(s, strlen(s)) : NULL;
+}
+
+char *sp_memdup0(const void *p, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        if (n)
+            memcpy(d, p, n);
+        d[n] = '\0';
+    }
+    return d;
 }

@@ -58,4 +58,13 @@ static inline void sp_buf_add_unchecked(sp_buf *b, const void *p, size_t n)
 /* sp_buf_add_cb: sp_buf_add as a byte-sink callback (ud is the sp_buf) */
 int sp_buf_add_cb(void *ud, const char *p, size_t n, sp_error *err);
 
+/* Heap copies of strings, the library's one set (caller frees).
+ * sp_strdup0: a copy of s, or NULL when s is NULL (so NULL with s set means
+ * out of memory).  sp_memdup0: n bytes of p then a NUL (p may hold NULs;
+ * n 0 gives ""); NULL on out of memory. */
+char *sp_strdup0(const char *s);
+/* sp_strdup_nz: as sp_strdup0, with "" taken as NULL (an unset setting) */
+char *sp_strdup_nz(const char *s);
+char *sp_memdup0(const void *p, size_t n);
+
 #endif

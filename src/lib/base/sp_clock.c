@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "sp_clock.h"
+#include "sp_banned.h"
 
 typedef struct real_clock {
     sp_clock base;
@@ -15,11 +16,18 @@ typedef struct real_clock {
     double mono0;      /* monotonic seconds when created */
 } real_clock;
 
-static double mono(void)
+double sp_clock_mono_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int64_t sp_clock_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int64_t rc_now(sp_clock *base)
@@ -27,7 +35,7 @@ static int64_t rc_now(sp_clock *base)
     real_clock *c = (real_clock *)base;
     if (!c->start)
         return (int64_t)time(NULL);
-    return c->start + (int64_t)((mono() - c->mono0) * c->speed);
+    return c->start + (int64_t)((sp_clock_mono_s() - c->mono0) * c->speed);
 }
 
 static void rc_sleep(sp_clock *base, int64_t deadline)
@@ -86,7 +94,7 @@ sp_clock *sp_clock_real(int64_t start, double speed)
     c->base.free = rc_free;
     c->start = start;
     c->speed = speed > 0 ? speed : 1;
-    c->mono0 = mono();
+    c->mono0 = sp_clock_mono_s();
     pthread_mutex_init(&c->mu, NULL);
     pthread_condattr_t a;
     pthread_condattr_init(&a);

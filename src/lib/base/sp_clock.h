@@ -24,4 +24,10 @@ struct sp_clock {
  * means 1.  NULL on out of memory.  Free with c->free(c). */
 sp_clock *sp_clock_real(int64_t start, double speed);
 
+/* sp_clock_mono_s / sp_clock_mono_ms: CLOCK_MONOTONIC in seconds / whole
+ * milliseconds, the one source of every timeout, deadline and duration
+ * (never the wall clock, which jumps). */
+double sp_clock_mono_s(void);
+int64_t sp_clock_mono_ms(void);
+
 #endif

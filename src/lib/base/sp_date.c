@@ -1,33 +1,8 @@
-/* sp_date: the calendar and date/time text (see sp_date.h). */
+/* sp_date: ClickHouse's date and date-time text (see sp_date.h); the
+ * calendar is sp_time's. */
 #include "sp_date.h"
-
-/* Howard Hinnant's days_from_civil / civil_from_days (public domain
- * algorithms, proleptic Gregorian, any year) */
-void sp_civil_from_days(int64_t days, int *y, int *m, int *d)
-{
-    int64_t z = days + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t yy = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t dd = doy - (153 * mp + 2) / 5 + 1;
-    int64_t mm = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int)(yy + (mm <= 2));
-    *m = (int)mm;
-    *d = (int)dd;
-}
-
-int64_t sp_days_from_civil(int y, int m, int d)
-{
-    int64_t yy = (int64_t)y - (m <= 2);
-    int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
-    int64_t yoe = yy - era * 400;
-    int64_t doy = (153 * (int64_t)(m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
+#include "sp_time.h"
+#include "sp_banned.h"
 
 /* years outside 0000..9999 are clamped so the text keeps its width */
 #define DAYS_MIN (-719528)  /* 0000-01-01 */

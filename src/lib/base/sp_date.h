@@ -1,19 +1,14 @@
-/* sp_date: the proleptic Gregorian calendar in UTC and the ClickHouse text
- * of dates and times — what formats, file names, engines and run options
- * share.  Pure functions, no state.
- *
- * (The names keep their former sp_format.h spelling, sp_fmt_* and
- * sp_*_civil*, so that callers did not change when they moved here.) */
+/* sp_date: the ClickHouse text of dates and times in UTC — what formats,
+ * file names, engines and run options share — on sp_time's calendar (which
+ * this header brings: sp_days_from_civil, sp_civil_from_days).  Pure
+ * functions, no state.  (sp_fmt_* keep their former sp_format.h names.) */
 #ifndef SP_DATE_H
 #define SP_DATE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* sp_civil_from_days: y/m/d for days since 1970-01-01 (any year) */
-void sp_civil_from_days(int64_t days, int *y, int *m, int *d);
-/* sp_days_from_civil: days since 1970-01-01 of y-m-d (any year) */
-int64_t sp_days_from_civil(int y, int m, int d);
+#include "sp_time.h"
 
 /* sp_date_put: "YYYY-MM-DD" (10 bytes, no terminator) at p for days since
  * epoch, clamped to 0000-01-01..9999-12-31 so the text keeps its width;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "sp_dtoa_pow10.h"
+#include "sp_banned.h"
 
 typedef unsigned __int128 u128;
 

@@ -11,6 +11,7 @@
 #include "sp_env.h"
 #include "sp_error.h"
 #include "sp_secret.h"
+#include "sp_banned.h"
 
 extern char **environ;
 

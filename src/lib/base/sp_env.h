@@ -21,7 +21,8 @@ void sp_env_free(sp_env *e);
 /* sp_env_set: add or replace a variable (copied).  Used by tests and by
  * programs that inject variables. */
 int sp_env_set(sp_env *e, const char *name, const char *value);
-/* sp_env_get: value or NULL; owned by the env. */
+/* sp_env_get: value or NULL; owned by the env.  Settings are read through
+ * sp_keys_env_*() (sp_keys.h), which check them against the key table. */
 const char *sp_env_get(const sp_env *e, const char *name);
 
 /* sp_env_resolve: copy `raw` into *out (heap, caller frees) with every

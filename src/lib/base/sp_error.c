@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sp_secret.h"
+#include "sp_banned.h"
 
 #define SP_CODE_NAME(sym, val, text) case sym: return text;
 const char *sp_strerror(int code)

@@ -11,6 +11,8 @@
 
 #include <stdarg.h>
 
+#include <stdatomic.h>
+
 #include "sinkpipe.h"
 
 /* Whether a failure may pass if the same call is made again (docs/errors.md).
@@ -73,5 +75,13 @@ int sp_error_copy(sp_error *err, const sp_error *src);
  * context such as the pipe name at a boundary).  No-op when err is empty. */
 void sp_error_prefix(sp_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* sp_cancelled: 1 when the cancel flag c (may be NULL) is raised.  The flag
+ * is written by another thread (a job's canceller, a signal handler's
+ * thread): it is read atomically, so the read is no data race. */
+static inline int sp_cancelled(const atomic_int *c)
+{
+    return c && atomic_load_explicit(c, memory_order_relaxed) != 0;
+}
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sp_secret.h"
+#include "sp_banned.h"
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static char **g_v;  /* longest first */

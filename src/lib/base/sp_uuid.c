@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "sp_uuid.h"
+#include "sp_banned.h"
 
 void sp_uuid4(char out[40])
 {

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include "sp_banned.h"
 
 #define SP_CODEC_PTR_(w) &sp_codec_##w,
 static const sp_codec *const codecs[] = { SP_CODECS(SP_CODEC_PTR_) };

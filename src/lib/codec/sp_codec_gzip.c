@@ -40,6 +40,7 @@
 #include "sp_codec.h"
 #include "sp_codec_int.h"
 #include "sp_error.h"
+#include "sp_banned.h"
 
 typedef struct gz_slot {
     unsigned char *in; /* chunk bytes of input */

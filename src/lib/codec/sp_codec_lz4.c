@@ -21,6 +21,7 @@
 #include "sp_buf.h"
 #include "sp_codec.h"
 #include "sp_error.h"
+#include "sp_banned.h"
 
 #define SLICE ((size_t)64 << 10) /* input bytes per LZ4F_compressUpdate call */
 #define LZ4_LEVEL_MAX 12         /* LZ4HC's maximum (LZ4HC_CLEVEL_MAX) */

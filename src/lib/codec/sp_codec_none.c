@@ -4,6 +4,7 @@
 #include "sp_buf.h"
 #include "sp_codec.h"
 #include "sp_error.h"
+#include "sp_banned.h"
 
 typedef struct none_state {
     int finished;

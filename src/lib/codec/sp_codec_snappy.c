@@ -18,6 +18,7 @@
 #include "sp_codec_int.h"
 #include "sp_crc32c.h"
 #include "sp_error.h"
+#include "sp_banned.h"
 
 #define CHUNK_COMPRESSED 0x00
 #define CHUNK_UNCOMPRESSED 0x01

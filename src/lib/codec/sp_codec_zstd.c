@@ -22,6 +22,7 @@
 #include "sp_codec.h"
 #include "sp_codec_int.h"
 #include "sp_error.h"
+#include "sp_banned.h"
 
 typedef struct zs_state {
     ZSTD_CCtx *cc;

@@ -8,6 +8,7 @@
 #include <nmmintrin.h>
 #define SP_CRC32C_HW 1
 #endif
+#include "sp_banned.h"
 
 #define POLY 0x82F63B78u /* reflected Castagnoli */
 

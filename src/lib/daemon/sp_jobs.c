@@ -12,6 +12,7 @@
 #include "sp_jobs.h"
 #include "sp_oplog.h"
 #include "sp_uuid.h"
+#include "sp_banned.h"
 
 #define MAX_WORKERS 64
 /* run duration histogram buckets (seconds) */
@@ -144,11 +145,6 @@ static void job_free(job *w)
     free(w);
 }
 
-static char *dup0(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
 static job *job_new(const sp_job_spec *s)
 {
     job *w = calloc(1, sizeof *w);
@@ -166,12 +162,12 @@ static job *job_new(const sp_job_spec *s)
     w->spec.pipe = w->pipe;
     w->spec.params = w->params;
     w->spec.now_unix = s->now_unix;
-    w->spec.format = dup0(s->format);
-    w->spec.file_template = dup0(s->file_template);
-    w->spec.compression = dup0(s->compression);
-    w->spec.strategy = dup0(s->strategy);
-    w->spec.max_file_size = dup0(s->max_file_size);
-    w->spec.max_file_rows = dup0(s->max_file_rows);
+    w->spec.format = sp_strdup0(s->format);
+    w->spec.file_template = sp_strdup0(s->file_template);
+    w->spec.compression = sp_strdup0(s->compression);
+    w->spec.strategy = sp_strdup0(s->strategy);
+    w->spec.max_file_size = sp_strdup0(s->max_file_size);
+    w->spec.max_file_rows = sp_strdup0(s->max_file_rows);
     w->spec.token_name = strdup(s->token_name ? s->token_name : "");
     w->spec.trigger = strdup(s->trigger ? s->trigger : "api");
     if (bad || (s->format && !w->spec.format) || (s->file_template && !w->spec.file_template) ||
@@ -648,14 +644,14 @@ static int recover(sp_jobs *j, json_t *open, sp_error *err)
         w->spec.nparams = k;
         w->spec.pipe = w->pipe;
         json_t *opt = json_object_get(api, "options");
-        w->spec.format = dup0(json_string_value(json_object_get(opt, "format")));
-        w->spec.file_template = dup0(json_string_value(json_object_get(opt, "file_template")));
-        w->spec.compression = dup0(json_string_value(json_object_get(opt, "compression")));
-        w->spec.strategy = dup0(json_string_value(json_object_get(opt, "write_strategy")));
-        w->spec.max_file_size = dup0(json_string_value(json_object_get(opt, "max_file_size")));
-        w->spec.max_file_rows = dup0(json_string_value(json_object_get(opt, "max_file_rows")));
-        w->spec.token_name = dup0(json_string_value(json_object_get(api, "token_name")));
-        w->spec.trigger = dup0(json_string_value(json_object_get(api, "trigger")));
+        w->spec.format = sp_strdup0(json_string_value(json_object_get(opt, "format")));
+        w->spec.file_template = sp_strdup0(json_string_value(json_object_get(opt, "file_template")));
+        w->spec.compression = sp_strdup0(json_string_value(json_object_get(opt, "compression")));
+        w->spec.strategy = sp_strdup0(json_string_value(json_object_get(opt, "write_strategy")));
+        w->spec.max_file_size = sp_strdup0(json_string_value(json_object_get(opt, "max_file_size")));
+        w->spec.max_file_rows = sp_strdup0(json_string_value(json_object_get(opt, "max_file_rows")));
+        w->spec.token_name = sp_strdup0(json_string_value(json_object_get(api, "token_name")));
+        w->spec.trigger = sp_strdup0(json_string_value(json_object_get(api, "trigger")));
         const char *lt = json_string_value(json_object_get(api, "logical_time"));
         int64_t t;
         if (lt && !sp_time_parse_text(lt, &t))

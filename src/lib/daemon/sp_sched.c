@@ -10,6 +10,7 @@
 #include "sp_cron.h"
 #include "sp_error.h"
 #include "sp_sched.h"
+#include "sp_banned.h"
 
 #define MAX_SLOTS_PER_TICK 10000   /* a clock jump never loops for long */
 #define MAX_CATCHUP_SCAN 1000000   /* slots scanned for the latest missed one */

@@ -42,6 +42,8 @@
 #include "sp_ch_text.h"
 #include "sp_ch_tsv.h"
 #include "sp_error.h"
+#include "sp_ch_escape.h"
+#include "sp_banned.h"
 
 #ifndef SP_LIBCHDB_DEFAULT
 #define SP_LIBCHDB_DEFAULT "libchdb.so"
@@ -239,16 +241,7 @@ static int set_value(sp_buf *b, const char *v, sp_error *err)
     for (const char *p = v; *p; p++)
         if (!((*p >= '0' && *p <= '9') || *p == '.' || *p == '-'))
             num = 0;
-    if (num)
-        return sp_buf_adds(b, v, err);
-    int rc = sp_buf_addch(b, '\'', err);
-    for (const char *p = v; *p && !rc; p++) {
-        if (*p == '\'' || *p == '\\')
-            rc = sp_buf_addch(b, '\\', err);
-        if (!rc)
-            rc = sp_buf_addch(b, *p, err);
-    }
-    return rc ? rc : sp_buf_addch(b, '\'', err);
+    return num ? sp_buf_adds(b, v, err) : sp_ch_quote_string(b, v, strlen(v), err);
 }
 
 static int valid_setting_name(const char *s, size_t n)
@@ -479,7 +472,7 @@ static int run_stream(chdb_conn *c, const sp_ch_stmt *st, sp_error *err)
     }
     int rc = 0;
     for (;;) {
-        if (st->cancel && *st->cancel) {
+        if (sp_cancelled(st->cancel)) {
             rc = sp_error_set(err, SP_ECANCELLED, 0, "query cancelled");
             break;
         }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "sp_ch_colbuf.h"
+#include "sp_banned.h"
 
 int sp_ch_colbuf_reserve(sp_ch_colbuf *b, size_t need, size_t esz, int nullable, int offsets)
 {

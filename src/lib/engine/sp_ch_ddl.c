@@ -15,6 +15,7 @@
 #include "sp_ch_tsv.h"
 #include "sp_model.h"
 #include "sp_type.h"
+#include "sp_banned.h"
 
 static int col_canon(const char *type, sp_buf *out, sp_error *err)
 {
@@ -101,9 +102,9 @@ static int layout_next(const char **p, const char *end, sp_buf *name, sp_buf *ty
     sp_buf_reset(type);
     if (!tab)
         tab = nl;
-    int rc = sp_ch_tsv_unescape(*p, (size_t)(tab - *p), name, err);
+    int rc = sp_ch_unescape(*p, (size_t)(tab - *p), name, err);
     if (!rc && tab < nl)
-        rc = sp_ch_tsv_unescape(tab + 1, (size_t)(nl - tab - 1), type, err);
+        rc = sp_ch_unescape(tab + 1, (size_t)(nl - tab - 1), type, err);
     *p = nl + 1;
     return rc ? rc : 1;
 }

@@ -11,6 +11,7 @@
 #include "sp_ch_engine.h"
 #include "sp_ch_tsv.h"
 #include "sp_ch_text.h"
+#include "sp_banned.h"
 
 int sp_ch_engine_exec(sp_ch_engine *e, const char *sql, sp_buf *out, sp_error *err)
 {
@@ -29,18 +30,6 @@ int sp_ch_engine_exec_as(sp_ch_engine *e, const char *sql, const char *qid,
     st.on_chunk = out ? sp_buf_add_cb : NULL;
     st.ud = out;
     return e->conn->vt->run(e->conn, &st, err);
-}
-
-int sp_ch_engine_quote(sp_buf *q, const char *s, size_t n, sp_error *err)
-{
-    int rc = sp_buf_addch(q, '\'', err);
-    for (size_t i = 0; i < n && !rc; i++) {
-        if (s[i] == '\'' || s[i] == '\\')
-            rc = sp_buf_addch(q, '\\', err);
-        if (!rc)
-            rc = sp_buf_addch(q, s[i], err);
-    }
-    return rc ? rc : sp_buf_addch(q, '\'', err);
 }
 
 int sp_ch_engine_ref(sp_ch_engine *e, sp_buf *q, const char *table, sp_error *err)
@@ -63,7 +52,7 @@ int sp_ch_engine_layout(sp_ch_engine *e, const char *table, sp_buf *out, sp_erro
     if (!rc)
         rc = sp_buf_adds(&q, " AND table = ", err);
     if (!rc)
-        rc = sp_ch_engine_quote(&q, table, strlen(table), err);
+        rc = sp_ch_quote_string(&q, table, strlen(table), err);
     if (!rc)
         rc = sp_ch_engine_exec(e, q.data, out, err);
     sp_buf_release(&q);
@@ -72,7 +61,7 @@ int sp_ch_engine_layout(sp_ch_engine *e, const char *table, sp_buf *out, sp_erro
 
 int sp_ch_engine_db_name(sp_ch_engine *e, sp_buf *q, sp_error *err)
 {
-    return e->database ? sp_ch_engine_quote(q, e->database, strlen(e->database), err)
+    return e->database ? sp_ch_quote_string(q, e->database, strlen(e->database), err)
                        : sp_buf_adds(q, "currentDatabase()", err);
 }
 

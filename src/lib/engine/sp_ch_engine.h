@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "sp_buf.h"
+#include "sp_ch_escape.h" /* sp_ch_quote_string */
 #include "sp_ch_conn.h"
 #include "sp_engine.h"
 #include "sp_error.h"
@@ -63,9 +64,6 @@ int sp_ch_engine_exec(sp_ch_engine *e, const char *sql, sp_buf *out, sp_error *e
  * when *cancel (may be NULL) turns non-zero. */
 int sp_ch_engine_exec_as(sp_ch_engine *e, const char *sql, const char *qid,
                          atomic_int *cancel, sp_buf *out, sp_error *err);
-/* sp_ch_engine_quote: the n bytes at s as a ClickHouse string literal
- * ('…', ' and \ escaped), appended to q. */
-int sp_ch_engine_quote(sp_buf *q, const char *s, size_t n, sp_error *err);
 /* sp_ch_engine_ref: the table's name, qualified with the engine's database
  * when it has one, appended to q; sp_ch_engine_add_ref: `text` first. */
 int sp_ch_engine_ref(sp_ch_engine *e, sp_buf *q, const char *table, sp_error *err);

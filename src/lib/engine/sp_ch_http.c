@@ -21,6 +21,8 @@
 #include "sp_curlx.h"
 #include "sp_engine.h"
 #include "sp_error.h"
+#include "sp_clock.h"
+#include "sp_banned.h"
 
 #define ERRBODY_MAX ((size_t)64 << 10)
 
@@ -47,16 +49,9 @@ typedef struct req {
     int timed_out;
 } req;
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static int stopped(const req *r)
 {
-    return r->st && r->st->cancel && *r->st->cancel;
+    return r->st && sp_cancelled(r->st->cancel);
 }
 
 static size_t on_write(char *p, size_t sz, size_t nm, void *ud)
@@ -91,7 +86,7 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
     (void)ut;
     (void)un;
     req *r = ud;
-    if (r->deadline && mono_ms() > r->deadline) {
+    if (r->deadline && (uint64_t)sp_clock_mono_ms() > r->deadline) {
         r->timed_out = 1;
         return 1;
     }
@@ -224,7 +219,7 @@ static int request(http_conn *h, CURL *c, const sp_ch_stmt *st, sp_error *err)
     /* the server's max_execution_time speaks first; this catches a transfer
      * that stalls (the server waiting on a slow sink, a dead network) */
     if (st->timeout_ms)
-        r.deadline = mono_ms() + st->timeout_ms + 2000;
+        r.deadline = (uint64_t)sp_clock_mono_ms() + st->timeout_ms + 2000;
     const char *body = st->data ? st->data : st->sql;
     size_t bodylen = st->data ? st->datalen : st->len;
     char ebuf[CURL_ERROR_SIZE] = "";
@@ -388,11 +383,6 @@ static char *shown_url(const char *url)
     return s ? s : strdup("clickhouse at (invalid URL)");
 }
 
-static char *dup_or_null(const char *s)
-{
-    return s && *s ? strdup(s) : NULL;
-}
-
 int sp_ch_http_open(const struct sp_clickhouse_opts *o, sp_ch_conn **out, sp_error *err)
 {
     *out = NULL;
@@ -408,10 +398,10 @@ int sp_ch_http_open(const struct sp_clickhouse_opts *o, sp_ch_conn **out, sp_err
     h->url = strdup(o->url);
     h->shown = o->unix_socket && *o->unix_socket ? strdup("the daemon's embedded clickhouse")
                                                  : shown_url(o->url);
-    h->user = dup_or_null(o->user);
-    h->password = dup_or_null(o->password);
-    h->database = dup_or_null(o->database);
-    h->unix_socket = dup_or_null(o->unix_socket);
+    h->user = sp_strdup_nz(o->user);
+    h->password = sp_strdup_nz(o->password);
+    h->database = sp_strdup_nz(o->database);
+    h->unix_socket = sp_strdup_nz(o->unix_socket);
     h->curl = curl_easy_init();
     if ((o->unix_socket && *o->unix_socket && !h->unix_socket) || !h->url || !h->shown || !h->curl || (o->user && *o->user && !h->user) ||
         (o->password && *o->password && !h->password) ||

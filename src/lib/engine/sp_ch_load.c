@@ -14,6 +14,7 @@
 #include "sp_ch_tsv.h"
 #include "sp_date.h"
 #include "sp_uuid.h"
+#include "sp_banned.h"
 
 #define STAGE_MARK "__sp_load_"
 #define OLD_COPY_PREFIX "_sp_copy_" /* before copies staged as loads */
@@ -28,7 +29,7 @@ int sp_ch_load_stage_create(sp_ch_engine *e, sp_ch_stage *st, int any, sp_error 
     if (!rc)
         rc = sp_buf_adds(&q, " AND name = ", err);
     if (!rc)
-        rc = sp_ch_engine_quote(&q, st->table, strlen(st->table), err);
+        rc = sp_ch_quote_string(&q, st->table, strlen(st->table), err);
     if (!rc)
         rc = sp_ch_engine_exec(e, q.data, &ans, err);
     /* engine \t views \t the database's engine */
@@ -94,7 +95,7 @@ static int stage_move(sp_ch_engine *e, const sp_ch_stage *st, sp_error *err)
     if (!rc)
         rc = sp_buf_adds(&q, " AND table = ", err);
     if (!rc)
-        rc = sp_ch_engine_quote(&q, st->stage, strlen(st->stage), err);
+        rc = sp_ch_quote_string(&q, st->stage, strlen(st->stage), err);
     if (!rc)
         rc = sp_buf_adds(&q, " AND active ORDER BY partition_id", err);
     if (!rc)
@@ -107,7 +108,7 @@ static int stage_move(sp_ch_engine *e, const sp_ch_stage *st, sp_error *err)
         if (!rc)
             rc = sp_buf_adds(&q, " ATTACH PARTITION ID ", err);
         if (!rc)
-            rc = sp_ch_engine_quote(&q, parts.data + i, strcspn(parts.data + i, "\t"), err);
+            rc = sp_ch_quote_string(&q, parts.data + i, strcspn(parts.data + i, "\t"), err);
         if (!rc)
             rc = sp_ch_engine_add_ref(e, &q, " FROM ", st->stage, err);
         if (!rc)
@@ -316,17 +317,17 @@ int sp_engine_quarantine_rows(sp_buf *t, const sp_qrow *rows, size_t n, int64_t 
         const sp_qrow *r = &rows[i];
         rc = sp_buf_addf(t, err, "%s\t", when);
         if (!rc)
-            rc = r->error ? sp_ch_tsv_escape(r->error, strlen(r->error), t, err)
+            rc = r->error ? sp_ch_escape(r->error, strlen(r->error), t, err)
                           : sp_buf_adds(t, "\\N", err);
         if (!rc)
             rc = sp_buf_addch(t, '\t', err);
         if (!rc)
-            rc = r->column ? sp_ch_tsv_escape(r->column, strlen(r->column), t, err)
+            rc = r->column ? sp_ch_escape(r->column, strlen(r->column), t, err)
                            : sp_buf_adds(t, "\\N", err);
         if (!rc)
             rc = sp_buf_addf(t, err, "\t%llu\t", (unsigned long long)r->lineno);
         if (!rc && r->raw)
-            rc = sp_ch_tsv_escape(r->raw, r->rawlen, t, err);
+            rc = sp_ch_escape(r->raw, r->rawlen, t, err);
         if (!rc)
             rc = sp_buf_addch(t, '\n', err);
     }

@@ -35,6 +35,7 @@
 #include "sp_ch_local.h"
 #include "sp_error.h"
 #include "sp_http.h"
+#include "sp_banned.h"
 
 #define LOCAL_MAX_BODY ((size_t)256 << 20) /* one insert batch, one statement */
 #define POOL_MAX 16

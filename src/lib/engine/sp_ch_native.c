@@ -15,6 +15,7 @@
 #include "sp_ch_text.h"
 #include "sp_error.h"
 #include "sp_type.h"
+#include "sp_banned.h"
 
 #define BATCH_TEXT ((size_t)4 << 20) /* a batch goes out past this much text */
 /* LowCardinality's flags besides the index width (bits 0-1): the block's

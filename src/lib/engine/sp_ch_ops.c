@@ -12,6 +12,7 @@
 #include "sp_ch_load.h"
 #include "sp_ch_ops.h"
 #include "sp_sql.h"
+#include "sp_banned.h"
 
 int sp_ch_ops_copy(sp_engine *base, const char *target, const char *sql, int replace,
                    const sp_query_opts *o, uint64_t *rows, sp_error *err)
@@ -41,7 +42,7 @@ int sp_ch_ops_copy(sp_engine *base, const char *target, const char *sql, int rep
         rc = sp_ch_engine_insert_select(e, st.stage, &cols, body.data, body.len, qid,
                                         o ? o->cancel : NULL, err);
         sp_ch_engine_running(e, NULL);
-        if (!rc && ((o && o->cancel && *o->cancel) || atomic_load(&e->interrupted)))
+        if (!rc && ((o && sp_cancelled(o->cancel)) || atomic_load(&e->interrupted)))
             rc = sp_error_set(err, SP_ECANCELLED, 0, "copy cancelled");
     }
     if (!rc)
@@ -150,7 +151,7 @@ int sp_ch_ops_delete_rows(sp_engine *base, const char *ds, const char *cond, int
         if (!rc)
             rc = sp_buf_adds(&q, " AND table = ", err);
         if (!rc)
-            rc = sp_ch_engine_quote(&q, ds, strlen(ds), err);
+            rc = sp_ch_quote_string(&q, ds, strlen(ds), err);
         if (!rc)
             rc = sp_buf_adds(&q, " AND is_done = 0", err);
         for (int i = 0; !rc; i++) {

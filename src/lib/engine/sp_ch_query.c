@@ -17,6 +17,7 @@
 #include "sp_ch_tsv.h"
 #include "sp_sql.h"
 #include "sp_type.h"
+#include "sp_banned.h"
 
 #define BATCH_ROWS 2048
 #define FORMAT_TSV "TabSeparatedWithNamesAndTypes"
@@ -42,7 +43,7 @@ int sp_ch_query_eval(sp_engine *base, const char *expr, int64_t now_unix, char *
             rc = sp_error_set(err, SP_ESQL, 0, "expression '%.200s': not a single value", expr);
         } else if (!(ans.len == 2 && !memcmp(ans.data, "\\N", 2))) {
             sp_buf v = SP_BUF_INIT(SP_CH_SMALL_MAX);
-            rc = sp_ch_tsv_unescape(ans.data ? ans.data : "", ans.len, &v, err);
+            rc = sp_ch_unescape(ans.data ? ans.data : "", ans.len, &v, err);
             if (!rc && !(*out = sp_buf_detach(&v)))
                 rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory");
             sp_buf_release(&v);
@@ -73,7 +74,7 @@ static int q_schema(void *ud, const sp_schema *s, sp_error *err)
 static int q_batch(void *ud, const sp_batch *b, sp_error *err)
 {
     qctx *q = ud;
-    if (q->cancel && *q->cancel)
+    if (sp_cancelled(q->cancel))
         return sp_error_set(err, SP_ECANCELLED, 0, "query cancelled");
     if (q->stats)
         q->stats->result_rows += b->nrows;
@@ -164,8 +165,8 @@ static sp_schema *describe(sp_ch_engine *e, const sp_ch_stmt *q)
             const char *t2 = t1 ? memchr(t1 + 1, '\t', (size_t)(nl - t1 - 1)) : NULL;
             sp_buf_reset(&name);
             sp_buf_reset(&type);
-            rc = !t1 || sp_ch_tsv_unescape(p, (size_t)(t1 - p), &name, NULL) ||
-                 sp_ch_tsv_unescape(t1 + 1, (size_t)((t2 ? t2 : nl) - t1 - 1), &type, NULL);
+            rc = !t1 || sp_ch_unescape(p, (size_t)(t1 - p), &name, NULL) ||
+                 sp_ch_unescape(t1 + 1, (size_t)((t2 ? t2 : nl) - t1 - 1), &type, NULL);
             if (!rc && !(s->names[i] = sp_buf_detach(&name)))
                 rc = 1;
             if (!rc)

@@ -17,6 +17,7 @@
 #include "sp_ch_text.h"
 #include "sp_error.h"
 #include "sp_type.h"
+#include "sp_banned.h"
 
 #define BATCH_TEXT ((size_t)4 << 20) /* a batch goes out past this much text */
 #define BLOCK ((size_t)1 << 20)      /* arena block */

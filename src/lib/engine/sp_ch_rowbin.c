@@ -7,6 +7,8 @@
 #include "sp_ch_rowbin.h"
 #include "sp_error.h"
 #include "sp_type.h"
+#include "sp_ch_escape.h"
+#include "sp_banned.h"
 
 static int put_le(sp_buf *out, uint64_t v, size_t w, sp_error *err)
 {
@@ -160,11 +162,15 @@ static int enum_value(const char *body, const char *name, size_t n, long *out)
         char nm[512];
         size_t k = 0;
         while (*p && *p != '\'') {
-            char c = *p++;
-            if (c == '\\' && *p)
-                c = *p++;
-            if (k < sizeof nm)
-                nm[k++] = c;
+            char c[2];
+            size_t m = 1;
+            if (*p == '\\')
+                p += sp_ch_unesc(p, p + strlen(p), c, &m);
+            else
+                c[0] = *p++;
+            for (size_t j = 0; j < m; j++)
+                if (k < sizeof nm)
+                    nm[k++] = c[j];
         }
         if (*p != '\'')
             return -1;

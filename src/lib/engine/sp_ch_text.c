@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "sp_ch_text.h"
+#include "sp_ch_escape.h"
+#include "sp_banned.h"
 
 static const char D2[] = "00010203040506070809101112131415161718192021222324252627282930313233"
                          "34353637383940414243444546474849505152535455565758596061626364656667"
@@ -164,14 +166,17 @@ static int enum_parse(sp_ch_text_enum *en, const char *p)
             return -1;
         const char *start = w;
         for (; *p != '\'' || p[1] == '\''; p++) {
-            static const char from[] = "ntrbfav0", to[] = "\n\t\r\b\f\a\v"; /* 0: its NUL */
-            int bs = *p == '\\' && p[1];
             if (!*p)
                 return -1;
-            if (*p == '\'' || bs)
+            if (*p == '\\') { /* two bytes at most for the two it reads */
+                size_t m;
+                p += sp_ch_unesc(p, p + strlen(p), w, &m) - 1;
+                w += m;
+                continue;
+            }
+            if (*p == '\'')
                 p++;
-            const char *esc = bs ? strchr(from, *p) : NULL;
-            *w++ = esc ? to[esc - from] : *p;
+            *w++ = *p;
         }
         for (p++; *p == ' ' || *p == '=';)
             p++;
@@ -225,14 +230,3 @@ const sp_str *sp_ch_text_enum_name(const sp_ch_text_enum *e, int v)
     return lo < e->n && e->e[lo].v == v ? &e->e[lo].s : NULL;
 }
 
-int sp_ch_quote_ident(sp_buf *b, const char *s, sp_error *err)
-{
-    int rc = sp_buf_addch(b, '`', err);
-    for (const char *p = s; *p && !rc; p++) {
-        if (*p == '`' || *p == '\\')
-            rc = sp_buf_addch(b, '\\', err);
-        if (!rc)
-            rc = sp_buf_addch(b, *p, err);
-    }
-    return rc ? rc : sp_buf_addch(b, '`', err);
-}

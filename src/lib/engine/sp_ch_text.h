@@ -13,6 +13,7 @@
 
 #include "sp_batch.h"
 #include "sp_buf.h"
+#include "sp_ch_escape.h" /* sp_ch_quote_ident, once here */
 
 #define SP_CH_TEXT_MAX 96 /* the longest text: a Decimal256 (79 bytes) */
 
@@ -33,9 +34,6 @@ size_t sp_ch_text_ipv4(uint32_t v, char out[16]);
  * for IPv4 (at most 45 bytes). */
 size_t sp_ch_text_ipv6(const uint8_t p[16], char out[48]);
 
-/* sp_ch_quote_ident: `s` as a ClickHouse identifier in backquotes (` and \
- * escaped), appended to b. */
-int sp_ch_quote_ident(sp_buf *b, const char *s, sp_error *err);
 
 /* The names of an Enum8/16 type by number. */
 typedef struct sp_ch_text_enum {

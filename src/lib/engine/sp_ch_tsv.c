@@ -17,6 +17,9 @@
 #include "sp_date.h"
 #include "sp_error.h"
 #include "sp_type.h"
+#include "sp_time.h"
+#include "sp_ch_escape.h"
+#include "sp_banned.h"
 
 #define LINE_MAX_BYTES ((size_t)256 << 20) /* one row */
 #define ARENA_MAX ((size_t)1 << 30)
@@ -63,76 +66,6 @@ struct sp_ch_tsv {
 
 /* ------------------------------------------------------------ escapes */
 
-/* decode one backslash escape at p[0] == '\\'; returns bytes consumed */
-static size_t unesc1(const char *p, const char *end, char *out)
-{
-    if (p + 1 >= end) {
-        *out = '\\';
-        return 1;
-    }
-    char c = p[1];
-    switch (c) {
-    case 'n': *out = '\n'; return 2;
-    case 't': *out = '\t'; return 2;
-    case 'r': *out = '\r'; return 2;
-    case 'b': *out = '\b'; return 2;
-    case 'f': *out = '\f'; return 2;
-    case 'a': *out = '\a'; return 2;
-    case 'v': *out = '\v'; return 2;
-    case '0': *out = '\0'; return 2;
-    case 'x':
-        if (p + 3 < end + 0 && sp_hexval(p[2]) >= 0 && sp_hexval(p[3]) >= 0) {
-            *out = (char)(sp_hexval(p[2]) * 16 + sp_hexval(p[3]));
-            return 4;
-        }
-        *out = 'x';
-        return 2;
-    default: *out = c; return 2;
-    }
-}
-
-int sp_ch_tsv_unescape(const char *p, size_t n, sp_buf *out, sp_error *err)
-{
-    int rc = sp_buf_grow(out, n, err);
-    if (rc)
-        return rc;
-    const char *end = p + n;
-    char *w = out->data + out->len;
-    while (p < end) {
-        const char *bs = memchr(p, '\\', (size_t)(end - p));
-        size_t k = bs ? (size_t)(bs - p) : (size_t)(end - p);
-        memcpy(w, p, k);
-        w += k;
-        p += k;
-        if (!bs)
-            break;
-        p += unesc1(p, end, w++);
-    }
-    out->len = (size_t)(w - out->data);
-    out->data[out->len] = '\0';
-    return 0;
-}
-
-int sp_ch_tsv_escape(const char *p, size_t n, sp_buf *out, sp_error *err)
-{
-    int rc = sp_buf_grow(out, n, err);
-    for (size_t i = 0; !rc && i < n; i++) {
-        const char *e = NULL;
-        switch (p[i]) {
-        case '\t': e = "\\t"; break;
-        case '\n': e = "\\n"; break;
-        case '\r': e = "\\r"; break;
-        case '\\': e = "\\\\"; break;
-        case '\0': e = "\\0"; break;
-        case '\b': e = "\\b"; break;
-        case '\f': e = "\\f"; break;
-        case '\'': e = "\\'"; break;
-        default: break;
-        }
-        rc = e ? sp_buf_add(out, e, 2, err) : sp_buf_addch(out, p[i], err);
-    }
-    return rc;
-}
 
 /* ------------------------------------------------------------ exceptions */
 
@@ -666,26 +599,12 @@ static int q_value(sp_ch_tsv *r, chcol *c, const char **pp, const char *end, sp_
         return q_nested(r, c, pp, end, err);
     if (p < end && *p == '\'') {
         sp_buf_reset(&r->tmp);
-        p++;
-        for (;;) {
-            const char *q = p;
-            while (q < end && *q != '\'' && *q != '\\')
-                q++;
-            int rc = sp_buf_add(&r->tmp, p, (size_t)(q - p), err);
-            if (rc)
-                return rc;
-            if (q >= end)
-                return sp_error_set(err, SP_EENGINE, 0, "malformed result: unterminated string");
-            if (*q == '\'') {
-                p = q + 1;
-                break;
-            }
-            char ch;
-            p = q + unesc1(q, end, &ch);
-            rc = sp_buf_addch(&r->tmp, ch, err);
-            if (rc)
-                return rc;
-        }
+        sp_error e2 = SP_ERROR_INIT;
+        int rc = sp_ch_unquote(&p, end, &r->tmp, &e2);
+        if (rc)
+            return rc == SP_EDATA
+                       ? sp_error_set(err, SP_EENGINE, 0, "malformed result: unterminated string")
+                       : sp_error_set(err, rc, 0, "%s", e2.msg);
         *pp = p;
         return put_scalar(r, c, r->tmp.data ? r->tmp.data : "", r->tmp.len, err);
     }
@@ -718,7 +637,7 @@ static int tsv_field(sp_ch_tsv *r, chcol *c, const char *f, size_t n, sp_error *
         if (rc)
             return rc;
         size_t i = c->n, at = r->arena.len;
-        rc = sp_ch_tsv_unescape(f, n, &r->arena, err);
+        rc = sp_ch_unescape(f, n, &r->arena, err);
         if (rc)
             return rc;
         c->nulls[i] = 0;
@@ -729,7 +648,7 @@ static int tsv_field(sp_ch_tsv *r, chcol *c, const char *f, size_t n, sp_error *
     }
     if (memchr(f, '\\', n)) {
         sp_buf_reset(&r->tmp);
-        int rc = sp_ch_tsv_unescape(f, n, &r->tmp, err);
+        int rc = sp_ch_unescape(f, n, &r->tmp, err);
         return rc ? rc : put_scalar(r, c, r->tmp.data, r->tmp.len, err);
     }
     return put_scalar(r, c, f, n, err);
@@ -769,7 +688,7 @@ static int header_fields(sp_ch_tsv *r, const char *l, size_t n, char ***out, siz
         if (!t)
             t = end;
         sp_buf_reset(&r->tmp);
-        rc = sp_ch_tsv_unescape(p, (size_t)(t - p), &r->tmp, err);
+        rc = sp_ch_unescape(p, (size_t)(t - p), &r->tmp, err);
         if (!rc && !(v[k] = strdup(r->tmp.data ? r->tmp.data : "")))
             rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory");
         p = t + 1;

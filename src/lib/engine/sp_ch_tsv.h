@@ -20,6 +20,7 @@
 
 #include "sp_batch.h"
 #include "sp_buf.h"
+#include "sp_ch_escape.h" /* the escapes of its fields */
 #include "sp_engine.h"
 
 typedef struct sp_ch_tsv sp_ch_tsv;
@@ -57,10 +58,5 @@ int sp_ch_exception(const char *text, size_t n, char *out, size_t outsz);
  * (every other code: SYNTAX_ERROR, UNKNOWN_TABLE, …). */
 int sp_ch_code_retriable(int code);
 
-/* sp_ch_tsv_unescape: decode a TabSeparated field (\t \n \\ \' \0 …) and
- * append it to out. */
-int sp_ch_tsv_unescape(const char *p, size_t n, sp_buf *out, sp_error *err);
-/* sp_ch_tsv_escape: the TabSeparated form of p[0..n) appended to out. */
-int sp_ch_tsv_escape(const char *p, size_t n, sp_buf *out, sp_error *err);
 
 #endif

@@ -9,6 +9,7 @@
 #include "sp_ch_ddl.h"
 #include "sp_ch_engine.h"
 #include "sp_ch_views.h"
+#include "sp_banned.h"
 
 #define MV_PREFIX "_sp_mv_"
 

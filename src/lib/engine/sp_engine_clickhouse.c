@@ -29,6 +29,7 @@
 #include "sp_engine.h"
 #include "sp_error.h"
 #include "sp_type.h"
+#include "sp_banned.h"
 
 static const sp_engine_vt ch_vt, embedded_vt;
 
@@ -118,7 +119,7 @@ static int oplog_view(sp_ch_engine *e, const char *path, const char *name, const
     int rc = sp_buf_addf(&q, err, "CREATE OR REPLACE VIEW %s AS SELECT %s FROM file(", name,
                          cols);
     if (!rc)
-        rc = sp_ch_engine_quote(&q, path, strlen(path), err);
+        rc = sp_ch_quote_string(&q, path, strlen(path), err);
     if (!rc)
         rc = sp_buf_addf(&q, err,
                          ", 'JSONEachRow', 'event String, `timestamp` String, service "

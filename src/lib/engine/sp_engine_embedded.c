@@ -17,6 +17,8 @@
 #include "sp_env.h"
 #include "sp_error.h"
 #include "sp_oplog.h"
+#include "sp_keys_env.h"
+#include "sp_banned.h"
 
 static int ensure_dir(const char *path, sp_error *err)
 {
@@ -61,7 +63,7 @@ static int open_embedded(sp_project *p, const sp_env *env, int extra, sp_engine 
             if (realpath(log, abs))
                 snprintf(log, sizeof log, "%s", abs);
         }
-        sp_embedded_opts o = { sp_env_get(env, "SINKPIPE_LIBCHDB"), extra ? NULL : path.data,
+        sp_embedded_opts o = { sp_keys_env_get(env, "SINKPIPE_LIBCHDB"), extra ? NULL : path.data,
                                NULL, 0, fd >= 0 && !extra ? log : NULL };
         rc = sp_engine_embedded_open(&o, &e, err);
     }
@@ -85,7 +87,7 @@ static int open_scratch(const sp_env *env, sp_engine **out, sp_error *err)
     char scratch[64];
     static _Atomic unsigned long seq;
     snprintf(scratch, sizeof scratch, "_sinkpipe_check_%ld_%lu", (long)getpid(), ++seq);
-    sp_embedded_opts eo = { sp_env_get(env, "SINKPIPE_LIBCHDB"), NULL, scratch, 1, NULL };
+    sp_embedded_opts eo = { sp_keys_env_get(env, "SINKPIPE_LIBCHDB"), NULL, scratch, 1, NULL };
     return sp_engine_embedded_open(&eo, out, err);
 }
 

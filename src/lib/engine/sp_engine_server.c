@@ -13,16 +13,18 @@
 #include "sp_engines.h"
 #include "sp_env.h"
 #include "sp_error.h"
+#include "sp_keys_env.h"
+#include "sp_banned.h"
 
 static int open_server(sp_project *p, const sp_env *env, int extra, sp_engine **out,
                        sp_error *err)
 {
     (void)extra; /* every handle is another connection to the same server */
-    sp_clickhouse_opts co = { sp_env_get(env, "SINKPIPE_CLICKHOUSE_URL"),
-                              sp_env_get(env, "SINKPIPE_CLICKHOUSE_USER"),
-                              sp_env_get(env, "SINKPIPE_CLICKHOUSE_PASSWORD"),
-                              sp_env_get(env, "SINKPIPE_CLICKHOUSE_DATABASE"),
-                              sp_env_get(env, "SINKPIPE_CLICKHOUSE_SETTINGS"), NULL, 0 };
+    sp_clickhouse_opts co = { sp_keys_env_get(env, "SINKPIPE_CLICKHOUSE_URL"),
+                              sp_keys_env_get(env, "SINKPIPE_CLICKHOUSE_USER"),
+                              sp_keys_env_get(env, "SINKPIPE_CLICKHOUSE_PASSWORD"),
+                              sp_keys_env_get(env, "SINKPIPE_CLICKHOUSE_DATABASE"),
+                              sp_keys_env_get(env, "SINKPIPE_CLICKHOUSE_SETTINGS"), NULL, 0 };
     char db[256];
     const char *tpl = co.database ? strstr(co.database, "{project}") : NULL;
     if (tpl) {

@@ -6,6 +6,8 @@
 
 #include "sp_env.h"
 #include "sp_error.h"
+#include "sp_keys_env.h"
+#include "sp_banned.h"
 
 #define SP_ENGINE_PTR_(w) &sp_engine_backend_##w,
 static const sp_engine_backend *const engines[] = { SP_ENGINES(SP_ENGINE_PTR_) };
@@ -34,7 +36,10 @@ const char *sp_engine_backend_names(char *buf, size_t bufsz)
 
 int sp_engine_backend_for(const sp_env *env, const sp_engine_backend **out, sp_error *err)
 {
-    const char *which = sp_env_get(env, "SINKPIPE_ENGINE");
+    const char *which = NULL;
+    int rc = sp_keys_env_enum(env, "SINKPIPE_ENGINE", &which, err);
+    if (rc)
+        return rc; /* not one of the key table's values */
     *out = which && *which ? sp_engine_backend_find(which) : engines[0];
     if (*out)
         return 0;

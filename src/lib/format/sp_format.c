@@ -9,6 +9,9 @@
 #include "sp_dtoa.h"
 #include "sp_error.h"
 #include "sp_format_int.h"
+#include "sp_time.h"
+#include "sp_ch_escape.h"
+#include "sp_banned.h"
 
 const char sp__digit_pairs[201] =
     "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
@@ -180,21 +183,14 @@ static char *quote_text(char *p, const char *s, size_t n, int csv)
     *p++ = '\'';
     for (size_t j = 0; j < n; j++) {
         char ch = s[j];
-        switch (ch) {
-        case '\b': *p++ = '\\'; *p++ = 'b'; break;
-        case '\f': *p++ = '\\'; *p++ = 'f'; break;
-        case '\n': *p++ = '\\'; *p++ = 'n'; break;
-        case '\r': *p++ = '\\'; *p++ = 'r'; break;
-        case '\t': *p++ = '\\'; *p++ = 't'; break;
-        case '\0': *p++ = '\\'; *p++ = '0'; break;
-        case '\\': *p++ = '\\'; *p++ = '\\'; break;
-        case '\'': *p++ = '\\'; *p++ = '\''; break;
-        case '"':
-            *p++ = '"';
-            if (csv)
+        const char *e = sp_ch_esc(ch); /* ClickHouse's escapes */
+        if (e) {
+            *p++ = e[0];
+            *p++ = e[1];
+        } else {
+            *p++ = ch;
+            if (ch == '"' && csv)
                 *p++ = '"';
-            break;
-        default: *p++ = ch; break;
         }
     }
     *p++ = '\'';

@@ -13,6 +13,7 @@
 #include "sp_error.h"
 #include "sp_format.h"
 #include "sp_format_int.h"
+#include "sp_banned.h"
 
 static char *csv_string(char *p, const char *s, size_t n)
 {

@@ -16,6 +16,7 @@
 #include "sp_error.h"
 #include "sp_format.h"
 #include "sp_format_int.h"
+#include "sp_banned.h"
 
 /* 0: copy; 1: needs an escape (or, for 0xE2, a look at the next bytes) */
 static const unsigned char json_special[256] = {

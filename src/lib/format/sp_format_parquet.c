@@ -31,6 +31,7 @@
 #include "sp_format.h"
 #include "sp_rle.h"
 #include "sp_thrift.h"
+#include "sp_banned.h"
 
 #define PAGE_SIZE ((size_t)1 << 20)
 #define DICT_MAX ((size_t)1 << 20)

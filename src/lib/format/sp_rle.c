@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sp_error.h"
+#include "sp_banned.h"
 
 static size_t put_varint(unsigned char *p, uint64_t v)
 {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sp_error.h"
+#include "sp_banned.h"
 
 void sp_thrift_init(sp_thrift *w, sp_buf *out, sp_error *err)
 {

@@ -9,6 +9,7 @@
 #include "sp_ingest.h"
 #include "sp_ingest_int.h"
 #include "sp_ingest_scan.h"
+#include "sp_banned.h"
 
 #define MAX_ROWS ((size_t)8192)
 #define MAX_BATCH_BYTES ((size_t)16 << 20)

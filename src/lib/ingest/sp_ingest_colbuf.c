@@ -6,6 +6,8 @@
 
 #include "sp_error.h"
 #include "sp_ingest_int.h"
+#include "sp_ch_escape.h"
+#include "sp_banned.h"
 
 #define SP_ENOMEM_SET(err) sp_error_set((err), SP_ENOMEM, 0, "out of memory")
 
@@ -50,18 +52,12 @@ static int parse_enum(sp__colbuf *cb, const char *body, sp_error *err)
             break;
         if (*s != '\'')
             return 0; /* not understood: no validation */
-        s++;
         sp_buf name = SP_BUF_INIT(4096);
-        while (*s && *s != '\'') {
-            if (*s == '\\' && s[1])
-                s++;
-            if (sp_buf_addch(&name, *s++, err)) {
-                sp_buf_release(&name);
-                return SP_ENOMEM;
-            }
+        int rc = sp_ch_unquote(&s, s + strlen(s), &name, NULL);
+        if (rc) {
+            sp_buf_release(&name);
+            return rc == SP_EDATA ? 0 : SP_ENOMEM_SET(err); /* unterminated: no validation */
         }
-        if (*s == '\'')
-            s++;
         while (*s == ' ' || *s == '=')
             s++;
         char *end;

@@ -11,6 +11,8 @@
 #include "sp_error.h"
 #include "sp_ingest_int.h"
 #include "sp_ingest_scan.h"
+#include "sp_time.h"
+#include "sp_banned.h"
 
 #define SP_ENOMEM_SET(err) sp_error_set((err), SP_ENOMEM, 0, "out of memory")
 
@@ -296,16 +298,6 @@ static int conv_bool(sp__conv *cv, sp__colbuf *cb, const char *s, size_t n, sp_e
 
 /* ------------------------------------------------------- dates and times */
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 static int digits(const char *s, size_t n, int *v)
 {
     int r = 0;
@@ -324,11 +316,9 @@ static int parse_date(const char *s, size_t n, int64_t *days)
     if (n != 10 || s[4] != '-' || s[7] != '-' || !digits(s, 4, &y) || !digits(s + 5, 2, &m) ||
         !digits(s + 8, 2, &d) || m < 1 || m > 12 || d < 1)
         return -1;
-    static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > mdays[m - 1] + (m == 2 && leap))
+    if (d > sp_days_in_month(y, m))
         return -1;
-    *days = days_from_civil(y, (unsigned)m, (unsigned)d);
+    *days = sp_days_from_civil(y, m, d);
     return 0;
 }
 

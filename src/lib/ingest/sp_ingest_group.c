@@ -22,6 +22,7 @@
 #include "sp_ch_rowbin.h"
 #include "sp_error.h"
 #include "sp_ingest_group.h"
+#include "sp_banned.h"
 
 #define ROUND_MAX_BYTES ((size_t)64 << 20)
 

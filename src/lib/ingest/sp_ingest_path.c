@@ -10,6 +10,7 @@
 #include "sp_error.h"
 #include "sp_dtoa.h"
 #include "sp_ingest_int.h"
+#include "sp_banned.h"
 
 /* ------------------------------------------------------------------ arena */
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "sp_error.h"
+#include "sp_banned.h"
 
 #define SCAN_MAX_DEPTH 512  /* jansson allows 2048; deeper records fall back */
 #define WALK_MAX_DEPTH 64   /* sp__jv_compact / distinctkeys: deeper falls back */

@@ -18,6 +18,7 @@
 
 #include "sp_error.h"
 #include "sp_oplog.h"
+#include "sp_banned.h"
 
 #define JOURNAL_MAX ((size_t)64 << 20) /* a journal larger than this is not read */
 #define PATH_BYTES 4096

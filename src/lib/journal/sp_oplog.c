@@ -11,6 +11,8 @@
 #include "sp_buf.h"
 #include "sp_error.h"
 #include "sp_oplog.h"
+#include "sp_time.h"
+#include "sp_banned.h"
 
 #define LINE_MAX_BYTES (16u << 20)
 
@@ -32,16 +34,6 @@ const char *sp_time_text(int64_t secs, char *buf, size_t n)
     return buf;
 }
 
-static int64_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 int sp_time_parse_text(const char *s, int64_t *out)
 {
     int v[6] = { 0 };
@@ -56,7 +48,7 @@ int sp_time_parse_text(const char *s, int64_t *out)
                 return -1;
             v[i] = v[i] * 10 + (c - '0');
         }
-    *out = days_from_civil(v[0], v[1], v[2]) * 86400 + v[3] * 3600 + v[4] * 60 + v[5];
+    *out = sp_days_from_civil(v[0], v[1], v[2]) * 86400 + v[3] * 3600 + v[4] * 60 + v[5];
     return 0;
 }
 

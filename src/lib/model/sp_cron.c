@@ -6,6 +6,8 @@
 
 #include "sp_cron.h"
 #include "sp_error.h"
+#include "sp_time.h"
+#include "sp_banned.h"
 
 static const char *const months[] = { "JAN", "FEB", "MAR", "APR", "MAY", "JUN",
                                       "JUL", "AUG", "SEP", "OCT", "NOV", "DEC" };
@@ -215,31 +217,6 @@ int sp_cron_parse(const char *text, sp_cron *out, sp_error *err)
     return 0;
 }
 
-/* ------------------------------------------------------- civil dates */
-
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
 static int day_matches(const sp_cron *c, int64_t days, int dom)
 {
     int dow = (int)(((days % 7) + 11) % 7); /* 1970-01-01 was a Thursday (4) */
@@ -258,13 +235,12 @@ int64_t sp_cron_next(const sp_cron *c, int64_t after)
     int64_t minute_of_day = (t - day * 86400) / 60;
     int64_t limit = day + 5 * 366 + 1;
     for (; day <= limit; day++, minute_of_day = 0) {
-        int64_t y;
-        int m, d;
-        civil_from_days(day, &y, &m, &d);
+        int y, m, d;
+        sp_civil_from_days(day, &y, &m, &d);
         if (!((c->month >> m) & 1)) {
             /* jump to the first day of the next month */
-            int ny = (int)y + (m == 12), nm = m == 12 ? 1 : m + 1;
-            day = days_from_civil(ny, nm, 1) - 1;
+            int ny = y + (m == 12), nm = m == 12 ? 1 : m + 1;
+            day = sp_days_from_civil(ny, nm, 1) - 1;
             continue;
         }
         if (!day_matches(c, day, d))

@@ -12,6 +12,7 @@
 #include "sp_error.h"
 #include "sp_keys.h"
 #include "sp_model.h"
+#include "sp_banned.h"
 
 typedef struct line {
     const char *s; /* start of the line */

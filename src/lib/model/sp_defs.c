@@ -11,6 +11,7 @@
 
 #include "sp_error.h"
 #include "sp_model.h"
+#include "sp_banned.h"
 
 /* ------------------------------------------------------------- kvlist */
 

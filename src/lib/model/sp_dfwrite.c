@@ -7,6 +7,7 @@
 #include "sp_error.h"
 #include "sp_keys.h"
 #include "sp_model.h"
+#include "sp_banned.h"
 
 /* nl: a newline before everything but the first line */
 static int nl(sp_buf *o, sp_error *err)

@@ -7,6 +7,7 @@
 #include "sp_error.h"
 #include "sp_format.h"
 #include "sp_keys.h"
+#include "sp_banned.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define VALS(...) ((const char *const[]){ __VA_ARGS__, NULL })
@@ -141,41 +142,6 @@ static const sp_keydef pipe_keys[] = {
     { "TAGS", SP_K_NOEFFECT, NULL, NULL, NULL, 0, "tags" },
 };
 
-/* environment settings of `sinkpipe serve` (sp_serve.c reads its defaults
- * here; docs/serve.md) */
-static const sp_keydef serve_keys[] = {
-    { "SINKPIPE_ADMIN_TOKEN", SP_K_SECRET, NULL, NULL, NULL, 0,
-      "the admin token; unset: created at the first start, printed once, stored hashed" },
-    { "SINKPIPE_TOKEN_<name>", SP_K_SECRET, NULL, NULL, NULL, 0,
-      "the value of datafile token <name> (TOKEN name READ|OVERRIDE|APPEND); unset: created "
-      "like the admin token" },
-    { "SINKPIPE_SERVE_MAX_JOBS", 0, NULL, "2", NULL, 0, "jobs in flight at once (1 to 64)" },
-    { "SINKPIPE_SERVE_LOCAL_TOKENS", SP_K_CI, VALS("true", "false"), "false", NULL, 0,
-      "answer GET /tokens (the Tinybird SDK's `--local` mode) with SINKPIPE_ADMIN_TOKEN, to "
-      "loopback clients only" },
-    { "SINKPIPE_SERVE_CATCH_UP", SP_K_CI, VALS("true", "false"), "true", NULL, 0,
-      "run the latest schedule slot missed while the daemon was down, once, at start-up" },
-    { "SINKPIPE_SERVE_GRACE", 0, NULL, "30", NULL, 0,
-      "seconds running jobs get at SIGTERM/SIGINT before they are cancelled" },
-    { "SINKPIPE_SERVE_MAX_BODY", 0, NULL, "10485760", NULL, 0,
-      "largest request body in bytes (larger: 413)" },
-    { "SINKPIPE_SERVE_KEEP_JOBS", 0, NULL, "1000", NULL, 0,
-      "finished jobs kept in memory and read back from the ops log at start" },
-    { "SINKPIPE_SERVE_MAX_CONNECTIONS", 0, NULL, "1024", NULL, 0,
-      "HTTP connections open at once, each on its own thread (16 to 8192); more are refused" },
-    { "SINKPIPE_SERVE_MAX_CONNECTIONS_PER_IP", 0, NULL, "128", NULL, 0,
-      "HTTP connections open at once from one client address (1 to 8192); more are refused" },
-    { "SINKPIPE_SERVE_IDLE_TIMEOUT", 0, NULL, "10", NULL, 0,
-      "seconds an HTTP connection may send nothing (slow headers or body, idle keep-alive) "
-      "before it is closed (1 to 3600)" },
-    { "SINKPIPE_SERVE_FAKE_NOW", 0, NULL, NULL, NULL, 0,
-      "test hook: the scheduler's clock starts at this ISO 8601 time" },
-    { "SINKPIPE_SERVE_CLOCK_SPEED", 0, NULL, "1", NULL, 0,
-      "test hook: with SINKPIPE_SERVE_FAKE_NOW, the scheduler's clock runs this many times "
-      "faster" },
-};
-
-const sp_keytable sp_keys_serve = { "serve setting", serve_keys, NELEM(serve_keys) };
 const sp_keytable sp_keys_kafka = { "kafka connection", kafka_keys, NELEM(kafka_keys) };
 const sp_keytable sp_keys_s3 = { "s3 connection", s3_keys, NELEM(s3_keys) };
 const sp_keytable sp_keys_gcs = { "gcs connection", gcs_keys, NELEM(gcs_keys) };
@@ -215,17 +181,6 @@ const sp_kv *sp_kvlist_find_canon(const sp_keytable *t, const sp_kvlist *l,
     return NULL;
 }
 
-static void list_add(char *out, size_t n, size_t *len, const char *s)
-{
-    if (*len >= n)
-        return;
-    int w = snprintf(out + *len, n - *len, "%s%s", *len ? ", " : "", s);
-    if (w > 0)
-        *len += (size_t)w;
-    if (*len >= n)
-        *len = n - 1;
-}
-
 void sp_keys_list(const sp_keytable *t, char *out, size_t n)
 {
     size_t len = 0;
@@ -233,16 +188,7 @@ void sp_keys_list(const sp_keytable *t, char *out, size_t n)
         out[0] = '\0';
     for (size_t i = 0; i < t->n; i++)
         if (!t->keys[i].alias_of)
-            list_add(out, n, &len, t->keys[i].key);
-}
-
-void sp_keys_values(const char *const *values, char *out, size_t n)
-{
-    size_t len = 0;
-    if (n)
-        out[0] = '\0';
-    for (size_t i = 0; values && values[i]; i++)
-        list_add(out, n, &len, values[i]);
+            sp_keys_join(out, n, &len, t->keys[i].key);
 }
 
 int sp_keys_value_ok(const sp_keydef *d, const char *value)

@@ -8,37 +8,13 @@
 #include <stddef.h>
 
 #include "sp_buf.h"
+#include "sp_keys_env.h"
 #include "sp_model.h"
 
-#define SP_K_REQUIRED 1u /* must be present */
-#define SP_K_SECRET 2u   /* sensitive value: never printed */
-#define SP_K_QUOTE 4u    /* written as KEY "value" (ENGINE keys) */
-#define SP_K_BLOCK 8u    /* always written as a `KEY >` block */
-#define SP_K_CI 16u      /* accepted values compare case-insensitively */
-#define SP_K_NOEFFECT 32u /* accepted as Tinybird writes it, no effect in sinkpipe
-                             (`check` warns; docs/datafiles.md) */
 
-typedef struct sp_keydef {
-    const char *key;
-    unsigned flags;
-    const char *const *values; /* NULL-terminated accepted values, or NULL */
-    const char *dflt;          /* default value or NULL */
-    const char *alias_of;      /* canonical key when this is an alias */
-    int group;                 /* writer: a blank line between groups */
-    const char *doc;
-} sp_keydef;
-
-typedef struct sp_keytable {
-    const char *what; /* "kafka connection", "pipe", ... */
-    const sp_keydef *keys;
-    size_t n;
-} sp_keytable;
 
 extern const sp_keytable sp_keys_kafka, sp_keys_s3, sp_keys_gcs, sp_keys_datasource,
     sp_keys_pipe;
-/* environment settings of the daemon (not datafile keys) */
-extern const sp_keytable sp_keys_serve;
-
 /* sp_keys_for_conn: the table of a connection type. */
 const sp_keytable *sp_keys_for_conn(sp_conn_type t);
 /* sp_keys_find: the entry for key (exact, upper case), or NULL. */
@@ -48,7 +24,6 @@ const char *sp_keys_canonical(const sp_keytable *t, const char *key);
 /* sp_keys_list: "A, B, C" of the table's keys (or of a NULL-terminated value
  * list) into out (bounded). */
 void sp_keys_list(const sp_keytable *t, char *out, size_t n);
-void sp_keys_values(const char *const *values, char *out, size_t n);
 /* sp_keys_value_ok: 1 when value is accepted by d (templated values that
  * hold {{ }} are accepted here and checked after resolution). */
 int sp_keys_value_ok(const sp_keydef *d, const char *value);

@@ -11,6 +11,7 @@
 #include "sp_model.h"
 #include "sp_secret.h"
 #include "sp_type.h"
+#include "sp_banned.h"
 
 /* ---------------------------------------------------------- validators */
 

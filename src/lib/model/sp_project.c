@@ -13,6 +13,7 @@
 #include "sp_keys.h"
 #include "sp_model.h"
 #include "sp_secret.h"
+#include "sp_banned.h"
 
 #define DATAFILE_MAX ((size_t)16 << 20)
 #define SCAN_DEPTH 3

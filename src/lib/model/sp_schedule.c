@@ -1,5 +1,6 @@
 /* sp_schedule: the public face of sp_cron for listings. */
 #include "sp_cron.h"
+#include "sp_banned.h"
 
 long sp_schedule_next_times(const char *schedule, int64_t from, int64_t *out, size_t n)
 {

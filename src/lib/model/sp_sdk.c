@@ -6,14 +6,10 @@
 #include <string.h>
 
 #include "sp_model.h"
-
-static char *dup0(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
+#include "sp_banned.h"
 
 /* dup_ok: s was NULL or copied */
-#define DUP(dst, src) (((dst) = dup0(src)) != NULL || (src) == NULL)
+#define DUP(dst, src) (((dst) = sp_strdup0(src)) != NULL || (src) == NULL)
 
 static int add_opt(sp_kvlist *l, const char *key, const char *value)
 {

@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "sp_error.h"
+#include "sp_clock.h"
+#include "sp_banned.h"
 
 struct sp_curlx_handle {
     CURL *curl;
@@ -49,13 +51,6 @@ void sp_curlx_handle_free(sp_curlx_handle *h)
     free(h);
 }
 
-int64_t sp_curlx_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* on_progress: stop the transfer when the run is cancelled, or when no
  * byte moved either way for stall_ms (libcurl calls it at least about
  * once a second, more often while data flows; its own low-speed limit
@@ -67,11 +62,11 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
     (void)dltotal;
     (void)ultotal;
     sp_curlx *x = ud;
-    if (x->cancel && *x->cancel) {
+    if (sp_cancelled(x->cancel)) {
         x->cancelled = 1;
         return 1;
     }
-    int64_t now = sp_curlx_mono_ms();
+    int64_t now = sp_clock_mono_ms();
     if (ulnow != x->last_up || dlnow != x->last_dn) {
         x->last_up = ulnow;
         x->last_dn = dlnow;
@@ -159,7 +154,7 @@ CURLcode sp_curlx_perform(sp_curlx_handle *h, sp_curlx *x)
     forget_answer(x);
     x->off = 0;
     x->last_up = x->last_dn = 0;
-    x->last_move_ms = sp_curlx_mono_ms();
+    x->last_move_ms = sp_clock_mono_ms();
     x->stalled = x->cancelled = 0;
     x->status = 0;
     curl_easy_setopt(e, CURLOPT_URL, x->url);
@@ -236,10 +231,10 @@ void sp_curlx_backoff(int base_ms, int cap_ms, int attempt, atomic_int *cancel)
         cap = cap_ms;
     uint32_t r = 0;
     if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
-        r = (uint32_t)sp_curlx_mono_ms() * 2654435761u;
+        r = (uint32_t)sp_clock_mono_ms() * 2654435761u;
     /* equal jitter: half the window, plus a random share of the other half */
     int64_t ms = cap / 2 + (int64_t)(r % (uint32_t)(cap / 2 + 1));
-    while (ms > 0 && !(cancel && *cancel)) {
+    while (ms > 0 && !sp_cancelled(cancel)) {
         int64_t slice = ms < 100 ? ms : 100;
         ms -= slice;
         struct timespec ts = { 0, (long)slice * 1000000L };
@@ -290,4 +285,13 @@ void sp_curlx_pool_release(sp_curlx_pool *p)
     free(p->idle);
     pthread_mutex_destroy(&p->mu);
     memset(p, 0, sizeof *p);
+}
+
+int sp_curlx_header(struct curl_slist **l, const char *line, sp_error *err)
+{
+    struct curl_slist *n = curl_slist_append(*l, line);
+    if (!n)
+        return sp_error_set(err, SP_ENOMEM, 0, "out of memory (request headers)");
+    *l = n;
+    return 0;
 }

@@ -80,7 +80,10 @@ int sp_curlx_status_retriable(long status);
  * *cancel ends it early. */
 void sp_curlx_backoff(int base_ms, int cap_ms, int attempt, atomic_int *cancel);
 
-int64_t sp_curlx_mono_ms(void); /* CLOCK_MONOTONIC in ms */
+/* sp_curlx_header: append the header line ("Name: value"; "Name:" removes
+ * a header curl would add) to *l, which curl copies.  0 or SP_ENOMEM. */
+int sp_curlx_header(struct curl_slist **l, const char *line, sp_error *err);
+
 
 /* A pool of idle connections (thread-safe). */
 typedef struct sp_curlx_pool {

@@ -14,6 +14,7 @@
 #include "sp_buf.h"
 #include "sp_error.h"
 #include "sp_http.h"
+#include "sp_banned.h"
 
 struct sp_http {
     struct MHD_Daemon *d;

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "sp_error.h"
+#include "sp_banned.h"
 
 #define BOUNDARY_MAX 70
 

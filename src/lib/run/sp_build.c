@@ -14,6 +14,7 @@
 #include "sp_build.h"
 #include "sp_error.h"
 #include "sp_model.h"
+#include "sp_banned.h"
 
 static const char *const SUBS[3] = { "connections", "datasources", "pipes" };
 static const char *const EXTS[3] = { ".connection", ".datasource", ".pipe" };

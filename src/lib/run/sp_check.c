@@ -19,7 +19,9 @@
 #include "sp_engines.h"
 #include "sp_env.h"
 #include "sp_error.h"
+#include "sp_keys_env.h"
 #include "sp_render.h"
+#include "sp_banned.h"
 
 int sp_project_check_queries(sp_project *p, sp_error *err)
 {

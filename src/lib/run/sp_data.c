@@ -24,10 +24,12 @@
 #include "sp_error.h"
 #include "sp_format.h"
 #include "sp_ingest.h"
+#include "sp_keys.h"
 #include "sp_model.h"
 #include "sp_oplog.h"
 #include "sp_render.h"
 #include "sp_sql.h"
+#include "sp_banned.h"
 
 #define SP_DATA_CHUNK (1u << 20)
 

@@ -14,6 +14,7 @@
 #include "sp_oplog.h"
 #include "sp_sink.h"
 #include "sp_store_for.h"
+#include "sp_banned.h"
 
 #define WHAT_BYTES 1400
 

@@ -14,6 +14,7 @@
 #include "sp_render.h"
 #include "sp_sql.h"
 #include "sp_template.h"
+#include "sp_banned.h"
 
 /* pipes read as tables: a FROM/JOIN name that is no node of the pipe and
  * no datasource but another pipe's name is that pipe's result, rendered

@@ -26,6 +26,10 @@
 #include "sp_render.h"
 #include "sp_template.h"
 #include "sp_uuid.h"
+#include "sp_time.h"
+#include "sp_clock.h"
+#include "sp_opts.h"
+#include "sp_banned.h"
 
 /* ------------------------------------------------------------- utilities */
 
@@ -138,7 +142,7 @@ static int pv_open(sp_sink **out, const sp_sink_ctx *ctx, const sp_schema *s, sp
 static int pv_write(sp_sink *base, const sp_batch *b, sp_error *err)
 {
     preview_sink *k = (preview_sink *)base;
-    if (k->ctx->cancel && *k->ctx->cancel)
+    if (sp_cancelled(k->ctx->cancel))
         return sp_error_set(err, SP_ECANCELLED, 0, "cancelled");
     sp_buf line = SP_BUF_INIT(64u << 20);
     for (size_t i = 0; i < b->nrows; i++) {
@@ -212,12 +216,6 @@ static int on_batch(void *ud, const sp_batch *b, sp_error *err)
     return r->vt->write(r->sink, b, err);
 }
 
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* a copy pipe: its result into TARGET_DATASOURCE, appended or replacing
  * (COPY_MODE), by the engine in one step */
@@ -280,10 +278,13 @@ static int run_copy(sp_project *p, const sp_pipe *pipe, const struct sp_run_opts
 int sp_run(sp_project *p, const char *pipe_name, const struct sp_run_opts *opts,
            sp_run_result *res, sp_error *err)
 {
-    static const struct sp_run_opts defaults;
-    const struct sp_run_opts *o = opts ? opts : &defaults;
-    double t0 = mono_now();
+    struct sp_run_opts ol;
+    const struct sp_run_opts *o = &ol;
+    double t0 = sp_clock_mono_s();
     memset(res, 0, sizeof *res);
+    int orc = sp_opts_load(&ol, sizeof ol, opts, "sp_run_opts", err);
+    if (orc)
+        return orc;
     if (o->job_id && *o->job_id)
         snprintf(res->job_id, sizeof res->job_id, "%s", o->job_id);
     else
@@ -305,7 +306,7 @@ int sp_run(sp_project *p, const char *pipe_name, const struct sp_run_opts *opts,
             sp_error_prefix(err, "pipe '%s'", pipe_name);
             sp_error_name_pipe(err, pipe_name);
         }
-        res->elapsed_s = mono_now() - t0;
+        res->elapsed_s = sp_clock_mono_s() - t0;
         return crc;
     }
 
@@ -383,6 +384,6 @@ int sp_run(sp_project *p, const char *pipe_name, const struct sp_run_opts *opts,
     }
     sp_buf_release(&sql);
     sp_sinkcfg_release(&cfg);
-    res->elapsed_s = mono_now() - t0;
+    res->elapsed_s = sp_clock_mono_s() - t0;
     return rc;
 }

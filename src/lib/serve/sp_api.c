@@ -35,6 +35,8 @@
 #include "sp_sql.h"
 #include "sp_type.h"
 #include "sp_uuid.h"
+#include "sp_clock.h"
+#include "sp_banned.h"
 
 #define SQL_RESULT_MAX (64u << 20)
 
@@ -922,11 +924,9 @@ static char *form_field(const char *body, const char *name, int *nul)
 /* the answer of a query: Tinybird's (ClickHouse's) JSON document — meta,
  * data, rows, rows_before_limit_at_least (we know no more than the rows
  * returned: "at least" holds), statistics — or the csv/ndjson bytes */
-static void answer_rows(call *c, sqlq *q, const struct timespec *t0, const sp_query_stats *st)
+static void answer_rows(call *c, sqlq *q, double t0, const sp_query_stats *st)
 {
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double elapsed = (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+    double elapsed = sp_clock_mono_s() - t0;
     if (q->fmt) {
         /* an empty result still has its header */
         if (!q->rows && q->fmt->header && q->schema &&
@@ -976,8 +976,7 @@ static void run_and_answer(call *c, const char *sql, sqlq *q)
 {
     sp_error err = SP_ERROR_INIT;
     sp_engine *e = NULL;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = sp_clock_mono_s();
     pthread_rwlock_unlock(&c->s->defs);
     int rc = sp_serve_engine_acquire(c->s, "", &e, &err);
     sp_query_stats st = { 0, 0, 0 };
@@ -994,7 +993,7 @@ static void run_and_answer(call *c, const char *sql, sqlq *q)
              "%s", err.msg);
         return;
     }
-    answer_rows(c, q, &t0, &st);
+    answer_rows(c, q, t0, &st);
 }
 
 /* GET /v0/pipes/{pipe}.json|.csv|.ndjson: an endpoint's result (TYPE
@@ -1220,8 +1219,7 @@ static void route(call *c)
 void sp_api_handle(void *ud, const sp_http_req *req, sp_http_resp *resp)
 {
     struct sp_server *s = ud;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t t0 = sp_clock_mono_ms();
     call c;
     memset(&c, 0, sizeof c);
     c.s = s;
@@ -1235,8 +1233,6 @@ void sp_api_handle(void *ud, const sp_http_req *req, sp_http_resp *resp)
     if (who)
         json_object_set_new(f, "token_name", json_string(who));
     pthread_rwlock_unlock(&s->defs);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    json_object_set_new(f, "ms", json_integer((json_int_t)((t1.tv_sec - t0.tv_sec) * 1000 +
-                                                           (t1.tv_nsec - t0.tv_nsec) / 1000000)));
+    json_object_set_new(f, "ms", json_integer((json_int_t)(sp_clock_mono_ms() - t0)));
     sp_serve_log(s, "http", f);
 }

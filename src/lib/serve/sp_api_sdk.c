@@ -24,10 +24,12 @@
 #include "sp_build.h"
 #include "sp_env.h"
 #include "sp_error.h"
+#include "sp_keys_env.h"
 #include "sp_model.h"
 #include "sp_multipart.h"
 #include "sp_oplog.h"
 #include "sp_secret.h"
+#include "sp_banned.h"
 
 #define MAX_NAMES 64
 
@@ -233,7 +235,7 @@ static void h_tokens(struct sp_server *s, const sp_http_req *req, sp_http_resp *
     const sp_env *env = NULL;
     const char *admin = NULL;
     if (!sp_project_env(s->p, &env, NULL))
-        admin = sp_env_get(env, "SINKPIPE_ADMIN_TOKEN");
+        admin = sp_keys_env_get(env, "SINKPIPE_ADMIN_TOKEN");
     if (!admin || !*admin) {
         sp_api_fail(r, 403,
                     "GET /tokens needs SINKPIPE_ADMIN_TOKEN set: a created admin token is stored "

@@ -18,6 +18,8 @@
 #include "sp_ingest_group.h"
 #include "sp_recover.h"
 #include "sp_serve_int.h"
+#include "sp_opts.h"
+#include "sp_banned.h"
 
 /* ------------------------------------------------------------ logging */
 
@@ -186,6 +188,7 @@ static int run_job(void *ud, const char *job_id, const sp_job_spec *spec, atomic
     }
     struct sp_run_opts o;
     memset(&o, 0, sizeof o);
+    o.size = sizeof o;
     o.now_unix = spec->now_unix;
     o.params = spec->params;
     o.nparams = spec->nparams;
@@ -328,52 +331,17 @@ static int load_project(const char *dir, sp_project **out, sp_error *err)
     return 0;
 }
 
-/* a setting's default, from the key table (docs/configuration.md) */
-static double dflt_num(const char *name)
-{
-    const sp_keydef *d = sp_keys_find(&sp_keys_serve, name);
-    return d && d->dflt ? strtod(d->dflt, NULL) : 0;
-}
-
-static int setting_num(const sp_env *env, const char *name, double lo, double hi, double *out,
-                       sp_error *err)
-{
-    const char *v = sp_env_get(env, name);
-    *out = dflt_num(name);
-    if (!v || !*v)
-        return 0;
-    char *end;
-    errno = 0;
-    double d = strtod(v, &end);
-    if (errno || *end || d < lo || d > hi)
-        return sp_error_set(err, SP_EINVAL, 0, "%s: '%s' is not a number from %g to %g", name,
-                            v, lo, hi);
-    *out = d;
-    return 0;
-}
-
-static int setting_bool(const sp_env *env, const char *name, int *out, sp_error *err)
-{
-    const char *v = sp_env_get(env, name);
-    const sp_keydef *d = sp_keys_find(&sp_keys_serve, name);
-    *out = d && d->dflt && !strcmp(d->dflt, "true");
-    if (!v || !*v)
-        return 0;
-    if (!strcasecmp(v, "true") || !strcmp(v, "1"))
-        *out = 1;
-    else if (!strcasecmp(v, "false") || !strcmp(v, "0"))
-        *out = 0;
-    else
-        return sp_error_set(err, SP_EINVAL, 0, "%s: '%s' is not true or false", name, v);
-    return 0;
-}
-
 int sp_server_start(const char *dir, const struct sp_serve_opts *o, sp_server **out,
                     char **created_tokens, sp_error *err)
 {
     *out = NULL;
     if (created_tokens)
         *created_tokens = NULL;
+    struct sp_serve_opts ol;
+    int orc = sp_opts_load(&ol, sizeof ol, o, "sp_serve_opts", err);
+    if (orc)
+        return orc;
+    o = &ol;
     struct sp_server *s = calloc(1, sizeof *s);
     if (!s)
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory");
@@ -390,37 +358,39 @@ int sp_server_start(const char *dir, const struct sp_serve_opts *o, sp_server **
     if (!rc)
         rc = load_project(s->dir, &s->p, err);
 
+    /* the settings: types, ranges and defaults in sp_keys.c */
     const sp_env *env = NULL;
-    double workers = 2, keep = 1000, max_body = 10 << 20, speed = 1;
-    double conns = 1024, conns_ip = 128, idle = 10;
+    int64_t workers = 2, keep = 1000, max_body = 10 << 20;
+    int64_t conns = 1024, conns_ip = 128, idle = 10;
+    double speed = 1;
     int catch_up = 1, local_tokens = 0;
     int64_t fake_now = 0, clock_start = 0;
     if (!rc)
         rc = sp_project_env(s->p, &env, err);
     if (!rc)
-        rc = setting_num(env, "SINKPIPE_SERVE_MAX_JOBS", 1, 64, &workers, err);
+        rc = sp_keys_env_int(env, "SINKPIPE_SERVE_MAX_JOBS", &workers, err);
     if (!rc)
-        rc = setting_num(env, "SINKPIPE_SERVE_KEEP_JOBS", 1, 1e7, &keep, err);
+        rc = sp_keys_env_int(env, "SINKPIPE_SERVE_KEEP_JOBS", &keep, err);
     if (!rc)
-        rc = setting_num(env, "SINKPIPE_SERVE_MAX_BODY", 1, 1e10, &max_body, err);
+        rc = sp_keys_env_int(env, "SINKPIPE_SERVE_MAX_BODY", &max_body, err);
     if (!rc)
-        rc = setting_num(env, "SINKPIPE_SERVE_GRACE", 0, 86400, &s->grace, err);
+        rc = sp_keys_env_num(env, "SINKPIPE_SERVE_GRACE", &s->grace, err);
     if (!rc)
-        rc = setting_num(env, "SINKPIPE_SERVE_MAX_CONNECTIONS", 16, 8192, &conns, err);
+        rc = sp_keys_env_int(env, "SINKPIPE_SERVE_MAX_CONNECTIONS", &conns, err);
     if (!rc)
-        rc = setting_num(env, "SINKPIPE_SERVE_MAX_CONNECTIONS_PER_IP", 1, 8192, &conns_ip, err);
+        rc = sp_keys_env_int(env, "SINKPIPE_SERVE_MAX_CONNECTIONS_PER_IP", &conns_ip, err);
     if (!rc)
-        rc = setting_num(env, "SINKPIPE_SERVE_IDLE_TIMEOUT", 1, 3600, &idle, err);
+        rc = sp_keys_env_int(env, "SINKPIPE_SERVE_IDLE_TIMEOUT", &idle, err);
     if (!rc)
-        rc = setting_bool(env, "SINKPIPE_SERVE_CATCH_UP", &catch_up, err);
+        rc = sp_keys_env_bool(env, "SINKPIPE_SERVE_CATCH_UP", &catch_up, err);
     if (!rc)
-        rc = setting_bool(env, "SINKPIPE_SERVE_LOCAL_TOKENS", &local_tokens, err);
+        rc = sp_keys_env_bool(env, "SINKPIPE_SERVE_LOCAL_TOKENS", &local_tokens, err);
     if (!rc)
         rc = sp_sdk_new(local_tokens, &s->sdk, err);
     if (!rc)
-        rc = setting_num(env, "SINKPIPE_SERVE_CLOCK_SPEED", 0.001, 1e6, &speed, err);
-    const char *fk = env ? sp_env_get(env, "SINKPIPE_SERVE_FAKE_NOW") : NULL;
-    if (!rc && fk && *fk)
+        rc = sp_keys_env_num(env, "SINKPIPE_SERVE_CLOCK_SPEED", &speed, err);
+    const char *fk = sp_keys_env_get(env, "SINKPIPE_SERVE_FAKE_NOW");
+    if (!rc && fk)
         rc = sp_parse_time(fk, &fake_now, err);
     s->max_body = (size_t)max_body;
     if (!rc) {
@@ -682,10 +652,15 @@ char *sp_jobs_recent_json(const char *dir, size_t limit, sp_error *err)
 int sp_run_job(sp_project *p, const char *pipe, const struct sp_run_opts *opts,
                sp_run_result *res, sp_error *err)
 {
-    if (opts && opts->dry_run)
-        return sp_run(p, pipe, opts, res, err);
-    static const struct sp_run_opts none;
-    const struct sp_run_opts *o = opts ? opts : &none;
+    struct sp_run_opts ol;
+    const struct sp_run_opts *o = &ol;
+    int orc = sp_opts_load(&ol, sizeof ol, opts, "sp_run_opts", err);
+    if (orc) {
+        memset(res, 0, sizeof *res);
+        return orc;
+    }
+    if (o->dry_run)
+        return sp_run(p, pipe, o, res, err);
     struct sp_jobs_opts jo = { sp_project_dir(p), 0, 1, 0, NULL, NULL, NULL, NULL };
     jo.record = 1;
     sp_jobs *j = NULL;

@@ -14,8 +14,10 @@
 #include "sp_buf.h"
 #include "sp_env.h"
 #include "sp_error.h"
+#include "sp_keys_env.h"
 #include "sp_model.h"
 #include "sp_token.h"
+#include "sp_banned.h"
 
 #define ADMIN "admin"
 
@@ -110,7 +112,7 @@ static int resolve(sp_tokens *t, const sp_env *env, json_t *store, int *dirty, s
     else
         snprintf(var, sizeof var, "SINKPIPE_TOKEN_%s", name);
     unsigned char h[SHA256_DIGEST_LENGTH];
-    const char *v = env ? sp_env_get(env, var) : NULL;
+    const char *v = sp_keys_env_get(env, var);
     if (v && *v) {
         sha256(v, h);
     } else if (unhex(json_string_value(json_object_get(store, name)), h, sizeof h) != 0) {

@@ -8,6 +8,7 @@
 
 #include "sp_kafka_conf.h"
 #include "sp_secret.h"
+#include "sp_banned.h"
 
 static void quiet_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {

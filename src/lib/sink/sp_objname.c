@@ -14,6 +14,8 @@
 #include "sp_date.h"
 #include "sp_format.h"
 #include "sp_objname.h"
+#include "sp_time.h"
+#include "sp_banned.h"
 
 #define NAME_MAX_LEN 4096 /* longest rendered name */
 

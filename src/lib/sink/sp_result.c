@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "sp_sink.h"
+#include "sp_banned.h"
 
 int sp_run_result_add_object(sp_run_result *res, const char *uri, uint64_t size,
                              uint64_t rows)

@@ -33,6 +33,8 @@
 #include "sp_kafka_conf.h"
 #include "sp_secret.h"
 #include "sp_sink.h"
+#include "sp_clock.h"
+#include "sp_banned.h"
 
 #define META_TIMEOUT_MS 10000
 #define TXN_TIMEOUT_MS 30000
@@ -69,13 +71,6 @@ typedef struct kafka_sink {
     rd_kafka_resp_err_t first_err;
     int done; /* finish or abort ran */
 } kafka_sink;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* vb_release: drop one reference to a value buffer; the last frees it */
 static void vb_release(kafka_sink *k, vbatch *vb)
@@ -368,7 +363,7 @@ static int produce_one(kafka_sink *k, vbatch *vb, const char *val, size_t vlen,
                                      rd_kafka_err2str(e));
         /* backpressure: serve delivery reports until the queue has room */
         rd_kafka_poll(k->rk, 100);
-        if (k->ctx->cancel && *k->ctx->cancel)
+        if (sp_cancelled(k->ctx->cancel))
             return sp_error_set(err, SP_ECANCELLED, 0, "cancelled");
     }
 }
@@ -376,7 +371,7 @@ static int produce_one(kafka_sink *k, vbatch *vb, const char *val, size_t vlen,
 static int kf_write(sp_sink *base, const sp_batch *b, sp_error *err)
 {
     kafka_sink *k = (kafka_sink *)base;
-    if (k->ctx->cancel && *k->ctx->cancel)
+    if (sp_cancelled(k->ctx->cancel))
         return sp_error_set(err, SP_ECANCELLED, 0, "cancelled");
     if (b->nrows > k->ends_cap) {
         size_t *n = realloc(k->ends, b->nrows * sizeof *n);
@@ -433,9 +428,9 @@ static int kf_write(sp_sink *base, const sp_batch *b, sp_error *err)
 /* wait for every delivery report (deadline: message.timeout.ms + margin) */
 static void drain(kafka_sink *k, int64_t budget_ms)
 {
-    int64_t deadline = now_ms() + budget_ms;
-    while (k->acked + k->failed < k->produced && now_ms() < deadline) {
-        if (k->ctx->cancel && *k->ctx->cancel)
+    int64_t deadline = sp_clock_mono_ms() + budget_ms;
+    while (k->acked + k->failed < k->produced && sp_clock_mono_ms() < deadline) {
+        if (sp_cancelled(k->ctx->cancel))
             break;
         rd_kafka_flush(k->rk, 200);
     }
@@ -533,7 +528,7 @@ static int kf_finish(sp_sink *base, sp_run_result *res, sp_error *err)
     k->done = 1;
     drain(k, k->msg_timeout_ms + 5000);
     int rc = 0;
-    if (k->ctx->cancel && *k->ctx->cancel && k->acked < k->produced)
+    if (sp_cancelled(k->ctx->cancel) && k->acked < k->produced)
         rc = sp_error_set(err, SP_ECANCELLED, 0, "cancelled");
     else if (k->acked < k->produced)
         rc = sp_error_set_pipe(err, k->pipe, SP_ESINK,

@@ -44,6 +44,7 @@
 #include "sp_objname.h"
 #include "sp_sink.h"
 #include "sp_store_for.h"
+#include "sp_banned.h"
 
 #define FLUSH_AT ((size_t)256 << 10)
 #define MEM_MAX ((size_t)64 << 20)
@@ -864,7 +865,7 @@ static int ob_write(sp_sink *k, const sp_batch *b, sp_error *err)
 {
     objects_sink *s = (objects_sink *)k;
     int rc = 0;
-    if (s->ctx.cancel && *s->ctx.cancel)
+    if (sp_cancelled(s->ctx.cancel))
         return sp_error_set(err, SP_ECANCELLED, 0, "cancelled");
     if (s->ctx.dry_run && (rc = keep_preview(s, b, err)))
         return rc;
@@ -1031,7 +1032,7 @@ static int commit_all(objects_sink *s, sp_run_result *res, sp_error *err)
         if (!rc && started < s->nparts && started - done < COMMIT_WINDOW) {
             /* a cancel is honoured up to each object's commit */
             opart *p = s->parts[started];
-            if (s->ctx.cancel && *s->ctx.cancel)
+            if (sp_cancelled(s->ctx.cancel))
                 rc = sp_error_set(err, SP_ECANCELLED, 0, "cancelled");
             if (!rc)
                 rc = prepare(s, p, err);
@@ -1075,7 +1076,7 @@ static int ob_finish(sp_sink *k, sp_run_result *res, sp_error *err)
     objects_sink *s = (objects_sink *)k;
     int rc = take_rolled(s, res, err);
     opart *p;
-    if (!rc && s->ctx.cancel && *s->ctx.cancel)
+    if (!rc && sp_cancelled(s->ctx.cancel))
         rc = sp_error_set(err, SP_ECANCELLED, 0, "cancelled");
     /* a static name always makes its object, even with no rows */
     if (!rc && s->nparts == 0 && s->is_static) {
@@ -1093,7 +1094,7 @@ static int ob_finish(sp_sink *k, sp_run_result *res, sp_error *err)
         for (size_t i = 0; i < s->nparts && !rc; i++) {
             /* a cancel is honoured up to each object's commit: what was
              * committed before it stays listed in res */
-            if (s->ctx.cancel && *s->ctx.cancel)
+            if (sp_cancelled(s->ctx.cancel))
                 rc = sp_error_set(err, SP_ECANCELLED, 0, "cancelled");
             else
                 rc = s->ctx.dry_run ? dry_object(s, s->parts[i], res, err)

@@ -8,6 +8,7 @@
 #include "sp_format.h"
 #include "sp_keys.h"
 #include "sp_sink.h"
+#include "sp_banned.h"
 
 static int pick(const char *pipe, const char *key, const char *what, const char *over,
                 const char *dflt, const char *const *vals, char **out, sp_error *err)

@@ -4,6 +4,7 @@
 
 #include "sp_error.h"
 #include "sp_sink.h"
+#include "sp_banned.h"
 
 #define SP_SINK_PTR_(w) &sp_sink_##w,
 static const sp_sink_vt *const sinks[] = { SP_SINKS(SP_SINK_PTR_) };

@@ -5,6 +5,7 @@
 #include "sp_error.h"
 #include "sp_sql.h"
 #include "sp_sql_lex.h"
+#include "sp_banned.h"
 
 /* words that start a clause: a node name right after FROM/JOIN is a table
  * reference, not one of these */

@@ -9,6 +9,7 @@
 
 #include "sp_buf.h"
 #include "sp_error.h"
+#include "sp_banned.h"
 
 static int is_ident_start(unsigned char c)
 {
@@ -189,45 +190,6 @@ int sp_sql_lex(const char *s, size_t n, sp_tok **out, size_t *ntok, sp_error *er
     *out = v;
     *ntok = cnt;
     return 0;
-}
-
-int sp_sql_unescape_string(const char *src, const sp_tok *tok, sp_buf *out, sp_error *err)
-{
-    const char *p = src + tok->off + 1, *e = src + tok->off + tok->len - 1;
-    int rc = 0;
-    while (p < e && !rc) {
-        char c = *p++;
-        if (c == '\'' && p < e && *p == '\'') {
-            p++;
-            rc = sp_buf_addch(out, '\'', err);
-        } else if (c == '\\' && p < e) {
-            char d = *p++;
-            switch (d) {
-            case 'n': c = '\n'; break;
-            case 't': c = '\t'; break;
-            case 'r': c = '\r'; break;
-            case 'b': c = '\b'; break;
-            case 'f': c = '\f'; break;
-            case 'a': c = '\a'; break;
-            case 'v': c = '\v'; break;
-            case 'e': c = 27; break;
-            case '0': c = '\0'; break;
-            case 'x':
-                if (e - p >= 2 && sp_hexval(p[0]) >= 0 && sp_hexval(p[1]) >= 0) {
-                    c = (char)(sp_hexval(p[0]) * 16 + sp_hexval(p[1]));
-                    p += 2;
-                } else {
-                    c = 'x';
-                }
-                break;
-            default: c = d; break; /* \' \\ \" and unknown: the character */
-            }
-            rc = sp_buf_addch(out, c, err);
-        } else {
-            rc = sp_buf_addch(out, c, err);
-        }
-    }
-    return rc;
 }
 
 int sp_tok_is(const char *src, const sp_tok *t, const char *word)

@@ -32,11 +32,6 @@ typedef struct sp_tok {
  * comment (the message gives the byte offset), SP_ENOMEM. */
 int sp_sql_lex(const char *src, size_t n, sp_tok **out, size_t *ntok, sp_error *err);
 
-/* sp_sql_unescape_string: decode the body of a ClickHouse 'string' token
- * (quotes included in tok) into out (raw bytes, may contain NUL). */
-struct sp_buf;
-int sp_sql_unescape_string(const char *src, const sp_tok *tok, struct sp_buf *out,
-                           sp_error *err);
 
 /* sp_tok_is: the token is an identifier equal to word, ignoring case. */
 int sp_tok_is(const char *src, const sp_tok *t, const char *word);

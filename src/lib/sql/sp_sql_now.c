@@ -7,6 +7,7 @@
 #include "sp_error.h"
 #include "sp_sql.h"
 #include "sp_sql_lex.h"
+#include "sp_banned.h"
 
 static size_t next_tok(const sp_tok *t, size_t n, size_t i)
 {

@@ -15,6 +15,8 @@
 
 #include "sp_curlx.h"
 #include "sp_error.h"
+#include "sp_clock.h"
+#include "sp_banned.h"
 
 #define RESP_MAX ((size_t)1 << 20)
 #define TOKEN_MAX 4096
@@ -364,31 +366,20 @@ static int send_call(const sp_gcs *g, sp_gcs_handle *h, call *c, sp_error *err)
     sp_buf *resp = c->resp ? c->resp : &ebody;
     struct curl_slist *hs = NULL;
     int rc = 0;
-    for (size_t i = 0; i < c->nheaders && !rc; i++) {
-        struct curl_slist *n = curl_slist_append(hs, c->headers[i]);
-        if (!n)
-            rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (request headers)");
-        else
-            hs = n;
-    }
+    for (size_t i = 0; i < c->nheaders && !rc; i++)
+        rc = sp_curlx_header(&hs, c->headers[i], err);
     if (!rc && c->bearer) {
         rc = sp_buf_addf(&line, err, "Authorization: Bearer %s", c->bearer);
-        struct curl_slist *n = rc ? NULL : curl_slist_append(hs, line.data);
-        if (!rc && !n)
-            rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (request headers)");
-        if (n)
-            hs = n;
+        if (!rc)
+            rc = sp_curlx_header(&hs, line.data, err);
     }
     if (line.data)
         OPENSSL_cleanse(line.data, line.len);
-    struct curl_slist *n = rc ? NULL : curl_slist_append(hs, "Expect:");
-    if (n)
-        hs = n;
-    else if (!rc)
-        rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (request headers)");
+    if (!rc)
+        rc = sp_curlx_header(&hs, "Expect:", err);
     c->attempts = 0;
     for (int attempt = 0; !rc; attempt++) {
-        if (c->cancel && *c->cancel) {
+        if (sp_cancelled(c->cancel)) {
             rc = sp_error_set(err, SP_ECANCELLED, 0, "connection '%s': %s: cancelled",
                               g->conn, c->what);
             break;
@@ -449,7 +440,7 @@ static int fetch_token(sp_gcs *g, atomic_int *cancel, sp_error *err)
     sp_buf jwt = SP_BUF_INIT(16384), form = SP_BUF_INIT(20000), resp = SP_BUF_INIT(RESP_MAX);
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    int64_t t0 = sp_curlx_mono_ms();
+    int64_t t0 = sp_clock_mono_ms();
     int rc = sp_gcs_jwt(&g->key, SP_GCS_SCOPE, (int64_t)now.tv_sec, 3600, &jwt, err);
     if (!rc)
         rc = sp_buf_adds(&form, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3A"
@@ -509,7 +500,7 @@ static int get_token(sp_gcs *g, const char *stale, atomic_int *cancel, char *out
 {
     pthread_mutex_lock(&g->mu);
     int rc = 0;
-    int need = !g->have_token || !sp_gcs_token_usable(sp_curlx_mono_ms(), g->obtained_ms, g->expires_in) ||
+    int need = !g->have_token || !sp_gcs_token_usable(sp_clock_mono_ms(), g->obtained_ms, g->expires_in) ||
                (stale && !strcmp(stale, g->token));
     if (need)
         rc = fetch_token(g, cancel, err);

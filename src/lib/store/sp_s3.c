@@ -13,7 +13,9 @@
 
 #include "sp_curlx.h"
 #include "sp_error.h"
+#include "sp_keys_env.h"
 #include "sp_secret.h"
+#include "sp_banned.h"
 
 #define RESP_MAX ((size_t)4 << 20) /* response bodies we read (XML) */
 #define ERRBODY_MAX ((size_t)64 << 10)
@@ -55,17 +57,6 @@ struct sp_s3_handle {
 };
 
 /* ---- small helpers ------------------------------------------------------- */
-
-static char *dup0(const char *s)
-{
-    if (!s || !*s)
-        return NULL;
-    size_t n = strlen(s);
-    char *d = malloc(n + 1);
-    if (d)
-        memcpy(d, s, n + 1);
-    return d;
-}
 
 static const char *nz(const char *s)
 {
@@ -264,13 +255,13 @@ int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err)
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory (s3 client)");
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->role_mu, NULL);
-    s->conn = dup0(conn);
-    s->bucket = dup0(c->bucket);
-    s->region = dup0(c->region);
-    s->cfg_ak = dup0(c->access_key);
-    s->cfg_sk = dup0(c->secret);
-    s->role_arn = dup0(c->role_arn);
-    s->external_id = dup0(c->external_id);
+    s->conn = sp_strdup_nz(conn);
+    s->bucket = sp_strdup_nz(c->bucket);
+    s->region = sp_strdup_nz(c->region);
+    s->cfg_ak = sp_strdup_nz(c->access_key);
+    s->cfg_sk = sp_strdup_nz(c->secret);
+    s->role_arn = sp_strdup_nz(c->role_arn);
+    s->external_id = sp_strdup_nz(c->external_id);
     s->env = c->env;
     snprintf(s->scheme, sizeof s->scheme, "%s", nz(c->uri_scheme) ? c->uri_scheme : "s3");
     s->max_attempts = c->max_attempts > 0 ? c->max_attempts : 6;
@@ -287,7 +278,7 @@ int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err)
               (*q >= '0' && *q <= '9') || strchr("_+=,.@-", *q)))
             *q = '-';
     sn[64] = '\0';
-    s->session_name = dup0(nz(c->session_name) ? c->session_name : sn);
+    s->session_name = sp_strdup0(nz(c->session_name) ? c->session_name : sn);
     int rc = 0;
     if (!s->conn || !s->bucket || !s->region || !s->session_name ||
         (nz(c->access_key) && !s->cfg_ak) || (nz(c->secret) && !s->cfg_sk) ||
@@ -297,12 +288,12 @@ int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err)
     const sp_env *env = c->env;
     const char *ep = nz(c->endpoint);
     const char *epkey = "S3_ENDPOINT";
-    if (!ep && env && nz(sp_env_get(env, "AWS_ENDPOINT_URL_S3"))) {
-        ep = sp_env_get(env, "AWS_ENDPOINT_URL_S3");
+    if (!ep && env && nz(sp_keys_env_get(env, "AWS_ENDPOINT_URL_S3"))) {
+        ep = sp_keys_env_get(env, "AWS_ENDPOINT_URL_S3");
         epkey = "AWS_ENDPOINT_URL_S3";
     }
-    if (!ep && env && nz(sp_env_get(env, "AWS_ENDPOINT_URL"))) {
-        ep = sp_env_get(env, "AWS_ENDPOINT_URL");
+    if (!ep && env && nz(sp_keys_env_get(env, "AWS_ENDPOINT_URL"))) {
+        ep = sp_keys_env_get(env, "AWS_ENDPOINT_URL");
         epkey = "AWS_ENDPOINT_URL";
     }
     s->aws_s3 = !ep;
@@ -313,12 +304,12 @@ int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err)
         where_at(c, conn, epkey, 1, rc);
     const char *sts = nz(c->sts_endpoint);
     const char *stskey = "S3_STS_ENDPOINT";
-    if (!sts && env && nz(sp_env_get(env, "AWS_ENDPOINT_URL_STS"))) {
-        sts = sp_env_get(env, "AWS_ENDPOINT_URL_STS");
+    if (!sts && env && nz(sp_keys_env_get(env, "AWS_ENDPOINT_URL_STS"))) {
+        sts = sp_keys_env_get(env, "AWS_ENDPOINT_URL_STS");
         stskey = "AWS_ENDPOINT_URL_STS";
     }
-    if (!sts && env && nz(sp_env_get(env, "AWS_ENDPOINT_URL"))) {
-        sts = sp_env_get(env, "AWS_ENDPOINT_URL");
+    if (!sts && env && nz(sp_keys_env_get(env, "AWS_ENDPOINT_URL"))) {
+        sts = sp_keys_env_get(env, "AWS_ENDPOINT_URL");
         stskey = "AWS_ENDPOINT_URL";
     }
     s->aws_sts = !sts;
@@ -468,15 +459,15 @@ static int resolve_base(sp_s3 *s, sp_error *err)
         return 0;
     }
     const sp_env *env = s->env;
-    const char *ak = env ? nz(sp_env_get(env, "AWS_ACCESS_KEY_ID")) : NULL;
-    const char *sk = env ? nz(sp_env_get(env, "AWS_SECRET_ACCESS_KEY")) : NULL;
+    const char *ak = env ? nz(sp_keys_env_get(env, "AWS_ACCESS_KEY_ID")) : NULL;
+    const char *sk = env ? nz(sp_keys_env_get(env, "AWS_SECRET_ACCESS_KEY")) : NULL;
     if (ak || sk) {
         if (!ak || !sk)
             return sp_error_set(err, SP_EAUTH, 0,
                                 "connection '%s': AWS_ACCESS_KEY_ID and "
                                 "AWS_SECRET_ACCESS_KEY go together (only %s is set)",
                                 s->conn, ak ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY");
-        const char *tok = nz(sp_env_get(env, "AWS_SESSION_TOKEN"));
+        const char *tok = nz(sp_keys_env_get(env, "AWS_SESSION_TOKEN"));
         copy_str(c->ak, sizeof c->ak, ak, strlen(ak));
         copy_str(c->sk, sizeof c->sk, sk, strlen(sk));
         if (tok)
@@ -488,15 +479,15 @@ static int resolve_base(sp_s3 *s, sp_error *err)
         return 0;
     }
     char path[4096];
-    const char *file = env ? nz(sp_env_get(env, "AWS_SHARED_CREDENTIALS_FILE")) : NULL;
-    const char *home = env ? nz(sp_env_get(env, "HOME")) : NULL;
+    const char *file = env ? nz(sp_keys_env_get(env, "AWS_SHARED_CREDENTIALS_FILE")) : NULL;
+    const char *home = env ? nz(sp_keys_env_get(env, "HOME")) : NULL;
     if (file)
         snprintf(path, sizeof path, "%s", file);
     else if (home)
         snprintf(path, sizeof path, "%s/.aws/credentials", home);
     else
         path[0] = '\0';
-    const char *profile = env ? nz(sp_env_get(env, "AWS_PROFILE")) : NULL;
+    const char *profile = env ? nz(sp_keys_env_get(env, "AWS_PROFILE")) : NULL;
     if (!profile)
         profile = "default";
     if (path[0]) {
@@ -604,32 +595,23 @@ static CURLcode exchange(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *
     for (size_t i = 0; i < nh && !*rc; i++) {
         sp_buf_reset(&line);
         *rc = sp_buf_addf(&line, err, "%s: %s", hs[i].name, hs[i].value ? hs[i].value : "");
-        struct curl_slist *n = *rc ? NULL : curl_slist_append(sl, line.data);
-        if (!*rc && !n)
-            *rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (request headers)");
-        if (n)
-            sl = n;
+        if (!*rc)
+            *rc = sp_curlx_header(&sl, line.data, err);
     }
     if (!*rc) {
         sp_buf_reset(&line);
         *rc = sp_buf_addf(&line, err, "Authorization: %s", auth.data);
-        struct curl_slist *n = *rc ? NULL : curl_slist_append(sl, line.data);
-        if (n)
-            sl = n;
-        else if (!*rc)
-            *rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (request headers)");
+        if (!*rc)
+            *rc = sp_curlx_header(&sl, line.data, err);
         /* curl's own additions that must not be sent: Expect (a round trip
          * per request) and a form Content-Type on POSTs */
-        struct curl_slist *n2 = *rc ? NULL : curl_slist_append(sl, "Expect:");
-        if (n2)
-            sl = n2;
+        if (!*rc)
+            *rc = sp_curlx_header(&sl, "Expect:", err);
         int has_ct = 0;
         for (size_t i = 0; i < r->nheaders; i++)
             has_ct |= !strcasecmp(r->headers[i].name, "content-type");
-        if (!has_ct && n2 && (n2 = curl_slist_append(sl, "Content-Type:")))
-            sl = n2;
-        if (!*rc && !n2)
-            *rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (request headers)");
+        if (!*rc && !has_ct)
+            *rc = sp_curlx_header(&sl, "Content-Type:", err);
     }
     if (line.data) /* it held the Authorization and token lines */
         OPENSSL_cleanse(line.data, line.len);
@@ -757,7 +739,7 @@ static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int
     r->code[0] = '\0';
     r->attempts = 0;
     for (int attempt = 0;; attempt++) {
-        if (r->cancel && *r->cancel) {
+        if (sp_cancelled(r->cancel)) {
             rc = sp_error_set(err, SP_ECANCELLED, 0, "connection '%s': %s: cancelled", s->conn,
                               t->what);
             break;

@@ -14,6 +14,7 @@
 #include "sp_gcs.h"
 #include "sp_model.h"
 #include "sp_s3.h"
+#include "sp_banned.h"
 
 /* diag: msg under "path:line: KEY: " (the key's line; the TYPE line when
  * the connection does not set the key).  The reason shown starts at offset

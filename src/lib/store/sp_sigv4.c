@@ -9,6 +9,7 @@
 #include <openssl/hmac.h>
 
 #include "sp_error.h"
+#include "sp_banned.h"
 
 #define SIG_MAX ((size_t)1 << 20) /* ceiling of one canonical request */
 

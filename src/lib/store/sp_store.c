@@ -11,6 +11,7 @@
 #include "sp_error.h"
 #include "sp_keys.h"
 #include "sp_store_for.h"
+#include "sp_banned.h"
 
 static char *dupn(const char *s, size_t n)
 {
@@ -42,7 +43,7 @@ static char *prefix_of(const char *s, size_t n)
         n--;
     }
     if (n == 0)
-        return dupn("", 0);
+        return sp_memdup0("", 0);
     char *p = malloc(n + 2);
     if (!p)
         return NULL;

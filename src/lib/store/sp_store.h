@@ -169,7 +169,7 @@ static inline int sp_store_check_key(const char *key, sp_error *err)
 /* sp_store_check_cancel: SP_ECANCELLED once the run's cancel flag is raised */
 static inline int sp_store_check_cancel(const sp_objw_meta *m, const char *key, sp_error *err)
 {
-    if (m->cancel && *m->cancel)
+    if (sp_cancelled(m->cancel))
         return sp_error_set(err, SP_ECANCELLED, 0, "cancelled before '%s' was committed", key);
     return 0;
 }

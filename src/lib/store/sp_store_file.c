@@ -25,6 +25,7 @@
 #include "sp_error.h"
 #include "sp_store.h"
 #include "sp_store_for.h"
+#include "sp_banned.h"
 
 #define TMP_BASE_MAX 100 /* bytes of the key's basename kept in temp names */
 

@@ -37,6 +37,7 @@
 
 #include "sp_env.h"
 #include "sp_model.h"
+#include "sp_keys_env.h"
 #include "sp_store.h"
 
 /* What opens a store: a bucket URI and its connection, whatever the caller
@@ -81,16 +82,16 @@ const sp_store_backend *sp_store_backend_find(const char *name);
 /* sp_store_backend_of_uri: the store of a bucket URI's scheme, NULL when none */
 const sp_store_backend *sp_store_backend_of_uri(const char *uri);
 
-/* sp_store_env_num: a positive integer tuning knob (SINKPIPE_S3_*, ...)
- * from env (may be NULL), or def when unset, empty or not positive */
-static inline long sp_store_env_num(const sp_env *env, const char *name, long def)
+/* sp_store_knob: an integer tuning setting (SINKPIPE_S3_*, SINKPIPE_GCS_*)
+ * checked against the key table (sp_keys_env.c: type, range, default); 0
+ * when unset without a default (the store's own default).  The first
+ * invalid value sets *rc and err; later calls then read nothing. */
+static inline int64_t sp_store_knob(const sp_env *env, const char *name, int *rc, sp_error *err)
 {
-    const char *v = env ? sp_env_get(env, name) : NULL;
-    if (!v || !*v)
-        return def;
-    char *end;
-    long n = strtol(v, &end, 10);
-    return (*end || n <= 0) ? def : n;
+    int64_t v = 0;
+    if (!*rc && env)
+        *rc = sp_keys_env_int(env, name, &v, err);
+    return v;
 }
 
 /* A parsed EXPORT_BUCKET_URI.  All strings owned (sp_bucket_uri_release). */

@@ -17,6 +17,7 @@
 #include "sp_store_for.h"
 #include "sp_store_s3.h"
 #include "sp_store_upload.h"
+#include "sp_banned.h"
 
 #define DEFAULT_CHUNK ((size_t)8 << 20)
 #define FIRST_BUF ((size_t)64 << 10)
@@ -638,7 +639,7 @@ static int open_gcs(const sp_store_conf *sc, const char *bucket, const char *uri
     const char *id = sp_settings_get(c, "GCS_HMAC_ACCESS_ID");
     const char *secret = sp_settings_get(c, "GCS_HMAC_SECRET");
     const char *ep = sp_settings_get(c, "GCS_ENDPOINT");
-    int rc;
+    int rc = 0;
     if (nonempty(json) && (nonempty(id) || nonempty(secret)))
         return sp_error_set(err, SP_EDEF, 0,
                             "connection '%s': set GCS_SERVICE_ACCOUNT_CREDENTIALS_JSON or "
@@ -649,14 +650,16 @@ static int open_gcs(const sp_store_conf *sc, const char *bucket, const char *uri
             .bucket = bucket,
             .endpoint = ep,
             .key_json = json,
-            .max_attempts = (int)sp_store_env_num(env, "SINKPIPE_GCS_MAX_ATTEMPTS", 0),
-            .retry_base_ms = (int)sp_store_env_num(env, "SINKPIPE_GCS_RETRY_BASE_MS", 0),
-            .retry_cap_ms = (int)sp_store_env_num(env, "SINKPIPE_GCS_RETRY_CAP_MS", 0),
-            .stall_ms = (int)sp_store_env_num(env, "SINKPIPE_GCS_STALL_MS", 0),
+            .max_attempts = (int)sp_store_knob(env, "SINKPIPE_GCS_MAX_ATTEMPTS", &rc, err),
+            .retry_base_ms = (int)sp_store_knob(env, "SINKPIPE_GCS_RETRY_BASE_MS", &rc, err),
+            .retry_cap_ms = (int)sp_store_knob(env, "SINKPIPE_GCS_RETRY_CAP_MS", &rc, err),
+            .stall_ms = (int)sp_store_knob(env, "SINKPIPE_GCS_STALL_MS", &rc, err),
         };
         sp_store_gcs_opts o = {
-            .chunk_size = (size_t)sp_store_env_num(env, "SINKPIPE_GCS_CHUNK_SIZE", 0),
+            .chunk_size = (size_t)sp_store_knob(env, "SINKPIPE_GCS_CHUNK_SIZE", &rc, err),
         };
+        if (rc)
+            return rc;
         rc = sp_store_gcs_open(&conf, &o, uri_prefix, out, err);
         if (!rc && (rc = sp_store_gcs_probe(*out, err))) {
             (*out)->vt->free(*out);

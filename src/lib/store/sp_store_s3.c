@@ -14,6 +14,7 @@
 #include "sp_oplog.h"
 #include "sp_store_for.h"
 #include "sp_store_upload.h"
+#include "sp_banned.h"
 
 #define DEFAULT_PART ((size_t)8 << 20)
 #define MAX_PARTS 10000
@@ -883,18 +884,21 @@ int sp_store_s3_open(const sp_s3_conf *conf, const sp_store_s3_opts *o,
 int sp_store_s3_open_env(sp_s3_conf *conf, const char *create_header, const sp_env *env,
                          const char *uri_prefix, sp_store **out, sp_error *err)
 {
-    conf->max_attempts = (int)sp_store_env_num(env, "SINKPIPE_S3_MAX_ATTEMPTS", 0);
-    conf->retry_base_ms = (int)sp_store_env_num(env, "SINKPIPE_S3_RETRY_BASE_MS", 0);
-    conf->retry_cap_ms = (int)sp_store_env_num(env, "SINKPIPE_S3_RETRY_CAP_MS", 0);
-    conf->stall_ms = (int)sp_store_env_num(env, "SINKPIPE_S3_STALL_MS", 0);
+    int rc = 0;
+    conf->max_attempts = (int)sp_store_knob(env, "SINKPIPE_S3_MAX_ATTEMPTS", &rc, err);
+    conf->retry_base_ms = (int)sp_store_knob(env, "SINKPIPE_S3_RETRY_BASE_MS", &rc, err);
+    conf->retry_cap_ms = (int)sp_store_knob(env, "SINKPIPE_S3_RETRY_CAP_MS", &rc, err);
+    conf->stall_ms = (int)sp_store_knob(env, "SINKPIPE_S3_STALL_MS", &rc, err);
     sp_store_s3_opts o = {
-        .part_size = (size_t)sp_store_env_num(env, "SINKPIPE_S3_PART_SIZE", 0),
-        .threads = (int)sp_store_env_num(env, "SINKPIPE_S3_THREADS", 0),
-        .max_inflight = (int)sp_store_env_num(env, "SINKPIPE_S3_MAX_INFLIGHT", 0),
+        .part_size = (size_t)sp_store_knob(env, "SINKPIPE_S3_PART_SIZE", &rc, err),
+        .threads = (int)sp_store_knob(env, "SINKPIPE_S3_THREADS", &rc, err),
+        .max_inflight = (int)sp_store_knob(env, "SINKPIPE_S3_MAX_INFLIGHT", &rc, err),
         .create_header = create_header,
         .create_value = create_header ? "0" : NULL,
     };
-    int rc = sp_store_s3_open(conf, &o, uri_prefix, out, err);
+    if (rc)
+        return rc;
+    rc = sp_store_s3_open(conf, &o, uri_prefix, out, err);
     if (!rc && (rc = sp_store_s3_probe(*out, err))) { /* fail before the query */
         (*out)->vt->free(*out);
         *out = NULL;
@@ -908,6 +912,7 @@ static int open_s3(const sp_store_conf *sc, const char *bucket, const char *uri_
     (void)dry_run; /* the factory opens no bucket store for a dry run */
     const sp_settings *c = sc->conn;
     const sp_env *env = sc->env;
+    int rc = 0;
     sp_s3_conf conf = {
         .conn_name = sc->connection_name,
         .bucket = bucket,
@@ -920,9 +925,11 @@ static int open_s3(const sp_store_conf *sc, const char *bucket, const char *uri_
         .external_id = sp_settings_get(c, "S3_EXTERNAL_ID"),
         .sts_endpoint = sp_settings_get(c, "S3_STS_ENDPOINT"),
         .env = env,
-        .role_seconds = (int)sp_store_env_num(env, "SINKPIPE_S3_ROLE_SECONDS", 0),
-        .refresh_margin_s = (int)sp_store_env_num(env, "SINKPIPE_S3_REFRESH_MARGIN_S", 0),
+        .role_seconds = (int)sp_store_knob(env, "SINKPIPE_S3_ROLE_SECONDS", &rc, err),
+        .refresh_margin_s = (int)sp_store_knob(env, "SINKPIPE_S3_REFRESH_MARGIN_S", &rc, err),
     };
+    if (rc)
+        return rc;
     return sp_store_s3_open_env(&conf, NULL, env, uri_prefix, out, err);
 }
 

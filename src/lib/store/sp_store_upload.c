@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sp_store_upload.h"
+#include "sp_banned.h"
 
 int sp_store_upload_init(sp_store_upload *u, const char *key, const sp_obj_meta *meta,
                          sp_error *err)

@@ -13,6 +13,7 @@
 
 #include "sp_error.h"
 #include "sp_template_int.h"
+#include "sp_banned.h"
 
 int sp_template_is_templated(const char *src)
 {

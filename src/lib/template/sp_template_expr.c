@@ -13,6 +13,7 @@
 
 #include "sp_error.h"
 #include "sp_template_int.h"
+#include "sp_banned.h"
 
 /* ================================================================ parsing */
 

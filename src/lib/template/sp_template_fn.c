@@ -14,6 +14,8 @@
 
 #include "sp_error.h"
 #include "sp_template_int.h"
+#include "sp_time.h"
+#include "sp_banned.h"
 
 #define NOPOS UINT32_MAX
 
@@ -237,12 +239,7 @@ static int check_date(const char *s)
     y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
     m = (s[5] - '0') * 10 + (s[6] - '0');
     d = (s[8] - '0') * 10 + (s[9] - '0');
-    static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-        return 0;
-    if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 0;
-    return 1;
+    return d >= 1 && d <= sp_days_in_month(y, m);
 }
 
 /* DateTime(64) text normalised into out: 'YYYY-MM-DD hh:mm:ss[.fff]' from
@@ -927,16 +924,9 @@ static int ptime(const char *s, const char *f, int64_t *secs, int64_t *usecs)
         return 0;
     if (pm >= 0)
         H = H % 12 + (pm ? 12 : 0);
-    static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    if (d > mdays[m - 1] || (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)))
+    if (d > sp_days_in_month(y, m))
         return 0;
-    /* days from civil (H. Hinnant) */
-    int yy = y - (m <= 2);
-    int era = (yy >= 0 ? yy : yy - 399) / 400;
-    int yoe = yy - era * 400;
-    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    int64_t days = (int64_t)era * 146097 + doe - 719468;
+    int64_t days = sp_days_from_civil(y, m, d);
     *secs = days * 86400 + H * 3600 + M * 60 + (S > 59 ? 59 : S) - off;
     *usecs = us;
     return 1;

@@ -9,6 +9,7 @@
 
 #include "sp_error.h"
 #include "sp_template_int.h"
+#include "sp_banned.h"
 
 /* -------------------------------------------------------- Python builtins */
 

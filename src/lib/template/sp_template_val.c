@@ -9,6 +9,7 @@
 
 #include "sp_error.h"
 #include "sp_template_int.h"
+#include "sp_banned.h"
 
 const char *const sp__tnum_types[] = { "Int8",   "Int16",   "Int32",   "Int64",  "Int128",
                                        "Int256", "UInt8",   "UInt16",  "UInt32", "UInt64",

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "sp_banned.h"
 
 sp_schema *sp_schema_new(size_t ncols)
 {

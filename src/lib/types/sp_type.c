@@ -8,6 +8,8 @@
 #include <strings.h>
 
 #include "sp_error.h"
+#include "sp_ch_escape.h"
+#include "sp_banned.h"
 
 #define MAX_DEPTH SP_TYPE_MAX_DEPTH
 
@@ -89,10 +91,8 @@ void sp_type_free(sp_type *t)
 
 static char *dup_or_null(const char *s, int *fail)
 {
-    if (!s)
-        return NULL;
-    char *d = strdup(s);
-    if (!d)
+    char *d = sp_strdup0(s);
+    if (s && !d)
         *fail = 1;
     return d;
 }
@@ -223,32 +223,21 @@ static int parse_uint(parser *ps, int max, int *out)
     return 0;
 }
 
-/* a single-quoted string literal ('' and \' escapes); *out heap */
+/* a single-quoted string literal (ClickHouse's escapes, '' for '); *out heap */
 static int parse_quoted(parser *ps, char **out)
 {
     skip_ws(ps);
     if (*ps->p != '\'')
         return perr(ps, "expected a quoted string");
-    ps->p++;
     sp_buf b = SP_BUF_INIT(4096);
-    for (;;) {
-        char c = *ps->p;
-        if (!c) {
-            sp_buf_release(&b);
-            return perr(ps, "unterminated string");
-        }
-        ps->p++;
-        if (c == '\\' && *ps->p) {
-            c = *ps->p++;
-        } else if (c == '\'') {
-            if (*ps->p != '\'')
-                break;
-            ps->p++;
-        }
-        if (sp_buf_addch(&b, c, NULL)) {
-            sp_buf_release(&b);
+    const char *end = ps->p + strlen(ps->p);
+    int rc = sp_ch_unquote(&ps->p, end, &b, NULL);
+    if (rc) {
+        sp_buf_release(&b);
+        if (rc != SP_EDATA)
             return perr(ps, "string too long");
-        }
+        ps->p = end; /* the error points at the end */
+        return perr(ps, "unterminated string");
     }
     *out = sp_buf_detach(&b);
     return *out ? 0 : nomem(ps);
@@ -743,17 +732,6 @@ int sp_type_parse(const char *text, sp_type **out, sp_error *err)
 
 /* ------------------------------------------------------------ printing */
 
-static int add_quoted(sp_buf *out, const char *s, sp_error *err)
-{
-    int rc = sp_buf_addch(out, '\'', err);
-    for (; !rc && *s; s++) {
-        if (*s == '\'' || *s == '\\')
-            rc = sp_buf_addch(out, '\\', err);
-        if (!rc)
-            rc = sp_buf_addch(out, *s, err);
-    }
-    return rc ? rc : sp_buf_addch(out, '\'', err);
-}
 
 static int name_needs_quotes(const char *s)
 {
@@ -793,7 +771,7 @@ static int format_inner(const sp_type *t, sp_buf *out, sp_error *err, int depth)
         if (t->tz) {
             rc = sp_buf_addch(out, '(', err);
             if (!rc)
-                rc = add_quoted(out, t->tz, err);
+                rc = sp_ch_quote_string(out, t->tz, strlen(t->tz), err);
             if (!rc)
                 rc = sp_buf_addch(out, ')', err);
         }
@@ -803,7 +781,7 @@ static int format_inner(const sp_type *t, sp_buf *out, sp_error *err, int depth)
         if (!rc && t->tz) {
             rc = sp_buf_adds(out, ", ", err);
             if (!rc)
-                rc = add_quoted(out, t->tz, err);
+                rc = sp_ch_quote_string(out, t->tz, strlen(t->tz), err);
         }
         if (!rc)
             rc = sp_buf_addch(out, ')', err);
