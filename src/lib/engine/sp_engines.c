@@ -37,6 +37,7 @@ const char *sp_engine_backend_names(char *buf, size_t bufsz)
 int sp_engine_backend_for(const sp_env *env, const sp_engine_backend **out, sp_error *err)
 {
     const char *which = NULL;
+    *out = NULL;
     int rc = sp_keys_env_enum(env, "SINKPIPE_ENGINE", &which, err);
     if (rc)
         return rc; /* not one of the key table's values */
