@@ -22,6 +22,7 @@
 
 #include "sinkpipe.h"
 #include "sp_http.h"
+#include "sp_model.h"
 #include "sp_serve_int.h"
 
 typedef struct sp__api_call {
@@ -66,9 +67,13 @@ typedef struct sp__api_params {
     int bad;     /* out of memory */
 } sp__api_params;
 
-/* sp__api_params_collect: an sp_http_each_query callback filling a
- * sp__api_params */
-void sp__api_params_collect(void *ud, const char *name, const char *value);
+/* sp__api_params_get: the request's pipe parameters into *pc (the caller
+ * frees pc->v); -1 after answering 500 (out of memory) */
+int sp__api_params_get(sp__api_call *c, sp__api_params *pc);
+
+/* sp__api_pipe: the pipe a call names, which the token may READ; NULL after
+ * answering 403 or 404 */
+const sp_pipe *sp__api_pipe(sp__api_call *c, const char *pipe);
 
 /* the handlers (sp_api_pipes.c, sp_api_query.c, sp_api_data.c,
  * sp_api_jobs.c) */

@@ -67,7 +67,7 @@ static int is_option(const char *name)
     return 0;
 }
 
-void sp__api_params_collect(void *ud, const char *name, const char *value)
+static void params_collect(void *ud, const char *name, const char *value)
 {
     sp__api_params *p = ud;
     /* the TypeScript SDK adds from=ts-sdk to every request (attribution):
@@ -86,6 +86,30 @@ void sp__api_params_collect(void *ud, const char *name, const char *value)
     }
     p->v[p->n].name = name;
     p->v[p->n++].value = value;
+}
+
+int sp__api_params_get(sp__api_call *c, sp__api_params *pc)
+{
+    memset(pc, 0, sizeof *pc);
+    sp_http_each_query(c->req, params_collect, pc);
+    if (!pc->bad)
+        return 0;
+    free(pc->v);
+    pc->v = NULL;
+    sp__api_fail(c, 500, "out of memory");
+    return -1;
+}
+
+const sp_pipe *sp__api_pipe(sp__api_call *c, const char *pipe)
+{
+    const sp_pipe *pi = sp_project_find_pipe(c->s->p, pipe);
+    if (!sp__api_allowed(c, "READ", pipe)) {
+        sp__api_forbid(c, "this pipe");
+        return NULL;
+    }
+    if (!pi)
+        sp__api_fail(c, 404, "pipe '%s' not found", pipe);
+    return pi;
 }
 
 static int one_of(const char *v, const char *const *ok)
@@ -134,15 +158,9 @@ static const char *names_replaced_objects(sp__api_call *c, const sp_pipe *pi,
 void sp__api_sink(sp__api_call *c, const char *pipe, const char *op)
 {
     int copy = !strcmp(op, "copy");
-    const sp_pipe *pi = sp_project_find_pipe(c->s->p, pipe);
-    if (!sp__api_allowed(c, "READ", pipe)) {
-        sp__api_forbid(c, "this pipe");
+    const sp_pipe *pi = sp__api_pipe(c, pipe);
+    if (!pi)
         return;
-    }
-    if (!pi) {
-        sp__api_fail(c, 404, "pipe '%s' not found", pipe);
-        return;
-    }
     const char *svc = sp_pipe_service(pi);
     int is_copy = svc && !strcmp(svc, "copy");
     if (!sp_pipe_schedule(pi) || copy != is_copy) {
@@ -215,13 +233,9 @@ void sp__api_sink(sp__api_call *c, const char *pipe, const char *op)
         sp__api_fail(c, 400, "max_file_rows: '%s' is not a number of rows (0: no bound)", max_rows);
         return;
     }
-    sp__api_params pc = { NULL, 0, 0, 0 };
-    sp_http_each_query(c->req, sp__api_params_collect, &pc);
-    if (pc.bad) {
-        free(pc.v);
-        sp__api_fail(c, 500, "out of memory");
+    sp__api_params pc;
+    if (sp__api_params_get(c, &pc))
         return;
-    }
     const char *chooser = copy ? NULL : names_replaced_objects(c, pi, &pc);
     if (chooser) {
         sp__api_fail(c, 403,

@@ -159,15 +159,9 @@ static void run_and_answer(sp__api_call *c, const char *sql, sqlq *q)
  * query on top of it (the pipe is the table `_`) */
 void sp__api_endpoint(sp__api_call *c, const char *pipe, const char *ext)
 {
-    const sp_pipe *pi = sp_project_find_pipe(c->s->p, pipe);
-    if (!sp__api_allowed(c, "READ", pipe)) {
-        sp__api_forbid(c, "this pipe");
+    const sp_pipe *pi = sp__api_pipe(c, pipe);
+    if (!pi)
         return;
-    }
-    if (!pi) {
-        sp__api_fail(c, 404, "pipe '%s' not found", pipe);
-        return;
-    }
     if (pi->type != SP_PIPE_ENDPOINT && pi->type != SP_PIPE_DEFAULT) {
         sp__api_fail(c, 404, "pipe '%s' is not an endpoint (it is a %s pipe)", pipe,
                      pi->type == SP_PIPE_SINK ? "sink" : pi->type == SP_PIPE_COPY ? "copy"
@@ -183,13 +177,9 @@ void sp__api_endpoint(sp__api_call *c, const char *pipe, const char *ext)
         sp__api_fail(c, 400, "format '%s' is not one of json, csv, ndjson", ext);
         return;
     }
-    sp__api_params pc = { NULL, 0, 0, 0 };
-    sp_http_each_query(c->req, sp__api_params_collect, &pc);
-    if (pc.bad) {
-        free(pc.v);
-        sp__api_fail(c, 500, "out of memory");
+    sp__api_params pc;
+    if (sp__api_params_get(c, &pc))
         return;
-    }
     /* `q` is not a pipe parameter */
     size_t k = 0;
     for (size_t i = 0; i < pc.n; i++)
