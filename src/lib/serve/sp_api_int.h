@@ -11,8 +11,15 @@
  *
  * A handler runs with the definitions read-locked (c->s->defs) and answers
  * exactly once: through sp_api_json (sp_serve_int.h), sp__api_fail,
- * sp__api_forbid or by filling c->resp itself.  Adding an endpoint is a handler in one of these
- * files (or a new one) and one line in the route table of sp_api.c. */
+ * sp__api_forbid, sp__api_answer_buf or by filling c->resp itself.  Adding
+ * an endpoint is a handler in one of these files (or a new one) and one
+ * line in the route table of sp_api.c.
+ *
+ * These files read and lock the daemon's state (struct sp_server,
+ * sp_serve_int.h) and call sp_serve's engine and log functions, as
+ * sp_serve.c calls sp_api_handle: they are of sp_serve's module family,
+ * which is why each includes sp_serve_int.h first (tests/layers.py takes a
+ * source's first private header as its family). */
 #ifndef SP_API_INT_H
 #define SP_API_INT_H
 
