@@ -38,21 +38,18 @@ static json_t *params_json(const sp_job_spec *s)
     return o;
 }
 
+/* the overrides a job was given (those set, in this order) */
 static json_t *options_json(const sp_job_spec *s)
 {
+    const struct {
+        const char *key, *value;
+    } opts[] = { { "format", s->format },           { "file_template", s->file_template },
+                 { "compression", s->compression }, { "write_strategy", s->strategy },
+                 { "max_file_size", s->max_file_size }, { "max_file_rows", s->max_file_rows } };
     json_t *o = json_object();
-    if (s->format)
-        json_object_set_new(o, "format", json_string(s->format));
-    if (s->file_template)
-        json_object_set_new(o, "file_template", json_string(s->file_template));
-    if (s->compression)
-        json_object_set_new(o, "compression", json_string(s->compression));
-    if (s->strategy)
-        json_object_set_new(o, "write_strategy", json_string(s->strategy));
-    if (s->max_file_size)
-        json_object_set_new(o, "max_file_size", json_string(s->max_file_size));
-    if (s->max_file_rows)
-        json_object_set_new(o, "max_file_rows", json_string(s->max_file_rows));
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        if (opts[i].value)
+            json_object_set_new(o, opts[i].key, json_string(opts[i].value));
     return o;
 }
 
@@ -86,6 +83,17 @@ json_t *sp__job_active_json(const sp__job *w)
     return j;
 }
 
+/* read_rows, read_bytes, written_rows, written_bytes of res (0s for NULL)
+ * into o */
+static void add_counts(json_t *o, const sp_run_result *res)
+{
+    json_object_set_new(o, "read_rows", json_integer(res ? (json_int_t)res->read_rows : 0));
+    json_object_set_new(o, "read_bytes", json_integer(res ? (json_int_t)res->read_bytes : 0));
+    json_object_set_new(o, "written_rows", json_integer(res ? (json_int_t)res->written_rows : 0));
+    json_object_set_new(o, "written_bytes",
+                        json_integer(res ? (json_int_t)res->written_bytes : 0));
+}
+
 /* the ops-log row and the final API form of a finished job */
 json_t *sp__job_finish_json(sp__job *w, const sp_run_result *res, const char *error, double cpu,
                             json_t **row)
@@ -99,12 +107,7 @@ json_t *sp__job_finish_json(sp__job *w, const sp_run_result *res, const char *er
     if (res && res->warning)
         json_object_set_new(j, "warning", json_string(res->warning));
     json_t *st = json_object();
-    json_object_set_new(st, "read_rows", json_integer(res ? (json_int_t)res->read_rows : 0));
-    json_object_set_new(st, "read_bytes", json_integer(res ? (json_int_t)res->read_bytes : 0));
-    json_object_set_new(st, "written_rows",
-                        json_integer(res ? (json_int_t)res->written_rows : 0));
-    json_object_set_new(st, "written_bytes",
-                        json_integer(res ? (json_int_t)res->written_bytes : 0));
+    add_counts(st, res);
     json_object_set_new(st, "messages_acked",
                         json_integer(res ? (json_int_t)res->messages_acked : 0));
     json_object_set_new(st, "elapsed_time", json_real(res ? res->elapsed_s : 0));
@@ -136,12 +139,7 @@ json_t *sp__job_finish_json(sp__job *w, const sp_run_result *res, const char *er
     json_object_set_new(r, "error", json_string(error ? error : ""));
     json_object_set_new(r, "elapsed_time", json_real(res ? res->elapsed_s : 0));
     json_object_set_new(r, "job_id", json_string(w->id));
-    json_object_set_new(r, "read_rows", json_integer(res ? (json_int_t)res->read_rows : 0));
-    json_object_set_new(r, "read_bytes", json_integer(res ? (json_int_t)res->read_bytes : 0));
-    json_object_set_new(r, "written_rows",
-                        json_integer(res ? (json_int_t)res->written_rows : 0));
-    json_object_set_new(r, "written_bytes",
-                        json_integer(res ? (json_int_t)res->written_bytes : 0));
+    add_counts(r, res);
     json_object_set_new(r, "output", outs);
     json_object_set_new(r, "parameters", params_json(&w->spec));
     json_object_set_new(r, "options", options_json(&w->spec));

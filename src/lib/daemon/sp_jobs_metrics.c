@@ -1,6 +1,7 @@
 /* sp_jobs_metrics: per-pipe counters of finished jobs (results, rows,
  * bytes, delivery errors, run time histogram, last success) and their
  * Prometheus text for GET /metrics (sp_jobs_metrics in sp_jobs.h). */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,17 @@ void sp__jobs_count(sp_jobs *j, const sp__job *w, const sp_run_result *res, int 
         m->last_ok = w->updated;
 }
 
+/* the per-pipe counters after sinkpipe_jobs_total, in their order */
+static const struct {
+    const char *name, *help;
+    size_t off; /* of a uint64_t in sp__pipe_metrics */
+} counters[] = {
+    { "sinkpipe_written_rows_total", "Rows delivered.", offsetof(sp__pipe_metrics, rows) },
+    { "sinkpipe_written_bytes_total", "Bytes delivered.", offsetof(sp__pipe_metrics, bytes) },
+    { "sinkpipe_delivery_errors_total", "Jobs failed in delivery.",
+      offsetof(sp__pipe_metrics, delivery_errors) },
+};
+
 int sp_jobs_metrics(sp_jobs *j, sp_buf *out, sp_error *err)
 {
     static const char *const results[3] = { "ok", "error", "cancelled" };
@@ -64,27 +76,16 @@ int sp_jobs_metrics(sp_jobs *j, sp_buf *out, sp_error *err)
             rc = sp_buf_addf(out, err, "sinkpipe_jobs_total{pipe=\"%s\",result=\"%s\"} %llu\n",
                              j->pm[i].pipe, results[r],
                              (unsigned long long)j->pm[i].by_result[r]);
-    if (!rc)
-        rc = sp_buf_adds(out,
-                         "# HELP sinkpipe_written_rows_total Rows delivered.\n"
-                         "# TYPE sinkpipe_written_rows_total counter\n", err);
-    for (size_t i = 0; !rc && i < j->npm; i++)
-        rc = sp_buf_addf(out, err, "sinkpipe_written_rows_total{pipe=\"%s\"} %llu\n",
-                         j->pm[i].pipe, (unsigned long long)j->pm[i].rows);
-    if (!rc)
-        rc = sp_buf_adds(out,
-                         "# HELP sinkpipe_written_bytes_total Bytes delivered.\n"
-                         "# TYPE sinkpipe_written_bytes_total counter\n", err);
-    for (size_t i = 0; !rc && i < j->npm; i++)
-        rc = sp_buf_addf(out, err, "sinkpipe_written_bytes_total{pipe=\"%s\"} %llu\n",
-                         j->pm[i].pipe, (unsigned long long)j->pm[i].bytes);
-    if (!rc)
-        rc = sp_buf_adds(out,
-                         "# HELP sinkpipe_delivery_errors_total Jobs failed in delivery.\n"
-                         "# TYPE sinkpipe_delivery_errors_total counter\n", err);
-    for (size_t i = 0; !rc && i < j->npm; i++)
-        rc = sp_buf_addf(out, err, "sinkpipe_delivery_errors_total{pipe=\"%s\"} %llu\n",
-                         j->pm[i].pipe, (unsigned long long)j->pm[i].delivery_errors);
+    for (size_t c = 0; c < sizeof counters / sizeof counters[0]; c++) {
+        if (!rc)
+            rc = sp_buf_addf(out, err, "# HELP %s %s\n# TYPE %s counter\n", counters[c].name,
+                             counters[c].help, counters[c].name);
+        for (size_t i = 0; !rc && i < j->npm; i++) {
+            const uint64_t *v = (const uint64_t *)((const char *)&j->pm[i] + counters[c].off);
+            rc = sp_buf_addf(out, err, "%s{pipe=\"%s\"} %llu\n", counters[c].name, j->pm[i].pipe,
+                             (unsigned long long)*v);
+        }
+    }
     if (!rc)
         rc = sp_buf_adds(out,
                          "# HELP sinkpipe_last_success_timestamp_seconds End of the last "

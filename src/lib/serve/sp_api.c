@@ -64,6 +64,16 @@ void sp__api_fail(sp__api_call *c, int status, const char *fmt, ...)
     va_end(ap);
 }
 
+void sp__api_answer_buf(sp__api_call *c, const char *content_type, sp_buf *b)
+{
+    c->resp->status = 200;
+    c->resp->content_type = content_type;
+    c->resp->len = b->len;
+    c->resp->body = sp_buf_detach(b);
+    if (!c->resp->body)
+        c->resp->body = strdup("");
+}
+
 int sp__api_code_status(int code)
 {
     switch (code) {
@@ -190,10 +200,7 @@ static void h_metrics(sp__api_call *c, const char *name, const char *tail)
         sp__api_fail(c, 500, "metrics too large");
         return;
     }
-    c->resp->status = 200;
-    c->resp->content_type = "text/plain; version=0.0.4";
-    c->resp->len = b.len;
-    c->resp->body = sp_buf_detach(&b);
+    sp__api_answer_buf(c, "text/plain; version=0.0.4", &b);
 }
 
 /* ------------------------------------------------------------ routing */

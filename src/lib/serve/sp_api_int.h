@@ -28,6 +28,7 @@
 #include <jansson.h>
 
 #include "sinkpipe.h"
+#include "sp_buf.h"
 #include "sp_http.h"
 #include "sp_model.h"
 #include "sp_serve_int.h"
@@ -44,6 +45,10 @@ typedef struct sp__api_call {
 /* a handler: `name` and `tail` are what the route's pattern captured (see
  * the route table in sp_api.c), "" when it captures nothing */
 typedef void sp__api_handler(sp__api_call *c, const char *name, const char *tail);
+
+/* sp__api_answer_buf: answer 200 with b's bytes (detached: b is left
+ * empty) as content_type (static) */
+void sp__api_answer_buf(sp__api_call *c, const char *content_type, sp_buf *b);
 
 /* sp__api_fail: answer status with {"error": "…"} (scrubbed of secrets) */
 void sp__api_fail(sp__api_call *c, int status, const char *fmt, ...)

@@ -92,12 +92,8 @@ static void answer_rows(sp__api_call *c, sqlq *q, const struct timespec *t0,
             return;
         }
         json_decref(q->meta);
-        c->resp->status = 200;
-        c->resp->content_type = !strcmp(q->fmt->name, "csv") ? "text/csv" : "application/x-ndjson";
-        c->resp->len = q->data.len;
-        c->resp->body = sp_buf_detach(&q->data);
-        if (!c->resp->body)
-            c->resp->body = strdup("");
+        sp__api_answer_buf(c, !strcmp(q->fmt->name, "csv") ? "text/csv" : "application/x-ndjson",
+                           &q->data);
         return;
     }
     char *meta = json_dumps(q->meta, JSON_COMPACT);
@@ -120,10 +116,7 @@ static void answer_rows(sp__api_call *c, sqlq *q, const struct timespec *t0,
         sp__api_fail(c, 413, "result too large");
         return;
     }
-    c->resp->status = 200;
-    c->resp->content_type = "application/json";
-    c->resp->len = out.len;
-    c->resp->body = sp_buf_detach(&out);
+    sp__api_answer_buf(c, "application/json", &out);
 }
 
 /* run sql (already rendered and composed) on the daemon's engine and answer */
