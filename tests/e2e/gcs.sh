@@ -243,22 +243,30 @@ n=$(grep -F '"key": "f_chunk_stall/data.csv"' "$GCS_TEST_LOG" | grep -cF '"range
 [ "$n" -ge 1 ] && ok "f_chunk_stall: the client timed out and asked the session ($n)" ||
   not_ok "f_chunk_stall: the client timed out and asked the session"
 
+# run_held NAME SECS: a run of a new pipe NAME in the background whose
+# third chunk the server holds SECS seconds; returns once that chunk is held
+# (or the run ended, or 60 s passed) -> runpid, c0 (session cancels before)
+run_held() {
+  local name=$1 deadline
+  gcs_fault_clear && gcs_fault "$name" match=upload_id= method=PUT nth=3 action=delay secs="$2" ||
+    not_ok "$name: add the rule"
+  mkpipe "$name" "$ROWS" data csv
+  c0=$(gcs_log_count session.cancel 499)
+  SINKPIPE_GCS_STALL_MS=60000 "$SINKPIPE" -p "$P" --json run "$name" --now "$NOW" \
+    >"$E2E_TMP/$name.json" 2>"$E2E_TMP/$name.err" &
+  runpid=$!
+  deadline=$(( $(date +%s) + 60 ))
+  while [ "$(gcs_fault_count "$name")" = 0 ] && kill -0 "$runpid" 2>/dev/null &&
+        [ "$(date +%s)" -lt "$deadline" ]; do
+    sleep 0.1  # waiting for the third chunk to reach the server, a condition with a deadline
+  done
+  expect_eq "$name: the third chunk is held while the run goes on" \
+    "$(gcs_fault_count "$name") $(kill -0 "$runpid" 2>/dev/null && echo running)" "1 running"
+}
+
 # interrupted mid-upload: SIGTERM while a chunk is held; the run fails,
 # says so, and ends its session (DELETE): no object, no session left open
-gcs_fault_clear && gcs_fault held match=upload_id= method=PUT nth=3 action=delay secs=20 ||
-  not_ok "held: add the rule"
-mkpipe held "$ROWS" data csv
-c0=$(gcs_log_count session.cancel 499)
-SINKPIPE_GCS_STALL_MS=60000 "$SINKPIPE" -p "$P" --json run held --now "$NOW" \
-  >"$E2E_TMP/held.json" 2>"$E2E_TMP/held.err" &
-runpid=$!
-deadline=$(( $(date +%s) + 60 ))
-while [ "$(gcs_fault_count held)" = 0 ] && kill -0 "$runpid" 2>/dev/null &&
-      [ "$(date +%s)" -lt "$deadline" ]; do
-  sleep 0.1  # waiting for the third chunk to reach the server, a condition with a deadline
-done
-expect_eq "held: the third chunk is held while the run goes on" \
-  "$(gcs_fault_count held) $(kill -0 "$runpid" 2>/dev/null && echo running)" "1 running"
+run_held held 20
 expect_eq "held: its session is open meanwhile" "$(gcs_open_sessions)" 1
 kill -TERM "$runpid" 2>/dev/null
 if wait "$runpid"; then not_ok "held: the run fails"; show "$E2E_TMP/held.json"
@@ -271,18 +279,7 @@ gcs_fault_clear || not_ok "clear the rules"
 
 # killed mid-upload (kill -9): the session stays open until the next run,
 # which finds it in the dead run's journal and cancels it (DELETE)
-gcs_fault_clear && gcs_fault killed match=upload_id= method=PUT nth=3 action=delay secs=30 ||
-  not_ok "killed: add the rule"
-mkpipe killed "$ROWS" data csv
-c0=$(gcs_log_count session.cancel 499)
-SINKPIPE_GCS_STALL_MS=60000 "$SINKPIPE" -p "$P" --json run killed --now "$NOW" \
-  >"$E2E_TMP/killed.json" 2>"$E2E_TMP/killed.err" &
-runpid=$!
-deadline=$(( $(date +%s) + 60 ))
-while [ "$(gcs_fault_count killed)" = 0 ] && kill -0 "$runpid" 2>/dev/null &&
-      [ "$(date +%s)" -lt "$deadline" ]; do
-  sleep 0.1  # waiting for the third chunk to reach the server, a condition with a deadline
-done
+run_held killed 30
 expect_eq "killed: its session is open when the run dies" "$(gcs_open_sessions)" 1
 kill -KILL "$runpid" 2>/dev/null
 wait "$runpid" 2>/dev/null

@@ -204,18 +204,11 @@ export SINKPIPE_TOKEN_snap_owner=snap-owner-secret-3
 A="Authorization: Bearer $SINKPIPE_ADMIN_TOKEN"
 . "$E2E_ROOT/tests/harness/daemon.sh"
 start
-body=$(curl -s -X POST -H "$A" "$URL/v0/pipes/snap/copy?from=ts-sdk&x=1")
-id=$(jget "$body" 'd["id"]' 2>/dev/null)
-st=
-for _ in $(seq 1 600); do
-  j=$(curl -s -H "$A" "$URL/v0/jobs/$id")
-  st=$(jget "$j" 'd["status"]' 2>/dev/null)
-  [ "$st" = done ] || [ "$st" = error ] && break
-  sleep 0.1
-done
-expect_eq "POST /v0/pipes/snap/copy runs a copy job" "$st" "done"
-expect_eq "the job is of kind copy" "$(jget "$j" 'd["kind"]' 2>/dev/null)" "copy"
-expect_eq "from=ts-sdk (the SDK's attribution) is no pipe parameter" "$(jget "$j" 'd["parameters"]' 2>/dev/null)" "{'x': '1'}"
+http POST "/v0/pipes/snap/copy?from=ts-sdk&x=1" -H "$A"
+wait_job "$(jget "$BODY" 'd["id"]' 2>/dev/null)" done
+expect_eq "POST /v0/pipes/snap/copy runs a copy job" "$(jget "$BODY" 'd["status"]' 2>/dev/null)" "done"
+expect_eq "the job is of kind copy" "$(jget "$BODY" 'd["kind"]' 2>/dev/null)" "copy"
+expect_eq "from=ts-sdk (the SDK's attribution) is no pipe parameter" "$(jget "$BODY" 'd["parameters"]' 2>/dev/null)" "{'x': '1'}"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "$A" "$URL/v0/pipes/snap/sink")
 expect_eq "a copy pipe is not a sink (400)" "$code" "400"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "$A" "$URL/v0/pipes/top_export/copy")
@@ -300,7 +293,7 @@ sed -i 's/FROM hits$/FROM hits WHERE duration < 100000/' "$P/pipes/pages_mat.pip
 got=$(S sql --format csv "SELECT count() FROM top_pages" 2>&1 | tail -1)
 expect_eq "a changed view is applied through the daemon's socket" "$got" "7"
 sed -i 's/FROM hits WHERE duration < 100000$/FROM hits/' "$P/pipes/pages_mat.pipe"
-kill -TERM $PID; wait $PID 2>/dev/null
+stop TERM
 
 # 7. a changed view replaces the old one (no second populate); a removed
 #    one is dropped

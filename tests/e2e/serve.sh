@@ -215,7 +215,7 @@ expect_contains "metrics: duration histogram" "$BODY" 'sinkpipe_run_duration_sec
 cp "$P/pipes/first.pipe" "$E2E_TMP/first.pipe"
 sed -i 's/^EXPORT_SCHEDULE @once/EXPORT_SCHEDULE 61 * * * */' "$P/pipes/first.pipe"
 kill -HUP $PID
-for _ in $(seq 1 100); do grep -q reload_failed "$LOG" && break; sleep 0.05; done
+wait_log reload_failed
 expect_contains "bad reload logged" "$(grep reload_failed "$LOG")" "first"
 http GET /v0/pipes -H "$A"
 expect_contains "old definitions kept" "$BODY" '"schedule":"@once"'
@@ -295,7 +295,7 @@ EXPORT_FILE_TEMPLATE busy
 EXPORT_SCHEDULE * * * * *
 X
 PROJ=$P2 SINKPIPE_SERVE_FAKE_NOW=2026-11-25T00:59:59Z SINKPIPE_SERVE_CLOCK_SPEED=60 start
-for _ in $(seq 1 300); do grep -q ' skipped ' "$LOG" && break; sleep 0.1; done
+wait_log ' skipped '
 expect_contains "busy fire skipped and logged" "$(grep ' skipped ' "$LOG" | head -1)" "pipe=busy"
 expect_contains "skipped fire in the journal" "$(grep '"skipped"' "$P2/.sinkpipe/ops_log.ndjson" | head -1)" '"pipe_name":"busy"'
 http GET /metrics -H "$A"

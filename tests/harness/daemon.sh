@@ -9,7 +9,12 @@
 #                    exit 0 with no sanitizer report)
 #   http M PATH ...  curl -> CODE, BODY
 #   jget JSON EXPR   a Python expression over d = the parsed JSON
-#   wait_job ID ST   poll the job until its status is ST (deadline 30 s)
+#   wait_job ID ST   poll the job until its status is ST (deadline 30 s;
+#                    fails at once on another final status) -> BODY: the job
+#   wait_log PATTERN wait (deadline 30 s) for a line of LOG matching PATTERN
+#                    (grep -E)
+#   wait_exit SECS   wait (deadline SECS) for the daemon to exit by itself
+#                    -> STOP_STATUS; fails (and kills it) past the deadline
 LOG=$E2E_TMP/serve.log
 PID=
 start() {
@@ -50,7 +55,24 @@ wait_job() {
     http GET "/v0/jobs/$1" -H "$A"
     st=$(jget "$BODY" 'd["status"]' 2>/dev/null)
     [ "$st" = "$2" ] && return 0
+    case $st in done|error|cancelled) break ;; esac
     sleep 0.05
   done
   echo "# job $1: status '$st', want '$2'"; return 1
+}
+wait_log() {
+  for _ in $(seq 1 300); do
+    grep -qE -- "$1" "$LOG" && return 0
+    sleep 0.1
+  done
+  echo "# no line matching '$1' in the daemon's log"; return 1
+}
+wait_exit() {
+  local deadline=$(( $(date +%s) + $1 ))
+  while kill -0 $PID 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.1; done
+  if kill -0 $PID 2>/dev/null; then
+    not_ok "the daemon exited (still running after $1 s)"
+    kill -9 $PID
+  fi
+  wait $PID; STOP_STATUS=$?
 }

@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_uuid sp_oplog sp_jobs sp_result sp_time
+// sp-deps: sp_buf sp_error sp_uuid sp_oplog sp_jobs sp_result sp_time sp_jobs_json sp_jobs_recover sp_jobs_metrics
 /* test_jobs: the job table with a fake runner — statuses, results, the
  * journal (started/finished records), cancel of waiting and working jobs,
  * one job per pipe at a time, skip-if-busy, recovery of jobs interrupted by

@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_objname sp_format sp_thrift sp_rle sp_dtoa sp_type sp_codec sp_crc32c sp_store sp_store_file sp_store_s3 sp_store_upload sp_s3 sp_curlx sp_sigv4 sp_store_gcs sp_gcs sp_result sp_sink_objects sp_model sp_keys sp_env sp_cron sp_journal sp_oplog sp_defs sp_format_* sp_codec_* sp_date sp_time sp_clock sp_keys_env sp_ch_escape
+// sp-deps: sp_buf sp_error sp_objname sp_format sp_thrift sp_rle sp_dtoa sp_type sp_codec sp_crc32c sp_store sp_store_file sp_store_s3 sp_store_upload sp_s3 sp_curlx sp_sigv4 sp_store_gcs sp_gcs sp_result sp_sink_objects sp_model sp_keys sp_env sp_cron sp_journal sp_oplog sp_defs sp_format_* sp_codec_* sp_date sp_time sp_clock sp_keys_env sp_ch_escape sp_s3_creds
 #include "sp_keys.h"
 #include "sp_test.h"
 

@@ -1,4 +1,4 @@
-// sp-deps: sp_store_s3 sp_store_upload sp_s3 sp_curlx sp_sigv4 sp_env sp_buf sp_error sp_journal sp_oplog sp_model sp_keys sp_cron sp_defs sp_time sp_clock sp_keys_env
+// sp-deps: sp_store_s3 sp_store_upload sp_s3 sp_curlx sp_sigv4 sp_env sp_buf sp_error sp_journal sp_oplog sp_model sp_keys sp_cron sp_defs sp_time sp_clock sp_keys_env sp_s3_creds
 /* test_store_s3: the S3 store and client against the project's strict S3 +
  * STS server (tests/harness/s3_server.py: verifies SigV4, payload hashes,
  * Content-MD5, multipart rules) behind its fault-injecting proxy, started

@@ -1,4 +1,4 @@
-// sp-deps: sp_buf sp_error sp_template sp_template_expr sp_template_val sp_template_fn sp_template_py sp_sql_lex sp_time
+// sp-deps: sp_buf sp_error sp_template sp_template_expr sp_template_val sp_template_fn sp_template_py sp_sql_lex sp_time sp_template_eval sp_template_typed
 /* sp_template: rendering, typed parameters, Tinybird's functions, Python
  * expressions, statements, errors, injection attempts, check mode and the
  * declared-parameter listing.  Expected outputs marked "(Tinybird)" are the

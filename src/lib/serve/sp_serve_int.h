@@ -1,5 +1,5 @@
 /* sp_serve: the daemon's state, shared by sp_serve.c (lifecycle, runs,
- * reload, logging) and sp_api.c (the HTTP API).  Internal. */
+ * reload, logging) and sp_api*.c (the HTTP API).  Internal. */
 #ifndef SP_SERVE_INT_H
 #define SP_SERVE_INT_H
 

@@ -1,5 +1,7 @@
-/* sp_s3: the S3 client — see sp_s3.h and docs/s3.md. */
-#include "sp_s3.h"
+/* sp_s3: the S3 client — see sp_s3.h and docs/s3.md: endpoints, signed
+ * requests on libcurl with retries and S3's errors (the transport); the
+ * credentials it signs with are sp_s3_creds.c's (sp_s3_int.h). */
+#include "sp_s3_int.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -17,40 +19,7 @@
 #include "sp_secret.h"
 #include "sp_banned.h"
 
-#define RESP_MAX ((size_t)4 << 20) /* response bodies we read (XML) */
 #define ERRBODY_MAX ((size_t)64 << 10)
-
-typedef struct endpoint {
-    char *scheme;   /* "https" */
-    char *hostport; /* "s3.us-east-1.amazonaws.com", "127.0.0.1:9000" */
-    char *base;     /* path prefix without trailing '/', "" usually */
-} endpoint;
-
-typedef struct creds {
-    char ak[256];
-    char sk[256];
-    char token[4096];
-    int64_t expires; /* UTC seconds; 0 = never */
-} creds;
-
-struct sp_s3 {
-    char *conn, *bucket, *region;
-    char scheme[8]; /* of URIs in messages */
-    endpoint s3, sts;
-    int virtual_host; /* bucket in the host name */
-    int aws_s3, aws_sts; /* the endpoints are AWS's defaults */
-    char *cfg_ak, *cfg_sk, *role_arn, *external_id, *session_name;
-    const sp_env *env;
-    int max_attempts, base_ms, cap_ms, stall_ms, connect_ms, role_seconds, margin_s;
-    pthread_mutex_t mu;      /* credentials, clock offset */
-    pthread_mutex_t role_mu; /* one AssumeRole at a time */
-    int have_base;       /* base credentials resolved */
-    creds base;
-    char source[512];    /* where the base credentials came from */
-    int have_role;       /* role credentials valid (until role.expires - margin) */
-    creds role;
-    int64_t clock_offset; /* server time - our time, seconds */
-};
 
 struct sp_s3_handle {
     CURL *curl;
@@ -58,22 +27,7 @@ struct sp_s3_handle {
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static const char *nz(const char *s)
-{
-    return s && *s ? s : NULL;
-}
-
-static void copy_str(char *dst, size_t dsz, const char *src, size_t n)
-{
-    if (!dsz)
-        return;
-    if (n >= dsz)
-        n = dsz - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
-static int64_t now_s(void)
+int64_t sp__s3_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -160,7 +114,7 @@ int sp_s3_xml_text(const char *xml, size_t n, const char *name, char *out, size_
 
 /* ---- endpoints ----------------------------------------------------------- */
 
-static void endpoint_release(endpoint *e)
+static void endpoint_release(sp__s3_endpoint *e)
 {
     free(e->scheme);
     free(e->hostport);
@@ -169,7 +123,7 @@ static void endpoint_release(endpoint *e)
 }
 
 /* endpoint_parse: "scheme://host[:port][/base]" */
-static int endpoint_parse(const char *url, endpoint *e, const char *conn, const char *key,
+static int endpoint_parse(const char *url, sp__s3_endpoint *e, const char *conn, const char *key,
                           sp_error *err)
 {
     memset(e, 0, sizeof *e);
@@ -195,13 +149,13 @@ static int endpoint_parse(const char *url, endpoint *e, const char *conn, const 
         endpoint_release(e);
         return sp_error_set(err, SP_ENOMEM, 0, "out of memory (endpoint)");
     }
-    copy_str(e->scheme, (size_t)(sep - url) + 1, url, (size_t)(sep - url));
-    copy_str(e->hostport, hl + 1, h, hl);
-    copy_str(e->base, bl + 1, b, bl);
+    sp__s3_copy_str(e->scheme, (size_t)(sep - url) + 1, url, (size_t)(sep - url));
+    sp__s3_copy_str(e->hostport, hl + 1, h, hl);
+    sp__s3_copy_str(e->base, bl + 1, b, bl);
     return 0;
 }
 
-static int endpoint_aws(endpoint *e, const char *svc, const char *region, sp_error *err)
+static int endpoint_aws(sp__s3_endpoint *e, const char *svc, const char *region, sp_error *err)
 {
     char url[512];
     snprintf(url, sizeof url, "https://%s.%s.amazonaws.com%s", svc, region,
@@ -238,7 +192,7 @@ int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err)
     const char *conn = c->conn_name ? c->conn_name : "";
     if (sp_curlx_global_init(err))
         return SP_EINTERNAL;
-    if (!nz(c->region))
+    if (!sp__s3_nz(c->region))
         return where_at(c, conn, "S3_REGION", 0,
                         sp_error_set(err, SP_EDEF, 0, "connection '%s': S3_REGION is required",
                                      conn));
@@ -247,7 +201,7 @@ int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err)
                         sp_error_set(err, SP_EDEF, 0,
                                      "connection '%s': S3_REGION '%s' is not a region name "
                                      "(e.g. us-east-1)", conn, c->region));
-    if (!nz(c->bucket))
+    if (!sp__s3_nz(c->bucket))
         return where_at(c, conn, NULL, 0,
                         sp_error_set(err, SP_EINVAL, 0, "connection '%s': no bucket", conn));
     sp_s3 *s = calloc(1, sizeof *s);
@@ -263,7 +217,7 @@ int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err)
     s->role_arn = sp_strdup_nz(c->role_arn);
     s->external_id = sp_strdup_nz(c->external_id);
     s->env = c->env;
-    snprintf(s->scheme, sizeof s->scheme, "%s", nz(c->uri_scheme) ? c->uri_scheme : "s3");
+    snprintf(s->scheme, sizeof s->scheme, "%s", sp__s3_nz(c->uri_scheme) ? c->uri_scheme : "s3");
     s->max_attempts = c->max_attempts > 0 ? c->max_attempts : 6;
     s->base_ms = c->retry_base_ms > 0 ? c->retry_base_ms : 200;
     s->cap_ms = c->retry_cap_ms > 0 ? c->retry_cap_ms : 10000;
@@ -278,21 +232,21 @@ int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err)
               (*q >= '0' && *q <= '9') || strchr("_+=,.@-", *q)))
             *q = '-';
     sn[64] = '\0';
-    s->session_name = sp_strdup0(nz(c->session_name) ? c->session_name : sn);
+    s->session_name = sp_strdup0(sp__s3_nz(c->session_name) ? c->session_name : sn);
     int rc = 0;
     if (!s->conn || !s->bucket || !s->region || !s->session_name ||
-        (nz(c->access_key) && !s->cfg_ak) || (nz(c->secret) && !s->cfg_sk) ||
-        (nz(c->role_arn) && !s->role_arn) || (nz(c->external_id) && !s->external_id))
+        (sp__s3_nz(c->access_key) && !s->cfg_ak) || (sp__s3_nz(c->secret) && !s->cfg_sk) ||
+        (sp__s3_nz(c->role_arn) && !s->role_arn) || (sp__s3_nz(c->external_id) && !s->external_id))
         rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (s3 client)");
     /* endpoints */
     const sp_env *env = c->env;
-    const char *ep = nz(c->endpoint);
+    const char *ep = sp__s3_nz(c->endpoint);
     const char *epkey = "S3_ENDPOINT";
-    if (!ep && env && nz(sp_keys_env_get(env, "AWS_ENDPOINT_URL_S3"))) {
+    if (!ep && env && sp__s3_nz(sp_keys_env_get(env, "AWS_ENDPOINT_URL_S3"))) {
         ep = sp_keys_env_get(env, "AWS_ENDPOINT_URL_S3");
         epkey = "AWS_ENDPOINT_URL_S3";
     }
-    if (!ep && env && nz(sp_keys_env_get(env, "AWS_ENDPOINT_URL"))) {
+    if (!ep && env && sp__s3_nz(sp_keys_env_get(env, "AWS_ENDPOINT_URL"))) {
         ep = sp_keys_env_get(env, "AWS_ENDPOINT_URL");
         epkey = "AWS_ENDPOINT_URL";
     }
@@ -302,13 +256,13 @@ int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err)
                 : endpoint_aws(&s->s3, "s3", s->region, err);
     if (rc == SP_EDEF)
         where_at(c, conn, epkey, 1, rc);
-    const char *sts = nz(c->sts_endpoint);
+    const char *sts = sp__s3_nz(c->sts_endpoint);
     const char *stskey = "S3_STS_ENDPOINT";
-    if (!sts && env && nz(sp_keys_env_get(env, "AWS_ENDPOINT_URL_STS"))) {
+    if (!sts && env && sp__s3_nz(sp_keys_env_get(env, "AWS_ENDPOINT_URL_STS"))) {
         sts = sp_keys_env_get(env, "AWS_ENDPOINT_URL_STS");
         stskey = "AWS_ENDPOINT_URL_STS";
     }
-    if (!sts && env && nz(sp_keys_env_get(env, "AWS_ENDPOINT_URL"))) {
+    if (!sts && env && sp__s3_nz(sp_keys_env_get(env, "AWS_ENDPOINT_URL"))) {
         sts = sp_keys_env_get(env, "AWS_ENDPOINT_URL");
         stskey = "AWS_ENDPOINT_URL";
     }
@@ -319,7 +273,7 @@ int sp_s3_open(const sp_s3_conf *c, sp_s3 **out, sp_error *err)
     if (rc == SP_EDEF)
         where_at(c, conn, stskey, 1, rc);
     if (!rc) {
-        if (nz(c->path_style))
+        if (sp__s3_nz(c->path_style))
             s->virtual_host = !strcasecmp(c->path_style, "false");
         else
             s->virtual_host = !ep;
@@ -368,166 +322,7 @@ void sp_s3_uri(const sp_s3 *s, const char *key, char *buf, size_t bufsz)
     snprintf(buf, bufsz, "%s://%s/%s", s->scheme, s->bucket, key ? key : "");
 }
 
-/* ---- credentials --------------------------------------------------------- */
-
-static void trim(char **b, char **e)
-{
-    while (*b < *e && (**b == ' ' || **b == '\t'))
-        (*b)++;
-    while (*e > *b && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r'))
-        (*e)--;
-}
-
-/* shared_file: read [profile] of an AWS credentials file into c.  1 found,
- * 0 not found (no file or no profile), <0 error */
-static int shared_file(const char *path, const char *profile, creds *c, sp_error *err,
-                       const char *conn)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    char line[8192];
-    int in = 0, any = 0;
-    while (fgets(line, sizeof line, f)) {
-        char *b = line, *e = line + strcspn(line, "\n");
-        trim(&b, &e);
-        if (b == e || *b == '#' || *b == ';')
-            continue;
-        if (*b == '[') {
-            char *cl = memchr(b, ']', (size_t)(e - b));
-            if (!cl)
-                continue;
-            char *nb = b + 1, *ne = cl;
-            trim(&nb, &ne);
-            in = (size_t)(ne - nb) == strlen(profile) && !memcmp(nb, profile, (size_t)(ne - nb));
-            any |= in;
-            continue;
-        }
-        if (!in)
-            continue;
-        char *eq = memchr(b, '=', (size_t)(e - b));
-        if (!eq)
-            continue;
-        char *kb = b, *ke = eq, *vb = eq + 1, *ve = e;
-        trim(&kb, &ke);
-        trim(&vb, &ve);
-        size_t kl = (size_t)(ke - kb), vl = (size_t)(ve - vb);
-        if (kl == 17 && !strncasecmp(kb, "aws_access_key_id", kl))
-            copy_str(c->ak, sizeof c->ak, vb, vl);
-        else if (kl == 21 && !strncasecmp(kb, "aws_secret_access_key", kl))
-            copy_str(c->sk, sizeof c->sk, vb, vl);
-        else if (kl == 17 && !strncasecmp(kb, "aws_session_token", kl))
-            copy_str(c->token, sizeof c->token, vb, vl);
-    }
-    fclose(f);
-    OPENSSL_cleanse(line, sizeof line);
-    if (!any)
-        return 0;
-    if (!c->ak[0] || !c->sk[0])
-        return sp_error_set(err, SP_EAUTH, 0,
-                            "connection '%s': credentials file '%s': profile '%s' lacks "
-                            "aws_access_key_id or aws_secret_access_key", conn, path, profile);
-    return 1;
-}
-
-/* keep_secret: c's secret key and session token are never shown in any
- * message (sp_secret.h) */
-static int keep_secret(const creds *c)
-{
-    return sp_secret_register(c->sk) || sp_secret_register(c->token) ? -1 : 0;
-}
-
-/* resolve_base: the base credentials, in the documented order (under mu) */
-static int resolve_base(sp_s3 *s, sp_error *err)
-{
-    if (s->have_base)
-        return 0;
-    creds *c = &s->base;
-    memset(c, 0, sizeof *c);
-    if (s->cfg_ak || s->cfg_sk) {
-        if (!s->cfg_ak || !s->cfg_sk)
-            return sp_error_set(err, SP_EAUTH, 0,
-                                "connection '%s': S3_ACCESS_KEY and S3_SECRET go together "
-                                "(only %s is set)", s->conn,
-                                s->cfg_ak ? "S3_ACCESS_KEY" : "S3_SECRET");
-        copy_str(c->ak, sizeof c->ak, s->cfg_ak, strlen(s->cfg_ak));
-        copy_str(c->sk, sizeof c->sk, s->cfg_sk, strlen(s->cfg_sk));
-        snprintf(s->source, sizeof s->source, "connection");
-        s->have_base = 1;
-        if (keep_secret(c))
-            return sp_error_set(err, SP_ENOMEM, 0, "connection '%s': out of memory", s->conn);
-        return 0;
-    }
-    const sp_env *env = s->env;
-    const char *ak = env ? nz(sp_keys_env_get(env, "AWS_ACCESS_KEY_ID")) : NULL;
-    const char *sk = env ? nz(sp_keys_env_get(env, "AWS_SECRET_ACCESS_KEY")) : NULL;
-    if (ak || sk) {
-        if (!ak || !sk)
-            return sp_error_set(err, SP_EAUTH, 0,
-                                "connection '%s': AWS_ACCESS_KEY_ID and "
-                                "AWS_SECRET_ACCESS_KEY go together (only %s is set)",
-                                s->conn, ak ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY");
-        const char *tok = nz(sp_keys_env_get(env, "AWS_SESSION_TOKEN"));
-        copy_str(c->ak, sizeof c->ak, ak, strlen(ak));
-        copy_str(c->sk, sizeof c->sk, sk, strlen(sk));
-        if (tok)
-            copy_str(c->token, sizeof c->token, tok, strlen(tok));
-        snprintf(s->source, sizeof s->source, "environment");
-        s->have_base = 1;
-        if (keep_secret(c))
-            return sp_error_set(err, SP_ENOMEM, 0, "connection '%s': out of memory", s->conn);
-        return 0;
-    }
-    char path[4096];
-    const char *file = env ? nz(sp_keys_env_get(env, "AWS_SHARED_CREDENTIALS_FILE")) : NULL;
-    const char *home = env ? nz(sp_keys_env_get(env, "HOME")) : NULL;
-    if (file)
-        snprintf(path, sizeof path, "%s", file);
-    else if (home)
-        snprintf(path, sizeof path, "%s/.aws/credentials", home);
-    else
-        path[0] = '\0';
-    const char *profile = env ? nz(sp_keys_env_get(env, "AWS_PROFILE")) : NULL;
-    if (!profile)
-        profile = "default";
-    if (path[0]) {
-        int f = shared_file(path, profile, c, err, s->conn);
-        if (f < 0)
-            return f;
-        if (f) {
-            snprintf(s->source, sizeof s->source, "shared file '%.400s' profile '%.64s'", path,
-                     profile);
-            s->have_base = 1;
-            if (keep_secret(c))
-                return sp_error_set(err, SP_ENOMEM, 0, "connection '%s': out of memory",
-                                    s->conn);
-            return 0;
-        }
-    }
-    return sp_error_set(err, SP_EAUTH, 0,
-                        "connection '%s': no credentials: set S3_ACCESS_KEY and S3_SECRET, "
-                        "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile "
-                        "'%s' in %s", s->conn, profile, path[0] ? path : "~/.aws/credentials");
-}
-
-int sp_s3_credentials_source(sp_s3 *s, char *buf, size_t bufsz, sp_error *err)
-{
-    pthread_mutex_lock(&s->mu);
-    int rc = resolve_base(s, err);
-    if (!rc)
-        snprintf(buf, bufsz, "%s", s->source);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
-}
-
-/* A target: where and how one request goes. */
-typedef struct target {
-    const endpoint *ep;
-    const char *host;    /* Host header */
-    const char *path;    /* raw absolute path */
-    const char *service; /* "s3" | "sts" */
-    const char *what;    /* for messages: "s3://b/k" or "sts 'url'" */
-} target;
+/* ---- requests ------------------------------------------------------------ */
 
 /* http_date: parse an RFC 7231 date ("Sun, 06 Nov 1994 08:49:37 GMT") */
 static int64_t http_date(const char *d)
@@ -539,24 +334,14 @@ static int64_t http_date(const char *d)
     return (int64_t)timegm(&tm);
 }
 
-/* iso_date: parse "2026-11-24T01:02:03Z" (with optional fraction) */
-static int64_t iso_date(const char *d)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    if (!d[0] || !strptime(d, "%Y-%m-%dT%H:%M:%S", &tm))
-        return 0;
-    return (int64_t)timegm(&tm);
-}
-
 /* exchange: one attempt.  *cc receives curl's result; r->status etc. the
  * response. */
-static CURLcode exchange(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r,
-                         const creds *c, const char *payload_hash, const char *md5,
+static CURLcode exchange(sp_s3 *s, sp_s3_handle *h, const sp__s3_target *t, sp_s3_req *r,
+                         const sp__s3_creds *c, const char *payload_hash, const char *md5,
                          sp_curlx *x, sp_error *err, int *rc)
 {
     char amz[17];
-    int64_t when = now_s();
+    int64_t when = sp__s3_now();
     pthread_mutex_lock(&s->mu);
     when += s->clock_offset;
     pthread_mutex_unlock(&s->mu);
@@ -634,52 +419,6 @@ static CURLcode exchange(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *
     return cc;
 }
 
-static int assume_role(sp_s3 *s, sp_error *err);
-
-/* get_creds: the credentials to sign a request with (for S3: the role's
- * when S3_ARN is set, refreshed near expiry; for STS: the base ones).
- * force: refresh the role's even if they look valid (ExpiredToken). */
-static int role_stale(sp_s3 *s)
-{
-    return !s->have_role || (s->role.expires &&
-                             now_s() + s->clock_offset >= s->role.expires - s->margin_s);
-}
-
-static int get_creds(sp_s3 *s, int for_sts, int force, creds *out, sp_error *err)
-{
-    pthread_mutex_lock(&s->mu);
-    int rc = resolve_base(s, err);
-    int need = !rc && !for_sts && s->role_arn && (force || role_stale(s));
-    if (!rc && !need)
-        *out = for_sts || !s->role_arn ? s->base : s->role;
-    pthread_mutex_unlock(&s->mu);
-    if (!need)
-        return rc;
-    /* one refresh at a time; the others wait and take its result */
-    pthread_mutex_lock(&s->role_mu);
-    pthread_mutex_lock(&s->mu);
-    need = force || role_stale(s);
-    pthread_mutex_unlock(&s->mu);
-    if (need)
-        rc = assume_role(s, err);
-    pthread_mutex_lock(&s->mu);
-    if (!rc)
-        *out = s->role;
-    pthread_mutex_unlock(&s->mu);
-    pthread_mutex_unlock(&s->role_mu);
-    return rc;
-}
-
-int sp_s3_access_key(sp_s3 *s, char *buf, size_t bufsz, sp_error *err)
-{
-    creds c;
-    int rc = get_creds(s, 0, 0, &c, err);
-    if (!rc)
-        snprintf(buf, bufsz, "%s", c.ak);
-    OPENSSL_cleanse(&c, sizeof c);
-    return rc;
-}
-
 static int auth_code(const char *code)
 {
     static const char *const codes[] = {
@@ -717,8 +456,8 @@ static int status_class(long status, const char *code)
 }
 
 /* request: send with retries to a target */
-static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int for_sts,
-                   sp_error *err)
+int sp__s3_request(sp_s3 *s, sp_s3_handle *h, const sp__s3_target *t, sp_s3_req *r,
+                   int for_sts, sp_error *err)
 {
     char payload[SP_SHA256_HEX_LEN + 1];
     char md5[25];
@@ -744,9 +483,9 @@ static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int
                               t->what);
             break;
         }
-        creds c;
+        sp__s3_creds c;
         memset(&c, 0, sizeof c);
-        rc = get_creds(s, for_sts, 0, &c, err);
+        rc = sp__s3_get_creds(s, for_sts, 0, &c, err);
         if (rc)
             break;
         char date[64], region[64], clen[32];
@@ -827,15 +566,15 @@ static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int
                 int64_t server = http_date(date);
                 if (server) {
                     pthread_mutex_lock(&s->mu);
-                    s->clock_offset = server - now_s();
+                    s->clock_offset = server - sp__s3_now();
                     pthread_mutex_unlock(&s->mu);
                 }
             }
             if (!for_sts && s->role_arn && !refreshed &&
                 (!strcmp(r->code, "ExpiredToken") || !strcmp(r->code, "InvalidToken"))) {
-                creds tmp;
+                sp__s3_creds tmp;
                 refreshed = 1;
-                rc = get_creds(s, 0, 1, &tmp, err);
+                rc = sp__s3_get_creds(s, 0, 1, &tmp, err);
                 OPENSSL_cleanse(&tmp, sizeof tmp);
                 if (rc)
                     break;
@@ -860,75 +599,6 @@ static int request(sp_s3 *s, sp_s3_handle *h, const target *t, sp_s3_req *r, int
     return rc;
 }
 
-/* ---- STS ----------------------------------------------------------------- */
-
-static int form_add(sp_buf *b, const char *k, const char *v, sp_error *err)
-{
-    int rc = sp_buf_addf(b, err, "%s%s=", b->len ? "&" : "", k);
-    return rc ? rc : sp_sigv4_encode(b, v, strlen(v), 0, err);
-}
-
-/* assume_role: STS AssumeRole with the base credentials into s->role
- * (called with role_mu held, mu not held) */
-static int assume_role(sp_s3 *s, sp_error *err)
-{
-    sp_buf body = SP_BUF_INIT(16384), resp = SP_BUF_INIT(RESP_MAX);
-    char dur[16];
-    snprintf(dur, sizeof dur, "%d", s->role_seconds);
-    int rc = form_add(&body, "Action", "AssumeRole", err);
-    rc = rc ? rc : form_add(&body, "Version", "2011-06-15", err);
-    rc = rc ? rc : form_add(&body, "RoleArn", s->role_arn, err);
-    rc = rc ? rc : form_add(&body, "RoleSessionName", s->session_name, err);
-    rc = rc ? rc : form_add(&body, "DurationSeconds", dur, err);
-    if (!rc && s->external_id)
-        rc = form_add(&body, "ExternalId", s->external_id, err);
-    if (rc)
-        goto out;
-    sp_s3_handle *h = sp_curlx_handle_new();
-    if (!h) {
-        rc = sp_error_set(err, SP_ENOMEM, 0, "out of memory (sts)");
-        goto out;
-    }
-    char what[600], path[1024];
-    snprintf(what, sizeof what, "AssumeRole '%s'", s->role_arn);
-    snprintf(path, sizeof path, "%s/", s->sts.base);
-    target t = { &s->sts, s->sts.hostport, path, "sts", what };
-    sp_sigv4_kv ct[] = { { "content-type", "application/x-www-form-urlencoded; charset=utf-8" } };
-    sp_s3_req r = { .method = "POST", .headers = ct, .nheaders = 1, .body = body.data,
-                    .len = body.len, .resp = &resp };
-    rc = request(s, h, &t, &r, 1, err);
-    sp_curlx_handle_free(h);
-    if (rc)
-        goto out;
-    creds c;
-    memset(&c, 0, sizeof c);
-    char exp[64] = "";
-    sp_s3_xml_text(resp.data, resp.len, "AccessKeyId", c.ak, sizeof c.ak);
-    sp_s3_xml_text(resp.data, resp.len, "SecretAccessKey", c.sk, sizeof c.sk);
-    sp_s3_xml_text(resp.data, resp.len, "SessionToken", c.token, sizeof c.token);
-    sp_s3_xml_text(resp.data, resp.len, "Expiration", exp, sizeof exp);
-    c.expires = iso_date(exp);
-    if (!c.ak[0] || !c.sk[0] || !c.token[0]) {
-        rc = sp_error_set(err, SP_EAUTH, 0,
-                          "connection '%s': AssumeRole '%s': the answer holds no credentials",
-                          s->conn, s->role_arn);
-    } else if (keep_secret(&c)) {
-        rc = sp_error_set(err, SP_ENOMEM, 0, "connection '%s': out of memory", s->conn);
-    } else {
-        pthread_mutex_lock(&s->mu);
-        s->role = c;
-        s->have_role = 1;
-        pthread_mutex_unlock(&s->mu);
-    }
-    OPENSSL_cleanse(&c, sizeof c);
-out:
-    if (resp.data)
-        OPENSSL_cleanse(resp.data, resp.len);
-    sp_buf_release(&body);
-    sp_buf_release(&resp);
-    return rc;
-}
-
 /* ---- S3 requests --------------------------------------------------------- */
 
 int sp_s3_do(sp_s3 *s, sp_s3_handle *h, sp_s3_req *r, sp_error *err)
@@ -946,8 +616,8 @@ int sp_s3_do(sp_s3 *s, sp_s3_handle *h, sp_s3_req *r, sp_error *err)
                                    r->key ? "/" : "", r->key ? r->key : "");
     }
     if (!rc) {
-        target t = { &s->s3, host.data, path.data, "s3", what };
-        rc = request(s, h, &t, r, 0, err);
+        sp__s3_target t = { &s->s3, host.data, path.data, "s3", what };
+        rc = sp__s3_request(s, h, &t, r, 0, err);
     }
     sp_buf_release(&host);
     sp_buf_release(&path);

@@ -1,10 +1,11 @@
 /* sp_template_int: the pieces behind sp_template (internal).
  *
  *   sp_template.c       the template: tags, blocks, statements, the API
- *   sp_template_expr.c  expressions: a Python subset parsed to a tree and
- *                       evaluated
+ *   sp_template_expr.c  expressions: a Python subset parsed to a tree
+ *   sp_template_eval.c  the tree evaluated; the template's variables
  *   sp_template_val.c   values (Python-like), comparisons, str()/SQL output
- *   sp_template_fn.c    Tinybird's functions
+ *   sp_template_fn.c    Tinybird's functions (and the dispatch of all)
+ *   sp_template_typed.c Tinybird's typed parameters (String(), Int32()…)
  *   sp_template_py.c    Python builtins and methods
  *
  * Values are small structs; strings, lists, tuples and dicts live in
@@ -178,18 +179,20 @@ int sp__tv_float_text(double f, char *buf, size_t n); /* Python repr of a float 
 size_t sp__tutf8_len(const char *s, size_t n);
 size_t sp__tutf8_off(const char *s, size_t n, size_t idx); /* byte offset of char idx */
 
-/* variables (sp_template_expr.c) */
+/* variables (sp_template_eval.c) */
 int sp__tvar_set(tctx *c, const char *name, size_t n, tv v); /* takes v */
 const tv *sp__tvar_get(tctx *c, const char *name, size_t n);
 const char *sp__tparam(tctx *c, const char *name, size_t n);
 
-/* expressions (sp_template_expr.c) */
+/* expressions: parsed (sp_template_expr.c) */
 /* parse src[a, b) into ast; *root receives the node.  mode 0: one
  * expression (a trailing comma makes a tuple); 1: for-targets `x, y in`
  * stops before `in` (*stop receives the offset after the targets). */
 int sp__texpr_parse(tctx *c, size_t a, size_t b, uint32_t *root);
 int sp__texpr_parse_targets(tctx *c, size_t a, size_t b, uint32_t *kids, uint32_t *nkids,
                             size_t *stop);
+void sp__tast_free(tast *a);
+/* expressions: evaluated (sp_template_eval.c) */
 int sp__texpr_eval(tctx *c, uint32_t node, tv *out);
 /* a op b (OP_ADD …) as Python computes it */
 int sp__texpr_binop(tctx *c, int op, const tv *a, const tv *b, tv *out, uint32_t pos);
@@ -198,7 +201,6 @@ int sp__texpr_assign(tctx *c, uint32_t kids, uint32_t nkids, const tv *v, uint32
 /* iterate a value: *items (caller drops each and frees) */
 int sp__titer(tctx *c, const tv *v, tv **items, size_t *n, uint32_t pos);
 void sp__titems_free(tv *items, size_t n);
-void sp__tast_free(tast *a);
 
 /* functions (sp_template_fn.c) */
 typedef struct targ {
@@ -219,6 +221,18 @@ int sp__tbuiltin(tctx *c, const char *fn, targ *a, size_t na, uint32_t pos, tv *
  * first, then keywords; out[i] the bound value or NULL */
 int sp__tbind(tctx *c, const char *fn, const char *const *spec, targ *a, size_t na,
               const tv **out, uint32_t pos);
+/* sp__targ_opt: v, or None for an argument not given (NULL) */
+const tv *sp__targ_opt(const tv *v);
+/* sp__targ_name: the parameter name behind argument a (a bare name, else
+ * its source text cut at 40 bytes, "?" for NULL) into buf, for messages */
+void sp__targ_name(tctx *c, const targ *a, char *buf, size_t n);
+/* sp__tbuf_to_raw: b's text as a raw SQL string into *out unless rc; b
+ * released either way; the failure (rc, or out of memory) is kept in c */
+int sp__tbuf_to_raw(tctx *c, sp_buf *b, int rc, tv *out);
+/* the typed parameter functions (sp_template_typed.c): String(x, …),
+ * Int32(x, …), Array(x, 'Type', …) as fn, and JSON(x, …) */
+int sp__tfn_typed(tctx *c, const char *fn, targ *a, size_t na, uint32_t pos, tv *out);
+int sp__tfn_json(tctx *c, targ *a, size_t na, uint32_t pos, tv *out);
 /* sp__tparse_int: text as integer type k (0 Int8 … 3 Int64 … 11 UInt256):
  * 1 and *out, 0 invalid, -1 out of memory */
 int sp__tparse_int(tctx *c, const char *s, int k, tv *out);
