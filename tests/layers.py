@@ -3,8 +3,8 @@
 
 A module may include and call the modules of its own folder and of the
 folders of lower layers only, and modules call each other in one direction:
-no cycle between modules (the files of one module family, which share a
-private `*_int.h` header, count as one).  Includes are read from the sources; calls
+no cycle between modules (the files of one module family — sp_x.c and
+sp_x_*.c sharing the private header sp_x_int.h — count as one).  Includes are read from the sources; calls
 from the symbols the compiled objects (BUILD/obj/lib/*.o, when built) use
 and define.  Prints one "ok"/"not ok" line per rule in TAP style and exits
 1 on any violation, naming the file, the line or symbol and both folders.
@@ -139,8 +139,11 @@ def main():
             with open(os.path.join(LIB, where[src], src), encoding='utf-8', errors='replace') as fh:
                 for line in fh:
                     m = inc.match(line)
-                    if m and m.group(1).endswith('_int.h'):
-                        fam[mod] = m.group(1)[:-6]
+                    if not (m and m.group(1).endswith('_int.h')):
+                        continue
+                    prefix = os.path.basename(m.group(1))[:-6]
+                    if mod == prefix or mod.startswith(prefix + '_'):
+                        fam[mod] = prefix
                         break
             if fam[mod] != mod:
                 break

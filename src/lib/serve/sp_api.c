@@ -21,8 +21,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include "sp_serve_int.h" /* first: of sp_serve's family (struct sp_server) */
 #include "sp_api_int.h"
+#include "sp_serve_int.h"
 #include "sp_api_sdk.h"
 #include "sp_ascii.h"
 #include "sp_buf.h"

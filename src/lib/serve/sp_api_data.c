@@ -10,8 +10,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include "sp_serve_int.h" /* first: of sp_serve's family (struct sp_server) */
 #include "sp_api_int.h"
+#include "sp_serve_int.h"
 #include "sp_error.h"
 #include "sp_ingest.h"
 #include "sp_ingest_group.h"

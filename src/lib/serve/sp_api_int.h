@@ -8,6 +8,7 @@
  *   sp_api_data.c   POST /v0/events, /v0/datasources, /v0/datasources/{ds}/
  *                   truncate and /delete: rows into datasources
  *   sp_api_jobs.c   GET /v0/jobs, /v0/jobs/{id}, POST /v0/jobs/{id}/cancel
+ *   sp_api_sdk.c    the Tinybird SDK/CLI's endpoints (/tokens, /v1/build, ...)
  *
  * A handler runs with the definitions read-locked (c->s->defs) and answers
  * exactly once: through sp_api_json (sp_serve_int.h), sp__api_fail,
@@ -16,10 +17,9 @@
  * line in the route table of sp_api.c.
  *
  * These files read and lock the daemon's state (struct sp_server,
- * sp_serve_int.h) and call sp_serve's engine and log functions, as
- * sp_serve.c calls sp_api_handle: they are of sp_serve's module family,
- * which is why each includes sp_serve_int.h first (tests/layers.py takes a
- * source's first private header as its family). */
+ * sp_serve_int.h) and call the daemon's core (sp_serve.c: engine lease,
+ * event log, reload); the lifecycle (sp_server.c) starts the HTTP server
+ * with sp_api_handle.  Calls go one way: sp_server -> sp_api -> sp_serve. */
 #ifndef SP_API_INT_H
 #define SP_API_INT_H
 

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sp_serve_int.h" /* first: of sp_serve's family (struct sp_server) */
 #include "sp_api_int.h"
+#include "sp_serve_int.h"
 #include "sp_error.h"
 #include "sp_model.h"
 #include "sp_banned.h"

@@ -8,8 +8,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include "sp_serve_int.h" /* first: of sp_serve's family (struct sp_server) */
 #include "sp_api_int.h"
+#include "sp_serve_int.h"
 #include "sp_batch.h"
 #include "sp_buf.h"
 #include "sp_error.h"

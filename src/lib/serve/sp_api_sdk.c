@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "sp_api_int.h"
 #include "sp_api_sdk.h"
 #include "sp_build.h"
 #include "sp_env.h"

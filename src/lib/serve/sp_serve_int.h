@@ -70,4 +70,9 @@ void sp_api_fail(sp_http_resp *r, int status, const char *fmt, ...)
 /* the HTTP handler (sp_api.c) */
 void sp_api_handle(void *ud, const sp_http_req *req, sp_http_resp *resp);
 
+/* the core's internals the lifecycle (sp_server.c) uses */
+int sp__serve_load(const char *dir, sp_project **out, sp_error *err);
+int sp__serve_schedule(struct sp_server *s, sp_project *p, sp_error *err);
+int sp__serve_stopping(struct sp_server *s);
+
 #endif
