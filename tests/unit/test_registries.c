@@ -12,6 +12,7 @@
 #include "sp_keys.h"
 #include "sp_sink.h"
 #include "sp_store_for.h"
+#include "sp_keys_env.h"
 #include "sp_test.h"
 
 #define FMT_PTR(w) &sp_format_##w,
@@ -89,6 +90,13 @@ TEST(engines_chosen_by_the_registry)
     CHECK(b == NULL);
     CHECK_STR(err.msg, "SINKPIPE_ENGINE: unknown engine 'duckdb' (expected embedded, clickhouse)");
     sp_env_free(env);
+    /* the setting's accepted values (base/, which cannot ask the registry)
+     * are the registry's names */
+    const sp_keydef *d = sp_keys_env_def("SINKPIPE_ENGINE");
+    char vals[128];
+    CHECK(d != NULL);
+    sp_keys_values(d->values, vals, sizeof vals);
+    CHECK_STR(vals, sp_engine_backend_names(names, sizeof names));
 }
 
 TEST(stores_chosen_by_scheme)

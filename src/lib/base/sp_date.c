@@ -1,6 +1,9 @@
 /* sp_date: ClickHouse's date and date-time text (see sp_date.h); the
  * calendar is sp_time's. */
+#include <string.h>
+
 #include "sp_date.h"
+#include "sp_dtoa.h"
 #include "sp_time.h"
 #include "sp_banned.h"
 
@@ -10,8 +13,7 @@
 
 static inline char *put2(char *p, int v)
 {
-    p[0] = (char)('0' + v / 10);
-    p[1] = (char)('0' + v % 10);
+    memcpy(p, sp_digit_pairs + 2 * v, 2);
     return p + 2;
 }
 

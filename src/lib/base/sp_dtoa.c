@@ -18,7 +18,7 @@
 
 typedef unsigned __int128 u128;
 
-static const char digit_pairs[201] =
+const char sp_digit_pairs[201] =
     "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
@@ -99,11 +99,11 @@ static int write_digits(uint64_t n, char *buf)
         unsigned r = (unsigned)(n % 100);
         n /= 100;
         p -= 2;
-        memcpy(p, digit_pairs + 2 * r, 2);
+        memcpy(p, sp_digit_pairs + 2 * r, 2);
     }
     if (n >= 10) {
         p -= 2;
-        memcpy(p, digit_pairs + 2 * n, 2);
+        memcpy(p, sp_digit_pairs + 2 * n, 2);
     } else {
         *--p = (char)('0' + n);
     }

@@ -13,6 +13,9 @@
 /* Write the text into buf (>= SP_DTOA_BUFSIZE bytes), return its length.
  * No terminator is guaranteed. */
 size_t sp_dtoa(double v, char *buf);
+/* sp_digit_pairs: "00" "01" ... "99", the two digits of n at 2 * n: what
+ * every integer, date and float writer uses to print two digits at once */
+extern const char sp_digit_pairs[201];
 size_t sp_ftoa(float v, char *buf);
 
 #endif

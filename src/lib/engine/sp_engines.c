@@ -42,9 +42,8 @@ int sp_engine_backend_for(const sp_env *env, const sp_engine_backend **out, sp_e
     if (rc)
         return rc; /* not one of the key table's values */
     *out = which && *which ? sp_engine_backend_find(which) : engines[0];
-    if (*out)
-        return 0;
-    char names[128];
-    return sp_error_set(err, SP_EINVAL, 0, "SINKPIPE_ENGINE: unknown engine '%.64s' (expected %s)",
-                        which, sp_engine_backend_names(names, sizeof names));
+    /* the key table accepts exactly the registry's names (test_registries
+     * holds them equal): a value it accepts that no entry has is our bug */
+    return *out ? 0
+                : sp_error_set(err, SP_EINTERNAL, 0, "SINKPIPE_ENGINE: no engine '%.64s'", which);
 }

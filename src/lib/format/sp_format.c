@@ -13,11 +13,6 @@
 #include "sp_ch_escape.h"
 #include "sp_banned.h"
 
-const char sp__digit_pairs[201] =
-    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-    "8081828384858687888990919293949596979899";
-
 #define SP_FORMAT_PTR_(w) &sp_format_##w,
 static const sp_format *const formats[] = { SP_FORMATS(SP_FORMAT_PTR_) };
 #define NFORMATS (sizeof formats / sizeof formats[0])

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sp_batch.h"
+#include "sp_dtoa.h"
 #include "sp_buf.h"
 
 /* the widest scalar text: a DateTime64(9) quoted is 31 bytes, a double 24 */
@@ -22,7 +23,6 @@ typedef enum sp__fmt_mode {
     SP__FMT_TEXT  /* plain text (file-name placeholders) */
 } sp__fmt_mode;
 
-extern const char sp__digit_pairs[201];
 
 static inline int sp__fmt_u64_len(uint64_t v)
 {
@@ -43,12 +43,12 @@ static inline char *sp__fmt_u64(char *p, uint64_t v)
         unsigned r = (unsigned)(v % 100);
         v /= 100;
         t -= 2;
-        t[0] = sp__digit_pairs[2 * r];
-        t[1] = sp__digit_pairs[2 * r + 1];
+        t[0] = sp_digit_pairs[2 * r];
+        t[1] = sp_digit_pairs[2 * r + 1];
     }
     if (v >= 10) {
-        t[-2] = sp__digit_pairs[2 * v];
-        t[-1] = sp__digit_pairs[2 * v + 1];
+        t[-2] = sp_digit_pairs[2 * v];
+        t[-1] = sp_digit_pairs[2 * v + 1];
     } else {
         t[-1] = (char)('0' + v);
     }

@@ -1,25 +1,18 @@
 /* sp_serve: the daemon's shared core, under its lifecycle (sp_server.c)
  * and its HTTP API (sp_api*.c): the event log, the engine lease, the
  * definitions (loading, scheduling) and reload. */
-#include <errno.h>
 #include <openssl/sha.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <time.h>
 
-#include "sp_api_sdk.h"
-#include "sp_buf.h"
-#include "sp_build.h"
-#include "sp_env.h"
 #include "sp_error.h"
-#include "sp_keys.h"
-#include "sp_model.h"
 #include "sp_secret.h"
-#include "sp_ingest_group.h"
-#include "sp_recover.h"
 #include "sp_serve_int.h"
 #include "sp_opts.h"
+#include "sp_buf.h"
+#include "sp_model.h"
 #include "sp_banned.h"
 
 /* ------------------------------------------------------------ logging */

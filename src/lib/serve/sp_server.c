@@ -3,21 +3,20 @@
  * free — on the core of sp_serve.c.  The job and scheduler hooks that run
  * pipes live here too. */
 #include <jansson.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 
 #include "sp_api_sdk.h"
 #include "sp_build.h"
-#include "sp_env.h"
 #include "sp_error.h"
 #include "sp_ingest_group.h"
 #include "sp_keys_env.h"
-#include "sp_model.h"
 #include "sp_opts.h"
 #include "sp_recover.h"
-#include "sp_render.h"
 #include "sp_serve_int.h"
+#include "sp_env.h"
+#include "sp_model.h"
 #include "sp_banned.h"
 
 /* ---------------------------------------------------------- job hooks */
